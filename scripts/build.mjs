@@ -1,0 +1,27 @@
+// Bundles the four programs with esbuild:
+//   dist/extension.js  VS Code extension host (cjs, node, `vscode` external)
+//   dist/engine.js     engine child process + CLI (cjs, node, onnxruntime-node external: native, shipped unbundled)
+//   dist/webview.js    panel UI (iife, browser)
+//   dist/bench.js      benchmark (cjs, node)
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
+const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'onnxruntime-node'] };
+
+const builds = [
+  { ...node, entryPoints: { extension: 'src/extension/main.ts' } },
+  { ...node, entryPoints: { engine: 'src/engine/main.ts' } },
+  { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { webview: 'src/webview/main.ts' }, loader: { '.css': 'text' } },
+  { ...node, entryPoints: { bench: 'bench/bench.ts' } },
+].filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));
+
+const t0 = Date.now();
+for (const b of builds) {
+  const options = { ...b, outdir: 'dist' };
+  if (watch) await (await esbuild.context(options)).watch();
+  else await esbuild.build(options);
+}
+console.log(`built ${builds.map((b) => Object.keys(b.entryPoints)[0]).join(', ')} in ${Date.now() - t0} ms`);

@@ -1,0 +1,49 @@
+/**
+ * The contract between the engine API and the graph + runtime layer. One `Runner` per loaded
+ * model; it owns the onnxruntime session(s) built from the canonical weights.
+ */
+import type { CanonicalConfig, ModelWeights } from '../model/types';
+
+export interface RunnerOptions {
+  threads: number; // 0 = onnxruntime default
+  /**
+   * 'full' = every probe (hidden states, attention-to-BOS, ablation inputs, optional lens/map);
+   * 'bare' = only last-position logits, for the benchmark's baseline.
+   */
+  probes: 'full' | 'bare';
+}
+
+export interface ForwardRequest {
+  /** Token ids, length T >= 1 (position 0 is BOS when one was prepended). */
+  ids: readonly number[];
+  /** Block indices whose MLP output written at position 0 is zeroed (no graph rebuild). */
+  ablateMlp?: readonly number[];
+  /** Block indices whose attention output written at position 0 is zeroed. */
+  ablateAttn?: readonly number[];
+  /** Return the full T x T attention of this (block, head). */
+  attnMap?: { block: number; head: number };
+  /** Logit lens on these h indices (0..L), top-k per position and mean next-token CE. */
+  logitLens?: { layers: readonly number[]; topK: number };
+}
+
+export interface ForwardResult {
+  T: number;
+  /** Hidden states h[0..L]: [L+1, T, d] row-major (h[L] before the final norm). */
+  hidden: Float32Array;
+  /** Attention probability to key position 0: [L, H, T] (block, query head, query). */
+  attnToBos: Float32Array;
+  /** Logits of the last position: [vocab]. */
+  lastLogits: Float32Array;
+  /** [T, T] when `attnMap` was asked. */
+  attnMap?: Float32Array;
+  /** When `logitLens` was asked: per requested layer, top-k ids/values [n, T, k] and mean CE [n]. */
+  lens?: { layers: number[]; topK: number; ids: Int32Array; values: Float32Array; crossEntropy: Float32Array };
+}
+
+export interface Runner {
+  readonly config: CanonicalConfig;
+  forward(req: ForwardRequest): Promise<ForwardResult>;
+  dispose(): Promise<void>;
+}
+
+export type CreateRunner = (config: CanonicalConfig, weights: ModelWeights, opts: RunnerOptions) => Promise<Runner>;

@@ -1,0 +1,242 @@
+/**
+ * The analysis result schema: what the engine returns, the CLI writes as JSON and the panel renders.
+ * Pure data (JSON-serialisable: no typed arrays, no Maps), versioned by `schemaVersion`.
+ *
+ * Index conventions (see shared docs/metrics.md and docs/ARCHITECTURE.md):
+ * - "layer" l indexes hidden states h[0..L]: h[0] = embedding output, h[l] = residual stream after
+ *   block l (1-based count of blocks), before the final norm. L+1 entries.
+ * - "block" b is the 0-based index of a transformer block; block b reads h[b] and writes h[b+1].
+ *   Attention statistics of block b are reported on layer b+1 (layer 0 has none).
+ * - Ablation and spike lists are block indices ("block index 1 -> h[2]").
+ */
+
+export const RESULT_SCHEMA_VERSION = 1;
+
+export type PrependBos = 'auto' | 'always' | 'never';
+
+export interface TokenInfo {
+  /** Position in the analysed sequence (0 = BOS when prepended). */
+  index: number;
+  id: number;
+  /** Readable text of the token (decoded piece; special tokens as their literal, e.g. `<s>`). */
+  text: string;
+  /** UTF-16 offsets [start, end) into `AnalysisResult.input.text`; start === end for tokens not in the text (BOS). */
+  start: number;
+  end: number;
+  special: boolean;
+}
+
+export interface WeightFileInfo {
+  name: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface ModelInfo {
+  name: string;
+  dir: string;
+  /** Registry key of the architecture family (`llama`, `gpt2`, ...). */
+  arch: string;
+  /** Raw `model_type` from config.json. */
+  modelType: string;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  hiddenSize: number;
+  headDim: number;
+  vocabSize: number;
+  maxPositions: number;
+  /** Storage dtype(s) of the weights, e.g. `F32`, `BF16`, `F16+F32`. Compute is always float32. */
+  dtype: string;
+  params: number;
+  bosTokenId: number | null;
+  files: WeightFileInfo[];
+}
+
+export interface EntropyOptions {
+  /** Rényi order; 1 = Shannon (default). */
+  alpha: number;
+  excludeBos: boolean;
+  center: boolean;
+  rowNormalize: boolean;
+}
+
+export interface AnalysisSettings {
+  prependBos: PrependBos;
+  /** Whether a BOS token was actually put at position 0 (by the tokenizer or by us). */
+  bosPrepended: boolean;
+  bosTokenId: number | null;
+  maxTokens: number;
+  truncated: boolean;
+  tau: number;
+  includeFirstQuery: boolean;
+  entropy: EntropyOptions;
+  /** Block indices whose MLP (or attention) write at position 0 was zeroed in the ablation run; null = no ablation. */
+  ablate: number[] | null;
+  ablateTarget: 'mlp' | 'attn';
+  massiveTopK: number;
+  logitLensTopK: number;
+  threads: number;
+  /** Deviations from the defaults of metrics.md, in words (empty when none). */
+  notes: string[];
+}
+
+export interface MassiveActivation {
+  token: number;
+  dim: number;
+  value: number;
+}
+
+export interface MassiveSummary {
+  /** Top-k scalars of |h[l]| by magnitude. */
+  top: MassiveActivation[];
+  maxAbs: number;
+  medianAbs: number;
+  /** maxAbs / medianAbs. */
+  relative: number;
+  /** Scalars passing the Sun et al. test (|v| > 100 and > 1000 x median). */
+  absoluteCount: number;
+  /** Scalars passing only the relative test (> 1000 x median). */
+  relativeCount: number;
+}
+
+export interface LogitLensLayer {
+  /** Top-1 token id per position. */
+  top1: number[];
+  /** Top-1 decoded text per position. */
+  top1Text: string[];
+  /** Mean next-token cross-entropy (nats) over positions 0..T-2. */
+  crossEntropy: number;
+}
+
+export interface LayerMetrics {
+  layer: number;
+  /** ||h[l][t]||_2 per token. */
+  norms: number[];
+  bosNorm: number;
+  medianOtherNorm: number;
+  bosRatio: number;
+  /** Normalised matrix entropy H / log(min(T, d)) with the settings' options. */
+  entropy: number;
+  /** Unnormalised entropy (nats). */
+  entropyRaw: number;
+  /** Normalised Shannon entropy with BOS excluded (always computed: it shows whether a valley is the BOS effect). */
+  entropyExclBos: number;
+  /** p1 = sigma_1^2 / ||X||_F^2. */
+  anisotropy: number;
+  /** The theorem's lower bound on p1: (c + a) / (c + 1). */
+  anisotropyLowerBound: number;
+  /** The theorem's upper bound on normalised H_1; null where it does not apply (p < 1/r). */
+  entropyUpperBound: number | null;
+  /** M = ||h0||^2, R = sum of other squared norms, c = M/R, a = weighted cos^2. */
+  bound: { M: number; R: number; c: number; a: number; r: number };
+  massive: MassiveSummary;
+  /** Per query head sink score s[l][k] of the block writing this layer; null for layer 0. */
+  headSinkScores: number[] | null;
+  sinkRate: number | null;
+  /** Per-token sink mass mean_k A[i][0] (length T); null for layer 0. */
+  tokenSinkMass: number[] | null;
+  /** Mean normalised attention-row entropy; null for layer 0 or when not computed. */
+  mixing: number | null;
+  logitLens: LogitLensLayer | null;
+}
+
+export type PhaseName = 'mix' | 'compress' | 'refine';
+
+export interface PhaseBand {
+  phase: PhaseName;
+  /** Inclusive layer range [start, end] over h indices. */
+  start: number;
+  end: number;
+}
+
+export interface Phases {
+  /** False when no layer qualifies ("no valley"). */
+  valley: boolean;
+  bands: PhaseBand[];
+  /** Layer of the entropy minimum. */
+  minLayer: number;
+  minEntropy: number;
+  maxEntropy: number;
+  /** Entropy threshold: min + 0.25 (max - min). */
+  threshold: number;
+  /** Layers added to Compress by the widening rule (bosRatio >= 10 and sinkRate >= 0.5). */
+  widenedBy: number[];
+  /** Human-readable reasons for each boundary. */
+  signals: string[];
+}
+
+export interface TopToken {
+  id: number;
+  text: string;
+  logit: number;
+  prob: number;
+}
+
+export interface RunMetrics {
+  layers: LayerMetrics[];
+  phases: Phases;
+  /** Block indices where bosRatio first jumps by more than 3x (h[b] -> h[b+1]). */
+  spikeBlocks: number[];
+  /** Dimensions that recur among the top massive activations across layers. */
+  recurringDims: { dim: number; layers: number[] }[];
+  /** Top-k next-token predictions at the last position. */
+  lastTopK: TopToken[];
+}
+
+export interface AblationResult {
+  blocks: number[];
+  target: 'mlp' | 'attn';
+  run: RunMetrics;
+  /** Per layer: ablated minus baseline for the headline metrics. */
+  delta: { layer: number; bosRatio: number; entropy: number; sinkRate: number | null }[];
+  /** Whether the spike, the sinks and the valley are still present after ablation. */
+  effect: { spikeRemoved: boolean; valleyRemoved: boolean; sinkRateBefore: number; sinkRateAfter: number };
+}
+
+export interface Warning {
+  code: 'truncated' | 'noBos' | 'boundViolated' | 'shortPrompt' | 'other';
+  message: string;
+}
+
+export interface Timings {
+  loadMs: number;
+  tokenizeMs: number;
+  runMs: number;
+  metricsMs: number;
+  totalMs: number;
+}
+
+/** One line that summarises a run (code lens, status, CLI). */
+export interface ResultSummary {
+  tokens: number;
+  maxSinkRate: number;
+  meanSinkMass: number;
+  /** Compress band over h indices, or null for no valley. */
+  valley: { start: number; end: number } | null;
+  spikeBlocks: number[];
+  maxBosRatio: number;
+}
+
+export interface AnalysisResult {
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  createdAt: string;
+  input: { text: string; sha256: string };
+  tokens: TokenInfo[];
+  model: ModelInfo;
+  settings: AnalysisSettings;
+  baseline: RunMetrics;
+  ablation: AblationResult | null;
+  summary: ResultSummary;
+  warnings: Warning[];
+  timings: Timings;
+}
+
+/** The T x T attention of one (block, head), fetched on demand; rows are queries, columns keys. */
+export interface AttentionMap {
+  block: number;
+  head: number;
+  tokens: number;
+  /** Row-major T x T probabilities (JSON array; the panel protocol may ship it as a Float32Array). */
+  data: number[];
+}
