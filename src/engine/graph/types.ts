@@ -24,6 +24,8 @@ export interface ForwardRequest {
   attnMap?: { block: number; head: number };
   /** Logit lens on these h indices (0..L), top-k per position and mean next-token CE. */
   logitLens?: { layers: readonly number[]; topK: number };
+  /** Also return the d x d Gram matrices X^T X of every h[l] (used for the entropy when T > d). */
+  gram?: boolean;
 }
 
 export interface ForwardResult {
@@ -38,6 +40,8 @@ export interface ForwardResult {
   attnMap?: Float32Array;
   /** When `logitLens` was asked: per requested layer, top-k ids/values [n, T, k] and mean CE [n]. */
   lens?: { layers: number[]; topK: number; ids: Int32Array; values: Float32Array; crossEntropy: Float32Array };
+  /** [L+1, d, d] when `gram` was asked: h[l]^T h[l] per layer. */
+  gram?: Float32Array;
 }
 
 export interface Runner {
