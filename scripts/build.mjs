@@ -1,6 +1,7 @@
 // Bundles the four programs with esbuild:
 //   dist/extension.js  VS Code extension host (cjs, node, `vscode` external)
-//   dist/engine.js     engine child process + CLI (cjs, node, onnxruntime-node external: native, shipped unbundled)
+//   dist/engine.js     engine child process (cjs, node, onnxruntime-node external: native, shipped unbundled)
+//   dist/cli.js        the `sinklens` CLI (same engine, in-process)
 //   dist/webview.js    panel UI (iife, browser)
 //   dist/bench.js      benchmark (cjs, node)
 import * as esbuild from 'esbuild';
@@ -14,6 +15,7 @@ const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', ext
 const builds = [
   { ...node, entryPoints: { extension: 'src/extension/main.ts' } },
   { ...node, entryPoints: { engine: 'src/engine/main.ts' } },
+  { ...node, entryPoints: { cli: 'src/engine/cli/main.ts' } },
   { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { webview: 'src/webview/main.ts' }, loader: { '.css': 'text' } },
   { ...node, entryPoints: { bench: 'bench/bench.ts' } },
 ].filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));

@@ -1,0 +1,117 @@
+/**
+ * One measured forward pass: run the instrumented graph, then compute every metric of
+ * metrics.md from its probes. Also the small policies around it (which blocks to ablate, the
+ * settings echo).
+ */
+import type { AnalysisSettings, RunMetrics, Warning } from '../shared/result';
+import type { ForwardRequest } from './graph/types';
+import type { LoadedModel } from './loaded';
+import { computeRunMetrics } from './metrics';
+import type { ResolvedOptions } from './options';
+
+export interface Measured {
+  run: RunMetrics;
+  runMs: number;
+  metricsMs: number;
+}
+
+export async function forwardAndMeasure(
+  model: LoadedModel,
+  ids: readonly number[],
+  o: ResolvedOptions,
+  extra: Pick<ForwardRequest, 'ablateMlp' | 'ablateAttn'>,
+): Promise<Measured> {
+  const { numLayers: L, hiddenSize: d, numHeads: H } = model.config;
+  const T = ids.length;
+  // For long prompts the d x d Gram comes from the graph (a fast GEMM) instead of a JS loop.
+  const gram = T > d && !o.entropy.rowNormalize;
+  const lensLayers = o.logitLens === 'all' ? range(L + 1) : o.logitLens;
+  const t0 = performance.now();
+  const out = await model.runner.forward({
+    ids,
+    ...extra,
+    gram,
+    ...(lensLayers ? { logitLens: { layers: lensLayers, topK: o.logitLensTopK } } : {}),
+  });
+  const t1 = performance.now();
+  const run = computeRunMetrics({
+    hidden: out.hidden,
+    attnToBos: out.attnToBos,
+    lastLogits: out.lastLogits,
+    L,
+    T,
+    d,
+    H,
+    ids,
+    gram: out.gram,
+    lens: out.lens,
+    tokenText: (id: number) => model.tokenizer.tokenText(id),
+    options: {
+      tau: o.tau,
+      includeFirstQuery: o.includeFirstQuery,
+      entropy: o.entropy,
+      massiveTopK: o.massiveTopK,
+      lastTopK: o.lastTopK,
+    },
+  });
+  return { run, runMs: t1 - t0, metricsMs: performance.now() - t1 };
+}
+
+/** 'auto' = the spike blocks of the baseline run (a warning when there is none). */
+export function resolveAblationBlocks(
+  ablate: ResolvedOptions['ablate'],
+  base: RunMetrics,
+  numLayers: number,
+  warnings: Warning[],
+): number[] | null {
+  if (ablate === null) return null;
+  if (ablate === 'auto') {
+    if (base.spikeBlocks.length === 0) {
+      warnings.push({ code: 'other', message: 'Ablation skipped: no block raises the BOS norm ratio by more than 3x (no spike to remove). Pass explicit blocks to ablate anyway.' });
+      return null;
+    }
+    return [...base.spikeBlocks];
+  }
+  const bad = ablate.filter((b) => b >= numLayers);
+  if (bad.length) {
+    warnings.push({ code: 'other', message: `Ignored ablation block(s) ${bad.join(', ')}: the model has blocks 0..${numLayers - 1}.` });
+  }
+  const ok = ablate.filter((b) => b < numLayers);
+  return ok.length ? ok : null;
+}
+
+export function buildSettings(
+  o: ResolvedOptions,
+  enc: { bosPrepended: boolean; truncated: boolean; ids: readonly number[] },
+  model: LoadedModel,
+  maxTokens: number,
+  blocks: number[] | null,
+): AnalysisSettings {
+  const notes: string[] = [];
+  if (o.entropy.alpha !== 1) notes.push(`Rényi entropy of order ${o.entropy.alpha} (default: Shannon); the theorem's entropy bound applies to Shannon only.`);
+  if (o.entropy.excludeBos) notes.push('Entropy excludes the BOS row.');
+  if (o.entropy.center) notes.push('Entropy of the centred representations.');
+  if (o.entropy.rowNormalize) notes.push('Entropy of unit-norm rows (prompt entropy).');
+  if (o.includeFirstQuery) notes.push('Head sink scores include query 0 (Gu et al. 2024).');
+  if (maxTokens < o.maxTokens) notes.push(`maxTokens capped at the model's ${model.config.maxPositions} positions.`);
+  return {
+    prependBos: o.prependBos,
+    bosPrepended: enc.bosPrepended,
+    bosTokenId: model.config.bosTokenId,
+    maxTokens,
+    truncated: enc.truncated,
+    tau: o.tau,
+    includeFirstQuery: o.includeFirstQuery,
+    entropy: o.entropy,
+    ablate: blocks,
+    ablateTarget: o.ablateTarget,
+    massiveTopK: o.massiveTopK,
+    logitLensTopK: o.logitLensTopK,
+    threads: model.threads,
+    notes,
+  };
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}

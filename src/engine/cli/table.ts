@@ -1,0 +1,82 @@
+/**
+ * The CLI's readable per-layer table: layer, BOS ratio, entropy vs its bound, anisotropy vs its
+ * bound, sink rate, phase; with an ablation, the ablated ratio/entropy/sink rate beside them.
+ * Pure: result in, lines out.
+ */
+import type { AnalysisResult, LayerMetrics, PhaseName, Phases } from '../../shared/result';
+
+export function phaseOf(phases: Phases, layer: number): PhaseName | '-' {
+  const band = phases.bands.find((b) => layer >= b.start && layer <= b.end);
+  return band ? band.phase : '-';
+}
+
+function f(v: number | null | undefined, digits = 3): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  if (Math.abs(v) >= 1000) return v.toExponential(2);
+  return v.toFixed(digits);
+}
+
+function pad(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+}
+
+export function formatHeader(r: AnalysisResult): string[] {
+  const m = r.model;
+  const bos = r.settings.bosPrepended ? 'BOS prepended' : 'no BOS';
+  const lines = [
+    `SinkLens · ${m.name} (${m.arch}, ${m.layers} blocks, ${m.heads} heads${m.kvHeads !== m.heads ? `/${m.kvHeads} kv` : ''}, d=${m.hiddenSize}, ${m.dtype}) · ${r.tokens.length} tokens · ${bos}`,
+  ];
+  for (const w of r.warnings) lines.push(`warning: ${w.message}`);
+  return lines;
+}
+
+export function formatTable(r: AnalysisResult): string[] {
+  const abl = r.ablation;
+  const head = ['layer', 'BOS ratio', 'entropy', 'H bound', 'p1', 'p1 bound', 'sink rate', 'phase'];
+  if (abl) head.push('abl ratio', 'abl H', 'abl sink');
+  const rows = r.baseline.layers.map((l: LayerMetrics, i) => {
+    const cells = [
+      `h[${l.layer}]`,
+      f(l.bosRatio, 2),
+      f(l.entropy),
+      f(l.entropyUpperBound),
+      f(l.anisotropy),
+      f(l.anisotropyLowerBound),
+      f(l.sinkRate, 2),
+      phaseOf(r.baseline.phases, l.layer),
+    ];
+    if (abl) {
+      const a = abl.run.layers[i];
+      cells.push(f(a?.bosRatio, 2), f(a?.entropy), f(a?.sinkRate, 2));
+    }
+    return cells;
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  return [pad(head, widths), ...rows.map((row) => pad(row, widths))];
+}
+
+export function formatSummary(r: AnalysisResult): string[] {
+  const s = r.summary;
+  const spike = s.spikeBlocks.length
+    ? `spike: block ${s.spikeBlocks.join(', ')} -> h[${s.spikeBlocks.map((b) => b + 1).join(', ')}]`
+    : 'spike: none';
+  const valley = s.valley ? `valley: Compress h[${s.valley.start}]–h[${s.valley.end}]` : 'valley: none';
+  const lines = [`${spike} · ${valley} · max BOS ratio ${f(s.maxBosRatio, 2)} · max sink rate ${f(s.maxSinkRate, 2)} · mean sink mass ${f(s.meanSinkMass)}`];
+  for (const sig of r.baseline.phases.signals) lines.push(`  phases: ${sig}`);
+  const a = r.ablation;
+  if (a) {
+    const e = a.effect;
+    lines.push(
+      `ablation (${a.target} write at BOS zeroed in block ${a.blocks.join(', ')}): spike ${e.spikeRemoved ? 'removed' : 'remains'}, valley ${e.valleyRemoved ? 'removed' : 'remains'}, max sink rate ${f(e.sinkRateBefore, 2)} -> ${f(e.sinkRateAfter, 2)}`,
+    );
+  }
+  const top = r.baseline.lastTopK.slice(0, 5).map((t) => `${JSON.stringify(t.text)} ${f(t.prob, 2)}`);
+  lines.push(`next token: ${top.join(', ')}`);
+  const t = r.timings;
+  lines.push(`time: load ${Math.round(t.loadMs)} ms · run ${Math.round(t.runMs)} ms · metrics ${Math.round(t.metricsMs)} ms · total ${Math.round(t.totalMs)} ms`);
+  return lines;
+}
+
+export function formatResult(r: AnalysisResult): string {
+  return [...formatHeader(r), '', ...formatTable(r), '', ...formatSummary(r)].join('\n');
+}

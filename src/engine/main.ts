@@ -1,0 +1,95 @@
+/**
+ * Engine child-process entry (dist/engine.js), forked by the extension's engine client. Serves
+ * the Engine API over the Node IPC channel with the messages of src/shared/protocol/engine.ts.
+ * Every request gets exactly one response; errors travel as data. Loaded models stay cached
+ * between requests (keyed by folder and load options).
+ */
+import type { Progress } from '../shared/engineApi';
+import { toErrorData, SinkLensError } from '../shared/errors';
+import {
+  EngineAnalyze,
+  EngineAttention,
+  EngineCancel,
+  EngineDidLog,
+  EngineDidProgress,
+  EngineLoad,
+  EnginePing,
+  EngineUnload,
+} from '../shared/protocol/engine';
+import { isMsg, type Msg, type Notification, type ResponsePayload } from '../shared/protocol/messages';
+import { Engine } from './api';
+
+const engine = new Engine();
+const running = new Map<string, AbortController>();
+let seq = 0;
+
+function send(m: Msg): void {
+  process.send?.(m);
+}
+
+function notify<P>(n: Notification<P>, params: P): void {
+  send({ id: `e${++seq}`, method: n.method, params });
+}
+
+function log(level: 'info' | 'warn' | 'error', message: string): void {
+  notify(EngineDidLog, { level, message });
+}
+
+function respond(req: Msg, payload: ResponsePayload<unknown>): void {
+  send({ id: `e${++seq}`, method: `${req.method}/response`, completionId: req.id, params: payload });
+}
+
+async function handle(m: Msg): Promise<unknown> {
+  if (EnginePing.is(m)) return { pid: process.pid, versions: { node: process.versions.node, engine: '1' } };
+  if (EngineLoad.is(m)) return engine.load(m.params.modelDir, m.params.options);
+  if (EngineUnload.is(m)) return engine.unload(m.params.modelDir);
+  const ac = new AbortController();
+  running.set(m.id, ac);
+  try {
+    if (EngineAnalyze.is(m)) {
+      const p = m.params;
+      const h = await engine.load(p.modelDir, p.loadOptions);
+      log('info', `analyze: ${h.info.name}, ${p.text.length} chars`);
+      const onProgress = (progress: Progress) => notify(EngineDidProgress, { requestId: m.id, progress });
+      return await engine.analyze(h, p.text, p.options, onProgress, ac.signal);
+    }
+    if (EngineAttention.is(m)) {
+      const p = m.params;
+      const h = await engine.load(p.modelDir, p.loadOptions);
+      return await engine.attention(h, p.request, ac.signal);
+    }
+    throw new SinkLensError('badRequest', `Unknown engine method '${m.method}'.`);
+  } finally {
+    running.delete(m.id);
+  }
+}
+
+process.on('message', (raw: unknown) => {
+  if (!isMsg(raw)) {
+    log('warn', `ignored a malformed message: ${JSON.stringify(raw)?.slice(0, 200)}`);
+    return;
+  }
+  if (EngineCancel.is(raw)) {
+    running.get(raw.params.requestId)?.abort();
+    return;
+  }
+  handle(raw).then(
+    (value) => respond(raw, { ok: true, value }),
+    (e: unknown) => {
+      const error = toErrorData(e);
+      if (error.code === 'internal') log('error', `${raw.method} failed: ${error.detail ?? error.message}`);
+      respond(raw, { ok: false, error });
+    },
+  );
+});
+
+process.on('disconnect', () => {
+  // The extension host went away: nothing left to serve.
+  void engine.dispose().finally(() => process.exit(0));
+});
+
+process.on('uncaughtException', (e) => {
+  log('error', `uncaught: ${e.stack ?? e.message}`);
+});
+
+log('info', `SinkLens engine ${process.pid} ready (node ${process.version})`);

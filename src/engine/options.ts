@@ -1,0 +1,64 @@
+/**
+ * Resolves user-facing AnalyzeOptions into a complete, validated settings object. Pure.
+ */
+import { DEFAULT_ANALYZE_OPTIONS, type AnalyzeOptions } from '../shared/engineApi';
+import { SinkLensError } from '../shared/errors';
+import type { EntropyOptions, PrependBos } from '../shared/result';
+
+export interface ResolvedOptions {
+  prependBos: PrependBos;
+  maxTokens: number;
+  tau: number;
+  includeFirstQuery: boolean;
+  entropy: EntropyOptions;
+  ablate: 'auto' | number[] | null;
+  ablateTarget: 'mlp' | 'attn';
+  massiveTopK: number;
+  logitLens: 'all' | number[] | null;
+  logitLensTopK: number;
+  lastTopK: number;
+}
+
+export function resolveOptions(o: AnalyzeOptions = {}): ResolvedOptions {
+  const d = DEFAULT_ANALYZE_OPTIONS;
+  const r: ResolvedOptions = {
+    prependBos: o.prependBos ?? d.prependBos,
+    maxTokens: o.maxTokens ?? d.maxTokens,
+    tau: o.tau ?? d.tau,
+    includeFirstQuery: o.includeFirstQuery ?? d.includeFirstQuery,
+    entropy: { ...d.entropy, ...(o.entropy ?? {}) },
+    ablate: o.ablate ?? null,
+    ablateTarget: o.ablateTarget ?? d.ablateTarget,
+    massiveTopK: o.massiveTopK ?? d.massiveTopK,
+    logitLens: o.logitLens ?? null,
+    logitLensTopK: o.logitLensTopK ?? d.logitLensTopK,
+    lastTopK: o.lastTopK ?? d.lastTopK,
+  };
+  validate(r);
+  return r;
+}
+
+function bad(message: string): never {
+  throw new SinkLensError('badRequest', message);
+}
+
+function validate(r: ResolvedOptions): void {
+  if (!['auto', 'always', 'never'].includes(r.prependBos)) bad(`prependBos must be auto, always or never (got ${String(r.prependBos)}).`);
+  if (!Number.isInteger(r.maxTokens) || r.maxTokens < 1) bad(`maxTokens must be a positive integer (got ${r.maxTokens}).`);
+  if (!(r.tau > 0 && r.tau <= 1)) bad(`tau (the sink threshold) must be in (0, 1] (got ${r.tau}).`);
+  if (!(r.entropy.alpha > 0) || !Number.isFinite(r.entropy.alpha)) bad(`entropy alpha must be a positive number (got ${r.entropy.alpha}).`);
+  for (const k of ['massiveTopK', 'logitLensTopK', 'lastTopK'] as const) {
+    if (!Number.isInteger(r[k]) || r[k] < 1 || r[k] > 1000) bad(`${k} must be an integer in 1..1000 (got ${r[k]}).`);
+  }
+  if (r.ablateTarget !== 'mlp' && r.ablateTarget !== 'attn') bad(`ablateTarget must be mlp or attn.`);
+  if (Array.isArray(r.ablate) && r.ablate.some((b) => !Number.isInteger(b) || b < 0)) bad(`ablate must list block indices >= 0.`);
+}
+
+/** Parses the CLI/settings form of --ablate: 'auto', 'none', or '3,4'. */
+export function parseAblate(s: string | undefined): 'auto' | number[] | null {
+  if (s === undefined || s === '' || s === 'none') return null;
+  if (s === 'auto') return 'auto';
+  const blocks = s.split(',').map((x) => Number(x.trim()));
+  if (blocks.some((b) => !Number.isInteger(b) || b < 0)) bad(`--ablate takes 'auto' or block indices like 3,4 (got '${s}').`);
+  return blocks;
+}
