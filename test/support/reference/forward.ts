@@ -1,0 +1,154 @@
+/**
+ * The test oracle: a float64, plain-loop forward pass over a Hugging Face model folder, returning
+ * every quantity SinkLens measures (hidden states h[0..L], post-softmax attention, logits).
+ * It shares no code with src/engine, reads raw HF names itself, and is slow on purpose.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSafetensorsDir } from '../safetensorsWriter';
+import { parseRefConfig, type RefConfig } from './config';
+import { activate, applyRope, layerNorm, linear, rmsNorm, softmaxPrefix, type RefNorm } from './ops';
+import { loadRefWeights, type RefLayer, type RefWeights } from './weights';
+
+export interface RefOptions {
+  /** Zero the MLP output at position 0 in these blocks (0-based) before it joins the residual. */
+  ablateMlp?: number[];
+  /** Zero the attention output (after o_proj) at position 0 in these blocks. */
+  ablateAttn?: number[];
+}
+
+export interface RefResult {
+  L: number;
+  H: number;
+  T: number;
+  d: number;
+  vocab: number;
+  hidden: Float64Array; // [L+1, T, d]
+  attn: Float64Array; // [L, H, T, T]
+  attnToBos: Float64Array; // [L, H, T]
+  logits: Float64Array; // [T, vocab]
+}
+
+export interface RefModel {
+  config: RefConfig;
+  weights: RefWeights;
+}
+
+const cache = new Map<string, RefModel>();
+
+/** Loads (and caches per folder) the config and float64 weights. */
+export function loadRefModel(dir: string): RefModel {
+  let m = cache.get(dir);
+  if (!m) {
+    const config = parseRefConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>);
+    m = { config, weights: loadRefWeights(readSafetensorsDir(dir), config) };
+    cache.set(dir, m);
+  }
+  return m;
+}
+
+export function referenceForward(dir: string, ids: number[], opts: RefOptions = {}): RefResult {
+  return forwardModel(loadRefModel(dir), ids, opts);
+}
+
+function normOf(c: RefConfig, x: Float64Array, n: RefNorm): Float64Array {
+  return c.norm === 'rms' ? rmsNorm(x, n, c.eps) : layerNorm(x, n, c.eps);
+}
+
+function embed(m: RefModel, ids: number[]): Float64Array[] {
+  const { d, vocab } = m.config;
+  return ids.map((id, t) => {
+    if (!(id >= 0 && id < vocab)) throw new Error(`reference: token id ${id} out of range`);
+    const x = m.weights.embed.slice(id * d, (id + 1) * d); // [d]
+    const pos = m.weights.positions;
+    if (pos) for (let j = 0; j < d; j++) x[j] = (x[j] as number) + (pos[t * d + j] as number);
+    return x;
+  });
+}
+
+/** Per-head RMSNorm (Qwen3 q_norm / k_norm) over each hd-slice of v, in place. */
+function headNorm(c: RefConfig, v: Float64Array, heads: number, n: RefNorm): void {
+  for (let h = 0; h < heads; h++) v.set(rmsNorm(v.subarray(h * c.hd, (h + 1) * c.hd), n, c.eps), h * c.hd);
+}
+
+/** Causal multi-head attention over the normed inputs xs; writes A into attnOut [H, T, T]. */
+function attention(c: RefConfig, lw: RefLayer, xs: Float64Array[], block: number, attnOut: Float64Array): Float64Array[] {
+  const { H, KV, hd } = c;
+  const T = xs.length;
+  const q = xs.map((x) => linear(lw.q, x)); // T x [H*hd]
+  const k = xs.map((x) => linear(lw.k, x)); // T x [KV*hd]
+  const v = xs.map((x) => linear(lw.v, x)); // T x [KV*hd]
+  for (let t = 0; t < T; t++) {
+    if (lw.qNorm) headNorm(c, q[t]!, H, lw.qNorm);
+    if (lw.kNorm) headNorm(c, k[t]!, KV, lw.kNorm);
+    if (c.invFreq) {
+      for (let h = 0; h < H; h++) applyRope(q[t]!, h * hd, t, c.invFreq);
+      for (let h = 0; h < KV; h++) applyRope(k[t]!, h * hd, t, c.invFreq);
+    }
+  }
+  const scale = c.attnScale(block);
+  const ctx = xs.map(() => new Float64Array(H * hd)); // T x [H*hd]
+  const row = new Float64Array(T);
+  for (let h = 0; h < H; h++) {
+    const kvh = Math.floor(h / (H / KV)); // GQA: consecutive query heads share a KV head.
+    for (let i = 0; i < T; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let e = 0; e < hd; e++) s += (q[i]![h * hd + e] as number) * (k[j]![kvh * hd + e] as number);
+        row[j] = s * scale;
+      }
+      softmaxPrefix(row, i + 1);
+      attnOut.set(row, (h * T + i) * T);
+      for (let j = 0; j <= i; j++) {
+        const a = row[j] as number;
+        for (let e = 0; e < hd; e++) ctx[i]![h * hd + e] = (ctx[i]![h * hd + e] as number) + a * (v[j]![kvh * hd + e] as number);
+      }
+    }
+  }
+  return ctx.map((cv) => linear(lw.o, cv));
+}
+
+function mlp(c: RefConfig, lw: RefLayer, x: Float64Array): Float64Array {
+  const up = linear(lw.up, x); // [ff]
+  const gate = lw.gate ? linear(lw.gate, x) : null; // [ff]
+  const act = up.map((u, i) => (gate ? activate(c.act, gate[i] as number) * u : activate(c.act, u)));
+  return linear(lw.down, act);
+}
+
+function addInto(x: Float64Array, y: Float64Array, zero: boolean): void {
+  if (zero) return;
+  for (let j = 0; j < x.length; j++) x[j] = (x[j] as number) + (y[j] as number);
+}
+
+export function forwardModel(m: RefModel, ids: number[], opts: RefOptions = {}): RefResult {
+  const c = m.config;
+  const { L, H, d, vocab } = c;
+  const T = ids.length;
+  const hidden = new Float64Array((L + 1) * T * d); // [L+1, T, d]
+  const attn = new Float64Array(L * H * T * T); // [L, H, T, T]
+  const xs = embed(m, ids); // T x [d]
+  xs.forEach((x, t) => hidden.set(x, t * d));
+  for (let l = 0; l < L; l++) {
+    const lw = m.weights.layers[l]!;
+    const cutAttn = opts.ablateAttn?.includes(l) ?? false;
+    const cutMlp = opts.ablateMlp?.includes(l) ?? false;
+    const a = attention(c, lw, xs.map((x) => normOf(c, x, lw.ln1)), l, attn.subarray(l * H * T * T, (l + 1) * H * T * T));
+    if (c.parallelResidual) {
+      // GPT-NeoX: x + attn(ln1(x)) + mlp(ln2(x)), both branches reading the same x.
+      const f = xs.map((x) => mlp(c, lw, normOf(c, x, lw.ln2)));
+      xs.forEach((x, t) => {
+        addInto(x, a[t]!, cutAttn && t === 0);
+        addInto(x, f[t]!, cutMlp && t === 0);
+      });
+    } else {
+      xs.forEach((x, t) => addInto(x, a[t]!, cutAttn && t === 0));
+      xs.forEach((x, t) => addInto(x, mlp(c, lw, normOf(c, x, lw.ln2)), cutMlp && t === 0));
+    }
+    xs.forEach((x, t) => hidden.set(x, ((l + 1) * T + t) * d));
+  }
+  const logits = new Float64Array(T * vocab); // [T, vocab]
+  xs.forEach((x, t) => logits.set(linear(m.weights.lmHead, normOf(c, x, m.weights.finalNorm)), t * vocab));
+  const attnToBos = new Float64Array(L * H * T); // [L, H, T]
+  for (let r = 0; r < L * H * T; r++) attnToBos[r] = attn[r * T] as number;
+  return { L, H, T, d, vocab, hidden, attn, attnToBos, logits };
+}
