@@ -1,0 +1,95 @@
+/** Typed readers over a raw config.json, with errors that name the missing or invalid field. */
+import { SinkLensError } from '../../shared/errors';
+import type { CanonicalConfig, RopeScaling } from '../model/types';
+import type { RawConfig } from './adapter';
+
+function bad(name: string, what: string): SinkLensError {
+  return new SinkLensError('badConfig', `config.json of ${name}: ${what}.`, 'Check that the folder holds a complete Hugging Face config.json for this model.');
+}
+
+/** First present (non-null) key among `keys`, as a finite number; throws when none is present. */
+export function num(raw: RawConfig, name: string, ...keys: string[]): number {
+  const v = optNum(raw, name, ...keys);
+  if (v === null) throw bad(name, `missing "${keys.join('" / "')}"`);
+  return v;
+}
+
+export function optNum(raw: RawConfig, name: string, ...keys: string[]): number | null {
+  for (const k of keys) {
+    const v = raw[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(name, `"${k}" must be a number, got ${JSON.stringify(v)}`);
+    return v;
+  }
+  return null;
+}
+
+export function posInt(raw: RawConfig, name: string, ...keys: string[]): number {
+  const v = num(raw, name, ...keys);
+  if (!Number.isInteger(v) || v <= 0) throw bad(name, `"${keys[0]}" must be a positive integer, got ${v}`);
+  return v;
+}
+
+export function optBool(raw: RawConfig, key: string, dflt: boolean): boolean {
+  const v = raw[key];
+  return typeof v === 'boolean' ? v : dflt;
+}
+
+/** A token id field that may be an int or a list of ints (eos in generation configs): the first. */
+export function tokenId(v: unknown): number | null {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+  if (Array.isArray(v) && v.length && typeof v[0] === 'number') return tokenId(v[0]);
+  return null;
+}
+
+export function activation(raw: RawConfig, name: string, key: string, dflt: string): CanonicalConfig['act'] {
+  const v = raw[key] ?? dflt;
+  switch (v) {
+    case 'silu':
+    case 'swish':
+      return 'silu';
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh':
+    case 'gelu_fast':
+      return 'gelu_new'; // all three are the tanh approximation
+    case 'gelu':
+    case 'gelu_python':
+      return 'gelu';
+    case 'relu':
+      return 'relu';
+    default:
+      throw new SinkLensError('unsupportedArch', `${name} uses activation ${JSON.stringify(v)}, which SinkLens does not implement.`, 'Supported activations: silu, gelu, gelu_new (tanh), relu.');
+  }
+}
+
+/** rope_theta from v4 (`rope_theta`) or v5 (`rope_parameters.rope_theta`) configs. */
+export function ropeTheta(raw: RawConfig, name: string, dflt: number, ...keys: string[]): number {
+  const params = raw['rope_parameters'] as RawConfig | null | undefined;
+  return optNum(raw, name, 'rope_theta', ...keys) ?? (params ? optNum(params, name, 'rope_theta') : null) ?? dflt;
+}
+
+/** Parses `rope_scaling` (v4) or `rope_parameters` (v5). 'default'/absent -> null. */
+export function ropeScaling(raw: RawConfig, name: string): RopeScaling | null {
+  const rs = (raw['rope_scaling'] ?? raw['rope_parameters']) as RawConfig | null | undefined;
+  if (rs === null || rs === undefined || typeof rs !== 'object') return null;
+  const type = rs['rope_type'] ?? rs['type'] ?? 'default';
+  if (type === 'default') return null;
+  const factor = num(rs, name, 'factor');
+  if (type === 'linear') return { type: 'linear', factor };
+  if (type === 'llama3') {
+    return {
+      type: 'llama3',
+      factor,
+      lowFreqFactor: num(rs, name, 'low_freq_factor'),
+      highFreqFactor: num(rs, name, 'high_freq_factor'),
+      originalMaxPositions: num(rs, name, 'original_max_position_embeddings'),
+    };
+  }
+  throw new SinkLensError('unsupportedArch', `${name} uses rope_scaling type ${JSON.stringify(type)}, which SinkLens does not implement.`, 'Supported rope_scaling types: llama3, linear (or none).');
+}
+
+/** Display name: `_name_or_path` when it looks like a repo id, else the folder name. */
+export function displayName(raw: RawConfig, folderName: string): string {
+  const n = raw['_name_or_path'];
+  return typeof n === 'string' && n.length > 0 && !n.startsWith('/') && !n.startsWith('.') ? n : folderName;
+}

@@ -1,0 +1,97 @@
+/**
+ * Builders of lazily-loaded canonical weights over a WeightStore. Each ref checks the stored shape
+ * when it is made (so a mismatch fails at load time, naming the tensor) and transforms the data
+ * only when `load()` is called. Keys: the HF tensor name for an untouched tensor, `name#T` for a
+ * transpose, `name#<part>` for a slice of a fused tensor — unique per canonical tensor.
+ */
+import { basename } from 'node:path';
+import { SinkLensError } from '../../shared/errors';
+import type { WeightStore } from '../model/safetensors';
+import type { LinearWeights, NormWeights, WeightRef } from '../model/types';
+
+function fileList(store: WeightStore): string {
+  return store.files().map((f) => basename(f.path)).join(', ');
+}
+
+export function missing(store: WeightStore, name: string, why = ''): SinkLensError {
+  return new SinkLensError(
+    'missingWeights',
+    `The model's weights have no tensor "${name}"${why ? ` (${why})` : ''}.`,
+    `Looked in ${fileList(store)} in ${store.dir}. The checkpoint may be incomplete, or not the architecture its config.json says.`,
+  );
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** Checks that `name` exists with shape `dims` (the stored layout). */
+export function expectStored(store: WeightStore, name: string, dims: readonly number[]): void {
+  if (!store.has(name)) throw missing(store, name);
+  const t = store.info(name);
+  if (!sameDims(t.shape, dims)) {
+    throw new SinkLensError(
+      'corruptWeights',
+      `Tensor "${name}" in ${basename(t.file)} has shape [${t.shape.join(', ')}] but the config implies [${dims.join(', ')}].`,
+      'config.json and the weights disagree: check that both come from the same model.',
+    );
+  }
+}
+
+/** A tensor used as stored. */
+export function direct(store: WeightStore, name: string, dims: readonly number[]): WeightRef {
+  expectStored(store, name, dims);
+  return { key: name, dims, load: () => store.read(name) };
+}
+
+export function optionalDirect(store: WeightStore, name: string, dims: readonly number[]): WeightRef | null {
+  return store.has(name) ? direct(store, name, dims) : null;
+}
+
+/** Transposes a stored [rows, cols] matrix to [cols, rows]. */
+export function transpose2d(src: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols); // [cols, rows]
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = src[base + c] as number;
+  }
+  return out;
+}
+
+/** A stored [in, out] (Conv1D) matrix, exposed as torch Linear [out, in]. */
+export function transposed(store: WeightStore, name: string, storedDims: readonly [number, number]): WeightRef {
+  expectStored(store, name, storedDims);
+  const [rows, cols] = storedDims;
+  return { key: `${name}#T`, dims: [cols, rows], load: () => transpose2d(store.read(name), rows, cols) };
+}
+
+/**
+ * A ref whose data is `pick` applied to a stored tensor (a slice of a fused tensor). `part` makes
+ * the key unique; `dims` are the canonical dims of the result.
+ */
+export function derived(
+  store: WeightStore,
+  name: string,
+  storedDims: readonly number[],
+  part: string,
+  dims: readonly number[],
+  pick: (src: Float32Array) => Float32Array,
+): WeightRef {
+  expectStored(store, name, storedDims);
+  return { key: `${name}#${part}`, dims, load: () => pick(store.read(name)) };
+}
+
+export function linear(store: WeightStore, prefix: string, outDim: number, inDim: number, bias: boolean): LinearWeights {
+  return {
+    weight: direct(store, `${prefix}.weight`, [outDim, inDim]),
+    bias: bias ? direct(store, `${prefix}.bias`, [outDim]) : null,
+  };
+}
+
+export function rmsNorm(store: WeightStore, prefix: string, n: number): NormWeights {
+  return { weight: direct(store, `${prefix}.weight`, [n]), bias: null };
+}
+
+export function layerNorm(store: WeightStore, prefix: string, n: number): NormWeights {
+  return { weight: direct(store, `${prefix}.weight`, [n]), bias: direct(store, `${prefix}.bias`, [n]) };
+}

@@ -1,0 +1,40 @@
+/** Loads everything of a model folder the engine needs: canonical config, weight store + canonical weights, tokenizer. */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { SinkLensError } from '../../shared/errors';
+import { getAdapter } from '../arch/registry';
+import { loadConfig, readRawConfig } from './config';
+import { openWeights, type WeightStore } from './safetensors';
+import { loadTokenizer, type PromptTokenizer } from './tokenizer';
+import type { CanonicalConfig, ModelWeights } from './types';
+
+export interface ModelFiles {
+  config: CanonicalConfig;
+  /** Open file handles: call `store.close()` once the weights have been consumed. */
+  store: WeightStore;
+  weights: ModelWeights;
+  tokenizer: PromptTokenizer;
+}
+
+export function assertModelDir(dir: string): void {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new SinkLensError('modelNotFound', `Model folder not found: ${dir}.`, 'Pick a folder that holds config.json, tokenizer.json and *.safetensors.');
+  }
+  if (!existsSync(join(dir, 'config.json'))) {
+    throw new SinkLensError('modelNotFound', `${dir} is not a model folder: it has no config.json.`, 'Pick a Hugging Face model folder (config.json, tokenizer.json, *.safetensors).');
+  }
+}
+
+export async function loadModelFiles(dir: string): Promise<ModelFiles> {
+  assertModelDir(dir);
+  const config = loadConfig(dir);
+  const tokenizer = await loadTokenizer(dir, config);
+  const store = openWeights(dir);
+  try {
+    const weights = getAdapter(readRawConfig(dir)['model_type']).mapWeights(store, config);
+    return { config, store, weights, tokenizer };
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Lazy access to a model folder's safetensors weights: one `model.safetensors`, or shards listed
+ * by `model.safetensors.index.json`. Headers are parsed and validated up front; tensor data is
+ * read only when asked for, one tensor at a time (`read`), so at most one converted tensor per
+ * call is alive beyond what the caller keeps.
+ */
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { SinkLensError } from '../../shared/errors';
+import { toFloat32 } from './dtypes';
+import { parseSafetensorsFile, readFully, type ParsedFile, type TensorEntry } from './safetensorsHeader';
+
+export { sha256Files } from './hash';
+export type { TensorEntry } from './safetensorsHeader';
+
+export interface WeightFile {
+  name: string;
+  path: string;
+  bytes: number;
+}
+
+export interface WeightStore {
+  readonly dir: string;
+  names(): string[];
+  has(name: string): boolean;
+  info(name: string): TensorEntry;
+  /** Reads one tensor and converts it to float32 (row-major, the stored shape). */
+  read(name: string): Float32Array;
+  files(): WeightFile[];
+  /** Storage dtypes, sorted and joined with '+', e.g. `F32`, `BF16`, `F16+F32`. */
+  dtypeSummary(): string;
+  /** Total number of elements over all tensors. */
+  numElements(): number;
+  close(): void;
+}
+
+const INDEX_FILE = 'model.safetensors.index.json';
+const SINGLE_FILE = 'model.safetensors';
+
+/** Lists the weight files of a model folder (shards from the index, or the single file). */
+export function weightFilePaths(dir: string): { paths: string[]; weightMap: Record<string, string> | null } {
+  const indexPath = join(dir, INDEX_FILE);
+  if (existsSync(indexPath)) {
+    const weightMap = readIndex(indexPath);
+    const shards = [...new Set(Object.values(weightMap))].sort();
+    const missing = shards.filter((s) => !existsSync(join(dir, s)));
+    if (missing.length) {
+      throw new SinkLensError(
+        'missingWeights',
+        `The model in ${dir} is missing weight shard(s): ${missing.join(', ')}.`,
+        `${INDEX_FILE} lists ${shards.length} shard(s). Download the missing file(s) into the folder.`,
+      );
+    }
+    return { paths: shards.map((s) => join(dir, s)), weightMap };
+  }
+  if (existsSync(join(dir, SINGLE_FILE))) return { paths: [join(dir, SINGLE_FILE)], weightMap: null };
+  const any = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
+  if (any.length) return { paths: any.map((f) => join(dir, f)), weightMap: null };
+  const hasBin = readdirSync(dir).some((f) => f.endsWith('.bin') || f.endsWith('.pt') || f.endsWith('.gguf'));
+  throw new SinkLensError(
+    'missingWeights',
+    `No .safetensors weights found in ${dir}.`,
+    hasBin
+      ? 'The folder has PyTorch/GGUF weights only. SinkLens reads safetensors: save the model with save_pretrained(..., safe_serialization=True) or download the safetensors revision.'
+      : `Expected ${SINGLE_FILE}, or shards with ${INDEX_FILE}.`,
+  );
+}
+
+function readIndex(path: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new SinkLensError('corruptWeights', `${basename(path)} is not valid JSON: ${(e as Error).message}.`, `File: ${path}. Re-download it.`);
+  }
+  const map = (parsed as { weight_map?: unknown }).weight_map;
+  if (typeof map !== 'object' || map === null || !Object.values(map).every((v) => typeof v === 'string')) {
+    throw new SinkLensError('corruptWeights', `${basename(path)} has no valid "weight_map".`, `File: ${path}. Re-download it.`);
+  }
+  return map as Record<string, string>;
+}
+
+function indexTensors(dir: string, parsed: ParsedFile[], weightMap: Record<string, string> | null): Map<string, TensorEntry> {
+  const byName = new Map<string, TensorEntry>();
+  for (const f of parsed) {
+    for (const t of f.tensors) {
+      const prev = byName.get(t.name);
+      if (prev) {
+        throw new SinkLensError('corruptWeights', `Tensor "${t.name}" appears in both ${basename(prev.file)} and ${basename(t.file)}.`, `Folder: ${dir}.`);
+      }
+      byName.set(t.name, t);
+    }
+  }
+  for (const [name, shard] of Object.entries(weightMap ?? {})) {
+    const t = byName.get(name);
+    if (!t || basename(t.file) !== shard) {
+      throw new SinkLensError(
+        'corruptWeights',
+        `${INDEX_FILE} says tensor "${name}" is in ${shard}, but ${t ? `it is in ${basename(t.file)}` : 'no shard holds it'}.`,
+        `Folder: ${dir}. The index and the shards do not match: re-download the model.`,
+      );
+    }
+  }
+  return byName;
+}
+
+export function openWeights(dir: string): WeightStore {
+  const { paths, weightMap } = weightFilePaths(dir);
+  const parsed = paths.map(parseSafetensorsFile);
+  const tensors = indexTensors(dir, parsed, weightMap);
+  const fds = new Map<string, number>();
+  const fdFor = (path: string): number => {
+    let fd = fds.get(path);
+    if (fd === undefined) {
+      fd = openSync(path, 'r');
+      fds.set(path, fd);
+    }
+    return fd;
+  };
+  const info = (name: string): TensorEntry => {
+    const t = tensors.get(name);
+    if (!t) {
+      throw new SinkLensError('missingWeights', `Tensor "${name}" is not in the model's weights.`, `Files: ${paths.map((p) => basename(p)).join(', ')} in ${dir}.`);
+    }
+    return t;
+  };
+  return {
+    dir,
+    names: () => [...tensors.keys()],
+    has: (name) => tensors.has(name),
+    info,
+    read(name) {
+      const t = info(name);
+      const [start, end] = t.byteRange;
+      // A fresh buffer per tensor: offset 0, so typed-array views over it are aligned.
+      const bytes = new Uint8Array(end - start);
+      const got = readFully(fdFor(t.file), bytes, start);
+      if (got !== bytes.byteLength) {
+        throw new SinkLensError('corruptWeights', `Tensor "${name}" in ${basename(t.file)} could not be read fully (${got} of ${bytes.byteLength} bytes).`, `File: ${t.file}. The file changed or is truncated: re-download it.`);
+      }
+      return toFloat32(bytes, t.dtype, `"${name}" in ${basename(t.file)}`);
+    },
+    files: () => parsed.map((f) => ({ name: basename(f.path), path: f.path, bytes: f.bytes })),
+    dtypeSummary: () => [...new Set([...tensors.values()].map((t) => t.dtype))].sort().join('+'),
+    numElements: () => [...tensors.values()].reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0),
+    close() {
+      for (const fd of fds.values()) closeSync(fd);
+      fds.clear();
+    },
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * The prompt tokenizer: @huggingface/tokenizers over the folder's tokenizer.json, plus what
+ * SinkLens needs on top: the BOS policy, truncation, and exact UTF-16 offsets per token.
+ *
+ * BOS policy ('auto' | 'always' | 'never'):
+ * - auto: keep what the tokenizer's post-processor puts BEFORE the text (Llama's template adds
+ *   `<s>`); when it adds nothing, prepend the model's BOS (GPT-2/Pythia: `<|endoftext|>`). Tokens
+ *   a post-processor appends after the text (an EOS) are dropped: a prompt is not a finished text.
+ * - always: exactly one BOS at position 0 (not doubled when the text itself starts with it).
+ * - never: the text's tokens only, with a 'noBos' warning.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { SinkLensError } from '../../shared/errors';
+import type { PrependBos, TokenInfo, Warning } from '../../shared/result';
+import { readJsonFile } from './config';
+import { alignPieces, type Piece } from './tokenAlign';
+import { pieceBytes, readableBytes, type PieceEncoding } from './tokenBytes';
+import type { CanonicalConfig } from './types';
+
+export interface EncodeOptions {
+  prependBos: PrependBos;
+  /** Keep the first maxTokens tokens (BOS included); undefined = no limit. */
+  maxTokens?: number;
+}
+
+export interface Encoded {
+  ids: number[];
+  tokens: TokenInfo[];
+  bosPrepended: boolean;
+  truncated: boolean;
+  warnings: Warning[];
+}
+
+export interface PromptTokenizer {
+  /** The BOS id SinkLens prepends (model config, else the tokenizer's bos_token); null if none. */
+  readonly bosTokenId: number | null;
+  readonly vocabSize: number;
+  encode(text: string, opts: EncodeOptions): Encoded;
+  decode(ids: readonly number[]): string;
+  /** Readable text of one token (special tokens as their literal). */
+  tokenText(id: number): string;
+}
+
+interface TokenizerJson {
+  model?: { byte_fallback?: boolean; unk_token?: string | null };
+  normalizer?: unknown;
+  pre_tokenizer?: unknown;
+  decoder?: unknown;
+  added_tokens?: { id: number; content: string; special?: boolean }[];
+}
+
+/** True when any node of a component tree (Sequence-nested) satisfies `pred`. */
+function anyNode(node: unknown, pred: (n: Record<string, unknown>) => boolean): boolean {
+  if (typeof node !== 'object' || node === null) return false;
+  const n = node as Record<string, unknown>;
+  if (pred(n)) return true;
+  const kids = [n['normalizers'], n['pretokenizers'], n['decoders']].find(Array.isArray) as unknown[] | undefined;
+  return (kids ?? []).some((k) => anyNode(k, pred));
+}
+
+function pieceEncoding(tj: TokenizerJson): PieceEncoding {
+  const byteLevel = (n: Record<string, unknown>): boolean => n['type'] === 'ByteLevel';
+  return anyNode(tj.decoder, byteLevel) || anyNode(tj.pre_tokenizer, byteLevel) ? 'byteLevel' : 'sentencePiece';
+}
+
+/** Whether the tokenizer inserts a space that is not in the input before the first word. */
+function addsDummyPrefix(tj: TokenizerJson): boolean {
+  const norm = anyNode(tj.normalizer, (n) => n['type'] === 'Prepend');
+  const pre = anyNode(tj.pre_tokenizer, (n) =>
+    (n['type'] === 'Metaspace' && n['prepend_scheme'] !== 'never' && n['add_prefix_space'] !== false) ||
+    (n['type'] === 'ByteLevel' && n['add_prefix_space'] === true),
+  );
+  return norm || pre;
+}
+
+function readTokenizerJson(dir: string): TokenizerJson {
+  const path = join(dir, 'tokenizer.json');
+  if (!existsSync(path)) {
+    throw new SinkLensError(
+      'missingTokenizer',
+      `No tokenizer.json in ${dir}.`,
+      'SinkLens needs the fast-tokenizer file tokenizer.json. Download it from the model repository, or save it with AutoTokenizer.from_pretrained(...).save_pretrained(dir).',
+    );
+  }
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as TokenizerJson;
+  } catch (e) {
+    throw new SinkLensError('badTokenizer', `tokenizer.json in ${dir} is not valid JSON: ${(e as Error).message}.`, 'Re-download tokenizer.json.');
+  }
+}
+
+function startIndexOf(hay: readonly number[], needle: readonly number[]): number {
+  for (let k = 0; k + needle.length <= hay.length; k++) {
+    if (needle.every((v, i) => hay[k + i] === v)) return k;
+  }
+  return -1;
+}
+
+export async function loadTokenizer(dir: string, cfg: CanonicalConfig): Promise<PromptTokenizer> {
+  const tj = readTokenizerJson(dir);
+  const tokCfg = readJsonFile(join(dir, 'tokenizer_config.json'), 'badTokenizer') ?? {};
+  let tok: Tokenizer;
+  try {
+    tok = new Tokenizer(tj, tokCfg);
+  } catch (e) {
+    throw new SinkLensError('badTokenizer', `tokenizer.json in ${dir} could not be loaded: ${(e as Error).message}.`, 'The tokenizer may use a component SinkLens\'s tokenizer library does not support.');
+  }
+  return makePromptTokenizer(tok, tj, tokCfg, cfg);
+}
+
+function makePromptTokenizer(tok: Tokenizer, tj: TokenizerJson, tokCfg: Record<string, unknown>, cfg: CanonicalConfig): PromptTokenizer {
+  const enc = pieceEncoding(tj);
+  const dummy = addsDummyPrefix(tj);
+  const added = new Map((tj.added_tokens ?? []).map((t) => [t.id, t] as const));
+  const unkId = typeof tj.model?.unk_token === 'string' ? (tok.token_to_id(tj.model.unk_token) ?? -1) : -1;
+  const bosName = typeof tokCfg['bos_token'] === 'string' ? tokCfg['bos_token'] : (tokCfg['bos_token'] as { content?: string } | null)?.content;
+  const bosTokenId = cfg.bosTokenId ?? (bosName ? (tok.token_to_id(bosName) ?? null) : null);
+  const vocabSize = tok.get_vocab(true).size;
+
+  const piece = (id: number): Piece => {
+    const a = added.get(id);
+    if (a) return { bytes: new TextEncoder().encode(a.content), added: true, unk: false };
+    return { bytes: pieceBytes(tok.id_to_token(id) ?? '', enc), added: false, unk: id === unkId };
+  };
+  const tokenText = (id: number): string => {
+    const a = added.get(id);
+    if (a) return a.content;
+    const p = tok.id_to_token(id);
+    return p === undefined ? `<id ${id}>` : readableBytes(pieceBytes(p, enc));
+  };
+
+  return {
+    bosTokenId,
+    vocabSize,
+    decode: (ids) => tok.decode([...ids], { skip_special_tokens: false }),
+    tokenText,
+    encode(text, opts) {
+      if (text.trim().length === 0) {
+        throw new SinkLensError('emptyPrompt', 'The prompt is empty.', 'Select or type some text to analyse.');
+      }
+      const textIds = tok.encode(text, { add_special_tokens: false }).ids;
+      const { spans, approximate } = alignPieces(text, textIds.map(piece), dummy);
+      const warnings: Warning[] = [];
+      if (approximate) {
+        warnings.push({ code: 'other', message: 'The tokenizer normalises the text, so some token offsets are approximate.' });
+      }
+      const prefix = bosPrefix(tok, text, textIds, bosTokenId, opts.prependBos, warnings);
+      const all: TokenInfo[] = [
+        ...prefix.map((id) => ({ index: 0, id, text: tokenText(id), start: 0, end: 0, special: true })),
+        ...textIds.map((id, i) => {
+          const s = spans[i] as { start: number; end: number; text: string };
+          return { index: 0, id, text: s.text, start: s.start, end: s.end, special: added.get(id)?.special === true };
+        }),
+      ];
+      const max = opts.maxTokens === undefined ? all.length : Math.max(1, Math.floor(opts.maxTokens));
+      const truncated = all.length > max;
+      if (truncated) {
+        warnings.push({ code: 'truncated', message: `The prompt has ${all.length} tokens; only the first ${max} are analysed.` });
+      }
+      const tokens = all.slice(0, max).map((t, index) => ({ ...t, index }));
+      // A BOS the user typed at the very start counts too: position 0 is a BOS either way.
+      const bosPrepended = prefix.length > 0 || (bosTokenId !== null && tokens[0]?.id === bosTokenId);
+      return { ids: tokens.map((t) => t.id), tokens, bosPrepended, truncated, warnings };
+    },
+  };
+}
+
+/** The tokens put before the text under the BOS policy (see the file comment). */
+function bosPrefix(tok: Tokenizer, text: string, textIds: readonly number[], bos: number | null, policy: PrependBos, warnings: Warning[]): number[] {
+  const startsWithBos = bos !== null && textIds[0] === bos;
+  if (policy === 'never') {
+    if (!startsWithBos) warnings.push({ code: 'noBos', message: 'No BOS token at position 0 (prepend BOS: never): sinks may form on the first text token instead.' });
+    return [];
+  }
+  if (policy === 'auto') {
+    const withSpecial = tok.encode(text, { add_special_tokens: true }).ids;
+    const at = startIndexOf(withSpecial, textIds);
+    if (at > 0) return withSpecial.slice(0, at);
+  }
+  if (startsWithBos) return [];
+  if (bos === null) {
+    warnings.push({ code: 'noBos', message: 'This model defines no BOS token, so none was prepended.' });
+    return [];
+  }
+  return [bos];
+}
