@@ -1,0 +1,13 @@
+/** SinkLens metrics: pure functions over typed arrays + dims (no IO). One metric family per file. */
+export type { FloatArray } from './types';
+export { median, medianAbs } from './stats';
+export { tokenNorms, bosRatio, medianOtherNorm } from './norms';
+export { massiveActivations, recurringDims, topAbs, MASSIVE_ABSOLUTE, MASSIVE_RELATIVE } from './massive';
+export { symmetricEigenvalues, psdEigenvalues } from './eigen';
+export { matrixEntropy, matrixEntropyFromGram, layerEntropy, renyiEntropy, spectrumEntropy, prepareRows, smallGram, DEFAULT_ENTROPY, type EntropyResult } from './entropy';
+export { theoremBounds, checkBounds, normTerms, entropyBoundRaw, numericalRank, RANK_RTOL_SIGMA, type TheoremBounds, type BoundViolation } from './bounds';
+export { headSinkScores, sinkRate, tokenSinkMass, tokenStrip, DEFAULT_TAU } from './sinks';
+export { detectPhases, DEFAULT_PHASES, type PhaseOptions } from './phases';
+export { spikeBlocks, SPIKE_FACTOR } from './spike';
+export { lensLayers, topTokens, logSumExp, type LensInput } from './lens';
+export { computeRunMetrics, computeRunMetricsChecked, compareRuns, summarize, type RunMetricsInput, type RunMetricsOptions } from './run';

@@ -1,0 +1,93 @@
+/**
+ * Massive activations (Sun et al. 2024; metrics.md "massive activations"): scalars of h[l] that are
+ * huge in absolute terms (> 100) and relative to the layer (> 1000 x the median |h[l]|).
+ */
+import type { MassiveActivation, MassiveSummary } from '../../shared/result';
+import { medianAbs } from './stats';
+import type { FloatArray } from './types';
+
+export const MASSIVE_ABSOLUTE = 100;
+export const MASSIVE_RELATIVE = 1000;
+
+/**
+ * Summary of one layer h [T, d]: top-k scalars by |value| (signed value reported, ties broken by
+ * position), max and median of |h| over all T*d scalars, and the counts of scalars passing the
+ * absolute test (|v| > 100 and > 1000 x median) and the relative test only (> 1000 x median but
+ * |v| <= 100; the two counts are disjoint). `relative` is max/median, 0 when the median is 0.
+ */
+export function massiveActivations(h: FloatArray, T: number, d: number, topK: number): MassiveSummary {
+  const n = T * d;
+  const layer = h.subarray(0, n);
+  const med = n > 0 ? medianAbs(layer) : 0;
+  const cut = MASSIVE_RELATIVE * med;
+  let maxAbs = 0;
+  let absoluteCount = 0;
+  let relativeCount = 0;
+  for (let i = 0; i < n; i++) {
+    const a = Math.abs(layer[i] as number);
+    if (a > maxAbs) maxAbs = a;
+    if (a > cut) {
+      if (a > MASSIVE_ABSOLUTE) absoluteCount++;
+      else relativeCount++;
+    }
+  }
+  const top = topAbs(layer, Math.min(topK, n)).map((i) => ({ token: Math.floor(i / d), dim: i % d, value: layer[i] as number }));
+  return { top, maxAbs, medianAbs: med, relative: med > 0 ? maxAbs / med : 0, absoluteCount, relativeCount };
+}
+
+/** Flat indices of the k largest |x|, largest first (a size-k min-heap: O(n log k)). */
+export function topAbs(x: FloatArray, k: number): number[] {
+  if (k <= 0) return [];
+  const heap: number[] = []; // flat indices; heap[0] has the smallest |x| kept
+  const less = (a: number, b: number): boolean => {
+    const da = Math.abs(x[a] as number);
+    const db = Math.abs(x[b] as number);
+    return da < db || (da === db && a > b); // on ties the later index is "smaller" so the earlier one is kept
+  };
+  const siftDown = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && less(heap[l] as number, heap[m] as number)) m = l;
+      if (r < heap.length && less(heap[r] as number, heap[m] as number)) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m] as number, heap[i] as number];
+      i = m;
+    }
+  };
+  for (let i = 0; i < x.length; i++) {
+    if (heap.length < k) {
+      heap.push(i);
+      for (let c = heap.length - 1; c > 0; ) {
+        const p = (c - 1) >> 1;
+        if (!less(heap[c] as number, heap[p] as number)) break;
+        [heap[c], heap[p]] = [heap[p] as number, heap[c] as number];
+        c = p;
+      }
+    } else if (less(heap[0] as number, i)) {
+      heap[0] = i;
+      siftDown(0);
+    }
+  }
+  return heap.sort((a, b) => (less(a, b) ? 1 : less(b, a) ? -1 : 0));
+}
+
+/**
+ * Dimensions that appear among the top massive activations of at least `minLayers` layers
+ * (perLayerTop[l] is layer l's top list). Sorted by number of layers (descending), then dim.
+ */
+export function recurringDims(perLayerTop: readonly (readonly MassiveActivation[])[], minLayers = 2): { dim: number; layers: number[] }[] {
+  const byDim = new Map<number, number[]>();
+  perLayerTop.forEach((top, layer) => {
+    for (const dim of new Set(top.map((m) => m.dim))) {
+      const layers = byDim.get(dim) ?? [];
+      layers.push(layer);
+      byDim.set(dim, layers);
+    }
+  });
+  return [...byDim.entries()]
+    .filter(([, layers]) => layers.length >= minLayers)
+    .map(([dim, layers]) => ({ dim, layers }))
+    .sort((a, b) => b.layers.length - a.layers.length || a.dim - b.dim);
+}

@@ -1,0 +1,159 @@
+/**
+ * Assembles the per-run result (RunMetrics, src/shared/result.ts) from one forward pass, compares
+ * a baseline with an ablated run, and summarises a run in one line.
+ *
+ * Entropy paths: every layer's raw spectrum (BOS included, uncentred, Shannon) is always computed,
+ * because the theorem's bounds and their check refer to it; the user's options reuse it when they
+ * are the defaults. entropyExclBos = Shannon, BOS excluded, the user's center/rowNormalize.
+ */
+import type { AblationResult, EntropyOptions, LayerMetrics, LogitLensLayer, ResultSummary, RunMetrics, Warning } from '../../shared/result';
+import { checkBounds, theoremBounds } from './bounds';
+import { DEFAULT_ENTROPY, layerEntropy, type EntropyResult } from './entropy';
+import { lensLayers, topTokens, type LensInput } from './lens';
+import { massiveActivations, recurringDims } from './massive';
+import { bosRatio, medianOtherNorm, tokenNorms } from './norms';
+import { detectPhases } from './phases';
+import { headSinkScores, sinkRate, tokenSinkMass } from './sinks';
+import { spikeBlocks } from './spike';
+import type { FloatArray } from './types';
+
+export interface RunMetricsOptions {
+  tau: number;
+  includeFirstQuery: boolean;
+  entropy: EntropyOptions;
+  massiveTopK: number;
+  lastTopK: number;
+}
+
+export interface RunMetricsInput {
+  /** Hidden states h[0..L]: [L+1, T, d]. */
+  hidden: FloatArray;
+  /** Attention to key 0: [L, H, T]. */
+  attnToBos: FloatArray;
+  /** [vocab] */
+  lastLogits: FloatArray;
+  L: number;
+  T: number;
+  d: number;
+  H: number;
+  options: RunMetricsOptions;
+  tokenText: (id: number) => string;
+  /** Optional X^T X of every raw h[l]: [L+1, d, d] (used when T > d). */
+  gram?: FloatArray;
+  lens?: LensInput;
+}
+
+const sameEntropy = (a: EntropyOptions, b: EntropyOptions): boolean =>
+  a.alpha === b.alpha && a.excludeBos === b.excludeBos && a.center === b.center && a.rowNormalize === b.rowNormalize;
+
+/** RunMetrics plus the warnings found on the way (bound violations are bugs: they must surface). */
+export function computeRunMetricsChecked(input: RunMetricsInput): { run: RunMetrics; warnings: Warning[] } {
+  const { L, T, d, options } = input;
+  const warnings: Warning[] = [];
+  const lens = input.lens ? lensLayers(input.lens, T, input.tokenText) : new Map<number, LogitLensLayer>();
+  const layers: LayerMetrics[] = [];
+  for (let l = 0; l <= L; l++) {
+    const h = input.hidden.subarray(l * T * d, (l + 1) * T * d); // [T, d]
+    const gram = input.gram?.subarray(l * d * d, (l + 1) * d * d); // [d, d]
+    const { metrics, violations } = layerMetrics(h, gram, l, input);
+    metrics.logitLens = lens.get(l) ?? null;
+    for (const v of violations) {
+      warnings.push({ code: 'boundViolated', message: `h[${l}]: measured ${v.quantity} ${v.measured} violates the theorem's bound ${v.bound}` });
+    }
+    layers.push(metrics);
+  }
+  const ratios = layers.map((m) => m.bosRatio);
+  const run: RunMetrics = {
+    layers,
+    phases: detectPhases(
+      layers.map((m) => m.entropy),
+      ratios,
+      layers.map((m) => m.sinkRate),
+    ),
+    spikeBlocks: spikeBlocks(ratios),
+    recurringDims: recurringDims(layers.map((m) => m.massive.top)),
+    lastTopK: topTokens(input.lastLogits, options.lastTopK, input.tokenText),
+  };
+  return { run, warnings };
+}
+
+export function computeRunMetrics(input: RunMetricsInput): RunMetrics {
+  return computeRunMetricsChecked(input).run;
+}
+
+function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: number, input: RunMetricsInput): { metrics: LayerMetrics; violations: ReturnType<typeof checkBounds> } {
+  const { T, d, H, options } = input;
+  const norms = tokenNorms(h, T, d);
+  const raw = layerEntropy(h, T, d, DEFAULT_ENTROPY, gram);
+  const ent = sameEntropy(options.entropy, DEFAULT_ENTROPY) ? raw : layerEntropy(h, T, d, options.entropy, gram);
+  const exclOpts: EntropyOptions = { ...options.entropy, alpha: 1, excludeBos: true };
+  const excl: EntropyResult = sameEntropy(options.entropy, exclOpts) ? ent : layerEntropy(h, T, d, exclOpts, gram);
+  const b = theoremBounds(h, T, d, raw.eigenvalues);
+  const violations = checkBounds({ anisotropy: raw.anisotropy, entropy: raw.entropy }, b);
+  const scores = l > 0 ? headSinkScores(input.attnToBos, l - 1, H, T, options.includeFirstQuery) : null;
+  const metrics: LayerMetrics = {
+    layer: l,
+    norms: Array.from(norms),
+    bosNorm: T > 0 ? (norms[0] as number) : 0,
+    medianOtherNorm: medianOtherNorm(norms),
+    bosRatio: bosRatio(norms),
+    entropy: ent.entropy,
+    entropyRaw: ent.entropyRaw,
+    entropyExclBos: excl.entropy,
+    anisotropy: ent.anisotropy,
+    anisotropyLowerBound: b.p,
+    entropyUpperBound: b.entropyUpperBound,
+    bound: { M: b.M, R: b.R, c: b.c, a: b.a, r: b.r },
+    massive: massiveActivations(h, T, d, options.massiveTopK),
+    headSinkScores: scores,
+    sinkRate: scores ? sinkRate(scores, options.tau) : null,
+    tokenSinkMass: l > 0 ? tokenSinkMass(input.attnToBos, l - 1, H, T) : null,
+    mixing: null, // needs full attention rows; the runner only exports attention to key 0
+    logitLens: null,
+  };
+  return { metrics, violations };
+}
+
+const maxOf = (xs: readonly (number | null)[]): number => xs.reduce<number>((m, x) => (x !== null && x > m ? x : m), 0);
+
+/** Baseline vs ablated run: per-layer deltas (ablated - baseline) and whether spike, valley and sinks survive. */
+export function compareRuns(base: RunMetrics, ablated: RunMetrics, blocks: readonly number[], target: 'mlp' | 'attn'): AblationResult {
+  const delta = base.layers.map((b, i) => {
+    const a = ablated.layers[i];
+    if (!a) throw new Error(`compareRuns: ablated run lacks layer ${b.layer}`);
+    const sr = a.sinkRate !== null && b.sinkRate !== null ? a.sinkRate - b.sinkRate : null;
+    return { layer: b.layer, bosRatio: a.bosRatio - b.bosRatio, entropy: a.entropy - b.entropy, sinkRate: sr };
+  });
+  return {
+    blocks: [...blocks],
+    target,
+    run: ablated,
+    delta,
+    effect: {
+      spikeRemoved: base.spikeBlocks.length > 0 && ablated.spikeBlocks.length === 0,
+      valleyRemoved: base.phases.valley && !ablated.phases.valley,
+      sinkRateBefore: maxOf(base.layers.map((m) => m.sinkRate)),
+      sinkRateAfter: maxOf(ablated.layers.map((m) => m.sinkRate)),
+    },
+  };
+}
+
+/**
+ * One-line summary. meanSinkMass = mean over layers with attention (h[1..L]) of the mean sink mass
+ * of queries 1..T-1 (query 0 always puts 1 on itself); 0 when T = 1.
+ */
+export function summarize(run: RunMetrics, T: number): ResultSummary {
+  const perLayer = run.layers
+    .map((m) => m.tokenSinkMass)
+    .filter((m): m is number[] => m !== null && T > 1)
+    .map((m) => m.slice(1, T).reduce((s, x) => s + x, 0) / (T - 1));
+  const compress = run.phases.bands.find((b) => b.phase === 'compress');
+  return {
+    tokens: T,
+    maxSinkRate: maxOf(run.layers.map((m) => m.sinkRate)),
+    meanSinkMass: perLayer.length ? perLayer.reduce((s, x) => s + x, 0) / perLayer.length : 0,
+    valley: run.phases.valley && compress ? { start: compress.start, end: compress.end } : null,
+    spikeBlocks: [...run.spikeBlocks],
+    maxBosRatio: maxOf(run.layers.map((m) => m.bosRatio)),
+  };
+}
