@@ -1,0 +1,229 @@
+/**
+ * Typed, validated view of the `sinklens.*` settings. vscode-free: the caller passes a getter
+ * (`vscode.workspace.getConfiguration('sinklens').get` in the extension, a plain object in tests),
+ * so every rule here is unit-tested without a VS Code. An invalid value never throws: it falls
+ * back to the default and adds a problem message that names the setting and the fix.
+ */
+import type { AnalyzeOptions, LoadOptions } from '../shared/engineApi';
+import type { EntropyOptions, PrependBos } from '../shared/result';
+
+/** Reads one setting by its key relative to `sinklens.` (e.g. `entropy.alpha`). */
+export type SettingGetter = (key: string) => unknown;
+
+export interface LocalModelEntry {
+  name: string;
+  path: string;
+}
+export interface HubModelEntry {
+  name: string;
+  repo: string;
+  revision: string;
+}
+export type ModelEntry = LocalModelEntry | HubModelEntry;
+
+export interface Settings {
+  models: ModelEntry[];
+  /** '' = the built-in demo model; otherwise a configured model's name or a folder path. */
+  defaultModel: string;
+  promptFiles: string[];
+  sinkThreshold: number;
+  maxTokens: number;
+  prependBos: PrependBos;
+  entropy: EntropyOptions;
+  threads: number;
+  hubEndpoint: string;
+  codeLensEnabled: boolean;
+  live: boolean;
+  decorations: boolean;
+}
+
+export const DEFAULT_PROMPT_FILES = ['**/*.prompt', '**/*.prompty', '**/*.prompt.md', '**/prompts/**/*.{md,txt}'];
+
+export const DEFAULT_SETTINGS: Settings = {
+  models: [],
+  defaultModel: '',
+  promptFiles: DEFAULT_PROMPT_FILES,
+  sinkThreshold: 0.3,
+  maxTokens: 512,
+  prependBos: 'auto',
+  entropy: { alpha: 1, excludeBos: false, center: false, rowNormalize: false },
+  threads: 0,
+  hubEndpoint: 'https://huggingface.co',
+  codeLensEnabled: true,
+  live: false,
+  decorations: true,
+};
+
+export interface ReadSettings {
+  settings: Settings;
+  /** One sentence per invalid value: which setting, what was wrong, what was used instead. */
+  problems: string[];
+}
+
+export function isHubModel(m: ModelEntry): m is HubModelEntry {
+  return 'repo' in m;
+}
+
+/** Reads and validates every setting; unset values take their defaults silently. */
+export function readSettings(get: SettingGetter): ReadSettings {
+  const problems: string[] = [];
+  const r = new Reader(get, problems);
+  const d = DEFAULT_SETTINGS;
+  const settings: Settings = {
+    models: readModels(get('models'), problems),
+    defaultModel: r.string('defaultModel', d.defaultModel),
+    promptFiles: r.stringArray('promptFiles', d.promptFiles),
+    sinkThreshold: r.number('sinkThreshold', d.sinkThreshold, { min: 0, max: 1 }),
+    maxTokens: r.number('maxTokens', d.maxTokens, { min: 2, max: 1 << 16, integer: true }),
+    prependBos: r.oneOf('prependBos', ['auto', 'always', 'never'] as const, d.prependBos),
+    entropy: {
+      alpha: r.number('entropy.alpha', d.entropy.alpha, { min: 0, max: 100, exclusiveMin: true }),
+      excludeBos: r.boolean('entropy.excludeBos', d.entropy.excludeBos),
+      center: r.boolean('entropy.center', d.entropy.center),
+      rowNormalize: r.boolean('entropy.rowNormalize', d.entropy.rowNormalize),
+    },
+    threads: r.number('threads', d.threads, { min: 0, max: 1024, integer: true }),
+    hubEndpoint: r.url('hub.endpoint', d.hubEndpoint),
+    codeLensEnabled: r.boolean('codeLens.enabled', d.codeLensEnabled),
+    live: r.boolean('live', d.live),
+    decorations: r.boolean('decorations', d.decorations),
+  };
+  return { settings, problems };
+}
+
+/** The engine's analysis options for these settings (ablation is per request, not a setting). */
+export function analyzeOptions(s: Settings, ablate: AnalyzeOptions['ablate'] = null): AnalyzeOptions {
+  return {
+    prependBos: s.prependBos,
+    maxTokens: s.maxTokens,
+    tau: s.sinkThreshold,
+    entropy: { ...s.entropy },
+    ablate,
+  };
+}
+
+export function loadOptions(s: Settings): LoadOptions {
+  return { threads: s.threads };
+}
+
+/** Settings whose change means the loaded models must be unloaded (they are load options). */
+export const ENGINE_RELOAD_KEYS = ['sinklens.threads'];
+
+interface NumberRule {
+  min: number;
+  max: number;
+  integer?: boolean;
+  exclusiveMin?: boolean;
+}
+
+class Reader {
+  constructor(
+    private readonly get: SettingGetter,
+    private readonly problems: string[],
+  ) {}
+
+  private value(key: string): unknown {
+    return this.get(key);
+  }
+
+  private bad(key: string, why: string, fallback: unknown): void {
+    this.problems.push(`Setting sinklens.${key} ${why}; using ${JSON.stringify(fallback)}. Fix it in Settings (search "sinklens.${key}").`);
+  }
+
+  string(key: string, fallback: string): string {
+    const v = this.value(key);
+    if (v === undefined || v === null) return fallback;
+    if (typeof v === 'string') return v.trim();
+    this.bad(key, 'must be a string', fallback);
+    return fallback;
+  }
+
+  boolean(key: string, fallback: boolean): boolean {
+    const v = this.value(key);
+    if (v === undefined || v === null) return fallback;
+    if (typeof v === 'boolean') return v;
+    this.bad(key, 'must be true or false', fallback);
+    return fallback;
+  }
+
+  number(key: string, fallback: number, rule: NumberRule): number {
+    const v = this.value(key);
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      this.bad(key, 'must be a number', fallback);
+      return fallback;
+    }
+    const tooLow = rule.exclusiveMin ? v <= rule.min : v < rule.min;
+    if (tooLow || v > rule.max) {
+      const lo = rule.exclusiveMin ? `greater than ${rule.min}` : `at least ${rule.min}`;
+      this.bad(key, `must be ${lo} and at most ${rule.max} (got ${v})`, fallback);
+      return fallback;
+    }
+    if (rule.integer && !Number.isInteger(v)) {
+      this.bad(key, `must be a whole number (got ${v})`, fallback);
+      return fallback;
+    }
+    return v;
+  }
+
+  oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
+    const v = this.value(key);
+    if (v === undefined || v === null) return fallback;
+    if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+    this.bad(key, `must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`, fallback);
+    return fallback;
+  }
+
+  stringArray(key: string, fallback: string[]): string[] {
+    const v = this.value(key);
+    if (v === undefined || v === null) return fallback;
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string' && x.trim() !== '')) return v.map((x: string) => x.trim());
+    this.bad(key, 'must be a list of non-empty glob patterns', fallback);
+    return fallback;
+  }
+
+  url(key: string, fallback: string): string {
+    const v = this.string(key, fallback);
+    if (/^https?:\/\/[^\s/]+/.test(v)) return v.replace(/\/+$/, '');
+    this.bad(key, `must be an http(s) URL (got ${JSON.stringify(v)})`, fallback);
+    return fallback;
+  }
+}
+
+/** Validates `sinklens.models`: each entry is `{name, path}` or `{name, repo, revision?}`. Bad entries are dropped with a message. */
+export function readModels(v: unknown, problems: string[]): ModelEntry[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) {
+    problems.push('Setting sinklens.models must be a list of {"name", "path"} or {"name", "repo", "revision"} objects; ignoring it.');
+    return [];
+  }
+  const out: ModelEntry[] = [];
+  const seen = new Set<string>();
+  v.forEach((e: unknown, i) => {
+    const m = readModel(e);
+    if (typeof m === 'string') problems.push(`Setting sinklens.models[${i}] ${m}; ignoring that entry.`);
+    else if (seen.has(m.name)) problems.push(`Setting sinklens.models[${i}] repeats the name "${m.name}"; ignoring that entry.`);
+    else {
+      seen.add(m.name);
+      out.push(m);
+    }
+  });
+  return out;
+}
+
+const REPO_ID = /^[\w.-]+\/[\w.-]+$/;
+
+function readModel(e: unknown): ModelEntry | string {
+  if (typeof e !== 'object' || e === null) return 'must be an object';
+  const o = e as Record<string, unknown>;
+  const str = (k: string): string | undefined => (typeof o[k] === 'string' && (o[k] as string).trim() !== '' ? (o[k] as string).trim() : undefined);
+  const path = str('path');
+  const repo = str('repo');
+  if (path !== undefined && repo !== undefined) return 'has both "path" and "repo"; give one';
+  if (path !== undefined) return { name: str('name') ?? path, path };
+  if (repo !== undefined) {
+    if (!REPO_ID.test(repo)) return `has repo "${repo}", which is not a Hugging Face repo id like "org/name"`;
+    return { name: str('name') ?? repo, repo, revision: str('revision') ?? 'main' };
+  }
+  return 'needs a "path" (a local model folder) or a "repo" (a Hugging Face repo id)';
+}

@@ -1,0 +1,36 @@
+/**
+ * One-line summaries of a result for code lenses and the status bar. Pure and vscode-free.
+ * Layers are h indices (`L4` = h[4]); the valley is the Compress band.
+ */
+import type { AnalysisResult, ResultSummary } from '../shared/result';
+
+/** `SinkLens: sink 0.72 · valley L4–L9 · 128 tok` (`no valley` when there is none). */
+export function summaryLine(s: ResultSummary): string {
+  return `SinkLens: sink ${fixed2(s.maxSinkRate)} · ${valleyText(s.valley)} · ${s.tokens} tok`;
+}
+
+export function valleyText(v: ResultSummary['valley']): string {
+  if (v === null) return 'no valley';
+  return v.start === v.end ? `valley L${v.start}` : `valley L${v.start}–L${v.end}`;
+}
+
+/** Longer hover text for a lens: the model, the spike and the BOS norm ratio. */
+export function summaryTooltip(r: AnalysisResult): string {
+  const s = r.summary;
+  const spikes = s.spikeBlocks.length ? `spike at block ${s.spikeBlocks.join(', ')}` : 'no BOS norm spike';
+  const lines = [
+    `${r.model.name} (${r.model.arch}, ${r.model.layers} layers, ${r.model.heads} heads)`,
+    `max sink rate ${fixed2(s.maxSinkRate)} (tau ${r.settings.tau}), mean sink mass ${fixed2(s.meanSinkMass)}`,
+    `${valleyText(s.valley)}; ${spikes}; max BOS norm ratio ${fixed1(s.maxBosRatio)}`,
+    `${s.tokens} tokens${r.settings.truncated ? ' (truncated)' : ''}, ${Math.round(r.timings.totalMs)} ms`,
+  ];
+  return lines.join('\n');
+}
+
+function fixed2(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(2) : '–';
+}
+
+function fixed1(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(1) : '–';
+}

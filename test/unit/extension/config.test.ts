@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_SETTINGS, analyzeOptions, readSettings } from '../../../src/extension/config';
+
+const getter = (o: Record<string, unknown>) => (k: string) => o[k];
+
+describe('settings', () => {
+  it('unset settings take the documented defaults with no problems', () => {
+    const { settings, problems } = readSettings(getter({}));
+    assert.deepEqual(problems, []);
+    assert.deepEqual(settings, DEFAULT_SETTINGS);
+    assert.equal(settings.sinkThreshold, 0.3);
+    assert.equal(settings.maxTokens, 512);
+    assert.deepEqual(settings.promptFiles, ['**/*.prompt', '**/*.prompty', '**/*.prompt.md', '**/prompts/**/*.{md,txt}']);
+  });
+
+  it('valid values are used as given', () => {
+    const { settings, problems } = readSettings(
+      getter({
+        sinkThreshold: 0.5, maxTokens: 64, prependBos: 'never', 'entropy.alpha': 2, 'entropy.excludeBos': true, threads: 4,
+        'hub.endpoint': 'http://127.0.0.1:8080/', live: true, decorations: false, 'codeLens.enabled': false, defaultModel: ' tiny ',
+        promptFiles: ['**/*.txt'],
+      }),
+    );
+    assert.deepEqual(problems, []);
+    assert.equal(settings.sinkThreshold, 0.5);
+    assert.equal(settings.maxTokens, 64);
+    assert.equal(settings.prependBos, 'never');
+    assert.deepEqual(settings.entropy, { alpha: 2, excludeBos: true, center: false, rowNormalize: false });
+    assert.equal(settings.threads, 4);
+    assert.equal(settings.hubEndpoint, 'http://127.0.0.1:8080');
+    assert.equal(settings.defaultModel, 'tiny');
+    assert.deepEqual([settings.live, settings.decorations, settings.codeLensEnabled], [true, false, false]);
+    assert.deepEqual(settings.promptFiles, ['**/*.txt']);
+  });
+
+  it('invalid values fall back to defaults with a message naming the setting', () => {
+    const { settings, problems } = readSettings(
+      getter({
+        sinkThreshold: 1.5, maxTokens: 10.5, prependBos: 'sometimes', 'entropy.alpha': 0, threads: 'many', 'hub.endpoint': 'ftp://x',
+        live: 'yes', promptFiles: ['ok', ''],
+      }),
+    );
+    assert.equal(settings.sinkThreshold, 0.3);
+    assert.equal(settings.maxTokens, 512);
+    assert.equal(settings.prependBos, 'auto');
+    assert.equal(settings.entropy.alpha, 1);
+    assert.equal(settings.threads, 0);
+    assert.equal(settings.hubEndpoint, 'https://huggingface.co');
+    assert.equal(settings.live, false);
+    assert.deepEqual(settings.promptFiles, DEFAULT_SETTINGS.promptFiles);
+    const keys = problems.map((p) => /sinklens\.([\w.]+)/.exec(p)?.[1]);
+    assert.deepEqual(keys, ['promptFiles', 'sinkThreshold', 'maxTokens', 'prependBos', 'entropy.alpha', 'threads', 'hub.endpoint', 'live']);
+    assert.match(problems[1] as string, /at most 1 \(got 1\.5\); using 0\.3/);
+    assert.match(problems[2] as string, /whole number/);
+    assert.match(problems[3] as string, /one of auto, always, never/);
+  });
+
+  it('models: local and hub entries are typed, bad entries dropped with reasons', () => {
+    const { settings, problems } = readSettings(
+      getter({
+        models: [
+          { name: 'local', path: '/models/a' },
+          { name: 'hub', repo: 'org/model' },
+          { repo: 'org/other', revision: 'v1' },
+          { name: 'both', path: '/x', repo: 'a/b' },
+          { name: 'badrepo', repo: 'not a repo' },
+          { name: 'local', path: '/dup' },
+          42,
+          { name: 'none' },
+        ],
+      }),
+    );
+    assert.deepEqual(settings.models, [
+      { name: 'local', path: '/models/a' },
+      { name: 'hub', repo: 'org/model', revision: 'main' },
+      { name: 'org/other', repo: 'org/other', revision: 'v1' },
+    ]);
+    assert.equal(problems.length, 5);
+    assert.match(problems[0] as string, /models\[3\] has both/);
+    assert.match(problems[2] as string, /models\[5\] repeats the name "local"/);
+  });
+
+  it('maps settings to engine analyze options', () => {
+    const { settings } = readSettings(getter({ sinkThreshold: 0.4, maxTokens: 100, 'entropy.center': true }));
+    assert.deepEqual(analyzeOptions(settings), {
+      prependBos: 'auto',
+      maxTokens: 100,
+      tau: 0.4,
+      entropy: { alpha: 1, excludeBos: false, center: true, rowNormalize: false },
+      ablate: null,
+    });
+    assert.equal(analyzeOptions(settings, 'auto').ablate, 'auto');
+  });
+});
