@@ -1,0 +1,92 @@
+/**
+ * Rotary position embeddings, HF `rotate_half` convention over the first `rotaryDim` dims of each
+ * head. inv_freq (with llama3 / linear scaling) is computed here in TypeScript and baked into
+ * cos/sin caches [maxPositions, rotaryDim]; the graph only gathers rows by position.
+ */
+import type { CanonicalConfig, RopeScaling } from '../../model/types';
+import { int, type GraphBuilder } from '../builder';
+
+type Rope = NonNullable<CanonicalConfig['rope']>;
+
+/** inv_freq[i] = theta^(-2i/rotaryDim), i < rotaryDim/2, rounded to float32 like torch, then scaled. */
+export function inverseFrequencies(rope: Rope): Float32Array {
+  const half = rope.rotaryDim / 2;
+  const inv = new Float32Array(half);
+  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(rope.theta, Math.fround((2 * i) / rope.rotaryDim));
+  return rope.scaling ? scaleFrequencies(inv, rope.scaling) : inv;
+}
+
+/** transformers' `_compute_llama3_parameters` and linear scaling (positions / factor). */
+function scaleFrequencies(inv: Float32Array, s: RopeScaling): Float32Array {
+  if (s.type === 'linear') return inv.map((f) => f / s.factor);
+  const lowWavelen = s.originalMaxPositions / s.lowFreqFactor;
+  const highWavelen = s.originalMaxPositions / s.highFreqFactor;
+  return inv.map((f) => {
+    const wavelen = (2 * Math.PI) / f;
+    if (wavelen < highWavelen) return f;
+    if (wavelen > lowWavelen) return f / s.factor;
+    const smooth = (s.originalMaxPositions / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+    return (1 - smooth) * (f / s.factor) + smooth * f;
+  });
+}
+
+/**
+ * cos [P, rd] = cat(cos(p f), cos(p f)); sin [P, rd] = cat(-sin(p f), sin(p f)), so that
+ * rotate_half(x) * sin_hf = swap_halves(x) * sin. Angles are float32 products, as in torch.
+ */
+export function ropeCaches(rope: Rope, positions: number): { cos: Float32Array; sin: Float32Array } {
+  const inv = inverseFrequencies(rope);
+  const rd = rope.rotaryDim;
+  const half = rd / 2;
+  const cos = new Float32Array(positions * rd);
+  const sin = new Float32Array(positions * rd);
+  for (let p = 0; p < positions; p++) {
+    for (let i = 0; i < half; i++) {
+      const angle = Math.fround(p * (inv[i] as number));
+      const c = Math.cos(angle);
+      const s = Math.sin(angle);
+      cos[p * rd + i] = c;
+      cos[p * rd + half + i] = c;
+      sin[p * rd + i] = -s;
+      sin[p * rd + half + i] = s;
+    }
+  }
+  return { cos, sin };
+}
+
+/** The per-position rows, shared by every layer: cos/sin [T, 1, rd] (broadcast over heads). */
+export function makeRopeTables(g: GraphBuilder, rope: Rope, maxPositions: number, positions: string): { cos: string; sin: string } {
+  const { cos, sin } = ropeCaches(rope, maxPositions);
+  const dims = [maxPositions, rope.rotaryDim];
+  const cosCache = g.floatTensor('/model/rotary/cos_cache', dims, cos);
+  const sinCache = g.floatTensor('/model/rotary/sin_cache', dims, sin);
+  const axis1 = g.i64([1]);
+  const cosT = g.op('Gather', '/model/rotary/cos/Gather', [cosCache, positions], { axis: int(0) }); // [T, rd]
+  const sinT = g.op('Gather', '/model/rotary/sin/Gather', [sinCache, positions], { axis: int(0) }); // [T, rd]
+  return {
+    cos: g.op('Unsqueeze', '/model/rotary/cos/Unsqueeze', [cosT, axis1]), // [T, 1, rd]
+    sin: g.op('Unsqueeze', '/model/rotary/sin/Unsqueeze', [sinT, axis1]), // [T, 1, rd]
+  };
+}
+
+/*
+ *  x [T, n, hd] ──Split(rd | hd-rd)──► x_rot [T,n,rd]          x_pass [T,n,hd-rd]
+ *                                        │  ├─Split(halves)─► x1, x2 ─Concat(x2, x1)─► swapped
+ *                                        │  │                                           │
+ *                                        └─Mul(cos)──────────────Add◄──────Mul(sin)─────┘
+ *                                                                 │
+ *                                                  Concat(rotated, x_pass) ─► [T, n, hd]
+ */
+export function makeRope(g: GraphBuilder, name: string, x: string, headDim: number, rotaryDim: number, tables: { cos: string; sin: string }): string {
+  const half = rotaryDim / 2;
+  const partial = rotaryDim < headDim;
+  const [xRot, xPass] = partial
+    ? g.node('Split', `${name}/Split`, [x, g.i64([rotaryDim, headDim - rotaryDim])], { axis: int(-1) }, 2)
+    : [x, ''];
+  const [x1, x2] = g.node('Split', `${name}/halves/Split`, [xRot as string, g.i64([half, half])], { axis: int(-1) }, 2);
+  const swapped = g.op('Concat', `${name}/swap/Concat`, [x2 as string, x1 as string], { axis: int(-1) });
+  const a = g.op('Mul', `${name}/cos/Mul`, [xRot as string, tables.cos]);
+  const b = g.op('Mul', `${name}/sin/Mul`, [swapped, tables.sin]);
+  const rotated = g.op('Add', `${name}/Add`, [a, b]); // [T, n, rd]
+  return partial ? g.op('Concat', `${name}/Concat`, [rotated, xPass as string], { axis: int(-1) }) : rotated;
+}

@@ -1,0 +1,170 @@
+/**
+ * The forward graph of one canonical decoder-only model, batch 1, T dynamic. Residual stream
+ * values are [T, d]. 'full' adds the probes (hidden states, attention to key 0, ablation inputs,
+ * on-demand attention map); 'bare' is the same code path with only last-position logits.
+ */
+import type { CanonicalConfig, ModelWeights } from '../model/types';
+import { DT, graph, int, GraphBuilder } from './builder';
+import { makeAttention } from './blocks/attention';
+import { makeLinear } from './blocks/linear';
+import { makeMlp } from './blocks/mlp';
+import { makeNorm } from './blocks/norm';
+import { makeRopeTables } from './blocks/rope';
+import { INPUTS, OUTPUTS } from './probes';
+
+export type ProbeMode = 'full' | 'bare';
+
+interface Ctx {
+  g: GraphBuilder;
+  cfg: CanonicalConfig;
+  full: boolean;
+  rope: { cos: string; sin: string } | null;
+  /** [T, 1] float: 1 at position 0, else 0 (full only). */
+  pos0: string | null;
+}
+
+/** Builds the whole forward graph; weights are referenced lazily (loaded at serialization). */
+export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: ProbeMode): GraphBuilder {
+  const g = new GraphBuilder();
+  const full = mode === 'full';
+  const L = cfg.numLayers;
+  const ids = g.input(INPUTS.ids, DT.INT64, [1, 'T']);
+  if (full) {
+    g.input(INPUTS.ablateMlp, DT.FLOAT, [L]);
+    g.input(INPUTS.ablateAttn, DT.FLOAT, [L]);
+    g.input(INPUTS.attnMapBlock, DT.INT64, []);
+    g.input(INPUTS.attnMapHead, DT.INT64, []);
+  }
+  const positions = makePositions(g, ids); // [T] int64
+  const ctx: Ctx = {
+    g,
+    cfg,
+    full,
+    rope: cfg.rope ? makeRopeTables(g, cfg.rope, cfg.maxPositions, positions) : null,
+    pos0: full ? makePos0(g, positions) : null,
+  };
+  let h = makeEmbeddings(g, w, ids, positions); // [T, d]
+  const hidden = [h];
+  const probs: string[] = [];
+  for (let l = 0; l < L; l++) {
+    const out = makeBlock(ctx, l, h, w);
+    h = out.h;
+    hidden.push(h);
+    if (out.probs) probs.push(out.probs);
+  }
+  g.output(makeLastLogits(g, cfg, w, h), OUTPUTS.logits, DT.FLOAT, [cfg.vocabSize]);
+  if (full) {
+    g.output(stack(g, '/model/probes/hidden', hidden), OUTPUTS.hidden, DT.FLOAT, [L + 1, 'T', cfg.hiddenSize]);
+    g.output(makeAttnToBos(g, cfg, probs), OUTPUTS.attnToBos, DT.FLOAT, [L, cfg.numHeads, 'T']);
+    g.output(makeAttnMap(g, probs), OUTPUTS.attnMap, DT.FLOAT, null);
+  }
+  return g;
+}
+
+/** ids [1, T] -> positions [T] = 0..T-1. */
+function makePositions(g: GraphBuilder, ids: string): string {
+  const shape = g.op('Shape', '/model/positions/Shape', [ids]); // [2]
+  const T = g.op('Gather', '/model/positions/Gather', [shape, g.i64([1], [])], { axis: int(0) }); // scalar
+  return g.op('Range', '/model/positions/Range', [g.i64([0], []), T, g.i64([1], [])]); // [T]
+}
+
+/** [T, 1] float mask of position 0, for ablation. */
+function makePos0(g: GraphBuilder, positions: string): string {
+  const eq = g.op('Equal', '/model/ablation/pos0/Equal', [positions, g.i64([0], [])]); // [T] bool
+  const f = g.op('Cast', '/model/ablation/pos0/Cast', [eq], { to: int(DT.FLOAT) });
+  return g.op('Unsqueeze', '/model/ablation/pos0/Unsqueeze', [f, g.i64([1])]); // [T, 1]
+}
+
+/** h[0] [T, d] = embed[ids] (+ learned positions[0..T-1]). */
+function makeEmbeddings(g: GraphBuilder, w: ModelWeights, ids: string, positions: string): string {
+  const flat = g.op('Reshape', '/model/embed_tokens/Reshape', [ids, g.i64([-1])]); // [T]
+  const table = g.weight(w.embed, 'model.embed_tokens.weight');
+  const tok = g.op('Gather', '/model/embed_tokens/Gather', [table, flat], { axis: int(0) }); // [T, d]
+  if (!w.positions) return tok;
+  const posTable = g.weight(w.positions, 'model.embed_positions.weight');
+  const pos = g.op('Gather', '/model/embed_positions/Gather', [posTable, positions], { axis: int(0) }); // [T, d]
+  return g.op('Add', '/model/embeddings/Add', [tok, pos]);
+}
+
+/** out * (1 - ablate[l] * pos0): zeroes the block output at position 0 when asked. */
+function ablate(ctx: Ctx, name: string, out: string, input: string, l: number): string {
+  const { g, pos0 } = ctx;
+  if (!pos0) return out;
+  const m = g.op('Gather', `${name}/Gather`, [input, g.i64([l], [])], { axis: int(0) }); // scalar
+  const drop = g.op('Mul', `${name}/Mul`, [pos0, m]); // [T, 1]
+  const keep = g.op('Sub', `${name}/Sub`, [g.f32([1], []), drop]); // [T, 1]
+  return g.op('Mul', `${name}/keep/Mul`, [out, keep]); // [T, d]
+}
+
+/*
+ *  sequential:  x ─ attn_norm ─ attn ─(ablate)─ + ─► r ─ mlp_norm ─ mlp ─(ablate)─ + ─► h
+ *               └──────────────────────────────┘  └──────────────────────────────┘
+ *  parallel:    x ─┬─ attn_norm ─ attn ─(ablate)─┐
+ *                  ├─ mlp_norm ── mlp ─(ablate)──┤
+ *                  └──────────────────────────── + ─► h
+ */
+function makeBlock(ctx: Ctx, l: number, x: string, w: ModelWeights): { h: string; probs: string | null } {
+  const { g, cfg, full } = ctx;
+  const p = `/model/layers.${l}`;
+  const lw = w.layers[l];
+  if (!lw) throw new Error(`weights: layer ${l} missing`);
+  const ablateAttn = full ? INPUTS.ablateAttn : '';
+  const ablateMlp = full ? INPUTS.ablateMlp : '';
+  const attnIn = makeNorm(g, `${p}/attn_norm`, x, lw.attnNorm, cfg.norm, cfg.normEps);
+  const attn = makeAttention(g, `${p}/attn`, attnIn, lw, cfg, ctx.rope, full);
+  const a = ablate(ctx, `${p}/attn/ablate`, attn.out, ablateAttn, l);
+  if (cfg.parallelResidual) {
+    const mlpIn = makeNorm(g, `${p}/mlp_norm`, x, lw.mlpNorm, cfg.norm, cfg.normEps);
+    const m = ablate(ctx, `${p}/mlp/ablate`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), ablateMlp, l);
+    const r = g.op('Add', `${p}/attn/residual/Add`, [x, a]);
+    return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), probs: attn.probs };
+  }
+  const r = g.op('Add', `${p}/attn/residual/Add`, [x, a]); // [T, d]
+  const mlpIn = makeNorm(g, `${p}/mlp_norm`, r, lw.mlpNorm, cfg.norm, cfg.normEps);
+  const m = ablate(ctx, `${p}/mlp/ablate`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), ablateMlp, l);
+  return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), probs: attn.probs };
+}
+
+/** h[L] [T, d] -> last row -> final norm -> lm head -> [V]. */
+function makeLastLogits(g: GraphBuilder, cfg: CanonicalConfig, w: ModelWeights, h: string): string {
+  const last = g.op('Gather', '/model/last/Gather', [h, g.i64([-1], [1])], { axis: int(0) }); // [1, d]
+  const normed = makeNorm(g, '/model/norm', last, w.finalNorm, cfg.norm, cfg.normEps);
+  const logits = makeLinear(g, '/lm_head', normed, { weight: w.lmHead, bias: w.lmHeadBias }); // [1, V]
+  return g.op('Reshape', '/lm_head/Reshape', [logits, g.i64([-1])]); // [V]
+}
+
+/** n tensors [T, d] -> [n, T, d]. */
+function stack(g: GraphBuilder, name: string, xs: readonly string[]): string {
+  const axis0 = g.i64([0]);
+  const us = xs.map((x, i) => g.op('Unsqueeze', `${name}.${i}/Unsqueeze`, [x, axis0]));
+  return g.op('Concat', `${name}/Concat`, us, { axis: int(0) });
+}
+
+/** probs [1, H, T, T] per block -> column 0 -> [L, H, T]. */
+function makeAttnToBos(g: GraphBuilder, cfg: CanonicalConfig, probs: readonly string[]): string {
+  const cols = probs.map((p, l) => {
+    const name = `/model/layers.${l}/attn/to_bos`;
+    const col = g.op('Slice', `${name}/Slice`, [p, g.i64([0]), g.i64([1]), g.i64([3])]); // [1, H, T, 1]
+    return g.op('Reshape', `${name}/Reshape`, [col, g.i64([1, cfg.numHeads, -1])]); // [1, H, T]
+  });
+  return g.op('Concat', '/model/probes/attn_to_bos/Concat', cols, { axis: int(0) }); // [L, H, T]
+}
+
+/*
+ *  m(-1) = zeros [1,1,1]
+ *  m(l)  = If(attn_map_block == l, then: Gather(probs_l, attn_map_head, axis 1) [1,T,T], else: m(l-1))
+ *  Only the selected block copies a [T,T] map; the others pass a reference through.
+ */
+function makeAttnMap(g: GraphBuilder, probs: readonly string[]): string {
+  let m = g.f32([0], [1, 1, 1]);
+  probs.forEach((p, l) => {
+    const name = `/model/layers.${l}/attn/map`;
+    const cond = g.op('Equal', `${name}/Equal`, [INPUTS.attnMapBlock, g.i64([l], [])]); // bool scalar
+    const then = g.subgraph();
+    then.branchOutput(then.op('Gather', `${name}/then/Gather`, [p, INPUTS.attnMapHead], { axis: int(1) }), DT.FLOAT);
+    const otherwise = g.subgraph();
+    otherwise.branchOutput(otherwise.op('Identity', `${name}/else/Identity`, [m]), DT.FLOAT);
+    m = g.op('If', `${name}/If`, [cond], { then_branch: graph(then), else_branch: graph(otherwise) });
+  });
+  return m;
+}
