@@ -1,0 +1,145 @@
+/**
+ * The Hugging Face cache layout, as written by huggingface_hub (so Python tools and SinkLens share
+ * downloads):
+ *
+ *   <root>/models--{org}--{name}/
+ *     blobs/<etag>                 verified file contents (etag = sha256 for LFS files, git blob sha1 otherwise)
+ *     blobs/<etag>.incomplete      a partial download, resumed with a Range request
+ *     refs/<revision>              the commit sha the revision pointed to at download time
+ *     snapshots/<commit>/<file>    relative symlink to ../../blobs/<etag> (a copy where symlinks fail)
+ *
+ * A snapshot folder only ever appears complete: it is assembled under `.sinklens-staging/` (same depth,
+ * so the relative links resolve) and renamed into `snapshots/` in one step. Scanners of `snapshots/*`
+ * (src/extension/models/hfCache.ts) therefore never see a half-built model.
+ */
+import { copyFile, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SinkLensError } from '../../shared/errors';
+
+const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
+const HEX_ETAG = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/;
+const COMMIT = /^[0-9a-f]{40}$/;
+
+/** Throws `badRequest` unless `repoId` is `name` or `org/name` (no path tricks: it becomes a folder name). */
+export function checkRepoId(repoId: string): void {
+  if (!REPO_ID.test(repoId) || repoId.includes('..')) {
+    throw new SinkLensError('badRequest', `"${repoId}" is not a Hugging Face repo id; use the form org/name, e.g. HuggingFaceTB/SmolLM2-135M.`);
+  }
+}
+
+/** `models--org--name`, the folder huggingface_hub uses for a model repo. */
+export function repoFolderName(repoId: string): string {
+  return `models--${repoId.split('/').join('--')}`;
+}
+
+export function repoDir(destRoot: string, repoId: string): string {
+  return join(destRoot, repoFolderName(repoId));
+}
+
+/** Strips the quotes and weak prefix an HTTP ETag carries (huggingface_hub `_normalize_etag`). */
+export function normalizeEtag(etag: string | null | undefined): string | undefined {
+  if (!etag) return undefined;
+  return etag.replace(/^W\//, '').replace(/^"|"$/g, '');
+}
+
+/** The hub's metadata is used in paths, so it must be plain hex before it touches the disk. */
+export function checkEtag(etag: string, file: string): void {
+  if (!HEX_ETAG.test(etag)) throw new SinkLensError('downloadFailed', `The hub sent an unexpected id "${etag}" for ${file}; this endpoint does not look like a Hugging Face hub.`);
+}
+
+/** Revisions become ref file paths: branch/tag names and commit shas only, no `..`. */
+export function checkRevision(revision: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(revision) || revision.includes('..') || revision.endsWith('/')) {
+    throw new SinkLensError('badRequest', `"${revision}" is not a valid revision; use a branch, a tag or a commit sha (default: main).`);
+  }
+}
+
+export function checkCommit(commit: string): void {
+  if (!COMMIT.test(commit)) throw new SinkLensError('downloadFailed', `The hub sent an unexpected commit id "${commit}"; this endpoint does not look like a Hugging Face hub.`);
+}
+
+export function blobPath(dir: string, etag: string): string {
+  return join(dir, 'blobs', etag);
+}
+
+export function incompletePath(dir: string, etag: string): string {
+  return `${blobPath(dir, etag)}.incomplete`;
+}
+
+export function snapshotDir(dir: string, commit: string): string {
+  return join(dir, 'snapshots', commit);
+}
+
+export async function sizeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface SnapshotFile {
+  /** Top-level file name in the repo (never contains `/`). */
+  name: string;
+  etag: string;
+}
+
+/** True when the snapshot folder exists and holds every file. */
+export async function snapshotHas(dir: string, commit: string, files: SnapshotFile[]): Promise<boolean> {
+  let present: Set<string>;
+  try {
+    present = new Set(await readdir(snapshotDir(dir, commit)));
+  } catch {
+    return false;
+  }
+  return files.every((f) => present.has(f.name));
+}
+
+/**
+ * Links every (already verified) blob into `snapshots/<commit>/`. A new snapshot is built in a staging
+ * folder and renamed into place, so it appears complete or not at all. An existing snapshot folder
+ * (e.g. from huggingface_hub) only gets its missing files added.
+ */
+export async function publishSnapshot(dir: string, commit: string, files: SnapshotFile[]): Promise<string> {
+  const target = snapshotDir(dir, commit);
+  await mkdir(join(dir, 'snapshots'), { recursive: true });
+  if (await sizeOf(target) !== undefined) {
+    const present = new Set(await readdir(target));
+    for (const f of files) if (!present.has(f.name)) await linkBlob(dir, target, f);
+    return target;
+  }
+  const staging = join(dir, '.sinklens-staging', `${commit}-${process.pid}-${Date.now()}`);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  for (const f of files) await linkBlob(dir, staging, f);
+  try {
+    await rename(staging, target);
+  } catch (e) {
+    // Another download published the same commit first; its snapshot is just as good.
+    await rm(staging, { recursive: true, force: true });
+    if (!(await snapshotHas(dir, commit, files))) throw e;
+  }
+  return target;
+}
+
+/** `refs/<revision>` -> commit, written without a newline like huggingface_hub does. */
+export async function writeRef(dir: string, revision: string, commit: string): Promise<void> {
+  if (revision === commit) return;
+  const path = join(dir, 'refs', ...revision.split('/'));
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(path, commit);
+}
+
+async function linkBlob(dir: string, snapshot: string, f: SnapshotFile): Promise<void> {
+  const dest = join(snapshot, f.name);
+  try {
+    // Relative, so the cache folder can be moved as a whole (same as huggingface_hub).
+    await symlink(join('..', '..', 'blobs', f.etag), dest);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    // Windows without developer mode cannot create symlinks: fall back to a copy, via a temp name so
+    // a reader never sees a half-copied file.
+    await copyFile(blobPath(dir, f.etag), `${dest}.tmp`);
+    await rename(`${dest}.tmp`, dest);
+  }
+}
