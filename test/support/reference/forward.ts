@@ -34,17 +34,13 @@ export interface RefModel {
   weights: RefWeights;
 }
 
-const cache = new Map<string, RefModel>();
-
-/** Loads (and caches per folder) the config and float64 weights. */
+/**
+ * Loads the config and float64 weights. Nothing is cached per folder (tests regenerate models in
+ * place); callers that run many forwards keep the returned model and use forwardModel.
+ */
 export function loadRefModel(dir: string): RefModel {
-  let m = cache.get(dir);
-  if (!m) {
-    const config = parseRefConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>);
-    m = { config, weights: loadRefWeights(readSafetensorsDir(dir), config) };
-    cache.set(dir, m);
-  }
-  return m;
+  const config = parseRefConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>);
+  return { config, weights: loadRefWeights(readSafetensorsDir(dir), config) };
 }
 
 export function referenceForward(dir: string, ids: number[], opts: RefOptions = {}): RefResult {

@@ -1,0 +1,57 @@
+/**
+ * Seeded generator of tiny random Hugging Face model folders (config.json in the family's own
+ * dialect, safetensors in F32/F16/BF16, optionally sharded, a real tokenizer.json), for testing the
+ * engine on every supported architecture without network or checked-in weights.
+ */
+import { writeModelFolder, type GeneratedModel } from './gen/folder';
+import { mulberry32 } from './gen/prng';
+import type { ModelSpec } from './gen/spec';
+import { randomTensors } from './gen/tensors';
+
+export type { ModelSpec, GenFamily } from './gen/spec';
+export { writeModelFolder, type GeneratedModel } from './gen/folder';
+export type { VocabLayout } from './gen/tokenizerFiles';
+export { generatePlantedModel, type PlantedOptions, type PlantedModel } from './gen/planted';
+
+/** The specs every architecture test iterates over (tiny: hidden 32-64, 2-3 layers, vocab 64-100). */
+export const ARCH_SPECS: readonly ModelSpec[] = [
+  { name: 'llama-gqa-tied', family: 'llama', hidden: 32, layers: 2, heads: 4, kvHeads: 2, intermediate: 64, vocab: 80, tie: true, seed: 11 },
+  {
+    name: 'llama-untied-llama3rope-bf16',
+    family: 'llama',
+    hidden: 48,
+    layers: 3,
+    heads: 4,
+    kvHeads: 4,
+    headDim: 12,
+    intermediate: 96,
+    vocab: 96,
+    tie: false,
+    dtype: 'BF16',
+    seed: 12,
+    ropeTheta: 500000,
+    // Small original context so every frequency band (kept, interpolated, divided) is exercised.
+    ropeScaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 },
+    attentionBias: true,
+    mlpBias: true,
+  },
+  { name: 'llama-linear-rope', family: 'llama', hidden: 32, layers: 2, heads: 2, kvHeads: 1, intermediate: 64, vocab: 64, seed: 13, ropeScaling: { type: 'linear', factor: 2 } },
+  { name: 'mistral-sharded-f16', family: 'mistral', hidden: 64, layers: 3, heads: 8, kvHeads: 2, intermediate: 128, vocab: 100, dtype: 'F16', shards: 3, seed: 14 },
+  { name: 'qwen2-bias', family: 'qwen2', hidden: 32, layers: 2, heads: 4, kvHeads: 2, intermediate: 80, vocab: 72, tie: true, seed: 15 },
+  { name: 'qwen3-qknorm', family: 'qwen3', hidden: 48, layers: 2, heads: 4, kvHeads: 2, headDim: 16, intermediate: 96, vocab: 90, tie: false, seed: 16 },
+  { name: 'gpt2-tied', family: 'gpt2', hidden: 32, layers: 2, heads: 4, intermediate: 128, vocab: 70, maxPositions: 64, seed: 17 },
+  { name: 'gpt-neox-parallel', family: 'gpt_neox', hidden: 64, layers: 2, heads: 4, intermediate: 256, vocab: 84, rotaryPct: 0.25, parallelResidual: true, seed: 18 },
+  { name: 'gpt-neox-sequential', family: 'gpt_neox', hidden: 32, layers: 3, heads: 2, intermediate: 128, vocab: 64, rotaryPct: 0.5, parallelResidual: false, seed: 19 },
+];
+
+/** Generates a complete random model folder for `spec` (deterministic in spec.seed). */
+export function generateModel(dir: string, spec: ModelSpec): GeneratedModel {
+  return writeModelFolder(dir, spec, randomTensors(spec, mulberry32(spec.seed ?? 1)));
+}
+
+/** A prompt of n words from the model's vocabulary (seeded), e.g. for encode -> forward tests. */
+export function samplePrompt(model: GeneratedModel, n: number, seed = 7): string {
+  const rng = mulberry32(seed);
+  const words = model.vocab.words;
+  return Array.from({ length: n }, () => words[Math.floor(rng.next() * words.length)]).join(' ');
+}
