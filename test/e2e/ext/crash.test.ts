@@ -1,0 +1,32 @@
+import * as assert from 'node:assert/strict';
+import { api, builtinModelDir, errorCode, poll } from './api';
+
+/** A prompt long enough that the run takes a while (truncated to maxTokens by the engine). */
+const LONG = Array.from({ length: 40 }, (_, i) =>
+  `Story ${i}: Once upon a time, there was a little girl named Lily who loved to play outside in the sun.`).join(' ');
+
+suite('engine crash recovery', function () {
+  this.timeout(180000);
+
+  test('SIGKILL of the engine mid-run rejects with engineCrashed; the next request starts a new engine', async () => {
+    const a = await api();
+    const model = builtinModelDir();
+    await a.analyzeText('Warm up the engine.', { modelDir: model }); // engine up, model cached
+    const running = a.analyzeText(LONG, { modelDir: model });
+    const outcome = running.then(() => 'resolved', (e: unknown) => e);
+    const pid = await poll(() => a.enginePid(), 10000, 5);
+    assert.ok(pid, 'an engine pid while the analysis runs');
+    await new Promise((r) => setTimeout(r, 20)); // let the request reach the engine
+    process.kill(pid, 'SIGKILL');
+    const err = await outcome;
+    assert.notEqual(err, 'resolved', 'the analysis must not succeed after its engine was killed');
+    assert.equal(errorCode(err), 'engineCrashed', `rejection: ${JSON.stringify(err)} ${String(err)}`);
+
+    const r = await a.analyzeText('After the crash the engine comes back.', { modelDir: model });
+    assert.ok(r.tokens.length > 5, 'a real result after the restart');
+    const newPid = a.enginePid();
+    assert.ok(newPid, 'a new engine pid');
+    assert.notEqual(newPid, pid, 'a fresh engine process');
+    assert.throws(() => process.kill(pid, 0), 'the killed engine is gone');
+  });
+});

@@ -1,0 +1,58 @@
+// Playwright helpers for the SinkLens panel webview. A VS Code webview is an outer iframe.webview (served by
+// code-server) holding iframe#active-frame with the extension's HTML; the Explorer's SinkLens view is another
+// webview, so the panel is found by the element only it has (#sl-token-strip) rather than by position.
+'use strict';
+
+/** The frame whose document holds #sl-token-strip (polls: the webview loads asynchronously). */
+async function findPanelFrame(page, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    for (const f of page.frames()) {
+      try {
+        if (!f.isDetached() && (await f.$('#sl-token-strip'))) return f;
+      } catch {
+        // frame navigated or detached while probing: try the next one
+      }
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no SinkLens panel webview with #sl-token-strip within ${timeoutMs} ms`);
+}
+
+/** Waits until #sl-status says "ready" (the contract: a result is rendered). */
+async function waitReady(frame, timeoutMs) {
+  try {
+    await frame.waitForFunction(() => {
+      const s = document.querySelector('#sl-status');
+      return !!s && /\bready\b/i.test(s.textContent || '') && document.querySelectorAll('#sl-token-strip .sl-token').length > 0;
+    }, null, { timeout: timeoutMs });
+  } catch (e) {
+    const status = await frame.locator('#sl-status').textContent().catch(() => '(none)');
+    const warnings = await frame.locator('#sl-warnings').textContent().catch(() => '(none)');
+    throw new Error(`panel not ready: #sl-status=${JSON.stringify(status)} #sl-warnings=${JSON.stringify(warnings)}: ${e.message}`);
+  }
+}
+
+async function tokenTexts(frame) {
+  return frame.locator('#sl-token-strip .sl-token').evaluateAll((els) => els.map((e) => e.textContent || ''));
+}
+
+/** Size of a canvas and how many of its pixels are not transparent (proves the chart was drawn). */
+async function canvasInk(frame, selector) {
+  return frame.locator(selector).evaluate((c) => {
+    if (!(c instanceof HTMLCanvasElement)) return { width: 0, height: 0, painted: 0, note: `${c.tagName} is not a canvas` };
+    const ctx = c.getContext('2d');
+    if (!ctx || !c.width || !c.height) return { width: c.width, height: c.height, painted: 0 };
+    const data = ctx.getImageData(0, 0, c.width, c.height).data;
+    let painted = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+    return { width: c.width, height: c.height, painted };
+  });
+}
+
+/** Drops whitespace and the visible-space markers a token strip may use, so token texts compare to the prompt. */
+function normalise(s) {
+  return s.replace(/[\s\u2581\u00b7\u2423\u23ce\u21b5]/g, '');
+}
+
+module.exports = { findPanelFrame, waitReady, tokenTexts, canvasInk, normalise };

@@ -1,0 +1,178 @@
+// UI test of SinkLens in a real VS Code (code-server web workbench) driven by playwright-core + headless chromium:
+//   1. open story.prompt, the "Analyze with SinkLens" lens is visible, click it;
+//   2. the panel (webview) shows the token strip, the per-layer charts (painted) and the heatmap for the model
+//      configured in the workspace (stories260k fixture);
+//   3. open injection.prompt, select its line, right-click -> "Analyze with SinkLens" (editor context menu);
+//      the HTML/script in the prompt renders inert: the characters appear, no element is created, no dialog fires;
+//   4. F1 -> "SinkLens: Open Analysis Panel" keeps one panel.
+// Env: CS_URL, WS_DIR, SHOTS_DIR, E2E_HOME, E2E_T0_MS, EXPECT_MODEL_NAME (e.g. stories260k; '' = don't check),
+//      E2E_TOOLS_DIR, CHROMIUM, E2E_STEP_TIMEOUT_MS.
+'use strict';
+const assert = require('assert');
+const fs = require('fs');
+const path = require('path');
+const { chromiumArgs } = require('../lib/sandbox');
+const { findPanelFrame, waitReady, tokenTexts, canvasInk, normalise } = require('./panel-helpers');
+
+const TOOLS = process.env.E2E_TOOLS_DIR || path.join(__dirname, '..', '.tools');
+const { chromium } = require(path.join(TOOLS, 'node_modules/playwright-core'));
+const CS_URL = process.env.CS_URL;
+const WS_DIR = process.env.WS_DIR;
+const SHOTS = process.env.SHOTS_DIR || path.join(__dirname, 'shots');
+const T0 = Number(process.env.E2E_T0_MS || Date.now());
+const EXPECT_MODEL = process.env.EXPECT_MODEL_NAME || '';
+const LENS_TITLE = 'Analyze with SinkLens';
+
+const marks = {};
+const mark = (name) => { marks[name] = Date.now() - T0; console.log(`[${(marks[name] / 1000).toFixed(2)}s] ${name}`); };
+const shot = async (page, name) => {
+  const p = path.join(SHOTS, name);
+  await page.screenshot({ path: p });
+  console.log(`screenshot: ${p}`);
+};
+
+async function quickOpen(page, file) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(file);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: file }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.tabs-container .tab', { hasText: file }).first().waitFor();
+}
+
+async function runCommand(page, label) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('>' + label);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** Focuses the first editor group's text editor so Quick Open opens files there, not in the panel's group. */
+async function focusFirstEditor(page) {
+  await page.locator('.editor-group-container').first().locator('.monaco-editor .view-lines').first().click();
+}
+
+async function lensAndPanel(page) {
+  await quickOpen(page, 'story.prompt');
+  mark('story.prompt open');
+  const lens = page.locator('.codelens-decoration a', { hasText: LENS_TITLE }).first();
+  await lens.waitFor();
+  mark('code lens visible');
+  await shot(page, '01-code-lens.png');
+  await lens.click();
+  const frame = await findPanelFrame(page, 60000);
+  mark('panel webview present');
+  await waitReady(frame, 90000);
+  mark('panel ready (result rendered)');
+  const tokens = await tokenTexts(frame);
+  console.log(`token strip: ${tokens.length} tokens: ${JSON.stringify(tokens.slice(0, 12))}...`);
+  assert.ok(tokens.length > 0, '#sl-token-strip has .sl-token elements');
+  assert.ok(normalise(tokens.join('')).includes(normalise('there was a little boy named Tom')), 'the strip shows the prompt');
+  for (const id of ['#sl-chart-bos', '#sl-chart-entropy', '#sl-chart-sink']) {
+    const ink = await canvasInk(frame, id);
+    console.log(`${id}: ${ink.width}x${ink.height} canvas, ${ink.painted} painted pixels`);
+    assert.ok(ink.width > 0 && ink.height > 0, `${id} has a size`);
+    assert.ok(ink.painted > 100, `${id} is drawn`);
+  }
+  const cells = await frame.locator('#sl-heatmap .sl-cell').count();
+  console.log(`heatmap cells: ${cells}`);
+  assert.ok(cells > 0, '#sl-heatmap has .sl-cell elements');
+  const header = (await frame.locator('#sl-header').textContent()) || '';
+  console.log(`header: ${header.replace(/\s+/g, ' ').trim()}`);
+  if (EXPECT_MODEL) assert.ok(header.includes(EXPECT_MODEL), `header names the model ${EXPECT_MODEL}`);
+  await page.waitForTimeout(500); // chart animations settle before the README screenshot
+  await shot(page, 'panel.png');
+  return frame;
+}
+
+async function contextMenuAnalyzeInjection(page, dialogs) {
+  await focusFirstEditor(page);
+  await quickOpen(page, 'injection.prompt');
+  const line = page.locator('.monaco-editor .view-line', { hasText: 'Summarize this page' }).first();
+  await line.waitFor();
+  await line.locator('span').first().click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+End');
+  mark('injection line selected');
+  await line.locator('span').first().click({ button: 'right', position: { x: 30, y: 5 } });
+  const item = page.locator('.monaco-menu .action-item', { hasText: LENS_TITLE }).first();
+  await item.waitFor();
+  await shot(page, '03-context-menu.png');
+  await item.click();
+  mark('context menu: Analyze with SinkLens');
+  const frame = await findPanelFrame(page, 60000);
+  await frame.waitForFunction(() => {
+    const strip = document.querySelector('#sl-token-strip');
+    return !!strip && strip.textContent.includes('onerror');
+  }, null, { timeout: 90000 });
+  await waitReady(frame, 30000);
+  await page.waitForTimeout(1000); // give an injected onerror handler every chance to fire
+  const tokens = await tokenTexts(frame);
+  const joined = normalise(tokens.join(''));
+  console.log(`injection strip (${tokens.length} tokens): ${tokens.join('|')}`);
+  assert.ok(joined.includes(normalise('<img src=x onerror=alert(1)>')), 'token text shows the <img ...> characters');
+  assert.ok(joined.includes(normalise('<script>alert(2)</script>')), 'token text shows the <script> characters');
+  const elements = await frame.evaluate(() => ({
+    img: document.querySelectorAll('#sl-token-strip img, #sl-header img, #sl-warnings img').length,
+    script: [...document.scripts].filter((s) => (s.textContent || '').includes('alert(')).length,
+    stripScript: document.querySelectorAll('#sl-token-strip script').length,
+  }));
+  console.log(`elements created from the prompt: ${JSON.stringify(elements)}; dialogs: ${JSON.stringify(dialogs)}`);
+  assert.equal(elements.img, 0, 'no <img> element from the prompt');
+  assert.equal(elements.stripScript, 0, 'no <script> element in the token strip');
+  assert.equal(elements.script, 0, 'no script element carries the prompt\'s alert(...) code');
+  assert.deepEqual(dialogs, [], 'no alert/confirm/prompt dialog fired');
+  mark('injection prompt rendered inert');
+  await shot(page, '04-injection-inert.png');
+}
+
+async function paletteKeepsOnePanel(page) {
+  await runCommand(page, 'SinkLens: Open Analysis Panel');
+  await page.waitForTimeout(1000);
+  const n = await page.locator('.editor-group-container iframe.webview').count();
+  console.log(`webview iframes in editor groups after Open Analysis Panel: ${n}`);
+  assert.equal(n, 1, 'exactly one SinkLens panel');
+  mark('command palette: one panel');
+}
+
+(async () => {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const udd = fs.mkdtempSync(path.join(process.env.E2E_HOME || require('os').tmpdir(), 'chromium-'));
+  const home = process.env.E2E_HOME || udd;
+  const ctx = await chromium.launchPersistentContext(udd, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, viewport: { width: 1600, height: 900 },
+    env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_CACHE_HOME: path.join(home, '.cache') },
+    args: chromiumArgs,
+  });
+  ctx.setDefaultTimeout(Number(process.env.E2E_STEP_TIMEOUT_MS || 60000));
+  const page = ctx.pages()[0] || await ctx.newPage();
+  const errors = [];
+  const dialogs = [];
+  page.on('dialog', (d) => { dialogs.push(`${d.type()}: ${d.message()}`); d.dismiss().catch(() => {}); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text().split('\n')[0]); });
+  mark('browser launched');
+  let ok = false;
+  try {
+    await page.goto(`${CS_URL}/?folder=${encodeURIComponent(WS_DIR)}`);
+    await page.locator('.monaco-workbench').waitFor();
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'story.prompt' }).waitFor();
+    mark('workbench + explorer');
+    await lensAndPanel(page);
+    await contextMenuAnalyzeInjection(page, dialogs);
+    await paletteKeepsOnePanel(page);
+    ok = true;
+  } catch (e) {
+    console.error('UI E2E FAILURE:', (e && e.stack) || e);
+    await shot(page, 'failure.png').catch(() => {});
+  } finally {
+    if (errors.length) console.log('browser console errors (first 15, mostly harmless offline noise):\n  ' + errors.slice(0, 15).join('\n  '));
+    await ctx.close().catch(() => {});
+    fs.rmSync(udd, { recursive: true, force: true });
+    fs.writeFileSync(path.join(SHOTS, 'timings.json'), JSON.stringify(marks, null, 2));
+  }
+  process.exit(ok ? 0 : 1);
+})();
