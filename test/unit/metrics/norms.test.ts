@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { massiveActivations, recurringDims, topAbs } from '../../../src/engine/metrics/massive';
+import { bosRatio, medianOtherNorm, tokenNorms } from '../../../src/engine/metrics/norms';
+import { median, medianAbs } from '../../../src/engine/metrics/stats';
+import { assertClose } from '../../support/assertClose';
+import { randomMatrix, rng } from './helpers';
+
+const sortedMedian = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+test('median: odd, even (mean of the two middle values), duplicates, random vs sort', () => {
+  assert.equal(median([5, 1, 3]), 3);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([2, 2, 2, 2]), 2);
+  assert.ok(Number.isNaN(median([])));
+  const r = rng(1);
+  for (let n = 1; n < 200; n += 7) {
+    const xs = Array.from({ length: n }, () => Math.floor(r() * 20) - 10); // many ties
+    assert.equal(median(xs), sortedMedian(xs), `n=${n}`);
+  }
+  assert.equal(medianAbs(Float32Array.from([-4, 1, -3, 2])), 2.5);
+});
+
+test('tokenNorms, bosRatio and medianOtherNorm on a hand-made layer', () => {
+  // T = 5, d = 2: norms 5, 1, 2, 3, 4 -> median of others = 2.5, ratio = 2.
+  const h = Float32Array.from([3, 4, 1, 0, 0, -2, 3, 0, 0, 4]);
+  const norms = tokenNorms(h, 5, 2);
+  assertClose(norms, [5, 1, 2, 3, 4]);
+  assert.equal(medianOtherNorm(norms), 2.5);
+  assert.equal(bosRatio(norms), 2);
+  assert.equal(bosRatio([7]), 0, 'T = 1: no other token, ratio defined as 0');
+  assert.equal(bosRatio([7, 0, 0]), 0, 'median 0: ratio defined as 0');
+});
+
+test('massiveActivations: planted scalars on a known background', () => {
+  const T = 20;
+  const d = 50;
+  // Background |x| = 0.01 with alternating signs: median |h| = 0.01, relative cut 1000 x 0.01 = 10.
+  const h = Float32Array.from({ length: T * d }, (_, i) => (i % 2 ? -0.01 : 0.01));
+  h[0 * d + 16] = -1500; // absolute test (> 100 and > 10)
+  h[7 * d + 16] = 200; // absolute test
+  h[5 * d + 2] = 50; // relative only (> 10, <= 100)
+  h[3 * d + 7] = 5; // neither
+  const s = massiveActivations(h, T, d, 3);
+  assertClose(s.medianAbs, 0.01, { rtol: 1e-6 });
+  assert.equal(s.maxAbs, 1500);
+  assertClose(s.relative, 1500 / 0.01, { rtol: 1e-6 });
+  assert.equal(s.absoluteCount, 2);
+  assert.equal(s.relativeCount, 1);
+  assert.deepEqual(s.top, [
+    { token: 0, dim: 16, value: -1500 },
+    { token: 7, dim: 16, value: 200 },
+    { token: 5, dim: 2, value: 50 },
+  ]);
+});
+
+test('massiveActivations on random data: counts and top-k vs brute force', () => {
+  const T = 30;
+  const d = 40;
+  const h = Float32Array.from(randomMatrix(T, d, 9));
+  for (const [i, v] of [[3, 900], [77, -4000], [500, 101], [901, 0.5]] as const) h[i] = v;
+  const s = massiveActivations(h, T, d, 10);
+  const abs = Array.from(h, Math.abs);
+  const med = sortedMedian(abs);
+  assertClose(s.medianAbs, med, { rtol: 1e-12 });
+  assert.equal(s.absoluteCount, abs.filter((a) => a > 100 && a > 1000 * med).length);
+  assert.equal(s.relativeCount, abs.filter((a) => a <= 100 && a > 1000 * med).length);
+  const order = abs.map((a, i) => [a, i] as const).sort((x, y) => y[0] - x[0] || x[1] - y[1]).slice(0, 10).map((x) => x[1]);
+  assert.deepEqual(topAbs(h, 10), order);
+  assert.deepEqual(s.top.map((m) => m.token * d + m.dim), order);
+  assert.deepEqual(topAbs(h, 0), []);
+  assert.equal(topAbs(h, 5000).length, T * d);
+});
+
+test('recurringDims: dims in the top lists of >= 2 layers, most frequent first', () => {
+  const top = (dims: number[]) => dims.map((dim) => ({ token: 0, dim, value: 1 }));
+  const got = recurringDims([top([3, 3, 9]), top([3, 5]), top([5, 3, 1]), top([2])]);
+  assert.deepEqual(got, [
+    { dim: 3, layers: [0, 1, 2] },
+    { dim: 5, layers: [1, 2] },
+  ]);
+});
