@@ -10,6 +10,7 @@ import { makeLinear } from './blocks/linear';
 import { makeMlp } from './blocks/mlp';
 import { makeNorm } from './blocks/norm';
 import { makeRopeTables } from './blocks/rope';
+import { makeLogitLens } from './lens';
 import { INPUTS, OUTPUTS } from './probes';
 
 export type ProbeMode = 'full' | 'bare';
@@ -54,9 +55,11 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
   }
   g.output(makeLastLogits(g, cfg, w, h), OUTPUTS.logits, DT.FLOAT, [cfg.vocabSize]);
   if (full) {
-    g.output(stack(g, '/model/probes/hidden', hidden), OUTPUTS.hidden, DT.FLOAT, [L + 1, 'T', cfg.hiddenSize]);
+    const stacked = stack(g, '/model/probes/hidden', hidden); // [L+1, T, d]
+    g.output(stacked, OUTPUTS.hidden, DT.FLOAT, [L + 1, 'T', cfg.hiddenSize]);
     g.output(makeAttnToBos(g, cfg, probs), OUTPUTS.attnToBos, DT.FLOAT, [L, cfg.numHeads, 'T']);
     g.output(makeAttnMap(g, probs), OUTPUTS.attnMap, DT.FLOAT, null);
+    makeLogitLens(g, cfg, w, stacked);
   }
   return g;
 }

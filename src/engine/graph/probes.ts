@@ -13,6 +13,12 @@ export const INPUTS = {
   attnMapBlock: 'attn_map_block',
   /** int64 scalar: query head of that map ('full' only). */
   attnMapHead: 'attn_map_head',
+  /** int64 [n]: h indices (0..L) for the logit lens; any one index when the lens is off ('full' only). */
+  lensLayers: 'lens_layers',
+  /** int64 [1]: top-k of the lens; 0 turns the lens off (its If branch is skipped). */
+  lensK: 'lens_k',
+  /** int64 [T, 1]: next-token id per position (any valid id at the last position). */
+  lensTargets: 'lens_targets',
 } as const;
 
 export const OUTPUTS = {
@@ -24,24 +30,14 @@ export const OUTPUTS = {
   attnToBos: 'attn_to_bos',
   /** float [1, T, T] for the requested (block, head); [1, 1, 1] zeros when attn_map_block is -1. */
   attnMap: 'attn_map',
+  /** float / int64 [n, T, k]: top-k logits / ids of final norm + unembedding on h[lens_layers]; [1,1,1] when off. */
+  lensValues: 'lens_values',
+  lensIds: 'lens_ids',
+  /** float [n, T]: -log p(lens_targets[t]) per layer and position; [1,1] when off. */
+  lensNll: 'lens_nll',
 } as const;
 
-/** The logit-lens session (built only when a lens is first asked). */
-export const LENS = {
-  /** float [n, C, d]: chosen hidden states for a chunk of C positions. */
-  hidden: 'lens_hidden',
-  /** int64 [n*C, 1]: next-token ids for those positions (any valid id for the last position). */
-  targets: 'lens_targets',
-  /** int64 [1]: k of top-k. */
-  k: 'lens_k',
-  /** float / int64 [n*C, k]: top-k logits and ids after final norm + unembedding. */
-  values: 'lens_values',
-  ids: 'lens_ids',
-  /** float [n*C]: -log p(target). */
-  nll: 'lens_nll',
-} as const;
-
-/** The Gram session (built only when asked). */
+/** The Gram side session (built only when asked; no weights). */
 export const GRAM = {
   /** float [L+1, T, d] in, float [L+1, d, d] out: h[l]^T h[l]. */
   hidden: 'gram_hidden',

@@ -1,20 +1,18 @@
 /**
  * createRunner: builds the forward graph from canonical weights, opens one onnxruntime session
- * and answers forward requests. The logit lens and Gram matrices use small side sessions opened
- * on first use; calls are serialised so a runner is safe to call repeatedly and concurrently.
+ * and answers forward requests. Every weight is read while the runner is created (the caller may
+ * close its weight store right after); the Gram matrices use a weightless side session opened on
+ * first use. Calls are serialised so a runner is safe to call repeatedly and concurrently.
  */
 import { SinkLensError } from '../../shared/errors';
 import type { CanonicalConfig, ModelWeights } from '../model/types';
 import type { Feed, Fetched } from '../runtime/ort';
-import { buildGramGraph, buildLensGraph } from './aux';
+import { buildGramGraph } from './gram';
 import { buildForwardGraph } from './model';
-import { GRAM, INPUTS, LENS, OUTPUTS } from './probes';
+import { GRAM, INPUTS, OUTPUTS } from './probes';
 import { openSession, type OwnedSession, type SessionPlacement } from './session';
 import type { CreateRunner, ForwardRequest, ForwardResult, Runner, RunnerOptions } from './types';
 import { validateRequest } from './validate';
-
-/** Logits held at once by the lens session (positions x vocab), ~128 MB. */
-const LENS_CHUNK_FLOATS = 1 << 25;
 
 /** Test/bench knobs beyond the contract's RunnerOptions. */
 export type RunnerInternals = Omit<SessionPlacement, 'threads'>;
@@ -29,7 +27,7 @@ export async function createRunnerWith(
 ): Promise<Runner> {
   const placement: SessionPlacement = { threads: opts.threads, ...internals };
   const main = await openSession(buildForwardGraph(config, weights, opts.probes), placement);
-  return new OrtRunner(config, weights, opts, placement, main);
+  return new OrtRunner(config, opts, placement, main);
 }
 
 function floats(f: Fetched | undefined, name: string): Float32Array {
@@ -45,15 +43,46 @@ function mask(L: number, blocks: readonly number[] | undefined): Feed {
 
 const scalarI64 = (v: number): Feed => ({ type: 'int64', data: BigInt64Array.of(BigInt(v)), dims: [] });
 
+/** Lens inputs; k = 0 keeps the lens branch off. Targets are the next ids (0 at the last position). */
+function lensFeeds(req: ForwardRequest): Record<string, Feed> {
+  const lens = req.logitLens;
+  const T = req.ids.length;
+  const layers = lens ? lens.layers : [0];
+  return {
+    [INPUTS.lensLayers]: { type: 'int64', data: BigInt64Array.from(layers, (l) => BigInt(l)), dims: [layers.length] },
+    [INPUTS.lensK]: { type: 'int64', data: BigInt64Array.of(BigInt(lens ? lens.topK : 0)), dims: [1] },
+    [INPUTS.lensTargets]: { type: 'int64', data: BigInt64Array.from({ length: T }, (_, t) => BigInt(req.ids[t + 1] ?? 0)), dims: [T, 1] },
+  };
+}
+
+/** lens_values/ids [n, T, k] and lens_nll [n, T] -> the contract's shape, CE averaged over t < T-1. */
+function readLens(out: Record<string, Fetched>, lens: NonNullable<ForwardRequest['logitLens']>, T: number): NonNullable<ForwardResult['lens']> {
+  const n = lens.layers.length;
+  const ids = out[OUTPUTS.lensIds]?.data;
+  if (!(ids instanceof BigInt64Array)) throw new SinkLensError('runtimeError', 'The model graph returned no logit-lens ids.');
+  const nll = floats(out[OUTPUTS.lensNll], OUTPUTS.lensNll); // [n, T]
+  const ce = new Float32Array(n); // [n]
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let t = 0; t < T - 1; t++) s += nll[i * T + t] as number;
+    ce[i] = T > 1 ? s / (T - 1) : Number.NaN;
+  }
+  return {
+    layers: [...lens.layers],
+    topK: lens.topK,
+    ids: Int32Array.from(ids, (v) => Number(v)),
+    values: floats(out[OUTPUTS.lensValues], OUTPUTS.lensValues),
+    crossEntropy: ce,
+  };
+}
+
 class OrtRunner implements Runner {
   private queue: Promise<unknown> = Promise.resolve();
-  private lens: Promise<OwnedSession> | null = null;
   private gram: Promise<OwnedSession> | null = null;
   private disposed = false;
 
   constructor(
     readonly config: CanonicalConfig,
-    private readonly weights: ModelWeights,
     private readonly opts: RunnerOptions,
     private readonly placement: SessionPlacement,
     private readonly main: OwnedSession,
@@ -69,7 +98,7 @@ class OrtRunner implements Runner {
     if (this.disposed) return;
     this.disposed = true;
     await this.queue;
-    const sessions = [Promise.resolve(this.main), this.lens, this.gram].filter((s): s is Promise<OwnedSession> => s !== null);
+    const sessions = [Promise.resolve(this.main), this.gram].filter((s): s is Promise<OwnedSession> => s !== null);
     for (const s of sessions) {
       try {
         await (await s).close();
@@ -93,6 +122,7 @@ class OrtRunner implements Runner {
       feeds[INPUTS.ablateAttn] = mask(cfg.numLayers, req.ablateAttn);
       feeds[INPUTS.attnMapBlock] = scalarI64(req.attnMap ? req.attnMap.block : -1);
       feeds[INPUTS.attnMapHead] = scalarI64(req.attnMap ? req.attnMap.head : 0);
+      Object.assign(feeds, lensFeeds(req));
     }
     const out = await this.main.session.run(feeds);
     const result: ForwardResult = {
@@ -102,45 +132,9 @@ class OrtRunner implements Runner {
       lastLogits: floats(out[OUTPUTS.logits], OUTPUTS.logits),
     };
     if (req.attnMap) result.attnMap = floats(out[OUTPUTS.attnMap], OUTPUTS.attnMap);
-    if (req.logitLens) result.lens = await this.runLens(req.ids, result.hidden, req.logitLens);
+    if (req.logitLens) result.lens = readLens(out, req.logitLens, T);
     if (req.gram) result.gram = await this.runGram(T, result.hidden);
     return result;
-  }
-
-  /** Per requested layer, in position chunks so at most LENS_CHUNK_FLOATS logits exist at once. */
-  private async runLens(ids: readonly number[], hidden: Float32Array, lens: NonNullable<ForwardRequest['logitLens']>): Promise<NonNullable<ForwardResult['lens']>> {
-    this.lens ??= openSession(buildLensGraph(this.config, this.weights), this.placement);
-    const session = (await this.lens).session;
-    const { hiddenSize: d, vocabSize: V } = this.config;
-    const T = ids.length;
-    const k = lens.topK;
-    const n = lens.layers.length;
-    const chunk = Math.max(1, Math.floor(LENS_CHUNK_FLOATS / V));
-    const outIds = new Int32Array(n * T * k); // [n, T, k]
-    const values = new Float32Array(n * T * k); // [n, T, k]
-    const ce = new Float32Array(n); // [n]
-    for (let li = 0; li < n; li++) {
-      const l = lens.layers[li] as number;
-      let nllSum = 0;
-      for (let t0 = 0; t0 < T; t0 += chunk) {
-        const C = Math.min(chunk, T - t0);
-        const x = hidden.subarray((l * T + t0) * d, (l * T + t0 + C) * d); // [C, d]
-        // Next-token targets; the last position has none, any valid id keeps the op in range.
-        const targets = BigInt64Array.from({ length: C }, (_, i) => BigInt(ids[t0 + i + 1] ?? 0)); // [C]
-        const r = await session.run({
-          [LENS.hidden]: { type: 'float32', data: x, dims: [1, C, d] },
-          [LENS.targets]: { type: 'int64', data: targets, dims: [C, 1] },
-          [LENS.k]: { type: 'int64', data: BigInt64Array.of(BigInt(k)), dims: [1] },
-        });
-        values.set(floats(r[LENS.values], LENS.values), (li * T + t0) * k);
-        const topIds = r[LENS.ids]?.data as BigInt64Array;
-        for (let i = 0; i < C * k; i++) outIds[(li * T + t0) * k + i] = Number(topIds[i]);
-        const nll = floats(r[LENS.nll], LENS.nll);
-        for (let i = 0; i < C; i++) if (t0 + i < T - 1) nllSum += nll[i] as number;
-      }
-      ce[li] = T > 1 ? nllSum / (T - 1) : Number.NaN;
-    }
-    return { layers: [...lens.layers], topK: k, ids: outIds, values, crossEntropy: ce };
   }
 
   private async runGram(T: number, hidden: Float32Array): Promise<Float32Array> {

@@ -45,15 +45,24 @@ export function llamaConfig(over: Partial<CanonicalConfig> = {}): CanonicalConfi
 export interface RandomWeights {
   weights: ModelWeights;
   loads: Map<string, number>;
+  /** Like closing a weight store: every later load() throws. */
+  close(): void;
+  reopen(): void;
 }
 
 /** Random weights for `cfg` (scale ~0.3, norms around 1), deterministic in `seed`. */
 export function randomWeights(cfg: CanonicalConfig, seed: number, opts: { bias?: boolean } = {}): RandomWeights {
   const rnd = mulberry(seed);
   const loads = new Map<string, number>();
+  let closed = false;
   const ref = (key: string, dims: number[], around = 0, scale = 0.3): WeightRef => {
     const data = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => around + scale * (2 * rnd() - 1));
-    return { key, dims, load: () => (loads.set(key, (loads.get(key) ?? 0) + 1), data.slice()) };
+    const load = (): Float32Array => {
+      if (closed) throw new Error(`weight ${key} loaded after the store was closed`);
+      loads.set(key, (loads.get(key) ?? 0) + 1);
+      return data.slice();
+    };
+    return { key, dims, load };
   };
   const norm = (key: string, n: number): NormWeights => ({
     weight: ref(`${key}.weight`, [n], 1, 0.2),
@@ -80,6 +89,8 @@ export function randomWeights(cfg: CanonicalConfig, seed: number, opts: { bias?:
   const embed = ref('embed', [V, d], 0, 1);
   return {
     loads,
+    close: () => void (closed = true),
+    reopen: () => void (closed = false),
     weights: {
       embed,
       positions: cfg.position === 'learned' ? ref('pos', [cfg.maxPositions, d], 0, 0.5) : null,

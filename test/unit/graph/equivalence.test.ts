@@ -1,0 +1,84 @@
+/**
+ * The ONNX runner against the float64 oracle (test/support/reference) on every generated
+ * architecture: model folders written by genModel, loaded by the engine's own loader, so this
+ * covers config normalisation, weight mapping and the graph together.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { createRunner } from '../../../src/engine/graph/runner';
+import { loadModelFiles } from '../../../src/engine/model/load';
+import { assertClose } from '../../support/assertClose';
+import { ARCH_SPECS, generateModel } from '../../support/genModel';
+import { loadRefModel, referenceForward } from '../../support/reference';
+import { layerNorm, linear, rmsNorm } from '../../support/reference/ops';
+import { randomIds } from './randomModel';
+
+const TOL = { rtol: 1e-4, atol: 1e-5 };
+const root = mkdtempSync(join(tmpdir(), 'sinklens-equiv-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function lastRow(x: Float64Array, T: number, V: number): Float64Array {
+  return x.slice((T - 1) * V, T * V);
+}
+
+function argmax(x: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if ((x[i] as number) > (x[best] as number)) best = i;
+  return best;
+}
+
+/** Oracle logit lens top-1: final norm + head applied to the reference h[l][t]. */
+function refLensTop1(dir: string, hidden: Float64Array, l: number, t: number, T: number): number {
+  const { config: c, weights: w } = loadRefModel(dir);
+  const x = hidden.slice((l * T + t) * c.d, (l * T + t + 1) * c.d);
+  const n = c.norm === 'rms' ? rmsNorm(x, w.finalNorm, c.eps) : layerNorm(x, w.finalNorm, c.eps);
+  return argmax(linear(w.lmHead, n));
+}
+
+for (const spec of ARCH_SPECS) {
+  describe(`ONNX runner == float64 oracle: ${spec.name}`, () => {
+    const dir = join(root, spec.name);
+    generateModel(dir, spec);
+
+    it('hidden states, attention to BOS, last logits and an attention map, with and without ablation; lens top-1', async () => {
+      const files = await loadModelFiles(dir);
+      let runner;
+      try {
+        runner = await createRunner(files.config, files.weights, { threads: 1, probes: 'full' });
+      } finally {
+        files.store.close();
+      }
+      try {
+        const cfg = files.config;
+        const L = cfg.numLayers;
+        const T = Math.min(24, cfg.maxPositions);
+        const ids = randomIds(T, cfg.vocabSize, spec.seed ?? 1);
+        const map = { block: L - 1, head: cfg.numHeads - 1 };
+        for (const ablation of [{}, { ablateMlp: [0], ablateAttn: [L - 1] }]) {
+          const what = Object.keys(ablation).length ? 'ablated' : 'plain';
+          const ref = referenceForward(dir, ids, ablation);
+          const r = await runner.forward({ ids, ...ablation, attnMap: map });
+          assertClose(r.hidden, ref.hidden, TOL, `${what} hidden`);
+          assertClose(r.attnToBos, ref.attnToBos, TOL, `${what} attnToBos`);
+          assertClose(r.lastLogits, lastRow(ref.logits, T, cfg.vocabSize), TOL, `${what} lastLogits`);
+          const off = (map.block * cfg.numHeads + map.head) * T * T;
+          assertClose(r.attnMap ?? [], ref.attn.slice(off, off + T * T), TOL, `${what} attnMap`);
+        }
+        const ref = referenceForward(dir, ids);
+        const layers = Array.from({ length: L + 1 }, (_, l) => l);
+        const lens = (await runner.forward({ ids, logitLens: { layers, topK: 1 } })).lens;
+        assert.ok(lens);
+        for (const l of layers) {
+          for (let t = 0; t < T; t++) {
+            assert.equal(lens.ids[l * T + t], refLensTop1(dir, ref.hidden, l, t, T), `lens top-1 at h[${l}] position ${t}`);
+          }
+        }
+      } finally {
+        await runner.dispose();
+      }
+    });
+  });
+}
