@@ -3,7 +3,8 @@
  * readable text. Walks the text's UTF-8 bytes with a cursor, matching each token's bytes at the
  * cursor. A tokenizer that adds a dummy prefix space (SentencePiece `▁`, ByteLevel
  * add_prefix_space) may start the text, or a section after an added token, with a space that is
- * not in the input: that space is matched as zero-width.
+ * not in the input: that space is matched as zero-width. Pre-tokenizers that drop whitespace
+ * (WordPiece's `Whitespace`) leave gaps: whitespace at the cursor that no token matches is skipped.
  */
 import { byteToUtf16Map, readableBytes } from './tokenBytes';
 
@@ -29,6 +30,17 @@ function matchesAt(hay: Uint8Array, at: number, needle: Uint8Array): boolean {
 
 const isCharStart = (bytes: Uint8Array, i: number): boolean => i >= bytes.length || ((bytes[i] as number) & 0xc0) !== 0x80;
 
+const isSpaceByte = (b: number | undefined): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+
+/** Skips whitespace at `at` when `p` does not match there but does after it. */
+function skipGap(bytes: Uint8Array, at: number, p: Piece, dummyAllowed: boolean): number {
+  if (matchesAt(bytes, at, p.bytes) || (dummyAllowed && p.bytes[0] === 0x20)) return at;
+  let j = at;
+  while (isSpaceByte(bytes[j])) j++;
+  // The unknown token never matches literally; it stands for the next non-space character.
+  return j > at && (p.unk || matchesAt(bytes, j, p.bytes)) ? j : at;
+}
+
 function nextCharBoundary(bytes: Uint8Array, i: number): number {
   let j = Math.min(i + 1, bytes.length);
   while (!isCharStart(bytes, j)) j++;
@@ -43,6 +55,7 @@ export function alignPieces(text: string, pieces: readonly Piece[], dummyPrefix:
   let approximate = false;
   const spans: Span[] = [];
   for (const p of pieces) {
+    cursor = skipGap(bytes, cursor, p, dummyAllowed);
     let matched = p.bytes;
     let end: number;
     let exact = true;

@@ -6,6 +6,8 @@
  * - SentencePiece-style (Llama 2, Mistral, TinyLlama): '▁' is a space, `<0xHH>` is a raw byte
  *   (byte fallback), other chars are themselves in UTF-8;
  * - added tokens (`<s>`, `<|endoftext|>`): their content, verbatim.
+ * WordPiece (and the rare BPE with affixes) marks word continuations (`##ing`) or word ends
+ * (`</w>`): the affix is not input text and is stripped.
  */
 
 /** GPT-2's bytes_to_unicode, inverted: printable stand-in char code -> byte. */
@@ -27,10 +29,24 @@ const BYTE_DECODER = buildByteDecoder();
 const utf8 = new TextEncoder();
 const BYTE_PIECE = /^<0x([0-9A-Fa-f]{2})>$/;
 
-export type PieceEncoding = 'byteLevel' | 'sentencePiece';
+export interface PieceEncoding {
+  kind: 'byteLevel' | 'sentencePiece';
+  /** Continuing-subword prefix (WordPiece `##`) to strip. */
+  prefix?: string;
+  /** End-of-word suffix (`</w>`) to strip. */
+  suffix?: string;
+}
 
-export function pieceBytes(piece: string, enc: PieceEncoding): Uint8Array {
-  if (enc === 'byteLevel') {
+function stripAffixes(piece: string, enc: PieceEncoding): string {
+  let p = piece;
+  if (enc.prefix && p.length > enc.prefix.length && p.startsWith(enc.prefix)) p = p.slice(enc.prefix.length);
+  if (enc.suffix && p.length > enc.suffix.length && p.endsWith(enc.suffix)) p = p.slice(0, -enc.suffix.length);
+  return p;
+}
+
+export function pieceBytes(rawPiece: string, enc: PieceEncoding): Uint8Array {
+  const piece = stripAffixes(rawPiece, enc);
+  if (enc.kind === 'byteLevel') {
     const out: number[] = [];
     for (const ch of piece) {
       const b = BYTE_DECODER.get(ch.codePointAt(0) as number);

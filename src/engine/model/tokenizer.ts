@@ -44,7 +44,7 @@ export interface PromptTokenizer {
 }
 
 interface TokenizerJson {
-  model?: { byte_fallback?: boolean; unk_token?: string | null };
+  model?: { type?: string; unk_token?: string | null; continuing_subword_prefix?: string | null; end_of_word_suffix?: string | null };
   normalizer?: unknown;
   pre_tokenizer?: unknown;
   decoder?: unknown;
@@ -62,7 +62,10 @@ function anyNode(node: unknown, pred: (n: Record<string, unknown>) => boolean): 
 
 function pieceEncoding(tj: TokenizerJson): PieceEncoding {
   const byteLevel = (n: Record<string, unknown>): boolean => n['type'] === 'ByteLevel';
-  return anyNode(tj.decoder, byteLevel) || anyNode(tj.pre_tokenizer, byteLevel) ? 'byteLevel' : 'sentencePiece';
+  const kind = anyNode(tj.decoder, byteLevel) || anyNode(tj.pre_tokenizer, byteLevel) ? 'byteLevel' : 'sentencePiece';
+  const m = tj.model ?? {};
+  const prefix = m.continuing_subword_prefix ?? (m.type === 'WordPiece' ? '##' : null);
+  return { kind, ...(prefix ? { prefix } : {}), ...(m.end_of_word_suffix ? { suffix: m.end_of_word_suffix } : {}) };
 }
 
 /** Whether the tokenizer inserts a space that is not in the input before the first word. */

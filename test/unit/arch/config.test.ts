@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SinkLensError } from '../../../src/shared/errors';
+import { getAdapter, supportedModelTypes } from '../../../src/engine/arch/registry';
+import type { CanonicalConfig } from '../../../src/engine/model/types';
+import { GPT2, LLAMA32_1B, MISTRAL_7B, PYTHIA_160M, QWEN25_05B, QWEN3_06B, SMOLLM_135M, TINYLLAMA } from './configs';
+
+const norm = (raw: Record<string, unknown>, name = 'm'): CanonicalConfig => getAdapter(raw['model_type']).normalizeConfig(raw, name);
+
+function pick(c: CanonicalConfig, keys: (keyof CanonicalConfig)[]): Partial<CanonicalConfig> {
+  return Object.fromEntries(keys.map((k) => [k, c[k]]));
+}
+
+const SHAPE: (keyof CanonicalConfig)[] = ['arch', 'modelType', 'hiddenSize', 'numLayers', 'numHeads', 'numKvHeads', 'headDim', 'intermediateSize', 'vocabSize', 'maxPositions'];
+const BLOCK: (keyof CanonicalConfig)[] = ['norm', 'normEps', 'act', 'gatedMlp', 'position', 'parallelResidual', 'qkNorm', 'tieWordEmbeddings', 'bosTokenId', 'eosTokenId'];
+
+describe('config normalisation', () => {
+  it('Llama 3.2 1B: GQA, explicit head_dim, llama3 rope scaling, tied', () => {
+    const c = norm(LLAMA32_1B, 'meta-llama/Llama-3.2-1B');
+    assert.deepEqual(pick(c, SHAPE), { arch: 'llama', modelType: 'llama', hiddenSize: 2048, numLayers: 16, numHeads: 32, numKvHeads: 8, headDim: 64, intermediateSize: 8192, vocabSize: 128256, maxPositions: 131072 });
+    assert.deepEqual(pick(c, BLOCK), { norm: 'rms', normEps: 1e-5, act: 'silu', gatedMlp: true, position: 'rope', parallelResidual: false, qkNorm: false, tieWordEmbeddings: true, bosTokenId: 128000, eosTokenId: 128001 });
+    assert.deepEqual(c.rope, { theta: 500000, rotaryDim: 64, scaling: { type: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 } });
+    assert.equal(c.attnScale, 1 / 8);
+    assert.equal(c.name, 'meta-llama/Llama-3.2-1B');
+  });
+
+  it('TinyLlama: head_dim from hidden / heads, untied, no scaling', () => {
+    const c = norm(TINYLLAMA);
+    assert.deepEqual(pick(c, SHAPE), { arch: 'llama', modelType: 'llama', hiddenSize: 2048, numLayers: 22, numHeads: 32, numKvHeads: 4, headDim: 64, intermediateSize: 5632, vocabSize: 32000, maxPositions: 2048 });
+    assert.deepEqual(c.rope, { theta: 10000, rotaryDim: 64, scaling: null });
+    assert.equal(c.tieWordEmbeddings, false);
+  });
+
+  it('SmolLM 135M: 9 heads of 64, 3 kv heads, tied, bos 0', () => {
+    const c = norm(SMOLLM_135M);
+    assert.equal(c.headDim, 64);
+    assert.equal(c.numKvHeads, 3);
+    assert.equal(c.tieWordEmbeddings, true);
+    assert.equal(c.bosTokenId, 0);
+  });
+
+  it('Llama 2 style linear rope scaling (legacy "type" key)', () => {
+    const c = norm({ ...TINYLLAMA, rope_scaling: { type: 'linear', factor: 2.0 } });
+    assert.deepEqual(c.rope?.scaling, { type: 'linear', factor: 2 });
+  });
+
+  it('transformers v5 rope_parameters', () => {
+    const raw: Record<string, unknown> = { ...TINYLLAMA, rope_parameters: { rope_type: 'default', rope_theta: 123456 } };
+    delete raw['rope_theta'];
+    delete raw['rope_scaling'];
+    assert.deepEqual(norm(raw).rope, { theta: 123456, rotaryDim: 64, scaling: null });
+  });
+
+  it('rejects an unsupported rope scaling type, naming it', () => {
+    assert.throws(() => norm({ ...TINYLLAMA, rope_scaling: { type: 'yarn', factor: 4 } }), (e: unknown) => SinkLensError.is(e, 'unsupportedArch') && e.message.includes('yarn'));
+  });
+
+  it('Mistral 7B', () => {
+    const c = norm(MISTRAL_7B);
+    assert.deepEqual(pick(c, SHAPE), { arch: 'mistral', modelType: 'mistral', hiddenSize: 4096, numLayers: 32, numHeads: 32, numKvHeads: 8, headDim: 128, intermediateSize: 14336, vocabSize: 32000, maxPositions: 32768 });
+    assert.equal(c.rope?.theta, 10000);
+    assert.equal(c.tieWordEmbeddings, false);
+  });
+
+  it('Qwen2.5 0.5B: theta 1e6, eps 1e-6, tied', () => {
+    const c = norm(QWEN25_05B);
+    assert.deepEqual(pick(c, SHAPE), { arch: 'qwen2', modelType: 'qwen2', hiddenSize: 896, numLayers: 24, numHeads: 14, numKvHeads: 2, headDim: 64, intermediateSize: 4864, vocabSize: 151936, maxPositions: 32768 });
+    assert.equal(c.rope?.theta, 1e6);
+    assert.equal(c.normEps, 1e-6);
+    assert.equal(c.tieWordEmbeddings, true);
+    assert.equal(c.qkNorm, false);
+  });
+
+  it('Qwen3 0.6B: head_dim 128 != hidden / heads, q/k norm', () => {
+    const c = norm(QWEN3_06B);
+    assert.deepEqual(pick(c, SHAPE), { arch: 'qwen3', modelType: 'qwen3', hiddenSize: 1024, numLayers: 28, numHeads: 16, numKvHeads: 8, headDim: 128, intermediateSize: 3072, vocabSize: 151936, maxPositions: 40960 });
+    assert.equal(c.qkNorm, true);
+    assert.equal(c.rope?.rotaryDim, 128);
+    assert.equal(c.attnScale, 1 / Math.sqrt(128));
+    assert.equal(c.eosTokenId, 151645);
+  });
+
+  it('GPT-2: n_* names, n_inner null -> 4d, LayerNorm, learned positions, gelu_new, tied', () => {
+    const c = norm(GPT2);
+    assert.deepEqual(pick(c, SHAPE), { arch: 'gpt2', modelType: 'gpt2', hiddenSize: 768, numLayers: 12, numHeads: 12, numKvHeads: 12, headDim: 64, intermediateSize: 3072, vocabSize: 50257, maxPositions: 1024 });
+    assert.deepEqual(pick(c, BLOCK), { norm: 'layer', normEps: 1e-5, act: 'gelu_new', gatedMlp: false, position: 'learned', parallelResidual: false, qkNorm: false, tieWordEmbeddings: true, bosTokenId: 50256, eosTokenId: 50256 });
+    assert.equal(c.rope, null);
+    assert.equal(norm({ ...GPT2, n_inner: 1000 }).intermediateSize, 1000);
+  });
+
+  it('Pythia 160M: partial rotary, parallel residual, erf gelu, untied', () => {
+    const c = norm(PYTHIA_160M);
+    assert.deepEqual(pick(c, SHAPE), { arch: 'gpt_neox', modelType: 'gpt_neox', hiddenSize: 768, numLayers: 12, numHeads: 12, numKvHeads: 12, headDim: 64, intermediateSize: 3072, vocabSize: 50304, maxPositions: 2048 });
+    assert.deepEqual(pick(c, BLOCK), { norm: 'layer', normEps: 1e-5, act: 'gelu', gatedMlp: false, position: 'rope', parallelResidual: true, qkNorm: false, tieWordEmbeddings: false, bosTokenId: 0, eosTokenId: 0 });
+    assert.deepEqual(c.rope, { theta: 10000, rotaryDim: 16, scaling: null });
+    assert.equal(norm({ ...PYTHIA_160M, rotary_pct: 0.3 }).rope?.rotaryDim, 19); // floor(64 * 0.3)
+    assert.equal(norm({ ...PYTHIA_160M, use_parallel_residual: false }).parallelResidual, false);
+  });
+
+  it('unknown model_type lists the supported ones', () => {
+    assert.throws(
+      () => getAdapter('bert'),
+      (e: unknown) => SinkLensError.is(e, 'unsupportedArch') && e.message.includes('"bert"') && supportedModelTypes().every((t) => e.message.includes(t)),
+    );
+    assert.deepEqual(supportedModelTypes().sort(), ['gpt2', 'gpt_neox', 'llama', 'mistral', 'qwen2', 'qwen3']);
+  });
+
+  it('missing or invalid fields are badConfig naming the field', () => {
+    const raw: Record<string, unknown> = { ...TINYLLAMA };
+    delete raw['hidden_size'];
+    assert.throws(() => norm(raw), (e: unknown) => SinkLensError.is(e, 'badConfig') && e.message.includes('hidden_size'));
+    assert.throws(() => norm({ ...GPT2, n_head: 'twelve' }), (e: unknown) => SinkLensError.is(e, 'badConfig') && e.message.includes('n_head'));
+    assert.throws(() => norm({ ...TINYLLAMA, num_key_value_heads: 5 }), (e: unknown) => SinkLensError.is(e, 'badConfig'));
+    assert.throws(() => norm({ ...TINYLLAMA, hidden_act: 'swiglu_weird' }), (e: unknown) => SinkLensError.is(e, 'unsupportedArch') && e.message.includes('swiglu_weird'));
+  });
+});
