@@ -75,10 +75,18 @@ export function entropyBoundRaw(p: number, r: number): number | null {
   return -xlogx(p) - xlogx(q) + (q > 0 && r > 1 ? q * Math.log(r - 1) : 0);
 }
 
+/**
+ * How r is counted. 'numerical' (default, metrics.md literally): non-zero singular values, so h[0]
+ * with repeated tokens (identical embedding rows) gets its true, smaller rank and a tighter bound.
+ * 'full': r = min(T, d), the generic rank, as the shared fixtures' expected.json does; a looser
+ * bound that is still valid since H_1's bound grows with r.
+ */
+export type BoundRank = 'numerical' | 'full';
+
 /** The theorem's quantities for h [T, d]; `eigenvalues` is the raw layer's Gram spectrum (for r). */
-export function theoremBounds(h: FloatArray, T: number, d: number, eigenvalues: ArrayLike<number>): TheoremBounds {
+export function theoremBounds(h: FloatArray, T: number, d: number, eigenvalues: ArrayLike<number>, rank: BoundRank = 'numerical'): TheoremBounds {
   const terms = normTerms(h, T, d);
-  const r = numericalRank(eigenvalues);
+  const r = rank === 'full' ? Math.min(T, d) : numericalRank(eigenvalues);
   const raw = entropyBoundRaw(terms.p, r);
   const k = Math.min(T, d);
   const entropyUpperBound = raw === null ? null : k > 1 ? raw / Math.log(k) : 0;

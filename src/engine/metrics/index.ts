@@ -5,7 +5,7 @@ export { tokenNorms, bosRatio, medianOtherNorm } from './norms';
 export { massiveActivations, recurringDims, topAbs, MASSIVE_ABSOLUTE, MASSIVE_RELATIVE } from './massive';
 export { symmetricEigenvalues, psdEigenvalues } from './eigen';
 export { matrixEntropy, matrixEntropyFromGram, layerEntropy, renyiEntropy, spectrumEntropy, prepareRows, smallGram, DEFAULT_ENTROPY, type EntropyResult } from './entropy';
-export { theoremBounds, checkBounds, normTerms, entropyBoundRaw, numericalRank, RANK_RTOL_SIGMA, type TheoremBounds, type BoundViolation } from './bounds';
+export { theoremBounds, checkBounds, normTerms, entropyBoundRaw, numericalRank, RANK_RTOL_SIGMA, type TheoremBounds, type BoundViolation, type BoundRank } from './bounds';
 export { headSinkScores, sinkRate, tokenSinkMass, tokenStrip, DEFAULT_TAU } from './sinks';
 export { detectPhases, DEFAULT_PHASES, type PhaseOptions } from './phases';
 export { spikeBlocks, SPIKE_FACTOR } from './spike';

@@ -7,7 +7,7 @@
  * are the defaults. entropyExclBos = Shannon, BOS excluded, the user's center/rowNormalize.
  */
 import type { AblationResult, EntropyOptions, LayerMetrics, LogitLensLayer, ResultSummary, RunMetrics, Warning } from '../../shared/result';
-import { checkBounds, theoremBounds } from './bounds';
+import { checkBounds, theoremBounds, type BoundRank } from './bounds';
 import { DEFAULT_ENTROPY, layerEntropy, type EntropyResult } from './entropy';
 import { lensLayers, topTokens, type LensInput } from './lens';
 import { massiveActivations, recurringDims } from './massive';
@@ -23,6 +23,8 @@ export interface RunMetricsOptions {
   entropy: EntropyOptions;
   massiveTopK: number;
   lastTopK: number;
+  /** How the theorem's r is counted (bounds.ts BoundRank); default 'numerical'. */
+  boundRank?: BoundRank;
 }
 
 export interface RunMetricsInput {
@@ -88,7 +90,7 @@ function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: number, in
   const ent = sameEntropy(options.entropy, DEFAULT_ENTROPY) ? raw : layerEntropy(h, T, d, options.entropy, gram);
   const exclOpts: EntropyOptions = { ...options.entropy, alpha: 1, excludeBos: true };
   const excl: EntropyResult = sameEntropy(options.entropy, exclOpts) ? ent : layerEntropy(h, T, d, exclOpts, gram);
-  const b = theoremBounds(h, T, d, raw.eigenvalues);
+  const b = theoremBounds(h, T, d, raw.eigenvalues, options.boundRank ?? 'numerical');
   const violations = checkBounds({ anisotropy: raw.anisotropy, entropy: raw.entropy }, b);
   const scores = l > 0 ? headSinkScores(input.attnToBos, l - 1, H, T, options.includeFirstQuery) : null;
   const metrics: LayerMetrics = {

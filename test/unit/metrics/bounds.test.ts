@@ -100,3 +100,21 @@ test('degenerate layers: T = 1 and a zero BOS row', () => {
   const z = theoremBounds(X, 3, 2, matrixEntropy(X, 3, 2).eigenvalues);
   assert.deepEqual([z.M, z.c, z.a, z.p, z.entropyUpperBound], [0, 0, 0, 0, null]);
 });
+
+test("boundRank: repeated rows (h[0] of repeated tokens) -> numerical r is the true rank, 'full' uses min(T, d)", () => {
+  const d = 12;
+  const rows = randomMatrix(5, d, 77); // 5 distinct embeddings
+  const pick = [0, 1, 2, 1, 3, 4, 0, 2, 2, 1, 4, 3, 0, 1, 2, 3]; // T = 16 tokens, rank 5
+  const T = pick.length;
+  const X = new Float64Array(T * d);
+  pick.forEach((k, t) => X.set(rows.subarray(k * d, (k + 1) * d), t * d));
+  const e = matrixEntropy(X, T, d);
+  const num = theoremBounds(X, T, d, e.eigenvalues);
+  const full = theoremBounds(X, T, d, e.eigenvalues, 'full');
+  assert.equal(num.r, 5);
+  assert.equal(full.r, 12);
+  assert.equal(num.p, full.p);
+  for (const b of [num, full]) if (b.entropyUpperBound !== null) assert.ok(e.entropy <= b.entropyUpperBound + 1e-12);
+  if (num.entropyUpperBound !== null && full.entropyUpperBound !== null) assert.ok(num.entropyUpperBound < full.entropyUpperBound);
+  assertClose(full.entropyUpperBoundRaw ?? NaN, entropyBoundRaw(full.p, 12) ?? NaN, { rtol: 1e-15 });
+});
