@@ -8,6 +8,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 export E2E_TOOLS_DIR=${E2E_TOOLS_DIR:-$HERE/.tools} E2E_LIB="$HERE/lib"
 export E2E_ARTIFACTS=${E2E_ARTIFACTS:-$REPO/artifacts/e2e}
 E2E_RUNS=${E2E_RUNS:-$E2E_ARTIFACTS/runs}
+export NPM_CONFIG_UPDATE_NOTIFIER=false
 . "$HERE/lib/cs.sh"
 T_START=$(now_ms)
 cs_prepare_run ext

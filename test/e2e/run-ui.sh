@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One attempt of the UI test (ui/panel.e2e.js) against a fresh code-server with SinkLens linked into its
 # extensions folder. Screenshots go to $E2E_ARTIFACTS/screenshots, logs to $E2E_ARTIFACTS/ui-logs.
-# Env: E2E_TOOLS_DIR, E2E_ARTIFACTS, E2E_RUNS, UI_TIMEOUT (s, default 240). Exit 0 = pass.
+# Env: E2E_TOOLS_DIR, E2E_ARTIFACTS, E2E_RUNS, UI_TIMEOUT (s, default 240), EXT_DIR (default: the repo). Exit 0 = pass.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -12,8 +12,9 @@ T_START=$(now_ms)
 cs_prepare_run ui
 trap 'cs_stop' EXIT INT TERM
 # the extension folder name must be <publisher>.<name>-<version>; code-server registers a linked folder itself
-ID=$("$NODE24" -p "const p=require('$REPO/package.json'); p.publisher+'.'+p.name+'-'+p.version")
-ln -s "$REPO" "$RUN/exts/$ID"
+EXT_DIR=${EXT_DIR:-$REPO}   # the extension under test (default: this repo, built)
+ID=$("$NODE24" -p "const p=require('$EXT_DIR/package.json'); p.publisher+'.'+p.name+'-'+p.version")
+ln -s "$EXT_DIR" "$RUN/exts/$ID"
 WS=$("$NODE24" -e "const w=require('$HERE/lib/workspace.js').prepareWorkspace('$RUN/ws'); console.log(w.dir); if(!w.model) console.error('UI test uses the built-in model: stories260k fixture missing')")
 [[ -n "$WS" ]] || { echo "could not prepare the test workspace"; exit 4; }
 MODEL_NAME=$("$NODE24" -e "console.log(require('$HERE/lib/workspace.js').fixtureDir('stories260k') ? 'stories260k' : '')" 2>/dev/null)

@@ -19,6 +19,19 @@ async function findPanelFrame(page, timeoutMs) {
   throw new Error(`no SinkLens panel webview with #sl-token-strip within ${timeoutMs} ms`);
 }
 
+/** How many live webview documents hold #sl-token-strip (one per open SinkLens panel). */
+async function countPanelFrames(page) {
+  let n = 0;
+  for (const f of page.frames()) {
+    try {
+      if (!f.isDetached() && (await f.$('#sl-token-strip'))) n++;
+    } catch {
+      // detached while probing
+    }
+  }
+  return n;
+}
+
 /** Waits until #sl-status says "ready" (the contract: a result is rendered). */
 async function waitReady(frame, timeoutMs) {
   try {
@@ -55,4 +68,4 @@ function normalise(s) {
   return s.replace(/[\s\u2581\u00b7\u2423\u23ce\u21b5]/g, '');
 }
 
-module.exports = { findPanelFrame, waitReady, tokenTexts, canvasInk, normalise };
+module.exports = { findPanelFrame, countPanelFrames, waitReady, tokenTexts, canvasInk, normalise };

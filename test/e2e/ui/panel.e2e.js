@@ -12,7 +12,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { chromiumArgs } = require('../lib/sandbox');
-const { findPanelFrame, waitReady, tokenTexts, canvasInk, normalise } = require('./panel-helpers');
+const { findPanelFrame, countPanelFrames, waitReady, tokenTexts, canvasInk, normalise } = require('./panel-helpers');
 
 const TOOLS = process.env.E2E_TOOLS_DIR || path.join(__dirname, '..', '.tools');
 const { chromium } = require(path.join(TOOLS, 'node_modules/playwright-core'));
@@ -83,7 +83,10 @@ async function lensAndPanel(page) {
   const header = (await frame.locator('#sl-header').textContent()) || '';
   console.log(`header: ${header.replace(/\s+/g, ' ').trim()}`);
   if (EXPECT_MODEL) assert.ok(header.includes(EXPECT_MODEL), `header names the model ${EXPECT_MODEL}`);
-  await page.waitForTimeout(500); // chart animations settle before the README screenshot
+  await shot(page, '02-panel-with-explorer.png');
+  // the README screenshot: editor + panel without the Explorer, after the chart animations settled
+  await runCommand(page, 'View: Close Primary Side Bar');
+  await page.waitForTimeout(800);
   await shot(page, 'panel.png');
   return frame;
 }
@@ -94,9 +97,8 @@ async function contextMenuAnalyzeInjection(page, dialogs) {
   const line = page.locator('.monaco-editor .view-line', { hasText: 'Summarize this page' }).first();
   await line.waitFor();
   await line.locator('span').first().click({ position: { x: 5, y: 5 } });
-  await page.keyboard.press('Home');
-  await page.keyboard.press('Shift+End');
-  mark('injection line selected');
+  await page.keyboard.press('Control+A'); // the whole prompt (one logical line; End would stop at the wrap)
+  mark('injection prompt selected');
   await line.locator('span').first().click({ button: 'right', position: { x: 30, y: 5 } });
   const item = page.locator('.monaco-menu .action-item', { hasText: LENS_TITLE }).first();
   await item.waitFor();
@@ -131,9 +133,9 @@ async function contextMenuAnalyzeInjection(page, dialogs) {
 
 async function paletteKeepsOnePanel(page) {
   await runCommand(page, 'SinkLens: Open Analysis Panel');
-  await page.waitForTimeout(1000);
-  const n = await page.locator('.editor-group-container iframe.webview').count();
-  console.log(`webview iframes in editor groups after Open Analysis Panel: ${n}`);
+  await page.waitForTimeout(1500);
+  const n = await countPanelFrames(page);
+  console.log(`SinkLens panel webviews after Open Analysis Panel: ${n}`);
   assert.equal(n, 1, 'exactly one SinkLens panel');
   mark('command palette: one panel');
 }
