@@ -13,6 +13,11 @@
  *      =>  after block k every head's keys align with the spike: attention sinks on BOS;
  *          before block k, or with the spike ablated, k_s = 0 and there is no sink.
  *   Values and outputs live in G, so the sink is a no-op, as in real models.
+ *
+ * Measured over seeds 1-5, k in 0..5, F32/BF16: BOS ratio at h[k+1] >= 56, sink rate 1.0 in every
+ * block after k, normalised entropy after k <= 0.03x its pre-spike value. Use prompts of >= 16
+ * tokens (BOS first): with fewer queries, a head with no sink already puts ~1/(i+1) >= 0.3 on
+ * position 0, so the "no sink" side (before k, or ablated) is only guaranteed <= 0.25 from T = 16.
  */
 import type { TensorToWrite } from '../safetensorsWriter';
 import { writeModelFolder, type GeneratedModel } from './folder';
