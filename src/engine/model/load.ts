@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SinkLensError } from '../../shared/errors';
 import { getAdapter } from '../arch/registry';
-import { loadConfig, readRawConfig } from './config';
+import { loadConfig } from './config';
 import { openWeights, type WeightStore } from './safetensors';
 import { loadTokenizer, type PromptTokenizer } from './tokenizer';
 import type { CanonicalConfig, ModelWeights } from './types';
@@ -31,7 +31,7 @@ export async function loadModelFiles(dir: string): Promise<ModelFiles> {
   const tokenizer = await loadTokenizer(dir, config);
   const store = openWeights(dir);
   try {
-    const weights = getAdapter(readRawConfig(dir)['model_type']).mapWeights(store, config);
+    const weights = getAdapter(config.modelType).mapWeights(store, config);
     return { config, store, weights, tokenizer };
   } catch (e) {
     store.close();

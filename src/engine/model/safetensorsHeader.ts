@@ -36,10 +36,13 @@ function corrupt(path: string, what: string): SinkLensError {
   );
 }
 
+/** fs.readSync rejects lengths over 2 GiB, and big embeddings exceed that: read in 1 GiB chunks. */
+const MAX_READ = 1 << 30;
+
 export function readFully(fd: number, buf: Uint8Array, position: number): number {
   let done = 0;
   while (done < buf.byteLength) {
-    const n = readSync(fd, buf, done, buf.byteLength - done, position + done);
+    const n = readSync(fd, buf, done, Math.min(MAX_READ, buf.byteLength - done), position + done);
     if (n === 0) break;
     done += n;
   }
