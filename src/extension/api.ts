@@ -1,0 +1,37 @@
+/**
+ * The API activate() returns (for the extension-host tests and other extensions). Every call goes
+ * through the real pipeline: settings -> AnalysisController -> engine child process.
+ */
+import type { AnalysisResult } from '../shared/result';
+import type { AnalysisController } from './analysisController';
+import type { Ctx } from './ctx';
+
+export interface PanelState {
+  open: boolean;
+  ready: boolean;
+  tokens: number;
+}
+
+export interface SinkLensApi {
+  analyzeText(text: string, opts?: { modelDir?: string }): Promise<AnalysisResult>;
+  /** pid of the current engine child (undefined if none). */
+  enginePid(): number | undefined;
+  /** The configured model's folder ('' when the setting does not resolve). */
+  currentModelDir(): string;
+  lastResult(): AnalysisResult | undefined;
+  panelState(): PanelState;
+}
+
+export function makeApi(ctx: Ctx, controller: AnalysisController, panelState: () => PanelState): SinkLensApi {
+  return {
+    analyzeText: (text, opts) =>
+      controller.analyze({ text, uri: undefined, offset: 0 }, { progress: 'window', ...(opts?.modelDir ? { modelDir: opts.modelDir } : {}) }),
+    enginePid: () => ctx.engine.pid,
+    currentModelDir: () => {
+      const r = ctx.resolveModel();
+      return r.ok ? r.model.dir : '';
+    },
+    lastResult: () => ctx.lastAnalysis?.result,
+    panelState,
+  };
+}

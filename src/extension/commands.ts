@@ -1,0 +1,105 @@
+/**
+ * The command table: id -> handler. Every handler reports its own errors (a typed message with a
+ * next step), so a failing command never surfaces as an unhandled rejection.
+ */
+import * as vscode from 'vscode';
+import { SinkLensError, toErrorData, type ErrorData } from '../shared/errors';
+import type { AnalysisController, AnalysisTarget, RunOptions } from './analysisController';
+import { documentSections, isPromptDocument } from './codelens';
+import type { Ctx } from './ctx';
+import type { SinkDecorations } from './decorations';
+import { addModelFolder, downloadModelCommand, selectModel } from './models/modelCommands';
+
+export interface CommandDeps {
+  ctx: Ctx;
+  controller: AnalysisController;
+  decorations: SinkDecorations;
+  /** Opens (or reveals) the panel beside the editor, showing the last result if any. */
+  openPanel: () => void;
+}
+
+type Handler = (...args: unknown[]) => unknown;
+
+export function commandTable(d: CommandDeps): Record<string, Handler> {
+  const { ctx } = d;
+  return {
+    'sinklens.analyze': (uri?: unknown, range?: unknown) => runAnalysis(d, () => targetFromArgs(ctx, uri, range)),
+    'sinklens.analyzeSection': (uri?: unknown, range?: unknown) => runAnalysis(d, () => targetFromArgs(ctx, uri, range)),
+    'sinklens.openPanel': () => d.openPanel(),
+    'sinklens.toggleAblation': () => toggleAblation(d),
+    'sinklens.selectModel': () => guard(d, () => selectModel(ctx)),
+    'sinklens.addModelFolder': () => guard(d, () => addModelFolder(ctx)),
+    'sinklens.downloadModel': () => guard(d, () => downloadModelCommand(ctx)),
+    'sinklens.showLog': () => ctx.log.show(),
+    'sinklens.toggleLive': () => guard(d, () => ctx.updateSetting('live', !ctx.settings.live)),
+    'sinklens.clearDecorations': () => d.decorations.clear(),
+    'sinklens.openSample': () => guard(d, () => openSample(ctx)),
+  };
+}
+
+/** Runs an analysis for a command: progress notification, result beside the editor, errors as messages. */
+export async function runAnalysis(d: CommandDeps, target: () => Promise<AnalysisTarget>, opts: RunOptions = {}) {
+  return guard(d, async () => d.controller.analyze(await target(), { progress: 'notification', reveal: true, ...opts }));
+}
+
+async function toggleAblation(d: CommandDeps) {
+  const last = d.ctx.lastAnalysis;
+  if (!last) {
+    void vscode.window.showInformationMessage('Analyze a prompt first; the ablation re-runs it with the BOS MLP write zeroed at the spike layers.');
+    return undefined;
+  }
+  const target = { text: last.result.input.text, uri: last.uri, offset: last.offset };
+  return runAnalysis(d, async () => target, { ablate: last.result.ablation ? null : 'auto' });
+}
+
+/** The text to analyse: the given range, else the selection, else the whole prompt (front matter excluded for prompt files). */
+export async function targetFromArgs(ctx: Ctx, uri: unknown, range: unknown): Promise<AnalysisTarget> {
+  const editor = vscode.window.activeTextEditor;
+  const doc =
+    uri instanceof vscode.Uri
+      ? editor?.document.uri.toString() === uri.toString()
+        ? editor.document
+        : await vscode.workspace.openTextDocument(uri)
+      : editor?.document;
+  if (!doc) throw new SinkLensError('emptyPrompt', 'Open a prompt file or select some text, then run "Analyze with SinkLens".');
+  if (range instanceof vscode.Range) {
+    return { text: doc.getText(range), uri: doc.uri, offset: doc.offsetAt(range.start) };
+  }
+  const sel = editor && editor.document === doc ? editor.selection : undefined;
+  if (sel && !sel.isEmpty) return { text: doc.getText(sel), uri: doc.uri, offset: doc.offsetAt(sel.start) };
+  if (isPromptDocument(doc, ctx.settings.promptFiles)) {
+    const whole = documentSections(doc)[0];
+    if (whole) return { text: whole.section.text, uri: doc.uri, offset: whole.section.start };
+  }
+  return { text: doc.getText(), uri: doc.uri, offset: 0 };
+}
+
+/** Runs `f`, turning any failure into a message with a next step. Resolves to undefined on failure. */
+export async function guard<T>(d: CommandDeps, f: () => Promise<T> | T): Promise<T | undefined> {
+  try {
+    return await f();
+  } catch (e) {
+    const err = toErrorData(e);
+    if (err.code === 'cancelled') return undefined;
+    d.ctx.log.error(`${err.code}: ${err.message}${err.detail ? `\n${err.detail}` : ''}`);
+    // The crash itself was already reported (with Show Log) by the engine client.
+    if (err.code !== 'engineCrashed') void showError(d.ctx, err);
+    return undefined;
+  }
+}
+
+async function showError(ctx: Ctx, err: ErrorData): Promise<void> {
+  const actions = err.code === 'modelNotFound' ? ['Select Model', 'Download Model', 'Show Log'] : ['Show Log'];
+  const pick = await vscode.window.showErrorMessage(`SinkLens: ${err.message}`, ...actions);
+  if (pick === 'Show Log') ctx.log.show();
+  else if (pick === 'Select Model') await vscode.commands.executeCommand('sinklens.selectModel');
+  else if (pick === 'Download Model') await vscode.commands.executeCommand('sinklens.downloadModel');
+}
+
+/** Opens the walkthrough's sample prompt (media/walkthrough/sample.prompt) as an untitled copy. */
+async function openSample(ctx: Ctx): Promise<void> {
+  const uri = vscode.Uri.joinPath(ctx.context.extensionUri, 'media', 'walkthrough', 'sample.prompt');
+  const bytes = await vscode.workspace.fs.readFile(uri);
+  const doc = await vscode.workspace.openTextDocument({ language: 'prompt', content: new TextDecoder().decode(bytes) });
+  await vscode.window.showTextDocument(doc);
+}

@@ -1,0 +1,140 @@
+/**
+ * The extension's shared state, built once by activate(): the "SinkLens" log channel, the engine
+ * client, current settings, the model resolution, the result cache and the events the providers
+ * listen to. Owns every disposable it creates (drained by `dispose`).
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { AnalyzeOptions } from '../shared/engineApi';
+import type { AnalysisResult } from '../shared/result';
+import { ENGINE_RELOAD_KEYS, analyzeOptions, readSettings, type Settings } from './config';
+import { EngineClient } from './engineClient';
+import { hubCacheRoots, scanAllHubCaches, type CachedModel } from './models/hfCache';
+import { resolveModel, type Resolution } from './models/resolve';
+import { ResultCache, resultKey } from './resultCache';
+
+export interface AnalysisEvent {
+  result: AnalysisResult;
+  key: string;
+  /** The document the text came from (undefined for API calls on bare text). */
+  uri: vscode.Uri | undefined;
+  /** Offset of the analysed text in that document. */
+  offset: number;
+}
+
+export class Ctx implements vscode.Disposable {
+  readonly log: vscode.LogOutputChannel;
+  readonly engine: EngineClient;
+  readonly cache = new ResultCache();
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly settingsEmitter = new vscode.EventEmitter<vscode.ConfigurationChangeEvent | undefined>();
+  private readonly analysisEmitter = new vscode.EventEmitter<AnalysisEvent>();
+  /** Fires after settings were re-read (undefined = an internal refresh such as a finished download). */
+  readonly onDidChangeSettings = this.settingsEmitter.event;
+  readonly onDidAnalyze = this.analysisEmitter.event;
+  private current: Settings;
+  private cachedModels: CachedModel[] | undefined;
+  lastAnalysis: AnalysisEvent | undefined;
+
+  constructor(readonly context: vscode.ExtensionContext) {
+    this.log = vscode.window.createOutputChannel('SinkLens', { log: true });
+    this.engine = new EngineClient(context.extensionPath, this.log);
+    this.disposables.push(this.log, this.engine, this.settingsEmitter, this.analysisEmitter);
+    this.current = this.readSettings();
+    this.push(vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChange(e)));
+  }
+
+  get settings(): Settings {
+    return this.current;
+  }
+
+  get demoModelDir(): string {
+    return path.join(this.context.extensionPath, 'models', 'sinklens-tiny');
+  }
+
+  /** Where Download Model puts models (HF cache layout). */
+  get downloadRoot(): string {
+    return path.join(this.context.globalStorageUri.fsPath, 'hub');
+  }
+
+  /** Models in every Hugging Face cache root (memoised until `refreshModels`). */
+  cachedHubModels(): CachedModel[] {
+    this.cachedModels ??= scanAllHubCaches(hubCacheRoots(process.env, [this.downloadRoot]));
+    return this.cachedModels;
+  }
+
+  refreshModels(): void {
+    this.cachedModels = undefined;
+    this.settingsEmitter.fire(undefined);
+  }
+
+  resolveModel(): Resolution {
+    return resolveModel(this.current, {
+      demoDir: this.demoModelDir,
+      baseDir: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+      cached: () => this.cachedHubModels(),
+    });
+  }
+
+  analyzeOptions(ablate: AnalyzeOptions['ablate'] = null): AnalyzeOptions {
+    return analyzeOptions(this.current, ablate);
+  }
+
+  /** The cache key of `text` under the current model and settings; undefined when no model resolves. */
+  keyFor(text: string, modelDir?: string, ablate: AnalyzeOptions['ablate'] = null): string | undefined {
+    const dir = modelDir ?? (() => {
+      const r = this.resolveModel();
+      return r.ok ? r.model.dir : undefined;
+    })();
+    return dir === undefined ? undefined : resultKey(text, dir, this.analyzeOptions(ablate));
+  }
+
+  recordAnalysis(ev: AnalysisEvent): void {
+    this.cache.set(ev.key, ev.result);
+    this.lastAnalysis = ev;
+    this.analysisEmitter.fire(ev);
+  }
+
+  /** Writes a setting where it is currently defined (workspace beats user), defaulting to the user settings. */
+  async updateSetting(key: string, value: unknown): Promise<void> {
+    const cfg = vscode.workspace.getConfiguration('sinklens');
+    const where = cfg.inspect(key);
+    const target =
+      where?.workspaceFolderValue !== undefined
+        ? vscode.ConfigurationTarget.WorkspaceFolder
+        : where?.workspaceValue !== undefined
+          ? vscode.ConfigurationTarget.Workspace
+          : vscode.ConfigurationTarget.Global;
+    await cfg.update(key, value, target);
+  }
+
+  push(...d: vscode.Disposable[]): void {
+    this.disposables.push(...d);
+  }
+
+  dispose(): void {
+    while (this.disposables.length) {
+      try {
+        this.disposables.pop()?.dispose();
+      } catch (e) {
+        console.error('SinkLens: dispose failed', e);
+      }
+    }
+  }
+
+  private readSettings(): Settings {
+    const cfg = vscode.workspace.getConfiguration('sinklens');
+    const { settings, problems } = readSettings((k) => cfg.get(k));
+    for (const p of problems) this.log.warn(p);
+    if (problems.length) void vscode.window.showWarningMessage(problems.join(' '));
+    return settings;
+  }
+
+  private onConfigChange(e: vscode.ConfigurationChangeEvent): void {
+    if (!e.affectsConfiguration('sinklens')) return;
+    this.current = this.readSettings();
+    this.cachedModels = undefined;
+    if (ENGINE_RELOAD_KEYS.some((k) => e.affectsConfiguration(k))) void this.engine.unloadAll();
+    this.settingsEmitter.fire(e);
+  }
+}

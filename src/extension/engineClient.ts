@@ -1,0 +1,104 @@
+/**
+ * The extension's handle on the engine child process: typed calls for analyze/attention/unload,
+ * VS Code cancellation tokens turned into AbortSignals, engine logs into the "SinkLens" log
+ * channel, and a crash turned into an error message with Show Log. The process bookkeeping lives
+ * in rpc/ (vscode-free, unit-tested); this file is only the VS Code side.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { AnalyzeOptions, AttentionRequest, LoadOptions, Progress } from '../shared/engineApi';
+import type { AnalysisResult, AttentionMap } from '../shared/result';
+import { EngineAnalyze, EngineAttention, EngineUnload } from '../shared/protocol/engine';
+import { EngineProcess, type EngineExit } from './rpc/engineProcess';
+import type { LogLevel } from './rpc/rpcConnection';
+
+export interface CallOptions {
+  token?: vscode.CancellationToken;
+  onProgress?: (p: Progress) => void;
+}
+
+export class EngineClient implements vscode.Disposable {
+  private readonly proc: EngineProcess;
+  private readonly crashEmitter = new vscode.EventEmitter<EngineExit>();
+  /** Fires after the engine died and its requests were rejected. */
+  readonly onDidCrash = this.crashEmitter.event;
+
+  constructor(
+    extensionPath: string,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.proc = new EngineProcess({
+      script: path.join(extensionPath, 'dist', 'engine.js'),
+      onLog: (level, message) => writeLog(log, level, message),
+      onCrash: (exit) => this.onCrash(exit),
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  analyze(modelDir: string, loadOptions: LoadOptions, text: string, options: AnalyzeOptions, call: CallOptions = {}): Promise<AnalysisResult> {
+    return withSignal(call.token, (signal) =>
+      this.proc.request(EngineAnalyze, { modelDir, loadOptions, text, options }, { signal, ...(call.onProgress ? { onProgress: call.onProgress } : {}) }),
+    );
+  }
+
+  attention(modelDir: string, loadOptions: LoadOptions, request: AttentionRequest, call: CallOptions = {}): Promise<AttentionMap> {
+    return withSignal(call.token, (signal) => this.proc.request(EngineAttention, { modelDir, loadOptions, request }, { signal }));
+  }
+
+  /** Drops cached models (their load options changed); a no-op when no engine runs. */
+  async unloadAll(): Promise<void> {
+    if (this.proc.pid === undefined) return;
+    try {
+      await this.proc.request(EngineUnload, {}, { timeoutMs: 10_000 });
+    } catch (e) {
+      this.log.warn(`unload failed: ${(e as Error).message}`);
+    }
+  }
+
+  dispose(): void {
+    this.proc.dispose();
+    this.crashEmitter.dispose();
+  }
+
+  private onCrash(exit: EngineExit): void {
+    this.crashEmitter.fire(exit);
+    void vscode.window.showErrorMessage(exit.error.message, 'Show Log').then((pick) => {
+      if (pick === 'Show Log') this.log.show(true);
+    });
+  }
+}
+
+/** Runs `f` with an AbortSignal that follows `token`. */
+async function withSignal<T>(token: vscode.CancellationToken | undefined, f: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  if (token?.isCancellationRequested) ac.abort();
+  const sub = token?.onCancellationRequested(() => ac.abort());
+  try {
+    return await f(ac.signal);
+  } finally {
+    sub?.dispose();
+  }
+}
+
+function writeLog(log: vscode.LogOutputChannel, level: LogLevel, message: string): void {
+  switch (level) {
+    case 'trace':
+      log.trace(message);
+      break;
+    case 'debug':
+      log.debug(message);
+      break;
+    case 'info':
+      log.info(message);
+      break;
+    case 'warn':
+      log.warn(message);
+      break;
+    case 'error':
+      log.error(message);
+      break;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Select Model, Add Model Folder and Download Model. The model choice is stored in
+ * `sinklens.defaultModel` ('' = demo, a configured name, a folder, or `org/name@rev`), so the
+ * settings remain the single source of truth.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { SinkLensError } from '../../shared/errors';
+import { isHubModel, type ModelEntry } from '../config';
+import type { Ctx } from '../ctx';
+import { downloadModel, formatBytes } from '../hub';
+import { findCachedModel, modelFolderProblem } from './hfCache';
+import { DEMO_LABEL, parseRepoRef } from './resolve';
+
+interface ModelPick extends vscode.QuickPickItem {
+  value?: string;
+  action?: 'add' | 'download';
+}
+
+export async function selectModel(ctx: Ctx): Promise<void> {
+  const current = ctx.settings.defaultModel;
+  const cached = ctx.cachedHubModels();
+  const mark = (v: string): string => (v === current ? '$(check) ' : '');
+  const items: ModelPick[] = [{ label: `${mark('')}${DEMO_LABEL}`, description: 'ships with SinkLens', value: '' }];
+  const configured = ctx.settings.models;
+  if (configured.length) items.push({ label: 'Configured (sinklens.models)', kind: vscode.QuickPickItemKind.Separator });
+  for (const m of configured) items.push({ label: `${mark(m.name)}${m.name}`, description: describeEntry(m, ctx), value: m.name });
+  if (cached.length) items.push({ label: 'Hugging Face cache', kind: vscode.QuickPickItemKind.Separator });
+  for (const c of cached) {
+    const ref = c.refs[0] ?? c.commit;
+    const value = `${c.repo}@${ref}`;
+    items.push({ label: `${mark(value)}${c.repo}`, description: c.refs.length ? c.refs.join(', ') : c.commit.slice(0, 10), detail: c.dir, value });
+  }
+  items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
+  items.push({ label: '$(folder-opened) Add Model Folder…', action: 'add' });
+  items.push({ label: '$(cloud-download) Download Model…', action: 'download' });
+  const pick = await vscode.window.showQuickPick(items, { title: 'SinkLens: Select Model', placeHolder: 'The model SinkLens analyses prompts with' });
+  if (!pick) return;
+  if (pick.action === 'add') return addModelFolder(ctx);
+  if (pick.action === 'download') return downloadModelCommand(ctx);
+  if (pick.value === undefined) return;
+  await ctx.updateSetting('defaultModel', pick.value);
+}
+
+function describeEntry(m: ModelEntry, ctx: Ctx): string {
+  if (!isHubModel(m)) return m.path;
+  const hit = findCachedModel(ctx.cachedHubModels(), m.repo, m.revision);
+  return `${m.repo}@${m.revision}${hit ? '' : ' (not downloaded)'}`;
+}
+
+export async function addModelFolder(ctx: Ctx): Promise<void> {
+  const uris = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    canSelectMany: false,
+    openLabel: 'Add Model Folder',
+    title: 'Select a folder with config.json, *.safetensors and tokenizer.json',
+  });
+  const dir = uris?.[0]?.fsPath;
+  if (!dir) return;
+  const problem = modelFolderProblem(dir);
+  if (problem) {
+    void vscode.window.showErrorMessage(problem);
+    return;
+  }
+  const name = uniqueName(path.basename(dir), ctx.settings.models);
+  await ctx.updateSetting('models', [...rawModels(), { name, path: dir }]);
+  await ctx.updateSetting('defaultModel', name);
+  void vscode.window.showInformationMessage(`SinkLens: added and selected model "${name}".`);
+}
+
+export async function downloadModelCommand(ctx: Ctx, initial?: string): Promise<void> {
+  const input = await vscode.window.showInputBox({
+    title: 'SinkLens: Download Model',
+    prompt: `Hugging Face repo id, optionally @revision (from ${ctx.settings.hubEndpoint})`,
+    placeHolder: 'HuggingFaceTB/SmolLM2-135M or org/name@v1.0',
+    value: initial ?? '',
+    validateInput: (v) => (parseRepoRef(v) ? undefined : 'Enter a repo id like "org/name" or "org/name@revision".'),
+  });
+  const ref = input === undefined ? undefined : parseRepoRef(input);
+  if (!ref) return;
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Downloading ${ref.repo}`, cancellable: true },
+    async (progress, token) => {
+      const ac = new AbortController();
+      const sub = token.onCancellationRequested(() => ac.abort());
+      let shown = 0;
+      try {
+        return await downloadModel({
+          repoId: ref.repo,
+          revision: ref.revision,
+          endpoint: ctx.settings.hubEndpoint,
+          destRoot: ctx.downloadRoot,
+          ...(process.env.HF_TOKEN ? { token: process.env.HF_TOKEN } : {}),
+          signal: ac.signal,
+          onProgress: (done, total, file) => {
+            const pct = total > 0 ? (100 * done) / total : 0;
+            progress.report({ message: `${formatBytes(done)} / ${formatBytes(total)} · ${file}`, increment: pct - shown });
+            shown = pct;
+          },
+        });
+      } catch (e) {
+        if (ac.signal.aborted || SinkLensError.is(e, 'cancelled')) return undefined;
+        throw e;
+      } finally {
+        sub.dispose();
+      }
+    },
+  );
+  if (!result) {
+    void vscode.window.showInformationMessage(`Download of ${ref.repo} cancelled; the next download resumes where it stopped.`);
+    return;
+  }
+  ctx.log.info(`downloaded ${ref.repo}@${ref.revision} -> ${result.dir} (${formatBytes(result.bytesTotal)})`);
+  ctx.refreshModels();
+  const pick = await vscode.window.showInformationMessage(`Downloaded ${ref.repo} (${formatBytes(result.bytesTotal)}).`, 'Use This Model');
+  if (pick === 'Use This Model') await useHubModel(ctx, ref.repo, ref.revision);
+}
+
+/** Adds `{name: repo, repo, revision}` to sinklens.models (unless present) and selects it. */
+export async function useHubModel(ctx: Ctx, repo: string, revision: string): Promise<void> {
+  const existing = ctx.settings.models.find((m) => isHubModel(m) && m.repo === repo && m.revision === revision);
+  const name = existing?.name ?? uniqueName(revision === 'main' ? repo : `${repo}@${revision}`, ctx.settings.models);
+  if (!existing) await ctx.updateSetting('models', [...rawModels(), { name, repo, revision }]);
+  await ctx.updateSetting('defaultModel', name);
+}
+
+function rawModels(): unknown[] {
+  const v = vscode.workspace.getConfiguration('sinklens').get<unknown>('models');
+  return Array.isArray(v) ? v : [];
+}
+
+function uniqueName(base: string, models: ModelEntry[]): string {
+  const names = new Set(models.map((m) => m.name));
+  let name = base;
+  for (let i = 2; names.has(name); i++) name = `${base} (${i})`;
+  return name;
+}
