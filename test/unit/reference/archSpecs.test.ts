@@ -130,3 +130,25 @@ test('llama3 rope scaling: high frequencies kept, low ones divided by factor, th
   assert.ok(kept > 0 && divided > 0 && between > 0, `bands ${kept}/${between}/${divided}`);
   assertClose(ropeInvFreq(10000, 8, { type: 'linear', factor: 2 }), ropeInvFreq(10000, 8, null).map((f) => f / 2), { rtol: 1e-15, atol: 0 });
 });
+
+test('ablation: zeroing both branches at position 0 passes BOS through unchanged; parallel-residual branches add up', () => {
+  const ids = [0, 9, 14, 20, 33, 41, 50, 12];
+  for (const spec of ARCH_SPECS) {
+    const model = loadRefModel(generate(spec, '-abl').dir);
+    const { d, T } = { d: spec.hidden, T: ids.length };
+    const b = 1;
+    const row = (r: RefResult, l: number): Float64Array => r.hidden.slice(l * T * d, l * T * d + d); // h[l][0], [d]
+    const base = forwardModel(model, ids);
+    const both = forwardModel(model, ids, { ablateMlp: [b], ablateAttn: [b] });
+    assertClose(row(both, b + 1), row(base, b), { rtol: 0, atol: 0 }, `${spec.name}: h[${b + 1}][0] with both branches cut`);
+    for (let l = 0; l <= b; l++) assertClose(both.hidden.subarray(l * T * d, (l + 1) * T * d), base.hidden.subarray(l * T * d, (l + 1) * T * d), { rtol: 0, atol: 0 }, `${spec.name}: h[${l}] untouched`);
+    const attnOnly = forwardModel(model, ids, { ablateAttn: [b] });
+    const mlpOnly = forwardModel(model, ids, { ablateMlp: [b] });
+    const a = row(base, b + 1).map((v, j) => v - (row(attnOnly, b + 1)[j] as number)); // attention write at BOS
+    const f = row(base, b + 1).map((v, j) => v - (row(mlpOnly, b + 1)[j] as number)); // MLP write at BOS
+    const sum = a.map((v, j) => v + (f[j] as number));
+    const total = row(base, b + 1).map((v, j) => v - (row(both, b + 1)[j] as number));
+    if (model.config.parallelResidual) assertClose(sum, total, { rtol: 1e-12, atol: 1e-12 }, `${spec.name}: parallel branches are independent`);
+    else assert.ok(sum.some((v, j) => Math.abs(v - (total[j] as number)) > 1e-9), `${spec.name}: sequential MLP reads the attention output`);
+  }
+});
