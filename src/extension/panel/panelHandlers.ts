@@ -1,0 +1,43 @@
+/**
+ * What the host does for each webview request, shared by the panel and the summary view.
+ * No vscode import at runtime (unit-tested with fakes).
+ */
+import type { CharRange } from '../../shared/protocol/panel';
+import type { AnalysisResult, AttentionMap } from '../../shared/result';
+import type { ChannelHandlers } from './panelChannel';
+import type { PanelStore } from './panelStore';
+
+export interface HandlerDeps {
+  /** Full T x T attention of one (block, head) for the current result's text and settings. */
+  requestAttention(block: number, head: number): Promise<AttentionMap>;
+  /** Re-run the current text with `ablate: 'auto'` (on) and return the new result, or undefined if there is nothing to re-run. */
+  requestAblation(on: boolean): Promise<AnalysisResult | undefined>;
+  /** Highlight these document ranges (UTF-16 offsets into the document at `uri`) in its editor. */
+  revealTokens(ranges: CharRange[], uri: string): void;
+}
+
+export function panelHandlers(store: PanelStore, deps: HandlerDeps, openPanel: () => void): ChannelHandlers {
+  return {
+    bootstrap: () => store.bootstrap(),
+    getAttention: (block, head) => deps.requestAttention(block, head),
+    setAblation: async (on) => {
+      const snap = store.current();
+      // The overlay itself is the webview's business; the host only re-runs when the data is missing.
+      if (!on || !snap || snap.result.ablation) return { rerun: false };
+      const result = await deps.requestAblation(true);
+      if (result) store.setResult(result, snap.source);
+      return { rerun: result !== undefined };
+    },
+    revealTokens: (ranges) => {
+      const snap = store.current();
+      if (!snap) return;
+      // The webview speaks offsets into the analysed text; the editor wants document offsets.
+      const off = snap.source.offset;
+      deps.revealTokens(
+        ranges.map((r) => ({ start: r.start + off, end: r.end + off })),
+        snap.source.uri,
+      );
+    },
+    openPanel,
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * Structural checks of the data the panel renders (`AnalysisResult`, `AttentionMap`), used by
+ * `validatePanelMessage`. They check exactly what the webview dereferences, so that a malformed
+ * message is rejected at the boundary instead of failing half-way through a render. Each check
+ * returns null when the value is fine, else a short reason with the path of the offending field.
+ */
+export type Check = (v: unknown) => string | null;
+
+export const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Prefixes a child's reason with its key or index: `.a.b[3]: expected a number`. */
+function under(key: string, why: string): string {
+  return why.startsWith('.') || why.startsWith('[') ? `${key}${why}` : `${key}: ${why}`;
+}
+
+/** Top-level form of a reason (without the leading dot). */
+export function reason(why: string): string {
+  return why.startsWith('.') ? why.slice(1) : why;
+}
+
+export const num: Check = (v) => (typeof v === 'number' && !Number.isNaN(v) ? null : 'expected a number');
+export const int: Check = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? null : 'expected a non-negative integer');
+export const str: Check = (v) => (typeof v === 'string' ? null : 'expected a string');
+export const bool: Check = (v) => (typeof v === 'boolean' ? null : 'expected a boolean');
+export const nullable =
+  (c: Check): Check =>
+  (v) =>
+    v === null ? null : c(v);
+export const oneOf =
+  (...values: string[]): Check =>
+  (v) =>
+    typeof v === 'string' && values.includes(v) ? null : `expected one of ${values.join('|')}`;
+
+export function fields(shape: Record<string, Check>): Check {
+  return (v) => {
+    if (!isObj(v)) return 'expected an object';
+    for (const [k, check] of Object.entries(shape)) {
+      const why = check(v[k]);
+      if (why !== null) return under(`.${k}`, why);
+    }
+    return null;
+  };
+}
+
+export function arrayOf(c: Check, length?: (n: number) => string | null): Check {
+  return (v) => {
+    if (!Array.isArray(v)) return 'expected an array';
+    const tooMany = length?.(v.length) ?? null;
+    if (tooMany !== null) return tooMany;
+    for (let i = 0; i < v.length; i++) {
+      const why = c(v[i]);
+      if (why !== null) return under(`[${i}]`, why);
+    }
+    return null;
+  };
+}
+
+/** Number arrays are the bulk of a result; a plain loop keeps the check cheap. */
+const numbers: Check = (v) => {
+  if (!Array.isArray(v)) return 'expected an array of numbers';
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'number') return `[${i}]: expected a number`;
+  return null;
+};
+
+const token = fields({ index: int, id: int, text: str, start: int, end: int, special: bool });
+
+const massive = fields({
+  top: arrayOf(fields({ token: int, dim: int, value: num })),
+  maxAbs: num,
+  medianAbs: num,
+  relative: num,
+  absoluteCount: int,
+  relativeCount: int,
+});
+
+const layer = fields({
+  layer: int,
+  norms: numbers,
+  bosNorm: num,
+  medianOtherNorm: num,
+  bosRatio: num,
+  entropy: num,
+  entropyExclBos: num,
+  entropyUpperBound: nullable(num),
+  massive,
+  headSinkScores: nullable(numbers),
+  sinkRate: nullable(num),
+  tokenSinkMass: nullable(numbers),
+});
+
+const phases = fields({
+  valley: bool,
+  bands: arrayOf(
+    fields({
+      phase: oneOf('mix', 'compress', 'refine'),
+      start: int,
+      end: int,
+    }),
+  ),
+  minLayer: int,
+  signals: arrayOf(str),
+});
+
+const run = fields({
+  layers: arrayOf(layer, (n) => (n > 0 ? null : 'expected at least one layer')),
+  phases,
+  spikeBlocks: arrayOf(int),
+  recurringDims: arrayOf(fields({ dim: int, layers: arrayOf(int) })),
+  lastTopK: arrayOf(fields({ id: int, text: str, logit: num, prob: num })),
+});
+
+const model = fields({ name: str, arch: str, modelType: str, layers: int, heads: int, hiddenSize: int, dtype: str, params: num });
+
+const settings = fields({
+  prependBos: str,
+  bosPrepended: bool,
+  maxTokens: int,
+  truncated: bool,
+  tau: num,
+  entropy: fields({ alpha: num, excludeBos: bool, center: bool, rowNormalize: bool }),
+  ablate: nullable(arrayOf(int)),
+  notes: arrayOf(str),
+});
+
+const ablation = fields({
+  blocks: arrayOf(int),
+  target: str,
+  run,
+  effect: fields({ spikeRemoved: bool, valleyRemoved: bool, sinkRateBefore: num, sinkRateAfter: num }),
+});
+
+const resultShape = fields({
+  schemaVersion: (v) => (v === 1 ? null : 'unsupported schemaVersion (expected 1)'),
+  input: fields({ text: str }),
+  tokens: arrayOf(token),
+  model,
+  settings,
+  baseline: run,
+  ablation: nullable(ablation),
+  warnings: arrayOf(fields({ code: str, message: str })),
+  timings: fields({ totalMs: num }),
+});
+
+/** Also checks that per-token arrays match the token count, since the strip indexes them by token. */
+export const checkAnalysisResult: Check = (v) => {
+  const why = resultShape(v);
+  if (why !== null) return reason(why);
+  const r = v as { tokens: unknown[]; baseline: { layers: { norms: unknown[]; tokenSinkMass: unknown[] | null }[] } };
+  const T = r.tokens.length;
+  for (const l of r.baseline.layers) {
+    if (l.norms.length !== T) return `baseline.layers: norms has ${l.norms.length} entries for ${T} tokens`;
+    if (l.tokenSinkMass && l.tokenSinkMass.length !== T) return `baseline.layers: tokenSinkMass has ${l.tokenSinkMass.length} entries for ${T} tokens`;
+  }
+  return null;
+};
+
+export const checkAttentionMap: Check = (v) => {
+  const why = fields({ block: int, head: int, tokens: int, data: numbers })(v);
+  if (why !== null) return reason(why);
+  const m = v as { tokens: number; data: number[] };
+  return m.data.length === m.tokens * m.tokens ? null : `data has ${m.data.length} entries, expected tokens^2 = ${m.tokens * m.tokens}`;
+};

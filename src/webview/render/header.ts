@@ -1,0 +1,41 @@
+/** The panel header (#sl-header content) and the warnings list (#sl-warnings content). */
+import type { AnalysisResult } from '../../shared/result';
+import { fmtMs, fmtNum, fmtParams } from '../model/format';
+import { chip, el } from './dom';
+
+export function settingsText(r: AnalysisResult): string {
+  const s = r.settings;
+  const e = s.entropy;
+  const flags = [e.excludeBos ? 'excl. BOS' : '', e.center ? 'centred' : '', e.rowNormalize ? 'row-normalised' : ''].filter(Boolean);
+  const entropy = `entropy α=${fmtNum(e.alpha)}${flags.length ? ` (${flags.join(', ')})` : ''}`;
+  const ablate = s.ablate ? `ablate ${s.ablateTarget} @ block ${s.ablate.join(', ')}` : 'no ablation';
+  return [`τ=${fmtNum(s.tau)}`, entropy, `BOS ${s.prependBos}${s.bosPrepended ? '' : ' (none)'}`, `max ${s.maxTokens} tok`, ablate].join(' · ');
+}
+
+export function renderHeader(doc: Document, r: AnalysisResult): HTMLElement[] {
+  const m = r.model;
+  const title = el(doc, 'div', { class: 'sl-title' }, [
+    el(doc, 'h1', { class: 'sl-model', text: m.name, attrs: { title: m.dir } }),
+    el(doc, 'span', { class: 'sl-arch', text: `${m.arch}${m.modelType !== m.arch ? ` (${m.modelType})` : ''}` }),
+  ]);
+  const chips = el(doc, 'div', { class: 'sl-chips' }, [
+    chip(doc, 'tokens', String(r.tokens.length), r.settings.truncated ? 'truncated to maxTokens' : undefined),
+    chip(doc, 'layers', String(m.layers)),
+    chip(doc, 'heads', m.kvHeads && m.kvHeads !== m.heads ? `${m.heads} (${m.kvHeads} kv)` : String(m.heads)),
+    chip(doc, 'params', fmtParams(m.params)),
+    chip(doc, 'dtype', m.dtype),
+    chip(doc, 'run', fmtMs(r.timings.totalMs), `load ${fmtMs(r.timings.loadMs)} · run ${fmtMs(r.timings.runMs)} · metrics ${fmtMs(r.timings.metricsMs)}`),
+  ]);
+  const settings = el(doc, 'div', { class: 'sl-settings', text: settingsText(r) });
+  return [title, chips, settings];
+}
+
+export function renderWarnings(doc: Document, r: AnalysisResult): HTMLElement[] {
+  const notes = r.settings.notes.map((n) => ({ code: 'note', message: n }));
+  return [...r.warnings, ...notes].map((w) =>
+    el(doc, 'div', { class: `sl-warning sl-warning-${w.code}`, attrs: { role: 'note' } }, [
+      el(doc, 'span', { class: 'sl-warning-icon', text: w.code === 'note' ? 'ℹ' : '⚠', attrs: { 'aria-hidden': 'true' } }),
+      el(doc, 'span', { text: w.message }),
+    ]),
+  );
+}

@@ -1,0 +1,92 @@
+/**
+ * The static layout of the full panel, with the element ids the UI test relies on
+ * (#sl-header, #sl-token-strip, #sl-chart-*, #sl-heatmap, #sl-attn-map, #sl-massive,
+ * #sl-ablation-toggle, #sl-warnings, #sl-status). Sections are filled by the renderers.
+ */
+import { el } from './dom';
+
+function section(doc: Document, cls: string, title: string, controls: HTMLElement[], body: HTMLElement[], hint?: string): HTMLElement {
+  const head = el(doc, 'div', { class: 'sl-section-head' }, [
+    el(doc, 'h2', { text: title }),
+    hint ? el(doc, 'span', { class: 'sl-hint', text: hint }) : null,
+    el(doc, 'div', { class: 'sl-controls' }, controls),
+  ]);
+  return el(doc, 'section', { class: `sl-section ${cls}`, attrs: { 'aria-label': title } }, [head, ...body]);
+}
+
+function chartCard(doc: Document, id: string, title: string, note: string, label: string): HTMLElement {
+  return el(doc, 'figure', { class: 'sl-card sl-chart-card' }, [
+    el(doc, 'figcaption', {}, [el(doc, 'span', { class: 'sl-chart-title', text: title }), el(doc, 'span', { class: 'sl-hint', text: note })]),
+    el(doc, 'div', { class: 'sl-chart-box' }, [el(doc, 'canvas', { id, attrs: { role: 'img', 'aria-label': label } })]),
+  ]);
+}
+
+function rangeSelect(doc: Document, id: string, label: string): HTMLElement {
+  return el(doc, 'label', { class: 'sl-select' }, [el(doc, 'span', { text: label }), el(doc, 'select', { id })]);
+}
+
+export function buildPanelSkeleton(doc: Document): HTMLElement {
+  const header = el(doc, 'header', { id: 'sl-header', class: 'sl-header' }, [
+    el(doc, 'div', { id: 'sl-header-body', class: 'sl-header-body' }),
+    el(doc, 'div', { id: 'sl-status', class: 'sl-status', text: 'no analysis yet', attrs: { role: 'status', 'aria-live': 'polite' } }),
+  ]);
+  const warnings = el(doc, 'div', { id: 'sl-warnings', class: 'sl-warnings', attrs: { 'aria-label': 'Warnings' } });
+
+  const tokens = section(
+    doc,
+    'sl-tokens',
+    'Tokens',
+    [rangeSelect(doc, 'sl-range-from', 'layers'), rangeSelect(doc, 'sl-range-to', '–'), el(doc, 'span', { id: 'sl-legend', class: 'sl-legend' })],
+    [
+      el(doc, 'div', { id: 'sl-token-strip', class: 'sl-token-strip', attrs: { role: 'listbox', 'aria-multiselectable': 'true', 'aria-label': 'Tokens coloured by sink mass', tabindex: '-1' } }),
+      el(doc, 'div', { id: 'sl-selection', class: 'sl-hint', text: 'Click a token to highlight it in the editor; Shift-click extends, Ctrl/Cmd-click adds.' }),
+    ],
+    'mean sink mass per query token',
+  );
+
+  const toggle = el(doc, 'vscode-checkbox', { id: 'sl-ablation-toggle', attrs: { label: 'Ablation overlay', title: 'Re-run with the BOS MLP write zeroed at the spike layers and overlay the curves' } });
+  toggle.textContent = 'Ablation overlay';
+  const layers = section(
+    doc,
+    'sl-layers',
+    'Per layer',
+    [toggle],
+    [
+      el(doc, 'div', { id: 'sl-ablation-summary', class: 'sl-ablation-summary', attrs: { hidden: '' } }),
+      el(doc, 'div', { class: 'sl-charts' }, [
+        chartCard(doc, 'sl-chart-bos', 'BOS norm ratio', 'log scale', 'BOS norm divided by the median norm of the other tokens, per layer'),
+        chartCard(doc, 'sl-chart-entropy', 'Normalised entropy', 'with the theorem’s upper bound', 'Normalised matrix entropy per layer, with the upper bound and the entropy excluding BOS'),
+        chartCard(doc, 'sl-chart-sink', 'Sink rate', 'share of heads above τ', 'Sink rate per layer'),
+      ]),
+      el(doc, 'div', { id: 'sl-phases', class: 'sl-phases' }),
+    ],
+  );
+
+  const heads = section(
+    doc,
+    'sl-heads',
+    'Sink score per head',
+    [],
+    [
+      el(doc, 'div', { class: 'sl-heads-body' }, [
+        el(doc, 'div', { id: 'sl-heatmap', class: 'sl-heatmap' }),
+        el(doc, 'figure', { id: 'sl-attn-card', class: 'sl-card sl-attn-card', attrs: { hidden: '' } }, [
+          el(doc, 'figcaption', { id: 'sl-attn-title', class: 'sl-chart-title' }),
+          el(doc, 'canvas', { id: 'sl-attn-map', class: 'sl-attn-map', attrs: { role: 'img', 'aria-label': 'Attention map' } }),
+          el(doc, 'div', { id: 'sl-attn-hover', class: 'sl-hint sl-mono', text: 'Hover the map to read query → key weights.' }),
+        ]),
+      ]),
+    ],
+    'click a cell (or Enter) for its attention map',
+  );
+
+  const massive = section(doc, 'sl-massive-section', 'Massive activations', [], [el(doc, 'div', { id: 'sl-massive', class: 'sl-massive' })], 'top |h| per layer');
+
+  const empty = el(doc, 'div', { id: 'sl-empty', class: 'sl-empty' }, [
+    el(doc, 'p', { text: 'No analysis yet.' }),
+    el(doc, 'p', { class: 'sl-hint', text: 'Select text in an editor and run “Analyze with SinkLens”, or use the code lens on a prompt file.' }),
+  ]);
+  const main = el(doc, 'main', { class: 'sl-main' }, [tokens, layers, heads, massive]);
+  const tooltip = el(doc, 'div', { id: 'sl-tooltip', class: 'sl-tooltip', attrs: { role: 'tooltip', hidden: '' } });
+  return el(doc, 'div', { id: 'sl-root', class: 'sl-root sl-no-result' }, [header, warnings, empty, main, tooltip]);
+}

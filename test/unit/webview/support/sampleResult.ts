@@ -1,0 +1,117 @@
+/**
+ * A small, internally consistent AnalysisResult for the panel tests. Values follow simple closed
+ * forms (so tests can compute expectations independently), not a model run: the panel renders
+ * whatever the engine computed, and these tests check the rendering and the view-model arithmetic.
+ */
+import type { AnalysisResult, LayerMetrics, RunMetrics, TokenInfo } from '../../../../src/shared/result';
+
+export interface SampleOptions {
+  texts?: string[];
+  layers?: number; // blocks L (layers h[0..L])
+  heads?: number;
+  ablation?: boolean;
+}
+
+/** Sink mass of token t (>0) on layer l (1..L): grows with l, falls with t. */
+export function sampleSinkMass(l: number, t: number): number {
+  return t === 0 ? 1 : Math.min(1, (0.1 * l) / (1 + 0.25 * t));
+}
+
+/** Sink score of head k on layer l. */
+export function sampleHeadScore(l: number, k: number): number {
+  return ((l * 7 + k * 3) % 10) / 10;
+}
+
+function tokensOf(texts: string[]): TokenInfo[] {
+  const out: TokenInfo[] = [{ index: 0, id: 1, text: '<s>', start: 0, end: 0, special: true }];
+  let pos = 0;
+  texts.forEach((text, i) => {
+    out.push({ index: i + 1, id: 100 + i, text, start: pos, end: pos + text.length, special: false });
+    pos += text.length;
+  });
+  return out;
+}
+
+function layer(l: number, T: number, H: number, scale: number): LayerMetrics {
+  const norms = Array.from({ length: T }, (_, t) => (t === 0 ? 2 + 40 * scale * Math.exp(-((l - 2) ** 2)) : 1 + 0.1 * t));
+  const attn = l > 0;
+  return {
+    layer: l,
+    norms,
+    bosNorm: norms[0] as number,
+    medianOtherNorm: 1.2,
+    bosRatio: (norms[0] as number) / 1.2,
+    entropy: 0.8 - 0.3 * scale * Math.exp(-((l - 2) ** 2)),
+    entropyRaw: 1,
+    entropyExclBos: 0.78,
+    anisotropy: 0.1,
+    anisotropyLowerBound: 0.05,
+    entropyUpperBound: l === 0 ? null : 0.9,
+    bound: { M: 1, R: 1, c: 1, a: 0.1, r: 4 },
+    massive: { top: [{ token: 0, dim: 16, value: 120 * scale + l }, { token: 3 % T, dim: 5, value: -4 }], maxAbs: 120, medianAbs: 0.1, relative: 1200, absoluteCount: l === 2 ? 1 : 0, relativeCount: 1 },
+    headSinkScores: attn ? Array.from({ length: H }, (_, k) => sampleHeadScore(l, k)) : null,
+    sinkRate: attn ? 0.1 * l : null,
+    tokenSinkMass: attn ? Array.from({ length: T }, (_, t) => sampleSinkMass(l, t)) : null,
+    mixing: null,
+    logitLens: null,
+  };
+}
+
+function run(T: number, L: number, H: number, scale: number): RunMetrics {
+  return {
+    layers: Array.from({ length: L + 1 }, (_, l) => layer(l, T, H, scale)),
+    phases: {
+      valley: scale > 0,
+      bands: scale > 0 ? [{ phase: 'mix', start: 0, end: 1 }, { phase: 'compress', start: 2, end: 3 }, { phase: 'refine', start: 4, end: L }] : [],
+      minLayer: 2,
+      minEntropy: 0.5,
+      maxEntropy: 0.8,
+      threshold: 0.575,
+      widenedBy: [],
+      signals: ['entropy minimum at L2'],
+    },
+    spikeBlocks: scale > 0 ? [1] : [],
+    recurringDims: [{ dim: 16, layers: [2, 3, 4] }],
+    lastTopK: [{ id: 5, text: ' the', logit: 3, prob: 0.4 }],
+  };
+}
+
+export function sampleResult(o: SampleOptions = {}): AnalysisResult {
+  const texts = o.texts ?? ['Once', ' upon', ' a', ' time', '\n'];
+  const L = o.layers ?? 6;
+  const H = o.heads ?? 4;
+  const tokens = tokensOf(texts);
+  const T = tokens.length;
+  const baseline = run(T, L, H, 1);
+  const ablated = run(T, L, H, 0);
+  return {
+    schemaVersion: 1,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    input: { text: texts.join(''), sha256: '0'.repeat(64) },
+    tokens,
+    model: { name: 'sample-model', dir: '/models/sample', arch: 'llama', modelType: 'llama', layers: L, heads: H, kvHeads: H, hiddenSize: 128, headDim: 16, vocabSize: 512, maxPositions: 256, dtype: 'F32', params: 1_120_000, bosTokenId: 1, files: [] },
+    settings: {
+      prependBos: 'auto',
+      bosPrepended: true,
+      bosTokenId: 1,
+      maxTokens: 512,
+      truncated: false,
+      tau: 0.3,
+      includeFirstQuery: false,
+      entropy: { alpha: 1, excludeBos: false, center: false, rowNormalize: false },
+      ablate: o.ablation ? [1] : null,
+      ablateTarget: 'mlp',
+      massiveTopK: 5,
+      logitLensTopK: 1,
+      threads: 0,
+      notes: [],
+    },
+    baseline,
+    ablation: o.ablation
+      ? { blocks: [1], target: 'mlp', run: ablated, delta: [], effect: { spikeRemoved: true, valleyRemoved: true, sinkRateBefore: 0.6, sinkRateAfter: 0.9 } }
+      : null,
+    summary: { tokens: T, maxSinkRate: 0.1 * L, meanSinkMass: 0.2, valley: { start: 2, end: 3 }, spikeBlocks: [1], maxBosRatio: 35 },
+    warnings: [{ code: 'shortPrompt', message: 'The prompt is short: metrics are noisy.' }],
+    timings: { loadMs: 100, tokenizeMs: 1, runMs: 50, metricsMs: 5, totalMs: 156 },
+  };
+}
