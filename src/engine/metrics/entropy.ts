@@ -82,30 +82,51 @@ export function prepareRows(h: FloatArray, T: number, d: number, opts: EntropyOp
 
 /** The smaller Gram matrix of X [n, d]: X X^T [n, n] when n <= d, else X^T X [d, d]. Float64, full (symmetric). */
 export function smallGram(X: Float64Array, n: number, d: number): { G: Float64Array; m: number } {
-  if (n <= d) {
-    const G = new Float64Array(n * n); // [n, n]
-    for (let a = 0; a < n; a++) {
-      for (let b = 0; b <= a; b++) {
-        let s = 0;
-        for (let j = 0; j < d; j++) s += (X[a * d + j] as number) * (X[b * d + j] as number);
-        G[a * n + b] = s;
-        G[b * n + a] = s;
+  if (n <= d) return { G: rowGram(X, n, d), m: n };
+  // X^T X as dot products of the rows of X^T: contiguous, and G is written once (not n times).
+  const Xt = new Float64Array(d * n); // [d, n]
+  for (let t = 0; t < n; t++) for (let j = 0; j < d; j++) Xt[j * n + t] = X[t * d + j] as number;
+  return { G: rowGram(Xt, d, n), m: d };
+}
+
+/**
+ * G[a][b] = Y_a . Y_b for the rows of Y [m, len]. Four rows b per pass over row a, so each load of
+ * Y_a feeds four multiply-adds (the kernel dominates the metrics' run time for long prompts).
+ */
+export function rowGram(Y: Float64Array, m: number, len: number): Float64Array {
+  const G = new Float64Array(m * m); // [m, m]
+  for (let a = 0; a < m; a++) {
+    const ra = a * len;
+    let b = 0;
+    for (; b + 3 <= a; b += 4) {
+      const r0 = b * len;
+      const r1 = r0 + len;
+      const r2 = r1 + len;
+      const r3 = r2 + len;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let j = 0; j < len; j++) {
+        const x = Y[ra + j] as number;
+        s0 += x * (Y[r0 + j] as number);
+        s1 += x * (Y[r1 + j] as number);
+        s2 += x * (Y[r2 + j] as number);
+        s3 += x * (Y[r3 + j] as number);
       }
+      G[a * m + b] = G[b * m + a] = s0;
+      G[a * m + b + 1] = G[(b + 1) * m + a] = s1;
+      G[a * m + b + 2] = G[(b + 2) * m + a] = s2;
+      G[a * m + b + 3] = G[(b + 3) * m + a] = s3;
     }
-    return { G, m: n };
-  }
-  const G = new Float64Array(d * d); // [d, d], lower triangle accumulated row by row of X
-  for (let t = 0; t < n; t++) {
-    const row = t * d;
-    for (let a = 0; a < d; a++) {
-      const xa = X[row + a] as number;
-      if (xa === 0) continue;
-      const ga = a * d;
-      for (let b = 0; b <= a; b++) G[ga + b] = (G[ga + b] as number) + xa * (X[row + b] as number);
+    for (; b <= a; b++) {
+      const rb = b * len;
+      let s = 0;
+      for (let j = 0; j < len; j++) s += (Y[ra + j] as number) * (Y[rb + j] as number);
+      G[a * m + b] = G[b * m + a] = s;
     }
   }
-  symmetrizeFromLower(G, d);
-  return { G, m: d };
+  return G;
 }
 
 /** Matrix entropy of h [T, d] computed from the rows themselves. */
@@ -137,6 +158,32 @@ export function matrixEntropyFromGram(gram: FloatArray, h: FloatArray, T: number
   return spectrumEntropy(psdEigenvalues(G, d), opts.alpha, Math.min(n, d), n);
 }
 
+/**
+ * The Gram spectra of the raw layer (BOS included) and of the layer without BOS, from ONE Gram:
+ * with X X^T the second is the first minus row/column 0; with X^T X (or a supplied gram, T > d) it
+ * is G - x0 x0^T. Saves a Gram product per layer (the run computes both for every layer).
+ */
+export function rawAndExclBosSpectra(h: FloatArray, T: number, d: number, gram?: FloatArray): { raw: Float64Array; excl: Float64Array } {
+  let G: Float64Array;
+  let m: number;
+  if (gram && T > d) {
+    G = Float64Array.from(gram.subarray(0, d * d));
+    m = d;
+  } else {
+    ({ G, m } = smallGram(prepareRows(h, T, d, DEFAULT_ENTROPY).X, T, d));
+  }
+  const raw = psdEigenvalues(G, m);
+  if (T <= 1) return { raw, excl: new Float64Array(0) };
+  if (m === T && T <= d) {
+    const k = T - 1;
+    const sub = new Float64Array(k * k); // [T-1, T-1]: rows/columns 1..T-1 of X X^T
+    for (let i = 0; i < k; i++) sub.set(G.subarray((i + 1) * T + 1, (i + 2) * T), i * k);
+    return { raw, excl: psdEigenvalues(sub, k) };
+  }
+  rankOneUpdate(G, d, h.subarray(0, d), -1);
+  return { raw, excl: psdEigenvalues(G, d) };
+}
+
 /** Chooses the path: the supplied Gram when it is the smaller matrix and the options allow it, else the rows. */
 export function layerEntropy(h: FloatArray, T: number, d: number, opts: EntropyOptions, gram?: FloatArray): EntropyResult {
   const n = T - (opts.excludeBos ? 1 : 0);
@@ -157,8 +204,4 @@ function rankOneUpdate(G: Float64Array, d: number, x: FloatArray, s: number): vo
     const xa = s * (x[a] as number);
     for (let b = 0; b < d; b++) G[a * d + b] = (G[a * d + b] as number) + xa * (x[b] as number);
   }
-}
-
-function symmetrizeFromLower(G: Float64Array, d: number): void {
-  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) G[b * d + a] = G[a * d + b] as number;
 }

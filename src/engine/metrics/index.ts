@@ -4,7 +4,7 @@ export { median, medianAbs } from './stats';
 export { tokenNorms, bosRatio, medianOtherNorm } from './norms';
 export { massiveActivations, recurringDims, topAbs, MASSIVE_ABSOLUTE, MASSIVE_RELATIVE } from './massive';
 export { symmetricEigenvalues, psdEigenvalues } from './eigen';
-export { matrixEntropy, matrixEntropyFromGram, layerEntropy, renyiEntropy, spectrumEntropy, prepareRows, smallGram, DEFAULT_ENTROPY, type EntropyResult } from './entropy';
+export { matrixEntropy, matrixEntropyFromGram, layerEntropy, renyiEntropy, spectrumEntropy, prepareRows, smallGram, rowGram, rawAndExclBosSpectra, DEFAULT_ENTROPY, type EntropyResult } from './entropy';
 export { theoremBounds, checkBounds, normTerms, entropyBoundRaw, numericalRank, RANK_RTOL_SIGMA, type TheoremBounds, type BoundViolation, type BoundRank } from './bounds';
 export { headSinkScores, sinkRate, tokenSinkMass, tokenStrip, DEFAULT_TAU } from './sinks';
 export { detectPhases, DEFAULT_PHASES, type PhaseOptions } from './phases';

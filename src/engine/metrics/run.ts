@@ -8,7 +8,7 @@
  */
 import type { AblationResult, EntropyOptions, LayerMetrics, LogitLensLayer, ResultSummary, RunMetrics, Warning } from '../../shared/result';
 import { checkBounds, theoremBounds, type BoundRank } from './bounds';
-import { DEFAULT_ENTROPY, layerEntropy, type EntropyResult } from './entropy';
+import { layerEntropy, rawAndExclBosSpectra, spectrumEntropy, type EntropyResult } from './entropy';
 import { lensLayers, topTokens, type LensInput } from './lens';
 import { massiveActivations, recurringDims } from './massive';
 import { bosRatio, medianOtherNorm, tokenNorms } from './norms';
@@ -48,6 +48,25 @@ export interface RunMetricsInput {
 const sameEntropy = (a: EntropyOptions, b: EntropyOptions): boolean =>
   a.alpha === b.alpha && a.excludeBos === b.excludeBos && a.center === b.center && a.rowNormalize === b.rowNormalize;
 
+/**
+ * raw: Shannon of the raw layer (for the bounds); ent: the user's options; excl: Shannon without
+ * BOS with the user's center/rowNormalize. Without center/rowNormalize all three come from the two
+ * spectra of one Gram (the Rényi order only changes the function of the spectrum).
+ */
+function layerEntropies(h: FloatArray, gram: FloatArray | undefined, T: number, d: number, o: EntropyOptions): { raw: EntropyResult; ent: EntropyResult; excl: EntropyResult } {
+  const spectra = rawAndExclBosSpectra(h, T, d, gram);
+  const raw = spectrumEntropy(spectra.raw, 1, Math.min(T, d), T);
+  const exclPlain = (): EntropyResult => spectrumEntropy(spectra.excl, 1, Math.min(T - 1, d), Math.max(0, T - 1));
+  if (!o.center && !o.rowNormalize) {
+    const excl = exclPlain();
+    const ent = o.excludeBos ? spectrumEntropy(spectra.excl, o.alpha, Math.min(T - 1, d), Math.max(0, T - 1)) : spectrumEntropy(spectra.raw, o.alpha, Math.min(T, d), T);
+    return { raw, ent, excl };
+  }
+  const ent = layerEntropy(h, T, d, o, gram);
+  const exclOpts: EntropyOptions = { ...o, alpha: 1, excludeBos: true };
+  return { raw, ent, excl: sameEntropy(o, exclOpts) ? ent : layerEntropy(h, T, d, exclOpts, gram) };
+}
+
 /** RunMetrics plus the warnings found on the way (bound violations are bugs: they must surface). */
 export function computeRunMetricsChecked(input: RunMetricsInput): { run: RunMetrics; warnings: Warning[] } {
   const { L, T, d, options } = input;
@@ -86,10 +105,7 @@ export function computeRunMetrics(input: RunMetricsInput): RunMetrics {
 function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: number, input: RunMetricsInput): { metrics: LayerMetrics; violations: ReturnType<typeof checkBounds> } {
   const { T, d, H, options } = input;
   const norms = tokenNorms(h, T, d);
-  const raw = layerEntropy(h, T, d, DEFAULT_ENTROPY, gram);
-  const ent = sameEntropy(options.entropy, DEFAULT_ENTROPY) ? raw : layerEntropy(h, T, d, options.entropy, gram);
-  const exclOpts: EntropyOptions = { ...options.entropy, alpha: 1, excludeBos: true };
-  const excl: EntropyResult = sameEntropy(options.entropy, exclOpts) ? ent : layerEntropy(h, T, d, exclOpts, gram);
+  const { raw, ent, excl } = layerEntropies(h, gram, T, d, options.entropy);
   const b = theoremBounds(h, T, d, raw.eigenvalues, options.boundRank ?? 'numerical');
   const violations = checkBounds({ anisotropy: raw.anisotropy, entropy: raw.entropy }, b);
   const scores = l > 0 ? headSinkScores(input.attnToBos, l - 1, H, T, options.includeFirstQuery) : null;

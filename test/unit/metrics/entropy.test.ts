@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { layerEntropy, matrixEntropy, matrixEntropyFromGram, renyiEntropy } from '../../../src/engine/metrics/entropy';
+import { layerEntropy, matrixEntropy, matrixEntropyFromGram, rawAndExclBosSpectra, renyiEntropy } from '../../../src/engine/metrics/entropy';
 import type { EntropyOptions } from '../../../src/shared/result';
 import { assertClose } from '../../support/assertClose';
 import { jacobiEigenvalues, naiveGramCols, naiveGramRows, orthonormalRows, randomMatrix, shannonOfWeights } from './helpers';
@@ -127,4 +127,19 @@ test('degenerate inputs: zero matrix, one row, excludeBos with T = 1', () => {
   assertClose(one.anisotropy, 1);
   const none = matrixEntropy(Float32Array.from([1, 2, 3]), 1, 3, opts({ excludeBos: true }));
   assert.deepEqual([none.entropy, none.anisotropy, none.rows], [0, 0, 0]);
+});
+
+test('rawAndExclBosSpectra: one Gram gives both spectra, in every orientation', () => {
+  for (const [T, d, withGram] of [[6, 9, false], [9, 9, false], [10, 9, false], [25, 9, false], [25, 9, true]] as const) {
+    const X = randomMatrix(T, d, 60 + T);
+    for (let j = 0; j < d; j++) X[j]! *= 20; // BOS much larger
+    const sp = rawAndExclBosSpectra(X, T, d, withGram ? naiveGramCols(X, T, d) : undefined);
+    const what = `T=${T} d=${d} gram=${withGram}`;
+    const raw = matrixEntropy(X, T, d).eigenvalues;
+    const excl = matrixEntropy(X, T, d, opts({ excludeBos: true })).eigenvalues;
+    assertClose(sp.raw, raw, { rtol: 1e-9, atol: 1e-9 * raw[0]! }, `${what} raw`);
+    assertClose(sp.excl.slice(0, excl.length), excl, { rtol: 1e-9, atol: 1e-9 * raw[0]! }, `${what} excl`);
+    for (const x of sp.excl.slice(excl.length)) assert.ok(x <= 1e-9 * raw[0]!, `${what}: extra eigenvalues are zero`);
+  }
+  assert.equal(rawAndExclBosSpectra(Float32Array.from([1, 2]), 1, 2).excl.length, 0);
 });

@@ -81,6 +81,11 @@ test('the Gram path (T > d) gives the same metrics as the rows; entropy options 
   const h3 = input.hidden.subarray(3 * T * d, 4 * T * d);
   assertClose(centered.layers[3]!.entropy, matrixEntropy(h3, T, d, { alpha: 2, excludeBos: false, center: true, rowNormalize: false }).entropy, { rtol: 1e-12 });
   assertClose(centered.layers[3]!.entropyExclBos, matrixEntropy(h3, T, d, { alpha: 1, excludeBos: true, center: true, rowNormalize: false }).entropy, { rtol: 1e-12 });
+  const exclAlpha = computeRunMetrics({ ...input, gram, options: { ...defaults, entropy: { ...defaults.entropy, excludeBos: true, alpha: 2 } } });
+  assertClose(exclAlpha.layers[3]!.entropy, matrixEntropy(h3, T, d, { alpha: 2, excludeBos: true, center: false, rowNormalize: false }).entropy, { rtol: 1e-6 });
+  assertClose(exclAlpha.layers[3]!.entropyExclBos, direct.layers[3]!.entropyExclBos, { rtol: 1e-6 });
+  const rowNorm = computeRunMetrics({ ...input, options: { ...defaults, entropy: { ...defaults.entropy, rowNormalize: true } } });
+  assertClose(rowNorm.layers[2]!.entropy, matrixEntropy(input.hidden.subarray(2 * T * d, 3 * T * d), T, d, { ...defaults.entropy, rowNormalize: true }).entropy, { rtol: 1e-12 });
   // The bounds still refer to the raw layer.
   assert.equal(centered.layers[3]!.anisotropyLowerBound, direct.layers[3]!.anisotropyLowerBound);
 });
