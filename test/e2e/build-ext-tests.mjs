@@ -8,18 +8,24 @@ import { fileURLToPath } from 'node:url';
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const EXT_TESTS_OUT = join(REPO, 'out', 'e2e-ext');
 
+/** Suites run in this order (mocha would otherwise follow the glob's order); other *.test.ts files follow. */
+const ORDER = ['activation', 'codelens', 'analyze', 'panel', 'crash'];
+
 export function buildExtTests() {
   const src = join(REPO, 'test', 'e2e', 'ext');
   const only = process.env.E2E_EXT_FILTER; // e.g. E2E_EXT_FILTER=crash runs only crash.test.ts
-  const entryPoints = readdirSync(src)
+  const rank = (f) => { const i = ORDER.indexOf(f.replace(/\.test\.ts$/, '')); return i < 0 ? ORDER.length : i; };
+  const files = readdirSync(src)
     .filter((f) => f.endsWith('.test.ts') && (!only || f.includes(only)))
-    .map((f) => join(src, f));
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   rmSync(EXT_TESTS_OUT, { recursive: true, force: true });
+  // one bundle whose entry requires the suites in order
   esbuild.buildSync({
-    entryPoints, outdir: EXT_TESTS_OUT, bundle: true, platform: 'node', format: 'cjs', target: 'node20',
+    stdin: { contents: files.map((f) => `require('./${f}');`).join('\n'), resolveDir: src, sourcefile: 'all.ts', loader: 'ts' },
+    outfile: join(EXT_TESTS_OUT, 'all.test.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20',
     external: ['vscode', 'mocha'], sourcemap: 'inline', logLevel: 'warning',
   });
-  return entryPoints.length;
+  return files.length;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -95,12 +95,16 @@ function startServer() {
 function saveArtifacts(code) {
   const dest = process.env.E2E_ARTIFACTS;
   if (!dest) return;
-  const out = path.join(dest, 'ext-tests');
-  fs.mkdirSync(out, { recursive: true });
-  fs.cpSync(path.join(scratch, 'code-server.log'), path.join(out, 'code-server.log'));
-  const logs = path.join(udd, 'logs');
-  if (fs.existsSync(logs)) fs.cpSync(logs, path.join(out, 'vscode-logs'), { recursive: true });
-  fs.writeFileSync(path.join(out, 'exit-code.txt'), `${code}\n`);
+  try {
+    const out = path.join(dest, 'ext-tests');
+    fs.mkdirSync(out, { recursive: true });
+    fs.cpSync(path.join(scratch, 'code-server.log'), path.join(out, 'code-server.log'));
+    const logs = path.join(udd, 'logs');
+    if (fs.existsSync(logs)) fs.cpSync(logs, path.join(out, 'vscode-logs'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'exit-code.txt'), `${code}\n`);
+  } catch (e) {
+    log(`could not copy the logs to ${dest}: ${e.message}`); // the exit code matters more than the logs
+  }
 }
 
 (async () => {

@@ -13,7 +13,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 export E2E_TOOLS_DIR=${E2E_TOOLS_DIR:-$HERE/.tools}
 export E2E_ARTIFACTS=${E2E_ARTIFACTS:-$REPO/artifacts/e2e}
-export E2E_RUNS=${E2E_RUNS:-$E2E_ARTIFACTS/runs}
+export E2E_RUNS=${E2E_RUNS:-/tmp/sinklens-e2e-runs}
 export NPM_CONFIG_UPDATE_NOTIFIER=false
 t0=$(date +%s)
 step() { echo; echo "=== e2e: $* ($(date +%T), +$(( $(date +%s) - t0 ))s)"; }

@@ -6,7 +6,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 export E2E_TOOLS_DIR=${E2E_TOOLS_DIR:-$HERE/.tools} E2E_LIB="$HERE/lib"
-E2E_ARTIFACTS=${E2E_ARTIFACTS:-$REPO/artifacts/e2e}; E2E_RUNS=${E2E_RUNS:-$E2E_ARTIFACTS/runs}
+E2E_ARTIFACTS=${E2E_ARTIFACTS:-$REPO/artifacts/e2e}; E2E_RUNS=${E2E_RUNS:-/tmp/sinklens-e2e-runs}
 . "$HERE/lib/cs.sh"
 T_START=$(now_ms)
 cs_prepare_run ui
