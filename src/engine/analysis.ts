@@ -6,11 +6,13 @@
 import type { AnalysisSettings, RunMetrics, Warning } from '../shared/result';
 import type { ForwardRequest } from './graph/types';
 import type { LoadedModel } from './loaded';
-import { computeRunMetrics } from './metrics';
+import { computeRunMetricsChecked } from './metrics';
 import type { ResolvedOptions } from './options';
 
 export interface Measured {
   run: RunMetrics;
+  /** Theorem-bound violations (bugs, surfaced rather than hidden). */
+  warnings: Warning[];
   runMs: number;
   metricsMs: number;
 }
@@ -34,7 +36,7 @@ export async function forwardAndMeasure(
     ...(lensLayers ? { logitLens: { layers: lensLayers, topK: o.logitLensTopK } } : {}),
   });
   const t1 = performance.now();
-  const run = computeRunMetrics({
+  const { run, warnings } = computeRunMetricsChecked({
     hidden: out.hidden,
     attnToBos: out.attnToBos,
     lastLogits: out.lastLogits,
@@ -42,7 +44,6 @@ export async function forwardAndMeasure(
     T,
     d,
     H,
-    ids,
     gram: out.gram,
     lens: out.lens,
     tokenText: (id: number) => model.tokenizer.tokenText(id),
@@ -54,7 +55,7 @@ export async function forwardAndMeasure(
       lastTopK: o.lastTopK,
     },
   });
-  return { run, runMs: t1 - t0, metricsMs: performance.now() - t1 };
+  return { run, warnings, runMs: t1 - t0, metricsMs: performance.now() - t1 };
 }
 
 /** 'auto' = the spike blocks of the baseline run (a warning when there is none). */

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { AnalyzeOptions, AttentionRequest, EngineApi, LoadOptions, ModelHandle, Progress } from '../shared/engineApi';
 import { SinkLensError } from '../shared/errors';
-import { RESULT_SCHEMA_VERSION, type AnalysisResult, type AttentionMap, type RunMetrics, type Warning } from '../shared/result';
+import { RESULT_SCHEMA_VERSION, type AnalysisResult, type AttentionMap, type Warning } from '../shared/result';
 import { buildSettings, forwardAndMeasure, resolveAblationBlocks } from './analysis';
 import { openModel, type LoadedModel } from './loaded';
 import { resolveOptions } from './options';
@@ -61,12 +61,12 @@ export class Engine implements EngineApi {
       onProgress({ stage: 'ablate', fraction: 0.6, message: `zeroing the ${o.ablateTarget} write at BOS in block(s) ${blocks.join(', ')}` });
       const req = o.ablateTarget === 'mlp' ? { ablateMlp: blocks } : { ablateAttn: blocks };
       const abl = await forwardAndMeasure(model, enc.ids, o, req);
-      ablation = { blocks, target: o.ablateTarget, run: abl.run, ...compareRuns(base.run, abl.run) };
+      ablation = compareRuns(base.run, abl.run, blocks, o.ablateTarget);
       base.runMs += abl.runMs;
       base.metricsMs += abl.metricsMs;
-      warnings.push(...boundWarnings(abl.run, 'ablated run', shannonDefault(o)));
+      warnings.push(...abl.warnings.map((w) => ({ ...w, message: `ablated run: ${w.message}` })));
     }
-    warnings.push(...boundWarnings(base.run, 'baseline', shannonDefault(o)));
+    warnings.push(...base.warnings);
     onProgress({ stage: 'done', fraction: 1 });
 
     return {
@@ -134,24 +134,4 @@ function cacheKey(dir: string, opts: LoadOptions): string {
 
 function checkAbort(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new SinkLensError('cancelled', 'The analysis was cancelled.');
-}
-
-/** The theorem bounds the Shannon entropy of the raw, uncentred states with BOS included. */
-function shannonDefault(o: ReturnType<typeof resolveOptions>): boolean {
-  const e = o.entropy;
-  return e.alpha === 1 && !e.excludeBos && !e.center && !e.rowNormalize;
-}
-
-function boundWarnings(run: RunMetrics, which: string, entropyComparable: boolean): Warning[] {
-  const out: Warning[] = [];
-  for (const l of run.layers) {
-    const eps = 1e-6;
-    if (l.anisotropy + eps < l.anisotropyLowerBound) {
-      out.push({ code: 'boundViolated', message: `${which}: h[${l.layer}] anisotropy ${l.anisotropy} is below its bound ${l.anisotropyLowerBound}; please report this.` });
-    }
-    if (entropyComparable && l.entropyUpperBound !== null && l.entropy > l.entropyUpperBound + eps) {
-      out.push({ code: 'boundViolated', message: `${which}: h[${l.layer}] entropy ${l.entropy} is above its bound ${l.entropyUpperBound}; please report this.` });
-    }
-  }
-  return out;
 }
