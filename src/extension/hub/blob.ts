@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SinkLensError } from '../../shared/errors';
 import { hubGet, isRetryableStatus, statusAdvice, type FetchFn } from './http';
@@ -28,8 +28,8 @@ export interface BlobJob {
   onBytes(onDisk: number): void;
 }
 
-/** Outcome of one HTTP attempt: done (all bytes on disk) or retry (resume from what is on disk). */
-type Attempt = 'done' | 'retry';
+/** Outcome of one HTTP attempt: done (all bytes on disk), or retry (resume from what is on disk) and why. */
+type Attempt = 'done' | { retry: string };
 
 export async function fetchBlob(job: BlobJob): Promise<void> {
   const { dir, file } = job;
@@ -39,15 +39,23 @@ export async function fetchBlob(job: BlobJob): Promise<void> {
     return;
   }
   await mkdir(`${dir}/blobs`, { recursive: true });
+  await withBlobLock(job, () => download(job));
+}
+
+async function download(job: BlobJob): Promise<void> {
+  const { file } = job;
+  // Another window may have finished this blob while we waited for its lock.
+  if ((await sizeOf(blobPath(job.dir, file.etag))) === file.size) return job.onBytes(file.size);
   let lastError = '';
   for (let attempt = 0; attempt <= job.retries; attempt++) {
     if (attempt > 0) await backoff(attempt, job.signal);
     try {
-      if ((await attemptOnce(job)) === 'done') {
+      const outcome = await attemptOnce(job);
+      if (outcome === 'done') {
         await verifyAndCommit(job);
         return;
       }
-      lastError = 'the connection closed before the whole file arrived';
+      lastError = outcome.retry;
     } catch (e) {
       throwIfCancelled(job.signal);
       if (e instanceof SinkLensError) throw e;
@@ -75,11 +83,11 @@ async function attemptOnce(job: BlobJob): Promise<Attempt> {
     // The partial no longer matches what the server has: start over.
     await res.body?.cancel();
     await rm(partial, { force: true });
-    return 'retry';
+    return { retry: 'the server rejected the resume range' };
   }
   if (!res.ok) {
     await res.body?.cancel();
-    if (isRetryableStatus(res.status)) return 'retry';
+    if (isRetryableStatus(res.status)) return { retry: `HTTP ${res.status}: ${statusAdvice(res.status)}` };
     throw new SinkLensError('downloadFailed', `Downloading ${file.name} failed with HTTP ${res.status}: ${statusAdvice(res.status)}.`);
   }
   checkLinkedEtag(first, file);
@@ -87,7 +95,7 @@ async function attemptOnce(job: BlobJob): Promise<Attempt> {
   if (start !== offset && start !== 0) {
     await res.body?.cancel();
     await rm(partial, { force: true });
-    return 'retry';
+    return { retry: `the server answered a different range (${res.headers.get('content-range')})` };
   }
   // A 200 (server ignored Range) or a range from 0 rewrites the file from the start.
   const fh = await open(partial, start === 0 ? 'w' : 'a');
@@ -97,7 +105,9 @@ async function attemptOnce(job: BlobJob): Promise<Attempt> {
     if (!res.body) throw new Error('empty response body');
     // Node's web streams are async-iterable; the DOM typings (test tsconfig) do not say so.
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      await fh.write(chunk);
+      await fh.write(chunk).catch((e: unknown) => {
+        throw new SinkLensError('downloadFailed', `Could not write ${file.name} into ${job.dir} (${(e as Error).message}). Free some disk space or pick another folder, then run Download Model again.`);
+      });
       onDisk += chunk.byteLength;
       job.onBytes(onDisk);
     }
@@ -108,7 +118,49 @@ async function attemptOnce(job: BlobJob): Promise<Attempt> {
     await rm(partial, { force: true });
     throw new SinkLensError('downloadFailed', `The hub sent ${onDisk} bytes for ${file.name}, expected ${file.size}; the partial file was deleted. Run Download Model again.`);
   }
-  return onDisk === file.size ? 'done' : 'retry';
+  return onDisk === file.size ? 'done' : { retry: 'the connection closed before the whole file arrived' };
+}
+
+/**
+ * One writer per blob, also across VS Code windows sharing the cache: `blobs/<etag>.lock` holds the
+ * owner's pid. A lock whose process is gone (crash, kill) is taken over.
+ */
+async function withBlobLock(job: BlobJob, fn: () => Promise<void>): Promise<void> {
+  const lock = `${blobPath(job.dir, job.file.etag)}.lock`;
+  for (;;) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = Number(await readFile(lock, 'utf8').catch(() => ''));
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        throw new SinkLensError('downloadFailed', `${job.file.name} is being downloaded by another SinkLens window (process ${owner}); wait for it to finish, then run Download Model again.`);
+      }
+      if (owner === process.pid && activeLocks.has(lock)) {
+        throw new SinkLensError('downloadFailed', `${job.file.name} is already being downloaded; wait for that download to finish.`);
+      }
+      await rm(lock, { force: true });
+    }
+  }
+  activeLocks.add(lock);
+  try {
+    await fn();
+  } finally {
+    activeLocks.delete(lock);
+    await rm(lock, { force: true });
+  }
+}
+
+const activeLocks = new Set<string>();
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Hashes the finished partial file and promotes it to the verified blob, or deletes it. */

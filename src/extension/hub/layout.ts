@@ -12,7 +12,7 @@
  * so the relative links resolve) and renamed into `snapshots/` in one step. Scanners of `snapshots/*`
  * (src/extension/models/hfCache.ts) therefore never see a half-built model.
  */
-import { copyFile, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, rmdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SinkLensError } from '../../shared/errors';
 
@@ -119,6 +119,8 @@ export async function publishSnapshot(dir: string, commit: string, files: Snapsh
     await rm(staging, { recursive: true, force: true });
     if (!(await snapshotHas(dir, commit, files))) throw e;
   }
+  // Leave the cache as huggingface_hub would (the staging parent is ours); a concurrent download may still use it.
+  await rmdir(join(dir, '.sinklens-staging')).catch(() => undefined);
   return target;
 }
 

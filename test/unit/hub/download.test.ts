@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
@@ -84,6 +85,7 @@ describe('downloadModel against a hub-shaped HTTP server', () => {
     const configOid = createHash('sha1').update(`blob ${source('config.json').length}\0`).update(source('config.json')).digest('hex');
     assert.equal(readlinkSync(join(r.dir, 'config.json')), join('..', '..', 'blobs', configOid));
     assert.equal(blobsDir().filter((b) => b.endsWith('.incomplete')).length, 0);
+    assert.deepEqual(readdirSync(repoDir()).sort(), ['blobs', 'refs', 'snapshots'], 'nothing but the HF layout is left behind');
     assert.ok(!hub.requests.some((q) => /pytorch_model|onnx|gitattributes/.test(q.path)), 'skipped files were never requested');
 
     // A second download finds the complete snapshot and fetches no bytes.
@@ -169,6 +171,29 @@ describe('downloadModel against a hub-shaped HTTP server', () => {
     assertSameAsSource(r.dir);
     assert.ok(hub.requests.some((q) => q.path.startsWith('/cdn/')), 'bytes came through the redirect');
     assert.ok(hub.requests.filter((q) => q.path.startsWith('/api/')).every((q) => q.authorization === 'Bearer hf_test'));
+  });
+
+  it('lets only one of two concurrent downloads write a file, and takes over a dead owner\'s lock', async () => {
+    // The first download stalls inside the weights file, holding its lock.
+    hub.knobs.stall = { file: WEIGHTS, afterBytes: 1000 };
+    const ac = new AbortController();
+    let started!: () => void;
+    const inWeights = new Promise<void>((r) => (started = r));
+    const first = download({ signal: ac.signal, onProgress: (_d, _t, f) => f === WEIGHTS && started() });
+    await inWeights;
+    await rejectsWith(download(), 'downloadFailed', 'already being downloaded');
+    ac.abort();
+    await rejectsWith(first, 'cancelled', 'resume');
+    hub.knobs = {};
+    assertSameAsSource((await download()).dir);
+
+    // A lock left by a process that no longer exists does not block the next download.
+    rmSync(repoDir(), { recursive: true, force: true });
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    mkdirSync(join(repoDir(), 'blobs'), { recursive: true });
+    writeFileSync(join(repoDir(), 'blobs', `${sha256(source(WEIGHTS))}.lock`), dead.stdout);
+    assertSameAsSource((await download()).dir);
+    assert.ok(!blobsDir().some((b) => b.endsWith('.lock')), 'locks are released');
   });
 
   it('explains bad repo ids, unknown revisions and unreachable endpoints', async () => {
