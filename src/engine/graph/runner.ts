@@ -45,7 +45,7 @@ const scalarI64 = (v: number): Feed => ({ type: 'int64', data: BigInt64Array.of(
 
 /** Lens inputs; k = 0 keeps the lens branch off. Targets are the next ids (0 at the last position). */
 function lensFeeds(req: ForwardRequest): Record<string, Feed> {
-  const lens = req.logitLens;
+  const lens = req.logitLens?.layers.length ? req.logitLens : null;
   const T = req.ids.length;
   const layers = lens ? lens.layers : [0];
   return {
@@ -58,6 +58,7 @@ function lensFeeds(req: ForwardRequest): Record<string, Feed> {
 /** lens_values/ids [n, T, k] and lens_nll [n, T] -> the contract's shape, CE averaged over t < T-1. */
 function readLens(out: Record<string, Fetched>, lens: NonNullable<ForwardRequest['logitLens']>, T: number): NonNullable<ForwardResult['lens']> {
   const n = lens.layers.length;
+  if (n === 0) return { layers: [], topK: lens.topK, ids: new Int32Array(0), values: new Float32Array(0), crossEntropy: new Float32Array(0) };
   const ids = out[OUTPUTS.lensIds]?.data;
   if (!(ids instanceof BigInt64Array)) throw new SinkLensError('runtimeError', 'The model graph returned no logit-lens ids.');
   const nll = floats(out[OUTPUTS.lensNll], OUTPUTS.lensNll); // [n, T]

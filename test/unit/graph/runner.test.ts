@@ -103,6 +103,11 @@ describe('graph runner, llama path (GQA, tied head)', () => {
     store.close();
     assertClose(rs[1]!.lastLogits, one.logits, TOL, 'T=1 logits');
     assertClose(rs[1]!.attnToBos, new Float64Array(cfg.numLayers * cfg.numHeads).fill(1), TOL, 'T=1 attention is all on key 0');
+    const lens1 = (await runner.forward({ ids: ids.slice(0, 1), logitLens: { layers: [cfg.numLayers], topK: 2 } })).lens!;
+    assert.equal(lens1.ids[0], argmax(one.logits), 'T=1 lens top-1 of h[L] = argmax of the logits');
+    assert.ok(Number.isNaN(lens1.crossEntropy[0]), 'no next token at T=1: CE is NaN');
+    const none = (await runner.forward({ ids, logitLens: { layers: [], topK: 2 } })).lens!;
+    assert.equal(none.ids.length, 0);
   });
 
   it('rejects bad requests with typed errors', async () => {
