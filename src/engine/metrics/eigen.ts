@@ -78,23 +78,14 @@ function tridiagonalize(w: Float64Array, n: number, diag: Float64Array, off: Flo
     }
     // One sweep over the trailing block: apply the pending update, accumulate p = A v.
     np.fill(0, s, n);
-    for (let i = s; i < n; i++) {
-      const row = (i * (i + 1)) >> 1;
-      // Without a pending update vi = qi = 0, so stale values in v and q do not matter.
-      const vi = pending ? (v[i] as number) : 0;
-      const qi = pending ? (q[i] as number) : 0;
-      const nvi = nv[i] as number;
-      let acc = 0;
-      for (let j = s; j < i; j++) {
-        const a = (w[row + j] as number) - vi * (q[j] as number) - qi * (v[j] as number);
-        w[row + j] = a;
-        acc += a * (nv[j] as number);
-        np[j] = (np[j] as number) + a * nvi;
-      }
-      const aii = (w[row + i] as number) - 2 * vi * qi;
-      w[row + i] = aii;
-      np[i] = (np[i] as number) + acc + aii * nvi;
+    if (!pending) {
+      // Nothing pending (first step, or the previous column was already zero): v = q = 0.
+      v.fill(0, s, n);
+      q.fill(0, s, n);
     }
+    let i = s;
+    for (; i + 1 < n; i += 2) sweepRowPair(w, i, s, v, q, nv, np);
+    if (i < n) sweepRow(w, i, s, v, q, nv, np);
     if (reflect) {
       let vp = 0;
       for (let i = s; i < n; i++) {
@@ -120,6 +111,58 @@ function tridiagonalize(w: Float64Array, n: number, diag: Float64Array, off: Flo
   for (let i = 0; i < n; i++) diag[i] = w[((i * (i + 1)) >> 1) + i] as number;
   if (n >= 2) off[n - 2] = w[(((n - 1) * n) >> 1) + n - 2] as number;
   off[n - 1] = 0;
+}
+
+/** Rows i and i+1 of the fused sweep together: each load of v, q, nv, p serves two rows. */
+function sweepRowPair(w: Float64Array, i: number, s: number, v: Float64Array, q: Float64Array, nv: Float64Array, np: Float64Array): void {
+  const r0 = (i * (i + 1)) >> 1;
+  const r1 = r0 + i + 1; // row i+1 starts right after row i (length i+1)
+  const v0 = v[i] as number;
+  const q0 = q[i] as number;
+  const n0 = nv[i] as number;
+  const v1 = v[i + 1] as number;
+  const q1 = q[i + 1] as number;
+  const n1 = nv[i + 1] as number;
+  let acc0 = 0;
+  let acc1 = 0;
+  for (let j = s; j < i; j++) {
+    const qj = q[j] as number;
+    const vj = v[j] as number;
+    const nvj = nv[j] as number;
+    const a0 = (w[r0 + j] as number) - v0 * qj - q0 * vj;
+    const a1 = (w[r1 + j] as number) - v1 * qj - q1 * vj;
+    w[r0 + j] = a0;
+    w[r1 + j] = a1;
+    acc0 += a0 * nvj;
+    acc1 += a1 * nvj;
+    np[j] = (np[j] as number) + a0 * n0 + a1 * n1;
+  }
+  const a10 = (w[r1 + i] as number) - v1 * q0 - q1 * v0; // element (i+1, i)
+  w[r1 + i] = a10;
+  acc1 += a10 * n0;
+  const d0 = (w[r0 + i] as number) - 2 * v0 * q0;
+  const d1 = (w[r1 + i + 1] as number) - 2 * v1 * q1;
+  w[r0 + i] = d0;
+  w[r1 + i + 1] = d1;
+  np[i] = (np[i] as number) + a10 * n1 + acc0 + d0 * n0;
+  np[i + 1] = (np[i + 1] as number) + acc1 + d1 * n1;
+}
+
+function sweepRow(w: Float64Array, i: number, s: number, v: Float64Array, q: Float64Array, nv: Float64Array, np: Float64Array): void {
+  const row = (i * (i + 1)) >> 1;
+  const vi = v[i] as number;
+  const qi = q[i] as number;
+  const nvi = nv[i] as number;
+  let acc = 0;
+  for (let j = s; j < i; j++) {
+    const a = (w[row + j] as number) - vi * (q[j] as number) - qi * (v[j] as number);
+    w[row + j] = a;
+    acc += a * (nv[j] as number);
+    np[j] = (np[j] as number) + a * nvi;
+  }
+  const aii = (w[row + i] as number) - 2 * vi * qi;
+  w[row + i] = aii;
+  np[i] = (np[i] as number) + acc + aii * nvi;
 }
 
 /**

@@ -33,10 +33,15 @@ export function logSumExp(logits: FloatArray): number {
 
 /** The k highest logits with their softmax probabilities (over the whole vocabulary), best first; ties by lower id. */
 export function topTokens(logits: FloatArray, k: number, tokenText: (id: number) => string): TopToken[] {
+  if (k <= 0) return [];
   const lse = logSumExp(logits);
-  const ids = Array.from({ length: logits.length }, (_, i) => i);
-  const order = k * 8 < logits.length ? partialTop(logits, k) : ids.sort((a, b) => (logits[b] as number) - (logits[a] as number) || a - b).slice(0, k);
+  const order = k * 8 < logits.length ? partialTop(logits, k) : fullSortTop(logits, k);
   return order.map((id) => ({ id, text: tokenText(id), logit: logits[id] as number, prob: Math.exp((logits[id] as number) - lse) }));
+}
+
+function fullSortTop(x: FloatArray, k: number): number[] {
+  const ids = Array.from({ length: x.length }, (_, i) => i);
+  return ids.sort((a, b) => (x[b] as number) - (x[a] as number) || a - b).slice(0, k);
 }
 
 /** Top-k indices by value with a small sorted buffer: O(n k) worst case, O(n) typical for small k. */

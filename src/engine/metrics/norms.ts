@@ -19,7 +19,7 @@ export function tokenNorms(h: FloatArray, T: number, d: number): Float64Array {
  */
 export function medianOtherNorm(norms: ArrayLike<number>): number {
   if (norms.length < 2) return 0;
-  return median(Array.prototype.slice.call(norms, 1) as number[]);
+  return median(Array.from(norms).slice(1));
 }
 
 /**

@@ -19,6 +19,7 @@ test('topTokens: softmax probabilities match the naive formula, order by logit, 
   // The full-sort branch (k large relative to vocab) agrees.
   const all = topTokens(logits, 300, text);
   assert.deepEqual(all.slice(0, 3).map((t) => t.id), [17, 42, 5]);
+  assert.deepEqual(topTokens(logits, 0, text), []);
   assertClose(all.reduce((s, t) => s + t.prob, 0), 1, { rtol: 1e-12 });
 });
 
