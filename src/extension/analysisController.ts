@@ -71,6 +71,8 @@ export class AnalysisController implements vscode.Disposable {
     const key = this.ctx.keyFor(target.text, modelDir, ablate) as string;
     const cached = this.ctx.cache.get(key);
     if (cached) {
+      // The newest request wins even when it is answered from the cache: a stale run must not overwrite it.
+      this.cancel();
       this.ctx.log.info(`cache hit for ${target.text.length} chars (${key.slice(0, 12)})`);
       this.finish(target, key, cached, opts);
       return cached;

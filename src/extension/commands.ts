@@ -49,7 +49,14 @@ async function toggleAblation(d: CommandDeps) {
     return undefined;
   }
   const target = { text: last.result.input.text, uri: last.uri, offset: last.offset };
-  return runAnalysis(d, async () => target, { ablate: last.result.ablation ? null : 'auto' });
+  const on = !last.result.ablation;
+  const result = await runAnalysis(d, async () => target, { ablate: on ? 'auto' : null });
+  if (on && result && !result.ablation) {
+    // The engine skips the ablation when there is no spike to remove; say why instead of silently showing the baseline.
+    const why = result.warnings.find((w) => /ablation/i.test(w.message))?.message ?? 'The model shows no BOS norm spike to ablate for this prompt.';
+    void vscode.window.showInformationMessage(`SinkLens: ${why}`);
+  }
+  return result;
 }
 
 /** The text to analyse: the given range, else the selection, else the whole prompt (front matter excluded for prompt files). */

@@ -12,12 +12,16 @@ import type { AnalysisResult, AttentionMap } from '../shared/result';
 import type { AnalysisController, PanelPort } from './analysisController';
 import type { PanelState } from './api';
 import type { Ctx } from './ctx';
-import { PanelController, panelStore, type PanelDeps } from './panel/panelController';
+import { panelStore, registerPanel, type PanelDeps, type PanelHost } from './panel';
 
 export class PanelBridge implements PanelPort, vscode.Disposable {
   private controller: AnalysisController | undefined;
+  /** F's registration: the panel serializer (survives reloads) and the summary view provider. */
+  private readonly host: PanelHost;
 
-  constructor(private readonly ctx: Ctx) {}
+  constructor(private readonly ctx: Ctx) {
+    this.host = registerPanel({ subscriptions: [] }, this.deps());
+  }
 
   /** Late wiring: the controller needs the bridge and the bridge serves the panel's ablation requests through the controller. */
   connect(controller: AnalysisController): void {
@@ -31,26 +35,27 @@ export class PanelBridge implements PanelPort, vscode.Disposable {
       log: this.ctx.log,
       requestAttention: (block, head) => this.attention(block, head),
       requestAblation: (on) => this.ablation(on),
-      revealTokens: (ranges, uri) => void this.reveal(ranges, uri),
+      revealTokens: (ranges, uri) => {
+        this.reveal(ranges, uri).catch((e: unknown) => this.ctx.log.warn(`reveal tokens failed: ${(e as Error).message}`));
+      },
     };
   }
 
   open(): void {
-    PanelController.createOrShow(this.deps(), { preserveFocus: false });
+    this.host.open(false);
   }
 
   showResult(result: AnalysisResult, source: PanelSource, reveal: boolean): void {
-    panelStore.setResult(result, source);
-    // The editor keeps the focus: the user is usually still writing the prompt.
-    if (reveal) PanelController.createOrShow(this.deps(), { preserveFocus: true });
+    // The editor keeps the focus when the panel opens: the user is usually still writing the prompt.
+    this.host.showResult(result, source, reveal ? true : undefined);
   }
 
   showProgress(p: Progress): void {
-    panelStore.setProgress(p);
+    this.host.showProgress(p);
   }
 
   showError(e: ErrorData): void {
-    panelStore.setError(e);
+    this.host.showError(e);
   }
 
   idle(): void {
@@ -58,11 +63,11 @@ export class PanelBridge implements PanelPort, vscode.Disposable {
   }
 
   state(): PanelState {
-    return PanelController.state();
+    return this.host.state();
   }
 
   dispose(): void {
-    PanelController.instance?.dispose();
+    this.host.dispose();
   }
 
   private attention(block: number, head: number): Promise<AttentionMap> {

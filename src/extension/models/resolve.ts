@@ -5,7 +5,7 @@
  * looked up in the Hugging Face caches.
  */
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { isHubModel, type HubModelEntry, type ModelEntry, type Settings } from '../config';
 import { findCachedModel, type CachedModel } from './hfCache';
 
@@ -36,7 +36,8 @@ export function resolveModel(s: Settings, rc: ResolveContext): Resolution {
   if (entry) return resolveEntry(entry, rc);
   const hub = parseRepoRef(want);
   if (hub && !looksLikePath(want)) return resolveEntry({ name: want, ...hub }, rc);
-  return { ok: true, model: { label: want, dir: expandPath(want, rc.baseDir), source: 'folder' } };
+  const dir = expandPath(want, rc.baseDir);
+  return { ok: true, model: { label: basename(dir) || dir, dir, source: 'folder' } };
 }
 
 export function resolveEntry(entry: ModelEntry, rc: ResolveContext): Resolution {

@@ -80,8 +80,8 @@ describe('Hugging Face cache scan', () => {
     const missing = resolveModel(s('big', [{ name: 'big', repo: 'org/big', revision: 'main' }]), rc);
     assert.equal(missing.ok, false);
     assert.deepEqual(!missing.ok && missing.download, { name: 'big', repo: 'org/big', revision: 'main' });
-    assert.deepEqual(resolveModel(s('./rel/dir'), rc), { ok: true, model: { label: './rel/dir', dir: '/ws/rel/dir', source: 'folder' } });
-    assert.deepEqual(resolveModel(s('/abs/dir'), rc), { ok: true, model: { label: '/abs/dir', dir: '/abs/dir', source: 'folder' } });
+    assert.deepEqual(resolveModel(s('./rel/dir'), rc), { ok: true, model: { label: 'dir', dir: '/ws/rel/dir', source: 'folder' } });
+    assert.deepEqual(resolveModel(s('/abs/dir'), rc), { ok: true, model: { label: 'dir', dir: '/abs/dir', source: 'folder' } });
   });
 
   it('parses repo references', () => {
