@@ -1,7 +1,10 @@
 // Opens a platform VSIX (a zip) and checks what a user will install: the target's onnxruntime binaries
 // and nothing of other platforms, the bundles, the demo model, the docs, no sources or tests, a sane size.
 //
-//   node scripts/verify-vsix.mjs --target linux-x64 sinklens-0.1.0-linux-x64.vsix [--allow-missing-docs]
+//   node scripts/verify-vsix.mjs --target linux-x64 sinklens-0.1.0-linux-x64.vsix [--allow-missing-docs] [--no-smoke]
+//
+// When the target is this machine's platform, it also unpacks the VSIX and runs the shipped engine on
+// the shipped demo model (--no-smoke skips that).
 //
 // The zip is read with a small central-directory reader (zip is simple; no dependency needed).
 import { spawnSync } from 'node:child_process';
@@ -126,25 +129,43 @@ function mb(n) {
 }
 
 /**
- * When the VSIX targets this machine: unpacks its node_modules and loads onnxruntime-node from there in
- * a child process, which dlopens the shipped binding and native library. Returns a problem or undefined.
+ * When the VSIX targets this machine: unpacks it and runs what a user would run, from the unpacked
+ * files only: onnxruntime-node must load (the shipped binding dlopens the shipped library), and when
+ * the CLI bundle is there, the engine must analyse a prompt with the shipped demo model.
+ * Returns a problem, or undefined.
  */
-export function smokeLoadOrt(buf, entries) {
+export function smokeRun(buf, entries) {
   const dir = mkdtempSync(join(tmpdir(), 'sinklens-vsix-smoke-'));
   try {
-    for (const e of entries.filter((x) => x.name.startsWith('extension/node_modules/') && !x.name.endsWith('/'))) {
+    for (const e of entries.filter((x) => x.name.startsWith('extension/') && !x.name.endsWith('/'))) {
       const dest = join(dir, e.name);
       mkdirSync(dirname(dest), { recursive: true });
       writeFileSync(dest, readEntry(buf, e));
     }
-    const probe = `const ort = require(${JSON.stringify(join(dir, 'extension', 'node_modules', 'onnxruntime-node'))});
+    const ext = join(dir, 'extension');
+    const probe = `const ort = require(${JSON.stringify(join(ext, 'node_modules', 'onnxruntime-node'))});
       const t = new ort.Tensor('float32', new Float32Array([1, 2, 3]), [3]);
       if (!ort.listSupportedBackends().some((b) => b.name === 'cpu') || t.dims[0] !== 3) process.exit(3);`;
     const r = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
-    return r.status === 0 ? undefined : `onnxruntime-node from the VSIX does not load here: ${(r.stderr || '').trim().split('\n')[0]}`;
+    if (r.status !== 0) return `onnxruntime-node from the VSIX does not load here: ${firstLine(r.stderr)}`;
+    if (!entries.some((e) => e.name === 'extension/dist/cli.js')) return undefined;
+    const run = `require(${JSON.stringify(join(ext, 'dist', 'cli.js'))})
+      .main(['analyze', '--model', ${JSON.stringify(join(ext, 'models', 'sinklens-tiny'))}, '--text', 'The cat sat on the mat.', '--json', '-'])
+      .then((code) => process.exit(code));`;
+    const a = spawnSync(process.execPath, ['-e', run], { encoding: 'utf8', timeout: 120_000, cwd: ext });
+    if (a.status !== 0) return `the engine from the VSIX failed to analyse a prompt with the demo model: ${firstLine(a.stderr)}`;
+    const result = JSON.parse(a.stdout);
+    if (!Array.isArray(result.tokens) || result.tokens.length < 3) return 'the engine from the VSIX returned no tokens';
+    return undefined;
+  } catch (e) {
+    return `smoke run failed: ${e instanceof Error ? e.message : String(e)}`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function firstLine(text) {
+  return (text || '').trim().split('\n').slice(-3).join(' | ');
 }
 
 /** Reads and checks a VSIX file; returns { problems, entries, zipBytes }. */
@@ -161,9 +182,9 @@ export function verifyVsix(file, target, opts = {}) {
     if (!file.endsWith(`${json.name}-${json.version}-${target}.vsix`)) problems.push(`file name should be ${json.name}-${json.version}-${target}.vsix`);
   }
   const { os, arch } = parseTarget(target);
-  const smoked = os === process.platform && arch === process.arch && problems.length === 0;
+  const smoked = opts.smoke !== false && os === process.platform && arch === process.arch && problems.length === 0;
   if (smoked) {
-    const smoke = smokeLoadOrt(buf, entries);
+    const smoke = smokeRun(buf, entries);
     if (smoke) problems.push(smoke);
   }
   return { problems, entries, zipBytes: buf.length, smoked };
@@ -175,13 +196,13 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const target = t >= 0 ? args[t + 1] : 'linux-x64';
   const file = args.find((a, j) => a.endsWith('.vsix') && j !== t + 1);
   if (!file) {
-    console.error('usage: node scripts/verify-vsix.mjs --target <target> <file.vsix> [--allow-missing-docs]');
+    console.error('usage: node scripts/verify-vsix.mjs --target <target> <file.vsix> [--allow-missing-docs] [--no-smoke]');
     process.exit(2);
   }
-  const { problems, entries, zipBytes, smoked } = verifyVsix(file, target, { allowMissingDocs: args.includes('--allow-missing-docs') });
+  const { problems, entries, zipBytes, smoked } = verifyVsix(file, target, { allowMissingDocs: args.includes('--allow-missing-docs'), smoke: !args.includes('--no-smoke') });
   const unpacked = entries.reduce((s, e) => s + e.size, 0);
   console.log(`${file}: ${entries.length} files, ${mb(zipBytes)} (unpacked ${mb(unpacked)}) for ${target}`);
-  if (smoked && !problems.length) console.log('onnxruntime-node loads from the VSIX on this machine');
+  if (smoked && !problems.length) console.log('smoke run: onnxruntime-node loads and the engine analyses a prompt from the unpacked VSIX');
   for (const p of problems) console.error(`  PROBLEM: ${p}`);
   console.log(problems.length ? `verify-vsix: ${problems.length} problem(s)` : 'verify-vsix: ok');
   process.exit(problems.length ? 1 : 0);

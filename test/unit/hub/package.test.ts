@@ -5,7 +5,7 @@
  * The full `npm run package` (build + vsce) is slow and is run by hand / in CI, not here.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
@@ -21,6 +21,9 @@ interface PruneModule {
   pruneOrtTree(dir: string, target: string, opts?: { repoRoot?: string }): string[];
   ortKeep(rel: string, target: string): boolean;
 }
+interface PackageModule {
+  stagedManifest(pkg: Record<string, unknown>): Record<string, unknown>;
+}
 interface VerifyModule {
   listZip(buf: Buffer): ZipEntry[];
   readEntry(buf: Buffer, e: ZipEntry): Buffer;
@@ -29,10 +32,23 @@ interface VerifyModule {
 
 let prune: PruneModule;
 let verify: VerifyModule;
+let packaging: PackageModule;
 before(async () => {
   const load = (name: string): Promise<unknown> => import(pathToFileURL(join(PROJECT_ROOT, 'scripts', name)).href);
   prune = (await load('prune-ort.mjs')) as PruneModule;
   verify = (await load('verify-vsix.mjs')) as VerifyModule;
+  packaging = (await load('package.mjs')) as PackageModule;
+});
+
+describe('package staging', () => {
+  it('ships a manifest whose only runtime dependency is onnxruntime-node (the rest is bundled)', () => {
+    const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+    const staged = packaging.stagedManifest(pkg) as Record<string, unknown>;
+    assert.deepEqual(staged.dependencies, { 'onnxruntime-node': pkg.dependencies!['onnxruntime-node'] });
+    for (const k of ['devDependencies', 'scripts', 'bin']) assert.equal(staged[k], undefined, k);
+    assert.equal(staged.main, pkg.main);
+    assert.deepEqual(staged.contributes, pkg.contributes);
+  });
 });
 
 const NATIVE: Record<string, string[]> = {
