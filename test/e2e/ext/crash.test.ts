@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { api, builtinModelDir, errorCode, poll } from './api';
 
-/** A prompt long enough that the run takes a while (truncated to maxTokens by the engine). */
-const LONG = Array.from({ length: 40 }, (_, i) =>
+/** ~200 tokens: a run of a few hundred ms, within sinklens-tiny's 256 positions. */
+const LONG = Array.from({ length: 9 }, (_, i) =>
   `Story ${i}: Once upon a time, there was a little girl named Lily who loved to play outside in the sun.`).join(' ');
 
 suite('engine crash recovery', function () {
