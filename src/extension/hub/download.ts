@@ -59,7 +59,7 @@ export async function downloadModel(opts: DownloadOptions): Promise<DownloadResu
   }
   const snapshot = await publishSnapshot(dir, commit, files);
   await writeRef(dir, revision, commit);
-  opts.onProgress?.(bytesTotal, bytesTotal, '');
+  opts.onProgress?.(bytesTotal, bytesTotal, files.at(-1)?.name ?? '');
   return { dir: snapshot, commit, files: files.map((f) => f.name), bytesTotal };
 }
 

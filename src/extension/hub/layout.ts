@@ -82,17 +82,14 @@ export interface SnapshotFile {
   /** Top-level file name in the repo (never contains `/`). */
   name: string;
   etag: string;
+  size: number;
 }
 
-/** True when the snapshot folder exists and holds every file. */
+/** True when the snapshot folder holds every file at its full size (a link whose blob was deleted does not count). */
 export async function snapshotHas(dir: string, commit: string, files: SnapshotFile[]): Promise<boolean> {
-  let present: Set<string>;
-  try {
-    present = new Set(await readdir(snapshotDir(dir, commit)));
-  } catch {
-    return false;
-  }
-  return files.every((f) => present.has(f.name));
+  const snap = snapshotDir(dir, commit);
+  for (const f of files) if ((await sizeOf(join(snap, f.name))) !== f.size) return false;
+  return true;
 }
 
 /**

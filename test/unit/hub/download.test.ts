@@ -95,6 +95,15 @@ describe('downloadModel against a hub-shaped HTTP server', () => {
     assert.equal(hub.requests.filter((q) => q.path.includes('/resolve/')).length, 0);
   });
 
+  it('repairs a snapshot whose blob was deleted, fetching only that file', async () => {
+    await download();
+    rmSync(join(repoDir(), 'blobs', sha256(source(WEIGHTS))));
+    hub.requests.length = 0;
+    const r = await download();
+    assert.deepEqual(hub.requests.filter((q) => q.path.includes('/resolve/')).map((q) => q.path.split('/').pop()), [WEIGHTS]);
+    assertSameAsSource(r.dir);
+  });
+
   it('resumes with a Range request after the server drops the connection mid-file', async () => {
     hub.knobs.drop = { file: WEIGHTS, afterBytes: 1_000_000, times: 1 };
     const progress: [number, number, string][] = [];
