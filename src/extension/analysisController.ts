@@ -9,6 +9,7 @@ import type { AnalyzeOptions, Progress } from '../shared/engineApi';
 import { SinkLensError, toErrorData, type ErrorData } from '../shared/errors';
 import type { AnalysisResult } from '../shared/result';
 import type { Ctx } from './ctx';
+import { SingleFlight, type Flight } from './singleFlight';
 
 export interface AnalysisTarget {
   text: string;
@@ -47,7 +48,7 @@ const STAGE_TEXT: Record<Progress['stage'], string> = {
 };
 
 export class AnalysisController implements vscode.Disposable {
-  private running: { cts: vscode.CancellationTokenSource } | undefined;
+  private readonly flights = new SingleFlight();
   private readonly busyEmitter = new vscode.EventEmitter<boolean>();
   readonly onDidChangeBusy = this.busyEmitter.event;
 
@@ -57,12 +58,12 @@ export class AnalysisController implements vscode.Disposable {
   ) {}
 
   get busy(): boolean {
-    return this.running !== undefined;
+    return this.flights.busy;
   }
 
   /** Cancels the running analysis, if any. */
   cancel(): void {
-    this.running?.cts.cancel();
+    this.flights.cancel();
   }
 
   async analyze(target: AnalysisTarget, opts: RunOptions = {}): Promise<AnalysisResult> {
@@ -78,15 +79,12 @@ export class AnalysisController implements vscode.Disposable {
       return cached;
     }
     if (target.text.trim() === '') throw new SinkLensError('emptyPrompt', 'There is no text to analyse: select some text or open a prompt file.');
-    this.cancel();
-    const cts = new vscode.CancellationTokenSource();
-    const run = { cts };
-    this.running = run;
+    const flight = this.flights.start();
     this.busyEmitter.fire(true);
     try {
-      const result = await this.withProgress(opts.progress ?? 'notification', cts, (report) =>
+      const result = await this.withProgress(opts.progress ?? 'notification', flight, (report) =>
         this.ctx.engine.analyze(modelDir, { threads: this.ctx.settings.threads }, target.text, this.ctx.analyzeOptions(ablate), {
-          token: cts.token,
+          signal: flight.signal,
           onProgress: report,
         }),
       );
@@ -95,18 +93,14 @@ export class AnalysisController implements vscode.Disposable {
       return result;
     } catch (e) {
       // A superseded run stays quiet: its successor already owns the panel status.
-      if (this.running === run) {
+      if (flight.isCurrent()) {
         const err = toErrorData(e);
         if (err.code === 'cancelled') this.panel.idle();
         else this.panel.showError(err);
       }
       throw e;
     } finally {
-      cts.dispose();
-      if (this.running === run) {
-        this.running = undefined;
-        this.busyEmitter.fire(false);
-      }
+      if (flight.end()) this.busyEmitter.fire(false);
     }
   }
 
@@ -129,13 +123,13 @@ export class AnalysisController implements vscode.Disposable {
 
   private withProgress<T>(
     where: 'notification' | 'window',
-    cts: vscode.CancellationTokenSource,
+    flight: Flight,
     work: (report: (p: Progress) => void) => Promise<T>,
   ): Promise<T> {
     const location = where === 'notification' ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window;
     return Promise.resolve(
       vscode.window.withProgress({ location, title: 'SinkLens', cancellable: where === 'notification' }, (progress, token) => {
-        const sub = token.onCancellationRequested(() => cts.cancel());
+        const sub = token.onCancellationRequested(() => flight.abort());
         let done = 0;
         const report = (p: Progress): void => {
           // withProgress takes increments; the engine reports the overall fraction.

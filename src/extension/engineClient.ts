@@ -14,6 +14,7 @@ import type { LogLevel } from './rpc/rpcConnection';
 
 export interface CallOptions {
   token?: vscode.CancellationToken;
+  signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
 
@@ -39,13 +40,13 @@ export class EngineClient implements vscode.Disposable {
   }
 
   analyze(modelDir: string, loadOptions: LoadOptions, text: string, options: AnalyzeOptions, call: CallOptions = {}): Promise<AnalysisResult> {
-    return withSignal(call.token, (signal) =>
+    return withSignal(call, (signal) =>
       this.proc.request(EngineAnalyze, { modelDir, loadOptions, text, options }, { signal, ...(call.onProgress ? { onProgress: call.onProgress } : {}) }),
     );
   }
 
   attention(modelDir: string, loadOptions: LoadOptions, request: AttentionRequest, call: CallOptions = {}): Promise<AttentionMap> {
-    return withSignal(call.token, (signal) => this.proc.request(EngineAttention, { modelDir, loadOptions, request }, { signal }));
+    return withSignal(call, (signal) => this.proc.request(EngineAttention, { modelDir, loadOptions, request }, { signal }));
   }
 
   /** Drops cached models (their load options changed); a no-op when no engine runs. */
@@ -71,15 +72,18 @@ export class EngineClient implements vscode.Disposable {
   }
 }
 
-/** Runs `f` with an AbortSignal that follows `token`. */
-async function withSignal<T>(token: vscode.CancellationToken | undefined, f: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/** Runs `f` with an AbortSignal that follows `call.token` and `call.signal`. */
+async function withSignal<T>(call: CallOptions, f: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ac = new AbortController();
-  if (token?.isCancellationRequested) ac.abort();
-  const sub = token?.onCancellationRequested(() => ac.abort());
+  const abort = (): void => ac.abort();
+  if (call.token?.isCancellationRequested || call.signal?.aborted) abort();
+  const sub = call.token?.onCancellationRequested(abort);
+  call.signal?.addEventListener('abort', abort, { once: true });
   try {
     return await f(ac.signal);
   } finally {
     sub?.dispose();
+    call.signal?.removeEventListener('abort', abort);
   }
 }
 
