@@ -97,7 +97,7 @@ export class PanelApp {
     this.renderStrip();
     this.renderLayers();
     this.renderHeads();
-    replaceChildren(this.$('sl-massive'), ...renderMassive(this.doc, massiveRows(r.baseline, r.tokens), r.baseline.recurringDims));
+    replaceChildren(this.$('sl-massive'), ...renderMassive(this.doc, massiveRows(r.baseline, r.tokens, 2), r.baseline.recurringDims));
     this.setStatus(this.status);
     this.save();
     if (!this.restoredScroll) {
@@ -212,7 +212,7 @@ export class PanelApp {
     this.ui.selectedCell = cell;
     this.cellFocus = cell;
     this.save();
-    for (const c of this.$('sl-heatmap').querySelectorAll<HTMLElement>('.sl-cell')) {
+    for (const c of Array.from(this.$('sl-heatmap').querySelectorAll<HTMLElement>('.sl-cell'))) {
       const on = c.dataset.block === String(cell.block) && c.dataset.head === String(cell.head);
       c.classList.toggle('sl-selected', on);
       c.setAttribute('aria-selected', String(on));
@@ -226,7 +226,7 @@ export class PanelApp {
     this.ui.selectedTokens = indices;
     this.save();
     const set = new Set(indices);
-    for (const t of this.$('sl-token-strip').querySelectorAll<HTMLElement>('.sl-token')) {
+    for (const t of Array.from(this.$('sl-token-strip').querySelectorAll<HTMLElement>('.sl-token'))) {
       const on = set.has(Number(t.dataset.index));
       t.classList.toggle('sl-selected', on);
       t.setAttribute('aria-selected', String(on));

@@ -41,7 +41,7 @@ export class SummaryApp {
     private readonly ipc: HostIpc,
   ) {
     const button = el(doc, 'vscode-button', { id: 'sl-open-panel', text: 'Open Analysis Panel' });
-    button.addEventListener('click', () => this.ipc.command(OpenPanel, undefined));
+    button.addEventListener('click', () => this.ipc.command(OpenPanel, {}));
     doc.body.appendChild(
       el(doc, 'div', { id: 'sl-summary', class: 'sl-summary' }, [
         el(doc, 'div', { id: 'sl-status', class: 'sl-status', attrs: { role: 'status', 'aria-live': 'polite' } }),

@@ -56,7 +56,7 @@ export const SetAblation = new Request<{ on: boolean }, { rerun: boolean }>('pan
 /** Highlight these ranges of the analysed text in its editor (relative to the analysed text). */
 export const RevealTokens = new Command<{ ranges: CharRange[] }>('panel/revealTokens');
 /** From the summary view: open (or focus) the full panel. */
-export const OpenPanel = new Command<void>('panel/open');
+export const OpenPanel = new Command<Record<string, never>>('panel/open');
 /** A webview-side error worth logging (render failures, rejected messages). */
 export const WebviewLog = new Command<{ level: 'info' | 'warn' | 'error'; message: string }>('panel/log');
 
@@ -73,7 +73,6 @@ interface Spec {
   response?: Check;
 }
 
-const ok: Check = () => null;
 const errorData: Check = (v) => (isErrorData(v) ? null : 'expected error data {code, message}');
 const charRange = fields({ start: int, end: int });
 const ranges: Check = (v) => {
@@ -114,7 +113,7 @@ const SPECS: Record<string, Spec> = {
   [GetAttention.method]: { direction: 'toHost', params: fields({ block: int, head: int }), response: checkAttentionMap },
   [SetAblation.method]: { direction: 'toHost', params: fields({ on: bool }), response: fields({ rerun: bool }) },
   [RevealTokens.method]: { direction: 'toHost', params: fields({ ranges }) },
-  [OpenPanel.method]: { direction: 'toHost', params: ok },
+  [OpenPanel.method]: { direction: 'toHost', params: fields({}) },
   [WebviewLog.method]: {
     direction: 'toHost',
     params: fields({ level: oneOf('info', 'warn', 'error'), message: str }),

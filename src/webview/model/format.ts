@@ -11,6 +11,8 @@ export function fmtNum(v: number | null | undefined, digits = 3): string {
   if (a >= 1e6) return `${trim((v / 1e6).toPrecision(digits))}M`;
   if (a >= 1e4) return `${trim((v / 1e3).toPrecision(digits))}k`;
   if (a < 1e-3) return v.toExponential(Math.max(0, digits - 1));
+  // toPrecision would switch to exponent form here (1340 -> '1.34e+3'): whole numbers read better.
+  if (a >= 10 ** digits) return String(Math.round(v));
   return trim(v.toPrecision(digits));
 }
 

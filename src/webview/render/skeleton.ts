@@ -73,7 +73,7 @@ export function buildPanelSkeleton(doc: Document): HTMLElement {
         el(doc, 'figure', { id: 'sl-attn-card', class: 'sl-card sl-attn-card', attrs: { hidden: '' } }, [
           el(doc, 'figcaption', { id: 'sl-attn-title', class: 'sl-chart-title' }),
           el(doc, 'canvas', { id: 'sl-attn-map', class: 'sl-attn-map', attrs: { role: 'img', 'aria-label': 'Attention map' } }),
-          el(doc, 'div', { id: 'sl-attn-hover', class: 'sl-hint sl-mono', text: 'Hover the map to read query → key weights.' }),
+          el(doc, 'div', { id: 'sl-attn-hover', class: 'sl-hint sl-mono', text: 'Rows are queries, columns keys (causal). Hover to read a weight.' }),
         ]),
       ]),
     ],

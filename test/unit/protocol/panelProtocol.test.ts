@@ -38,7 +38,8 @@ describe('panel protocol: well-formed messages are accepted', () => {
     accepts(msg(GetAttention.method, { block: 0, head: 3 }), 'toHost');
     accepts(msg(SetAblation.method, { on: true }), 'toHost');
     accepts(msg(RevealTokens.method, { ranges: [{ start: 0, end: 4 }, { start: 9, end: 9 }] }), 'toHost');
-    accepts(msg(OpenPanel.method, undefined), 'toHost');
+    accepts(msg(OpenPanel.method, {}), 'toHost');
+    rejects(msg(OpenPanel.method, undefined), 'toHost', /expected an object/);
     accepts(msg(WebviewLog.method, { level: 'error', message: 'x' }), 'toHost');
   });
 

@@ -7,6 +7,7 @@ import { domainMax, heatRgba, normalise, textOnHeat } from '../../../src/webview
 import { attentionLayers, clampRange, fullRange, meanTokenSinkMass, selectionRanges, spanSelection, tokenLayerValues } from '../../../src/webview/model/layers';
 import { layerSeries, logBounds } from '../../../src/webview/model/series';
 import { summaryModel } from '../../../src/webview/model/summary';
+import type { LayerMetrics } from '../../../src/shared/result';
 import { sanitizeUiState } from '../../../src/webview/state';
 import { assertClose } from '../../support/assertClose';
 import { sampleHeadScore, sampleResult, sampleSinkMass } from './support/sampleResult';
@@ -117,7 +118,7 @@ describe('series, grid and massive rows', () => {
     assert.equal(s.sinkRate[0], null);
     assert.equal(s.entropyUpperBound[0], null);
     assertClose(s.sinkRate.slice(1) as number[], [0.1, 0.2, 0.3, 0.4]);
-    assert.deepEqual(layerSeries({ ...r.baseline, layers: [{ ...(r.baseline.layers[0] as never), bosRatio: 0 }] }).bosRatio, [null]);
+    assert.deepEqual(layerSeries({ ...r.baseline, layers: [{ ...(r.baseline.layers[0] as LayerMetrics), bosRatio: 0 }] }).bosRatio, [null]);
   });
 
   it('log bounds are decades around the data and 1', () => {
@@ -152,6 +153,9 @@ describe('formatting', () => {
     assert.equal(fmtNum(0.123456), '0.123');
     assert.equal(fmtNum(1.5), '1.5');
     assert.equal(fmtNum(12345), '12.3k');
+    assert.equal(fmtNum(1340.2), '1340');
+    assert.equal(fmtNum(100, 2), '100');
+    assert.equal(fmtNum(-41.53), '-41.5');
     assert.equal(fmtNum(2_500_000), '2.5M');
     assert.equal(fmtNum(0.00012), '1.20e-4');
     assert.equal(fmtNum(null), '–');

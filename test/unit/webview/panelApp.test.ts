@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PanelStore } from '../../../src/extension/panel/panelStore';
+import { heatColor } from '../../../src/webview/model/heat';
+import { flush, startPanel } from './support/harness';
+import { sampleResult, sampleSinkMass } from './support/sampleResult';
+
+const XSS = '<img src=x onerror=alert(1)>';
+const SOURCE = { uri: 'file:///w/a.prompt', offset: 100 };
+
+function click(el: HTMLElement, init: MouseEventInit = {}): void {
+  const win = el.ownerDocument.defaultView as unknown as { MouseEvent: typeof MouseEvent };
+  el.dispatchEvent(new win.MouseEvent('click', { bubbles: true, ...init }));
+}
+
+describe('panel webview against the real host channel', () => {
+  it('shows the empty state until a result, then renders every section with status "ready"', async () => {
+    const h = startPanel();
+    await h.started;
+    assert.equal(h.$('#sl-status').textContent, 'no analysis yet');
+    assert.ok(h.$('#sl-root').classList.contains('sl-no-result'));
+    assert.equal(h.channel.isReady(), true);
+
+    h.store.setResult(sampleResult({ layers: 6, heads: 4 }), SOURCE);
+    await flush();
+    assert.equal(h.$('#sl-status').textContent, 'ready');
+    assert.ok(!h.$('#sl-root').classList.contains('sl-no-result'));
+    assert.equal(h.$$('#sl-token-strip .sl-token').length, 6);
+    assert.equal(h.$$('#sl-heatmap .sl-cell').length, 6 * 4);
+    assert.match(h.$('#sl-header').textContent ?? '', /sample-model/);
+    assert.match(h.$('#sl-warnings').textContent ?? '', /short/);
+    assert.ok(h.$$('#sl-massive tbody tr').length > 0);
+    for (const id of ['sl-chart-bos', 'sl-chart-entropy', 'sl-chart-sink', 'sl-attn-map']) assert.equal(h.$(`#${id}`).tagName, 'CANVAS');
+    assert.ok(h.$('#sl-ablation-toggle'));
+  });
+
+  it('renders token text inert: markup in a prompt stays characters', async () => {
+    const h = startPanel();
+    await h.started;
+    h.store.setResult(sampleResult({ texts: ['Hi ', XSS, '<script>alert(2)</script>'] }), SOURCE);
+    await flush();
+    const tokens = h.$$('#sl-token-strip .sl-token');
+    assert.equal(tokens[2]?.textContent, XSS);
+    assert.equal(tokens[3]?.textContent, '<script>alert(2)</script>');
+    assert.equal(h.doc.querySelectorAll('img').length, 0);
+    assert.equal(h.doc.querySelectorAll('script').length, 0);
+    assert.equal(tokens[2]?.children.length, 0);
+  });
+
+  it('colours tokens by mean sink mass over the selected layers, BOS outside the domain', async () => {
+    const h = startPanel({ savedState: { layerRange: [2, 3] } });
+    await h.started;
+    h.store.setResult(sampleResult({ layers: 6 }), SOURCE);
+    await flush();
+    const mean = (t: number) => (sampleSinkMass(2, t) + sampleSinkMass(3, t)) / 2;
+    const max = Math.max(...[1, 2, 3, 4, 5].map(mean));
+    const tokens = h.$$('#sl-token-strip .sl-token');
+    for (const t of [1, 2, 5]) assert.equal(tokens[t]?.style.backgroundColor, heatColor(mean(t) / max), `token ${t}`);
+    assert.equal((h.$('#sl-range-from') as HTMLSelectElement).value, '2');
+    assert.equal((h.$('#sl-range-to') as HTMLSelectElement).value, '3');
+    assert.match(h.$('#sl-legend').textContent ?? '', /^L2–L3/);
+  });
+
+  it('token clicks ask the host to highlight document ranges (offset by the source)', async () => {
+    const h = startPanel();
+    await h.started;
+    h.store.setResult(sampleResult(), SOURCE);
+    await flush();
+    const tokens = h.$$('#sl-token-strip .sl-token');
+    click(tokens[2] as HTMLElement);
+    await flush();
+    click(tokens[4] as HTMLElement, { shiftKey: true });
+    await flush();
+    // tokens: <s>, Once [0,4), ' upon' [4,9), ' a' [9,11), ' time' [11,16)
+    assert.deepEqual(h.reveals, [
+      { ranges: [{ start: 104, end: 109 }], uri: SOURCE.uri },
+      { ranges: [{ start: 104, end: 116 }], uri: SOURCE.uri },
+    ]);
+    assert.deepEqual((h.saved() as { selectedTokens: number[] }).selectedTokens, [2, 3, 4]);
+    assert.equal(h.$$('.sl-token.sl-selected').length, 3);
+  });
+
+  it('a heatmap cell fetches that head’s attention map and shows it', async () => {
+    const h = startPanel();
+    await h.started;
+    h.store.setResult(sampleResult({ layers: 4, heads: 3 }), SOURCE);
+    await flush();
+    assert.ok(h.$('#sl-attn-card').hidden);
+    const cell = h.$('#sl-heatmap .sl-cell[data-block="2"][data-head="1"]');
+    assert.match(cell.getAttribute('aria-label') ?? '', /L3 \(block 2\), head 1: sink score/);
+    click(cell);
+    await flush();
+    assert.deepEqual(h.attentionCalls, [[2, 1]]);
+    assert.equal(h.$('#sl-attn-card').hidden, false);
+    assert.match(h.$('#sl-attn-title').textContent ?? '', /head 1, L3 \(block 2\) · 6 × 6/);
+    assert.deepEqual((h.saved() as { selectedCell: unknown }).selectedCell, { block: 2, head: 1 });
+    assert.equal(cell.getAttribute('aria-selected'), 'true');
+  });
+
+  it('an attention error is shown in the card, not thrown', async () => {
+    const h = startPanel({ attention: async () => Promise.reject(new Error('engine went away')) });
+    await h.started;
+    h.store.setResult(sampleResult(), SOURCE);
+    await flush();
+    click(h.$('#sl-heatmap .sl-cell'));
+    await flush();
+    assert.match(h.$('#sl-attn-title').textContent ?? '', /engine went away/);
+  });
+
+  it('the ablation toggle re-runs through the host and overlays the result', async () => {
+    const h = startPanel({ ablated: () => sampleResult({ ablation: true }) });
+    await h.started;
+    h.store.setResult(sampleResult(), SOURCE);
+    await flush();
+    assert.ok(h.$('#sl-ablation-summary').hidden);
+    const toggle = h.$('#sl-ablation-toggle') as HTMLElement & { checked: boolean };
+    toggle.checked = true;
+    toggle.dispatchEvent(new (h.window.Event as unknown as typeof Event)('change', { bubbles: true }));
+    await flush();
+    assert.deepEqual(h.ablationCalls, [true]);
+    assert.notEqual(h.store.current()?.result.ablation, null);
+    assert.equal(h.$('#sl-ablation-summary').hidden, false);
+    assert.match(h.$('#sl-ablation-summary').textContent ?? '', /block 1: spike removed · valley removed · max sink rate 0.6 → 0.9/);
+    assert.equal((h.saved() as { ablationOverlay: boolean }).ablationOverlay, true);
+  });
+
+  it('progress and errors show in #sl-status; an error keeps the last result', async () => {
+    const h = startPanel();
+    await h.started;
+    h.store.setResult(sampleResult(), SOURCE);
+    h.store.setProgress({ stage: 'run', fraction: 0.5 });
+    await flush();
+    assert.equal(h.$('#sl-status').textContent, 'running… running model 50%');
+    h.store.setError({ code: 'engineCrashed', message: 'The engine process died.' });
+    await flush();
+    assert.equal(h.$('#sl-status').textContent, 'error: The engine process died.');
+    assert.equal(h.$$('.sl-token').length, 6);
+  });
+
+  it('rejects a malformed message from the host and logs it there', async () => {
+    const h = startPanel();
+    await h.started;
+    h.store.setResult(sampleResult(), SOURCE);
+    await flush();
+    h.ipc.receive({ id: 'x', method: 'panel/didChangeSnapshot', params: { snapshot: { result: { tokens: 'oops' }, source: SOURCE } } });
+    await flush();
+    assert.equal(h.$$('.sl-token').length, 6);
+    assert.ok(h.logs.some((l) => /^warn panel \(panel\): webview rejected a message: panel\/didChangeSnapshot: snapshot\.result: schemaVersion/.test(l)), h.logs.join('\n'));
+  });
+
+  it('survives a reload: UI state from getState, the result re-pushed by the host', async () => {
+    const store = new PanelStore();
+    const first = startPanel({ store });
+    await first.started;
+    store.setResult(sampleResult({ layers: 4, heads: 3 }), SOURCE);
+    await flush();
+    click(first.$('#sl-heatmap .sl-cell[data-block="1"][data-head="2"]'));
+    await flush();
+    first.channel.dispose();
+
+    // A new webview document (hidden/shown or window reload) with the state the old one saved.
+    const second = startPanel({ store, savedState: first.saved() });
+    await second.started;
+    await flush();
+    assert.equal(second.$('#sl-status').textContent, 'ready');
+    assert.equal(second.$$('.sl-token').length, 6);
+    assert.deepEqual(second.attentionCalls, [[1, 2]]);
+    assert.equal(second.$('#sl-attn-card').hidden, false);
+    assert.equal(second.$('.sl-cell.sl-selected')?.dataset.head, '2');
+  });
+
+  it('keyboard: arrows move the roving tab stop, Enter selects', async () => {
+    const h = startPanel();
+    await h.started;
+    h.store.setResult(sampleResult({ layers: 4, heads: 3 }), SOURCE);
+    await flush();
+    const key = (el: HTMLElement, k: string, shiftKey = false) => el.dispatchEvent(new (h.window.KeyboardEvent as unknown as typeof KeyboardEvent)('keydown', { key: k, bubbles: true, shiftKey }));
+    const strip = h.$$('.sl-token');
+    assert.deepEqual(strip.map((t) => t.getAttribute('tabindex')), ['0', '-1', '-1', '-1', '-1', '-1']);
+    key(strip[0] as HTMLElement, 'ArrowRight');
+    key(strip[1] as HTMLElement, 'ArrowRight', true);
+    await flush();
+    assert.equal(h.$$('.sl-token')[2]?.getAttribute('tabindex'), '0');
+    assert.deepEqual((h.saved() as { selectedTokens: number[] }).selectedTokens, [0, 1, 2]);
+
+    const first = h.$('.sl-cell[tabindex="0"]');
+    assert.equal(first.dataset.block, '0');
+    key(first, 'ArrowDown');
+    key(h.$('.sl-cell[tabindex="0"]'), 'ArrowRight');
+    const focused = h.$('.sl-cell[tabindex="0"]');
+    assert.deepEqual([focused.dataset.block, focused.dataset.head], ['1', '1']);
+    key(focused, 'Enter');
+    await flush();
+    assert.deepEqual(h.attentionCalls, [[1, 1]]);
+    assert.equal(h.$$('.sl-cell[tabindex="0"]').length, 1);
+  });
+});
