@@ -27,14 +27,19 @@ export function commandTable(d: CommandDeps): Record<string, Handler> {
     'sinklens.analyzeSection': (uri?: unknown, range?: unknown) => runAnalysis(d, () => targetFromArgs(ctx, uri, range)),
     'sinklens.openPanel': () => d.openPanel(),
     'sinklens.toggleAblation': () => toggleAblation(d),
-    'sinklens.selectModel': () => guard(d, () => selectModel(ctx)),
-    'sinklens.addModelFolder': () => guard(d, () => addModelFolder(ctx)),
-    'sinklens.downloadModel': () => guard(d, () => downloadModelCommand(ctx)),
+    // Optional string args skip the picker/dialog/input box (keybindings, scripts, tests).
+    'sinklens.selectModel': (value?: unknown) => guard(d, () => selectModel(ctx, asString(value))),
+    'sinklens.addModelFolder': (folder?: unknown) => guard(d, () => addModelFolder(ctx, asString(folder))),
+    'sinklens.downloadModel': (repo?: unknown) => guard(d, () => downloadModelCommand(ctx, asString(repo))),
     'sinklens.showLog': () => ctx.log.show(),
     'sinklens.toggleLive': () => guard(d, () => ctx.updateSetting('live', !ctx.settings.live)),
     'sinklens.clearDecorations': () => d.decorations.clear(),
     'sinklens.openSample': () => guard(d, () => openSample(ctx)),
   };
+}
+
+function asString(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
 }
 
 /** Runs an analysis for a command: progress notification, result beside the editor, errors as messages. */

@@ -34,6 +34,7 @@ export class Ctx implements vscode.Disposable {
   readonly onDidAnalyze = this.analysisEmitter.event;
   private current: Settings;
   private cachedModels: CachedModel[] | undefined;
+  private shownProblems = '';
   lastAnalysis: AnalysisEvent | undefined;
 
   constructor(readonly context: vscode.ExtensionContext) {
@@ -126,7 +127,10 @@ export class Ctx implements vscode.Disposable {
     const cfg = vscode.workspace.getConfiguration('sinklens');
     const { settings, problems } = readSettings((k) => cfg.get(k));
     for (const p of problems) this.log.warn(p);
-    if (problems.length) void vscode.window.showWarningMessage(problems.join(' '));
+    // Say it once per distinct set of problems, not on every unrelated settings change.
+    const text = problems.join(' ');
+    if (text !== '' && text !== this.shownProblems) void vscode.window.showWarningMessage(text);
+    this.shownProblems = text;
     return settings;
   }
 

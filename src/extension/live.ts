@@ -1,6 +1,7 @@
 /**
  * Live mode (setting `sinklens.live`): after an edit to a prompt file (or to the document of the
- * last analysis), re-analyse the prompt section under the cursor once typing pauses. Each new run
+ * last analysis), or on switching to another prompt file, re-analyse the prompt section under the
+ * cursor once typing pauses. Each new run
  * cancels the stale one (AnalysisController runs one at a time); the engine keeps the model loaded,
  * so a re-run costs only tokenize + forward.
  */
@@ -24,6 +25,10 @@ export class LiveMode implements vscode.Disposable {
     this.subs = [
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (e.contentChanges.length > 0 && this.follows(e.document)) this.schedule();
+      }),
+      // Following the active prompt: switching to another prompt file re-analyses it (a cache hit when unchanged).
+      vscode.window.onDidChangeActiveTextEditor((ed) => {
+        if (ed && this.follows(ed.document)) this.schedule();
       }),
       ctx.onDidChangeSettings((e) => {
         if (e?.affectsConfiguration('sinklens.live') && ctx.settings.live) this.schedule(0);

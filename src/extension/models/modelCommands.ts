@@ -17,7 +17,12 @@ interface ModelPick extends vscode.QuickPickItem {
   action?: 'add' | 'download';
 }
 
-export async function selectModel(ctx: Ctx): Promise<void> {
+/** With `value` (a defaultModel value: '' = demo, a name, a folder, `org/name@rev`) the picker is skipped. */
+export async function selectModel(ctx: Ctx, value?: string): Promise<void> {
+  if (typeof value === 'string') {
+    await ctx.updateSetting('defaultModel', value);
+    return;
+  }
   const current = ctx.settings.defaultModel;
   const cached = ctx.cachedHubModels();
   const mark = (v: string): string => (v === current ? '$(check) ' : '');
@@ -36,8 +41,14 @@ export async function selectModel(ctx: Ctx): Promise<void> {
   items.push({ label: '$(cloud-download) Download Model…', action: 'download' });
   const pick = await vscode.window.showQuickPick(items, { title: 'SinkLens: Select Model', placeHolder: 'The model SinkLens analyses prompts with' });
   if (!pick) return;
-  if (pick.action === 'add') return addModelFolder(ctx);
-  if (pick.action === 'download') return downloadModelCommand(ctx);
+  if (pick.action === 'add') {
+    await addModelFolder(ctx);
+    return;
+  }
+  if (pick.action === 'download') {
+    await downloadModelCommand(ctx);
+    return;
+  }
   if (pick.value === undefined) return;
   await ctx.updateSetting('defaultModel', pick.value);
 }
@@ -48,7 +59,23 @@ function describeEntry(m: ModelEntry, ctx: Ctx): string {
   return `${m.repo}@${m.revision}${hit ? '' : ' (not downloaded)'}`;
 }
 
-export async function addModelFolder(ctx: Ctx): Promise<void> {
+/** With `folder` (a path) the open dialog is skipped. Returns the model's name when added. */
+export async function addModelFolder(ctx: Ctx, folder?: string): Promise<string | undefined> {
+  const dir = typeof folder === 'string' ? folder : await pickFolder();
+  if (!dir) return undefined;
+  const problem = modelFolderProblem(dir);
+  if (problem) {
+    void vscode.window.showErrorMessage(`SinkLens: ${problem}`);
+    return undefined;
+  }
+  const name = uniqueName(path.basename(dir), ctx.settings.models);
+  await ctx.updateSetting('models', [...rawModels(), { name, path: dir }]);
+  await ctx.updateSetting('defaultModel', name);
+  void vscode.window.showInformationMessage(`SinkLens: added and selected model "${name}".`);
+  return name;
+}
+
+async function pickFolder(): Promise<string | undefined> {
   const uris = await vscode.window.showOpenDialog({
     canSelectFolders: true,
     canSelectFiles: false,
@@ -56,29 +83,25 @@ export async function addModelFolder(ctx: Ctx): Promise<void> {
     openLabel: 'Add Model Folder',
     title: 'Select a folder with config.json, *.safetensors and tokenizer.json',
   });
-  const dir = uris?.[0]?.fsPath;
-  if (!dir) return;
-  const problem = modelFolderProblem(dir);
-  if (problem) {
-    void vscode.window.showErrorMessage(problem);
-    return;
-  }
-  const name = uniqueName(path.basename(dir), ctx.settings.models);
-  await ctx.updateSetting('models', [...rawModels(), { name, path: dir }]);
-  await ctx.updateSetting('defaultModel', name);
-  void vscode.window.showInformationMessage(`SinkLens: added and selected model "${name}".`);
+  return uris?.[0]?.fsPath;
 }
 
-export async function downloadModelCommand(ctx: Ctx, initial?: string): Promise<void> {
-  const input = await vscode.window.showInputBox({
+/**
+ * With `repoArg` (`org/name[@rev]`) the input box is skipped. Resolves to the snapshot folder, or
+ * undefined when cancelled; the "Use This Model" offer is not awaited, so scripted calls return.
+ */
+export async function downloadModelCommand(ctx: Ctx, repoArg?: string): Promise<string | undefined> {
+  const input = typeof repoArg === 'string' ? repoArg : await vscode.window.showInputBox({
     title: 'SinkLens: Download Model',
     prompt: `Hugging Face repo id, optionally @revision (from ${ctx.settings.hubEndpoint})`,
     placeHolder: 'HuggingFaceTB/SmolLM2-135M or org/name@v1.0',
-    value: initial ?? '',
     validateInput: (v) => (parseRepoRef(v) ? undefined : 'Enter a repo id like "org/name" or "org/name@revision".'),
   });
   const ref = input === undefined ? undefined : parseRepoRef(input);
-  if (!ref) return;
+  if (!ref) {
+    if (input !== undefined) void vscode.window.showErrorMessage(`SinkLens: "${input}" is not a repo id like "org/name" or "org/name@revision".`);
+    return undefined;
+  }
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Downloading ${ref.repo}`, cancellable: true },
     async (progress, token) => {
@@ -109,12 +132,14 @@ export async function downloadModelCommand(ctx: Ctx, initial?: string): Promise<
   );
   if (!result) {
     void vscode.window.showInformationMessage(`Download of ${ref.repo} cancelled; the next download resumes where it stopped.`);
-    return;
+    return undefined;
   }
   ctx.log.info(`downloaded ${ref.repo}@${ref.revision} -> ${result.dir} (${formatBytes(result.bytesTotal)})`);
   ctx.refreshModels();
-  const pick = await vscode.window.showInformationMessage(`Downloaded ${ref.repo} (${formatBytes(result.bytesTotal)}).`, 'Use This Model');
-  if (pick === 'Use This Model') await useHubModel(ctx, ref.repo, ref.revision);
+  void vscode.window.showInformationMessage(`Downloaded ${ref.repo} (${formatBytes(result.bytesTotal)}).`, 'Use This Model').then(async (pick) => {
+    if (pick === 'Use This Model') await useHubModel(ctx, ref.repo, ref.revision);
+  });
+  return result.dir;
 }
 
 /** Adds `{name: repo, repo, revision}` to sinklens.models (unless present) and selects it. */
