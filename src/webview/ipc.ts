@@ -3,8 +3,8 @@
  * validated notifications. The VS Code API object is injected (`acquireVsCodeApi()` in the real
  * webview, a fake in tests), and so is the window that delivers the host's messages.
  */
-import { toErrorData, SinkLensError, type ErrorData } from '../shared/errors';
-import type { Command, Msg, Notification, ParamsOf, Request, ResponsePayload } from '../shared/protocol/messages';
+import { SinkLensError } from '../shared/errors';
+import type { Command, Msg, ParamsOf, Request, ResponsePayload } from '../shared/protocol/messages';
 import { makeMessage, validatePanelMessage, WebviewLog } from '../shared/protocol/panel';
 
 export interface VsCodeApiLike {
@@ -54,11 +54,6 @@ export class HostIpc {
     this.handlers.push(handler);
   }
 
-  /** Notifications are matched by the caller with `Notification.is()`. */
-  static is<P>(n: Notification<P>, m: Msg): m is Msg<P> {
-    return n.is(m);
-  }
-
   log(level: 'info' | 'warn' | 'error', message: string): void {
     this.command(WebviewLog, { level, message });
   }
@@ -95,8 +90,4 @@ export class HostIpc {
     }
     this.pending.clear();
   }
-}
-
-export function errorOf(e: unknown): ErrorData {
-  return toErrorData(e);
 }

@@ -61,6 +61,26 @@ describe('panel webview against the real host channel', () => {
     assert.match(h.$('#sl-legend').textContent ?? '', /^L2–L3/);
   });
 
+  it('changing the layer range recolours the strip and is persisted', async () => {
+    const h = startPanel();
+    await h.started;
+    h.store.setResult(sampleResult({ layers: 6 }), SOURCE);
+    await flush();
+    const from = h.$('#sl-range-from') as HTMLSelectElement;
+    const to = h.$('#sl-range-to') as HTMLSelectElement;
+    assert.deepEqual([from.value, to.value], ['1', '6']);
+    // An inverted pick is put in order.
+    from.value = '5';
+    to.value = '4';
+    from.dispatchEvent(new (h.window.Event as unknown as typeof Event)('change'));
+    await flush();
+    assert.deepEqual((h.saved() as { layerRange: number[] }).layerRange, [4, 5]);
+    assert.match(h.$('#sl-legend').textContent ?? '', /^L4–L5/);
+    const mean = (t: number) => (sampleSinkMass(4, t) + sampleSinkMass(5, t)) / 2;
+    const max = Math.max(...[1, 2, 3, 4, 5].map(mean));
+    assert.equal(h.$$('.sl-token')[3]?.style.backgroundColor, heatColor(mean(3) / max));
+  });
+
   it('token clicks ask the host to highlight document ranges (offset by the source)', async () => {
     const h = startPanel();
     await h.started;
