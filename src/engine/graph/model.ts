@@ -4,7 +4,7 @@
  * on-demand attention map); 'bare' is the same code path with only last-position logits.
  */
 import type { CanonicalConfig, ModelWeights } from '../model/types';
-import { DT, graph, int, GraphBuilder } from './builder';
+import { DT, int, GraphBuilder } from './builder';
 import { makeAttention } from './blocks/attention';
 import { makeLinear } from './blocks/linear';
 import { makeMlp } from './blocks/mlp';
@@ -22,6 +22,8 @@ interface Ctx {
   rope: { cos: string; sin: string } | null;
   /** [T, 1] float: 1 at position 0, else 0 (full only). */
   pos0: string | null;
+  /** [T, KV, 1] float: the same, one per KV head (the key-0 value column; full only). */
+  pos0Kv: string | null;
 }
 
 /** Builds the whole forward graph; weights are referenced lazily (loaded at serialization). */
@@ -42,23 +44,31 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     cfg,
     full,
     rope: cfg.rope ? makeRopeTables(g, cfg.rope, cfg.maxPositions, positions) : null,
-    pos0: full ? makePos0(g, positions) : null,
+    pos0: null,
+    pos0Kv: null,
   };
+  if (full) {
+    ctx.pos0 = makePos0(g, positions);
+    const col = g.op('Unsqueeze', '/model/probes/pos0/Unsqueeze', [ctx.pos0, g.i64([2])]); // [T, 1, 1]
+    ctx.pos0Kv = g.op('Expand', '/model/probes/pos0/Expand', [col, g.i64([1, cfg.numKvHeads, 1])]); // [T, KV, 1]
+  }
   let h = makeEmbeddings(g, w, ids, positions); // [T, d]
   const hidden = [h];
-  const probs: string[] = [];
+  const bos: string[] = [];
+  let map = g.f32([0], [1, 1, 1]); // placeholder until a block is selected
   for (let l = 0; l < L; l++) {
-    const out = makeBlock(ctx, l, h, w);
+    const out = makeBlock(ctx, l, h, w, map);
     h = out.h;
     hidden.push(h);
-    if (out.probs) probs.push(out.probs);
+    if (out.bos) bos.push(out.bos);
+    if (out.map) map = out.map;
   }
   g.output(makeLastLogits(g, cfg, w, h), OUTPUTS.logits, DT.FLOAT, [cfg.vocabSize]);
   if (full) {
     const stacked = stack(g, '/model/probes/hidden', hidden); // [L+1, T, d]
     g.output(stacked, OUTPUTS.hidden, DT.FLOAT, [L + 1, 'T', cfg.hiddenSize]);
-    g.output(makeAttnToBos(g, cfg, probs), OUTPUTS.attnToBos, DT.FLOAT, [L, cfg.numHeads, 'T']);
-    g.output(makeAttnMap(g, probs), OUTPUTS.attnMap, DT.FLOAT, null);
+    g.output(stack(g, '/model/probes/attn_to_bos', bos), OUTPUTS.attnToBos, DT.FLOAT, [L, cfg.numHeads, 'T']);
+    g.output(map, OUTPUTS.attnMap, DT.FLOAT, null);
     makeLogitLens(g, cfg, w, stacked);
   }
   return g;
@@ -106,7 +116,7 @@ function ablate(ctx: Ctx, name: string, out: string, input: string, l: number): 
  *                  ├─ mlp_norm ── mlp ─(ablate)──┤
  *                  └──────────────────────────── + ─► h
  */
-function makeBlock(ctx: Ctx, l: number, x: string, w: ModelWeights): { h: string; probs: string | null } {
+function makeBlock(ctx: Ctx, l: number, x: string, w: ModelWeights, prevMap: string): { h: string; bos: string | null; map: string | null } {
   const { g, cfg, full } = ctx;
   const p = `/model/layers.${l}`;
   const lw = w.layers[l];
@@ -114,18 +124,19 @@ function makeBlock(ctx: Ctx, l: number, x: string, w: ModelWeights): { h: string
   const ablateAttn = full ? INPUTS.ablateAttn : '';
   const ablateMlp = full ? INPUTS.ablateMlp : '';
   const attnIn = makeNorm(g, `${p}/attn_norm`, x, lw.attnNorm, cfg.norm, cfg.normEps);
-  const attn = makeAttention(g, `${p}/attn`, attnIn, lw, cfg, ctx.rope, full);
+  const probes = ctx.pos0Kv ? { pos0: ctx.pos0Kv, prevMap, layer: l } : null;
+  const attn = makeAttention(g, `${p}/attn`, attnIn, lw, cfg, ctx.rope, probes);
   const a = ablate(ctx, `${p}/attn/ablate`, attn.out, ablateAttn, l);
   if (cfg.parallelResidual) {
     const mlpIn = makeNorm(g, `${p}/mlp_norm`, x, lw.mlpNorm, cfg.norm, cfg.normEps);
     const m = ablate(ctx, `${p}/mlp/ablate`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), ablateMlp, l);
     const r = g.op('Add', `${p}/attn/residual/Add`, [x, a]);
-    return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), probs: attn.probs };
+    return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), bos: attn.bos, map: attn.map };
   }
   const r = g.op('Add', `${p}/attn/residual/Add`, [x, a]); // [T, d]
   const mlpIn = makeNorm(g, `${p}/mlp_norm`, r, lw.mlpNorm, cfg.norm, cfg.normEps);
   const m = ablate(ctx, `${p}/mlp/ablate`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), ablateMlp, l);
-  return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), probs: attn.probs };
+  return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), bos: attn.bos, map: attn.map };
 }
 
 /** h[L] [T, d] -> last row -> final norm -> lm head -> [V]. */
@@ -136,38 +147,9 @@ function makeLastLogits(g: GraphBuilder, cfg: CanonicalConfig, w: ModelWeights, 
   return g.op('Reshape', '/lm_head/Reshape', [logits, g.i64([-1])]); // [V]
 }
 
-/** n tensors [T, d] -> [n, T, d]. */
+/** n tensors [A, B] -> [n, A, B]. */
 function stack(g: GraphBuilder, name: string, xs: readonly string[]): string {
   const axis0 = g.i64([0]);
   const us = xs.map((x, i) => g.op('Unsqueeze', `${name}.${i}/Unsqueeze`, [x, axis0]));
   return g.op('Concat', `${name}/Concat`, us, { axis: int(0) });
-}
-
-/** probs [1, H, T, T] per block -> column 0 -> [L, H, T]. */
-function makeAttnToBos(g: GraphBuilder, cfg: CanonicalConfig, probs: readonly string[]): string {
-  const cols = probs.map((p, l) => {
-    const name = `/model/layers.${l}/attn/to_bos`;
-    const col = g.op('Slice', `${name}/Slice`, [p, g.i64([0]), g.i64([1]), g.i64([3])]); // [1, H, T, 1]
-    return g.op('Reshape', `${name}/Reshape`, [col, g.i64([1, cfg.numHeads, -1])]); // [1, H, T]
-  });
-  return g.op('Concat', '/model/probes/attn_to_bos/Concat', cols, { axis: int(0) }); // [L, H, T]
-}
-
-/*
- *  m(-1) = zeros [1,1,1]
- *  m(l)  = If(attn_map_block == l, then: Gather(probs_l, attn_map_head, axis 1) [1,T,T], else: m(l-1))
- *  Only the selected block copies a [T,T] map; the others pass a reference through.
- */
-function makeAttnMap(g: GraphBuilder, probs: readonly string[]): string {
-  let m = g.f32([0], [1, 1, 1]);
-  probs.forEach((p, l) => {
-    const name = `/model/layers.${l}/attn/map`;
-    const cond = g.op('Equal', `${name}/Equal`, [INPUTS.attnMapBlock, g.i64([l], [])]); // bool scalar
-    const then = g.subgraph();
-    then.branchOutput(then.op('Gather', `${name}/then/Gather`, [p, INPUTS.attnMapHead], { axis: int(1) }), DT.FLOAT);
-    const otherwise = g.subgraph();
-    otherwise.branchOutput(otherwise.op('Identity', `${name}/else/Identity`, [m]), DT.FLOAT);
-    m = g.op('If', `${name}/If`, [cond], { then_branch: graph(then), else_branch: graph(otherwise) });
-  });
-  return m;
 }

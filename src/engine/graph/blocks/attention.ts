@@ -1,28 +1,42 @@
 /**
  * Causal self-attention of one block with ONNX opset-23 `Attention` (GQA handled by the op via
- * q_num_heads / kv_num_heads). With `probs`, qk_matmul_output_mode=3 also returns the
- * post-softmax probabilities [1, H, T, T]; they stay inside the graph (only column 0 and an
- * on-demand single head leave it).
+ * q_num_heads / kv_num_heads). Probes never ask the op for its [H, T, T] probabilities on the
+ * default path (that costs ~+70% per attention); instead each value head carries one extra
+ * column, 1 at key 0 and 0 elsewhere, so the output's extra column is exactly p(query -> key 0).
+ * The full T x T probabilities are computed only inside the If branch of the requested block.
  */
 import type { CanonicalConfig, LayerWeights } from '../../model/types';
-import { float, int, type GraphBuilder } from '../builder';
+import { DT, float, graph, int, ints, type AttrValue, type GraphBuilder } from '../builder';
+import { INPUTS } from '../probes';
 import { makeLinear } from './linear';
 import { makeNorm } from './norm';
 import { makeRope } from './rope';
 
+/** What the probes need from the model: the key-0 indicator and the map so far. */
+export interface AttentionProbes {
+  /** [T, KV, 1] float: 1 at position 0. */
+  pos0: string;
+  /** The attention map chosen by an earlier block, or the [1,1,1] placeholder. */
+  prevMap: string;
+  layer: number;
+}
+
 export interface AttentionOut {
   out: string; // [T, d]
-  probs: string | null; // [1, H, T, T]
+  /** [H, T] attention to key 0 (with probes). */
+  bos: string | null;
+  /** [1, T, T] if attn_map_block is this block, else `prevMap` (with probes). */
+  map: string | null;
 }
 
 /*
- *  x [T,d] ─┬─ q_proj ─► [T,H*hd] ─Reshape─► [T,H,hd] ─(q_norm)─(RoPE)─Reshape─► [1,T,H*hd] ─┐
- *           ├─ k_proj ─► [T,KV*hd] ─Reshape─► [T,KV,hd] ─(k_norm)─(RoPE)─Reshape─► [1,T,KV*hd] ─┤
- *           └─ v_proj ─► [T,KV*hd] ─Reshape─────────────────────────────────► [1,T,KV*hd] ─┤
- *                                                                                          ▼
- *                           Attention(is_causal, scale) ─► Y [1,T,H*hd], probs [1,H,T,T]
- *                                           │
- *                       Reshape [T,H*hd] ─ o_proj ─► [T,d]
+ *  x [T,d] ─┬─ q_proj ─► [T,H*hd] ─Reshape─► [T,H,hd] ─(q_norm)─(RoPE)─Reshape─► q [1,T,H*hd]
+ *           ├─ k_proj ─► [T,KV*hd] ─Reshape─► [T,KV,hd] ─(k_norm)─(RoPE)─Reshape─► k [1,T,KV*hd]
+ *           └─ v_proj ─► [T,KV*hd] ─Reshape─► [T,KV,hd] ─(probes: Concat pos0 ─► [T,KV,hd+1])─► v
+ *                                                                                       │
+ *   Attention(q, k, v; is_causal, scale) ─► Y [1,T,H*hv]   (probes: inside If(block == attn_map_block))
+ *                │
+ *   (probes: Split the key-0 column ─► bos [H,T])  Reshape [T,H*hd] ─ o_proj ─► [T,d]
  */
 export function makeAttention(
   g: GraphBuilder,
@@ -31,27 +45,56 @@ export function makeAttention(
   w: LayerWeights,
   cfg: CanonicalConfig,
   rope: { cos: string; sin: string } | null,
-  withProbs: boolean,
+  probes: AttentionProbes | null,
 ): AttentionOut {
   const { numHeads: H, numKvHeads: KV, headDim: hd } = cfg;
   const q = headed(g, `${prefix}/q`, makeLinear(g, `${prefix}/q_proj`, x, w.q), w.qNorm, H, cfg, rope);
   const k = headed(g, `${prefix}/k`, makeLinear(g, `${prefix}/k_proj`, x, w.k), w.kNorm, KV, cfg, rope);
-  const v = g.op('Reshape', `${prefix}/v/Reshape`, [makeLinear(g, `${prefix}/v_proj`, x, w.v), g.i64([1, -1, KV * hd])]);
-  const attrs = {
-    is_causal: int(1),
-    q_num_heads: int(H),
-    kv_num_heads: int(KV),
-    scale: float(cfg.attnScale),
-    ...(withProbs ? { qk_matmul_output_mode: int(3) } : {}),
-  };
-  const outs = g.node('Attention', `${prefix}/Attention`, [q, k, v], attrs, withProbs ? 4 : 1);
-  if (withProbs) {
-    // Outputs 1 and 2 (present key/value) are not wanted: an empty name omits an optional output.
-    const node = g.nodes[g.nodes.length - 1];
-    if (node) g.nodes[g.nodes.length - 1] = { ...node, outputs: [outs[0] as string, '', '', outs[3] as string] };
+  const vFlat = makeLinear(g, `${prefix}/v_proj`, x, w.v); // [T, KV*hd]
+  const attrs = { is_causal: int(1), q_num_heads: int(H), kv_num_heads: int(KV), scale: float(cfg.attnScale) };
+  if (!probes) {
+    const v = g.op('Reshape', `${prefix}/v/Reshape`, [vFlat, g.i64([1, -1, KV * hd])]); // [1, T, KV*hd]
+    const y = g.op('Attention', `${prefix}/Attention`, [q, k, v], attrs); // [1, T, H*hd]
+    const y2 = g.op('Reshape', `${prefix}/Y/Reshape`, [y, g.i64([-1, H * hd])]); // [T, H*hd]
+    return { out: makeLinear(g, `${prefix}/o_proj`, y2, w.o), bos: null, map: null };
   }
-  const y = g.op('Reshape', `${prefix}/Y/Reshape`, [outs[0] as string, g.i64([-1, H * hd])]); // [T, H*hd]
-  return { out: makeLinear(g, `${prefix}/o_proj`, y, w.o), probs: withProbs ? (outs[3] as string) : null };
+  const vHeads = g.op('Reshape', `${prefix}/v/heads/Reshape`, [vFlat, g.i64([-1, KV, hd])]); // [T, KV, hd]
+  const vAug = g.op('Concat', `${prefix}/v/probe/Concat`, [vHeads, probes.pos0], { axis: int(-1) }); // [T, KV, hd+1]
+  const v = g.op('Reshape', `${prefix}/v/Reshape`, [vAug, g.i64([1, -1, KV * (hd + 1)])]); // [1, T, KV*(hd+1)]
+  const [yAug, map] = makeSelectableAttention(g, prefix, [q, k, v], attrs, probes);
+  const yHeads = g.op('Reshape', `${prefix}/Y/heads/Reshape`, [yAug, g.i64([-1, H, hd + 1])]); // [T, H, hd+1]
+  const [y, bosCol] = g.node('Split', `${prefix}/Y/Split`, [yHeads, g.i64([hd, 1])], { axis: int(-1) }, 2);
+  const y2 = g.op('Reshape', `${prefix}/Y/Reshape`, [y as string, g.i64([-1, H * hd])]); // [T, H*hd]
+  const bosTH = g.op('Reshape', `${prefix}/to_bos/Reshape`, [bosCol as string, g.i64([-1, H])]); // [T, H]
+  const bos = g.op('Transpose', `${prefix}/to_bos/Transpose`, [bosTH], { perm: ints([1, 0]) }); // [H, T]
+  return { out: makeLinear(g, `${prefix}/o_proj`, y2, w.o), bos, map };
+}
+
+/*
+ *  If(attn_map_block == layer)
+ *    then: Attention(..., qk_matmul_output_mode=3) ─► Y, probs [1,H,T,T] ─Gather(attn_map_head)─► map [1,T,T]
+ *    else: Attention(...) ─► Y;  map = prevMap
+ */
+function makeSelectableAttention(
+  g: GraphBuilder,
+  prefix: string,
+  qkv: string[],
+  attrs: Record<string, AttrValue>,
+  probes: AttentionProbes,
+): [string, string] {
+  const cond = g.op('Equal', `${prefix}/map/Equal`, [INPUTS.attnMapBlock, g.i64([probes.layer], [])]); // bool scalar
+  const then = g.subgraph();
+  const outs = then.node('Attention', `${prefix}/map/Attention`, qkv, { ...attrs, qk_matmul_output_mode: int(3) }, 4);
+  const node = then.nodes[then.nodes.length - 1];
+  // Present key/value (outputs 1, 2) are not wanted: an empty name omits an optional output.
+  if (node) then.nodes[then.nodes.length - 1] = { ...node, outputs: [outs[0] as string, '', '', outs[3] as string] };
+  then.branchOutput(outs[0] as string, DT.FLOAT);
+  then.branchOutput(then.op('Gather', `${prefix}/map/Gather`, [outs[3] as string, INPUTS.attnMapHead], { axis: int(1) }), DT.FLOAT);
+  const otherwise = g.subgraph();
+  otherwise.branchOutput(otherwise.op('Attention', `${prefix}/Attention`, qkv, attrs), DT.FLOAT);
+  otherwise.branchOutput(otherwise.op('Identity', `${prefix}/map/Identity`, [probes.prevMap]), DT.FLOAT);
+  const [y, map] = g.node('If', `${prefix}/If`, [cond], { then_branch: graph(then), else_branch: graph(otherwise) }, 2);
+  return [y as string, map as string];
 }
 
 /** [T, n*hd] -> optional per-head RMSNorm and RoPE -> [1, T, n*hd]. */
