@@ -119,13 +119,13 @@ export function promptSections(doc: string, opts: SplitOptions): PromptSection[]
   if (whole === null) return out;
   out.push(whole);
 
-  const fenceList = fences(lines, bodyStart === 0 ? 0 : firstLine);
+  const fenceList = fences(lines, firstLine);
   const inFence = new Set<number>();
   for (const f of fenceList) for (let i = f.open; i <= Math.min(f.close, lines.length - 1); i++) inFence.add(i);
 
   const sections: PromptSection[] = [];
   let segStart = bodyStart;
-  for (let i = bodyStart === 0 ? 0 : firstLine; i < lines.length; i++) {
+  for (let i = firstLine; i < lines.length; i++) {
     const l = lines[i] as Line;
     if (l.start < bodyStart || inFence.has(i) || !isSeparator(l.text)) continue;
     const piece = trimmedPiece(doc, segStart, l.start, 'section', lineOf);
