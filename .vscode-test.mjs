@@ -6,7 +6,7 @@
 import { defineConfig } from '@vscode/test-cli';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { buildExtTests, REPO } from './test/e2e/build-ext-tests.mjs';
+import { buildExtTests, EXT_TESTS_OUT, REPO } from './test/e2e/build-ext-tests.mjs';
 
 const require = createRequire(import.meta.url);
 const { prepareWorkspace, FIXTURES } = require('./test/e2e/lib/workspace.js');
@@ -17,7 +17,7 @@ const workspace = process.env.E2E_WORKSPACE || prepareWorkspace(join(REPO, '.vsc
 
 export default defineConfig({
   label: 'extension-host',
-  files: 'out/e2e-ext/**/*.test.js',
+  files: `${EXT_TESTS_OUT}/all.test.js`, // one bundle: the suites in a fixed order
   workspaceFolder: workspace,
   useInstallation: { fromPath: join(REPO, 'test', 'e2e', 'code-shim.js') },
   env: { SINKLENS_FIXTURES: FIXTURES },

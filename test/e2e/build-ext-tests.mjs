@@ -6,10 +6,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const EXT_TESTS_OUT = join(REPO, 'out', 'e2e-ext');
+// per-run output (run-ext-tests.sh sets it) so that concurrent runs on one checkout don't replace each other's bundle
+export const EXT_TESTS_OUT = process.env.E2E_EXT_OUT || join(REPO, 'out', 'e2e-ext');
 
 /** Suites run in this order (mocha would otherwise follow the glob's order); other *.test.ts files follow. */
-const ORDER = ['activation', 'codelens', 'analyze', 'panel', 'crash'];
+const ORDER = ['activation', 'codelens', 'analyze', 'panel', 'ablation', 'crash'];
 
 export function buildExtTests() {
   const src = join(REPO, 'test', 'e2e', 'ext');

@@ -15,7 +15,7 @@ cs_prepare_run ext
 export SHIM_SCRATCH_DIR="$RUN" SHIM_PGID_FILE="$RUN/code-server.pgid" SHIM_TIMEOUT_MS=$(( ${EXT_TIMEOUT:-300} * 1000 - 20000 ))
 kill_shim_server() { [[ -f "$SHIM_PGID_FILE" ]] && kill -KILL -- "-$(cat "$SHIM_PGID_FILE")" 2>/dev/null; rm -rf "$RUN_TMP"; return 0; }
 trap kill_shim_server EXIT INT TERM
-export E2E_WORKSPACE="$RUN/ws"
+export E2E_WORKSPACE="$RUN/ws" E2E_EXT_OUT="$RUN/ext-tests-out"
 "$NODE24" -e "require('$HERE/lib/workspace.js').prepareWorkspace('$E2E_WORKSPACE')" || exit 4
 rm -rf "$REPO/.vscode-test/user-data"   # no state carried over from an earlier run (test-cli's default udd)
 mkdir -p "$E2E_ARTIFACTS"

@@ -57,6 +57,8 @@ export interface ExpectedPrompt {
   tokenIds: number[];
   layers: { layer: number; bosRatio: number; entropy: number }[];
   lastTop5: [number, number][];
+  /** sinklens-tiny only: the same metrics with block 1's MLP write at position 0 zeroed. */
+  ablatedLayers?: { layer: number; bosRatio: number; entropy: number; sinkRate: number | null }[];
 }
 
 export function expectedPrompt(modelDir: string, name: string): ExpectedPrompt {
