@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { api, builtinModelDir, errorCode, poll } from './api';
 
-/** ~200 tokens: a run of a few hundred ms, within sinklens-tiny's 256 positions. */
-const LONG = Array.from({ length: 9 }, (_, i) =>
+/** ~270 tokens, truncated to sinklens-tiny's 256 positions: the longest run this model does (~100+ ms). */
+const LONG = Array.from({ length: 12 }, (_, i) =>
   `Story ${i}: Once upon a time, there was a little girl named Lily who loved to play outside in the sun.`).join(' ');
 
 suite('engine crash recovery', function () {
@@ -16,7 +16,7 @@ suite('engine crash recovery', function () {
     const outcome = running.then(() => 'resolved', (e: unknown) => e);
     const pid = await poll(() => a.enginePid(), 10000, 5);
     assert.ok(pid, 'an engine pid while the analysis runs');
-    await new Promise((r) => setTimeout(r, 20)); // let the request reach the engine
+    await new Promise((r) => setTimeout(r, 10)); // let the request reach the engine; the run takes far longer
     process.kill(pid, 'SIGKILL');
     const err = await outcome;
     assert.notEqual(err, 'resolved', 'the analysis must not succeed after its engine was killed');
