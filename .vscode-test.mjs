@@ -15,10 +15,15 @@ buildExtTests();
 // a per-run copy of the test workspace whose settings point sinklens.defaultModel at the stories260k fixture
 const workspace = process.env.E2E_WORKSPACE || prepareWorkspace(join(REPO, '.vscode-test', 'workspace')).dir;
 
+// run-ext-tests.sh gives every run its own user data and extensions folders (else .vscode-test/user-data is shared)
+const userData = process.env.E2E_USER_DATA;
+const launchArgs = userData ? [`--user-data-dir=${userData}`, `--extensions-dir=${userData}-extensions`] : [];
+
 export default defineConfig({
   label: 'extension-host',
   files: `${EXT_TESTS_OUT}/all.test.js`, // one bundle: the suites in a fixed order
   workspaceFolder: workspace,
+  launchArgs,
   useInstallation: { fromPath: join(REPO, 'test', 'e2e', 'code-shim.js') },
   env: { SINKLENS_FIXTURES: FIXTURES },
   mocha: { ui: 'tdd', timeout: 120000, color: false },

@@ -30,7 +30,7 @@ cp "$RUN/code-server.log" "$E2E_ARTIFACTS/ui-logs/" 2>/dev/null
 if [[ $RC -ne 0 ]]; then
   echo "--- extension host log (tail) ---"
   find "$RUN/udd/logs" -name 'remoteexthost.log' -exec tail -n 40 {} \; 2>/dev/null
-  find "$RUN/udd/logs" -path '*sinklens*' -name '*.log' -exec tail -n 40 {} \; 2>/dev/null
+  find "$RUN/udd/logs" -iname '*sinklens*.log' -exec tail -n 40 {} \; 2>/dev/null
 fi
 [[ $RC -eq 0 ]] && rm -rf "$RUN"
 echo "UI test rc=$RC in $(( $(now_ms) - T_START )) ms; screenshots in $E2E_ARTIFACTS/screenshots"
