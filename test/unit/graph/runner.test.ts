@@ -185,6 +185,13 @@ describe('graph runner, untied head with biases, external data, bare', () => {
     const full = buildForwardGraph(cfg, weights, 'full');
     assert.deepEqual(full.outputs.map((o) => o.name), ['logits', 'hidden_states', 'attn_to_bos', 'attn_map', 'lens_values', 'lens_ids', 'lens_nll']);
     assert.ok(full.nodes.some((n) => n.name === '/model/layers.2/attn/q_proj/Gemm'), 'nodes are named by address');
+    // The [H, T, T] probabilities are requested only inside the then-branch of each block's If.
+    const probOutputs = (nodes: readonly { opType: string; attrs: Record<string, unknown> }[]) =>
+      nodes.filter((n) => n.opType === 'Attention' && 'qk_matmul_output_mode' in n.attrs).length;
+    assert.equal(probOutputs(full.nodes), 0);
+    assert.equal(probOutputs(bare.nodes), 0);
+    const ifs = full.nodes.filter((n) => n.opType === 'If' && n.name.includes('/attn/'));
+    assert.equal(ifs.length, cfg.numLayers);
   });
 });
 
