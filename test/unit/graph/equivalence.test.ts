@@ -11,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import { createRunner } from '../../../src/engine/graph/runner';
 import { loadModelFiles } from '../../../src/engine/model/load';
 import { assertClose } from '../../support/assertClose';
+import { requireFixture } from '../../support/fixtures';
 import { ARCH_SPECS, generateModel } from '../../support/genModel';
 import { loadRefModel, referenceForward } from '../../support/reference';
 import { layerNorm, linear, rmsNorm } from '../../support/reference/ops';
@@ -75,6 +76,37 @@ for (const spec of ARCH_SPECS) {
           for (let t = 0; t < T; t++) {
             assert.equal(lens.ids[l * T + t], refLensTop1(dir, ref.hidden, l, t, T), `lens top-1 at h[${l}] position ${t}`);
           }
+        }
+      } finally {
+        await runner.dispose();
+      }
+    });
+  });
+}
+
+for (const name of ['stories260k', 'sinklens-tiny']) {
+  describe(`ONNX runner == float64 oracle on real weights: ${name}`, () => {
+    it('hidden states, attention to BOS and last logits at T=96, plain and with the paper ablation (MLP of block 1)', async (t) => {
+      const dir = requireFixture(t, name);
+      if (!dir) return;
+      const files = await loadModelFiles(dir);
+      let runner;
+      try {
+        runner = await createRunner(files.config, files.weights, { threads: 1, probes: 'full' });
+      } finally {
+        files.store.close();
+      }
+      try {
+        const cfg = files.config;
+        const T = 96;
+        const ids = [cfg.bosTokenId ?? 1, ...randomIds(T - 1, cfg.vocabSize, 99)];
+        for (const ablation of [{}, { ablateMlp: [1] }]) {
+          const what = `${name} ${Object.keys(ablation).length ? 'ablated' : 'plain'}`;
+          const ref = referenceForward(dir, ids, ablation);
+          const r = await runner.forward({ ids, ...ablation });
+          assertClose(r.hidden, ref.hidden, TOL, `${what} hidden`);
+          assertClose(r.attnToBos, ref.attnToBos, TOL, `${what} attnToBos`);
+          assertClose(r.lastLogits, lastRow(ref.logits, T, cfg.vocabSize), TOL, `${what} lastLogits`);
         }
       } finally {
         await runner.dispose();
