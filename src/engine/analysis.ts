@@ -53,6 +53,10 @@ export async function forwardAndMeasure(
       entropy: o.entropy,
       massiveTopK: o.massiveTopK,
       lastTopK: o.lastTopK,
+      // r in the entropy bound = min(T, d), the generic rank, as the fixtures' independent reference
+      // counts it; the literal count of non-zero singular values gives a tighter bound only on
+      // rank-deficient layers (e.g. h[0] with repeated tokens). See docs/METRICS.md.
+      boundRank: 'full',
     },
   });
   return { run, warnings, runMs: t1 - t0, metricsMs: performance.now() - t1 };

@@ -66,7 +66,14 @@ async function handle(m: Msg): Promise<unknown> {
 
 process.on('message', (raw: unknown) => {
   if (!isMsg(raw)) {
-    log('warn', `ignored a malformed message: ${JSON.stringify(raw)?.slice(0, 200)}`);
+    // Still answer anything that carries an id, so a caller never waits forever.
+    const id = (raw as { id?: unknown } | null)?.id;
+    const method = (raw as { method?: unknown } | null)?.method;
+    log('warn', `malformed message: ${JSON.stringify(raw)?.slice(0, 200)}`);
+    if (typeof id === 'string') {
+      const error = { code: 'badRequest' as const, message: 'Malformed engine message: expected {id, method, params}.' };
+      respond({ id, method: typeof method === 'string' ? method : 'unknown', params: null }, { ok: false, error });
+    }
     return;
   }
   if (EngineCancel.is(raw)) {

@@ -48,6 +48,11 @@ export interface AttentionRequest {
   head: number;
 }
 
+/** The part of AbortSignal the engine reads (shared code has no DOM or Node typings). */
+export interface CancelSignal {
+  readonly aborted: boolean;
+}
+
 export interface EngineApi {
   load(modelDir: string, opts?: LoadOptions): Promise<ModelHandle>;
   analyze(
@@ -55,9 +60,9 @@ export interface EngineApi {
     text: string,
     opts?: AnalyzeOptions,
     onProgress?: (p: Progress) => void,
-    signal?: AbortSignal,
+    signal?: CancelSignal,
   ): Promise<AnalysisResult>;
-  attention(handle: ModelHandle, req: AttentionRequest, signal?: AbortSignal): Promise<AttentionMap>;
+  attention(handle: ModelHandle, req: AttentionRequest, signal?: CancelSignal): Promise<AttentionMap>;
   dispose(): Promise<void>;
 }
 

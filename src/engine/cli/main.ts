@@ -12,7 +12,7 @@ import { SinkLensError, toErrorData } from '../../shared/errors';
 import type { AnalysisResult } from '../../shared/result';
 import { Engine } from '../api';
 import { discoverModels } from '../model/discover';
-import { parseAblate } from '../options';
+import { parseAblate, resolveOptions } from '../options';
 import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
 import { formatResult } from './table';
 
@@ -77,6 +77,7 @@ function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
   if (lens !== undefined) o.logitLens = lens === 'all' ? 'all' : lens.split(',').map(Number);
   const topK = num(p, 'top-k', { integer: true });
   if (topK !== undefined) o.lastTopK = topK;
+  resolveOptions(o); // Fail on bad values before any work.
   return o;
 }
 
@@ -106,8 +107,8 @@ function progressPrinter(quiet: boolean): (p: Progress) => void {
 
 async function analyzeOne(engine: Engine, dir: string, text: string, o: AnalyzeOptions, quiet: boolean): Promise<AnalysisResult> {
   const say = progressPrinter(quiet);
-  say({ stage: 'load', message: dir });
   const h = await engine.load(dir, {});
+  say({ stage: 'load', message: `${h.info.name} from ${dir}` });
   return engine.analyze(h, text, o, say);
 }
 
@@ -117,6 +118,7 @@ async function cmdAnalyze(p: ParsedArgs): Promise<void> {
     const o = analyzeOptions(p);
     const dir = modelDir(p);
     const text = readPrompt(p);
+    if (text.trim() === '') throw new SinkLensError('emptyPrompt', 'The prompt is empty: give some text to analyse.');
     const quiet = p.flags.has('quiet');
     const r = await analyzeOne(engine, dir, text, o, quiet);
     const json = one(p, 'json');

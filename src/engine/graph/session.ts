@@ -10,8 +10,13 @@ import { createSession, type Session } from '../runtime/ort';
 import type { GraphBuilder } from './builder';
 import { initializerBytes, serializeExternal, serializeInline } from './serialize';
 
-/** Below ORT's 2 GiB protobuf limit with room for the graph itself. */
-export const DEFAULT_EXTERNAL_THRESHOLD = 1.9e9;
+/**
+ * ORT refuses protobufs over 2 GiB, but external data pays off well before that: onnxruntime
+ * memory-maps it instead of copying tensors out of the protobuf. Measured on a GPT-2-small-shaped
+ * model (0.5 GB of weights): session RSS +1.5 GB inline vs +0.8 GB external, peak +1.5 GB vs
+ * +0.8 GB, for ~0.4 s more to create. Small models stay inline (no temp files).
+ */
+export const DEFAULT_EXTERNAL_THRESHOLD = 256 * 1024 * 1024;
 
 export interface SessionPlacement {
   threads: number;

@@ -19,6 +19,9 @@
  * tokens (BOS first): with fewer queries, a head with no sink already puts ~1/(i+1) >= 0.3 on
  * position 0, so the "no sink" side (before k, or ablated) is only guaranteed <= 0.25 from T = 16.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { referenceForward } from '../reference';
 import type { TensorToWrite } from '../safetensorsWriter';
 import { writeModelFolder, type GeneratedModel } from './folder';
 import { mulberry32, type Rng } from './prng';
@@ -31,6 +34,12 @@ export interface PlantedOptions {
   layers: number;
   seed: number;
   dtype?: 'F32' | 'F16' | 'BF16';
+  /**
+   * Make the last block's MLP cancel the spike at BOS (default true when at least two blocks
+   * follow the spike), so the entropy recovers and the drop is a valley, as in real models. The
+   * last block's attention still reads the spike, so its sinks remain.
+   */
+  recover?: boolean;
 }
 
 export interface PlantedModel extends GeneratedModel {
@@ -104,8 +113,8 @@ function attentionTensors(rng: Rng, p: string): [string, number[], Float32Array]
   ];
 }
 
-function mlpTensors(rng: Rng, p: string, spike: boolean): [string, number[], Float32Array][] {
-  const unit = (r: number): boolean => !(spike && r === 0);
+function mlpTensors(rng: Rng, p: string, spike: boolean, recover = false): [string, number[], Float32Array][] {
+  const unit = (r: number): boolean => !((spike || recover) && r === 0);
   const gate = generic(rng, FF, D, unit, isG, 1); // [ff, d]
   const up = generic(rng, FF, D, unit, isG, 1); // [ff, d]
   const down = generic(rng, D, FF, isG, unit, 0.25); // [d, ff]
@@ -113,6 +122,11 @@ function mlpTensors(rng: Rng, p: string, spike: boolean): [string, number[], Flo
     gate[0 * D + M] = GATE;
     up[0 * D + M] = UP;
     down[S * FF + 0] = DOWN;
+  }
+  if (recover) {
+    // Unit 0 reads the spike dim itself; its down weight is calibrated after a first write.
+    gate[0 * D + S] = 1;
+    up[0 * D + S] = 1;
   }
   return [
     [`${p}mlp.gate_proj.weight`, [FF, D], gate],
@@ -146,14 +160,38 @@ export function generatePlantedModel(dir: string, opts: PlantedOptions): Planted
   const rng = mulberry32(opts.seed);
   const bosId = vocabLayout('llama', VOCAB).bosId;
   const raw: [string, number[], Float32Array][] = [['model.embed_tokens.weight', [VOCAB, D], embedding(rng, bosId)]];
+  const recoverBlock = (opts.recover ?? opts.layers - opts.spikeBlock >= 3) ? opts.layers - 1 : -1;
   for (let l = 0; l < opts.layers; l++) {
     const p = `model.layers.${l}.`;
     raw.push([`${p}input_layernorm.weight`, [D], gain(C, LN1_CONST_GAIN)], ...attentionTensors(rng, p));
-    raw.push([`${p}post_attention_layernorm.weight`, [D], gain(M, LN2_MARKER_GAIN)], ...mlpTensors(rng, p, l === opts.spikeBlock));
+    raw.push([`${p}post_attention_layernorm.weight`, [D], gain(M, LN2_MARKER_GAIN)], ...mlpTensors(rng, p, l === opts.spikeBlock, l === recoverBlock));
   }
   raw.push(['model.norm.weight', [D], gain(M, 1)]);
   raw.push(['lm_head.weight', [VOCAB, D], generic(rng, VOCAB, D, all, isG, 1)]); // [vocab, d]
   const tensors: TensorToWrite[] = raw.map(([name, dims, data]) => ({ name, dims, data, dtype: spec.dtype ?? 'F32' }));
-  const model = writeModelFolder(dir, spec, tensors);
+  let model = writeModelFolder(dir, spec, tensors);
+  if (recoverBlock >= 0) {
+    calibrateRecovery(dir, bosId, recoverBlock, raw);
+    model = writeModelFolder(dir, spec, raw.map(([name, dims, data]) => ({ name, dims, data, dtype: spec.dtype ?? 'F32' })));
+  }
   return { ...model, spikeBlock: opts.spikeBlock, markerDim: M, spikeDim: S, constantDim: C };
+}
+
+/**
+ * BOS (position 0) only attends to itself, so its residual stream is the same for every prompt:
+ * run the oracle on [BOS] with the recovery MLP cut at position 0 to read the exact input of that
+ * MLP (h_mid), then choose down[S, 0] so that silu(xn_S) * xn_S * down = -h_mid[S]. Other tokens
+ * have nothing in S, so the unit writes 0 for them.
+ */
+function calibrateRecovery(dir: string, bosId: number, block: number, raw: [string, number[], Float32Array][]): void {
+  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { rms_norm_eps: number };
+  const ref = referenceForward(dir, [bosId], { ablateMlp: [block] });
+  const hMid = ref.hidden.subarray(ref.L * D, (ref.L + 1) * D); // [d]: h[L][0] = h_mid when the MLP write at 0 is cut
+  let ms = 0;
+  for (const v of hMid) ms += v * v;
+  const xs = (hMid[S] as number) / Math.sqrt(ms / D + cfg.rms_norm_eps); // post_attention_layernorm gain is 1 at S
+  const silu = xs / (1 + Math.exp(-xs));
+  const down = raw.find(([name]) => name === `model.layers.${block}.mlp.down_proj.weight`);
+  if (!down) throw new Error('planted model: recovery down_proj missing');
+  down[2][S * FF + 0] = -(hMid[S] as number) / (silu * xs);
 }

@@ -15,12 +15,14 @@ let child: ChildProcess;
 const inbox: Msg[] = [];
 let seq = 0;
 
-function request<R>(method: string, params: unknown): Promise<ResponsePayload<R>> {
+function request<R>(method: string, params: unknown, raw?: object): Promise<ResponsePayload<R>> {
   const id = `t${++seq}`;
-  child.send({ id, method, params });
-  return new Promise((resolve) => {
+  child.send(raw ? { id, ...raw } : { id, method, params });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no response to ${method} within 60 s`)), 60_000);
     const onMsg = (m: Msg) => {
       if (m.completionId === id) {
+        clearTimeout(timer);
         child.off('message', onMsg);
         resolve(m.params as ResponsePayload<R>);
       }
@@ -39,7 +41,7 @@ after(() => {
 
 describe('engine process over IPC', () => {
   test('ping', async () => {
-    const r = await request<{ pid: number }>(EnginePing.method, undefined);
+    const r = await request<{ pid: number }>(EnginePing.method, null);
     assert.ok(r.ok && r.value.pid === child.pid);
   });
 
@@ -78,6 +80,8 @@ describe('engine process over IPC', () => {
     assert.ok(!empty.ok && empty.error.code === 'emptyPrompt', JSON.stringify(empty));
     const unknown = await request('engine/nope', {});
     assert.ok(!unknown.ok && unknown.error.code === 'badRequest');
+    const malformed = await request('engine/analyze', null, { method: 42 });
+    assert.ok(!malformed.ok && malformed.error.code === 'badRequest', 'a malformed message with an id is still answered');
     const badHead = await request(EngineAttention.method, { modelDir: DEMO_MODEL_DIR, loadOptions: {}, request: { text: 'x y', options: {}, block: 0, head: 99 } });
     assert.ok(!badHead.ok && badHead.error.code === 'badRequest');
   });
