@@ -45,6 +45,9 @@ export async function openSession(g: GraphBuilder, p: SessionPlacement): Promise
     const modelPath = join(dir, 'model.onnx');
     writeFileSync(modelPath, bytes);
     const session = await createSession(modelPath, { threads: p.threads });
+    // The tensors are now mapped or copied: on POSIX the names can go at once, so a killed engine
+    // leaves no multi-GB temp file behind (Windows cannot unlink a mapped file; dispose does it).
+    if (process.platform !== 'win32') rmSync(dir, { recursive: true, force: true });
     return {
       session,
       dir,

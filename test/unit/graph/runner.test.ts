@@ -1,12 +1,13 @@
 /** The ONNX runner against an independent float64 plain-loop llama forward, on seeded random models. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SinkLensError } from '../../../src/shared/errors';
 import { buildForwardGraph } from '../../../src/engine/graph/model';
 import { createRunner, createRunnerWith } from '../../../src/engine/graph/runner';
+import { EXTERNAL_MIN_BYTES, initializerBytes, serializeExternal, serializeInline } from '../../../src/engine/graph/serialize';
 import type { Runner } from '../../../src/engine/graph/types';
 import { assertClose } from '../../support/assertClose';
 import { llamaRef, type LlamaRefResult } from './llamaRef';
@@ -149,16 +150,27 @@ describe('graph runner, untied head with biases, external data, bare', () => {
   const tmpRoot = mkdtempSync(join(tmpdir(), 'sinklens-graph-test-'));
   after(() => rmSync(tmpRoot, { recursive: true, force: true }));
 
-  it('writes the weights as external data past the threshold, matches, and removes the files on dispose', async () => {
+  it('writes the weights as external data past the threshold and matches; no temp file outlives the session', async () => {
+    const g = buildForwardGraph(cfg, weights, 'full');
+    const target = { path: join(tmpRoot, 'probe.onnx.data'), location: 'probe.onnx.data' };
+    const proto = serializeExternal(g, target);
+    const dataBytes = statSync(target.path).size;
+    // Every tensor of at least EXTERNAL_MIN_BYTES moved from the protobuf to the data file.
+    const moved = g.initializers.filter((i) => i.byteLength >= EXTERNAL_MIN_BYTES);
+    const large = moved.reduce((a, i) => a + i.byteLength, 0);
+    assert.ok(large > initializerBytes(g) / 2);
+    // (each moved tensor gains < 100 bytes of location/offset/length strings)
+    assert.ok(serializeInline(g).length - proto.length >= large - 100 * moved.length, `weights are not inline (${proto.length} protobuf bytes)`);
+    assert.ok(dataBytes >= large, `external file holds the weights (${dataBytes} bytes)`);
+    rmSync(target.path);
+
     const runner = await createRunnerWith(cfg, weights, { threads: 1, probes: 'full' }, { externalThresholdBytes: 0, tmpRoot });
     try {
-      const dirs = readdirSync(tmpRoot);
-      assert.equal(dirs.length, 1);
-      assert.deepEqual(readdirSync(join(tmpRoot, dirs[0]!)).sort(), ['model.onnx', 'model.onnx.data']);
+      if (process.platform !== 'win32') assert.deepEqual(readdirSync(tmpRoot), [], 'unlinked right after session creation');
       const r = await runner.forward({ ids });
       assertClose(r.hidden, ref.hidden, TOL, 'hidden (external data)');
       assertClose(r.lastLogits, lastRow(ref.logits, ids.length, cfg.vocabSize), TOL, 'logits (external data)');
-      const lens = await runner.forward({ ids, logitLens: { layers: [cfg.numLayers], topK: 1 } });
+      const lens = await runner.forward({ ids, logitLens: { layers: [cfg.numLayers], topK: 1 }, gram: true });
       assert.equal(lens.lens!.ids[ids.length - 1], argmax(lastRow(ref.logits, ids.length, cfg.vocabSize)));
     } finally {
       await runner.dispose();
