@@ -17,8 +17,11 @@ export interface Measured {
   metricsMs: number;
 }
 
+/** What one measured forward needs of a loaded model (the benchmark passes a bare one). */
+export type Measurable = Pick<LoadedModel, 'config' | 'runner'> & { tokenizer: { tokenText(id: number): string } };
+
 export async function forwardAndMeasure(
-  model: LoadedModel,
+  model: Measurable,
   ids: readonly number[],
   o: ResolvedOptions,
   extra: Pick<ForwardRequest, 'ablateMlp' | 'ablateAttn'>,

@@ -165,7 +165,7 @@ async function cmdModels(p: ParsedArgs): Promise<void> {
 async function cmdDemo(p: ParsedArgs): Promise<void> {
   const examples = resolve(one(p, 'examples') ?? join(ROOT, 'examples'));
   if (!existsSync(examples)) throw new UsageError(`No examples folder at ${examples}.`);
-  const files = readdirSync(examples).filter((f) => /\.(txt|prompt|md)$/.test(f)).sort();
+  const files = readdirSync(examples).filter((f) => /\.(txt|prompt)$/.test(f)).sort();
   const dir = modelDir(p);
   const engine = new Engine();
   try {
