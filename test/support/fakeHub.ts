@@ -45,6 +45,8 @@ export interface FakeHubKnobs {
   token?: string;
   /** Answer LFS resolves with a 302 to /cdn/<sha256>. */
   lfsRedirect?: boolean;
+  /** Answer Range requests with the whole file (200), like a server or proxy without range support. */
+  ignoreRange?: boolean;
 }
 
 export interface FakeHub {
@@ -154,9 +156,9 @@ function resolveFile(hub: FakeHub, f: HubFile, req: IncomingMessage, res: Server
 /** Serves the bytes (whole or a Range), applying the drop/stall/corrupt knobs. */
 function sendFile(hub: FakeHub, f: HubFile, req: IncomingMessage, res: ServerResponse, meta: Record<string, string>): void {
   const size = f.bytes.length;
-  const range = parseRange(req.headers.range, size);
+  const range = hub.knobs.ignoreRange ? undefined : parseRange(req.headers.range, size);
   if (range === 'bad') {
-    res.writeHead(416, { ...meta, 'Content-Range': `bytes */${size}` });
+    res.writeHead(416, { ...meta, 'Content-Range': `bytes */${size}`, 'Content-Length': '0' });
     return void res.end();
   }
   const [start, end] = range ?? [0, size - 1];

@@ -120,6 +120,15 @@ describe('downloadModel against a hub-shaped HTTP server', () => {
     assertMonotonic(progress);
   });
 
+  it('starts the file over when the server ignores Range (200 instead of 206)', async () => {
+    hub.knobs = { drop: { file: WEIGHTS, afterBytes: 800_000, times: 1 }, ignoreRange: true };
+    const progress: [number, number, string][] = [];
+    const r = await download({}, progress);
+    assert.match(resolves(WEIGHTS)[1]?.range ?? '', /^bytes=\d+-$/);
+    assertSameAsSource(r.dir);
+    assertMonotonic(progress);
+  });
+
   it('fails with downloadFailed when drops outlast the retries, keeps the partial, and resumes next time', async () => {
     hub.knobs.drop = { file: WEIGHTS, afterBytes: 700_000, times: 10 };
     await rejectsWith(download({ retries: 1 }), 'downloadFailed', WEIGHTS);
