@@ -22,6 +22,7 @@ import { verifyVsix } from './verify-vsix.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const ORT_PACKAGES = ['onnxruntime-node', 'onnxruntime-common'];
+const DEV_BUNDLES = new Set(['bench.js']);
 const DOCS = ['README.md', 'CHANGELOG.md', 'LICENSE', 'LICENSE.md', 'LICENSE.txt'];
 
 function parseArgs(argv) {
@@ -74,8 +75,9 @@ function stage(root, target, dir, { allowMissingDocs }) {
   for (const f of [...docs, '.vscodeignore', ...readdirSync(root).filter((n) => /^package\.nls(\.[\w-]+)?\.json$/.test(n))]) {
     if (existsSync(join(root, f))) cpSync(join(root, f), join(dir, f));
   }
-  // Bundles without source maps (they would double the size and leak paths).
-  copyFiltered(join(root, 'dist'), join(dir, 'dist'), (rel, p) => statSync(p).isDirectory() || /\.(js|css|wasm)$/.test(rel));
+  // Bundles without source maps (they would double the size and leak paths) and without the
+  // benchmark; cli.js stays (the engine's CLI, also used by verify-vsix's smoke run).
+  copyFiltered(join(root, 'dist'), join(dir, 'dist'), (rel, p) => statSync(p).isDirectory() || (/\.(js|css|wasm)$/.test(rel) && !DEV_BUNDLES.has(rel)));
   if (existsSync(join(root, 'media'))) cpSync(join(root, 'media'), join(dir, 'media'), { recursive: true });
   cpSync(join(root, 'models', 'sinklens-tiny'), join(dir, 'models', 'sinklens-tiny'), { recursive: true });
   for (const name of ORT_PACKAGES) {

@@ -113,6 +113,7 @@ export function vsixProblems(entries, target, { manifest = '', zipBytes = 0, all
 function forbidden(n, os, arch) {
   if (/^extension\/(src|test|bench|scripts|\.vscode-test|\.ci)\//.test(n)) return 'sources/tests must not ship';
   if (/\.map$/.test(n)) return 'source map';
+  if (n === 'extension/dist/bench.js') return 'benchmark bundle (dev only)';
   if (/\.ts$/.test(n)) return 'TypeScript file';
   if (/\.vsix$/.test(n)) return 'nested VSIX';
   if (/(^|\/)\.git\//.test(n)) return 'git metadata';

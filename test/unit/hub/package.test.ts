@@ -155,6 +155,7 @@ describe('verify-vsix rules', () => {
     assert.match(problems(add('extension/src/engine/main.ts')).join(), /sources/);
     assert.match(problems(add('extension/test/unit/a.test.js')).join(), /sources\/tests/);
     assert.match(problems(add('extension/dist/engine.js.map')).join(), /source map/);
+    assert.match(problems(add('extension/dist/bench.js')).join(), /benchmark/);
     assert.match(problems(add('extension/node_modules/adm-zip/index.js')).join(), /adm-zip/);
     assert.match(problems(add('extension/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so')).join(), /CUDA/);
     const without = (re: RegExp): ZipEntry[] => good().filter((e) => !re.test(e.name));
