@@ -139,35 +139,55 @@ function makePromptTokenizer(tok: Tokenizer, tj: TokenizerJson, tokCfg: Record<s
     vocabSize,
     decode: (ids) => tok.decode([...ids], { skip_special_tokens: false }),
     tokenText,
-    encode(text, opts) {
-      if (text.trim().length === 0) {
+    encode(fullText, opts) {
+      if (fullText.trim().length === 0) {
         throw new SinkLensError('emptyPrompt', 'The prompt is empty.', 'Select or type some text to analyse.');
       }
-      const textIds = tok.encode(text, { add_special_tokens: false }).ids;
-      const { spans, approximate } = alignPieces(text, textIds.map(piece), dummy);
-      const warnings: Warning[] = [];
-      if (approximate) {
-        warnings.push({ code: 'other', message: 'The tokenizer normalises the text, so some token offsets are approximate.' });
-      }
-      const prefix = bosPrefix(tok, text, textIds, bosTokenId, opts.prependBos, warnings);
-      const all: TokenInfo[] = [
-        ...prefix.map((id) => ({ index: 0, id, text: tokenText(id), start: 0, end: 0, special: true })),
-        ...textIds.map((id, i) => {
-          const s = spans[i] as { start: number; end: number; text: string };
-          return { index: 0, id, text: s.text, start: s.start, end: s.end, special: added.get(id)?.special === true };
-        }),
-      ];
-      const max = opts.maxTokens === undefined ? all.length : Math.max(1, Math.floor(opts.maxTokens));
-      const truncated = all.length > max;
-      if (truncated) {
-        warnings.push({ code: 'truncated', message: `The prompt has ${all.length} tokens; only the first ${max} are analysed.` });
-      }
-      const tokens = all.slice(0, max).map((t, index) => ({ ...t, index }));
-      // A BOS the user typed at the very start counts too: position 0 is a BOS either way.
-      const bosPrepended = prefix.length > 0 || (bosTokenId !== null && tokens[0]?.id === bosTokenId);
-      return { ids: tokens.map((t) => t.id), tokens, bosPrepended, truncated, warnings };
+      // A huge prompt is cut before tokenizing (the analysis keeps only maxTokens anyway); if the cut
+      // text yields too few tokens (very long tokens), the whole text is tokenized after all.
+      const limit = opts.maxTokens === undefined ? Infinity : opts.maxTokens * CHARS_PER_TOKEN_CAP;
+      const cut = fullText.length > limit;
+      const first = encodeText(cut ? fullText.slice(0, limit) : fullText, opts);
+      if (!cut || first.truncated) return cut ? withMoreThan(first) : first;
+      return encodeText(fullText, opts);
     },
   };
+
+  function encodeText(text: string, opts: EncodeOptions): Encoded {
+    const textIds = tok.encode(text, { add_special_tokens: false }).ids;
+    const { spans, approximate } = alignPieces(text, textIds.map(piece), dummy);
+    const warnings: Warning[] = [];
+    if (approximate) {
+      warnings.push({ code: 'other', message: 'The tokenizer normalises the text, so some token offsets are approximate.' });
+    }
+    const prefix = bosPrefix(tok, text, textIds, bosTokenId, opts.prependBos, warnings);
+    const all: TokenInfo[] = [
+      ...prefix.map((id) => ({ index: 0, id, text: tokenText(id), start: 0, end: 0, special: true })),
+      ...textIds.map((id, i) => {
+        const s = spans[i] as { start: number; end: number; text: string };
+        return { index: 0, id, text: s.text, start: s.start, end: s.end, special: added.get(id)?.special === true };
+      }),
+    ];
+    const max = opts.maxTokens === undefined ? all.length : Math.max(1, Math.floor(opts.maxTokens));
+    const truncated = all.length > max;
+    if (truncated) {
+      warnings.push({ code: 'truncated', message: `The prompt has ${all.length} tokens; only the first ${max} are analysed.` });
+    }
+    const tokens = all.slice(0, max).map((t, index) => ({ ...t, index }));
+    // A BOS the user typed at the very start counts too: position 0 is a BOS either way.
+    const bosPrepended = prefix.length > 0 || (bosTokenId !== null && tokens[0]?.id === bosTokenId);
+    return { ids: tokens.map((t) => t.id), tokens, bosPrepended, truncated, warnings };
+  }
+}
+
+/** Characters per token beyond which a long prompt is cut before tokenizing. */
+const CHARS_PER_TOKEN_CAP = 64;
+
+function withMoreThan(e: Encoded): Encoded {
+  const warnings = e.warnings.map((w) =>
+    w.code === 'truncated' ? { ...w, message: `The prompt is longer than ${e.ids.length} tokens; only the first ${e.ids.length} are analysed.` } : w,
+  );
+  return { ...e, warnings };
 }
 
 /** The tokens put before the text under the BOS policy (see the file comment). */
