@@ -26,7 +26,10 @@ export const OUTPUTS = {
   logits: 'logits',
   /** float [L+1, T, d]: h[0] = embeddings (+ learned positions), h[l] = residual after block l, before the final norm. */
   hidden: 'hidden_states',
-  /** float [L, H, T]: post-softmax attention of each query to key 0. */
+  /**
+   * float [L, H, T]: post-softmax attention of each query to key 0, read from an indicator column
+   * appended to every value head (exact; the op's [H, T, T] output is never asked for here).
+   */
   attnToBos: 'attn_to_bos',
   /** float [1, T, T] for the requested (block, head); [1, 1, 1] zeros when attn_map_block is -1. */
   attnMap: 'attn_map',
