@@ -83,7 +83,7 @@ function modelHeader(): Uint8Array {
   return onnx.ModelProto.encode({
     irVersion: IR_VERSION,
     producerName: 'sinklens',
-    opsetImport: [{ domain: '', version: OPSET }, { domain: 'com.microsoft', version: 1 }],
+    opsetImport: [{ domain: '', version: OPSET }],
   }).finish();
 }
 
