@@ -12,6 +12,9 @@ CODE_SERVER_VERSION=4.139.1
 PLAYWRIGHT_CORE_VERSION=1.65.1
 mkdir -p "$TOOLS"
 t0=$(date +%s)
+# Under `npm test` the outer npm (Node 20) exports npm_config_* (user agent included) and npm_* variables; the
+# nested installs below must not inherit them: code-server's postinstall reads the Node major from the user agent.
+for v in $(compgen -e | grep -i '^npm_'); do unset "$v"; done
 
 need_apt=()
 for p in chromium libkrb5-dev g++ make python3; do dpkg -s "$p" >/dev/null 2>&1 || need_apt+=("$p"); done
