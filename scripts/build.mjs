@@ -2,6 +2,7 @@
 //   dist/extension.js  VS Code extension host (cjs, node, `vscode` external)
 //   dist/engine.js     engine child process (cjs, node, onnxruntime-node external: native, shipped unbundled)
 //   dist/cli.js        the `sinklens` CLI (same engine, in-process)
+//   dist/metricsWorker.js  worker thread for per-layer metrics (used by engine.js, cli.js, bench.js)
 //   dist/webview.js    panel UI (iife, browser)
 //   dist/bench.js      benchmark (cjs, node)
 import * as esbuild from 'esbuild';
@@ -16,6 +17,7 @@ const builds = [
   { ...node, entryPoints: { extension: 'src/extension/main.ts' } },
   { ...node, entryPoints: { engine: 'src/engine/main.ts' } },
   { ...node, entryPoints: { cli: 'src/engine/cli/main.ts' } },
+  { ...node, entryPoints: { metricsWorker: 'src/engine/parallel/metricsWorker.ts' } },
   { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { webview: 'src/webview/main.ts' }, loader: { '.css': 'text' } },
   { ...node, entryPoints: { bench: 'bench/bench.ts' } },
 ].filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));

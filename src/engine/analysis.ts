@@ -6,7 +6,7 @@
 import type { AnalysisSettings, RunMetrics, Warning } from '../shared/result';
 import type { ForwardRequest } from './graph/types';
 import type { LoadedModel } from './loaded';
-import { computeRunMetricsChecked } from './metrics';
+import { MetricsPool } from './parallel/metricsPool';
 import type { ResolvedOptions } from './options';
 
 export interface Measured {
@@ -19,6 +19,9 @@ export interface Measured {
 
 /** What one measured forward needs of a loaded model (the benchmark passes a bare one). */
 export type Measurable = Pick<LoadedModel, 'config' | 'runner'> & { tokenizer: { tokenText(id: number): string } };
+
+/** Shared by every analysis in this process; workers are started on first use and never keep it alive. */
+export const metricsPool = new MetricsPool();
 
 export async function forwardAndMeasure(
   model: Measurable,
@@ -39,7 +42,7 @@ export async function forwardAndMeasure(
     ...(lensLayers ? { logitLens: { layers: lensLayers, topK: o.logitLensTopK } } : {}),
   });
   const t1 = performance.now();
-  const { run, warnings } = computeRunMetricsChecked({
+  const { run, warnings } = await metricsPool.computeRun({
     hidden: out.hidden,
     attnToBos: out.attnToBos,
     lastLogits: out.lastLogits,

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { AnalyzeOptions, AttentionRequest, EngineApi, LoadOptions, ModelHandle, Progress } from '../shared/engineApi';
 import { SinkLensError } from '../shared/errors';
 import { RESULT_SCHEMA_VERSION, type AnalysisResult, type AttentionMap, type Warning } from '../shared/result';
-import { buildSettings, forwardAndMeasure, resolveAblationBlocks } from './analysis';
+import { buildSettings, forwardAndMeasure, metricsPool, resolveAblationBlocks } from './analysis';
 import { openModel, type LoadedModel } from './loaded';
 import { resolveOptions } from './options';
 import { compareRuns, summarize } from './metrics';
@@ -119,6 +119,7 @@ export class Engine implements EngineApi {
 
   async dispose(): Promise<void> {
     await this.unload();
+    await metricsPool.dispose(); // Restarted lazily if another Engine in this process analyses again.
   }
 
   private get(handle: ModelHandle): LoadedModel {

@@ -67,22 +67,42 @@ function layerEntropies(h: FloatArray, gram: FloatArray | undefined, T: number, 
   return { raw, ent, excl: sameEntropy(o, exclOpts) ? ent : layerEntropy(h, T, d, exclOpts, gram) };
 }
 
+/** One layer's metrics and the theorem-bound violations found on it. */
+export interface LayerOutcome {
+  metrics: LayerMetrics;
+  violations: ReturnType<typeof checkBounds>;
+}
+
+/** The per-layer part of a run: independent across layers (the engine may spread it over worker threads). */
+export type LayerInput = Pick<RunMetricsInput, 'hidden' | 'attnToBos' | 'L' | 'T' | 'd' | 'H' | 'options' | 'gram'>;
+
+export function computeLayer(input: LayerInput, l: number): LayerOutcome {
+  const { T, d } = input;
+  const h = input.hidden.subarray(l * T * d, (l + 1) * T * d); // [T, d]
+  const gram = input.gram?.subarray(l * d * d, (l + 1) * d * d); // [d, d]
+  return layerMetrics(h, gram, l, input);
+}
+
 /** RunMetrics plus the warnings found on the way (bound violations are bugs: they must surface). */
 export function computeRunMetricsChecked(input: RunMetricsInput): { run: RunMetrics; warnings: Warning[] } {
-  const { L, T, d, options } = input;
+  const outcomes: LayerOutcome[] = [];
+  for (let l = 0; l <= input.L; l++) outcomes.push(computeLayer(input, l));
+  return assembleRun(input, outcomes);
+}
+
+/** The cross-layer part: lens, phases, spikes, recurring dims, last-position top-k. */
+export function assembleRun(input: RunMetricsInput, outcomes: readonly LayerOutcome[]): { run: RunMetrics; warnings: Warning[] } {
+  const { T, options } = input;
   const warnings: Warning[] = [];
   const lens = input.lens ? lensLayers(input.lens, T, input.tokenText) : new Map<number, LogitLensLayer>();
   const layers: LayerMetrics[] = [];
-  for (let l = 0; l <= L; l++) {
-    const h = input.hidden.subarray(l * T * d, (l + 1) * T * d); // [T, d]
-    const gram = input.gram?.subarray(l * d * d, (l + 1) * d * d); // [d, d]
-    const { metrics, violations } = layerMetrics(h, gram, l, input);
+  outcomes.forEach(({ metrics, violations }, l) => {
     metrics.logitLens = lens.get(l) ?? null;
     for (const v of violations) {
       warnings.push({ code: 'boundViolated', message: `h[${l}]: measured ${v.quantity} ${v.measured} violates the theorem's bound ${v.bound}` });
     }
     layers.push(metrics);
-  }
+  });
   const ratios = layers.map((m) => m.bosRatio);
   const run: RunMetrics = {
     layers,
@@ -102,7 +122,7 @@ export function computeRunMetrics(input: RunMetricsInput): RunMetrics {
   return computeRunMetricsChecked(input).run;
 }
 
-function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: number, input: RunMetricsInput): { metrics: LayerMetrics; violations: ReturnType<typeof checkBounds> } {
+export function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: number, input: Omit<LayerInput, 'hidden' | 'gram'>): { metrics: LayerMetrics; violations: ReturnType<typeof checkBounds> } {
   const { T, d, H, options } = input;
   const norms = tokenNorms(h, T, d);
   const { raw, ent, excl } = layerEntropies(h, gram, T, d, options.entropy);

@@ -1,0 +1,114 @@
+/**
+ * Spreads the per-layer metrics of a run over worker threads (one per core, at most 4). Small
+ * runs stay on the calling thread: below ~min(T, d) = 96 a worker round trip costs more than the
+ * work. Results are identical either way (the same pure functions run on the same data).
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { LayerInput, LayerOutcome, RunMetricsInput } from '../metrics';
+import { assembleRun, computeLayer } from '../metrics';
+import type { Warning, RunMetrics } from '../../shared/result';
+
+export interface LayerTask extends Omit<LayerInput, 'hidden' | 'gram'> {
+  id: number;
+  l: number;
+  h: Float32Array; // [T, d]
+  gram: Float32Array | undefined; // [d, d]
+}
+
+type Reply = { id: number; ok: true; outcome: LayerOutcome } | { id: number; ok: false; message: string };
+
+const MIN_PARALLEL_SIZE = 96;
+
+interface WorkerScript {
+  code: string;
+  eval: boolean;
+}
+
+/** The worker script: the bundled one beside this bundle, or (tests, under tsx) the TypeScript source. */
+function workerScript(): WorkerScript | null {
+  const bundled = join(__dirname, 'metricsWorker.js');
+  if (existsSync(bundled)) return { code: bundled, eval: false };
+  const source = join(__dirname, 'metricsWorker.ts');
+  if (existsSync(source)) return { code: `require('tsx/cjs'); require(${JSON.stringify(source)});`, eval: true };
+  return null;
+}
+
+export class MetricsPool {
+  private workers: Worker[] = [];
+  private next = 0;
+  private seq = 0;
+  /** Layers computed on worker threads so far (for tests and logs). */
+  workerTasks = 0;
+  private readonly pending = new Map<number, { resolve: (o: LayerOutcome) => void; reject: (e: Error) => void }>();
+
+  constructor(private readonly size = Math.min(4, Math.max(1, availableParallelism()))) {}
+
+  async computeRun(input: RunMetricsInput): Promise<{ run: RunMetrics; warnings: Warning[] }> {
+    const script = workerScript();
+    const parallel = this.size > 1 && script !== null && Math.min(input.T, input.d) >= MIN_PARALLEL_SIZE;
+    const outcomes: LayerOutcome[] = parallel
+      ? await Promise.all(Array.from({ length: input.L + 1 }, (_, l) => this.submit(input, l, script)))
+      : Array.from({ length: input.L + 1 }, (_, l) => computeLayer(input, l));
+    return assembleRun(input, outcomes);
+  }
+
+  async dispose(): Promise<void> {
+    const ws = this.workers;
+    this.workers = [];
+    await Promise.all(ws.map((w) => w.terminate()));
+  }
+
+  private submit(input: RunMetricsInput, l: number, script: WorkerScript): Promise<LayerOutcome> {
+    const { T, d } = input;
+    const task: LayerTask = {
+      id: ++this.seq,
+      l,
+      h: input.hidden.slice(l * T * d, (l + 1) * T * d) as Float32Array,
+      gram: input.gram?.slice(l * d * d, (l + 1) * d * d) as Float32Array | undefined,
+      attnToBos: input.attnToBos,
+      L: input.L,
+      T,
+      d,
+      H: input.H,
+      options: input.options,
+    };
+    const worker = this.worker(script);
+    return new Promise((resolve, reject) => {
+      this.pending.set(task.id, { resolve, reject });
+      this.workerTasks++;
+      worker.ref();
+      worker.postMessage(task, [task.h.buffer as ArrayBuffer, ...(task.gram ? [task.gram.buffer as ArrayBuffer] : [])]);
+    });
+  }
+
+  private worker(script: WorkerScript): Worker {
+    if (this.workers.length < this.size) {
+      const w = new Worker(script.code, { eval: script.eval });
+      w.on('message', (r: Reply) => this.settle(r));
+      w.on('error', (e) => this.failAll(e));
+      w.unref();
+      this.workers.push(w);
+      return w;
+    }
+    const w = this.workers[this.next++ % this.workers.length] as Worker;
+    return w;
+  }
+
+  private settle(r: Reply): void {
+    const p = this.pending.get(r.id);
+    if (!p) return;
+    this.pending.delete(r.id);
+    if (this.pending.size === 0) for (const w of this.workers) w.unref(); // Idle workers never keep the process alive.
+    if (r.ok) p.resolve(r.outcome);
+    else p.reject(new Error(`metrics worker failed: ${r.message}`));
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+    void this.dispose();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The worker-thread metrics path gives exactly the same RunMetrics as the single-thread path
+ * (same pure functions, same data), and small runs stay inline.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { computeRunMetricsChecked, type RunMetricsInput } from '../../../src/engine/metrics';
+import { MetricsPool } from '../../../src/engine/parallel/metricsPool';
+
+const pool = new MetricsPool(2);
+after(() => pool.dispose());
+
+function input(T: number, d: number, L: number, H: number, withGram: boolean): RunMetricsInput {
+  let s = 12345;
+  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const hidden = Float32Array.from({ length: (L + 1) * T * d }, (_, i) => rnd() * (i % (T * d) < d ? 20 : 1)); // [L+1, T, d], big BOS row
+  const attnToBos = Float32Array.from({ length: L * H * T }, () => Math.abs(rnd())); // [L, H, T]
+  let gram: Float32Array | undefined;
+  if (withGram) {
+    gram = new Float32Array((L + 1) * d * d); // [L+1, d, d] = h^T h per layer
+    for (let l = 0; l <= L; l++)
+      for (let i = 0; i < d; i++)
+        for (let j = 0; j < d; j++) {
+          let acc = 0;
+          for (let t = 0; t < T; t++) acc += (hidden[l * T * d + t * d + i] as number) * (hidden[l * T * d + t * d + j] as number);
+          gram[l * d * d + i * d + j] = acc;
+        }
+  }
+  return {
+    hidden,
+    attnToBos,
+    lastLogits: Float32Array.from({ length: 50 }, () => rnd()),
+    L,
+    T,
+    d,
+    H,
+    gram,
+    tokenText: (id) => `t${id}`,
+    options: { tau: 0.3, includeFirstQuery: false, entropy: { alpha: 1, excludeBos: false, center: false, rowNormalize: false }, massiveTopK: 5, lastTopK: 5, boundRank: 'full' },
+  };
+}
+
+test('worker threads and the inline path agree exactly (T <= d)', async () => {
+  const inp = input(100, 112, 3, 4, false);
+  const before = pool.workerTasks;
+  assert.deepEqual(await pool.computeRun(inp), computeRunMetricsChecked(inp));
+  assert.equal(pool.workerTasks - before, 4, 'all four layers ran on workers');
+});
+
+test('worker threads and the inline path agree exactly with the graph Gram (T > d)', async () => {
+  const inp = input(140, 100, 2, 2, true);
+  assert.deepEqual(await pool.computeRun(inp), computeRunMetricsChecked(inp));
+});
+
+test('small runs stay on the calling thread', async () => {
+  const inp = input(20, 16, 2, 2, false);
+  const before = pool.workerTasks;
+  assert.deepEqual(await pool.computeRun(inp), computeRunMetricsChecked(inp));
+  assert.equal(pool.workerTasks, before);
+});
