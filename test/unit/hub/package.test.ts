@@ -131,6 +131,8 @@ describe('verify-vsix rules', () => {
       'extension/LICENSE.txt',
       'extension/dist/extension.js',
       'extension/dist/engine.js',
+      'extension/dist/metricsWorker.js',
+      'extension/dist/cli.js',
       'extension/dist/webview.js',
       'extension/media/icon.png',
       'extension/models/sinklens-tiny/config.json',
