@@ -107,6 +107,7 @@ export function buildSettings(
   if (maxTokens < o.maxTokens && enc.truncated) notes.push(`maxTokens capped at the model's ${model.config.maxPositions} positions.`);
   return {
     prependBos: o.prependBos,
+    chatTemplate: o.chatTemplate,
     bosPrepended: enc.bosPrepended,
     bosTokenId: model.config.bosTokenId,
     maxTokens,

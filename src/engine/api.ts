@@ -46,7 +46,7 @@ export class Engine implements EngineApi {
     onProgress({ stage: 'tokenize', fraction: 0.05 });
     const tTok = performance.now();
     const maxTokens = Math.min(o.maxTokens, model.config.maxPositions);
-    const enc = model.tokenizer.encode(text, { prependBos: o.prependBos, maxTokens });
+    const enc = model.tokenizer.encode(text, { prependBos: o.prependBos, chatTemplate: o.chatTemplate, maxTokens });
     const tokenizeMs = performance.now() - tTok;
     const warnings: Warning[] = [...enc.warnings];
     checkAbort(signal);
@@ -100,7 +100,11 @@ export class Engine implements EngineApi {
     if (!Number.isInteger(req.head) || req.head < 0 || req.head >= numHeads) {
       throw new SinkLensError('badRequest', `Head ${req.head} does not exist: the model has heads 0..${numHeads - 1}.`);
     }
-    const enc = model.tokenizer.encode(req.text, { prependBos: o.prependBos, maxTokens: Math.min(o.maxTokens, model.config.maxPositions) });
+    const enc = model.tokenizer.encode(req.text, {
+      prependBos: o.prependBos,
+      chatTemplate: o.chatTemplate,
+      maxTokens: Math.min(o.maxTokens, model.config.maxPositions),
+    });
     checkAbort(signal);
     const out = await model.runner.forward({ ids: enc.ids, attnMap: { block: req.block, head: req.head } });
     if (!out.attnMap) throw new SinkLensError('internal', 'The runner did not return the requested attention map.');

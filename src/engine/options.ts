@@ -3,10 +3,11 @@
  */
 import { DEFAULT_ANALYZE_OPTIONS, type AnalyzeOptions } from '../shared/engineApi';
 import { SinkLensError } from '../shared/errors';
-import type { EntropyOptions, PrependBos } from '../shared/result';
+import type { ChatTemplateMode, EntropyOptions, PrependBos } from '../shared/result';
 
 export interface ResolvedOptions {
   prependBos: PrependBos;
+  chatTemplate: ChatTemplateMode;
   maxTokens: number;
   tau: number;
   includeFirstQuery: boolean;
@@ -23,6 +24,7 @@ export function resolveOptions(o: AnalyzeOptions = {}): ResolvedOptions {
   const d = DEFAULT_ANALYZE_OPTIONS;
   const r: ResolvedOptions = {
     prependBos: o.prependBos ?? d.prependBos,
+    chatTemplate: o.chatTemplate ?? d.chatTemplate,
     maxTokens: o.maxTokens ?? d.maxTokens,
     tau: o.tau ?? d.tau,
     includeFirstQuery: o.includeFirstQuery ?? d.includeFirstQuery,
@@ -44,6 +46,7 @@ function bad(message: string): never {
 
 function validate(r: ResolvedOptions): void {
   if (!['auto', 'always', 'never'].includes(r.prependBos)) bad(`prependBos must be auto, always or never (got ${String(r.prependBos)}).`);
+  if (!['none', 'user', 'system'].includes(r.chatTemplate)) bad(`chatTemplate must be none, user or system (got ${String(r.chatTemplate)}).`);
   if (!Number.isInteger(r.maxTokens) || r.maxTokens < 1) bad(`maxTokens must be a positive integer (got ${r.maxTokens}).`);
   if (!(r.tau > 0 && r.tau <= 1)) bad(`tau (the sink threshold) must be in (0, 1] (got ${r.tau}).`);
   if (!(r.entropy.alpha > 0) || !Number.isFinite(r.entropy.alpha)) bad(`entropy alpha must be a positive number (got ${r.entropy.alpha}).`);

@@ -5,7 +5,7 @@
  * back to the default and adds a problem message that names the setting and the fix.
  */
 import type { AnalyzeOptions, LoadOptions } from '../shared/engineApi';
-import type { EntropyOptions, PrependBos } from '../shared/result';
+import type { ChatTemplateMode, EntropyOptions, PrependBos } from '../shared/result';
 
 /** Reads one setting by its key relative to `sinklens.` (e.g. `entropy.alpha`). */
 export type SettingGetter = (key: string) => unknown;
@@ -29,6 +29,7 @@ export interface Settings {
   sinkThreshold: number;
   maxTokens: number;
   prependBos: PrependBos;
+  chatTemplate: ChatTemplateMode;
   entropy: EntropyOptions;
   threads: number;
   hubEndpoint: string;
@@ -46,6 +47,7 @@ export const DEFAULT_SETTINGS: Settings = {
   sinkThreshold: 0.3,
   maxTokens: 512,
   prependBos: 'auto',
+  chatTemplate: 'none',
   entropy: { alpha: 1, excludeBos: false, center: false, rowNormalize: false },
   threads: 0,
   hubEndpoint: 'https://huggingface.co',
@@ -76,6 +78,7 @@ export function readSettings(get: SettingGetter): ReadSettings {
     sinkThreshold: r.number('sinkThreshold', d.sinkThreshold, { min: 0, max: 1 }),
     maxTokens: r.number('maxTokens', d.maxTokens, { min: 2, max: 1 << 16, integer: true }),
     prependBos: r.oneOf('prependBos', ['auto', 'always', 'never'] as const, d.prependBos),
+    chatTemplate: r.oneOf('chatTemplate', ['none', 'user', 'system'] as const, d.chatTemplate),
     entropy: {
       alpha: r.number('entropy.alpha', d.entropy.alpha, { min: 0, max: 100, exclusiveMin: true }),
       excludeBos: r.boolean('entropy.excludeBos', d.entropy.excludeBos),
@@ -95,6 +98,7 @@ export function readSettings(get: SettingGetter): ReadSettings {
 export function analyzeOptions(s: Settings, ablate: AnalyzeOptions['ablate'] = null): AnalyzeOptions {
   return {
     prependBos: s.prependBos,
+    chatTemplate: s.chatTemplate,
     maxTokens: s.maxTokens,
     tau: s.sinkThreshold,
     entropy: { ...s.entropy },

@@ -77,6 +77,7 @@ export class PanelBridge implements PanelPort, vscode.Disposable {
     // Tokenisation must match the shown result, so the options come from its settings echo, not from the current settings.
     const options = {
       prependBos: r.settings.prependBos,
+      chatTemplate: r.settings.chatTemplate,
       maxTokens: r.settings.maxTokens,
       tau: r.settings.tau,
       includeFirstQuery: r.settings.includeFirstQuery,

@@ -2,7 +2,9 @@
  * The engine's public API: what the extension (through the child-process RPC), the CLI and tests
  * call. Implemented by `src/engine/api.ts`; served over IPC by `src/engine/main.ts`.
  */
-import type { AnalysisResult, AttentionMap, EntropyOptions, ModelInfo, PrependBos } from './result';
+import type { AnalysisResult, AttentionMap, ChatTemplateMode, EntropyOptions, ModelInfo, PrependBos } from './result';
+
+export type { ChatTemplateMode } from './result';
 
 export interface LoadOptions {
   /** Intra-op threads for onnxruntime; 0 = onnxruntime's default. */
@@ -11,6 +13,11 @@ export interface LoadOptions {
 
 export interface AnalyzeOptions {
   prependBos?: PrependBos; // default 'auto'
+  /**
+   * Analyse the model's chat template applied to the prompt: 'user' = one user message plus the
+   * generation prompt, 'system' = one system message; default 'none' (the bare prompt).
+   */
+  chatTemplate?: ChatTemplateMode;
   /** Truncate the prompt to this many tokens (BOS included); default 512. */
   maxTokens?: number;
   /** Sink-rate threshold tau; default 0.3. */
@@ -68,6 +75,7 @@ export interface EngineApi {
 
 export const DEFAULT_ANALYZE_OPTIONS = {
   prependBos: 'auto',
+  chatTemplate: 'none',
   maxTokens: 512,
   tau: 0.3,
   includeFirstQuery: false,

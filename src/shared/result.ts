@@ -24,6 +24,8 @@ export interface TokenInfo {
   start: number;
   end: number;
   special: boolean;
+  /** True for tokens of the chat template around the text (chat-template mode only; start === end). */
+  template?: boolean;
 }
 
 export interface WeightFileInfo {
@@ -61,8 +63,13 @@ export interface EntropyOptions {
   rowNormalize: boolean;
 }
 
+/** How the prompt is wrapped: as is, or as the model's chat template of one user / system message. */
+export type ChatTemplateMode = 'none' | 'user' | 'system';
+
 export interface AnalysisSettings {
   prependBos: PrependBos;
+  /** The chat template the prompt was rendered with ('none' = the bare prompt). */
+  chatTemplate: ChatTemplateMode;
   /** Whether a BOS token was actually put at position 0 (by the tokenizer or by us). */
   bosPrepended: boolean;
   bosTokenId: number | null;

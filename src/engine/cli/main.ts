@@ -17,7 +17,7 @@ import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
 import { formatResult } from './table';
 
 const SPEC = {
-  values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'max-tokens', 'tau', 'prepend-bos', 'threads', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples'],
+  values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples'],
   flags: ['help', 'version', 'exclude-bos', 'center', 'row-normalize', 'include-first-query', 'quiet', 'no-table'],
 } as const;
 
@@ -39,6 +39,9 @@ Analyze options:
   --max-tokens N         truncate the prompt to N tokens (default 512)
   --tau X                sink-rate threshold (default 0.3)
   --prepend-bos auto|always|never
+  --chat-template none|user|system
+                         analyse the model's chat template around the prompt, as one user message
+                         (with the assistant prompt) or one system message (default none)
   --alpha A              Rényi order of the matrix entropy (default 1 = Shannon)
   --exclude-bos --center --row-normalize --include-first-query
   --logit-lens all|0,3   logit lens on these layers
@@ -54,6 +57,11 @@ function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
   if (pb !== undefined) {
     if (pb !== 'auto' && pb !== 'always' && pb !== 'never') throw new UsageError(`--prepend-bos takes auto, always or never (got '${pb}').`);
     o.prependBos = pb;
+  }
+  const chat = one(p, 'chat-template');
+  if (chat !== undefined) {
+    if (chat !== 'none' && chat !== 'user' && chat !== 'system') throw new UsageError(`--chat-template takes none, user or system (got '${chat}').`);
+    o.chatTemplate = chat;
   }
   const maxTokens = num(p, 'max-tokens', { integer: true });
   if (maxTokens !== undefined) o.maxTokens = maxTokens;

@@ -8,12 +8,17 @@
  *   a post-processor appends after the text (an EOS) are dropped: a prompt is not a finished text.
  * - always: exactly one BOS at position 0 (not doubled when the text itself starts with it).
  * - never: the text's tokens only, with a 'noBos' warning.
+ *
+ * Chat-template mode (chatTemplate 'user' | 'system', see chatTemplate.ts): the rendering is
+ * tokenized without the post-processor's special tokens (the template places BOS itself); then the
+ * policy applies to the rendering, except that 'auto' adds nothing when it already starts with BOS.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { SinkLensError } from '../../shared/errors';
-import type { PrependBos, TokenInfo, Warning } from '../../shared/result';
+import type { ChatTemplateMode, PrependBos, TokenInfo, Warning } from '../../shared/result';
+import { chatTokens, renderChat, type TokenSource } from './chatTemplate';
 import { readJsonFile } from './config';
 import { alignPieces, type Piece } from './tokenAlign';
 import { pieceBytes, readableBytes, type PieceEncoding } from './tokenBytes';
@@ -23,6 +28,8 @@ export interface EncodeOptions {
   prependBos: PrependBos;
   /** Keep the first maxTokens tokens (BOS included); undefined = no limit. */
   maxTokens?: number;
+  /** Render the model's chat template around the text first; default 'none'. */
+  chatTemplate?: ChatTemplateMode;
 }
 
 export interface Encoded {
@@ -147,27 +154,56 @@ function makePromptTokenizer(tok: Tokenizer, tj: TokenizerJson, tokCfg: Record<s
       // text yields too few tokens (very long tokens), the whole text is tokenized after all.
       const limit = opts.maxTokens === undefined ? Infinity : opts.maxTokens * CHARS_PER_TOKEN_CAP;
       const cut = fullText.length > limit;
-      const first = encodeText(cut ? fullText.slice(0, limit) : fullText, opts);
-      if (!cut || first.truncated) return cut ? withMoreThan(first) : first;
-      return encodeText(fullText, opts);
+      const first = encodeAny(cut ? fullText.slice(0, limit) : fullText, opts);
+      // Enough when the kept tokens end inside the cut text (not in a template's tail after it).
+      if (!cut || (first.truncated && first.tokens.at(-1)?.template !== true)) return cut ? withMoreThan(first) : first;
+      return encodeAny(fullText, opts);
     },
   };
 
-  function encodeText(text: string, opts: EncodeOptions): Encoded {
-    const textIds = tok.encode(text, { add_special_tokens: false }).ids;
-    const { spans, approximate } = alignPieces(text, textIds.map(piece), dummy);
-    const warnings: Warning[] = [];
-    if (approximate) {
+  function encodeAny(text: string, opts: EncodeOptions): Encoded {
+    return opts.chatTemplate === undefined || opts.chatTemplate === 'none' ? encodeText(text, opts) : encodeChat(text, opts.chatTemplate, opts);
+  }
+
+  /** Tokens of `text` with exact offsets (no BOS, no post-processor tokens). */
+  function aligned(text: string, ids: readonly number[], warnings: Warning[] | null): TokenInfo[] {
+    const { spans, approximate } = alignPieces(text, ids.map(piece), dummy);
+    if (approximate && warnings) {
       warnings.push({ code: 'other', message: 'The tokenizer normalises the text, so some token offsets are approximate.' });
     }
-    const prefix = bosPrefix(tok, text, textIds, bosTokenId, opts.prependBos, warnings);
-    const all: TokenInfo[] = [
-      ...prefix.map((id) => ({ index: 0, id, text: tokenText(id), start: 0, end: 0, special: true })),
-      ...textIds.map((id, i) => {
-        const s = spans[i] as { start: number; end: number; text: string };
-        return { index: 0, id, text: s.text, start: s.start, end: s.end, special: added.get(id)?.special === true };
-      }),
-    ];
+    return ids.map((id, i) => {
+      const s = spans[i] as { start: number; end: number; text: string };
+      return { index: 0, id, text: s.text, start: s.start, end: s.end, special: added.get(id)?.special === true };
+    });
+  }
+
+  function textTokens(text: string, warnings: Warning[]): { ids: number[]; tokens: TokenInfo[] } {
+    const ids = tok.encode(text, { add_special_tokens: false }).ids;
+    return { ids, tokens: aligned(text, ids, warnings) };
+  }
+
+  function encodeText(text: string, opts: EncodeOptions): Encoded {
+    const warnings: Warning[] = [];
+    const body = textTokens(text, warnings);
+    const prefix = bosPrefix(tok, text, body.ids, bosTokenId, opts.prependBos, warnings);
+    return finish(prefix, body.tokens, opts, warnings);
+  }
+
+  /** The chat template's rendering of the text; text tokens keep offsets into `text`. */
+  function encodeChat(text: string, mode: Exclude<ChatTemplateMode, 'none'>, opts: EncodeOptions): Encoded {
+    const chat = renderChat(tokCfg, mode, text);
+    const warnings: Warning[] = [...chat.warnings];
+    const src: TokenSource = { ids: (s) => tok.encode(s, { add_special_tokens: false }).ids, tokens: aligned };
+    const tokens = chatTokens(chat, text.length, src, warnings);
+    const ids = tokens.map((t) => t.id);
+    const startsWithBos = bosTokenId !== null && ids[0] === bosTokenId;
+    const prefix = opts.prependBos === 'auto' && startsWithBos ? [] : bosPrefix(tok, chat.rendered, ids, bosTokenId, opts.prependBos, warnings);
+    return finish(prefix, tokens, opts, warnings);
+  }
+
+  /** BOS prefix + body, truncated to maxTokens and indexed. */
+  function finish(prefix: readonly number[], body: readonly TokenInfo[], opts: EncodeOptions, warnings: Warning[]): Encoded {
+    const all: TokenInfo[] = [...prefix.map((id) => ({ index: 0, id, text: tokenText(id), start: 0, end: 0, special: true })), ...body];
     const max = opts.maxTokens === undefined ? all.length : Math.max(1, Math.floor(opts.maxTokens));
     const truncated = all.length > max;
     if (truncated) {

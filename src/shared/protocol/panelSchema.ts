@@ -62,7 +62,8 @@ const numbers: Check = (v) => {
   return null;
 };
 
-const token = fields({ index: int, id: int, text: str, start: int, end: int, special: bool });
+const optionalBool: Check = (v) => (v === undefined ? null : bool(v));
+const token = fields({ index: int, id: int, text: str, start: int, end: int, special: bool, template: optionalBool });
 
 const massive = fields({
   top: arrayOf(fields({ token: int, dim: int, value: num })),

@@ -1,7 +1,8 @@
 /**
  * The token strip: one `.sl-token` per token, its background the mean sink mass over the selected
  * layers. Token text is set with `textContent` only. The strip is one tab stop (roving tabindex);
- * the arrow keys move, Enter/Space select, Shift extends.
+ * the arrow keys move, Enter/Space select, Shift extends. Chat-template tokens (not in the user's
+ * text) share the special tokens' styling.
  */
 import type { TokenInfo } from '../../shared/result';
 import { fmtNum, layerLabel, tokenLabel } from '../model/format';
@@ -24,7 +25,9 @@ export function renderTokens(doc: Document, d: StripData): HTMLElement[] {
   return d.tokens.map((t, i) => {
     const h = d.heat[i] ?? 0;
     const ink = textOnHeat(heatRgba(h, { minAlpha: 0.06 }), d.darkTheme);
-    const cls = ['sl-token', `sl-ink-${ink}`, t.special ? 'sl-special' : '', d.selected.has(i) ? 'sl-selected' : ''].filter(Boolean).join(' ');
+    const cls = ['sl-token', `sl-ink-${ink}`, t.special || t.template ? 'sl-special' : '', t.template ? 'sl-template' : '', d.selected.has(i) ? 'sl-selected' : '']
+      .filter(Boolean)
+      .join(' ');
     return el(doc, 'span', {
       class: cls,
       text: tokenLabel(t.text),
@@ -32,7 +35,7 @@ export function renderTokens(doc: Document, d: StripData): HTMLElement[] {
         'data-index': String(i),
         role: 'option',
         'aria-selected': String(d.selected.has(i)),
-        'aria-label': `token ${i} ${t.text}, sink mass ${fmtNum(d.values[i] ?? 0)}`,
+        'aria-label': `${t.template ? 'chat template token' : 'token'} ${i} ${t.text}, sink mass ${fmtNum(d.values[i] ?? 0)}`,
         tabindex: i === d.focus ? '0' : '-1',
       },
       style: { backgroundColor: heatColor(h) },
@@ -49,7 +52,7 @@ export function renderTokenCard(doc: Document, token: TokenInfo, values: readonl
       el(doc, 'td', { text: fmtNum(v.sinkMass) }),
     ]),
   );
-  const range = token.end > token.start ? `chars ${token.start}–${token.end}` : 'not in the text';
+  const range = token.template ? 'chat template' : token.end > token.start ? `chars ${token.start}–${token.end}` : 'not in the text';
   return el(doc, 'div', { class: 'sl-card' }, [
     el(doc, 'div', { class: 'sl-card-title' }, [
       el(doc, 'span', { class: 'sl-card-token', text: tokenLabel(token.text) }),

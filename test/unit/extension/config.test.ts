@@ -19,13 +19,15 @@ describe('settings', () => {
       getter({
         sinkThreshold: 0.5, maxTokens: 64, prependBos: 'never', 'entropy.alpha': 2, 'entropy.excludeBos': true, threads: 4,
         'hub.endpoint': 'http://127.0.0.1:8080/', live: true, decorations: false, 'codeLens.enabled': false, defaultModel: ' tiny ',
-        promptFiles: ['**/*.txt'],
+        promptFiles: ['**/*.txt'], chatTemplate: 'user',
       }),
     );
     assert.deepEqual(problems, []);
     assert.equal(settings.sinkThreshold, 0.5);
     assert.equal(settings.maxTokens, 64);
     assert.equal(settings.prependBos, 'never');
+    assert.equal(settings.chatTemplate, 'user');
+    assert.equal(analyzeOptions(settings).chatTemplate, 'user');
     assert.deepEqual(settings.entropy, { alpha: 2, excludeBos: true, center: false, rowNormalize: false });
     assert.equal(settings.threads, 4);
     assert.equal(settings.hubEndpoint, 'http://127.0.0.1:8080');
@@ -38,22 +40,24 @@ describe('settings', () => {
     const { settings, problems } = readSettings(
       getter({
         sinkThreshold: 1.5, maxTokens: 10.5, prependBos: 'sometimes', 'entropy.alpha': 0, threads: 'many', 'hub.endpoint': 'ftp://x',
-        live: 'yes', promptFiles: ['ok', ''],
+        live: 'yes', promptFiles: ['ok', ''], chatTemplate: 'assistant',
       }),
     );
     assert.equal(settings.sinkThreshold, 0.3);
     assert.equal(settings.maxTokens, 512);
     assert.equal(settings.prependBos, 'auto');
+    assert.equal(settings.chatTemplate, 'none');
     assert.equal(settings.entropy.alpha, 1);
     assert.equal(settings.threads, 0);
     assert.equal(settings.hubEndpoint, 'https://huggingface.co');
     assert.equal(settings.live, false);
     assert.deepEqual(settings.promptFiles, DEFAULT_SETTINGS.promptFiles);
     const keys = problems.map((p) => /sinklens\.([\w.]+)/.exec(p)?.[1]);
-    assert.deepEqual(keys, ['promptFiles', 'sinkThreshold', 'maxTokens', 'prependBos', 'entropy.alpha', 'threads', 'hub.endpoint', 'live']);
+    assert.deepEqual(keys, ['promptFiles', 'sinkThreshold', 'maxTokens', 'prependBos', 'chatTemplate', 'entropy.alpha', 'threads', 'hub.endpoint', 'live']);
     assert.match(problems[1] as string, /at most 1 \(got 1\.5\); using 0\.3/);
     assert.match(problems[2] as string, /whole number/);
     assert.match(problems[3] as string, /one of auto, always, never/);
+    assert.match(problems[4] as string, /one of none, user, system \(got "assistant"\)/);
   });
 
   it('models: local and hub entries are typed, bad entries dropped with reasons', () => {
@@ -85,6 +89,7 @@ describe('settings', () => {
     const { settings } = readSettings(getter({ sinkThreshold: 0.4, maxTokens: 100, 'entropy.center': true }));
     assert.deepEqual(analyzeOptions(settings), {
       prependBos: 'auto',
+      chatTemplate: 'none',
       maxTokens: 100,
       tau: 0.4,
       entropy: { alpha: 1, excludeBos: false, center: true, rowNormalize: false },

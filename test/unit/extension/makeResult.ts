@@ -39,7 +39,7 @@ export function makeResult(opts: {
       headDim: 4, vocabSize: 10, maxPositions: 64, dtype: 'F32', params: 100, bosTokenId: 1, files: [],
     },
     settings: {
-      prependBos: 'auto', bosPrepended: true, bosTokenId: 1, maxTokens: 512, truncated: false, tau: 0.3, includeFirstQuery: false,
+      prependBos: 'auto', chatTemplate: 'none', bosPrepended: true, bosTokenId: 1, maxTokens: 512, truncated: false, tau: 0.3, includeFirstQuery: false,
       entropy: { alpha: 1, excludeBos: false, center: false, rowNormalize: false }, ablate: null, ablateTarget: 'mlp',
       massiveTopK: 5, logitLensTopK: 1, threads: 0, notes: [],
     },

@@ -92,6 +92,7 @@ export function sampleResult(o: SampleOptions = {}): AnalysisResult {
     model: { name: 'sample-model', dir: '/models/sample', arch: 'llama', modelType: 'llama', layers: L, heads: H, kvHeads: H, hiddenSize: 128, headDim: 16, vocabSize: 512, maxPositions: 256, dtype: 'F32', params: 1_120_000, bosTokenId: 1, files: [] },
     settings: {
       prependBos: 'auto',
+      chatTemplate: 'none',
       bosPrepended: true,
       bosTokenId: 1,
       maxTokens: 512,
