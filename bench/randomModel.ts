@@ -3,6 +3,7 @@
  * (no files): the benchmark's subject. Weights are generated lazily, one tensor at a time, like
  * the real loader streams them.
  */
+import { mulberry32 } from '../test/support/gen/prng';
 import type { CanonicalConfig, LayerWeights, LinearWeights, ModelWeights, NormWeights, WeightRef } from '../src/engine/model/types';
 
 export function gpt2SmallConfig(): CanonicalConfig {
@@ -33,18 +34,6 @@ export function gpt2SmallConfig(): CanonicalConfig {
   };
 }
 
-/** mulberry32: a small, fast, seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 let keySeq = 0;
 function ref(dims: number[], fill: { scale: number } | { constant: number }): WeightRef {
   const key = `rand/${keySeq++}`;
@@ -57,7 +46,7 @@ function ref(dims: number[], fill: { scale: number } | { constant: number }): We
       const out = new Float32Array(n);
       if ('constant' in fill) out.fill(fill.constant);
       else {
-        const r = prng(seed);
+        const r = mulberry32(seed).next;
         for (let i = 0; i < n; i++) out[i] = (r() * 2 - 1) * fill.scale * Math.sqrt(3);
       }
       return out;

@@ -1,15 +1,9 @@
 /** Seeded random canonical models built directly as CanonicalConfig + lazy WeightRefs (no files). */
+import { mulberry32 } from '../../support/gen/prng';
 import type { CanonicalConfig, LayerWeights, LinearWeights, ModelWeights, NormWeights, WeightRef } from '../../../src/engine/model/types';
 
 export function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed).next;
 }
 
 export function llamaConfig(over: Partial<CanonicalConfig> = {}): CanonicalConfig {

@@ -1,15 +1,9 @@
 /** Independent references and random inputs for the metrics tests (deliberately naive code). */
+import { mulberry32 } from '../../support/gen/prng';
 
 /** Seeded PRNG (mulberry32) so every random test is reproducible. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed).next;
 }
 
 /** Standard normal samples (Box-Muller). */
