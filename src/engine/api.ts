@@ -45,8 +45,7 @@ export class Engine implements EngineApi {
 
     onProgress({ stage: 'tokenize', fraction: 0.05 });
     const tTok = performance.now();
-    const maxTokens = Math.min(o.maxTokens, model.config.maxPositions);
-    const enc = model.tokenizer.encode(text, { prependBos: o.prependBos, chatTemplate: o.chatTemplate, maxTokens });
+    const { enc, maxTokens } = encodePrompt(model, text, o);
     const tokenizeMs = performance.now() - tTok;
     const warnings: Warning[] = [...enc.warnings];
     checkAbort(signal);
@@ -100,11 +99,7 @@ export class Engine implements EngineApi {
     if (!Number.isInteger(req.head) || req.head < 0 || req.head >= numHeads) {
       throw new SinkLensError('badRequest', `Head ${req.head} does not exist: the model has heads 0..${numHeads - 1}.`);
     }
-    const enc = model.tokenizer.encode(req.text, {
-      prependBos: o.prependBos,
-      chatTemplate: o.chatTemplate,
-      maxTokens: Math.min(o.maxTokens, model.config.maxPositions),
-    });
+    const { enc } = encodePrompt(model, req.text, o);
     checkAbort(signal);
     const out = await model.runner.forward({ ids: enc.ids, attnMap: { block: req.block, head: req.head } });
     if (!out.attnMap) throw new SinkLensError('internal', 'The runner did not return the requested attention map.');
@@ -131,6 +126,12 @@ export class Engine implements EngineApi {
     if (!m) throw new SinkLensError('badRequest', `Model handle ${handle.id} is not loaded (it was disposed); load the model again.`);
     return m;
   }
+}
+
+/** Tokenizes exactly as every request for this text and these options does (analysis and attention maps alike). */
+function encodePrompt(model: LoadedModel, text: string, o: ReturnType<typeof resolveOptions>) {
+  const maxTokens = Math.min(o.maxTokens, model.config.maxPositions);
+  return { enc: model.tokenizer.encode(text, { prependBos: o.prependBos, chatTemplate: o.chatTemplate, maxTokens }), maxTokens };
 }
 
 function cacheKey(dir: string, opts: LoadOptions): string {
