@@ -20,9 +20,19 @@ export interface SinkLensApi {
   currentModelDir(): string;
   lastResult(): AnalysisResult | undefined;
   panelState(): PanelState;
+  /**
+   * For tests only (read-only): how many sink-heat decoration ranges SinkLens has set on the visible editors of
+   * `uri` (a document URI string); 0 when none, e.g. after an edit cleared them.
+   */
+  decorationCount(uri: string): number;
 }
 
-export function makeApi(ctx: Ctx, controller: AnalysisController, panelState: () => PanelState): SinkLensApi {
+export function makeApi(
+  ctx: Ctx,
+  controller: AnalysisController,
+  panelState: () => PanelState,
+  decorationCount: (uri: string) => number,
+): SinkLensApi {
   return {
     analyzeText: (text, opts) =>
       controller.analyze({ text, uri: undefined, offset: 0 }, { progress: 'window', ...(opts?.modelDir ? { modelDir: opts.modelDir } : {}) }),
@@ -33,5 +43,6 @@ export function makeApi(ctx: Ctx, controller: AnalysisController, panelState: ()
     },
     lastResult: () => ctx.lastAnalysis?.result,
     panelState,
+    decorationCount,
   };
 }

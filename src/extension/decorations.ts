@@ -19,6 +19,8 @@ interface Applied {
 export class SinkDecorations implements vscode.Disposable {
   private readonly types: vscode.TextEditorDecorationType[];
   private applied: Applied | undefined;
+  /** Ranges last handed to setDecorations per document uri (read by the test hook `decorationCount`). */
+  private readonly painted = new Map<string, number>();
   private readonly subs: vscode.Disposable[];
 
   constructor(private readonly ctx: Ctx) {
@@ -43,7 +45,13 @@ export class SinkDecorations implements vscode.Disposable {
 
   clear(): void {
     this.applied = undefined;
+    this.painted.clear();
     for (const ed of vscode.window.visibleTextEditors) for (const t of this.types) ed.setDecorations(t, []);
+  }
+
+  /** How many ranges are currently set on the visible editors of `uri` (0 = none). For the extension-host tests. */
+  count(uri: string): number {
+    return this.painted.get(uri) ?? 0;
   }
 
   dispose(): void {
@@ -67,6 +75,7 @@ export class SinkDecorations implements vscode.Disposable {
     for (const ed of vscode.window.visibleTextEditors) {
       if (ed.document.uri.toString() !== a.uri || ed.document.version !== a.version) continue;
       const byLevel = spansByLevel(a.spans, LEVELS);
+      this.painted.set(a.uri, byLevel.reduce((n, spans) => n + spans.length, 0));
       this.types.forEach((t, level) => {
         const spans = byLevel[level] ?? [];
         ed.setDecorations(

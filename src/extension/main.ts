@@ -68,7 +68,7 @@ function build(context: vscode.ExtensionContext): SinkLensApi {
   for (const [id, handler] of Object.entries(table)) c.push(vscode.commands.registerCommand(id, handler));
 
   c.log.info('SinkLens activated');
-  return makeApi(c, controller, () => panel.state());
+  return makeApi(c, controller, () => panel.state(), (uri) => decorations.count(uri));
 }
 
 export function deactivate(): void {

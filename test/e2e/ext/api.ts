@@ -17,6 +17,8 @@ export interface SinkLensApi {
   currentModelDir(): string;
   lastResult(): AnalysisResult | undefined;
   panelState(): { open: boolean; ready: boolean; tokens: number };
+  /** Test hook: sink-heat decoration ranges SinkLens set on the visible editors of a document URI. */
+  decorationCount(uri: string): number;
 }
 
 export function extension(): vscode.Extension<SinkLensApi> {
