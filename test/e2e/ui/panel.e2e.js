@@ -5,7 +5,10 @@
 //   3. open injection.prompt, select its line, right-click -> "Analyze with SinkLens" (editor context menu);
 //      the HTML/script in the prompt renders inert: the characters appear, no element is created, no dialog fires;
 //   4. F1 -> "SinkLens: Open Analysis Panel" keeps one panel;
-//   5. F1 -> "SinkLens: Select Model" -> the built-in demo model, then F1 -> Analyze: its spike and valley (screenshot).
+//   5. F1 -> "SinkLens: Select Model" -> the built-in demo model, then F1 -> Analyze: its spike and valley (screenshot);
+//   6. on that result (panel-interactions.js): heatmap cell click and Enter -> attention map, the ablation overlay,
+//      and the panel hidden behind another editor and shown again keeps its state (screenshots attention-map.png,
+//      ablation-overlay.png).
 // Env: CS_URL, WS_DIR, SHOTS_DIR, E2E_HOME, E2E_T0_MS, EXPECT_MODEL_NAME (e.g. stories260k; '' = don't check),
 //      E2E_TOOLS_DIR, CHROMIUM, E2E_STEP_TIMEOUT_MS.
 'use strict';
@@ -14,6 +17,7 @@ const fs = require('fs');
 const path = require('path');
 const { chromiumArgs } = require('../lib/sandbox');
 const { findPanelFrame, countPanelFrames, waitReady, tokenTexts, canvasInk, normalise } = require('./panel-helpers');
+const { interactions } = require('./panel-interactions');
 
 const TOOLS = process.env.E2E_TOOLS_DIR || path.join(__dirname, '..', '.tools');
 const { chromium } = require(path.join(TOOLS, 'node_modules/playwright-core'));
@@ -163,6 +167,7 @@ async function switchToDemoModel(page) {
   mark('Select Model -> built-in demo model analysed');
   await page.waitForTimeout(800);
   await shot(page, 'panel-demo-model.png');
+  return frame;
 }
 
 (async () => {
@@ -191,7 +196,8 @@ async function switchToDemoModel(page) {
     await lensAndPanel(page);
     await contextMenuAnalyzeInjection(page, dialogs);
     await paletteKeepsOnePanel(page);
-    await switchToDemoModel(page);
+    const demo = await switchToDemoModel(page);
+    await interactions(page, demo, { shot, quickOpen, mark });
     ok = true;
   } catch (e) {
     console.error('UI E2E FAILURE:', (e && e.stack) || e);
