@@ -112,6 +112,11 @@ async function ablationOverlay(page, frame, shot) {
   console.log(`BOS chart painted pixels: ${before.painted} -> ${after.painted} with the ablated curve`);
   assert.ok(after.painted > before.painted + 50, 'the ablated (dashed) curve adds ink to the BOS chart');
   await frame.locator('#sl-layers, .sl-layers').first().scrollIntoViewIfNeeded().catch(() => {});
+  // the run's progress toast closes a moment after the result arrives (another channel): keep it off the screenshot
+  const t0 = Date.now();
+  await page.locator('.notification-toast', { hasText: 'SinkLens' }).first().waitFor({ state: 'hidden', timeout: 10000 })
+    .then(() => console.log(`progress toast gone ${Date.now() - t0} ms after the summary`))
+    .catch(() => console.log('note: a SinkLens progress toast is still shown 10 s after the ablation result'));
   await shot(page, 'ablation-overlay.png');
   return { text, ink: after.painted };
 }
