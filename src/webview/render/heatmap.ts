@@ -24,7 +24,7 @@ export function renderHeatmap(doc: Document, d: HeatmapData): HTMLElement {
   const table = el(doc, 'div', { class: 'sl-grid', attrs: { role: 'grid', 'aria-label': 'Sink score per head and layer' } });
   table.style.setProperty('--sl-cols', String(g.layers.length));
   const head = el(doc, 'div', { class: 'sl-grid-row sl-grid-head', attrs: { role: 'row' } }, [
-    el(doc, 'span', { class: 'sl-grid-corner', text: 'head \\ layer', attrs: { role: 'columnheader' } }),
+    el(doc, 'span', { class: 'sl-grid-corner', text: 'head', attrs: { role: 'columnheader', 'aria-label': 'head \\ layer', title: 'rows: heads · columns: layers' } }),
     ...g.layers.map((l) => el(doc, 'span', { class: 'sl-grid-colhead', text: layerLabel(l), attrs: { role: 'columnheader', title: `block ${l - 1} writes ${layerLabel(l)}` } })),
   ]);
   table.appendChild(head);

@@ -5,7 +5,13 @@ import type { MassiveRow } from '../model/heads';
 import { el } from './dom';
 
 export function renderMassive(doc: Document, rows: readonly MassiveRow[], recurring: RunMetrics['recurringDims']): HTMLElement[] {
-  const head = el(doc, 'tr', {}, ['layer', 'token', 'dim', 'value', '× median'].map((t) => el(doc, 'th', { text: t, attrs: { scope: 'col' } })));
+  const numeric = new Set(['dim', 'value', '× median']);
+  const head = el(
+    doc,
+    'tr',
+    {},
+    ['layer', 'token', 'dim', 'value', '× median'].map((t) => el(doc, 'th', { text: t, ...(numeric.has(t) ? { class: 'sl-num' } : {}), attrs: { scope: 'col' } })),
+  );
   let lastLayer = -1;
   const body = rows.map((r) => {
     const first = r.layer !== lastLayer;
