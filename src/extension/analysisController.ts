@@ -20,6 +20,8 @@ export interface AnalysisTarget {
 
 export interface RunOptions {
   ablate?: AnalyzeOptions['ablate'];
+  /** Overrides the sinklens.logitLens setting for this run (the panel's lens re-run). */
+  logitLens?: boolean;
   /** Overrides the configured model (API callers). */
   modelDir?: string;
   /** 'notification' for commands (cancellable), 'window' for live mode and API calls (quiet). */
@@ -69,7 +71,7 @@ export class AnalysisController implements vscode.Disposable {
   async analyze(target: AnalysisTarget, opts: RunOptions = {}): Promise<AnalysisResult> {
     const modelDir = opts.modelDir ?? this.modelDir();
     const ablate = opts.ablate ?? null;
-    const key = this.ctx.keyFor(target.text, modelDir, ablate) as string;
+    const key = this.ctx.keyFor(target.text, modelDir, ablate, opts.logitLens) as string;
     const cached = this.ctx.cache.get(key);
     if (cached) {
       // The newest request wins even when it is answered from the cache: a stale run must not overwrite it.
@@ -83,7 +85,7 @@ export class AnalysisController implements vscode.Disposable {
     this.busyEmitter.fire(true);
     try {
       const result = await this.withProgress(opts.progress ?? 'notification', flight, (report) =>
-        this.ctx.engine.analyze(modelDir, { threads: this.ctx.settings.threads }, target.text, this.ctx.analyzeOptions(ablate), {
+        this.ctx.engine.analyze(modelDir, { threads: this.ctx.settings.threads }, target.text, this.ctx.analyzeOptions(ablate, opts.logitLens), {
           signal: flight.signal,
           onProgress: report,
         }),

@@ -36,6 +36,8 @@ export interface Settings {
   codeLensEnabled: boolean;
   live: boolean;
   decorations: boolean;
+  /** Compute the logit lens on every layer (one unembedding per layer: about L x the LM head). */
+  logitLens: boolean;
 }
 
 export const DEFAULT_PROMPT_FILES = ['**/*.prompt', '**/*.prompty', '**/*.prompt.md', '**/prompts/**/*.{md,txt}'];
@@ -54,6 +56,7 @@ export const DEFAULT_SETTINGS: Settings = {
   codeLensEnabled: true,
   live: false,
   decorations: true,
+  logitLens: false,
 };
 
 export interface ReadSettings {
@@ -90,12 +93,17 @@ export function readSettings(get: SettingGetter): ReadSettings {
     codeLensEnabled: r.boolean('codeLens.enabled', d.codeLensEnabled),
     live: r.boolean('live', d.live),
     decorations: r.boolean('decorations', d.decorations),
+    logitLens: r.boolean('logitLens', d.logitLens),
   };
   return { settings, problems };
 }
 
-/** The engine's analysis options for these settings (ablation is per request, not a setting). */
-export function analyzeOptions(s: Settings, ablate: AnalyzeOptions['ablate'] = null): AnalyzeOptions {
+/**
+ * The engine's analysis options for these settings (ablation is per request, not a setting).
+ * `logitLens` overrides the setting for one request (the panel's "compute the lens" button).
+ * The lens key is present only when on, so the cache keys of lens-less runs stay what they were.
+ */
+export function analyzeOptions(s: Settings, ablate: AnalyzeOptions['ablate'] = null, logitLens: boolean = s.logitLens): AnalyzeOptions {
   return {
     prependBos: s.prependBos,
     chatTemplate: s.chatTemplate,
@@ -103,6 +111,7 @@ export function analyzeOptions(s: Settings, ablate: AnalyzeOptions['ablate'] = n
     tau: s.sinkThreshold,
     entropy: { ...s.entropy },
     ablate,
+    ...(logitLens ? { logitLens: 'all' as const } : {}),
   };
 }
 

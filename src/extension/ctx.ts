@@ -77,17 +77,18 @@ export class Ctx implements vscode.Disposable {
     });
   }
 
-  analyzeOptions(ablate: AnalyzeOptions['ablate'] = null): AnalyzeOptions {
-    return analyzeOptions(this.current, ablate);
+  /** `logitLens` overrides the sinklens.logitLens setting for one request (undefined = the setting). */
+  analyzeOptions(ablate: AnalyzeOptions['ablate'] = null, logitLens?: boolean): AnalyzeOptions {
+    return analyzeOptions(this.current, ablate, logitLens);
   }
 
   /** The cache key of `text` under the current model and settings; undefined when no model resolves. */
-  keyFor(text: string, modelDir?: string, ablate: AnalyzeOptions['ablate'] = null): string | undefined {
+  keyFor(text: string, modelDir?: string, ablate: AnalyzeOptions['ablate'] = null, logitLens?: boolean): string | undefined {
     const dir = modelDir ?? (() => {
       const r = this.resolveModel();
       return r.ok ? r.model.dir : undefined;
     })();
-    return dir === undefined ? undefined : resultKey(text, dir, this.analyzeOptions(ablate));
+    return dir === undefined ? undefined : resultKey(text, dir, this.analyzeOptions(ablate, logitLens));
   }
 
   recordAnalysis(ev: AnalysisEvent): void {

@@ -2,7 +2,7 @@
  * The one place where the host side meets F's panel (src/extension/panel/): results, progress and
  * errors go into the shared PanelStore (so the panel and the summary view always agree), the panel
  * is opened beside the editor on demand, and the panel's requests (attention map of one head,
- * ablation re-run, reveal tokens in the editor) are served by the engine client and the controller.
+ * ablation and logit-lens re-runs, reveal tokens in the editor) are served by the engine client and the controller.
  */
 import * as vscode from 'vscode';
 import type { Progress } from '../shared/engineApi';
@@ -13,6 +13,7 @@ import type { AnalysisController, PanelPort } from './analysisController';
 import type { PanelState } from './api';
 import type { Ctx } from './ctx';
 import { panelStore, registerPanel, type PanelDeps, type PanelHost } from './panel';
+import { hasLogitLens } from './panel/panelHandlers';
 
 export class PanelBridge implements PanelPort, vscode.Disposable {
   private controller: AnalysisController | undefined;
@@ -35,6 +36,7 @@ export class PanelBridge implements PanelPort, vscode.Disposable {
       log: this.ctx.log,
       requestAttention: (block, head) => this.attention(block, head),
       requestAblation: (on) => this.ablation(on),
+      requestLogitLens: (on) => this.logitLens(on),
       revealTokens: (ranges, uri) => {
         this.reveal(ranges, uri).catch((e: unknown) => this.ctx.log.warn(`reveal tokens failed: ${(e as Error).message}`));
       },
@@ -92,7 +94,19 @@ export class PanelBridge implements PanelPort, vscode.Disposable {
     const uri = snap.source.uri === '' ? undefined : vscode.Uri.parse(snap.source.uri);
     return this.controller.analyze(
       { text: snap.result.input.text, uri, offset: snap.source.offset },
-      { ablate: on ? 'auto' : null, modelDir: snap.result.model.dir, progress: 'notification' },
+      // A lens already shown survives the ablation re-run.
+      { ablate: on ? 'auto' : null, logitLens: hasLogitLens(snap.result) || undefined, modelDir: snap.result.model.dir, progress: 'notification' },
+    );
+  }
+
+  /** Re-runs the shown analysis with the logit lens on every layer (on) or as the setting says (off), keeping its ablation. */
+  private async logitLens(on: boolean): Promise<AnalysisResult | undefined> {
+    const snap = panelStore.current();
+    if (!snap || !this.controller) return undefined;
+    const uri = snap.source.uri === '' ? undefined : vscode.Uri.parse(snap.source.uri);
+    return this.controller.analyze(
+      { text: snap.result.input.text, uri, offset: snap.source.offset },
+      { ablate: snap.result.ablation ? 'auto' : null, logitLens: on || undefined, modelDir: snap.result.model.dir, progress: 'notification' },
     );
   }
 

@@ -4,13 +4,14 @@
  * host answers with (the host keeps the last result).
  */
 import type { PanelSnapshot, PanelStatus } from '../shared/protocol/panel';
-import { DidChangeSnapshot, DidChangeStatus, GetAttention, PanelReady, RevealTokens, SetAblation } from '../shared/protocol/panel';
+import { DidChangeSnapshot, DidChangeStatus, GetAttention, PanelReady, RevealTokens, SetAblation, SetLogitLens } from '../shared/protocol/panel';
 import type { AttentionMap, RunMetrics } from '../shared/result';
 import type { HostIpc, VsCodeApiLike } from './ipc';
 import { phaseBands, spikeLayers } from './model/bands';
 import { fmtLayerRange, fmtNum, layerLabel } from './model/format';
 import { headGrid, massiveRows } from './model/heads';
 import { domainMax, normalise } from './model/heat';
+import { hasLens, lensGrid, lensSeries } from './model/lens';
 import { clampRange, meanTokenSinkMass, selectionRanges, spanSelection, tokenLayerValues, type LayerRange } from './model/layers';
 import { layerSeries } from './model/series';
 import { cellAt, cellText, drawAttention } from './render/attnMap';
@@ -18,6 +19,7 @@ import { LayerCharts } from './render/charts';
 import { el, replaceChildren } from './render/dom';
 import { renderHeader, renderWarnings } from './render/header';
 import { gridKeyTarget, renderHeatmap } from './render/heatmap';
+import { lensSummary, renderLensGrid } from './render/lensGrid';
 import { renderMassive } from './render/massive';
 import { buildPanelSkeleton } from './render/skeleton';
 import { statusText } from './render/status';
@@ -52,6 +54,7 @@ export class PanelApp {
       bos: this.$('sl-chart-bos') as HTMLCanvasElement,
       entropy: this.$('sl-chart-entropy') as HTMLCanvasElement,
       sink: this.$('sl-chart-sink') as HTMLCanvasElement,
+      lens: this.$('sl-chart-lens') as HTMLCanvasElement,
     });
     this.wire();
   }
@@ -97,6 +100,7 @@ export class PanelApp {
     this.renderStrip();
     this.renderLayers();
     this.renderHeads();
+    this.renderLens();
     replaceChildren(this.$('sl-massive'), ...renderMassive(this.doc, massiveRows(r.baseline, r.tokens, 2), r.baseline.recurringDims));
     this.setStatus(this.status);
     this.save();
@@ -149,6 +153,7 @@ export class PanelApp {
         bands: phaseBands(r.baseline.phases, lastLayer),
         spikes: spikeLayers(r.baseline.spikeBlocks),
         lastLayer,
+        lens: hasLens(r.baseline) ? { base: lensSeries(r.baseline), ablated: r.ablation && hasLens(r.ablation.run) ? lensSeries(r.ablation.run) : null } : null,
       },
       readChartTheme(this.doc),
     );
@@ -157,6 +162,30 @@ export class PanelApp {
     const bands = p.bands.map((b) => el(this.doc, 'span', { class: `sl-phase sl-phase-${b.phase}`, text: `${b.phase} ${fmtLayerRange(b.start, b.end)}` }));
     const valley = p.valley ? `valley at ${layerLabel(p.minLayer)} (entropy ${fmtNum(p.minEntropy)})` : 'no compression valley';
     replaceChildren(this.$('sl-phases'), ...bands, el(this.doc, 'span', { class: 'sl-hint', text: valley, attrs: { title: p.signals.join('\n') } }));
+  }
+
+  /** The lens grid when the result has lens data, else the one-line hint with its re-run button. */
+  private renderLens(): void {
+    const r = this.snapshot?.result;
+    if (!r) return;
+    const on = hasLens(r.baseline);
+    this.$('sl-lens-body').hidden = !on;
+    this.$('sl-lens-empty').hidden = on;
+    if (!on) return replaceChildren(this.$('sl-lens-grid'));
+    const grid = lensGrid(r.baseline, r.tokens);
+    replaceChildren(this.$('sl-lens-grid'), renderLensGrid(this.doc, grid, r.tokens));
+    this.$('sl-lens-summary').textContent = lensSummary(grid);
+  }
+
+  private requestLens(): void {
+    const button = this.$('sl-lens-run') as HTMLButtonElement;
+    button.disabled = true;
+    this.ipc
+      .request(SetLogitLens, { on: true }, 10 * 60_000)
+      .catch((e: Error) => this.setStatus({ kind: 'error', error: { code: 'internal', message: e.message } }))
+      .finally(() => {
+        button.disabled = false;
+      });
   }
 
   private renderAblationSummary(overlay: boolean): void {
@@ -281,6 +310,8 @@ export class PanelApp {
 
     for (const id of ['sl-range-from', 'sl-range-to']) this.$(id).addEventListener('change', () => this.rangeChanged());
     this.$('sl-ablation-toggle').addEventListener('change', (e) => this.setAblation((e.target as { checked?: boolean }).checked === true));
+
+    this.$('sl-lens-run').addEventListener('click', () => this.requestLens());
 
     const canvas = this.$('sl-attn-map') as HTMLCanvasElement;
     canvas.addEventListener('mousemove', (e) => this.attnHover(canvas, e));

@@ -15,6 +15,7 @@ import {
   PanelReady,
   RevealTokens,
   SetAblation,
+  SetLogitLens,
   validatePanelMessage,
   WebviewLog,
   type CharRange,
@@ -39,6 +40,7 @@ export interface ChannelHandlers {
   bootstrap(): PanelBootstrap;
   getAttention(block: number, head: number): Promise<AttentionMap>;
   setAblation(on: boolean): Promise<{ rerun: boolean }>;
+  setLogitLens(on: boolean): Promise<{ rerun: boolean }>;
   revealTokens(ranges: CharRange[]): void;
   openPanel(): void;
 }
@@ -95,6 +97,7 @@ export class PanelChannel {
     if (PanelReady.is(m)) return this.onReady(m);
     if (GetAttention.is(m)) return this.answer(GetAttention, m, () => this.handlers.getAttention(m.params.block, m.params.head));
     if (SetAblation.is(m)) return this.answer(SetAblation, m, () => this.handlers.setAblation(m.params.on));
+    if (SetLogitLens.is(m)) return this.answer(SetLogitLens, m, () => this.handlers.setLogitLens(m.params.on));
     if (RevealTokens.is(m)) return this.handlers.revealTokens(m.params.ranges);
     if (OpenPanel.is(m)) return this.handlers.openPanel();
     if (WebviewLog.is(m)) return this.log[m.params.level](`panel (${this.view ?? '?'}): ${m.params.message}`);

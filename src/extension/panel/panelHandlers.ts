@@ -12,8 +12,15 @@ export interface HandlerDeps {
   requestAttention(block: number, head: number): Promise<AttentionMap>;
   /** Re-run the current text with `ablate: 'auto'` (on) and return the new result, or undefined if there is nothing to re-run. */
   requestAblation(on: boolean): Promise<AnalysisResult | undefined>;
+  /** Re-run the current text with `logitLens: 'all'` and return the new result, or undefined if there is nothing to re-run. */
+  requestLogitLens(on: boolean): Promise<AnalysisResult | undefined>;
   /** Highlight these document ranges (UTF-16 offsets into the document at `uri`) in its editor. */
   revealTokens(ranges: CharRange[], uri: string): void;
+}
+
+/** Whether a result carries logit-lens data (on any baseline layer). */
+export function hasLogitLens(r: AnalysisResult): boolean {
+  return r.baseline.layers.some((l) => l.logitLens != null);
 }
 
 export function panelHandlers(store: PanelStore, deps: HandlerDeps, openPanel: () => void): ChannelHandlers {
@@ -25,6 +32,14 @@ export function panelHandlers(store: PanelStore, deps: HandlerDeps, openPanel: (
       // The overlay itself is the webview's business; the host only re-runs when the data is missing.
       if (!on || !snap || snap.result.ablation) return { rerun: false };
       const result = await deps.requestAblation(true);
+      if (result) store.setResult(result, snap.source);
+      return { rerun: result !== undefined };
+    },
+    setLogitLens: async (on) => {
+      const snap = store.current();
+      // Like the ablation: the host only re-runs when the shown result lacks the lens data.
+      if (!on || !snap || hasLogitLens(snap.result)) return { rerun: false };
+      const result = await deps.requestLogitLens(true);
       if (result) store.setResult(result, snap.source);
       return { rerun: result !== undefined };
     },

@@ -53,6 +53,8 @@ export const PanelReady = new Request<{ clientId: string; view: PanelView }, Pan
 export const GetAttention = new Request<{ block: number; head: number }, AttentionMap>('panel/getAttention');
 /** Turn the ablation overlay on or off; on without an ablation in the snapshot asks the host to re-run. */
 export const SetAblation = new Request<{ on: boolean }, { rerun: boolean }>('panel/setAblation');
+/** Ask for the logit lens: on without lens data in the snapshot asks the host to re-run with `logitLens: 'all'`. */
+export const SetLogitLens = new Request<{ on: boolean }, { rerun: boolean }>('panel/setLogitLens');
 /** Highlight these ranges of the analysed text in its editor (relative to the analysed text). */
 export const RevealTokens = new Command<{ ranges: CharRange[] }>('panel/revealTokens');
 /** From the summary view: open (or focus) the full panel. */
@@ -112,6 +114,7 @@ const SPECS: Record<string, Spec> = {
   },
   [GetAttention.method]: { direction: 'toHost', params: fields({ block: int, head: int }), response: checkAttentionMap },
   [SetAblation.method]: { direction: 'toHost', params: fields({ on: bool }), response: fields({ rerun: bool }) },
+  [SetLogitLens.method]: { direction: 'toHost', params: fields({ on: bool }), response: fields({ rerun: bool }) },
   [RevealTokens.method]: { direction: 'toHost', params: fields({ ranges }) },
   [OpenPanel.method]: { direction: 'toHost', params: fields({}) },
   [WebviewLog.method]: {

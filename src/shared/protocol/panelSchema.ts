@@ -74,6 +74,11 @@ const massive = fields({
   relativeCount: int,
 });
 
+/** The logit lens of one layer: per-token top-1 ids and texts (checked against T below), and its mean CE. */
+// crossEntropy may arrive as null: a one-token prompt has no next token (NaN, which JSON turns into null).
+const logitLens = fields({ top1: numbers, top1Text: arrayOf(str), crossEntropy: (v) => (v === null ? null : typeof v === 'number' ? null : 'expected a number') });
+const optionalLens: Check = (v) => (v === undefined || v === null ? null : logitLens(v));
+
 const layer = fields({
   layer: int,
   norms: numbers,
@@ -87,6 +92,7 @@ const layer = fields({
   headSinkScores: nullable(numbers),
   sinkRate: nullable(num),
   tokenSinkMass: nullable(numbers),
+  logitLens: optionalLens,
 });
 
 const phases = fields({
@@ -146,11 +152,16 @@ const resultShape = fields({
 export const checkAnalysisResult: Check = (v) => {
   const why = resultShape(v);
   if (why !== null) return reason(why);
-  const r = v as { tokens: unknown[]; baseline: { layers: { norms: unknown[]; tokenSinkMass: unknown[] | null }[] } };
+  const r = v as {
+    tokens: unknown[];
+    baseline: { layers: { norms: unknown[]; tokenSinkMass: unknown[] | null; logitLens?: { top1: unknown[]; top1Text: unknown[] } | null }[] };
+  };
   const T = r.tokens.length;
   for (const l of r.baseline.layers) {
     if (l.norms.length !== T) return `baseline.layers: norms has ${l.norms.length} entries for ${T} tokens`;
     if (l.tokenSinkMass && l.tokenSinkMass.length !== T) return `baseline.layers: tokenSinkMass has ${l.tokenSinkMass.length} entries for ${T} tokens`;
+    const lens = l.logitLens;
+    if (lens && (lens.top1.length !== T || lens.top1Text.length !== T)) return `baseline.layers: logitLens has ${lens.top1.length}/${lens.top1Text.length} entries for ${T} tokens`;
   }
   return null;
 };

@@ -1,6 +1,6 @@
 /**
- * The three per-layer charts (#sl-chart-bos, #sl-chart-entropy, #sl-chart-sink), built with the
- * tree-shaken parts of chart.js we use. Each chart shows the phase bands and spike markers; with an
+ * The per-layer charts (#sl-chart-bos, #sl-chart-entropy, #sl-chart-sink, and #sl-chart-lens when the
+ * result has logit-lens data), built with the tree-shaken parts of chart.js we use. Each chart shows the phase bands and spike markers; with an
  * ablation overlay the ablated curves are drawn dashed on top of the baseline.
  */
 import {
@@ -18,6 +18,7 @@ import {
 import type { PhaseName } from '../../shared/result';
 import type { BandSpan } from '../model/bands';
 import { fmtNum, layerLabel } from '../model/format';
+import type { LensSeries } from '../model/lens';
 import { logBounds, points, type LayerSeries } from '../model/series';
 import { bandsPlugin, type BandsOptions } from './chartBands';
 
@@ -42,9 +43,11 @@ export interface ChartsData {
   bands: BandSpan[];
   spikes: number[];
   lastLayer: number;
+  /** Logit-lens cross-entropy (baseline, ablated when the ablation carries a lens); absent without lens data. */
+  lens?: { base: LensSeries; ablated: LensSeries | null } | null;
 }
 
-export type ChartKind = 'bos' | 'entropy' | 'sink';
+export type ChartKind = 'bos' | 'entropy' | 'sink' | 'lens';
 
 type LineDataset = ChartDataset<'line', { x: number; y: number | null }[]>;
 
@@ -73,6 +76,13 @@ export function datasetsFor(kind: ChartKind, d: ChartsData, t: ChartTheme): Line
     if (a) out.push(line('ablated', a.layers, a.bosRatio, t.ablated, dashed));
     return out;
   }
+  if (kind === 'lens') {
+    const l = d.lens;
+    if (!l) return [];
+    const out = [line('next-token CE', l.base.layers, l.base.crossEntropy, t.primary)];
+    if (a && l.ablated) out.push(line('ablated', l.ablated.layers, l.ablated.crossEntropy, t.ablated, dashed));
+    return out;
+  }
   if (kind === 'sink') {
     const out = [line('sink rate', s.layers, s.sinkRate, t.primary)];
     if (a) out.push(line('ablated', a.layers, a.sinkRate, t.ablated, dashed));
@@ -92,7 +102,8 @@ export function configFor(kind: ChartKind, d: ChartsData, t: ChartTheme): ChartC
   const y =
     kind === 'bos'
       ? { type: 'logarithmic' as const, ...logBounds([...d.series.bosRatio, ...(d.ablated?.bosRatio ?? [])]) }
-      : { type: 'linear' as const, min: 0, max: 1 };
+      : // Cross-entropy is in nats, unbounded above: chart.js picks the top.
+        { type: 'linear' as const, min: 0, ...(kind === 'lens' ? {} : { max: 1 }) };
   return {
     type: 'line',
     data: { datasets: datasetsFor(kind, d, t) },
@@ -133,12 +144,13 @@ function isDecade(v: number): boolean {
 export class LayerCharts {
   private charts = new Map<ChartKind, Chart>();
 
-  constructor(private readonly canvases: Record<ChartKind, HTMLCanvasElement>) {}
+  constructor(private readonly canvases: Partial<Record<ChartKind, HTMLCanvasElement>>) {}
 
   render(d: ChartsData, theme: ChartTheme): void {
     this.dispose();
-    for (const kind of ['bos', 'entropy', 'sink'] as const) {
+    for (const kind of ['bos', 'entropy', 'sink', 'lens'] as const) {
       const canvas = this.canvases[kind];
+      if (!canvas || (kind === 'lens' && !d.lens)) continue;
       // No 2D context (a test DOM, a GPU-less host): the rest of the panel still works.
       if (!canvas.getContext('2d')) continue;
       this.charts.set(kind, new Chart(canvas, configFor(kind, d, theme) as unknown as ChartConfiguration));

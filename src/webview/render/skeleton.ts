@@ -1,7 +1,7 @@
 /**
  * The static layout of the full panel, with the element ids the UI test relies on
  * (#sl-header, #sl-token-strip, #sl-chart-*, #sl-heatmap, #sl-attn-map, #sl-massive,
- * #sl-ablation-toggle, #sl-warnings, #sl-status). Sections are filled by the renderers.
+ * #sl-ablation-toggle, #sl-warnings, #sl-status, #sl-logit-lens). Sections are filled by the renderers.
  */
 import { el } from './dom';
 
@@ -80,13 +80,35 @@ export function buildPanelSkeleton(doc: Document): HTMLElement {
     'click a cell (or Enter) for its attention map',
   );
 
+  const lens = section(
+    doc,
+    'sl-lens-section',
+    'Logit lens',
+    [],
+    [
+      el(doc, 'div', { id: 'sl-lens-empty', class: 'sl-lens-empty' }, [
+        el(doc, 'span', { class: 'sl-hint', text: 'Not computed for this result (setting sinklens.logitLens; one unembedding per layer).' }),
+        el(doc, 'button', { id: 'sl-lens-run', class: 'sl-button', text: 'Compute logit lens', attrs: { type: 'button', title: 'Re-run this analysis with the logit lens on every layer' } }),
+      ]),
+      el(doc, 'div', { id: 'sl-lens-body', class: 'sl-lens-body', attrs: { hidden: '' } }, [
+        el(doc, 'div', { class: 'sl-charts' }, [
+          chartCard(doc, 'sl-chart-lens', 'Next-token cross-entropy', 'nats, mean over positions', 'Mean next-token cross-entropy of the logit lens per layer'),
+        ]),
+        el(doc, 'div', { id: 'sl-lens-grid', class: 'sl-lens-grid', attrs: { tabindex: '0' } }),
+        el(doc, 'div', { id: 'sl-lens-summary', class: 'sl-hint' }),
+      ]),
+    ],
+    'top-1 prediction of each layer; highlighted = the actual next token',
+  );
+  lens.id = 'sl-logit-lens';
+
   const massive = section(doc, 'sl-massive-section', 'Massive activations', [], [el(doc, 'div', { id: 'sl-massive', class: 'sl-massive' })], 'top |h| per layer');
 
   const empty = el(doc, 'div', { id: 'sl-empty', class: 'sl-empty' }, [
     el(doc, 'p', { text: 'No analysis yet.' }),
     el(doc, 'p', { class: 'sl-hint', text: 'Select text in an editor and run “Analyze with SinkLens”, or use the code lens on a prompt file.' }),
   ]);
-  const main = el(doc, 'main', { class: 'sl-main' }, [tokens, layers, heads, massive]);
+  const main = el(doc, 'main', { class: 'sl-main' }, [tokens, layers, heads, lens, massive]);
   const tooltip = el(doc, 'div', { id: 'sl-tooltip', class: 'sl-tooltip', attrs: { role: 'tooltip', hidden: '' } });
   return el(doc, 'div', { id: 'sl-root', class: 'sl-root sl-no-result' }, [header, warnings, empty, main, tooltip]);
 }

@@ -97,4 +97,21 @@ describe('settings', () => {
     });
     assert.equal(analyzeOptions(settings, 'auto').ablate, 'auto');
   });
+
+  it('sinklens.logitLens: off by default (no lens key, so lens-less cache keys are unchanged), on asks for every layer', () => {
+    assert.equal(DEFAULT_SETTINGS.logitLens, false);
+    const off = readSettings(getter({}));
+    assert.equal(off.settings.logitLens, false);
+    assert.equal('logitLens' in analyzeOptions(off.settings), false);
+    const on = readSettings(getter({ logitLens: true }));
+    assert.deepEqual(on.problems, []);
+    assert.equal(analyzeOptions(on.settings).logitLens, 'all');
+    assert.equal(analyzeOptions(on.settings, 'auto').logitLens, 'all');
+    // A per-request override (the panel's re-run) wins over the setting either way.
+    assert.equal(analyzeOptions(off.settings, null, true).logitLens, 'all');
+    assert.equal('logitLens' in analyzeOptions(on.settings, null, false), false);
+    const bad = readSettings(getter({ logitLens: 'yes' }));
+    assert.equal(bad.settings.logitLens, false);
+    assert.match(bad.problems[0] as string, /sinklens\.logitLens must be true or false/);
+  });
 });

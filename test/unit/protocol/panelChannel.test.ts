@@ -35,6 +35,7 @@ function handlers(over: Partial<ChannelHandlers> = {}): ChannelHandlers {
     bootstrap: () => ({ snapshot: null, status: { kind: 'idle' } }),
     getAttention: async (block, head) => ({ block, head, tokens: 1, data: [1] }),
     setAblation: async () => ({ rerun: false }),
+    setLogitLens: async () => ({ rerun: false }),
     revealTokens: () => undefined,
     openPanel: () => undefined,
     ...over,
@@ -67,7 +68,7 @@ describe('host panel channel', () => {
   it('after markNotReady (webview destroyed), a new Ready gets the current state again', async () => {
     const w = fakeWebview();
     const store = new PanelStore();
-    const ch = new PanelChannel(w.port, panelHandlers(store, { requestAttention: async () => Promise.reject(new Error('x')), requestAblation: async () => undefined, revealTokens: () => undefined }, () => undefined), silent);
+    const ch = new PanelChannel(w.port, panelHandlers(store, { requestAttention: async () => Promise.reject(new Error('x')), requestAblation: async () => undefined, requestLogitLens: async () => undefined, revealTokens: () => undefined }, () => undefined), silent);
     w.send(ready('a'));
     await tick();
     ch.markNotReady();
@@ -111,10 +112,41 @@ describe('host panel channel', () => {
     assert.equal((w.posted[0]?.params as { error: { code: string } }).error.code, 'badRequest');
   });
 
+  it('logit lens: the host re-runs only when the snapshot has no lens data yet, keeping the source', async () => {
+    const store = new PanelStore();
+    const calls: boolean[] = [];
+    const h = panelHandlers(
+      store,
+      { requestAttention: async () => Promise.reject(new Error('x')), requestAblation: async () => undefined, requestLogitLens: async (on) => (calls.push(on), sampleResult({ lens: true })), revealTokens: () => undefined },
+      () => undefined,
+    );
+    assert.deepEqual(await h.setLogitLens(true), { rerun: false }); // nothing to re-run
+    store.setResult(sampleResult(), { uri: 'u', offset: 3 });
+    assert.deepEqual(await h.setLogitLens(false), { rerun: false });
+    assert.deepEqual(await h.setLogitLens(true), { rerun: true });
+    assert.deepEqual(calls, [true]);
+    assert.deepEqual(store.current()?.source, { uri: 'u', offset: 3 });
+    assert.notEqual(store.current()?.result.baseline.layers[0]?.logitLens, null);
+    assert.deepEqual(await h.setLogitLens(true), { rerun: false });
+    assert.deepEqual(calls, [true]);
+  });
+
+  it('logit lens: the channel answers SetLogitLens by id through its handler', async () => {
+    const w = fakeWebview();
+    const seen: boolean[] = [];
+    new PanelChannel(w.port, handlers({ setLogitLens: async (on) => (seen.push(on), { rerun: on }) }), silent);
+    w.send({ id: 'q1', method: 'panel/setLogitLens', params: { on: true } });
+    await tick();
+    assert.deepEqual(seen, [true]);
+    const answer = w.posted.find((m) => m.completionId === 'q1');
+    assert.equal(answer?.method, 'panel/setLogitLens/response');
+    assert.deepEqual(answer?.params, { ok: true, value: { rerun: true } });
+  });
+
   it('ablation: the host re-runs only when the snapshot has no ablation yet', async () => {
     const store = new PanelStore();
     let runs = 0;
-    const h = panelHandlers(store, { requestAttention: async () => Promise.reject(new Error('x')), requestAblation: async () => (runs++, sampleResult({ ablation: true })), revealTokens: () => undefined }, () => undefined);
+    const h = panelHandlers(store, { requestAttention: async () => Promise.reject(new Error('x')), requestAblation: async () => (runs++, sampleResult({ ablation: true })), requestLogitLens: async () => undefined, revealTokens: () => undefined }, () => undefined);
     assert.deepEqual(await h.setAblation(true), { rerun: false }); // nothing to re-run
     store.setResult(sampleResult(), { uri: 'u', offset: 3 });
     assert.deepEqual(await h.setAblation(false), { rerun: false });

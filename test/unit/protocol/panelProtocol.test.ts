@@ -8,6 +8,7 @@ import {
   PanelReady,
   RevealTokens,
   SetAblation,
+  SetLogitLens,
   validatePanelMessage,
   WebviewLog,
 } from '../../../src/shared/protocol/panel';
@@ -58,6 +59,40 @@ describe('panel protocol: well-formed messages are accepted', () => {
 
   it('survives a JSON round trip (what postMessage does)', () => {
     accepts(JSON.parse(JSON.stringify(msg(DidChangeSnapshot.method, { snapshot: snapshot() }))), 'toWebview');
+  });
+});
+
+describe('panel protocol: the logit lens', () => {
+  const lensSnapshot = (r = sampleResult({ lens: true })) => msg(DidChangeSnapshot.method, { snapshot: { result: r, source: { uri: '', offset: 0 } } });
+
+  it('accepts SetLogitLens requests, their responses, and results with lens data', () => {
+    accepts(msg(SetLogitLens.method, { on: true }), 'toHost');
+    accepts(msg(SetLogitLens.method, { on: false }), 'toHost');
+    accepts(resp(SetLogitLens.method, { ok: true, value: { rerun: true } }), 'toWebview');
+    accepts(resp(SetLogitLens.method, { ok: false, error: { code: 'cancelled', message: 'stop' } }), 'toWebview');
+    accepts(lensSnapshot(), 'toWebview');
+    // A one-token prompt's NaN cross-entropy arrives as null after JSON.
+    const r = sampleResult({ lens: true });
+    (r.baseline.layers[2]?.logitLens as { crossEntropy: unknown }).crossEntropy = null;
+    accepts(JSON.parse(JSON.stringify(lensSnapshot(r))), 'toWebview');
+  });
+
+  it('rejects malformed SetLogitLens messages and lens data', () => {
+    rejects(msg(SetLogitLens.method, { on: 'yes' }), 'toHost', /on: expected a boolean/);
+    rejects(msg(SetLogitLens.method, {}), 'toHost', /on: expected a boolean/);
+    rejects(msg(SetLogitLens.method, { on: true }), 'toWebview', /not accepted in this direction/);
+    rejects(resp(SetLogitLens.method, { ok: true, value: { rerun: 1 } }), 'toWebview', /rerun/);
+    rejects(resp(SetLogitLens.method, { ok: true, value: { rerun: true } }), 'toHost', /not accepted in this direction/);
+    const bad = (mutate: (lens: { top1: unknown[]; top1Text: unknown[]; crossEntropy: unknown }) => void, why: RegExp): void => {
+      const r = sampleResult({ lens: true });
+      mutate(r.baseline.layers[3]?.logitLens as { top1: unknown[]; top1Text: unknown[]; crossEntropy: unknown });
+      rejects(lensSnapshot(r), 'toWebview', why);
+    };
+    bad((l) => (l.top1Text[1] = { html: '<b>' }), /layers\[3\]\.logitLens\.top1Text\[1\]: expected a string/);
+    bad((l) => (l.top1[0] = '5'), /logitLens\.top1\[0\]/);
+    bad((l) => (l.crossEntropy = 'low'), /logitLens\.crossEntropy/);
+    bad((l) => l.top1.pop(), /logitLens has 5\/6 entries for 6 tokens/);
+    bad((l) => l.top1Text.push('x'), /logitLens has 6\/7 entries for 6 tokens/);
   });
 });
 

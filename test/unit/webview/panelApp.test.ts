@@ -4,6 +4,7 @@ import { PanelStore } from '../../../src/extension/panel/panelStore';
 import { heatColor } from '../../../src/webview/model/heat';
 import { flush, startPanel } from './support/harness';
 import { sampleResult, sampleSinkMass } from './support/sampleResult';
+import { tokenLabel } from '../../../src/webview/model/format';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const SOURCE = { uri: 'file:///w/a.prompt', offset: 100 };
@@ -142,6 +143,52 @@ describe('panel webview against the real host channel', () => {
     assert.equal(h.$('#sl-ablation-summary').hidden, false);
     assert.match(h.$('#sl-ablation-summary').textContent ?? '', /block 1: spike removed · valley removed · max sink rate 0.6 → 0.9/);
     assert.equal((h.saved() as { ablationOverlay: boolean }).ablationOverlay, true);
+  });
+
+  it('logit lens: a grid of top-1 predictions per layer, token text inert, hits where the next token is predicted', async () => {
+    const h = startPanel();
+    await h.started;
+    const texts = ['Hi ', XSS, '<script>alert(2)</script>'];
+    h.store.setResult(sampleResult({ texts, layers: 3, lens: true }), SOURCE);
+    await flush();
+    assert.equal(h.$('#sl-logit-lens').tagName, 'SECTION');
+    assert.equal(h.$('#sl-lens-body').hidden, false);
+    assert.equal(h.$('#sl-lens-empty').hidden, true);
+    assert.equal(h.$('#sl-chart-lens').tagName, 'CANVAS');
+    // Columns: the prompt's tokens (after the corner); rows: h[0..3].
+    const heads = h.$$('#sl-lens-grid thead th').map((th) => th.textContent);
+    assert.deepEqual(heads.slice(1), ['<s>', ...texts].map(tokenLabel));
+    const rows = h.$$('#sl-lens-grid tbody tr');
+    assert.deepEqual(rows.map((r) => r.querySelector('th')?.textContent), ['L0', 'L1', 'L2', 'L3']);
+    // sampleLens: position i predicts tokens[i+1] from layer i+1 on, `w${l}` before.
+    const cells = (l: number) => Array.from(rows[l]?.querySelectorAll('td') ?? []) as HTMLElement[];
+    assert.deepEqual(cells(0).map((c) => c.textContent), ['w0', 'w0', 'w0', 'w0']);
+    assert.deepEqual(cells(3).map((c) => c.textContent), ['Hi ', XSS, '<script>alert(2)</script>', 'w3']);
+    assert.deepEqual(cells(2).map((c) => c.classList.contains('sl-lens-hit')), [true, true, false, false]);
+    assert.deepEqual(cells(2).map((c) => c.classList.contains('sl-lens-lock')), [false, true, false, false]);
+    assert.ok(cells(3)[3]?.classList.contains('sl-lens-last'));
+    // Markup predicted by the lens (or in a header) stays characters.
+    assert.equal(cells(3)[1]?.children.length, 0);
+    assert.equal(h.doc.querySelectorAll('img').length, 0);
+    assert.equal(h.doc.querySelectorAll('script').length, 0);
+    assert.equal(h.$('#sl-lens-summary').textContent, '3 of 3 next-token predictions lock in · lowest cross-entropy 1.25 nats at L3');
+  });
+
+  it('logit lens: without lens data a button asks the host to re-run with the lens', async () => {
+    const h = startPanel({ lensed: () => sampleResult({ lens: true }) });
+    await h.started;
+    h.store.setResult(sampleResult(), SOURCE);
+    await flush();
+    assert.equal(h.$('#sl-lens-body').hidden, true);
+    assert.equal(h.$('#sl-lens-empty').hidden, false);
+    assert.equal(h.$$('#sl-lens-grid td').length, 0);
+    click(h.$('#sl-lens-run'));
+    await flush();
+    assert.deepEqual(h.lensCalls, [true]);
+    assert.deepEqual(h.store.current()?.source, SOURCE);
+    assert.equal(h.$('#sl-lens-body').hidden, false);
+    assert.equal(h.$$('#sl-lens-grid tbody tr').length, 7);
+    assert.equal((h.$('#sl-lens-run') as HTMLButtonElement).disabled, false);
   });
 
   it('progress and errors show in #sl-status; an error keeps the last result', async () => {

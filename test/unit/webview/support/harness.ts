@@ -23,6 +23,7 @@ export interface HarnessOptions {
   store?: PanelStore;
   savedState?: unknown;
   ablated?: () => AnalysisResult | undefined;
+  lensed?: () => AnalysisResult | undefined;
   attention?: (block: number, head: number) => Promise<AttentionMap>;
 }
 
@@ -42,6 +43,7 @@ export function startPanel(o: HarnessOptions = {}) {
   const reveals: { ranges: CharRange[]; uri: string }[] = [];
   const attentionCalls: [number, number][] = [];
   const ablationCalls: boolean[] = [];
+  const lensCalls: boolean[] = [];
   let opened = 0;
   let toHost: (m: unknown) => void = () => undefined;
   // Filled in below: the host side is built first and delivers to the webview through it.
@@ -69,6 +71,10 @@ export function startPanel(o: HarnessOptions = {}) {
         requestAblation: async (on) => {
           ablationCalls.push(on);
           return o.ablated?.();
+        },
+        requestLogitLens: async (on) => {
+          lensCalls.push(on);
+          return o.lensed?.();
         },
         revealTokens: (ranges, uri) => reveals.push({ ranges, uri }),
       },
@@ -111,6 +117,7 @@ export function startPanel(o: HarnessOptions = {}) {
     reveals,
     attentionCalls,
     ablationCalls,
+    lensCalls,
     toHostMsgs,
     toWebview,
     opened: () => opened,

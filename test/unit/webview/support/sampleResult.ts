@@ -10,6 +10,20 @@ export interface SampleOptions {
   layers?: number; // blocks L (layers h[0..L])
   heads?: number;
   ablation?: boolean;
+  /** Give every baseline layer a logit lens (see sampleLens). */
+  lens?: boolean;
+}
+
+/**
+ * The sample logit lens of layer l: position i predicts the actual next token from layer i + 1 on
+ * (so position i locks in at layer i + 1), before that the token 500 + l spelled `w${l}`; mean CE 5 / (l + 1).
+ */
+export function sampleLens(l: number, tokens: readonly TokenInfo[]): NonNullable<LayerMetrics['logitLens']> {
+  const picks = tokens.map((_, i) => {
+    const next = tokens[i + 1];
+    return next && l >= i + 1 ? { id: next.id, text: next.text } : { id: 500 + l, text: `w${l}` };
+  });
+  return { top1: picks.map((p) => p.id), top1Text: picks.map((p) => p.text), crossEntropy: 5 / (l + 1) };
 }
 
 /** Sink mass of token t (>0) on layer l (1..L): grows with l, falls with t. */
@@ -83,6 +97,7 @@ export function sampleResult(o: SampleOptions = {}): AnalysisResult {
   const tokens = tokensOf(texts);
   const T = tokens.length;
   const baseline = run(T, L, H, 1);
+  if (o.lens) for (const layer of baseline.layers) layer.logitLens = sampleLens(layer.layer, tokens);
   const ablated = run(T, L, H, 0);
   return {
     schemaVersion: 1,
