@@ -23,7 +23,7 @@ function cellClass(c: LensCell): string {
 
 export function renderLensGrid(doc: Document, grid: LensGrid, tokens: readonly TokenInfo[]): HTMLElement {
   const head = el(doc, 'tr', {}, [
-    el(doc, 'th', { class: 'sl-lens-corner', text: 'layer ╲ token', attrs: { scope: 'col' } }),
+    el(doc, 'th', { class: 'sl-lens-corner', text: 'layer', attrs: { scope: 'col', title: 'rows: layers h[l]; columns: token positions' } }),
     ...tokens.map((t, i) => el(doc, 'th', { class: 'sl-lens-colhead', text: tokenLabel(t.text), attrs: { scope: 'col', title: `position ${i}: ${JSON.stringify(t.text)}` } })),
   ]);
   const rows = grid.rows.map((row) =>
