@@ -105,9 +105,20 @@ async function contextMenuAnalyzeInjection(page, dialogs) {
   await line.locator('span').first().click({ position: { x: 5, y: 5 } });
   await page.keyboard.press('Control+A'); // the whole prompt (one logical line; End would stop at the wrap)
   mark('injection prompt selected');
-  await line.locator('span').first().click({ button: 'right', position: { x: 30, y: 5 } });
+  // The context menu occasionally opens before the selection's context key (editorHasSelection) has
+  // reached the menu, or not at all on a busy machine: close it, select again and retry.
   const item = page.locator('.monaco-menu .action-item', { hasText: LENS_TITLE }).first();
-  await item.waitFor();
+  for (let attempt = 1; ; attempt++) {
+    await line.locator('span').first().click({ button: 'right', position: { x: 30, y: 5 } });
+    const shown = await item.waitFor({ timeout: 15000 }).then(() => true, () => false);
+    if (shown) break;
+    if (attempt === 3) throw new Error('the editor context menu never showed "Analyze with SinkLens" (3 tries)');
+    console.log(`context menu without "${LENS_TITLE}" (try ${attempt}); retrying`);
+    await page.keyboard.press('Escape');
+    await line.locator('span').first().click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Control+A');
+    await page.waitForTimeout(500);
+  }
   await shot(page, '03-context-menu.png');
   await item.click();
   mark('context menu: Analyze with SinkLens');
