@@ -39,19 +39,23 @@ function refLensTop1(dir: string, hidden: Float64Array, l: number, t: number, T:
   return argmax(linear(w.lmHead, n));
 }
 
+/** Loads a model folder and builds its instrumented runner; the weight store is closed once the graph holds the weights. */
+async function openRunner(dir: string) {
+  const files = await loadModelFiles(dir);
+  try {
+    return { files, runner: await createRunner(files.config, files.weights, { threads: 1, probes: 'full' }) };
+  } finally {
+    files.store.close();
+  }
+}
+
 for (const spec of ARCH_SPECS) {
   describe(`ONNX runner == float64 oracle: ${spec.name}`, () => {
     const dir = join(root, spec.name);
     generateModel(dir, spec);
 
     it('hidden states, attention to BOS, last logits and an attention map, with and without ablation; lens top-1', async () => {
-      const files = await loadModelFiles(dir);
-      let runner;
-      try {
-        runner = await createRunner(files.config, files.weights, { threads: 1, probes: 'full' });
-      } finally {
-        files.store.close();
-      }
+      const { files, runner } = await openRunner(dir);
       try {
         const cfg = files.config;
         const L = cfg.numLayers;
@@ -89,13 +93,7 @@ for (const name of ['stories260k', 'sinklens-tiny']) {
     it('hidden states, attention to BOS and last logits at T=96, plain and with the paper ablation (MLP of block 1)', async (t) => {
       const dir = requireFixture(t, name);
       if (!dir) return;
-      const files = await loadModelFiles(dir);
-      let runner;
-      try {
-        runner = await createRunner(files.config, files.weights, { threads: 1, probes: 'full' });
-      } finally {
-        files.store.close();
-      }
+      const { files, runner } = await openRunner(dir);
       try {
         const cfg = files.config;
         const T = 96;
