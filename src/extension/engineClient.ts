@@ -88,21 +88,5 @@ async function withSignal<T>(call: CallOptions, f: (signal: AbortSignal) => Prom
 }
 
 function writeLog(log: vscode.LogOutputChannel, level: LogLevel, message: string): void {
-  switch (level) {
-    case 'trace':
-      log.trace(message);
-      break;
-    case 'debug':
-      log.debug(message);
-      break;
-    case 'info':
-      log.info(message);
-      break;
-    case 'warn':
-      log.warn(message);
-      break;
-    case 'error':
-      log.error(message);
-      break;
-  }
+  log[level](message); // LogOutputChannel has one method per level, named as the engine's levels.
 }

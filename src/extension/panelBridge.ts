@@ -88,25 +88,26 @@ export class PanelBridge implements PanelPort, vscode.Disposable {
     return this.ctx.engine.attention(r.model.dir, { threads: this.ctx.settings.threads }, { text: r.input.text, options, block, head });
   }
 
-  private async ablation(on: boolean): Promise<AnalysisResult | undefined> {
-    const snap = panelStore.current();
-    if (!snap || !this.controller) return undefined;
-    const uri = snap.source.uri === '' ? undefined : vscode.Uri.parse(snap.source.uri);
-    return this.controller.analyze(
-      { text: snap.result.input.text, uri, offset: snap.source.offset },
-      // A lens already shown survives the ablation re-run.
-      { ablate: on ? 'auto' : null, logitLens: hasLogitLens(snap.result) || undefined, modelDir: snap.result.model.dir, progress: 'notification' },
-    );
+  private ablation(on: boolean): Promise<AnalysisResult | undefined> {
+    // A lens already shown survives the ablation re-run.
+    return this.rerunShown((r) => ({ ablate: on ? 'auto' : null, logitLens: hasLogitLens(r) || undefined }));
   }
 
   /** Re-runs the shown analysis with the logit lens on every layer (on) or as the setting says (off), keeping its ablation. */
-  private async logitLens(on: boolean): Promise<AnalysisResult | undefined> {
+  private logitLens(on: boolean): Promise<AnalysisResult | undefined> {
+    return this.rerunShown((r) => ({ ablate: r.ablation ? 'auto' : null, logitLens: on || undefined }));
+  }
+
+  /** Re-analyses the text of the result the panel shows, on its model, with the given overrides. */
+  private async rerunShown(
+    overrides: (r: AnalysisResult) => { ablate: 'auto' | null; logitLens: true | undefined },
+  ): Promise<AnalysisResult | undefined> {
     const snap = panelStore.current();
     if (!snap || !this.controller) return undefined;
     const uri = snap.source.uri === '' ? undefined : vscode.Uri.parse(snap.source.uri);
     return this.controller.analyze(
       { text: snap.result.input.text, uri, offset: snap.source.offset },
-      { ablate: snap.result.ablation ? 'auto' : null, logitLens: on || undefined, modelDir: snap.result.model.dir, progress: 'notification' },
+      { ...overrides(snap.result), modelDir: snap.result.model.dir, progress: 'notification' },
     );
   }
 
