@@ -8,13 +8,13 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AnalyzeOptions, Progress } from '../../shared/engineApi';
-import { SinkLensError, toErrorData } from '../../shared/errors';
+import { SinkLensError, toErrorData, type ErrorCode } from '../../shared/errors';
 import type { AnalysisResult } from '../../shared/result';
 import { Engine } from '../api';
 import { discoverModels } from '../model/discover';
 import { parseAblate, resolveOptions } from '../options';
 import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
-import { formatResult } from './table';
+import { formatAttention, formatResult } from './table';
 
 const SPEC = {
   values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples'],
@@ -64,6 +64,7 @@ function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
     o.chatTemplate = chat;
   }
   const maxTokens = num(p, 'max-tokens', { integer: true });
+  if (maxTokens !== undefined && maxTokens < 1) throw new UsageError(`--max-tokens must be a positive integer (got ${maxTokens}).`);
   if (maxTokens !== undefined) o.maxTokens = maxTokens;
   const tau = num(p, 'tau');
   if (tau !== undefined) o.tau = tau;
@@ -75,18 +76,34 @@ function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
     rowNormalize: p.flags.has('row-normalize'),
   };
   o.includeFirstQuery = p.flags.has('include-first-query');
-  o.ablate = parseAblate(one(p, 'ablate'));
+  o.ablate = asUsage(() => parseAblate(one(p, 'ablate')));
   const target = one(p, 'ablate-target');
   if (target !== undefined) {
     if (target !== 'mlp' && target !== 'attn') throw new UsageError(`--ablate-target takes mlp or attn (got '${target}').`);
     o.ablateTarget = target;
   }
   const lens = one(p, 'logit-lens');
-  if (lens !== undefined) o.logitLens = lens === 'all' ? 'all' : lens.split(',').map(Number);
+  if (lens !== undefined) o.logitLens = lens === 'all' ? 'all' : parseLayers(lens);
   const topK = num(p, 'top-k', { integer: true });
   if (topK !== undefined) o.lastTopK = topK;
-  resolveOptions(o); // Fail on bad values before any work.
+  asUsage(() => resolveOptions(o)); // Fail on bad values before any work, as a usage error (exit 2).
   return o;
+}
+
+/** Option validation errors thrown by the engine's resolver are the user's flags: report them as usage errors. */
+function asUsage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (SinkLensError.is(e, 'badRequest')) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+function parseLayers(s: string): number[] {
+  const layers = s.split(',').map((x) => Number(x.trim()));
+  if (layers.some((l) => !Number.isInteger(l) || l < 0)) throw new UsageError(`--logit-lens takes 'all' or layer indices like 0,3 (got '${s}').`);
+  return layers;
 }
 
 function modelDir(p: ParsedArgs): string {
@@ -113,51 +130,80 @@ function progressPrinter(quiet: boolean): (p: Progress) => void {
   };
 }
 
-async function analyzeOne(engine: Engine, dir: string, text: string, o: AnalyzeOptions, quiet: boolean): Promise<AnalysisResult> {
+/** Handles this process has loaded already: a later analysis reuses the model and did not pay its load time. */
+const seenHandles = new Set<string>();
+
+async function analyzeOne(
+  engine: Engine,
+  dir: string,
+  text: string,
+  o: AnalyzeOptions,
+  quiet: boolean,
+  at?: { block: number; head: number },
+): Promise<AnalysisResult> {
   const say = progressPrinter(quiet);
   const h = await engine.load(dir, {});
-  say({ stage: 'load', message: `${h.info.name} from ${dir}` });
-  return engine.analyze(h, text, o, say);
+  const reused = seenHandles.has(h.id);
+  seenHandles.add(h.id);
+  checkRanges(o, h.info.layers);
+  if (at && (at.block >= h.info.layers || at.head >= h.info.heads)) {
+    throw new UsageError(`--attention ${at.block},${at.head}: the model has blocks 0..${h.info.layers - 1} and heads 0..${h.info.heads - 1}.`);
+  }
+  say({ stage: 'load', message: `${h.info.name} from ${dir}${reused ? ' (already loaded)' : ''}` });
+  const r = await engine.analyze(h, text, o, say);
+  return reused ? { ...r, timings: { ...r.timings, loadMs: 0 } } : r;
+}
+
+/** Block and layer indices the user typed must exist in this model (the engine only warns, for the panel's sake). */
+function checkRanges(o: AnalyzeOptions, blocks: number): void {
+  if (Array.isArray(o.ablate)) {
+    const bad = o.ablate.filter((b) => b >= blocks);
+    if (bad.length) throw new UsageError(`--ablate ${bad.join(',')}: the model has blocks 0..${blocks - 1}.`);
+  }
+  if (Array.isArray(o.logitLens)) {
+    const bad = o.logitLens.filter((l) => l > blocks);
+    if (bad.length) throw new UsageError(`--logit-lens ${bad.join(',')}: the model has hidden states h[0]..h[${blocks}].`);
+  }
 }
 
 async function cmdAnalyze(p: ParsedArgs): Promise<void> {
   const engine = new Engine();
   try {
     const o = analyzeOptions(p);
+    const at = parseAttention(one(p, 'attention'));
     const dir = modelDir(p);
     const text = readPrompt(p);
     if (text.trim() === '') throw new SinkLensError('emptyPrompt', 'The prompt is empty: give some text to analyse.');
     const quiet = p.flags.has('quiet');
-    const r = await analyzeOne(engine, dir, text, o, quiet);
+    const r = await analyzeOne(engine, dir, text, o, quiet, at);
     const json = one(p, 'json');
-    if (json === '-') process.stdout.write(`${JSON.stringify(r)}\n`);
+    if (json === '-') await writeOut(`${JSON.stringify(r)}\n`);
     else {
-      if (!p.flags.has('no-table')) process.stdout.write(`${formatResult(r)}\n`);
+      if (!p.flags.has('no-table')) await writeOut(`${formatResult(r)}\n`);
       if (json !== undefined) {
         writeFileSync(json, JSON.stringify(r, null, 1));
         if (!quiet) process.stderr.write(`wrote ${json}\n`);
       }
     }
-    const att = one(p, 'attention');
-    if (att !== undefined) await printAttention(engine, dir, text, o, att);
+    if (at !== undefined) await printAttention(engine, dir, text, o, at, r.tokens.map((t) => t.text));
   } finally {
     await engine.dispose();
   }
 }
 
-async function printAttention(engine: Engine, dir: string, text: string, o: AnalyzeOptions, spec: string): Promise<void> {
-  const [block, head] = spec.split(',').map(Number);
-  if (block === undefined || head === undefined || !Number.isInteger(block) || !Number.isInteger(head)) {
+function parseAttention(spec: string | undefined): { block: number; head: number } | undefined {
+  if (spec === undefined) return undefined;
+  const [block, head, ...rest] = spec.split(',').map((x) => Number(x.trim()));
+  if (block === undefined || head === undefined || rest.length || !Number.isInteger(block) || !Number.isInteger(head) || block < 0 || head < 0) {
     throw new UsageError(`--attention takes BLOCK,HEAD like 2,5 (got '${spec}').`);
   }
+  return { block, head };
+}
+
+async function printAttention(engine: Engine, dir: string, text: string, o: AnalyzeOptions, at: { block: number; head: number }, labels: string[]): Promise<void> {
   const h = await engine.load(dir, {});
-  const m = await engine.attention(h, { text, options: o, block, head });
-  const T = m.tokens;
-  process.stdout.write(`\nattention block ${block} head ${head} (rows = queries, columns = keys; first 16 shown)\n`);
-  for (let i = 0; i < Math.min(T, 16); i++) {
-    const row = m.data.slice(i * T, i * T + Math.min(T, 16)).map((v) => v.toFixed(2));
-    process.stdout.write(`${String(i).padStart(3)} ${row.join(' ')}\n`);
-  }
+  const m = await engine.attention(h, { text, options: o, ...at });
+  await writeOut(`\n${formatAttention(m, labels).join('\n')}\n`);
 }
 
 async function cmdModels(p: ParsedArgs): Promise<void> {
@@ -165,9 +211,9 @@ async function cmdModels(p: ParsedArgs): Promise<void> {
   const found = await discoverModels({ extraDirs });
   const rows = [{ name: 'sinklens-tiny (built-in)', dir: BUILTIN_MODEL, source: 'built-in', modelType: 'llama', supported: true }, ...found];
   for (const m of rows) {
-    process.stdout.write(`${m.supported ? ' ' : '!'} ${m.name.padEnd(40)} ${String(m.modelType ?? '?').padEnd(10)} ${m.source.padEnd(9)} ${m.dir}\n`);
+    await writeOut(`${m.supported ? ' ' : '!'} ${m.name.padEnd(40)} ${String(m.modelType ?? '?').padEnd(10)} ${m.source.padEnd(9)} ${m.dir}\n`);
   }
-  if (rows.some((m) => !m.supported)) process.stdout.write(`(! = architecture not supported by SinkLens)\n`);
+  if (rows.some((m) => !m.supported)) await writeOut(`(! = architecture not supported by SinkLens)\n`);
 }
 
 async function cmdDemo(p: ParsedArgs): Promise<void> {
@@ -179,9 +225,9 @@ async function cmdDemo(p: ParsedArgs): Promise<void> {
   try {
     for (const f of files) {
       const text = readFileSync(join(examples, f), 'utf8');
-      process.stdout.write(`\n=== ${f} ===\n`);
+      await writeOut(`\n=== ${f} ===\n`);
       const r = await analyzeOne(engine, dir, text, { ablate: 'auto' }, p.flags.has('quiet'));
-      process.stdout.write(`${formatResult(r)}\n`);
+      await writeOut(`${formatResult(r)}\n`);
     }
   } finally {
     await engine.dispose();
@@ -193,11 +239,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     p = parseArgs(argv, SPEC);
     if (p.flags.has('version')) {
-      process.stdout.write(`${readVersion()}\n`);
+      await writeOut(`${readVersion()}\n`);
       return 0;
     }
     if (p.flags.has('help') || p.command === undefined || p.command === 'help') {
-      process.stdout.write(HELP);
+      await writeOut(HELP);
       return p.command === undefined && !p.flags.has('help') ? 2 : 0;
     }
     if (p.command === 'analyze') await cmdAnalyze(p);
@@ -210,11 +256,34 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`sinklens: ${e.message}\n`);
       return 2;
     }
-    const d = toErrorData(e);
-    process.stderr.write(`sinklens: ${d.message}${SinkLensError.is(e) ? '' : ` (${d.code})`}\n`);
-    if (process.env.SINKLENS_DEBUG && d.detail) process.stderr.write(`${d.detail}\n`);
-    return 1;
+    return reportError(e);
   }
+}
+
+/** Exit codes: 2 usage (see above), 1 bad input or model (the message says what to fix), 3 internal (a bug: file it). */
+export function exitCodeFor(code: ErrorCode): 1 | 3 {
+  return code === 'internal' || code === 'runtimeError' || code === 'engineCrashed' ? 3 : 1;
+}
+
+function reportError(e: unknown): number {
+  const d = toErrorData(e);
+  const exit = exitCodeFor(d.code);
+  const hint = exit === 3 ? ' This is a bug in SinkLens: please file an issue with this line (SINKLENS_DEBUG=1 prints the details).' : '';
+  process.stderr.write(`sinklens: ${oneLine(d.message)}${hint}\n`);
+  if (process.env.SINKLENS_DEBUG && d.detail) process.stderr.write(`${d.detail}\n`);
+  return exit;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/**
+ * Writes to stdout and resolves once the chunk is handed to the OS. Pipes are asynchronous on POSIX:
+ * exiting before the callback loses everything past the pipe buffer (64 KiB) when the reader is slow.
+ */
+export function writeOut(s: string): Promise<void> {
+  return new Promise((resolveWrite, reject) => process.stdout.write(s, (err) => (err ? reject(err) : resolveWrite())));
 }
 
 function readVersion(): string {
@@ -228,9 +297,6 @@ function readVersion(): string {
 if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
-    (e: unknown) => {
-      process.stderr.write(`sinklens: ${String(e)}\n`);
-      process.exit(1);
-    },
+    (e: unknown) => process.exit(reportError(e)),
   );
 }

@@ -3,7 +3,7 @@
  * bound, sink rate, phase; with an ablation, the ablated ratio/entropy/sink rate beside them.
  * Pure: result in, lines out.
  */
-import type { AnalysisResult, LayerMetrics, PhaseName, Phases } from '../../shared/result';
+import type { AnalysisResult, AttentionMap, LayerMetrics, PhaseName, Phases } from '../../shared/result';
 
 export function phaseOf(phases: Phases, layer: number): PhaseName | '-' {
   const band = phases.bands.find((b) => layer >= b.start && layer <= b.end);
@@ -32,7 +32,8 @@ export function formatHeader(r: AnalysisResult): string[] {
 
 export function formatTable(r: AnalysisResult): string[] {
   const abl = r.ablation;
-  const head = ['layer', 'BOS ratio', 'entropy', 'H bound', 'p1', 'p1 bound', 'sink rate', 'phase'];
+  // The theorem bounds the entropy from above and the anisotropy p1 from below: the headers say which.
+  const head = ['layer', 'BOS ratio', 'entropy', '≤ bound', 'p1', '≥ bound', 'sink rate', 'phase'];
   if (abl) head.push('abl ratio', 'abl H', 'abl sink');
   const rows = r.baseline.layers.map((l: LayerMetrics, i) => {
     const cells = [
@@ -73,10 +74,54 @@ export function formatSummary(r: AnalysisResult): string[] {
   const top = r.baseline.lastTopK.slice(0, 5).map((t) => `${JSON.stringify(t.text)} ${f(t.prob, 2)}`);
   lines.push(`next token: ${top.join(', ')}`);
   const t = r.timings;
-  lines.push(`time: load ${Math.round(t.loadMs)} ms · run ${Math.round(t.runMs)} ms · metrics ${Math.round(t.metricsMs)} ms · total ${Math.round(t.totalMs)} ms`);
+  const load = t.loadMs > 0 ? `load ${Math.round(t.loadMs)} ms` : 'model already loaded';
+  lines.push(`time: ${load} · run ${Math.round(t.runMs)} ms · metrics ${Math.round(t.metricsMs)} ms · total ${Math.round(t.totalMs)} ms`);
+  return lines;
+}
+
+/** A short, printable label for a token: JSON-quoted so whitespace and control characters stay visible. */
+export function tokenLabel(text: string, width: number): string {
+  const q = JSON.stringify(text);
+  return q.length <= width ? q : `${q.slice(0, width - 1)}…`;
+}
+
+/**
+ * The logit-lens table: per lensed layer, the mean next-token cross-entropy and the top-1 prediction at the
+ * last `positions` positions (a column is headed by the input token whose next token is predicted).
+ */
+export function formatLens(r: AnalysisResult, positions = 4): string[] {
+  const layers = r.baseline.layers.filter((l) => l.logitLens !== null);
+  if (layers.length === 0) return [];
+  const T = r.tokens.length;
+  const cols = Array.from({ length: Math.min(positions, T) }, (_, i) => T - Math.min(positions, T) + i);
+  const head = ['layer', 'CE (nats)', ...cols.map((c) => `@${c} ${tokenLabel(r.tokens[c]?.text ?? '', 10)}`)];
+  const rows = layers.map((l) => [`h[${l.layer}]`, f(l.logitLens?.crossEntropy), ...cols.map((c) => tokenLabel(l.logitLens?.top1Text[c] ?? '', 14))]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  return [
+    `logit lens: mean next-token cross-entropy and the top-1 prediction after the last ${cols.length} tokens (column = input token)`,
+    pad(head, widths),
+    ...rows.map((row) => pad(row, widths)),
+  ];
+}
+
+/** One head's attention map with token labels on both axes (first `n` queries and keys). */
+export function formatAttention(m: AttentionMap, labels: readonly string[], n = 16): string[] {
+  const k = Math.min(m.tokens, n);
+  const rowLabels = Array.from({ length: k }, (_, i) => `${String(i).padStart(3)} ${tokenLabel(labels[i] ?? '', 12)}`);
+  const lw = Math.max(...rowLabels.map((l) => l.length));
+  const colHead = Array.from({ length: k }, (_, j) => tokenLabel(labels[j] ?? '', 6).padStart(6)).join(' ');
+  const lines = [
+    `attention of block ${m.block} (writes h[${m.block + 1}]), head ${m.head}: rows = queries, columns = keys${m.tokens > k ? ` (first ${k} of ${m.tokens} shown)` : ''}`,
+    `${''.padEnd(lw)} ${colHead}`,
+  ];
+  for (let i = 0; i < k; i++) {
+    const row = Array.from({ length: k }, (_, j) => (j > i ? '' : (m.data[i * m.tokens + j] ?? 0).toFixed(2)).padStart(6));
+    lines.push(`${(rowLabels[i] ?? '').padEnd(lw)} ${row.join(' ')}`);
+  }
   return lines;
 }
 
 export function formatResult(r: AnalysisResult): string {
-  return [...formatHeader(r), '', ...formatTable(r), '', ...formatSummary(r)].join('\n');
+  const lens = formatLens(r);
+  return [...formatHeader(r), '', ...formatTable(r), ...(lens.length ? ['', ...lens] : []), '', ...formatSummary(r)].join('\n');
 }

@@ -38,7 +38,7 @@ function tokenString(v: unknown): string {
   return typeof c === 'string' ? c : '';
 }
 
-const NO_TEMPLATE = 'This model has no chat template (tokenizer_config.json chat_template); use chatTemplate: none.';
+const NO_TEMPLATE = 'This model has no chat template (tokenizer_config.json chat_template); analyse the bare prompt instead (CLI: --chat-template none; VS Code: sinklens.chatTemplate = none).';
 
 /** A content no real prompt contains, used to find where the template puts the user's text. */
 const MARKER = '\u2063SinkLensUserText\u2063';
@@ -50,7 +50,7 @@ export function renderChat(tokCfg: Record<string, unknown>, mode: Exclude<ChatTe
   try {
     template = new Template(source);
   } catch (e) {
-    throw new SinkLensError('badRequest', `The model's chat template could not be parsed: ${(e as Error).message}.`, 'Use chatTemplate: none.');
+    throw new SinkLensError('badRequest', `The model's chat template could not be parsed: ${(e as Error).message}.`, 'Analyse the bare prompt instead (CLI: --chat-template none; VS Code: sinklens.chatTemplate = none).');
   }
   const render = (content: string): string => {
     try {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { AnalysisResult } from '../../../src/shared/result';
 import { DEMO_MODEL_DIR, PROJECT_ROOT } from '../../support/fixtures';
+import { generateModel, samplePrompt } from '../../support/genModel';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sinklens-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -69,6 +70,59 @@ describe('sinklens CLI', () => {
       assert.equal(r.err.trim().split('\n').length, 1, `one line, got: ${r.err}`);
     });
   }
+
+  // Usage errors (the flags themselves are wrong) exit 2; input and model errors exit 1.
+  const exits: [string, string[], number, RegExp][] = [
+    ['--max-tokens 0', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--max-tokens', '0'], 2, /--max-tokens must be a positive integer/],
+    ['--max-tokens -1', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--max-tokens', '-1'], 2, /--max-tokens/],
+    ['--tau 7', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--tau', '7'], 2, /tau/],
+    ['--ablate past the last block', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi there', '--ablate', '9'], 2, /--ablate 9: the model has blocks 0\.\.5/],
+    ['--logit-lens past h[L]', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi there', '--logit-lens', '0,7'], 2, /h\[0\]\.\.h\[6\]/],
+    ['--attention out of range', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi there', '--attention', '6,0'], 2, /blocks 0\.\.5/],
+    ['--attention malformed', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--attention', '2'], 2, /BLOCK,HEAD/],
+    ['missing model folder', ['analyze', '--model', '/nonexistent/model', '--text', 'hi'], 1, /./],
+    ['empty prompt', ['analyze', '--model', DEMO_MODEL_DIR, '--text', '  '], 1, /empty/],
+  ];
+  for (const [what, args, code, re] of exits) {
+    test(`exit code ${code}: ${what}`, () => {
+      const r = cli(args);
+      assert.equal(r.code, code, r.err);
+      assert.match(r.err, re);
+      assert.equal(r.err.trim().split('\n').length, 1, `one line, got: ${r.err}`);
+    });
+  }
+
+  test('--logit-lens prints a per-layer table; --attention labels rows and columns with the tokens', () => {
+    const r = cli(['analyze', '--model', DEMO_MODEL_DIR, '--text', 'Once upon a time, there was a dog.', '--logit-lens', 'all', '--attention', '2,1', '--quiet']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /logit lens: mean next-token cross-entropy/);
+    const lensRows = r.out.split('\n').filter((l) => /^h\[\d\]\s+\d+\.\d{3}\s+"/.test(l));
+    assert.equal(lensRows.length, 7, 'one lens row per hidden state h[0..6]');
+    assert.match(r.out, /attention of block 2 \(writes h\[3\]\), head 1/);
+    assert.match(r.out, /^\s+0 "<s>"\s+1\.00\s*$/m, 'the first query row is labelled with BOS and attends only to itself');
+    assert.match(r.out, /≤ bound/);
+    assert.match(r.out, /≥ bound/);
+  });
+
+  test('--json - delivers a >1 MB result whole through a pipe to a slow reader, and exits 0 after it drained', () => {
+    const dir = join(tmp, 'deep');
+    // 24 blocks, 1024 positions: per-token and per-layer arrays (plus the logit lens and an ablated run) make > 1 MB of JSON.
+    const model = generateModel(dir, { name: 'deep', family: 'llama', hidden: 32, layers: 24, heads: 4, kvHeads: 2, intermediate: 64, vocab: 80, maxPositions: 1024, seed: 5 });
+    const prompt = join(tmp, 'long.txt');
+    writeFileSync(prompt, samplePrompt(model, 700));
+    const out = join(tmp, 'piped.json');
+    const cmd = [process.execPath, '--import', 'tsx', join(PROJECT_ROOT, 'src/engine/cli/main.ts'), 'analyze', '--model', dir, '--file', prompt, '--max-tokens', '1000', '--logit-lens', 'all', '--ablate', '0', '--json', '-', '--quiet']
+      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+      .join(' ');
+    // The reader waits 1.5 s before reading: the writer fills the pipe buffer and must wait for it to drain.
+    const r = spawnSync('bash', ['-c', `set -o pipefail; ${cmd} | (sleep 1.5; cat > '${out}')`], { encoding: 'utf8', cwd: PROJECT_ROOT, env: { ...process.env, SINKLENS_MODEL: '' } });
+    assert.equal(r.status, 0, r.stderr);
+    const text = readFileSync(out, 'utf8');
+    assert.ok(text.length > 1_000_000, `result is ${text.length} bytes; the test needs > 1 MB`);
+    const res = JSON.parse(text) as AnalysisResult;
+    assert.equal(res.baseline.layers.length, 25);
+    assert.ok(res.ablation !== null);
+  });
 
   test('models lists the built-in model and folders given with --dir', () => {
     const r = cli(['models', '--dir', DEMO_MODEL_DIR]);
