@@ -13,12 +13,12 @@
 // that folder. vsce runs `npm list --production` there, so the staged manifests declare only
 // onnxruntime-node -> onnxruntime-common (the install-time deps of onnxruntime-node are not needed).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ortKeep, parseTarget } from './prune-ort.mjs';
-import { verifyVsix } from './verify-vsix.mjs';
+import { isRelativeLink, readmeImages, verifyVsix } from './verify-vsix.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const ORT_PACKAGES = ['onnxruntime-node', 'onnxruntime-common'];
@@ -75,6 +75,14 @@ function stage(root, target, dir, { allowMissingDocs }) {
   for (const f of [...docs, '.vscodeignore', ...readdirSync(root).filter((n) => /^package\.nls(\.[\w-]+)?\.json$/.test(n))]) {
     if (existsSync(join(root, f))) cpSync(join(root, f), join(dir, f));
   }
+  // The README's pictures ship with it, so the Details page resolves them offline (relative links stay relative).
+  if (existsSync(join(root, 'README.md'))) {
+    for (const img of readmeImages(readFileSync(join(root, 'README.md'), 'utf8')).filter(isRelativeLink)) {
+      if (!existsSync(join(root, img))) throw new Error(`README.md shows ${img}, which does not exist`);
+      mkdirSync(dirname(join(dir, img)), { recursive: true });
+      cpSync(join(root, img), join(dir, img));
+    }
+  }
   // Bundles without source maps (they would double the size and leak paths) and without the
   // benchmark; cli.js stays (the engine's CLI, also used by verify-vsix's smoke run).
   copyFiltered(join(root, 'dist'), join(dir, 'dist'), (rel, p) => statSync(p).isDirectory() || (/\.(js|css|wasm)$/.test(rel) && !DEV_BUNDLES.has(rel)));
@@ -90,7 +98,7 @@ function stage(root, target, dir, { allowMissingDocs }) {
 
 function runVsce(root, dir, target, out, { allowMissingDocs }) {
   const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const args = [vsce, 'package', '--target', target, '-o', out, '--allow-missing-repository', '--no-rewrite-relative-links'];
+  const args = [vsce, 'package', '--target', target, '-o', out, '--no-rewrite-relative-links'];
   if (allowMissingDocs) args.push('--skip-license');
   const r = spawnSync(process.execPath, args, { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) throw new Error(`vsce package failed (exit ${r.status})`);

@@ -169,6 +169,33 @@ function firstLine(text) {
   return (text || '').trim().split('\n').slice(-3).join(' | ');
 }
 
+/** Image targets of a Markdown text: `![alt](target "title")` and `<img src="target">`. */
+export function readmeImages(md) {
+  const out = [];
+  for (const m of md.matchAll(/!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) out.push(m[1]);
+  for (const m of md.matchAll(/<img\b[^>]*\bsrc=["']([^"']+)["']/gi)) out.push(m[1]);
+  return out;
+}
+
+export function isRelativeLink(target) {
+  return !/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith('//') && !target.startsWith('#');
+}
+
+/**
+ * The README's pictures must resolve in the VSIX: relative ones must be packaged beside it; absolute ones must be
+ * https (the Marketplace and VS Code's Details page refuse http and data: images in READMEs).
+ */
+export function readmeImageProblems(readme, names) {
+  const problems = [];
+  for (const img of readmeImages(readme)) {
+    if (isRelativeLink(img)) {
+      const path = `extension/${img.replace(/^\.\//, '')}`;
+      if (!names.includes(path)) problems.push(`README.md shows ${img}, which is not in the VSIX`);
+    } else if (!/^https:\/\//i.test(img)) problems.push(`README.md shows ${img}: only https images render on the Details page`);
+  }
+  return problems;
+}
+
 /** Reads and checks a VSIX file; returns { problems, entries, zipBytes }. */
 export function verifyVsix(file, target, opts = {}) {
   const buf = readFileSync(file);
@@ -177,6 +204,8 @@ export function verifyVsix(file, target, opts = {}) {
   const manifest = manifestEntry ? readEntry(buf, manifestEntry).toString('utf8') : '';
   const problems = vsixProblems(entries, target, { ...opts, manifest, zipBytes: buf.length });
   if (!manifestEntry) problems.push('missing extension.vsixmanifest');
+  const readme = entries.find((e) => /^extension\/readme\.md$/i.test(e.name));
+  if (readme) problems.push(...readmeImageProblems(readEntry(buf, readme).toString('utf8'), entries.map((e) => e.name)));
   const pkg = entries.find((e) => e.name === 'extension/package.json');
   if (pkg && opts.checkName !== false) {
     const json = JSON.parse(readEntry(buf, pkg).toString('utf8'));

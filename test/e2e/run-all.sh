@@ -22,6 +22,12 @@ trap summary EXIT
 rm -rf "$E2E_ARTIFACTS"; mkdir -p "$E2E_ARTIFACTS/screenshots"
 
 step "1. toolchain in $E2E_TOOLS_DIR"
+# Say up front what will be installed outside the project (system-wide, with apt-get; sudo when not root).
+missing_apt=$(for p in chromium libkrb5-dev g++ make python3; do dpkg -s "$p" >/dev/null 2>&1 || printf '%s ' "$p"; done)
+if [[ -n "$missing_apt" ]]; then
+  echo "e2e: will install Debian packages system-wide with apt-get: ${missing_apt}fonts-dejavu-core (E2E_NO_APT=1 refuses instead)"
+fi
+echo "e2e: Node 24, playwright-core and code-server go into $E2E_TOOLS_DIR only (~2.5 min on the first run)"
 if ! timeout --kill-after=10 900 bash "$HERE/setup-tools.sh" > "$E2E_ARTIFACTS/setup-tools.log" 2>&1; then
   tail -n 60 "$E2E_ARTIFACTS/setup-tools.log"; echo "e2e: toolchain provisioning FAILED"; exit 10
 fi

@@ -19,6 +19,10 @@ for v in $(compgen -e | grep -i '^npm_'); do unset "$v"; done
 need_apt=()
 for p in chromium libkrb5-dev g++ make python3; do dpkg -s "$p" >/dev/null 2>&1 || need_apt+=("$p"); done
 if ((${#need_apt[@]})); then
+  if [[ "${E2E_NO_APT:-}" == 1 ]]; then
+    echo "e2e needs these Debian packages, not installed: ${need_apt[*]}. Install them (apt-get install --no-install-recommends ${need_apt[*]} fonts-dejavu-core) or unset E2E_NO_APT to let this script do it." >&2
+    exit 1
+  fi
   echo "apt: installing ${need_apt[*]}"
   SUDO=(); [[ $(id -u) -eq 0 ]] || SUDO=(sudo)
   "${SUDO[@]}" apt-get update -qq

@@ -5,7 +5,7 @@
  * The full `npm run package` (build + vsce) is slow and is run by hand / in CI, not here.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
@@ -28,6 +28,8 @@ interface VerifyModule {
   listZip(buf: Buffer): ZipEntry[];
   readEntry(buf: Buffer, e: ZipEntry): Buffer;
   vsixProblems(entries: ZipEntry[], target: string, opts?: { manifest?: string; zipBytes?: number; allowMissingDocs?: boolean }): string[];
+  readmeImages(md: string): string[];
+  readmeImageProblems(readme: string, names: string[]): string[];
 }
 
 let prune: PruneModule;
@@ -172,6 +174,32 @@ describe('verify-vsix rules', () => {
     assert.match(verify.vsixProblems(good(), 'linux-x64', { manifest, zipBytes: 500 * 1024 ** 2 }).join(), /over/);
     const tiny = good().map((e) => ({ ...e, size: 10 }));
     assert.match(problems(tiny).join(), /too small/);
+  });
+});
+
+describe('README pictures in the VSIX', () => {
+  it('finds Markdown and HTML image targets', () => {
+    const md = '![a](docs/images/panel.png)\n<img src="./media/x.png" alt="x">\n![b](https://example.org/b.png "title") [link](docs/other.md)';
+    assert.deepEqual(verify.readmeImages(md), ['docs/images/panel.png', 'https://example.org/b.png', './media/x.png']);
+  });
+
+  it('requires relative pictures to be packaged and absolute ones to be https', () => {
+    const md = '![a](docs/images/panel.png) ![b](./media/x.png) ![c](http://example.org/c.png) ![d](https://example.org/d.png)';
+    const names = ['extension/readme.md', 'extension/media/x.png'];
+    assert.deepEqual(verify.readmeImageProblems(md, names), [
+      'README.md shows docs/images/panel.png, which is not in the VSIX',
+      'README.md shows http://example.org/c.png: only https images render on the Details page',
+    ]);
+    assert.deepEqual(verify.readmeImageProblems(md, [...names, 'extension/docs/images/panel.png']).length, 1);
+  });
+
+  it("the repository's README pictures all exist, and package.json says where the repository is", () => {
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const imgs = verify.readmeImages(readme);
+    assert.ok(imgs.length > 0);
+    for (const img of imgs) assert.ok(/^https:/.test(img) || existsSync(join(PROJECT_ROOT, img)), `${img} exists`);
+    const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+    for (const k of ['repository', 'bugs', 'homepage']) assert.ok(pkg[k], `package.json has ${k}`);
   });
 });
 
