@@ -47,6 +47,10 @@ export interface FakeHubKnobs {
   lfsRedirect?: boolean;
   /** Answer Range requests with the whole file (200), like a server or proxy without range support. */
   ignoreRange?: boolean;
+  /** Extra raw entries appended to the tree listing (e.g. hostile file names). */
+  extraTree?: unknown[];
+  /** A `Link: <url>; rel="next"` header on the tree listing: the client fetches the next page from there. */
+  nextPage?: string;
 }
 
 export interface FakeHub {
@@ -109,7 +113,11 @@ function handle(hub: FakeHub, revisions: Set<string>, req: IncomingMessage, res:
   const rev = new RegExp(`^${escape(api)}/revision/([^/]+)$`).exec(path);
   if (rev) return revisions.has(rev[1] as string) ? modelInfo(hub, res) : json(res, 404, { error: 'Invalid rev id' }, { 'X-Error-Code': 'RevisionNotFound' });
   const tree = new RegExp(`^${escape(api)}/tree/([^/]+)$`).exec(path);
-  if (tree) return revisions.has(tree[1] as string) ? json(res, 200, hub.files.map(treeEntry)) : json(res, 404, { error: 'Invalid rev id' }, { 'X-Error-Code': 'RevisionNotFound' });
+  if (tree) {
+    if (!revisions.has(tree[1] as string)) return json(res, 404, { error: 'Invalid rev id' }, { 'X-Error-Code': 'RevisionNotFound' });
+    const link: Record<string, string> = hub.knobs.nextPage ? { Link: `<${hub.knobs.nextPage}>; rel="next"` } : {};
+    return json(res, 200, [...hub.files.map(treeEntry), ...(hub.knobs.extraTree ?? [])], link);
+  }
   const resolve = new RegExp(`^/${escape(hub.repo)}/resolve/([^/]+)/(.+)$`).exec(path);
   if (resolve) {
     if (!revisions.has(resolve[1] as string)) return json(res, 404, { error: 'Invalid rev id' }, { 'X-Error-Code': 'RevisionNotFound' });

@@ -12,7 +12,7 @@
 import { listFiles, modelInfo } from '@huggingface/hub';
 import { SinkLensError } from '../../shared/errors';
 import { fetchBlob, formatBytes, throwIfCancelled } from './blob';
-import { statusAdvice, type FetchFn } from './http';
+import { checkEndpoint, originGuardedFetch, statusAdvice, type FetchFn } from './http';
 import { blobPath, checkCommit, checkRepoId, checkRevision, incompletePath, publishSnapshot, repoDir, sizeOf, snapshotHas, writeRef } from './layout';
 import { selectFiles, type RemoteFile, type TreeEntry } from './select';
 
@@ -34,6 +34,8 @@ export interface DownloadOptions {
   retries?: number;
   /** For tests and proxies; default the global fetch. */
   fetch?: FetchFn;
+  /** Accept a plain-http endpoint that is not loopback (setting `sinklens.hub.allowInsecureHttp`); default false. */
+  allowInsecureHttp?: boolean;
 }
 
 export interface DownloadResult {
@@ -48,19 +50,43 @@ export async function downloadModel(opts: DownloadOptions): Promise<DownloadResu
   const revision = opts.revision ?? 'main';
   checkRepoId(opts.repoId);
   checkRevision(revision);
+  checkEndpoint(opts.endpoint, opts.allowInsecureHttp);
   const endpoint = opts.endpoint.replace(/\/+$/, '');
   const fetchFn = opts.fetch ?? fetch;
   throwIfCancelled(opts.signal);
   const { commit, files } = await resolveRepo(opts, endpoint, revision, fetchFn);
   const dir = repoDir(opts.destRoot, opts.repoId);
   const bytesTotal = files.reduce((s, f) => s + f.size, 0);
-  if (!(await snapshotHas(dir, commit, files))) {
-    await fetchAll(opts, { endpoint, dir, commit, files, bytesTotal, fetchFn });
-  }
-  const snapshot = await publishSnapshot(dir, commit, files);
-  await writeRef(dir, revision, commit);
+  const snapshot = await diskErrors(dir, async () => {
+    if (!(await snapshotHas(dir, commit, files))) {
+      await fetchAll(opts, { endpoint, dir, commit, files, bytesTotal, fetchFn });
+    }
+    const snap = await publishSnapshot(dir, commit, files);
+    await writeRef(dir, revision, commit);
+    return snap;
+  });
   opts.onProgress?.(bytesTotal, bytesTotal, files.at(-1)?.name ?? '');
   return { dir: snapshot, commit, files: files.map((f) => f.name), bytesTotal };
+}
+
+const DISK_ADVICE: Record<string, string> = {
+  ENOSPC: 'the disk is full: free some space',
+  EDQUOT: 'the disk quota is exhausted: free some space',
+  EACCES: 'permission denied: make the folder writable or point HF_HUB_CACHE / HF_HOME elsewhere',
+  EPERM: 'permission denied: make the folder writable or point HF_HUB_CACHE / HF_HOME elsewhere',
+  EROFS: 'the file system is read-only: point HF_HUB_CACHE / HF_HOME at a writable folder',
+};
+
+/** File-system failures in the cache folder become one actionable line (no raw errno text); partials are kept. */
+async function diskErrors<T>(dir: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const advice = code === undefined ? undefined : DISK_ADVICE[code];
+    if (advice === undefined || e instanceof SinkLensError) throw e;
+    throw new SinkLensError('downloadFailed', `Could not write the model into ${dir}: ${advice}; then run Download Model again (finished files are kept).`);
+  }
 }
 
 interface Plan {
@@ -116,7 +142,8 @@ function monotonicProgress(total: number, cb: DownloadOptions['onProgress']): (d
 
 /** Commit sha and the model files, from the hub's metadata API. */
 async function resolveRepo(opts: DownloadOptions, endpoint: string, revision: string, fetchFn: FetchFn): Promise<{ commit: string; files: RemoteFile[] }> {
-  const common = { hubUrl: endpoint, fetch: withSignal(fetchFn, opts.signal), ...(opts.token ? { accessToken: opts.token } : {}) };
+  const guarded = originGuardedFetch(withSignal(fetchFn, opts.signal), endpoint);
+  const common = { hubUrl: endpoint, fetch: guarded, ...(opts.token ? { accessToken: opts.token } : {}) };
   try {
     const info = await modelInfo({ ...common, name: opts.repoId, revision, additionalFields: ['sha'] });
     const commit = String(info.sha);

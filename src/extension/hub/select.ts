@@ -44,6 +44,7 @@ function wanted(name: string): boolean {
  */
 export function selectFiles(repoId: string, entries: TreeEntry[]): RemoteFile[] {
   const files = entries.filter((e) => e.type === 'file' && !e.path.includes('/') && wanted(e.path));
+  for (const e of files) checkRemoteName(repoId, e.path);
   const weights = files.filter((e) => e.path.endsWith('.safetensors'));
   const hfWeights = weights.filter((e) => !e.path.startsWith('consolidated'));
   const keep = hfWeights.length > 0 ? files.filter((e) => !weights.includes(e) || hfWeights.includes(e)) : files;
@@ -58,6 +59,28 @@ export function selectFiles(repoId: string, entries: TreeEntry[]): RemoteFile[] 
     throw new SinkLensError('missingTokenizer', `${repoId} has no tokenizer.json (a fast tokenizer); SinkLens needs it to tokenize prompts. Pick a repo that ships tokenizer.json.`);
   }
   return keep.map(toRemote).sort(smallFirst);
+}
+
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
+
+/**
+ * A remote file name becomes a path on disk: it must be one plain component on every platform. Refused: any
+ * separator (`/` or `\`), `.`/`..`, drive letters and `:` (Windows streams), control characters, names Windows
+ * reserves or trims (trailing dot or space). Checked before any path is built from it.
+ */
+export function checkRemoteName(repoId: string, name: unknown): string {
+  const bad = (why: string): never => {
+    throw new SinkLensError('downloadFailed', `${repoId}: the hub listed a file with an unsafe name ${JSON.stringify(name)} (${why}); refusing to download from this listing.`);
+  };
+  if (typeof name !== 'string' || name.length === 0 || name.length > 255) return bad('empty, too long or not text');
+  if (/[/\\]/.test(name)) return bad('path separator');
+  if (name === '.' || name === '..' || name.includes('..')) return bad("'..'");
+  if (name.includes(':')) return bad("':' (drive letter or stream)");
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) return bad('control character');
+  if (/[<>"|?*]/.test(name)) return bad('character not allowed in Windows file names');
+  if (WINDOWS_RESERVED.test(name) || /[. ]$/.test(name)) return bad('reserved on Windows');
+  return name;
 }
 
 function toRemote(e: TreeEntry): RemoteFile {

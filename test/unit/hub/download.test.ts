@@ -10,7 +10,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { downloadModel } from '../../../src/extension/hub';
+import { checkEndpoint, originGuardedFetch } from '../../../src/extension/hub/http';
+import { checkRemoteName } from '../../../src/extension/hub/select';
 import { SinkLensError } from '../../../src/shared/errors';
 import { startFakeHub, type FakeHub } from '../../support/fakeHub';
 import { DEMO_MODEL_DIR } from '../../support/fixtures';
@@ -236,4 +240,70 @@ describe('downloadModel against a hub-shaped HTTP server', () => {
       rmSync(folder, { recursive: true, force: true });
     }
   });
+
+  it('refuses hostile file names in the listing before building any path', async () => {
+    const lfs = (path: string): unknown => ({ type: 'file', oid: 'a'.repeat(40), size: 10, path, lfs: { oid: 'b'.repeat(64), size: 10 } });
+    for (const name of ['..\\..\\evil.safetensors', 'C:evil.safetensors', 'x\u0007.safetensors', '...safetensors', 'con.safetensors', 'aux.safetensors', 'a<b.safetensors']) {
+      hub.knobs = { extraTree: [lfs(name)] };
+      hub.requests.length = 0;
+      await rejectsWith(download(), 'downloadFailed', 'unsafe name');
+      assert.equal(hub.requests.filter((q) => q.path.includes('/resolve/')).length, 0, `nothing fetched for ${JSON.stringify(name)}`);
+      assert.ok(!existsSync(repoDir()) || blobsDir().length === 0, 'nothing written');
+    }
+    assert.equal(checkRemoteName('r', 'model-00001-of-00002.safetensors'), 'model-00001-of-00002.safetensors');
+  });
+
+  it('never sends the token to another origin: pagination links and redirects to a foreign host go without it', async () => {
+    const seen: (string | undefined)[] = [];
+    const thief = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('[]');
+    });
+    await new Promise<void>((r) => thief.listen(0, '127.0.0.1', r));
+    const other = `http://127.0.0.1:${(thief.address() as AddressInfo).port}`;
+    try {
+      hub.knobs = { token: 'hf_secret', nextPage: `${other}/api/models/${REPO}/tree/next` };
+      const r = await download({ token: 'hf_secret' });
+      assertSameAsSource(r.dir);
+      assert.ok(seen.length >= 1, 'the next page was fetched from the other origin');
+      assert.deepEqual(seen, seen.map(() => undefined), 'no Authorization header reached the other origin');
+      assert.ok(hub.requests.filter((q) => q.path.startsWith('/api/')).every((q) => q.authorization === 'Bearer hf_secret'), 'the endpoint itself gets the token');
+    } finally {
+      await new Promise<void>((r) => thief.close(() => r()));
+    }
+  });
+
+  it('originGuardedFetch follows redirects by hand and strips the token when the origin changes', async () => {
+    const calls: [string, string | null][] = [];
+    const fake = (async (url: string, init: { headers: Headers }) => {
+      calls.push([url, init.headers.get('authorization')]);
+      if (url === 'https://hub.test/a') return new Response(null, { status: 302, headers: { Location: '/b' } });
+      if (url === 'https://hub.test/b') return new Response(null, { status: 307, headers: { Location: 'https://evil.test/c' } });
+      return new Response('ok');
+    }) as unknown as typeof fetch;
+    const res = await originGuardedFetch(fake, 'https://hub.test')('https://hub.test/a', { headers: { Authorization: 'Bearer t' } });
+    assert.equal(await res.text(), 'ok');
+    assert.deepEqual(calls, [
+      ['https://hub.test/a', 'Bearer t'],
+      ['https://hub.test/b', 'Bearer t'],
+      ['https://evil.test/c', null],
+    ]);
+  });
+
+  it('refuses plain-http endpoints off loopback unless allowed, before any request', async () => {
+    let called = 0;
+    const counting = (() => {
+      called++;
+      return Promise.reject(new Error('no network in this test'));
+    }) as unknown as typeof fetch;
+    await rejectsWith(download({ endpoint: 'http://mirror.example.org', fetch: counting }), 'downloadFailed', 'sinklens.hub.allowInsecureHttp');
+    await rejectsWith(download({ endpoint: 'https://user:pw@hub.example.org', fetch: counting }), 'downloadFailed', 'user name or password');
+    await rejectsWith(download({ endpoint: 'file:///etc', fetch: counting }), 'downloadFailed', 'https://');
+    assert.equal(called, 0, 'nothing was fetched');
+    await rejectsWith(download({ endpoint: 'http://mirror.example.org', fetch: counting, allowInsecureHttp: true }), 'downloadFailed', 'mirror.example.org');
+    assert.ok(called > 0, 'allowed: the request was attempted');
+    for (const ok of ['http://127.0.0.1:8080', 'http://localhost', 'http://[::1]:9', 'https://huggingface.co']) assert.doesNotThrow(() => checkEndpoint(ok), ok);
+  });
 });
+
