@@ -76,7 +76,6 @@ export function checkRemoteName(repoId: string, name: unknown): string {
   if (/[/\\]/.test(name)) return bad('path separator');
   if (name === '.' || name === '..' || name.includes('..')) return bad("'..'");
   if (name.includes(':')) return bad("':' (drive letter or stream)");
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) return bad('control character');
   if (/[<>"|?*]/.test(name)) return bad('character not allowed in Windows file names');
   if (WINDOWS_RESERVED.test(name) || /[. ]$/.test(name)) return bad('reserved on Windows');
