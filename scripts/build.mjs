@@ -3,6 +3,7 @@
 //   dist/engine.js     engine child process (cjs, node, onnxruntime-node external: native, shipped unbundled)
 //   dist/cli.js        the `sinklens` CLI (same engine, in-process)
 //   dist/metricsWorker.js  worker thread for per-layer metrics (used by engine.js, cli.js, bench.js)
+//   dist/templateWorker.js worker thread that renders untrusted chat templates with a deadline (engine.js, cli.js)
 //   dist/webview.js    panel UI (iife, browser)
 //   dist/bench.js      benchmark (cjs, node)
 import * as esbuild from 'esbuild';
@@ -18,6 +19,7 @@ const builds = [
   { ...node, entryPoints: { engine: 'src/engine/main.ts' } },
   { ...node, entryPoints: { cli: 'src/engine/cli/main.ts' } },
   { ...node, entryPoints: { metricsWorker: 'src/engine/parallel/metricsWorker.ts' } },
+  { ...node, entryPoints: { templateWorker: 'src/engine/model/templateWorker.ts' } },
   { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { webview: 'src/webview/main.ts' }, loader: { '.css': 'text' } },
   { ...node, entryPoints: { bench: 'bench/bench.ts' } },
 ].filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));

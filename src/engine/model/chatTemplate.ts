@@ -4,10 +4,10 @@
  * @huggingface/jinja) around the user's text and locates that text in the rendering, so that the
  * tokenizer can give text tokens offsets into the user's text and mark the rest as template tokens.
  */
-import { Template } from '@huggingface/jinja';
 import { SinkLensError } from '../../shared/errors';
 import type { ChatTemplateMode } from '../../shared/engineApi';
 import type { TokenInfo, Warning } from '../../shared/result';
+import { DEFAULT_TEMPLATE_LIMITS, renderTemplateSandboxed, type SandboxLimits } from './templateSandbox';
 
 export interface RenderedChat {
   /** The full string the model sees. */
@@ -43,31 +43,32 @@ const NO_TEMPLATE = 'This model has no chat template (tokenizer_config.json chat
 /** A content no real prompt contains, used to find where the template puts the user's text. */
 const MARKER = '\u2063SinkLensUserText\u2063';
 
-export function renderChat(tokCfg: Record<string, unknown>, mode: Exclude<ChatTemplateMode, 'none'>, text: string): RenderedChat {
+/**
+ * Renders the template around `text` (and around a marker, to locate the text) in the sandbox: a deadline and
+ * an output cap bound what a hostile template can cost. A rendering longer than `cutChars` is cut there, like
+ * any long prompt (the analysis keeps only the first maxTokens tokens anyway).
+ */
+export function renderChat(
+  tokCfg: Record<string, unknown>,
+  mode: Exclude<ChatTemplateMode, 'none'>,
+  text: string,
+  limits: SandboxLimits = DEFAULT_TEMPLATE_LIMITS,
+  cutChars = Infinity,
+): RenderedChat {
   const source = readChatTemplate(tokCfg);
   if (source === null) throw new SinkLensError('badRequest', NO_TEMPLATE);
-  let template: Template;
-  try {
-    template = new Template(source);
-  } catch (e) {
-    throw new SinkLensError('badRequest', `The model's chat template could not be parsed: ${(e as Error).message}.`, 'Analyse the bare prompt instead (CLI: --chat-template none; VS Code: sinklens.chatTemplate = none).');
-  }
-  const render = (content: string): string => {
-    try {
-      return template.render({
-        messages: [{ role: mode, content }],
-        add_generation_prompt: mode === 'user',
-        bos_token: tokenString(tokCfg['bos_token']),
-        eos_token: tokenString(tokCfg['eos_token']),
-      });
-    } catch (e) {
-      // Templates raise_exception on what they refuse (e.g. a lone system message).
-      throw new SinkLensError('badRequest', `The model's chat template failed for a ${mode} message: ${(e as Error).message}.`, 'Try the other chat template role, or none.');
-    }
-  };
-  const rendered = render(text);
-  const markerAt = render(MARKER).indexOf(MARKER);
-  return { rendered, ...locateText(rendered, text, markerAt) };
+  const context = (content: string): Record<string, unknown> => ({
+    messages: [{ role: mode, content }],
+    add_generation_prompt: mode === 'user',
+    bos_token: tokenString(tokCfg['bos_token']),
+    eos_token: tokenString(tokCfg['eos_token']),
+  });
+  const [full = '', withMarker = ''] = renderTemplateSandboxed(source, [context(text), context(MARKER)], limits);
+  const located = locateText(full, text, withMarker.indexOf(MARKER));
+  if (full.length <= cutChars) return { rendered: full, ...located };
+  const rendered = full.slice(0, cutChars);
+  const at = located.at && located.at.start < cutChars ? { ...located.at, end: Math.min(located.at.end, cutChars) } : null;
+  return { rendered, at, warnings: located.warnings };
 }
 
 /**

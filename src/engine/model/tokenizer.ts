@@ -19,6 +19,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { SinkLensError } from '../../shared/errors';
 import type { ChatTemplateMode, PrependBos, TokenInfo, Warning } from '../../shared/result';
 import { chatTokens, renderChat, type TokenSource } from './chatTemplate';
+import { DEFAULT_TEMPLATE_LIMITS } from './templateSandbox';
 import { readJsonFile } from './config';
 import { alignPieces, type Piece } from './tokenAlign';
 import { pieceBytes, readableBytes, type PieceEncoding } from './tokenBytes';
@@ -191,7 +192,11 @@ function makePromptTokenizer(tok: Tokenizer, tj: TokenizerJson, tokCfg: Record<s
 
   /** The chat template's rendering of the text; text tokens keep offsets into `text`. */
   function encodeChat(text: string, mode: Exclude<ChatTemplateMode, 'none'>, opts: EncodeOptions): Encoded {
-    const chat = renderChat(tokCfg, mode, text);
+    // The template is untrusted code: rendered in the sandbox, capped at 4x the prompt cut (two renderings,
+    // up to 3 UTF-8 bytes a character), and the rendering is cut like any prompt before tokenizing.
+    const cutChars = opts.maxTokens === undefined ? Infinity : opts.maxTokens * CHARS_PER_TOKEN_CAP;
+    const limits = Number.isFinite(cutChars) ? { ...DEFAULT_TEMPLATE_LIMITS, maxBytes: Math.max(1 << 16, 2 * 4 * cutChars * 3) } : DEFAULT_TEMPLATE_LIMITS;
+    const chat = renderChat(tokCfg, mode, text, limits, cutChars);
     const warnings: Warning[] = [...chat.warnings];
     const src: TokenSource = { ids: (s) => tok.encode(s, { add_special_tokens: false }).ids, tokens: aligned };
     const tokens = chatTokens(chat, text.length, src, warnings);

@@ -162,7 +162,7 @@ describe('chat template: other templates and errors', () => {
     const tok = await loadTokenizer(m.dir, loadConfig(m.dir));
     const e = errorOf(() => tok.encode('hello', { prependBos: 'auto', chatTemplate: 'user' }));
     assert.equal(e.code, 'badRequest');
-    assert.match(e.message, /no chat template .*use chatTemplate: none/);
+    assert.match(e.message, /no chat template .*--chat-template none/);
     assert.equal(tok.encode('hello', { prependBos: 'auto', chatTemplate: 'none' }).tokens.some((t) => t.template), false);
   });
 });

@@ -134,6 +134,7 @@ describe('verify-vsix rules', () => {
       'extension/dist/extension.js',
       'extension/dist/engine.js',
       'extension/dist/metricsWorker.js',
+      'extension/dist/templateWorker.js',
       'extension/dist/cli.js',
       'extension/dist/webview.js',
       'extension/media/icon.png',
