@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { AnalysisController } from './analysisController';
 import type { Ctx } from './ctx';
+import { modelTooltip } from './markdown';
 
 export class ModelStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
@@ -28,10 +29,10 @@ export class ModelStatusBar implements vscode.Disposable {
     const icon = this.controller.busy ? '$(loading~spin)' : r.ok ? '$(pulse)' : '$(warning)';
     const label = r.ok ? r.model.label : 'no model';
     this.item.text = `${icon} SinkLens: ${label}${live}`;
-    const tip = new vscode.MarkdownString(
-      r.ok ? `**SinkLens model:** ${r.model.label}\n\n\`${r.model.dir}\`` : `**SinkLens:** ${r.message}`,
-    );
-    tip.appendMarkdown(`\n\nClick to select a model.${this.ctx.settings.live ? ' Live analysis is on.' : ''}`);
+    // Model names and paths come from folders and settings: escaped, and the tooltip is untrusted (no command links).
+    const tip = new vscode.MarkdownString(modelTooltip(r.ok ? { ok: true, label: r.model.label, dir: r.model.dir } : { ok: false, message: r.message }, this.ctx.settings.live));
+    tip.isTrusted = false;
+    tip.supportHtml = false;
     this.item.tooltip = tip;
     this.item.backgroundColor = r.ok ? undefined : new vscode.ThemeColor('statusBarItem.warningBackground');
   }
