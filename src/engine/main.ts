@@ -12,11 +12,11 @@ import {
   EngineCancel,
   EngineDidLog,
   EngineDidProgress,
-  EngineLoad,
   EnginePing,
   EngineUnload,
 } from '../shared/protocol/engine';
-import { isMsg, type Msg, type Notification, type ResponsePayload } from '../shared/protocol/messages';
+import type { LogLevel } from '../shared/log';
+import { isMsg, responseMethodOf, type Msg, type Notification, type ResponsePayload } from '../shared/protocol/messages';
 import { Engine } from './api';
 
 const engine = new Engine();
@@ -31,17 +31,17 @@ function notify<P>(n: Notification<P>, params: P): void {
   send({ id: `e${++seq}`, method: n.method, params });
 }
 
-function log(level: 'info' | 'warn' | 'error', message: string): void {
+function log(level: LogLevel, message: string): void {
   notify(EngineDidLog, { level, message });
 }
 
+/** `req.method` may be any string here (malformed and unknown requests are answered too). */
 function respond(req: Msg, payload: ResponsePayload<unknown>): void {
-  send({ id: `e${++seq}`, method: `${req.method}/response`, completionId: req.id, params: payload });
+  send({ id: `e${++seq}`, method: responseMethodOf(req.method), completionId: req.id, params: payload });
 }
 
 async function handle(m: Msg): Promise<unknown> {
   if (EnginePing.is(m)) return { pid: process.pid, versions: { node: process.versions.node, engine: '1' } };
-  if (EngineLoad.is(m)) return engine.load(m.params.modelDir, m.params.options);
   if (EngineUnload.is(m)) return engine.unload(m.params.modelDir);
   const ac = new AbortController();
   running.set(m.id, ac);

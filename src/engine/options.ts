@@ -1,7 +1,8 @@
 /**
  * Resolves user-facing AnalyzeOptions into a complete, validated settings object. Pure.
  */
-import { DEFAULT_ANALYZE_OPTIONS, type AnalyzeOptions } from '../shared/engineApi';
+import { DEFAULT_ANALYZE_OPTIONS } from '../shared/defaults';
+import type { AnalyzeOptions } from '../shared/engineApi';
 import { SinkLensError } from '../shared/errors';
 import type { ChatTemplateMode, EntropyOptions, PrependBos } from '../shared/result';
 

@@ -30,7 +30,7 @@ export interface RunOptions {
   reveal?: boolean;
 }
 
-/** What the controller needs from the panel and summary view (F's PanelController/PanelStore, behind panelBridge.ts). */
+/** What the controller needs from the panel and summary view (implemented by panel/panelHost.ts). */
 export interface PanelPort {
   /** Records the result for the panel and the summary view; `reveal` opens the panel beside the editor. */
   showResult(result: AnalysisResult, source: { uri: string; offset: number }, reveal: boolean): void;

@@ -5,6 +5,7 @@
 import type { AnalysisResult } from '../shared/result';
 import type { AnalysisController } from './analysisController';
 import type { Ctx } from './ctx';
+import type { PanelHost } from './panel/panelHost';
 
 export interface PanelState {
   open: boolean;
@@ -30,7 +31,7 @@ export interface SinkLensApi {
 export function makeApi(
   ctx: Ctx,
   controller: AnalysisController,
-  panelState: () => PanelState,
+  panel: PanelHost,
   decorationCount: (uri: string) => number,
 ): SinkLensApi {
   return {
@@ -41,8 +42,8 @@ export function makeApi(
       const r = ctx.resolveModel();
       return r.ok ? r.model.dir : '';
     },
-    lastResult: () => ctx.lastAnalysis?.result,
-    panelState,
+    lastResult: () => panel.shown()?.result,
+    panelState: () => panel.state(),
     decorationCount,
   };
 }

@@ -8,24 +8,28 @@ import type { AnalysisController, AnalysisTarget, RunOptions } from './analysisC
 import { documentSections, isPromptDocument } from './codelens';
 import type { Ctx } from './ctx';
 import type { SinkDecorations } from './decorations';
+import { targetOf, type PanelHost } from './panel/panelHost';
 import { addModelFolder, downloadModelCommand, selectModel } from './models/modelCommands';
 
 export interface CommandDeps {
   ctx: Ctx;
   controller: AnalysisController;
   decorations: SinkDecorations;
-  /** Opens (or reveals) the panel beside the editor, showing the last result if any. */
-  openPanel: () => void;
+  /** The panel, its summary view and the last shown result. */
+  panel: PanelHost;
 }
 
 type Handler = (...args: unknown[]) => unknown;
 
 export function commandTable(d: CommandDeps): Record<string, Handler> {
   const { ctx } = d;
+  const analyze = (uri?: unknown, range?: unknown) => runAnalysis(d, () => targetFromArgs(ctx, uri, range));
   return {
-    'sinklens.analyze': (uri?: unknown, range?: unknown) => runAnalysis(d, () => targetFromArgs(ctx, uri, range)),
-    'sinklens.analyzeSection': (uri?: unknown, range?: unknown) => runAnalysis(d, () => targetFromArgs(ctx, uri, range)),
-    'sinklens.openPanel': () => d.openPanel(),
+    // One handler, two ids: the code lenses pass their section's (uri, range) to analyzeSection; the
+    // editor menus and the palette call analyze without a range (selection, else the whole prompt).
+    'sinklens.analyze': analyze,
+    'sinklens.analyzeSection': analyze,
+    'sinklens.openPanel': () => d.panel.open(),
     'sinklens.toggleAblation': () => toggleAblation(d),
     // Optional string args skip the picker/dialog/input box (keybindings, scripts, tests).
     'sinklens.selectModel': (value?: unknown) => guard(d, () => selectModel(ctx, asString(value))),
@@ -48,12 +52,13 @@ export async function runAnalysis(d: CommandDeps, target: () => Promise<Analysis
 }
 
 async function toggleAblation(d: CommandDeps) {
-  const last = d.ctx.lastAnalysis;
+  // The same shown result as the panel's ablation toggle.
+  const last = d.panel.shown();
   if (!last) {
     void vscode.window.showInformationMessage('Analyze a prompt first; the ablation re-runs it with the BOS MLP write zeroed at the spike layers.');
     return undefined;
   }
-  const target = { text: last.result.input.text, uri: last.uri, offset: last.offset };
+  const target = targetOf(last);
   const on = !last.result.ablation;
   const result = await runAnalysis(d, async () => target, { ablate: on ? 'auto' : null });
   if (on && result && !result.ablation) {

@@ -4,6 +4,7 @@
  * so every rule here is unit-tested without a VS Code. An invalid value never throws: it falls
  * back to the default and adds a problem message that names the setting and the fix.
  */
+import { SETTING_DEFAULTS as D } from '../shared/defaults';
 import type { AnalyzeOptions, LoadOptions } from '../shared/engineApi';
 import type { ChatTemplateMode, EntropyOptions, PrependBos } from '../shared/result';
 
@@ -40,23 +41,22 @@ export interface Settings {
   logitLens: boolean;
 }
 
-export const DEFAULT_PROMPT_FILES = ['**/*.prompt', '**/*.prompty', '**/*.prompt.md', '**/prompts/**/*.{md,txt}'];
-
+/** The settings when nothing is set (values from src/shared/defaults.ts). */
 export const DEFAULT_SETTINGS: Settings = {
   models: [],
-  defaultModel: '',
-  promptFiles: DEFAULT_PROMPT_FILES,
-  sinkThreshold: 0.3,
-  maxTokens: 512,
-  prependBos: 'auto',
-  chatTemplate: 'none',
-  entropy: { alpha: 1, excludeBos: false, center: false, rowNormalize: false },
-  threads: 0,
-  hubEndpoint: 'https://huggingface.co',
-  codeLensEnabled: true,
-  live: false,
-  decorations: true,
-  logitLens: false,
+  defaultModel: D.defaultModel,
+  promptFiles: [...D.promptFiles],
+  sinkThreshold: D.sinkThreshold,
+  maxTokens: D.maxTokens,
+  prependBos: D.prependBos,
+  chatTemplate: D.chatTemplate,
+  entropy: { alpha: D['entropy.alpha'], excludeBos: D['entropy.excludeBos'], center: D['entropy.center'], rowNormalize: D['entropy.rowNormalize'] },
+  threads: D.threads,
+  hubEndpoint: D['hub.endpoint'],
+  codeLensEnabled: D['codeLens.enabled'],
+  live: D.live,
+  decorations: D.decorations,
+  logitLens: D.logitLens,
 };
 
 export interface ReadSettings {

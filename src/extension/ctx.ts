@@ -1,6 +1,7 @@
 /**
  * The extension's shared state, built once by activate(): the "SinkLens" log channel, the engine
- * client, current settings, the model resolution, the result cache and the events the providers
+ * client, current settings, the model resolution, the result cache (by sha256, for code lenses and
+ * repeated runs; the last shown result lives in the PanelHost's store) and the events the providers
  * listen to. Owns every disposable it creates (drained by `dispose`).
  */
 import * as path from 'node:path';
@@ -35,7 +36,6 @@ export class Ctx implements vscode.Disposable {
   private current: Settings;
   private cachedModels: CachedModel[] | undefined;
   private shownProblems = '';
-  lastAnalysis: AnalysisEvent | undefined;
 
   constructor(readonly context: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('SinkLens', { log: true });
@@ -93,7 +93,6 @@ export class Ctx implements vscode.Disposable {
 
   recordAnalysis(ev: AnalysisEvent): void {
     this.cache.set(ev.key, ev.result);
-    this.lastAnalysis = ev;
     this.analysisEmitter.fire(ev);
   }
 

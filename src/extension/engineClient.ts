@@ -10,7 +10,7 @@ import type { AnalyzeOptions, AttentionRequest, LoadOptions, Progress } from '..
 import type { AnalysisResult, AttentionMap } from '../shared/result';
 import { EngineAnalyze, EngineAttention, EngineUnload } from '../shared/protocol/engine';
 import { EngineProcess, type EngineExit } from './rpc/engineProcess';
-import type { LogLevel } from './rpc/rpcConnection';
+import type { LogLevel } from '../shared/log';
 
 export interface CallOptions {
   token?: vscode.CancellationToken;

@@ -10,6 +10,7 @@ import { SinkLensError } from '../shared/errors';
 import type { AnalysisController } from './analysisController';
 import { documentSections, isPromptDocument } from './codelens';
 import type { Ctx } from './ctx';
+import type { PanelHost } from './panel/panelHost';
 import { sectionAt } from './promptSections';
 
 export const LIVE_DEBOUNCE_MS = 600;
@@ -21,6 +22,7 @@ export class LiveMode implements vscode.Disposable {
   constructor(
     private readonly ctx: Ctx,
     private readonly controller: AnalysisController,
+    private readonly panel: PanelHost,
   ) {
     this.subs = [
       vscode.workspace.onDidChangeTextDocument((e) => {
@@ -42,7 +44,7 @@ export class LiveMode implements vscode.Disposable {
     if (!this.ctx.settings.live) return false;
     const active = vscode.window.activeTextEditor?.document;
     if (active?.uri.toString() !== doc.uri.toString()) return false;
-    return isPromptDocument(doc, this.ctx.settings.promptFiles) || this.ctx.lastAnalysis?.uri?.toString() === doc.uri.toString();
+    return isPromptDocument(doc, this.ctx.settings.promptFiles) || this.panel.shown()?.source.uri === doc.uri.toString();
   }
 
   schedule(ms = LIVE_DEBOUNCE_MS): void {

@@ -12,7 +12,7 @@ import { commandTable } from './commands';
 import { Ctx } from './ctx';
 import { SinkDecorations } from './decorations';
 import { LiveMode } from './live';
-import { PanelBridge } from './panelBridge';
+import { PanelHost } from './panel/panelHost';
 import { ModelStatusBar } from './statusBar';
 
 export type { SinkLensApi } from './api';
@@ -50,12 +50,12 @@ function build(context: vscode.ExtensionContext): SinkLensApi {
   context.subscriptions.push(c);
   c.log.info(`SinkLens ${String(context.extension.packageJSON.version)} activating (${process.platform}-${process.arch}, node ${process.version})`);
 
-  const panel = new PanelBridge(c);
-  const controller = new AnalysisController(c, panel);
-  panel.connect(controller);
+  // The controller reports to the panel host; the panel's re-runs (ablation, logit lens) go through the controller.
+  const panel: PanelHost = new PanelHost(c, (target, opts) => controller.analyze(target, opts));
+  const controller: AnalysisController = new AnalysisController(c, panel);
   const decorations = new SinkDecorations(c);
   const lenses = new PromptCodeLensProvider(c);
-  c.push(panel, controller, decorations, lenses, new LiveMode(c, controller), new ModelStatusBar(c, controller));
+  c.push(panel, controller, decorations, lenses, new LiveMode(c, controller, panel), new ModelStatusBar(c, controller));
   c.push(vscode.languages.registerCodeLensProvider(LENS_SELECTOR, lenses));
   c.push(c.engine.onDidCrash((exit) => panel.showError(exit.error)));
 
@@ -63,12 +63,12 @@ function build(context: vscode.ExtensionContext): SinkLensApi {
     ctx: c,
     controller,
     decorations,
-    openPanel: () => panel.open(),
+    panel,
   });
   for (const [id, handler] of Object.entries(table)) c.push(vscode.commands.registerCommand(id, handler));
 
   c.log.info('SinkLens activated');
-  return makeApi(c, controller, () => panel.state(), (uri) => decorations.count(uri));
+  return makeApi(c, controller, panel, (uri) => decorations.count(uri));
 }
 
 export function deactivate(): void {

@@ -1,6 +1,7 @@
 /**
  * The engine's public API: what the extension (through the child-process RPC), the CLI and tests
- * call. Implemented by `src/engine/api.ts`; served over IPC by `src/engine/main.ts`.
+ * call. Implemented by `src/engine/api.ts`; served over IPC by `src/engine/main.ts`. The defaults of
+ * the options are `DEFAULT_ANALYZE_OPTIONS` in `defaults.ts`.
  */
 import type { AnalysisResult, AttentionMap, ChatTemplateMode, EntropyOptions, ModelInfo, PrependBos } from './result';
 
@@ -72,16 +73,3 @@ export interface EngineApi {
   attention(handle: ModelHandle, req: AttentionRequest, signal?: CancelSignal): Promise<AttentionMap>;
   dispose(): Promise<void>;
 }
-
-export const DEFAULT_ANALYZE_OPTIONS = {
-  prependBos: 'auto',
-  chatTemplate: 'none',
-  maxTokens: 512,
-  tau: 0.3,
-  includeFirstQuery: false,
-  entropy: { alpha: 1, excludeBos: false, center: false, rowNormalize: false },
-  ablateTarget: 'mlp',
-  massiveTopK: 5,
-  logitLensTopK: 1,
-  lastTopK: 10,
-} as const;

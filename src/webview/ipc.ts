@@ -1,11 +1,11 @@
 /**
- * The webview end of the panel protocol: requests with ids, timeouts and typed responses; commands;
- * validated notifications. The VS Code API object is injected (`acquireVsCodeApi()` in the real
+ * The webview end of the panel protocol: requests with ids, timeouts and typed responses (the shared
+ * PendingRequests); commands; validated notifications. The VS Code API object is injected (`acquireVsCodeApi()` in the real
  * webview, a fake in tests), and so is the window that delivers the host's messages.
  */
-import { SinkLensError } from '../shared/errors';
 import type { Command, Msg, ParamsOf, Request, ResponsePayload } from '../shared/protocol/messages';
-import { makeMessage, validatePanelMessage, WebviewLog } from '../shared/protocol/panel';
+import { makeMessage, validatePanelMessage, WebviewLog, type WebviewLogLevel } from '../shared/protocol/panel';
+import { PendingRequests } from '../shared/protocol/pending';
 
 export interface VsCodeApiLike {
   postMessage(msg: unknown): void;
@@ -13,16 +13,10 @@ export interface VsCodeApiLike {
   setState(state: unknown): void;
 }
 
-interface Pending {
-  resolve(v: unknown): void;
-  reject(e: SinkLensError): void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
 export type NotificationHandler = (msg: Msg) => void;
 
 export class HostIpc {
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new PendingRequests('wv-req-', { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as number) });
   private readonly handlers: NotificationHandler[] = [];
   private readonly listener = (e: MessageEvent): void => this.receive(e.data);
 
@@ -35,15 +29,15 @@ export class HostIpc {
   }
 
   request<P, R>(req: Request<P, R>, params: P, timeoutMs = this.timeoutMs): Promise<R> {
-    const msg = makeMessage(req, params, 'wv');
-    return new Promise<R>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(msg.id);
-        reject(new SinkLensError('engineTimeout', `No answer to ${req.method} within ${Math.round(timeoutMs / 1000)} s.`));
-      }, timeoutMs);
-      this.pending.set(msg.id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      this.api.postMessage(msg);
+    const id = this.pending.nextId();
+    const answer = this.pending.add<R>(id, {
+      meta: undefined,
+      timeoutMs,
+      // The host did not answer: say so as the panel's own timeout, not as the engine's.
+      timeoutError: () => ({ code: 'panelTimeout', message: `No answer to ${req.method} within ${Math.round(timeoutMs / 1000)} s.` }),
     });
+    this.api.postMessage({ id, method: req.method, params } satisfies Msg<P>);
+    return answer;
   }
 
   command<C extends Command<unknown>>(cmd: C, params: ParamsOf<C>): void {
@@ -54,7 +48,7 @@ export class HostIpc {
     this.handlers.push(handler);
   }
 
-  log(level: 'info' | 'warn' | 'error', message: string): void {
+  log(level: WebviewLogLevel, message: string): void {
     this.command(WebviewLog, { level, message });
   }
 
@@ -67,27 +61,14 @@ export class HostIpc {
     }
     const m = v.msg;
     if (m.completionId !== undefined) {
-      this.settle(m.completionId, m.params as ResponsePayload<unknown>);
+      this.pending.settle(m.completionId, m.params as ResponsePayload<unknown>);
       return;
     }
     for (const h of this.handlers) h(m);
   }
 
-  private settle(id: string, payload: ResponsePayload<unknown>): void {
-    const p = this.pending.get(id);
-    if (!p) return;
-    this.pending.delete(id);
-    clearTimeout(p.timer);
-    if (payload.ok) p.resolve(payload.value);
-    else p.reject(SinkLensError.fromData(payload.error));
-  }
-
   dispose(): void {
     this.target.removeEventListener('message', this.listener);
-    for (const [, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(new SinkLensError('cancelled', 'The panel was closed.'));
-    }
-    this.pending.clear();
+    this.pending.rejectAll({ code: 'cancelled', message: 'The panel was closed.' });
   }
 }

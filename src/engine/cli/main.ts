@@ -7,6 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DEFAULT_ENTROPY, DEFAULT_LAST_TOP_K, DEFAULT_MAX_TOKENS, DEFAULT_TAU } from '../../shared/defaults';
 import type { AnalyzeOptions, Progress } from '../../shared/engineApi';
 import { SinkLensError, toErrorData, type ErrorCode } from '../../shared/errors';
 import type { AnalysisResult } from '../../shared/result';
@@ -36,16 +37,16 @@ Analyze options:
   --json OUT             also write the full result as JSON ('-' = stdout, no table)
   --ablate auto|3,4      re-run with the MLP write at BOS zeroed in these blocks (auto = the spike blocks)
   --ablate-target mlp|attn
-  --max-tokens N         truncate the prompt to N tokens (default 512)
-  --tau X                sink-rate threshold (default 0.3)
+  --max-tokens N         truncate the prompt to N tokens (default ${DEFAULT_MAX_TOKENS})
+  --tau X                sink-rate threshold (default ${DEFAULT_TAU})
   --prepend-bos auto|always|never
   --chat-template none|user|system
                          analyse the model's chat template around the prompt, as one user message
                          (with the assistant prompt) or one system message (default none)
-  --alpha A              Rényi order of the matrix entropy (default 1 = Shannon)
+  --alpha A              Rényi order of the matrix entropy (default ${DEFAULT_ENTROPY.alpha} = Shannon)
   --exclude-bos --center --row-normalize --include-first-query
   --logit-lens all|0,3   logit lens on these layers
-  --top-k N              next-token predictions to report (default 10)
+  --top-k N              next-token predictions to report (default ${DEFAULT_LAST_TOP_K})
   --attention B,H        print the attention map of block B, head H
   --threads N            onnxruntime intra-op threads (default: onnxruntime's choice)
   --quiet                no progress on stderr

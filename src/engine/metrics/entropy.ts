@@ -6,11 +6,12 @@
  * Options, applied in this order: excludeBos (drop row 0), rowNormalize (unit-norm rows; zero rows
  * stay zero), center (subtract the mean of the rows used).
  */
+import { DEFAULT_ENTROPY } from '../../shared/defaults';
 import type { EntropyOptions } from '../../shared/result';
 import { psdEigenvalues } from './eigen';
 import type { FloatArray } from './types';
 
-export const DEFAULT_ENTROPY: EntropyOptions = { alpha: 1, excludeBos: false, center: false, rowNormalize: false };
+export { DEFAULT_ENTROPY };
 
 export interface EntropyResult {
   /** H_alpha / log(min(n, d)) in [0, 1]; 0 when min(n, d) <= 1 or X = 0. */

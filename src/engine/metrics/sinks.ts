@@ -5,9 +5,10 @@
  * T = 1 (only BOS): without includeFirstQuery there is no query to average over; scores are then
  * defined as 0 (no evidence of a sink) so that rates and summaries stay numbers.
  */
+import { DEFAULT_TAU } from '../../shared/defaults';
 import type { FloatArray } from './types';
 
-export const DEFAULT_TAU = 0.3;
+export { DEFAULT_TAU };
 
 /** s[b][k] = mean_{i=1..T-1} A[b][k][i][0] (i from 0 with includeFirstQuery). Returns [H]. */
 export function headSinkScores(attnToBos: FloatArray, block: number, H: number, T: number, includeFirstQuery = false): number[] {

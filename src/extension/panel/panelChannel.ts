@@ -6,7 +6,7 @@
  * No vscode import at runtime: unit-tested with a fake webview.
  */
 import { toErrorData } from '../../shared/errors';
-import type { Msg, Notification, ParamsOf, Request, ResponsePayload } from '../../shared/protocol/messages';
+import { requestMethodOf, responseMethodOf, type Msg, type Notification, type ParamsOf, type Request, type ResponsePayload } from '../../shared/protocol/messages';
 import {
   GetAttention,
   makeMessage,
@@ -21,6 +21,7 @@ import {
   type CharRange,
   type PanelBootstrap,
   type PanelView,
+  type WebviewLogLevel,
 } from '../../shared/protocol/panel';
 import type { AttentionMap } from '../../shared/result';
 
@@ -30,11 +31,8 @@ export interface WebviewPort {
   onDidReceiveMessage(listener: (msg: unknown) => void): { dispose(): void };
 }
 
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+/** Where the channel logs (the SinkLens LogOutputChannel); the webview logs at these levels too. */
+export type Logger = Record<WebviewLogLevel, (message: string) => void>;
 
 export interface ChannelHandlers {
   bootstrap(): PanelBootstrap;
@@ -88,8 +86,8 @@ export class PanelChannel {
       this.log.warn(`panel: rejected a message from the webview: ${v.error.message}`);
       const r = raw as { id?: unknown; method?: unknown };
       // Answer malformed requests so the webview's promise settles instead of timing out.
-      if (typeof r?.id === 'string' && typeof r.method === 'string' && !r.method.endsWith('/response')) {
-        void this.post({ id: `host-bad-${r.id}`, method: `${r.method}/response`, completionId: r.id, params: { ok: false, error: v.error } });
+      if (typeof r?.id === 'string' && typeof r.method === 'string' && requestMethodOf(r.method) === undefined) {
+        void this.post({ id: `host-bad-${r.id}`, method: responseMethodOf(r.method), completionId: r.id, params: { ok: false, error: v.error } });
       }
       return;
     }

@@ -1,14 +1,13 @@
 /**
  * The compact SinkLens view ('sinklens.summaryView', a WebviewView in the extension's view
  * container): the active prompt's summary (sink-mass strip, valley, phases) and a button that
- * opens the full panel. Same bundle, same protocol and same store as the panel.
+ * opens the full panel. Same bundle, same protocol, same store and same request handlers as the panel.
  */
 import * as vscode from 'vscode';
 import { DidChangeSnapshot, DidChangeStatus } from '../../shared/protocol/panel';
 import { renderWebviewHtml, webviewOptions } from './html';
-import { PanelChannel } from './panelChannel';
-import type { PanelDeps } from './panelController';
-import { panelHandlers } from './panelHandlers';
+import { PanelChannel, type ChannelHandlers } from './panelChannel';
+import type { WebviewDeps } from './panelController';
 import type { PanelStore } from './panelStore';
 
 export const SUMMARY_VIEW_ID = 'sinklens.summaryView';
@@ -18,9 +17,9 @@ export class SummaryViewProvider implements vscode.WebviewViewProvider, vscode.D
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
-    private readonly deps: PanelDeps,
-    private readonly store: PanelStore,
-    private readonly openPanel: () => void,
+    private readonly deps: WebviewDeps,
+    store: PanelStore,
+    private readonly handlers: ChannelHandlers,
   ) {
     const sub = store.onChange((what) => {
       const b = store.bootstrap();
@@ -34,7 +33,7 @@ export class SummaryViewProvider implements vscode.WebviewViewProvider, vscode.D
     this.channel?.dispose();
     const { webview } = view;
     webview.options = webviewOptions(this.deps.extensionUri, vscode.Uri.joinPath);
-    const channel = new PanelChannel(webview, panelHandlers(this.store, this.deps, this.openPanel), this.deps.log);
+    const channel = new PanelChannel(webview, this.handlers, this.deps.log);
     this.channel = channel;
     webview.html = renderWebviewHtml({ webview, extensionUri: this.deps.extensionUri, join: vscode.Uri.joinPath, view: 'summary' }).html;
     this.disposables.push(

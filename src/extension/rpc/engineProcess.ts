@@ -9,7 +9,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { SinkLensError, type ErrorData } from '../../shared/errors';
 import type { ParamsOf, Request, ResponseOf } from '../../shared/protocol/messages';
-import { RpcConnection, type LogLevel, type RequestOptions } from './rpcConnection';
+import type { LogLevel } from '../../shared/log';
+import { RpcConnection, type RequestOptions } from './rpcConnection';
 
 export interface EngineExit {
   pid: number | undefined;

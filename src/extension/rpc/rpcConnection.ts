@@ -1,15 +1,15 @@
 /**
  * The bookkeeping half of the engine RPC, vscode-free and process-free so that it is unit-tested
- * with a fake channel: request ids, the pending map, response/notification validation, progress
- * routing, cancellation (AbortSignal -> EngineCancel) and failing everything at once when the
- * process behind the channel dies.
+ * with a fake channel: request ids and the pending map (shared/protocol/pending.ts), response and
+ * notification validation, progress routing, cancellation (AbortSignal -> EngineCancel) and
+ * failing everything at once when the process behind the channel dies.
  */
 import type { Progress } from '../../shared/engineApi';
 import { SinkLensError, isErrorData, type ErrorData } from '../../shared/errors';
+import { isLogLevel, type LogLevel } from '../../shared/log';
 import { EngineCancel, EngineDidLog, EngineDidProgress } from '../../shared/protocol/engine';
 import { isMsg, type Msg, type ParamsOf, type Request, type ResponseOf } from '../../shared/protocol/messages';
-
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+import { PendingRequests } from '../../shared/protocol/pending';
 
 /** Where messages go; `send` throws when the channel is closed. */
 export interface Channel {
@@ -23,12 +23,10 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-interface Pending {
-  method: string;
-  resolve: (v: unknown) => void;
-  reject: (e: SinkLensError) => void;
+/** What the connection remembers about a pending request. */
+interface RequestMeta {
+  type: Request<unknown, unknown>;
   onProgress: ((p: Progress) => void) | undefined;
-  cleanup: () => void;
 }
 
 export interface RpcHandlers {
@@ -40,16 +38,14 @@ export interface RpcHandlers {
 let connectionSeq = 0;
 
 export class RpcConnection {
-  private readonly pending = new Map<string, Pending>();
-  private readonly prefix: string;
-  private seq = 0;
+  private readonly pending: PendingRequests<RequestMeta>;
   private closed: ErrorData | undefined;
 
   constructor(
     private readonly channel: Channel,
     private readonly handlers: RpcHandlers = {},
   ) {
-    this.prefix = `c${++connectionSeq}-`;
+    this.pending = new PendingRequests(`c${++connectionSeq}-`, { setTimeout, clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) });
   }
 
   get pendingCount(): number {
@@ -57,37 +53,32 @@ export class RpcConnection {
   }
 
   nextId(): string {
-    return `${this.prefix}${++this.seq}`;
+    return this.pending.nextId();
   }
 
   request<T extends Request<unknown, unknown>>(type: T, params: ParamsOf<T>, opts: RequestOptions = {}): Promise<ResponseOf<T>> {
     if (this.closed) return Promise.reject(SinkLensError.fromData(this.closed));
     if (opts.signal?.aborted) return Promise.reject(cancelledError());
     const id = this.nextId();
-    return new Promise<ResponseOf<T>>((resolve, reject) => {
-      const timers: { timeout?: ReturnType<typeof setTimeout> } = {};
-      const onAbort = (): void => {
-        // Tell the engine, and settle now: the UI must not wait for a busy process to notice.
-        this.trySend({ id: this.nextId(), method: EngineCancel.method, params: { requestId: id } });
-        this.settle(id, { ok: false, error: cancelledError().toData() });
-      };
-      const cleanup = (): void => {
-        if (timers.timeout !== undefined) clearTimeout(timers.timeout);
-        opts.signal?.removeEventListener('abort', onAbort);
-      };
-      this.pending.set(id, { method: type.method, resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress, cleanup });
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      if (opts.timeoutMs !== undefined) {
-        timers.timeout = setTimeout(() => {
-          this.trySend({ id: this.nextId(), method: EngineCancel.method, params: { requestId: id } });
-          this.settle(id, { ok: false, error: { code: 'engineTimeout', message: `The engine did not answer ${type.method} within ${opts.timeoutMs} ms.` } });
-        }, opts.timeoutMs);
-      }
-      const sent = this.trySend({ id, method: type.method, params });
-      if (sent !== true) {
-        this.settle(id, { ok: false, error: { code: 'engineCrashed', message: `Could not send ${type.method} to the engine process: ${sent}` } });
-      }
+    const cancelEngine = (): void => void this.trySend({ id: this.nextId(), method: EngineCancel.method, params: { requestId: id } });
+    const onAbort = (): void => {
+      // Tell the engine, and settle now: the UI must not wait for a busy process to notice.
+      cancelEngine();
+      this.pending.cancel(id, cancelledError().message);
+    };
+    const result = this.pending.add<ResponseOf<T>>(id, {
+      meta: { type, onProgress: opts.onProgress },
+      timeoutMs: opts.timeoutMs,
+      onTimeout: cancelEngine,
+      timeoutError: () => ({ code: 'engineTimeout', message: `The engine did not answer ${type.method} within ${opts.timeoutMs} ms.` }),
+      cleanup: () => opts.signal?.removeEventListener('abort', onAbort),
     });
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const sent = this.trySend({ id, method: type.method, params });
+    if (sent !== true) {
+      this.pending.settle(id, { ok: false, error: { code: 'engineCrashed', message: `Could not send ${type.method} to the engine process: ${sent}` } });
+    }
+    return result;
   }
 
   /** Feeds one incoming message; anything malformed is reported through onInvalid and dropped. */
@@ -102,13 +93,13 @@ export class RpcConnection {
     }
     if (EngineDidProgress.is(raw)) {
       const p = raw.params as { requestId?: unknown; progress?: unknown } | null;
-      const pending = typeof p?.requestId === 'string' ? this.pending.get(p.requestId) : undefined;
+      const pending = typeof p?.requestId === 'string' ? this.pending.meta(p.requestId) : undefined;
       if (pending && isProgress(p?.progress)) pending.onProgress?.(p.progress);
       return;
     }
     if (EngineDidLog.is(raw)) {
       const p = raw.params as { level?: unknown; message?: unknown } | null;
-      if (typeof p?.message === 'string') this.handlers.onLog?.(isLevel(p.level) ? p.level : 'info', p.message);
+      if (typeof p?.message === 'string') this.handlers.onLog?.(isLogLevel(p.level) ? p.level : 'info', p.message);
       return;
     }
     this.handlers.onInvalid?.(`unknown method ${raw.method}`, raw);
@@ -117,30 +108,22 @@ export class RpcConnection {
   /** Rejects every pending request with `error` and refuses new ones (the process is gone). */
   close(error: ErrorData): void {
     this.closed = error;
-    for (const id of [...this.pending.keys()]) this.settle(id, { ok: false, error });
+    this.pending.rejectAll(error);
   }
 
   private handleResponse(m: Msg): void {
     const id = m.completionId as string;
-    const pending = this.pending.get(id);
+    const pending = this.pending.meta(id);
     if (!pending) return; // Answer to a request we already settled (cancelled or timed out).
+    const method = pending.type.method;
     const p = m.params as { ok?: unknown; value?: unknown; error?: unknown } | null;
-    if (m.method !== `${pending.method}/response` || typeof p !== 'object' || p === null || typeof p.ok !== 'boolean') {
-      this.handlers.onInvalid?.(`malformed response to ${pending.method}`, m);
-      this.settle(id, { ok: false, error: { code: 'badRequest', message: `The engine sent a malformed response to ${pending.method}.` } });
+    if (m.method !== pending.type.responseMethod || typeof p !== 'object' || p === null || typeof p.ok !== 'boolean') {
+      this.handlers.onInvalid?.(`malformed response to ${method}`, m);
+      this.pending.settle(id, { ok: false, error: { code: 'badRequest', message: `The engine sent a malformed response to ${method}.` } });
       return;
     }
-    if (p.ok) this.settle(id, { ok: true, value: p.value });
-    else this.settle(id, { ok: false, error: isErrorData(p.error) ? p.error : { code: 'internal', message: 'The engine failed without an error message.' } });
-  }
-
-  private settle(id: string, r: { ok: true; value: unknown } | { ok: false; error: ErrorData }): void {
-    const pending = this.pending.get(id);
-    if (!pending) return;
-    this.pending.delete(id);
-    pending.cleanup();
-    if (r.ok) pending.resolve(r.value);
-    else pending.reject(SinkLensError.fromData(r.error));
+    if (p.ok) this.pending.settle(id, { ok: true, value: p.value });
+    else this.pending.settle(id, { ok: false, error: isErrorData(p.error) ? p.error : { code: 'internal', message: 'The engine failed without an error message.' } });
   }
 
   /** true when handed to the channel, else the reason. */
@@ -156,10 +139,6 @@ export class RpcConnection {
 
 export function cancelledError(): SinkLensError {
   return new SinkLensError('cancelled', 'The analysis was cancelled.');
-}
-
-function isLevel(v: unknown): v is LogLevel {
-  return v === 'trace' || v === 'debug' || v === 'info' || v === 'warn' || v === 'error';
 }
 
 function isProgress(v: unknown): v is Progress {

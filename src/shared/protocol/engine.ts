@@ -2,13 +2,14 @@
  * Extension <-> engine child process (forked `dist/engine.js`, Node IPC channel).
  * Requests carry ids; the engine answers with `<method>/response` and `completionId`, payload
  * `ResponsePayload<R>`. Progress and logs are notifications. Cancelling is a command naming the
- * request id. A response is always sent, with error code `cancelled` for a cancelled run.
+ * request id. A response is always sent, with error code `cancelled` for a cancelled run. There is
+ * no separate load request: analyze and attention load (and cache) the model they name.
  */
-import type { AnalyzeOptions, AttentionRequest, LoadOptions, ModelHandle, Progress } from '../engineApi';
+import type { AnalyzeOptions, AttentionRequest, LoadOptions, Progress } from '../engineApi';
+import type { LogLevel } from '../log';
 import type { AnalysisResult, AttentionMap } from '../result';
 import { Command, Notification, Request } from './messages';
 
-export const EngineLoad = new Request<{ modelDir: string; options: LoadOptions }, ModelHandle>('engine/load');
 export const EngineAnalyze = new Request<
   { modelDir: string; loadOptions: LoadOptions; text: string; options: AnalyzeOptions },
   AnalysisResult
@@ -23,6 +24,4 @@ export const EnginePing = new Request<void, { pid: number; versions: Record<stri
 export const EngineCancel = new Command<{ requestId: string }>('engine/cancel');
 
 export const EngineDidProgress = new Notification<{ requestId: string; progress: Progress }>('engine/didProgress');
-export const EngineDidLog = new Notification<{ level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; message: string }>(
-  'engine/didLog',
-);
+export const EngineDidLog = new Notification<{ level: LogLevel; message: string }>('engine/didLog');

@@ -31,8 +31,23 @@ export class Request<P = void, R = void> extends Call<P> {
   readonly responseMethod: string;
   constructor(method: string) {
     super(method);
-    this.responseMethod = `${method}/response`;
+    this.responseMethod = responseMethodOf(method);
   }
+}
+
+const RESPONSE_SUFFIX = '/response';
+
+/**
+ * The method name of the response to a request method. Prefer `Request.responseMethod`; this is for
+ * answering a message whose method is only known as a string (a malformed or unknown request).
+ */
+export function responseMethodOf(requestMethod: string): string {
+  return `${requestMethod}${RESPONSE_SUFFIX}`;
+}
+
+/** The request method a response method answers, or undefined when `method` is not a response. */
+export function requestMethodOf(method: string): string | undefined {
+  return method.endsWith(RESPONSE_SUFFIX) ? method.slice(0, -RESPONSE_SUFFIX.length) : undefined;
 }
 
 /** Event pushed from the owner of the state. */

@@ -14,7 +14,8 @@
 import type { Progress } from '../engineApi';
 import { isErrorData, type ErrorData } from '../errors';
 import type { AnalysisResult, AttentionMap } from '../result';
-import { Command, isMsg, Notification, Request, type Msg, type ResponsePayload } from './messages';
+import type { LogLevel } from '../log';
+import { Command, isMsg, Notification, Request, requestMethodOf, type Msg, type ResponsePayload } from './messages';
 import { bool, checkAnalysisResult, checkAttentionMap, fields, int, isObj, oneOf, reason, str, type Check } from './panelSchema';
 
 /** UTF-16 range [start, end). */
@@ -59,8 +60,11 @@ export const SetLogitLens = new Request<{ on: boolean }, { rerun: boolean }>('pa
 export const RevealTokens = new Command<{ ranges: CharRange[] }>('panel/revealTokens');
 /** From the summary view: open (or focus) the full panel. */
 export const OpenPanel = new Command<Record<string, never>>('panel/open');
+/** The levels a webview may log at (the host's Logger has these three). */
+export const WEBVIEW_LOG_LEVELS = ['info', 'warn', 'error'] as const satisfies readonly LogLevel[];
+export type WebviewLogLevel = (typeof WEBVIEW_LOG_LEVELS)[number];
 /** A webview-side error worth logging (render failures, rejected messages). */
-export const WebviewLog = new Command<{ level: 'info' | 'warn' | 'error'; message: string }>('panel/log');
+export const WebviewLog = new Command<{ level: WebviewLogLevel; message: string }>('panel/log');
 
 // host -> webview
 export const DidChangeSnapshot = new Notification<{ snapshot: PanelSnapshot | null }>('panel/didChangeSnapshot');
@@ -119,13 +123,11 @@ const SPECS: Record<string, Spec> = {
   [OpenPanel.method]: { direction: 'toHost', params: fields({}) },
   [WebviewLog.method]: {
     direction: 'toHost',
-    params: fields({ level: oneOf('info', 'warn', 'error'), message: str }),
+    params: fields({ level: oneOf(...(WEBVIEW_LOG_LEVELS as readonly string[])), message: str }),
   },
   [DidChangeSnapshot.method]: { direction: 'toWebview', params: fields({ snapshot }) },
   [DidChangeStatus.method]: { direction: 'toWebview', params: fields({ status }) },
 };
-
-const RESPONSE_SUFFIX = '/response';
 
 export type Validated = { ok: true; msg: Msg } | { ok: false; error: ErrorData };
 
@@ -146,8 +148,9 @@ function checkResponse(spec: Spec, params: unknown): string | null {
  */
 export function validatePanelMessage(v: unknown, direction?: PanelDirection): Validated {
   if (!isMsg(v)) return bad('not a message: expected {id, method, params}');
-  const isResponse = v.method.endsWith(RESPONSE_SUFFIX);
-  const method = isResponse ? v.method.slice(0, -RESPONSE_SUFFIX.length) : v.method;
+  const answered = requestMethodOf(v.method);
+  const isResponse = answered !== undefined;
+  const method = answered ?? v.method;
   const spec = Object.prototype.hasOwnProperty.call(SPECS, method) ? SPECS[method] : undefined;
   if (!spec || (isResponse && spec.response === undefined)) return bad(`unknown method ${v.method}`);
   // A response travels opposite to its request.

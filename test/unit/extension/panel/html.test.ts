@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { contentSecurityPolicy, makeNonce, renderWebviewHtml, webviewOptions } from '../../../src/extension/panel/html';
+import { contentSecurityPolicy, makeNonce, renderWebviewHtml, webviewOptions } from '../../../../src/extension/panel/html';
 
 /** Stand-ins for vscode.Uri / Webview: URIs are plain strings here. */
 const join = (base: string, ...segs: string[]): string => [base, ...segs].join('/');

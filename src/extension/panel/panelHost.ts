@@ -1,0 +1,155 @@
+/**
+ * The panel side of the extension, created once by activate(): it owns the PanelStore (the one
+ * "last result" of the extension, shown by the panel and the summary view alike), the panel (at
+ * most one, opened on demand, revived after a window reload) and the summary view. It is the
+ * AnalysisController's port: results, progress and errors go straight into the store, and both
+ * webviews follow the store. The panel's own requests (one head's attention map, ablation and
+ * logit-lens re-runs, reveal tokens in the editor) are served here, re-runs through `analyze`.
+ */
+import * as vscode from 'vscode';
+import type { Progress } from '../../shared/engineApi';
+import { SinkLensError, type ErrorData } from '../../shared/errors';
+import type { CharRange, PanelSnapshot, PanelSource } from '../../shared/protocol/panel';
+import type { AnalysisResult, AttentionMap } from '../../shared/result';
+import type { AnalysisTarget, PanelPort, RunOptions } from '../analysisController';
+import type { PanelState } from '../api';
+import type { Ctx } from '../ctx';
+import type { ChannelHandlers } from './panelChannel';
+import { createWebviewPanel, PANEL_VIEW_TYPE, PanelController, type WebviewDeps } from './panelController';
+import { hasLogitLens, panelHandlers } from './panelHandlers';
+import { PanelStore } from './panelStore';
+import { SUMMARY_VIEW_ID, SummaryViewProvider } from './summaryView';
+
+/** Runs one analysis (the AnalysisController's `analyze`); the panel's re-runs go through it. */
+export type Analyze = (target: AnalysisTarget, opts: RunOptions) => Promise<AnalysisResult>;
+
+export class PanelHost implements PanelPort, vscode.Disposable {
+  readonly store = new PanelStore();
+  private panel: PanelController | undefined;
+  private readonly deps: WebviewDeps;
+  private readonly handlers: ChannelHandlers;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly analyze: Analyze,
+  ) {
+    this.deps = { extensionUri: ctx.context.extensionUri, log: ctx.log };
+    this.handlers = panelHandlers(
+      this.store,
+      {
+        requestAttention: (block, head) => this.attention(block, head),
+        requestAblation: (on) => this.rerunShown((r) => ({ ablate: on ? 'auto' : null, logitLens: hasLogitLens(r) || undefined })),
+        // The lens on every layer (on) or as the setting says (off), keeping the shown ablation.
+        requestLogitLens: (on) => this.rerunShown((r) => ({ ablate: r.ablation ? 'auto' : null, logitLens: on || undefined })),
+        revealTokens: (ranges, uri) => {
+          this.reveal(ranges, uri).catch((e: unknown) => ctx.log.warn(`reveal tokens failed: ${(e as Error).message}`));
+        },
+      },
+      () => this.open(false),
+    );
+    const summary = new SummaryViewProvider(this.deps, this.store, this.handlers);
+    this.disposables.push(
+      vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel) => this.adopt(panel),
+      }),
+      vscode.window.registerWebviewViewProvider(SUMMARY_VIEW_ID, summary),
+      summary,
+    );
+  }
+
+  /** Reveals the open panel, or creates it beside the active editor. */
+  open(preserveFocus = false): void {
+    if (this.panel) this.panel.reveal(preserveFocus);
+    else this.adopt(createWebviewPanel(this.deps.extensionUri, preserveFocus));
+  }
+
+  /** The result the panel shows and where its text came from (null before the first analysis). */
+  shown(): PanelSnapshot | null {
+    return this.store.current();
+  }
+
+  // PanelPort: the controller reports here.
+  showResult(result: AnalysisResult, source: PanelSource, reveal: boolean): void {
+    this.store.setResult(result, source);
+    // The editor keeps the focus when the panel opens: the user is usually still writing the prompt.
+    if (reveal) this.open(true);
+  }
+
+  showProgress(p: Progress): void {
+    this.store.setProgress(p);
+  }
+
+  showError(e: ErrorData): void {
+    this.store.setError(e);
+  }
+
+  idle(): void {
+    this.store.setIdle();
+  }
+
+  /** For the extension API and tests: whether a panel is open, its webview answered Ready, and the token count shown. */
+  state(): PanelState {
+    return { open: this.panel !== undefined, ready: this.panel?.isReady() ?? false, tokens: this.store.current()?.result.tokens.length ?? 0 };
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+
+  /** Wraps a webview panel (new, or restored by VS Code) as the one open panel. */
+  private adopt(webviewPanel: vscode.WebviewPanel): void {
+    this.panel?.dispose();
+    const panel: PanelController = new PanelController(webviewPanel, this.deps, this.store, this.handlers, () => {
+      if (this.panel === panel) this.panel = undefined;
+    });
+    this.panel = panel;
+  }
+
+  private attention(block: number, head: number): Promise<AttentionMap> {
+    const snap = this.store.current();
+    if (!snap) return Promise.reject(new SinkLensError('badRequest', 'There is no analysis to show attention for; analyse a prompt first.'));
+    const r = snap.result;
+    // Tokenisation must match the shown result, so the options come from its settings echo, not from the current settings.
+    const options = {
+      prependBos: r.settings.prependBos,
+      chatTemplate: r.settings.chatTemplate,
+      maxTokens: r.settings.maxTokens,
+      tau: r.settings.tau,
+      includeFirstQuery: r.settings.includeFirstQuery,
+      entropy: r.settings.entropy,
+    };
+    return this.ctx.engine.attention(r.model.dir, { threads: this.ctx.settings.threads }, { text: r.input.text, options, block, head });
+  }
+
+  /** Re-analyses the text of the shown result, on its model, with the given overrides. */
+  private async rerunShown(
+    overrides: (r: AnalysisResult) => { ablate: 'auto' | null; logitLens: true | undefined },
+  ): Promise<AnalysisResult | undefined> {
+    const snap = this.store.current();
+    if (!snap) return undefined;
+    return this.analyze(targetOf(snap), { ...overrides(snap.result), modelDir: snap.result.model.dir, progress: 'notification' });
+  }
+
+  /** Selects document ranges (UTF-16 offsets into the document at `uri`) in its editor. */
+  private async reveal(ranges: CharRange[], uri: string): Promise<void> {
+    if (uri === '' || ranges.length === 0) return;
+    const target = vscode.Uri.parse(uri);
+    const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === target.toString());
+    const editor =
+      visible ??
+      (await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(target), { viewColumn: vscode.ViewColumn.One, preserveFocus: true }));
+    const doc = editor.document;
+    const len = doc.getText().length;
+    const clamp = (o: number): number => Math.max(0, Math.min(len, o));
+    editor.selections = ranges.map((r) => new vscode.Selection(doc.positionAt(clamp(r.start)), doc.positionAt(clamp(r.end))));
+    const first = editor.selections[0];
+    if (first) editor.revealRange(first, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+}
+
+/** The analysis target of a shown result: its text, its document ('' = none) and the text's offset there. */
+export function targetOf(snap: PanelSnapshot): AnalysisTarget {
+  return { text: snap.result.input.text, uri: snap.source.uri === '' ? undefined : vscode.Uri.parse(snap.source.uri), offset: snap.source.offset };
+}

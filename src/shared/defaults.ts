@@ -1,0 +1,64 @@
+/**
+ * Every default value of SinkLens, in one place: the engine's analysis options (the CLI and the API
+ * use them when an option is left out), the metrics' parameters, and the `sinklens.*` settings that
+ * package.json contributes (test/unit/extension/defaults.test.ts checks package.json against
+ * SETTING_DEFAULTS). Pure data, imported by every part.
+ */
+import type { ChatTemplateMode, EntropyOptions, PrependBos } from './result';
+
+/** Sink-rate threshold τ: a head is a sink head when its mean attention to BOS is at least τ. */
+export const DEFAULT_TAU = 0.3;
+/** Prompts are truncated to this many tokens (BOS included). */
+export const DEFAULT_MAX_TOKENS = 512;
+/** Matrix entropy: Rényi order α = 1 (Shannon), raw rows, BOS included. */
+export const DEFAULT_ENTROPY: Readonly<EntropyOptions> = Object.freeze({ alpha: 1, excludeBos: false, center: false, rowNormalize: false });
+export const DEFAULT_PREPEND_BOS: PrependBos = 'auto';
+export const DEFAULT_CHAT_TEMPLATE: ChatTemplateMode = 'none';
+/** The largest activations reported per layer. */
+export const DEFAULT_MASSIVE_TOP_K = 5;
+/** Predictions per position and layer in the logit lens. */
+export const DEFAULT_LENS_TOP_K = 1;
+/** Next-token predictions reported for the last position. */
+export const DEFAULT_LAST_TOP_K = 10;
+
+/** The engine's analysis options when a field is left out (`AnalyzeOptions`). */
+export const DEFAULT_ANALYZE_OPTIONS = {
+  prependBos: DEFAULT_PREPEND_BOS,
+  chatTemplate: DEFAULT_CHAT_TEMPLATE,
+  maxTokens: DEFAULT_MAX_TOKENS,
+  tau: DEFAULT_TAU,
+  includeFirstQuery: false,
+  entropy: DEFAULT_ENTROPY,
+  ablateTarget: 'mlp',
+  massiveTopK: DEFAULT_MASSIVE_TOP_K,
+  logitLensTopK: DEFAULT_LENS_TOP_K,
+  lastTopK: DEFAULT_LAST_TOP_K,
+} as const;
+
+export const DEFAULT_PROMPT_FILES: readonly string[] = ['**/*.prompt', '**/*.prompty', '**/*.prompt.md', '**/prompts/**/*.{md,txt}'];
+export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
+
+/**
+ * The default of every contributed setting, by its key under `sinklens.` (package.json's
+ * `contributes.configuration` must say the same).
+ */
+export const SETTING_DEFAULTS = {
+  models: [] as readonly never[],
+  defaultModel: '',
+  promptFiles: DEFAULT_PROMPT_FILES,
+  sinkThreshold: DEFAULT_TAU,
+  maxTokens: DEFAULT_MAX_TOKENS,
+  prependBos: DEFAULT_PREPEND_BOS,
+  chatTemplate: DEFAULT_CHAT_TEMPLATE,
+  'entropy.alpha': DEFAULT_ENTROPY.alpha,
+  'entropy.excludeBos': DEFAULT_ENTROPY.excludeBos,
+  'entropy.center': DEFAULT_ENTROPY.center,
+  'entropy.rowNormalize': DEFAULT_ENTROPY.rowNormalize,
+  /** 0 = onnxruntime's choice. */
+  threads: 0,
+  'hub.endpoint': DEFAULT_HUB_ENDPOINT,
+  'codeLens.enabled': true,
+  live: false,
+  decorations: true,
+  logitLens: false,
+} as const;

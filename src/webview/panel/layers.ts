@@ -1,0 +1,93 @@
+/**
+ * The per-layer charts (BOS norm, entropy, sink rate, lens), the phase bands and valley line, and
+ * the ablation overlay: its toggle (#sl-ablation-toggle) asks the host to re-run when the shown
+ * result has no ablation yet, and its summary says what zeroing the BOS write changed.
+ */
+import { SetAblation } from '../../shared/protocol/panel';
+import type { AnalysisResult } from '../../shared/result';
+import { phaseBands, spikeLayers } from '../model/bands';
+import { fmtLayerRange, fmtNum, layerLabel } from '../model/format';
+import { hasLens, lensSeries } from '../model/lens';
+import { layerSeries } from '../model/series';
+import { LayerCharts } from '../render/charts';
+import { el, replaceChildren } from '../render/dom';
+import { readChartTheme } from '../render/theme';
+import type { PanelContext, Section } from './context';
+
+/** A re-run takes as long as an analysis: far longer than the default request timeout. */
+export const RERUN_TIMEOUT_MS = 10 * 60_000;
+
+export class LayerSection implements Section {
+  private readonly charts: LayerCharts;
+
+  constructor(private readonly c: PanelContext) {
+    this.charts = new LayerCharts({
+      bos: c.$('sl-chart-bos') as HTMLCanvasElement,
+      entropy: c.$('sl-chart-entropy') as HTMLCanvasElement,
+      sink: c.$('sl-chart-sink') as HTMLCanvasElement,
+      lens: c.$('sl-chart-lens') as HTMLCanvasElement,
+    });
+    c.$('sl-ablation-toggle').addEventListener('change', (e) => this.setAblation((e.target as { checked?: boolean }).checked === true));
+  }
+
+  render(r: AnalysisResult): void {
+    const { doc, ui } = this.c;
+    const overlay = ui.ablationOverlay && r.ablation !== null;
+    const toggle = this.c.$('sl-ablation-toggle') as HTMLElement & { checked?: boolean };
+    toggle.checked = ui.ablationOverlay;
+    toggle.toggleAttribute('checked', ui.ablationOverlay);
+    const lastLayer = Math.max(...r.baseline.layers.map((l) => l.layer));
+    this.charts.render(
+      {
+        series: layerSeries(r.baseline),
+        ablated: overlay && r.ablation ? layerSeries(r.ablation.run) : null,
+        bands: phaseBands(r.baseline.phases, lastLayer),
+        spikes: spikeLayers(r.baseline.spikeBlocks),
+        lastLayer,
+        lens: hasLens(r.baseline) ? { base: lensSeries(r.baseline), ablated: r.ablation && hasLens(r.ablation.run) ? lensSeries(r.ablation.run) : null } : null,
+      },
+      readChartTheme(doc),
+    );
+    this.renderAblationSummary(r, overlay);
+    const p = r.baseline.phases;
+    const bands = p.bands.map((b) => el(doc, 'span', { class: `sl-phase sl-phase-${b.phase}`, text: `${b.phase} ${fmtLayerRange(b.start, b.end)}` }));
+    const valley = p.valley ? `valley at ${layerLabel(p.minLayer)} (entropy ${fmtNum(p.minEntropy)})` : 'no compression valley';
+    replaceChildren(this.c.$('sl-phases'), ...bands, el(doc, 'span', { class: 'sl-hint', text: valley, attrs: { title: p.signals.join('\n') } }));
+  }
+
+  private renderAblationSummary(r: AnalysisResult, overlay: boolean): void {
+    const { doc } = this.c;
+    const box = this.c.$('sl-ablation-summary');
+    const a = r.ablation;
+    box.hidden = !(overlay && a);
+    if (!overlay || !a) return replaceChildren(box);
+    const e = a.effect;
+    const yes = (v: boolean, t: string, f: string): HTMLElement => el(doc, 'span', { class: v ? 'sl-good' : 'sl-bad', text: v ? t : f });
+    replaceChildren(
+      box,
+      el(doc, 'span', { text: `Zeroed the BOS ${a.target.toUpperCase()} write in block ${a.blocks.join(', ')}: ` }),
+      yes(e.spikeRemoved, 'spike removed', 'spike remains'),
+      el(doc, 'span', { text: ' · ' }),
+      yes(e.valleyRemoved, 'valley removed', 'valley remains'),
+      el(doc, 'span', { text: ` · max sink rate ${fmtNum(e.sinkRateBefore)} → ${fmtNum(e.sinkRateAfter)}` }),
+    );
+  }
+
+  /** The overlay is the webview's business; the host re-runs only when the result has no ablation. */
+  private setAblation(on: boolean): void {
+    const { ui } = this.c;
+    ui.ablationOverlay = on;
+    this.c.save();
+    const r = this.c.result();
+    if (on && r && !r.ablation) {
+      this.c.ipc.request(SetAblation, { on }, RERUN_TIMEOUT_MS).catch((e: Error) => {
+        ui.ablationOverlay = false;
+        this.c.showError(e.message);
+        const now = this.c.result();
+        if (now) this.render(now);
+      });
+      return;
+    }
+    if (r) this.render(r);
+  }
+}
