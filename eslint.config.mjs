@@ -30,6 +30,12 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/node/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [ortOnlyInRuntime, { group: ['**/engine/**', '**/extension/**', '**/webview/**'], message: 'src/node is shared by the engine and the extension: it imports only Node and src/shared.' }] }],
+    },
+  },
+  {
     files: ['src/engine/**/*.ts'],
     ignores: ['src/engine/runtime/**'],
     rules: {

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { repoIdOfSnapshot } from '../../node/hfCache';
 import { SinkLensError } from '../../shared/errors';
 import type { RawConfig } from '../arch/adapter';
 import { tokenId } from '../arch/configFields';
@@ -33,8 +34,8 @@ export function readRawConfig(dir: string): RawConfig {
 
 /** `org/name` for an HF cache snapshot, `_name_or_path` when it is a repo id, else the folder name. */
 export function modelDisplayName(dir: string, raw: RawConfig): string {
-  const m = /models--([^/\\]+?)--([^/\\]+)[/\\]snapshots[/\\]/.exec(dir);
-  if (m) return `${m[1]}/${m[2]}`;
+  const repo = repoIdOfSnapshot(dir);
+  if (repo !== undefined) return repo;
   const n = raw['_name_or_path'];
   if (typeof n === 'string' && /^[\w.-]+\/[\w.-]+$/.test(n) && !n.startsWith('.')) return n;
   return basename(dir);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DEFAULT_SETTINGS } from '../../../src/extension/config';
-import { findCachedModel, hubCacheRoots, modelFolderProblem, scanAllHubCaches, scanHubCache } from '../../../src/extension/models/hfCache';
+import { findCachedModel, hubCacheRoots, modelFolderProblem, scanAllHubCaches, scanHubCache } from '../../../src/node/hfCache';
 import { parseRepoRef, resolveModel } from '../../../src/extension/models/resolve';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sinklens-models-'));
@@ -69,6 +69,7 @@ describe('Hugging Face cache scan', () => {
   it('cache roots follow HF_HUB_CACHE, HF_HOME, XDG_CACHE_HOME and the home default', () => {
     assert.deepEqual(hubCacheRoots({}, ['/g/hub'], '/home/u'), ['/home/u/.cache/huggingface/hub', '/g/hub']);
     assert.deepEqual(hubCacheRoots({ HF_HUB_CACHE: '/c', HF_HOME: '/h', XDG_CACHE_HOME: '/x' }, [], '/home/u'), ['/c', '/h/hub', '/x/huggingface/hub']);
+    assert.deepEqual(hubCacheRoots({ HUGGINGFACE_HUB_CACHE: '~/legacy', XDG_CACHE_HOME: '' }, [], '/home/u'), ['/home/u/legacy', '/home/u/.cache/huggingface/hub']);
   });
 
   it('resolves defaultModel: demo, configured names, repo ids in the cache, folders', () => {
