@@ -3,6 +3,7 @@ import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'url', 'worker_threads', 'stream', 'zlib', 'util', 'events'];
 const banVscode = { name: 'vscode', message: 'Only src/extension may import vscode.' };
+const enginePureNode = { group: ['**/extension/**', '**/webview/**'], message: 'The engine is pure Node.' };
 const ortOnlyInRuntime = {
   group: ['onnxruntime-node', 'onnxruntime-common'],
   message: 'Only src/engine/runtime/ may import onnxruntime.',
@@ -39,7 +40,7 @@ export default tseslint.config(
     files: ['src/engine/**/*.ts'],
     ignores: ['src/engine/runtime/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [ortOnlyInRuntime, { group: ['**/extension/**', '**/webview/**'], message: 'The engine is pure Node.' }] }],
+      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [ortOnlyInRuntime, enginePureNode] }],
     },
   },
   {
@@ -52,6 +53,19 @@ export default tseslint.config(
     files: ['src/engine/metrics/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [banVscode], patterns: [{ group: nodeBuiltins, message: 'Metrics are pure functions over arrays: no IO.' }, ortOnlyInRuntime] }],
+    },
+  },
+  {
+    // Dependencies point one way: model/ reads files and asks the arch/ registry; arch/ owns the canonical types.
+    files: ['src/engine/arch/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [ortOnlyInRuntime, enginePureNode, { group: ['**/model/**', '**/graph/**'], message: 'src/engine/arch never imports model/ or graph/: shared types live in arch/types.ts and weights/types.ts.' }] }],
+    },
+  },
+  {
+    files: ['src/engine/weights/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [ortOnlyInRuntime, enginePureNode, { group: ['**/model/**', '**/arch/**', '**/graph/**'], message: 'src/engine/weights holds neutral types only.' }] }],
     },
   },
   {

@@ -1,6 +1,6 @@
 /** Typed readers over a raw config.json, with errors that name the missing or invalid field. */
 import { SinkLensError } from '../../shared/errors';
-import type { CanonicalConfig, RopeScaling } from '../model/types';
+import type { CanonicalConfig, RopeScaling } from './types';
 import type { RawConfig } from './adapter';
 
 function bad(name: string, what: string): SinkLensError {

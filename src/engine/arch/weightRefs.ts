@@ -6,8 +6,7 @@
  */
 import { basename } from 'node:path';
 import { SinkLensError } from '../../shared/errors';
-import type { WeightStore } from '../model/safetensors';
-import type { LinearWeights, NormWeights, WeightRef } from '../model/types';
+import type { WeightStore, LinearWeights, NormWeights, WeightRef } from '../weights/types';
 
 function fileList(store: WeightStore): string {
   return store.files().map((f) => basename(f.path)).join(', ');

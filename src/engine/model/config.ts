@@ -10,7 +10,7 @@ import { SinkLensError } from '../../shared/errors';
 import type { RawConfig } from '../arch/adapter';
 import { tokenId } from '../arch/configFields';
 import { getAdapter } from '../arch/registry';
-import type { CanonicalConfig } from './types';
+import type { CanonicalConfig } from '../arch/types';
 
 /** Parses an optional JSON file; null when absent. Throws `errorCode` when present but invalid. */
 export function readJsonFile(path: string, errorCode: 'badConfig' | 'badTokenizer' = 'badConfig'): RawConfig | null {

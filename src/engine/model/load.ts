@@ -6,7 +6,8 @@ import { getAdapter } from '../arch/registry';
 import { loadConfig } from './config';
 import { openWeights, type WeightStore } from './safetensors';
 import { loadTokenizer, type PromptTokenizer } from './tokenizer';
-import type { CanonicalConfig, ModelWeights } from './types';
+import type { CanonicalConfig } from '../arch/types';
+import type { ModelWeights } from '../weights/types';
 
 export interface ModelFiles {
   config: CanonicalConfig;

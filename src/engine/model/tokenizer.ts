@@ -22,7 +22,7 @@ import { chatTokens, renderChat, type TokenSource } from './chatTemplate';
 import { readJsonFile } from './config';
 import { alignPieces, type Piece } from './tokenAlign';
 import { pieceBytes, readableBytes, type PieceEncoding } from './tokenBytes';
-import type { CanonicalConfig } from './types';
+import type { CanonicalConfig } from '../arch/types';
 
 export interface EncodeOptions {
   prependBos: PrependBos;
