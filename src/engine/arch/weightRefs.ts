@@ -43,10 +43,6 @@ export function direct(store: WeightStore, name: string, dims: readonly number[]
   return { key: name, dims, load: () => store.read(name) };
 }
 
-export function optionalDirect(store: WeightStore, name: string, dims: readonly number[]): WeightRef | null {
-  return store.has(name) ? direct(store, name, dims) : null;
-}
-
 /** Transposes a stored [rows, cols] matrix to [cols, rows]. */
 export function transpose2d(src: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols); // [cols, rows]
