@@ -21,13 +21,13 @@ export default tseslint.config(
   {
     files: ['src/shared/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [{ group: nodeBuiltins, message: 'src/shared is platform-free.' }, ortOnlyInRuntime, { group: ['**/engine/**', '**/extension/**', '**/webview/**'], message: 'src/shared imports nothing from the other parts.' }] }],
+      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [{ group: nodeBuiltins, message: 'src/shared is platform-free.' }, ortOnlyInRuntime, { group: ['**/engine/**', '**/extension/**', '**/webview/**', '**/node/**'], message: 'src/shared imports nothing from the other parts.' }] }],
     },
   },
   {
     files: ['src/webview/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [{ group: nodeBuiltins, message: 'The webview runs in a browser.' }, ortOnlyInRuntime, { group: ['**/engine/**', '**/extension/**'], message: 'The webview talks to the extension only through src/shared/protocol.' }] }],
+      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [{ group: nodeBuiltins, message: 'The webview runs in a browser.' }, ortOnlyInRuntime, { group: ['**/engine/**', '**/extension/**', '**/node/**'], message: 'The webview talks to the extension only through src/shared/protocol.' }] }],
     },
   },
   {

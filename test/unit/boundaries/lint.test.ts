@@ -36,6 +36,8 @@ const cases: [string, string, boolean][] = [
   ['src/engine/arch/x.ts', "import * as vscode from 'vscode';", true],
   ['src/engine/model/x.ts', "import { getAdapter } from '../arch/registry';", false],
   ['src/engine/weights/x.ts', "import type { CanonicalConfig } from '../arch/types';", true],
+  ['src/shared/x.ts', "import { listLocalModels } from '../node/hfCache';", true],
+  ['src/webview/x.ts', "import { listLocalModels } from '../node/hfCache';", true],
   ['src/node/hfCache/x.ts', "import { readdirSync } from 'node:fs';", false],
   ['src/node/hfCache/x.ts', "import { SinkLensError } from '../../shared/errors';", false],
   ['src/node/hfCache/x.ts', "import * as vscode from 'vscode';", true],
