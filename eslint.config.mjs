@@ -3,6 +3,7 @@ import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'url', 'worker_threads', 'stream', 'zlib', 'util', 'events'];
 const banVscode = { name: 'vscode', message: 'Only src/extension may import vscode.' };
+const enginePureNode = { group: ['**/extension/**', '**/webview/**'], message: 'The engine is pure Node.' };
 const ortOnlyInRuntime = {
   group: ['onnxruntime-node', 'onnxruntime-common'],
   message: 'Only src/engine/runtime/ may import onnxruntime.',
@@ -20,20 +21,26 @@ export default tseslint.config(
   {
     files: ['src/shared/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [{ group: nodeBuiltins, message: 'src/shared is platform-free.' }, ortOnlyInRuntime, { group: ['**/engine/**', '**/extension/**', '**/webview/**'], message: 'src/shared imports nothing from the other parts.' }] }],
+      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [{ group: nodeBuiltins, message: 'src/shared is platform-free.' }, ortOnlyInRuntime, { group: ['**/engine/**', '**/extension/**', '**/webview/**', '**/node/**'], message: 'src/shared imports nothing from the other parts.' }] }],
     },
   },
   {
     files: ['src/webview/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [{ group: nodeBuiltins, message: 'The webview runs in a browser.' }, ortOnlyInRuntime, { group: ['**/engine/**', '**/extension/**'], message: 'The webview talks to the extension only through src/shared/protocol.' }] }],
+      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [{ group: nodeBuiltins, message: 'The webview runs in a browser.' }, ortOnlyInRuntime, { group: ['**/engine/**', '**/extension/**', '**/node/**'], message: 'The webview talks to the extension only through src/shared/protocol.' }] }],
+    },
+  },
+  {
+    files: ['src/node/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [ortOnlyInRuntime, { group: ['**/engine/**', '**/extension/**', '**/webview/**'], message: 'src/node is shared by the engine and the extension: it imports only Node and src/shared.' }] }],
     },
   },
   {
     files: ['src/engine/**/*.ts'],
     ignores: ['src/engine/runtime/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [ortOnlyInRuntime, { group: ['**/extension/**', '**/webview/**'], message: 'The engine is pure Node.' }] }],
+      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [ortOnlyInRuntime, enginePureNode] }],
     },
   },
   {
@@ -46,6 +53,19 @@ export default tseslint.config(
     files: ['src/engine/metrics/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [banVscode], patterns: [{ group: nodeBuiltins, message: 'Metrics are pure functions over arrays: no IO.' }, ortOnlyInRuntime] }],
+    },
+  },
+  {
+    // Dependencies point one way: model/ reads files and asks the arch/ registry; arch/ owns the canonical types.
+    files: ['src/engine/arch/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [ortOnlyInRuntime, enginePureNode, { group: ['**/model/**', '**/graph/**'], message: 'src/engine/arch never imports model/ or graph/: shared types live in arch/types.ts and weights/types.ts.' }] }],
+    },
+  },
+  {
+    files: ['src/engine/weights/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [ortOnlyInRuntime, enginePureNode, { group: ['**/model/**', '**/arch/**', '**/graph/**'], message: 'src/engine/weights holds neutral types only.' }] }],
     },
   },
   {

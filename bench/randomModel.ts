@@ -4,7 +4,8 @@
  * the real loader streams them.
  */
 import { mulberry32 } from '../test/support/gen/prng';
-import type { CanonicalConfig, LayerWeights, LinearWeights, ModelWeights, NormWeights, WeightRef } from '../src/engine/model/types';
+import type { CanonicalConfig } from '../src/engine/arch/types';
+import type { LayerWeights, LinearWeights, ModelWeights, NormWeights, WeightRef } from '../src/engine/weights/types';
 
 export function gpt2SmallConfig(): CanonicalConfig {
   return {

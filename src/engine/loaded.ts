@@ -10,7 +10,7 @@ import type { Runner } from './graph/types';
 import { loadModelFiles } from './model/load';
 import { sha256Files } from './model/safetensors';
 import type { PromptTokenizer } from './model/tokenizer';
-import type { CanonicalConfig } from './model/types';
+import type { CanonicalConfig } from './arch/types';
 
 export interface LoadedModel {
   id: string;

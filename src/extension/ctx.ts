@@ -10,7 +10,8 @@ import type { AnalyzeOptions } from '../shared/engineApi';
 import type { AnalysisResult } from '../shared/result';
 import { ENGINE_RELOAD_KEYS, analyzeOptions, readSettings, type Settings } from './config';
 import { EngineClient } from './engineClient';
-import { hubCacheRoots, scanAllHubCaches, type CachedModel } from './models/hfCache';
+import type { CachedModel } from '../node/hfCache';
+import { cachedHubModels } from './models/modelList';
 import { resolveModel, type Resolution } from './models/resolve';
 import { ResultCache, resultKey } from './resultCache';
 
@@ -60,7 +61,7 @@ export class Ctx implements vscode.Disposable {
 
   /** Models in every Hugging Face cache root (memoised until `refreshModels`). */
   cachedHubModels(): CachedModel[] {
-    this.cachedModels ??= scanAllHubCaches(hubCacheRoots(process.env, [this.downloadRoot]));
+    this.cachedModels ??= cachedHubModels(process.env, [this.downloadRoot]);
     return this.cachedModels;
   }
 

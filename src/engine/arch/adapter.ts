@@ -3,8 +3,8 @@
  * `config.json` into the canonical config, and maps HF tensor names (and layouts: Conv1D, fused
  * QKV) onto canonical lazily-loaded weights. Nothing downstream of `arch/` sees HF names.
  */
-import type { ArchId, CanonicalConfig, ModelWeights } from '../model/types';
-import type { WeightStore } from '../model/safetensors';
+import type { ArchId, CanonicalConfig } from './types';
+import type { ModelWeights, WeightStore } from '../weights/types';
 
 /** config.json as parsed JSON. */
 export type RawConfig = Record<string, unknown>;

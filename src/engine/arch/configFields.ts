@@ -1,6 +1,6 @@
 /** Typed readers over a raw config.json, with errors that name the missing or invalid field. */
 import { SinkLensError } from '../../shared/errors';
-import type { CanonicalConfig, RopeScaling } from '../model/types';
+import type { CanonicalConfig, RopeScaling } from './types';
 import type { RawConfig } from './adapter';
 
 function bad(name: string, what: string): SinkLensError {
@@ -86,10 +86,4 @@ export function ropeScaling(raw: RawConfig, name: string): RopeScaling | null {
     };
   }
   throw new SinkLensError('unsupportedArch', `${name} uses rope_scaling type ${JSON.stringify(type)}, which SinkLens does not implement.`, 'Supported rope_scaling types: llama3, linear (or none).');
-}
-
-/** Display name: `_name_or_path` when it looks like a repo id, else the folder name. */
-export function displayName(raw: RawConfig, folderName: string): string {
-  const n = raw['_name_or_path'];
-  return typeof n === 'string' && n.length > 0 && !n.startsWith('/') && !n.startsWith('.') ? n : folderName;
 }

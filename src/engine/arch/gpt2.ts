@@ -7,8 +7,8 @@
  *   lm head tied to `wte`. Names appear with or without the `transformer.` prefix.
  */
 import { SinkLensError } from '../../shared/errors';
-import type { CanonicalConfig, LayerWeights, LinearWeights, ModelWeights } from '../model/types';
-import type { WeightStore } from '../model/safetensors';
+import type { CanonicalConfig } from './types';
+import type { LayerWeights, LinearWeights, ModelWeights, WeightStore } from '../weights/types';
 import type { ArchAdapter, RawConfig } from './adapter';
 import { activation, optBool, optNum, posInt, tokenId } from './configFields';
 import { derived, direct, layerNorm, missing, transposed } from './weightRefs';

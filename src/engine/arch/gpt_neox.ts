@@ -7,8 +7,8 @@
  *   `embed_out`; names under `gpt_neox.`.
  */
 import { SinkLensError } from '../../shared/errors';
-import type { CanonicalConfig, LayerWeights, LinearWeights, ModelWeights } from '../model/types';
-import type { WeightStore } from '../model/safetensors';
+import type { CanonicalConfig } from './types';
+import type { LayerWeights, LinearWeights, ModelWeights, WeightStore } from '../weights/types';
 import type { ArchAdapter, RawConfig } from './adapter';
 import { activation, optBool, optNum, posInt, ropeScaling, ropeTheta, tokenId } from './configFields';
 import { derived, direct, layerNorm, linear } from './weightRefs';

@@ -4,8 +4,8 @@
  * The families differ only in flags (biases, q/k norms, defaults), passed as `LlamaLikeFlags`.
  */
 import { SinkLensError } from '../../shared/errors';
-import type { ArchId, CanonicalConfig, LayerWeights, ModelWeights, WeightRef } from '../model/types';
-import type { WeightStore } from '../model/safetensors';
+import type { ArchId, CanonicalConfig } from './types';
+import type { LayerWeights, ModelWeights, WeightRef, WeightStore } from '../weights/types';
 import type { RawConfig } from './adapter';
 import { activation, optBool, optNum, posInt, ropeScaling, ropeTheta, tokenId } from './configFields';
 import { direct, linear, missing, rmsNorm } from './weightRefs';

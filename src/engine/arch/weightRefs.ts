@@ -6,8 +6,7 @@
  */
 import { basename } from 'node:path';
 import { SinkLensError } from '../../shared/errors';
-import type { WeightStore } from '../model/safetensors';
-import type { LinearWeights, NormWeights, WeightRef } from '../model/types';
+import type { WeightStore, LinearWeights, NormWeights, WeightRef } from '../weights/types';
 
 function fileList(store: WeightStore): string {
   return store.files().map((f) => basename(f.path)).join(', ');
@@ -42,10 +41,6 @@ export function expectStored(store: WeightStore, name: string, dims: readonly nu
 export function direct(store: WeightStore, name: string, dims: readonly number[]): WeightRef {
   expectStored(store, name, dims);
   return { key: name, dims, load: () => store.read(name) };
-}
-
-export function optionalDirect(store: WeightStore, name: string, dims: readonly number[]): WeightRef | null {
-  return store.has(name) ? direct(store, name, dims) : null;
 }
 
 /** Transposes a stored [rows, cols] matrix to [cols, rows]. */

@@ -12,6 +12,7 @@ import type { AnalyzeOptions, Progress } from '../../shared/engineApi';
 import { SinkLensError, toErrorData, type ErrorCode } from '../../shared/errors';
 import type { AnalysisResult } from '../../shared/result';
 import { Engine } from '../api';
+import type { Env } from '../../node/hfCache';
 import { discoverModels } from '../model/discover';
 import { parseAblate, resolveOptions } from '../options';
 import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
@@ -207,10 +208,14 @@ async function printAttention(engine: Engine, dir: string, text: string, o: Anal
   await writeOut(`\n${formatAttention(m, labels).join('\n')}\n`);
 }
 
+/** The `models` listing: the built-in model, then `discoverModels` for this environment and these folders. */
+export function modelRows(env: Env, dirs: readonly string[]): { name: string; dir: string; source: string; modelType?: string; supported: boolean }[] {
+  const extraDirs = [...dirs, ...(env.SINKLENS_MODEL_DIRS ?? '').split(':').filter(Boolean)];
+  return [{ name: 'sinklens-tiny (built-in)', dir: BUILTIN_MODEL, source: 'built-in', modelType: 'llama', supported: true }, ...discoverModels({ env, extraDirs })];
+}
+
 async function cmdModels(p: ParsedArgs): Promise<void> {
-  const extraDirs = [...(p.values.get('dir') ?? []), ...(process.env.SINKLENS_MODEL_DIRS ?? '').split(':').filter(Boolean)];
-  const found = await discoverModels({ extraDirs });
-  const rows = [{ name: 'sinklens-tiny (built-in)', dir: BUILTIN_MODEL, source: 'built-in', modelType: 'llama', supported: true }, ...found];
+  const rows = modelRows(process.env, p.values.get('dir') ?? []);
   for (const m of rows) {
     await writeOut(`${m.supported ? ' ' : '!'} ${m.name.padEnd(40)} ${String(m.modelType ?? '?').padEnd(10)} ${m.source.padEnd(9)} ${m.dir}\n`);
   }

@@ -5,7 +5,7 @@
  * deduplicated: a weight by its storage key (tied embeddings are emitted once), a small constant by
  * its content.
  */
-import type { WeightRef } from '../model/types';
+import type { WeightRef } from '../weights/types';
 
 /** ONNX TensorProto.DataType values used here. */
 export const DT = { FLOAT: 1, INT64: 7, BOOL: 9 } as const;

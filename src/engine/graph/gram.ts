@@ -3,7 +3,7 @@
  * per-layer h[l]^T h[l] from the forward's `hidden_states`. It holds no weights, so it can be
  * built after the weight store is closed.
  */
-import type { CanonicalConfig } from '../model/types';
+import type { CanonicalConfig } from '../arch/types';
 import { DT, ints, GraphBuilder } from './builder';
 import { GRAM } from './probes';
 

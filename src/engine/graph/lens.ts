@@ -4,7 +4,8 @@
  * head, nothing to load after the weight store is closed). A Loop visits the requested layers one
  * at a time, so at most one [T, V] logits tensor exists at once.
  */
-import type { CanonicalConfig, ModelWeights } from '../model/types';
+import type { CanonicalConfig } from '../arch/types';
+import type { ModelWeights } from '../weights/types';
 import { DT, graph, int, type GraphBuilder } from './builder';
 import { makeLinear } from './blocks/linear';
 import { makeNorm } from './blocks/norm';

@@ -3,7 +3,8 @@
  * values are [T, d]. 'full' adds the probes (hidden states, attention to key 0, ablation inputs,
  * on-demand attention map); 'bare' is the same code path with only last-position logits.
  */
-import type { CanonicalConfig, ModelWeights } from '../model/types';
+import type { CanonicalConfig } from '../arch/types';
+import type { ModelWeights } from '../weights/types';
 import { DT, int, GraphBuilder } from './builder';
 import { makeAttention } from './blocks/attention';
 import { makeLinear } from './blocks/linear';

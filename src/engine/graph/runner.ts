@@ -5,7 +5,8 @@
  * first use. Calls are serialised so a runner is safe to call repeatedly and concurrently.
  */
 import { SinkLensError } from '../../shared/errors';
-import type { CanonicalConfig, ModelWeights } from '../model/types';
+import type { CanonicalConfig } from '../arch/types';
+import type { ModelWeights } from '../weights/types';
 import type { Feed, Fetched } from '../runtime/ort';
 import { buildGramGraph } from './gram';
 import { buildForwardGraph } from './model';

@@ -2,7 +2,8 @@
  * The contract between the engine API and the graph + runtime layer. One `Runner` per loaded
  * model; it owns the onnxruntime session(s) built from the canonical weights.
  */
-import type { CanonicalConfig, ModelWeights } from '../model/types';
+import type { CanonicalConfig } from '../arch/types';
+import type { ModelWeights } from '../weights/types';
 
 export interface RunnerOptions {
   threads: number; // 0 = onnxruntime default

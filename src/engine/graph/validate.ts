@@ -1,6 +1,6 @@
 /** Request checks done before any tensor is made: every failure is a typed, actionable error. */
 import { SinkLensError } from '../../shared/errors';
-import type { CanonicalConfig } from '../model/types';
+import type { CanonicalConfig } from '../arch/types';
 import type { ForwardRequest, RunnerOptions } from './types';
 
 function bad(message: string): never {

@@ -8,6 +8,7 @@ import { SinkLensError } from '../../shared/errors';
 import type { ChatTemplateMode } from '../../shared/engineApi';
 import type { TokenInfo, Warning } from '../../shared/result';
 import { DEFAULT_TEMPLATE_LIMITS, renderTemplateSandboxed, type SandboxLimits } from './templateSandbox';
+import { specialTokenText } from './tokenizerFiles';
 
 export interface RenderedChat {
   /** The full string the model sees. */
@@ -31,11 +32,9 @@ export function readChatTemplate(tokCfg: Record<string, unknown>): string | null
   return null;
 }
 
-/** A special token of tokenizer_config.json as a string (it may be `{content: ...}`); '' when unset. */
+/** A special token of tokenizer_config.json as the template sees it; '' when unset. */
 function tokenString(v: unknown): string {
-  if (typeof v === 'string') return v;
-  const c = (v as { content?: unknown } | null)?.content;
-  return typeof c === 'string' ? c : '';
+  return specialTokenText(v) ?? '';
 }
 
 const NO_TEMPLATE = 'This model has no chat template (tokenizer_config.json chat_template); analyse the bare prompt instead (CLI: --chat-template none; VS Code: sinklens.chatTemplate = none).';

@@ -6,7 +6,9 @@ import { getAdapter } from '../arch/registry';
 import { loadConfig } from './config';
 import { openWeights, type WeightStore } from './safetensors';
 import { loadTokenizer, type PromptTokenizer } from './tokenizer';
-import type { CanonicalConfig, ModelWeights } from './types';
+import { tokenizerFiles } from './tokenizerFiles';
+import type { CanonicalConfig } from '../arch/types';
+import type { ModelWeights } from '../weights/types';
 
 export interface ModelFiles {
   config: CanonicalConfig;
@@ -27,8 +29,9 @@ export function assertModelDir(dir: string): void {
 
 export async function loadModelFiles(dir: string): Promise<ModelFiles> {
   assertModelDir(dir);
-  const config = loadConfig(dir);
-  const tokenizer = await loadTokenizer(dir, config);
+  const tok = tokenizerFiles(dir); // tokenizer.json and tokenizer_config.json, parsed once for both
+  const config = loadConfig(dir, tok);
+  const tokenizer = await loadTokenizer(dir, config, tok);
   const store = openWeights(dir);
   try {
     const weights = getAdapter(config.modelType).mapWeights(store, config);

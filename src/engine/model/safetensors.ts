@@ -8,31 +8,11 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node
 import { basename, join } from 'node:path';
 import { SinkLensError } from '../../shared/errors';
 import { toFloat32 } from './dtypes';
-import { parseSafetensorsFile, readFully, type ParsedFile, type TensorEntry } from './safetensorsHeader';
+import type { TensorEntry, WeightStore } from '../weights/types';
+import { parseSafetensorsFile, readFully, type ParsedFile } from './safetensorsHeader';
 
 export { sha256Files } from './hash';
-export type { TensorEntry } from './safetensorsHeader';
-
-export interface WeightFile {
-  name: string;
-  path: string;
-  bytes: number;
-}
-
-export interface WeightStore {
-  readonly dir: string;
-  names(): string[];
-  has(name: string): boolean;
-  info(name: string): TensorEntry;
-  /** Reads one tensor and converts it to float32 (row-major, the stored shape). */
-  read(name: string): Float32Array;
-  files(): WeightFile[];
-  /** Storage dtypes, sorted and joined with '+', e.g. `F32`, `BF16`, `F16+F32`. */
-  dtypeSummary(): string;
-  /** Total number of elements over all tensors. */
-  numElements(): number;
-  close(): void;
-}
+export type { TensorEntry, WeightFile, WeightStore } from '../weights/types';
 
 const INDEX_FILE = 'model.safetensors.index.json';
 const SINGLE_FILE = 'model.safetensors';

@@ -8,16 +8,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { SinkLensError } from '../../shared/errors';
+import type { TensorEntry } from '../weights/types';
 import { DTYPE_BYTES } from './dtypes';
-
-export interface TensorEntry {
-  name: string;
-  dtype: string;
-  shape: number[];
-  file: string;
-  /** Absolute byte range [start, end) in the file. */
-  byteRange: [number, number];
-}
 
 export interface ParsedFile {
   path: string;

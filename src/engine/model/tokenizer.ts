@@ -13,17 +13,15 @@
  * tokenized without the post-processor's special tokens (the template places BOS itself); then the
  * policy applies to the rendering, except that 'auto' adds nothing when it already starts with BOS.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { SinkLensError } from '../../shared/errors';
 import type { ChatTemplateMode, PrependBos, TokenInfo, Warning } from '../../shared/result';
+import type { CanonicalConfig } from '../arch/types';
 import { chatTokens, renderChat, type TokenSource } from './chatTemplate';
 import { DEFAULT_TEMPLATE_LIMITS } from './templateSandbox';
-import { readJsonFile } from './config';
 import { alignPieces, type Piece } from './tokenAlign';
 import { pieceBytes, readableBytes, type PieceEncoding } from './tokenBytes';
-import type { CanonicalConfig } from './types';
+import { tokenizerFiles, type TokenizerFiles, type TokenizerJson } from './tokenizerFiles';
 
 export interface EncodeOptions {
   prependBos: PrependBos;
@@ -42,21 +40,13 @@ export interface Encoded {
 }
 
 export interface PromptTokenizer {
-  /** The BOS id SinkLens prepends (model config, else the tokenizer's bos_token); null if none. */
+  /** The BOS id SinkLens prepends: the config's `bosTokenId` (see config.ts); null if none. */
   readonly bosTokenId: number | null;
   readonly vocabSize: number;
   encode(text: string, opts: EncodeOptions): Encoded;
   decode(ids: readonly number[]): string;
   /** Readable text of one token (special tokens as their literal). */
   tokenText(id: number): string;
-}
-
-interface TokenizerJson {
-  model?: { type?: string; unk_token?: string | null; continuing_subword_prefix?: string | null; end_of_word_suffix?: string | null };
-  normalizer?: unknown;
-  pre_tokenizer?: unknown;
-  decoder?: unknown;
-  added_tokens?: { id: number; content: string; special?: boolean }[];
 }
 
 /** True when any node of a component tree (Sequence-nested) satisfies `pred`. */
@@ -86,22 +76,6 @@ function addsDummyPrefix(tj: TokenizerJson): boolean {
   return norm || pre;
 }
 
-function readTokenizerJson(dir: string): TokenizerJson {
-  const path = join(dir, 'tokenizer.json');
-  if (!existsSync(path)) {
-    throw new SinkLensError(
-      'missingTokenizer',
-      `No tokenizer.json in ${dir}.`,
-      'SinkLens needs the fast-tokenizer file tokenizer.json. Download it from the model repository, or save it with AutoTokenizer.from_pretrained(...).save_pretrained(dir).',
-    );
-  }
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as TokenizerJson;
-  } catch (e) {
-    throw new SinkLensError('badTokenizer', `tokenizer.json in ${dir} is not valid JSON: ${(e as Error).message}.`, 'Re-download tokenizer.json.');
-  }
-}
-
 function startIndexOf(hay: readonly number[], needle: readonly number[]): number {
   for (let k = 0; k + needle.length <= hay.length; k++) {
     if (needle.every((v, i) => hay[k + i] === v)) return k;
@@ -109,9 +83,10 @@ function startIndexOf(hay: readonly number[], needle: readonly number[]): number
   return -1;
 }
 
-export async function loadTokenizer(dir: string, cfg: CanonicalConfig): Promise<PromptTokenizer> {
-  const tj = readTokenizerJson(dir);
-  const tokCfg = readJsonFile(join(dir, 'tokenizer_config.json'), 'badTokenizer') ?? {};
+/** `files` shares the parsed tokenizer files with `loadConfig` (load.ts passes the same one). */
+export async function loadTokenizer(dir: string, cfg: CanonicalConfig, files: TokenizerFiles = tokenizerFiles(dir)): Promise<PromptTokenizer> {
+  const tj = files.json();
+  const tokCfg = files.config();
   let tok: Tokenizer;
   try {
     tok = new Tokenizer(tj, tokCfg);
@@ -126,8 +101,8 @@ function makePromptTokenizer(tok: Tokenizer, tj: TokenizerJson, tokCfg: Record<s
   const dummy = addsDummyPrefix(tj);
   const added = new Map((tj.added_tokens ?? []).map((t) => [t.id, t] as const));
   const unkId = typeof tj.model?.unk_token === 'string' ? (tok.token_to_id(tj.model.unk_token) ?? -1) : -1;
-  const bosName = typeof tokCfg['bos_token'] === 'string' ? tokCfg['bos_token'] : (tokCfg['bos_token'] as { content?: string } | null)?.content;
-  const bosTokenId = cfg.bosTokenId ?? (bosName ? (tok.token_to_id(bosName) ?? null) : null);
+  // Resolved once, by the config loader (config.json, generation_config.json, tokenizer_config.json).
+  const bosTokenId = cfg.bosTokenId;
   const vocabSize = tok.get_vocab(true).size;
 
   const piece = (id: number): Piece => {

@@ -8,9 +8,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { blobPath, incompletePath } from '../../node/hfCache';
 import { SinkLensError } from '../../shared/errors';
 import { hubGet, isRetryableStatus, statusAdvice, type FetchFn } from './http';
-import { blobPath, incompletePath, normalizeEtag, sizeOf } from './layout';
+import { normalizeEtag, sizeOf } from './layout';
 import type { RemoteFile } from './select';
 
 export interface BlobJob {

@@ -10,10 +10,11 @@
  * Range resume into `.incomplete` files and per-chunk progress.
  */
 import { listFiles, modelInfo } from '@huggingface/hub';
+import { blobPath, incompletePath, repoDir } from '../../node/hfCache';
 import { SinkLensError } from '../../shared/errors';
 import { fetchBlob, formatBytes, throwIfCancelled } from './blob';
 import { checkEndpoint, originGuardedFetch, statusAdvice, type FetchFn } from './http';
-import { blobPath, checkCommit, checkRepoId, checkRevision, incompletePath, publishSnapshot, repoDir, sizeOf, snapshotHas, writeRef } from './layout';
+import { checkCommit, checkRepoId, checkRevision, publishSnapshot, sizeOf, snapshotHas, writeRef } from './layout';
 import { selectFiles, type RemoteFile, type TreeEntry } from './select';
 
 export interface DownloadOptions {

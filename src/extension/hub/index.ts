@@ -1,4 +1,3 @@
 /** Model download from a Hugging Face hub into the HF cache layout (pure Node, no vscode). */
 export { downloadModel, type DownloadOptions, type DownloadResult } from './download';
 export { formatBytes } from './blob';
-export { repoFolderName, snapshotDir } from './layout';

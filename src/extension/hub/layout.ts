@@ -1,19 +1,14 @@
 /**
- * The Hugging Face cache layout, as written by huggingface_hub (so Python tools and SinkLens share
- * downloads):
- *
- *   <root>/models--{org}--{name}/
- *     blobs/<etag>                 verified file contents (etag = sha256 for LFS files, git blob sha1 otherwise)
- *     blobs/<etag>.incomplete      a partial download, resumed with a Range request
- *     refs/<revision>              the commit sha the revision pointed to at download time
- *     snapshots/<commit>/<file>    relative symlink to ../../blobs/<etag> (a copy where symlinks fail)
+ * Writing into the Hugging Face cache layout (the layout itself, paths only, is src/node/hfCache/layout.ts):
+ * validation of hub metadata before it becomes a path, refs, and snapshot publishing.
  *
  * A snapshot folder only ever appears complete: it is assembled under `.sinklens-staging/` (same depth,
  * so the relative links resolve) and renamed into `snapshots/` in one step. Scanners of `snapshots/*`
- * (src/extension/models/hfCache.ts) therefore never see a half-built model.
+ * (src/node/hfCache/scan.ts) therefore never see a half-built model.
  */
 import { copyFile, mkdir, readdir, rename, rm, rmdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { blobPath, refPath, snapshotDir, snapshotsDir } from '../../node/hfCache';
 import { SinkLensError } from '../../shared/errors';
 
 const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
@@ -25,15 +20,6 @@ export function checkRepoId(repoId: string): void {
   if (!REPO_ID.test(repoId) || repoId.includes('..')) {
     throw new SinkLensError('badRequest', `"${repoId}" is not a Hugging Face repo id; use the form org/name, e.g. HuggingFaceTB/SmolLM2-135M.`);
   }
-}
-
-/** `models--org--name`, the folder huggingface_hub uses for a model repo. */
-export function repoFolderName(repoId: string): string {
-  return `models--${repoId.split('/').join('--')}`;
-}
-
-export function repoDir(destRoot: string, repoId: string): string {
-  return join(destRoot, repoFolderName(repoId));
 }
 
 /** Strips the quotes and weak prefix an HTTP ETag carries (huggingface_hub `_normalize_etag`). */
@@ -56,18 +42,6 @@ export function checkRevision(revision: string): void {
 
 export function checkCommit(commit: string): void {
   if (!COMMIT.test(commit)) throw new SinkLensError('downloadFailed', `The hub sent an unexpected commit id "${commit}"; this endpoint does not look like a Hugging Face hub.`);
-}
-
-export function blobPath(dir: string, etag: string): string {
-  return join(dir, 'blobs', etag);
-}
-
-export function incompletePath(dir: string, etag: string): string {
-  return `${blobPath(dir, etag)}.incomplete`;
-}
-
-export function snapshotDir(dir: string, commit: string): string {
-  return join(dir, 'snapshots', commit);
 }
 
 export async function sizeOf(path: string): Promise<number | undefined> {
@@ -99,7 +73,7 @@ export async function snapshotHas(dir: string, commit: string, files: SnapshotFi
  */
 export async function publishSnapshot(dir: string, commit: string, files: SnapshotFile[]): Promise<string> {
   const target = snapshotDir(dir, commit);
-  await mkdir(join(dir, 'snapshots'), { recursive: true });
+  await mkdir(snapshotsDir(dir), { recursive: true });
   if (await sizeOf(target) !== undefined) {
     const present = new Set(await readdir(target));
     for (const f of files) if (!present.has(f.name)) await linkBlob(dir, target, f);
@@ -124,7 +98,7 @@ export async function publishSnapshot(dir: string, commit: string, files: Snapsh
 /** `refs/<revision>` -> commit, written without a newline like huggingface_hub does. */
 export async function writeRef(dir: string, revision: string, commit: string): Promise<void> {
   if (revision === commit) return;
-  const path = join(dir, 'refs', ...revision.split('/'));
+  const path = refPath(dir, revision);
   await mkdir(join(path, '..'), { recursive: true });
   await writeFile(path, commit);
 }

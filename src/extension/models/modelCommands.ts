@@ -9,7 +9,8 @@ import { SinkLensError } from '../../shared/errors';
 import { isHubModel, type ModelEntry } from '../config';
 import type { Ctx } from '../ctx';
 import { downloadModel, formatBytes } from '../hub';
-import { findCachedModel, modelFolderProblem } from './hfCache';
+import { findCachedModel, modelFolderProblem } from '../../node/hfCache';
+import { hubModelChoices } from './modelList';
 import { DEMO_LABEL, parseRepoRef } from './resolve';
 
 interface ModelPick extends vscode.QuickPickItem {
@@ -31,11 +32,7 @@ export async function selectModel(ctx: Ctx, value?: string): Promise<void> {
   if (configured.length) items.push({ label: 'Configured (sinklens.models)', kind: vscode.QuickPickItemKind.Separator });
   for (const m of configured) items.push({ label: `${mark(m.name)}${m.name}`, description: describeEntry(m, ctx), value: m.name });
   if (cached.length) items.push({ label: 'Hugging Face cache', kind: vscode.QuickPickItemKind.Separator });
-  for (const c of cached) {
-    const ref = c.refs[0] ?? c.commit;
-    const value = `${c.repo}@${ref}`;
-    items.push({ label: `${mark(value)}${c.repo}`, description: c.refs.length ? c.refs.join(', ') : c.commit.slice(0, 10), detail: c.dir, value });
-  }
+  for (const c of hubModelChoices(cached)) items.push({ ...c, label: `${mark(c.value)}${c.label}` });
   items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
   items.push({ label: '$(folder-opened) Add Model Folder…', action: 'add' });
   items.push({ label: '$(cloud-download) Download Model…', action: 'download' });

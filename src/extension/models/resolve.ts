@@ -7,7 +7,7 @@
 import { homedir } from 'node:os';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { isHubModel, type HubModelEntry, type ModelEntry, type Settings } from '../config';
-import { findCachedModel, type CachedModel } from './hfCache';
+import { findCachedModel, type CachedModel } from '../../node/hfCache';
 
 export interface ResolvedModel {
   label: string;

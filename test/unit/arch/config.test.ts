@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SinkLensError } from '../../../src/shared/errors';
 import { getAdapter, supportedModelTypes } from '../../../src/engine/arch/registry';
-import type { CanonicalConfig } from '../../../src/engine/model/types';
+import type { CanonicalConfig } from '../../../src/engine/arch/types';
 import { GPT2, LLAMA32_1B, MISTRAL_7B, PYTHIA_160M, QWEN25_05B, QWEN3_06B, SMOLLM_135M, TINYLLAMA } from './configs';
 
 const norm = (raw: Record<string, unknown>, name = 'm'): CanonicalConfig => getAdapter(raw['model_type']).normalizeConfig(raw, name);

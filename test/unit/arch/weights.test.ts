@@ -5,7 +5,7 @@ import { SinkLensError } from '../../../src/shared/errors';
 import { getAdapter } from '../../../src/engine/arch/registry';
 import { loadConfig } from '../../../src/engine/model/config';
 import { openWeights } from '../../../src/engine/model/safetensors';
-import type { ModelWeights, WeightRef } from '../../../src/engine/model/types';
+import type { ModelWeights, WeightRef } from '../../../src/engine/weights/types';
 import { tinyGpt2, tinyLlama, tinyNeox, valuesOf, writeModel, type TinyModel } from './tinyModels';
 
 const dirs: string[] = [];

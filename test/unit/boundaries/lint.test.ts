@@ -28,6 +28,22 @@ const cases: [string, string, boolean][] = [
   ['src/extension/x.ts', "import { Engine } from '../engine/api';", true],
   ['src/extension/x.ts', "import * as vscode from 'vscode';", false],
   ['src/extension/x.ts', "import type { AnalysisResult } from '../shared/result';", false],
+  ['src/extension/models/x.ts', "import { listLocalModels } from '../../node/hfCache';", false],
+  ['src/engine/cli/x.ts', "import { listLocalModels } from '../../node/hfCache';", false],
+  ['src/engine/arch/x.ts', "import type { WeightStore } from '../model/safetensors';", true],
+  ['src/engine/arch/x.ts', "import { loadConfig } from '../model/config';", true],
+  ['src/engine/arch/x.ts', "import type { WeightStore } from '../weights/types';", false],
+  ['src/engine/arch/x.ts', "import * as vscode from 'vscode';", true],
+  ['src/engine/model/x.ts', "import { getAdapter } from '../arch/registry';", false],
+  ['src/engine/weights/x.ts', "import type { CanonicalConfig } from '../arch/types';", true],
+  ['src/shared/x.ts', "import { listLocalModels } from '../node/hfCache';", true],
+  ['src/webview/x.ts', "import { listLocalModels } from '../node/hfCache';", true],
+  ['src/node/hfCache/x.ts', "import { readdirSync } from 'node:fs';", false],
+  ['src/node/hfCache/x.ts', "import { SinkLensError } from '../../shared/errors';", false],
+  ['src/node/hfCache/x.ts', "import * as vscode from 'vscode';", true],
+  ['src/node/hfCache/x.ts', "import { InferenceSession } from 'onnxruntime-node';", true],
+  ['src/node/hfCache/x.ts', "import { getAdapter } from '../../engine/arch/registry';", true],
+  ['src/node/hfCache/x.ts', "import { Ctx } from '../../extension/ctx';", true],
 ];
 
 describe('boundaries are enforced by lint', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DEFAULT_SETTINGS } from '../../../src/extension/config';
-import { findCachedModel, hubCacheRoots, modelFolderProblem, scanAllHubCaches, scanHubCache } from '../../../src/extension/models/hfCache';
+import { scanAllHubCaches } from '../../../src/node/hfCache';
 import { parseRepoRef, resolveModel } from '../../../src/extension/models/resolve';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sinklens-models-'));
@@ -24,52 +24,9 @@ function snapshot(root: string, repo: string, commit: string, files: Record<stri
 
 const model = { 'config.json': '{"model_type":"llama"}', 'model.safetensors': 'x' };
 
-describe('Hugging Face cache scan', () => {
+describe('model resolution', () => {
   const root = join(tmp, 'hub');
-  const good = snapshot(root, 'org/tiny', 'a'.repeat(40), model, { main: 'a'.repeat(40), 'tags/v1': 'a'.repeat(40) });
-  snapshot(root, 'org/tiny', 'b'.repeat(40), model);
-  snapshot(root, 'org/noweights', 'c'.repeat(40), { 'config.json': '{}' });
-  snapshot(root, 'org/badjson', 'd'.repeat(40), { 'config.json': '{', 'model.safetensors': 'x' });
-  snapshot(root, 'org/sharded', 'e'.repeat(40), { 'config.json': '{}', 'model.safetensors.index.json': '{}' });
-  mkdirSync(join(root, 'datasets--org--data', 'snapshots', 'f'.repeat(40)), { recursive: true });
-
-  it('lists complete model snapshots with their refs, skipping folders that are not models', () => {
-    const found = scanHubCache(root);
-    assert.deepEqual(
-      found.map((m) => [m.repo, m.commit[0], m.refs]),
-      [
-        ['org/sharded', 'e', []],
-        ['org/tiny', 'a', ['main', 'tags/v1']],
-        ['org/tiny', 'b', []],
-      ],
-    );
-    assert.equal(found[1]?.dir, good);
-    assert.deepEqual(scanHubCache(join(tmp, 'missing')), []);
-  });
-
-  it('finds a snapshot by ref name or commit prefix', () => {
-    const found = scanAllHubCaches([root, root]);
-    assert.equal(found.length, 3, 'a root listed twice is scanned once per model');
-    assert.equal(findCachedModel(found, 'org/tiny', 'main')?.commit, 'a'.repeat(40));
-    assert.equal(findCachedModel(found, 'org/tiny', 'v1'), undefined, 'tags are refs/tags/<name>');
-    assert.equal(findCachedModel(found, 'org/tiny', 'tags/v1')?.commit, 'a'.repeat(40));
-    assert.equal(findCachedModel(found, 'org/tiny', 'bbbbbbb')?.commit, 'b'.repeat(40));
-    assert.equal(findCachedModel(found, 'org/tiny', 'bbb'), undefined, 'too short a prefix');
-    assert.equal(findCachedModel(found, 'org/other', 'main'), undefined);
-  });
-
-  it('explains why a folder is not a model folder', () => {
-    assert.equal(modelFolderProblem(good), null);
-    assert.match(modelFolderProblem(join(tmp, 'nope')) as string, /is not a folder/);
-    assert.match(modelFolderProblem(root) as string, /no config\.json/);
-    assert.match(modelFolderProblem(join(root, 'models--org--noweights', 'snapshots', 'c'.repeat(40))) as string, /no \*\.safetensors/);
-    assert.match(modelFolderProblem(join(root, 'models--org--badjson', 'snapshots', 'd'.repeat(40))) as string, /not valid JSON/);
-  });
-
-  it('cache roots follow HF_HUB_CACHE, HF_HOME, XDG_CACHE_HOME and the home default', () => {
-    assert.deepEqual(hubCacheRoots({}, ['/g/hub'], '/home/u'), ['/home/u/.cache/huggingface/hub', '/g/hub']);
-    assert.deepEqual(hubCacheRoots({ HF_HUB_CACHE: '/c', HF_HOME: '/h', XDG_CACHE_HOME: '/x' }, [], '/home/u'), ['/c', '/h/hub', '/x/huggingface/hub']);
-  });
+  const good = snapshot(root, 'org/tiny', 'a'.repeat(40), model, { main: 'a'.repeat(40) });
 
   it('resolves defaultModel: demo, configured names, repo ids in the cache, folders', () => {
     const rc = { demoDir: '/ext/models/sinklens-tiny', baseDir: '/ws', cached: () => scanAllHubCaches([root]) };

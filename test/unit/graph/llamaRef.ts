@@ -3,7 +3,8 @@
  * softmax, SwiGLU, tied/untied head), written independently of src/engine/graph for the unit
  * tests. Returns the same quantities the runner does.
  */
-import type { CanonicalConfig, ModelWeights, WeightRef } from '../../../src/engine/model/types';
+import type { CanonicalConfig } from '../../../src/engine/arch/types';
+import type { ModelWeights, WeightRef } from '../../../src/engine/weights/types';
 
 export interface LlamaRefResult {
   hidden: Float64Array; // [L+1, T, d]

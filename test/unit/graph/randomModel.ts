@@ -1,6 +1,7 @@
 /** Seeded random canonical models built directly as CanonicalConfig + lazy WeightRefs (no files). */
 import { mulberry32 } from '../../support/gen/prng';
-import type { CanonicalConfig, LayerWeights, LinearWeights, ModelWeights, NormWeights, WeightRef } from '../../../src/engine/model/types';
+import type { CanonicalConfig } from '../../../src/engine/arch/types';
+import type { LayerWeights, LinearWeights, ModelWeights, NormWeights, WeightRef } from '../../../src/engine/weights/types';
 
 export function mulberry(seed: number): () => number {
   return mulberry32(seed).next;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SinkLensError } from '../../../src/shared/errors';
 import { loadModelFiles } from '../../../src/engine/model/load';
-import type { LinearWeights, NormWeights } from '../../../src/engine/model/types';
+import type { LinearWeights, NormWeights } from '../../../src/engine/weights/types';
 import { assertClose } from '../../support/assertClose';
 import { requireFixture } from '../../support/fixtures';
 import { ARCH_SPECS, generateModel, samplePrompt } from '../../support/genModel';

@@ -5,7 +5,8 @@
  * column, 1 at key 0 and 0 elsewhere, so the output's extra column is exactly p(query -> key 0).
  * The full T x T probabilities are computed only inside the If branch of the requested block.
  */
-import type { CanonicalConfig, LayerWeights } from '../../model/types';
+import type { CanonicalConfig } from '../../arch/types';
+import type { LayerWeights } from '../../weights/types';
 import { DT, float, graph, int, ints, type AttrValue, type GraphBuilder } from '../builder';
 import { INPUTS } from '../probes';
 import { makeLinear } from './linear';

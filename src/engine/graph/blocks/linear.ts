@@ -1,5 +1,5 @@
 /** Torch-layout linear layers as Gemm(transB=1): the weight stays [out, in] as stored. */
-import type { LinearWeights } from '../../model/types';
+import type { LinearWeights } from '../../weights/types';
 import { int, type GraphBuilder } from '../builder';
 
 /** `x` [T, in] -> [T, out] = x W^T + b. */

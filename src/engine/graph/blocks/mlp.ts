@@ -1,5 +1,6 @@
 /** The feed-forward block: gated (SwiGLU-style) or plain, with silu / gelu_new / gelu / relu. */
-import type { CanonicalConfig, LayerWeights } from '../../model/types';
+import type { CanonicalConfig } from '../../arch/types';
+import type { LayerWeights } from '../../weights/types';
 import { str, type GraphBuilder } from '../builder';
 import { makeLinear } from './linear';
 

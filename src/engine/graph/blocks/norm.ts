@@ -1,5 +1,6 @@
 /** RMSNorm / LayerNorm over the last axis, one ONNX op each (opset 23 / 17). */
-import type { CanonicalConfig, NormWeights } from '../../model/types';
+import type { CanonicalConfig } from '../../arch/types';
+import type { NormWeights } from '../../weights/types';
 import { float, int, type GraphBuilder } from '../builder';
 
 /**

@@ -3,7 +3,7 @@
  * head. inv_freq (with llama3 / linear scaling) is computed here in TypeScript and baked into
  * cos/sin caches [maxPositions, rotaryDim]; the graph only gathers rows by position.
  */
-import type { CanonicalConfig, RopeScaling } from '../../model/types';
+import type { CanonicalConfig, RopeScaling } from '../../arch/types';
 import { int, type GraphBuilder } from '../builder';
 
 type Rope = NonNullable<CanonicalConfig['rope']>;

@@ -1,0 +1,50 @@
+/**
+ * The canonical config: the one shape every family's config.json dialect is normalised into by its
+ * adapter (arch/<family>.ts). Everything downstream of `arch/` (graph, engine, results) reads these
+ * fields, never Hugging Face names.
+ */
+
+/**
+ * An architecture family's id (`llama`, `gpt2`, ...): whatever id an adapter registers with
+ * `registerArchitecture` (registry.ts). Not a closed union, so adding a family edits no type here;
+ * the registry refuses an id or a model_type registered twice.
+ */
+export type ArchId = string;
+
+export type RopeScaling =
+  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number }
+  | { type: 'linear'; factor: number };
+
+/** One canonical config, whatever dialect config.json speaks (normalised by arch/<family>.ts). */
+export interface CanonicalConfig {
+  arch: ArchId;
+  modelType: string;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  intermediateSize: number;
+  vocabSize: number;
+  maxPositions: number;
+  norm: 'rms' | 'layer';
+  normEps: number;
+  /** MLP activation. gelu_new = tanh approximation; gelu = erf. */
+  act: 'silu' | 'gelu_new' | 'gelu' | 'relu';
+  /** SwiGLU-style gate: down(act(gate(x)) * up(x)). */
+  gatedMlp: boolean;
+  position: 'rope' | 'learned';
+  /** RoPE: base and the number of leading head dims rotated (partial rotary: rotary_pct * headDim). HF rotate_half convention. */
+  rope: { theta: number; rotaryDim: number; scaling: RopeScaling | null } | null;
+  /** Attention softmax scale; 1/sqrt(headDim) unless the config says otherwise. */
+  attnScale: number;
+  /** GPT-NeoX parallel residual: x + attn(ln1(x)) + mlp(ln2(x)). */
+  parallelResidual: boolean;
+  /** Per-head RMSNorm on q and k before RoPE (Qwen3). */
+  qkNorm: boolean;
+  tieWordEmbeddings: boolean;
+  bosTokenId: number | null;
+  eosTokenId: number | null;
+  /** Model name for display (folder name or `_name_or_path`). */
+  name: string;
+}

@@ -1,0 +1,31 @@
+/**
+ * What Select Model lists under "Hugging Face cache", vscode-free: the cache snapshots of
+ * src/node/hfCache's `listLocalModels` (the same scan `sinklens models` uses), plus the extension's
+ * own download folder, each turned into a `defaultModel` value `org/name@ref`.
+ */
+import { listLocalModels, type CachedModel, type Env } from '../../node/hfCache';
+
+export interface HubModelChoice {
+  /** `org/name`. */
+  label: string;
+  /** The refs pointing at the snapshot, else its short commit. */
+  description: string;
+  /** The snapshot folder. */
+  detail: string;
+  /** The `sinklens.defaultModel` value that selects it. */
+  value: string;
+}
+
+/** Every complete snapshot in the cache roots of `env`, then in `extraRoots`. */
+export function cachedHubModels(env: Env, extraRoots: readonly string[] = [], home?: string): CachedModel[] {
+  return listLocalModels({ env, extraRoots, ...(home !== undefined ? { home } : {}) }).cached;
+}
+
+export function hubModelChoices(cached: readonly CachedModel[]): HubModelChoice[] {
+  return cached.map((c) => ({
+    label: c.repo,
+    description: c.refs.length ? c.refs.join(', ') : c.commit.slice(0, 10),
+    detail: c.dir,
+    value: `${c.repo}@${c.refs[0] ?? c.commit}`,
+  }));
+}
