@@ -28,6 +28,13 @@ const cases: [string, string, boolean][] = [
   ['src/extension/x.ts', "import { Engine } from '../engine/api';", true],
   ['src/extension/x.ts', "import * as vscode from 'vscode';", false],
   ['src/extension/x.ts', "import type { AnalysisResult } from '../shared/result';", false],
+  ['tools/modelgen/x.ts', "import { SinkLensError } from '../../src/shared/errors';", true],
+  ['tools/modelgen/x.ts', "import { ARCH_SPECS } from '../../test/support/genModel';", true],
+  ['tools/modelgen/x.ts', "import { writeFileSync } from 'node:fs';", false],
+  ['test/support/reference/x.ts', "import { openWeights } from '../../../src/engine/model/safetensors';", true],
+  ['test/support/reference/x.ts', "import { f16BitsToF32 } from '../../../tools/modelgen/float16';", false],
+  ['bench/x.ts', "import { ARCH_SPECS } from '../test/support/genModel';", true],
+  ['bench/x.ts', "import { writeRandomModel } from '../tools/modelgen';", false],
 ];
 
 describe('boundaries are enforced by lint', () => {
