@@ -47,6 +47,21 @@ describe('writeRandomModel', () => {
     });
   }
 
+  it('holds at most a chunk of values at a time, whatever the tensor size', () => {
+    // One 8M-value (32 MB) F32 embedding written in 256K-value chunks: an in-memory writer would hold 32 MB.
+    const wide: ModelSpec = { name: 'wide', family: 'llama', hidden: 1024, layers: 1, heads: 8, intermediate: 64, vocab: 8192, tie: true, seed: 2 };
+    const chunkValues = 1 << 18;
+    const base = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    writeRandomModel(join(root, 'wide'), wide, {
+      chunkValues,
+      onProgress: () => void (peak = Math.max(peak, process.memoryUsage().arrayBuffers - base)),
+    });
+    // One chunk of float32 values plus its encoded copy, with 1 MB of slack for everything else.
+    assert.ok(peak <= 2 * 4 * chunkValues + 2 ** 20, `array buffers grew by ${(peak / 2 ** 20).toFixed(1)} MiB`);
+    assert.equal(statSync(join(root, 'wide', 'model.safetensors')).size > modelSize(wide).bytes, true);
+  });
+
   it('splits files by byte budget, in order, with an index that covers every tensor', () => {
     const dir = join(root, 'budget');
     const big = { ...spec, vocab: 400 }; // embedding 400 x 48 F32 = 76,800 bytes, over the budget alone
