@@ -3,7 +3,8 @@
  *
  *   gen --shape <name> --out <dir> [--dtype bf16|f16|f32] [--seed N] [--shard-size 5GB] [--force]
  *       writes a random-weight model folder of a named shape (config.json, tokenizer.json,
- *       safetensors) that SinkLens loads like a downloaded one; streams tensor by tensor.
+ *       safetensors) that SinkLens loads like a downloaded one; streams tensor by tensor. Files are
+ *       split at --shard-size (default 5GB, save_pretrained's default max_shard_size).
  *   shapes
  *       lists the shapes with their parameter counts and sizes.
  */
@@ -55,7 +56,7 @@ function gen(argv: string[]): void {
   if (!dtype) throw new UsageError(`--dtype must be one of ${Object.keys(DTYPES).join(', ')}`);
   const seed = Number(flag(argv, 'seed') ?? '1');
   if (!Number.isInteger(seed)) throw new UsageError('--seed must be an integer');
-  const shard = flag(argv, 'shard-size');
+  const shardBytes = parseBytes(flag(argv, 'shard-size') ?? '5GB');
   const out = resolve(outFlag);
   if (existsSync(out) && readdirSync(out).length > 0 && !argv.includes('--force')) throw new UsageError(`${out} is not empty (use --force to write into it)`);
   const spec = shapeSpec(shape);
@@ -66,7 +67,7 @@ function gen(argv: string[]): void {
   writeRandomModel(out, spec, {
     dtype,
     seed,
-    ...(shard ? { shardBytes: parseBytes(shard) } : {}),
+    shardBytes,
     onProgress: (done, total) => {
       const pct = Math.floor((100 * done) / total);
       if (pct === shown) return;
