@@ -75,6 +75,24 @@ export default tseslint.config(
     },
   },
   {
+    files: ['tools/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [ortOnlyInRuntime, { group: ['**/src/**', '**/test/**', '**/bench/**'], message: 'tools/ is plain Node shared by the tests (the oracle included) and the benchmark: it imports nothing from the project.' }] }],
+    },
+  },
+  {
+    files: ['bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [banVscode], patterns: [{ group: ['**/test/**'], message: 'The benchmark takes shared helpers from tools/, never from test/.' }] }],
+    },
+  },
+  {
+    files: ['test/support/reference/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/engine/**'], message: 'The oracle shares no code with the engine (Test Invariant).' }] }],
+    },
+  },
+  {
     files: ['scripts/**/*.{js,mjs}', 'test/e2e/**/*.{js,mjs}', 'bin/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly', window: 'readonly', document: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -1,5 +1,7 @@
 /**
- * `npm run bench`: a GPT-2-small-shaped model (random weights, made locally) at T = 64, 256, 1024.
+ * `npm run bench`: a GPT-2-small-shaped model at T = 64, 256, 1024. Its random weights are written
+ * once per run by the seeded generator (tools/modelgen) to a temp folder, which every child loads
+ * through the engine's own loader and which is removed at the end.
  * Side by side in one run, each in its own process so peak RSS is clean:
  *   bare      logits-only forward of the same engine (last position)
  *   probes    the instrumented forward: hidden states, attention to BOS, ablation inputs (every probe of the default path)
@@ -9,13 +11,18 @@
  * Prints ms, ms/token, GFLOP/s vs the measured MatMul peak, the ratios to bare, and peak RSS.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { forwardAndMeasure } from '../src/engine/analysis';
 import { GraphBuilder } from '../src/engine/graph/builder';
 import { createRunner } from '../src/engine/graph/runner';
 import { serializeInline } from '../src/engine/graph/serialize';
 import { resolveOptions } from '../src/engine/options';
+import { loadModelFiles } from '../src/engine/model/load';
 import { createSession } from '../src/engine/runtime/ort';
-import { forwardFlops, gpt2SmallConfig, randomWeights } from './randomModel';
+import { modelSize, shapeSpec, writeRandomModel } from '../tools/modelgen';
+import { forwardFlops } from './flops';
 
 type Mode = 'bare' | 'probes' | 'full' | 'analysis' | 'peak' | 'pair';
 interface Measurement {
@@ -32,6 +39,8 @@ const arg = (name: string, dflt: string): string => {
   return i >= 0 ? (process.argv[i + 1] ?? dflt) : dflt;
 };
 const threads = Number(arg('threads', '0'));
+/** The benchmark's subject: a named shape of tools/modelgen, F32 weights, seed 1. */
+const SHAPE = 'gpt2-small';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -65,9 +74,11 @@ async function measurePeak(reps: number): Promise<Measurement> {
   return { mode: 'peak', T: m, medianMs: ms, runs: reps * 2, peakRssMb: 0, gflops: (2 * m * k * n) / ms / 1e6 };
 }
 
-async function measureModel(mode: Exclude<Mode, 'peak' | 'pair'>, T: number, reps: number): Promise<Measurement> {
-  const config = gpt2SmallConfig();
-  const runner = await createRunner(config, randomWeights(config), { threads, probes: mode === 'bare' ? 'bare' : 'full' });
+async function measureModel(dir: string, mode: Exclude<Mode, 'peak' | 'pair'>, T: number, reps: number): Promise<Measurement> {
+  const files = await loadModelFiles(dir);
+  const config = files.config;
+  const runner = await createRunner(config, files.weights, { threads, probes: mode === 'bare' ? 'bare' : 'full' });
+  files.store.close();
   const ids = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % config.vocabSize);
   const o = resolveOptions({});
   const model = { config, runner, tokenizer: { tokenText: (id: number) => `#${id}` } };
@@ -93,10 +104,12 @@ interface Paired {
  * The ratios that matter, measured robustly: bare and instrumented runners live in one process and
  * their runs alternate, so drift on a shared machine hits both alike.
  */
-async function measurePaired(T: number, reps: number): Promise<Paired> {
-  const config = gpt2SmallConfig();
-  const bare = await createRunner(config, randomWeights(config), { threads, probes: 'bare' });
-  const full = await createRunner(config, randomWeights(config), { threads, probes: 'full' });
+async function measurePaired(dir: string, T: number, reps: number): Promise<Paired> {
+  const files = await loadModelFiles(dir);
+  const config = files.config;
+  const bare = await createRunner(config, files.weights, { threads, probes: 'bare' });
+  const full = await createRunner(config, files.weights, { threads, probes: 'full' });
+  files.store.close();
   const ids = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % config.vocabSize);
   const o = resolveOptions({});
   const model = { config, runner: full, tokenizer: { tokenText: (id: number) => `#${id}` } };
@@ -126,13 +139,14 @@ async function measurePaired(T: number, reps: number): Promise<Paired> {
 }
 
 /** Child: one measurement, printed as JSON on the last line. */
-async function child(mode: Mode, T: number, reps: number): Promise<void> {
-  const m = mode === 'peak' ? await measurePeak(reps) : mode === 'pair' ? await measurePaired(T, reps) : await measureModel(mode, T, reps);
+async function child(dir: string, mode: Mode, T: number, reps: number): Promise<void> {
+  const m = mode === 'peak' ? await measurePeak(reps) : mode === 'pair' ? await measurePaired(dir, T, reps) : await measureModel(dir, mode, T, reps);
   process.stdout.write(`${JSON.stringify(m)}\n`);
 }
 
-function runChild<R = Measurement>(mode: Mode, T: number, reps: number): R {
-  const r = spawnSync(process.execPath, [...process.execArgv, __filename, '--child', mode, '--t', String(T), '--reps', String(reps), '--threads', String(threads)], {
+function runChild<R = Measurement>(dir: string, mode: Mode, T: number, reps: number): R {
+  const args = ['--child', mode, '--model', dir, '--t', String(T), '--reps', String(reps), '--threads', String(threads)];
+  const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
   });
@@ -145,24 +159,51 @@ function row(cells: (string | number)[]): string {
   return cells.map((c, i) => (i === 0 ? String(c).padEnd(9) : String(c).padStart(11))).join(' ');
 }
 
+/** Writes the benchmark's model to a fresh temp folder; the caller removes it. */
+function generateSubject(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sinklens-bench-'));
+  const t0 = performance.now();
+  writeRandomModel(dir, shapeSpec(SHAPE), { dtype: 'F32', seed: 1 });
+  const { params, bytes } = modelSize(shapeSpec(SHAPE), 'F32');
+  console.log(`generated ${SHAPE} (${(params / 1e6).toFixed(0)}M parameters, ${(bytes / 2 ** 20).toFixed(0)} MiB F32) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return dir;
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--child')) {
-    await child(arg('child', 'bare') as Mode, Number(arg('t', '64')), Number(arg('reps', '3')));
+    await child(arg('model', ''), arg('child', 'bare') as Mode, Number(arg('t', '64')), Number(arg('reps', '3')));
     return;
   }
   const Ts = arg('t', '64,256,1024').split(',').map(Number);
   const reps = Number(arg('reps', '5'));
-  const c = gpt2SmallConfig();
-  console.log(`SinkLens benchmark · GPT-2-small shape (d=${c.hiddenSize}, L=${c.numLayers}, H=${c.numHeads}, vocab=${c.vocabSize}) · random weights · threads=${threads || 'ORT default'}`);
+  const c = shapeSpec(SHAPE);
+  console.log(`SinkLens benchmark · GPT-2-small shape (d=${c.hidden}, L=${c.layers}, H=${c.heads}, vocab=${c.vocab}) · random weights · threads=${threads || 'ORT default'}`);
   console.log(`node ${process.version} · ${new Date().toISOString()}`);
-  const peak = runChild('peak', 1024, reps);
+  const dir = generateSubject();
+  const cleanUp = (): void => rmSync(dir, { recursive: true, force: true });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      cleanUp();
+      process.exit(130);
+    });
+  }
+  try {
+    await report(dir, Ts, reps);
+  } finally {
+    cleanUp();
+  }
+}
+
+async function report(dir: string, Ts: number[], reps: number): Promise<void> {
+  const c = shapeSpec(SHAPE);
+  const peak = runChild(dir, 'peak', 1024, reps);
   console.log(`MatMul peak (2048^3, best of ${peak.runs}): ${peak.gflops.toFixed(1)} GFLOP/s (${peak.medianMs.toFixed(2)} ms)\n`);
   console.log(row(['T / mode', 'median ms', 'ms/token', 'GFLOP/s', '% of peak', 'x bare', 'peak RSS MB']));
   for (const T of Ts) {
     const r = T >= 1024 ? Math.max(3, Math.floor(reps / 2)) : reps;
-    const bare = runChild('bare', T, r);
-    const modes: Mode[] = T > c.hiddenSize ? ['probes', 'full', 'analysis'] : ['probes', 'analysis'];
-    for (const m of [bare, ...modes.map((mode) => runChild(mode, T, r))]) {
+    const bare = runChild(dir, 'bare', T, r);
+    const modes: Mode[] = T > c.hidden ? ['probes', 'full', 'analysis'] : ['probes', 'analysis'];
+    for (const m of [bare, ...modes.map((mode) => runChild(dir, mode, T, r))]) {
       console.log(
         row([
           `${T} ${m.mode}`,
@@ -178,7 +219,7 @@ async function main(): Promise<void> {
   }
   console.log('\nInterleaved in one process (median over rounds of time / bare time of the same round):');
   for (const T of Ts) {
-    const p = runChild<Paired>('pair', T, T >= 1024 ? 8 : 12);
+    const p = runChild<Paired>(dir, 'pair', T, T >= 1024 ? 8 : 12);
     console.log(`  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x  (${p.pairs} rounds)`);
   }
   console.log('\nGFLOP/s counts the forward\'s GEMM work (projections, MLP, QK^T and AV over T x T, last-position LM head);');

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const parts = ['shared', 'node', 'engine', 'extension', 'webview', 'test'];
+const parts = ['shared', 'node', 'engine', 'extension', 'webview', 'tools', 'test'];
 let failed = false;
 for (const part of parts) {
   const project = `tsconfig.${part}.json`;

@@ -1,17 +1,15 @@
 /**
- * Seeded generator of tiny random Hugging Face model folders (config.json in the family's own
- * dialect, safetensors in F32/F16/BF16, optionally sharded, a real tokenizer.json), for testing the
- * engine on every supported architecture without network or checked-in weights.
+ * The tests' view of the seeded model generator (tools/modelgen): the tiny specs every
+ * architecture test iterates over, prompts and ids drawn from a seed, and the planted model.
+ * Tiny random Hugging Face model folders (config.json in the family's own dialect, safetensors in
+ * F32/F16/BF16, optionally sharded, a real tokenizer.json) test the engine on every supported
+ * architecture without network or checked-in weights.
  */
-import { writeModelFolder, type GeneratedModel } from './gen/folder';
-import { mulberry32 } from './gen/prng';
-import type { ModelSpec } from './gen/spec';
-import { randomTensors } from './gen/tensors';
+import { mulberry32, writeRandomModel, type GeneratedModel, type ModelSpec } from '../../tools/modelgen';
 
-export type { ModelSpec, GenFamily } from './gen/spec';
-export { writeModelFolder, type GeneratedModel } from './gen/folder';
-export type { VocabLayout } from './gen/tokenizerFiles';
-export { generatePlantedModel, type PlantedOptions, type PlantedModel } from './gen/planted';
+export type { ModelSpec, GenFamily, GeneratedModel, VocabLayout } from '../../tools/modelgen';
+export { writeModelFolder } from '../../tools/modelgen';
+export { generatePlantedModel, type PlantedOptions, type PlantedModel } from './planted';
 
 /** The specs every architecture test iterates over (tiny: hidden 32-64, 2-3 layers, vocab 64-100). */
 export const ARCH_SPECS: readonly ModelSpec[] = [
@@ -46,7 +44,13 @@ export const ARCH_SPECS: readonly ModelSpec[] = [
 
 /** Generates a complete random model folder for `spec` (deterministic in spec.seed). */
 export function generateModel(dir: string, spec: ModelSpec): GeneratedModel {
-  return writeModelFolder(dir, spec, randomTensors(spec, mulberry32(spec.seed ?? 1)));
+  return writeRandomModel(dir, spec);
+}
+
+/** n token ids uniform in [0, vocab), deterministic in seed. */
+export function randomIds(n: number, vocab: number, seed: number): number[] {
+  const rnd = mulberry32(seed).next;
+  return Array.from({ length: n }, () => Math.floor(rnd() * vocab));
 }
 
 /** A prompt of n words from the model's vocabulary (seeded), e.g. for encode -> forward tests. */

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensorsDir } from '../safetensorsWriter';
+import { readSafetensorsDir } from './safetensors';
 import { parseRefConfig, type RefConfig } from './config';
 import { activate, applyRope, layerNorm, linear, rmsNorm, softmaxPrefix, type RefNorm } from './ops';
 import { loadRefWeights, type RefLayer, type RefWeights } from './weights';
@@ -147,4 +147,15 @@ export function forwardModel(m: RefModel, ids: number[], opts: RefOptions = {}):
   const attnToBos = new Float64Array(L * H * T); // [L, H, T]
   for (let r = 0; r < L * H * T; r++) attnToBos[r] = attn[r * T] as number;
   return { L, H, T, d, vocab, hidden, attn, attnToBos, logits };
+}
+
+/** The oracle's logit lens: the final norm and the LM head applied to every h[l][t]: [L+1, T, vocab]. */
+export function lensLogits(m: RefModel, r: RefResult): Float64Array {
+  const { d, vocab } = m.config;
+  const out = new Float64Array((r.L + 1) * r.T * vocab);
+  for (let row = 0; row < (r.L + 1) * r.T; row++) {
+    const x = r.hidden.slice(row * d, (row + 1) * d); // [d]
+    out.set(linear(m.weights.lmHead, normOf(m.config, x, m.weights.finalNorm)), row * vocab);
+  }
+  return out;
 }

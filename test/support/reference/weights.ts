@@ -3,7 +3,7 @@
  * written from the modeling files (modeling_llama.py & co, modeling_gpt2.py, modeling_gpt_neox.py).
  * Everything is widened to float64 and put in torch Linear layout [out, in].
  */
-import type { ReadTensor } from '../safetensorsWriter';
+import type { ReadTensor } from './safetensors';
 import type { RefConfig } from './config';
 import type { RefLinear, RefNorm } from './ops';
 

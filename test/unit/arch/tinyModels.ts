@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { f32Tensors, writeSafetensors } from '../model/stWriter';
+import { f32Tensors, writeRawSafetensors } from '../../../tools/modelgen/safetensors';
 
 export type Shapes = Record<string, number[]>;
 
@@ -27,7 +27,7 @@ export function writeModel(m: TinyModel, drop: string[] = []): string {
   writeFileSync(join(dir, 'config.json'), JSON.stringify(m.config));
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const [name, shape] of Object.entries(m.shapes)) if (!drop.includes(name)) tensors[name] = { shape, data: valuesOf(m.shapes, name) };
-  writeSafetensors(join(dir, 'model.safetensors'), f32Tensors(tensors));
+  writeRawSafetensors(join(dir, 'model.safetensors'), f32Tensors(tensors));
   return dir;
 }
 

@@ -44,6 +44,13 @@ const cases: [string, string, boolean][] = [
   ['src/node/hfCache/x.ts', "import { InferenceSession } from 'onnxruntime-node';", true],
   ['src/node/hfCache/x.ts', "import { getAdapter } from '../../engine/arch/registry';", true],
   ['src/node/hfCache/x.ts', "import { Ctx } from '../../extension/ctx';", true],
+  ['tools/modelgen/x.ts', "import { SinkLensError } from '../../src/shared/errors';", true],
+  ['tools/modelgen/x.ts', "import { ARCH_SPECS } from '../../test/support/genModel';", true],
+  ['tools/modelgen/x.ts', "import { writeFileSync } from 'node:fs';", false],
+  ['test/support/reference/x.ts', "import { openWeights } from '../../../src/engine/model/safetensors';", true],
+  ['test/support/reference/x.ts', "import { f16BitsToF32 } from '../../../tools/modelgen/float16';", false],
+  ['bench/x.ts', "import { ARCH_SPECS } from '../test/support/genModel';", true],
+  ['bench/x.ts', "import { writeRandomModel } from '../tools/modelgen';", false],
 ];
 
 describe('boundaries are enforced by lint', () => {

@@ -9,12 +9,7 @@ import { test } from 'node:test';
 import { createRunner } from '../../../src/engine/graph/runner';
 import { loadModelFiles } from '../../../src/engine/model/load';
 import { requireFixture } from '../../support/fixtures';
-
-function argmax(a: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < a.length; i++) if ((a[i] as number) > (a[best] as number)) best = i;
-  return best;
-}
+import { argmax } from '../../support/arrays';
 
 test('stories260k: greedy decoding from BOS reproduces greedy_from_bos.txt', async (t) => {
   const dir = requireFixture(t, 'stories260k');

@@ -12,32 +12,13 @@ import { createRunner } from '../../../src/engine/graph/runner';
 import { loadModelFiles } from '../../../src/engine/model/load';
 import { assertClose } from '../../support/assertClose';
 import { requireFixture } from '../../support/fixtures';
-import { ARCH_SPECS, generateModel } from '../../support/genModel';
-import { loadRefModel, referenceForward } from '../../support/reference';
-import { layerNorm, linear, rmsNorm } from '../../support/reference/ops';
-import { randomIds } from './randomModel';
+import { ARCH_SPECS, generateModel, randomIds } from '../../support/genModel';
+import { lensLogits, loadRefModel, referenceForward } from '../../support/reference';
+import { argmax, lastRow } from '../../support/arrays';
 
 const TOL = { rtol: 1e-4, atol: 1e-5 };
 const root = mkdtempSync(join(tmpdir(), 'sinklens-equiv-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-
-function lastRow(x: Float64Array, T: number, V: number): Float64Array {
-  return x.slice((T - 1) * V, T * V);
-}
-
-function argmax(x: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < x.length; i++) if ((x[i] as number) > (x[best] as number)) best = i;
-  return best;
-}
-
-/** Oracle logit lens top-1: final norm + head applied to the reference h[l][t]. */
-function refLensTop1(dir: string, hidden: Float64Array, l: number, t: number, T: number): number {
-  const { config: c, weights: w } = loadRefModel(dir);
-  const x = hidden.slice((l * T + t) * c.d, (l * T + t + 1) * c.d);
-  const n = c.norm === 'rms' ? rmsNorm(x, w.finalNorm, c.eps) : layerNorm(x, w.finalNorm, c.eps);
-  return argmax(linear(w.lmHead, n));
-}
 
 /** Loads a model folder and builds its instrumented runner; the weight store is closed once the graph holds the weights. */
 async function openRunner(dir: string) {
@@ -73,12 +54,14 @@ for (const spec of ARCH_SPECS) {
           assertClose(r.attnMap ?? [], ref.attn.slice(off, off + T * T), TOL, `${what} attnMap`);
         }
         const ref = referenceForward(dir, ids);
+        const refLens = lensLogits(loadRefModel(dir), ref); // [L+1, T, V]
+        const V = cfg.vocabSize;
         const layers = Array.from({ length: L + 1 }, (_, l) => l);
         const lens = (await runner.forward({ ids, logitLens: { layers, topK: 1 } })).lens;
         assert.ok(lens);
         for (const l of layers) {
           for (let t = 0; t < T; t++) {
-            assert.equal(lens.ids[l * T + t], refLensTop1(dir, ref.hidden, l, t, T), `lens top-1 at h[${l}] position ${t}`);
+            assert.equal(lens.ids[l * T + t], argmax(refLens.subarray((l * T + t) * V, (l * T + t + 1) * V)), `lens top-1 at h[${l}] position ${t}`);
           }
         }
       } finally {

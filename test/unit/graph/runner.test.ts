@@ -1,27 +1,39 @@
-/** The ONNX runner against an independent float64 plain-loop llama forward, on seeded random models. */
+/** The ONNX runner against the float64 oracle (test/support/reference), on seeded random llama models. */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { SinkLensError } from '../../../src/shared/errors';
 import { buildForwardGraph } from '../../../src/engine/graph/model';
 import { createRunner, createRunnerWith } from '../../../src/engine/graph/runner';
 import { EXTERNAL_MIN_BYTES, initializerBytes, serializeExternal, serializeInline } from '../../../src/engine/graph/serialize';
 import type { Runner } from '../../../src/engine/graph/types';
 import { assertClose } from '../../support/assertClose';
-import { llamaRef, type LlamaRefResult } from './llamaRef';
-import { llamaConfig, randomIds, randomWeights } from './randomModel';
+import { generateModel, randomIds } from '../../support/genModel';
+import { lensLogits, loadRefModel, referenceForward, type RefOptions, type RefResult } from '../../support/reference';
+import { llamaSpec, loadCounted, type CountedModel } from './countedWeights';
+import { argmax, lastRow } from '../../support/arrays';
 
 const TOL = { rtol: 1e-4, atol: 1e-5 };
+const root = mkdtempSync(join(tmpdir(), 'sinklens-runner-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+interface Ref extends RefResult {
+  /** Final norm + head applied to every h[l]: [L+1, T, V]. */
+  lens: Float64Array;
+}
+
+/** The oracle's forward of a model folder, with its logit lens. */
+function oracle(dir: string, ids: number[], opts: RefOptions = {}): Ref {
+  const m = loadRefModel(dir);
+  const r = referenceForward(dir, ids, opts);
+  return { ...r, lens: lensLogits(m, r) };
+}
 
 /** attn [L, H, T, T] -> column 0 [L, H, T]. */
 function col0(attn: Float64Array, LH: number, T: number): Float64Array {
   return Float64Array.from({ length: LH * T }, (_, i) => attn[i * T] as number);
-}
-
-function lastRow(x: Float64Array, T: number, V: number): Float64Array {
-  return x.slice((T - 1) * V, T * V);
 }
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
@@ -29,23 +41,34 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
 }
 
 describe('graph runner, llama path (GQA, tied head)', () => {
-  const cfg = llamaConfig();
-  const store = randomWeights(cfg, 7);
-  const { weights, loads } = store;
-  const ids = randomIds(9, cfg.vocabSize, 3);
-  const ref = llamaRef(cfg, weights, ids);
+  const spec = llamaSpec({ seed: 7 });
+  const dir = join(root, 'tied');
+  generateModel(dir, spec);
+  const ids = randomIds(9, spec.vocab, 3);
+  const ref = oracle(dir, ids);
   const T = ids.length;
+  let model: CountedModel;
+  let cfg: CountedModel['config'];
   let runner: Runner;
-  after(() => runner?.dispose());
+  before(async () => {
+    model = await loadCounted(dir);
+    cfg = model.config;
+  });
+  after(async () => {
+    await runner?.dispose();
+    model?.dispose();
+  });
 
   it('reads every weight exactly once while building and matches hidden states, attention to BOS and last logits', async () => {
+    const { weights, loads } = model;
     loads.clear();
     runner = await createRunner(cfg, weights, { threads: 1, probes: 'full' });
     assert.ok([...loads.values()].every((n) => n === 1), `weights loaded more than once: ${JSON.stringify([...loads])}`);
-    assert.equal(loads.get('embed'), 1, 'tied embedding emitted once');
+    assert.equal(weights.lmHead, weights.embed, 'the head is the tied embedding');
+    assert.equal(loads.get(weights.embed.key), 1, 'tied embedding emitted once');
     // The caller closes its weight store right after createRunner: nothing may load later
-    // (lens and Gram included). llamaRef below reopens it for the oracle only.
-    store.close();
+    // (lens and Gram included). The oracle reads the model folder itself.
+    model.close();
     const r = await runner.forward({ ids });
     assert.equal(r.T, T);
     assertClose(r.hidden, ref.hidden, TOL, 'hidden');
@@ -61,9 +84,7 @@ describe('graph runner, llama path (GQA, tied head)', () => {
   });
 
   it('ablates MLP and attention outputs at position 0 without a rebuild', async () => {
-    store.reopen();
-    const abl = llamaRef(cfg, weights, ids, { mlp: [0], attn: [1] });
-    store.close();
+    const abl = oracle(dir, ids, { ablateMlp: [0], ablateAttn: [1] });
     const r = await runner.forward({ ids, ablateMlp: [0], ablateAttn: [1] });
     assertClose(r.hidden, abl.hidden, TOL, 'ablated hidden');
     assertClose(r.lastLogits, lastRow(abl.logits, T, cfg.vocabSize), TOL, 'ablated logits');
@@ -99,9 +120,7 @@ describe('graph runner, llama path (GQA, tied head)', () => {
   it('is safe to call concurrently and repeatedly', async () => {
     const rs = await Promise.all([runner.forward({ ids }), runner.forward({ ids: ids.slice(0, 1) }), runner.forward({ ids })]);
     assert.deepEqual(rs[0]!.lastLogits, rs[2]!.lastLogits);
-    store.reopen();
-    const one = llamaRef(cfg, weights, ids.slice(0, 1));
-    store.close();
+    const one = oracle(dir, ids.slice(0, 1));
     assertClose(rs[1]!.lastLogits, one.logits, TOL, 'T=1 logits');
     assertClose(rs[1]!.attnToBos, new Float64Array(cfg.numLayers * cfg.numHeads).fill(1), TOL, 'T=1 attention is all on key 0');
     const lens1 = (await runner.forward({ ids: ids.slice(0, 1), logitLens: { layers: [cfg.numLayers], topK: 2 } })).lens!;
@@ -124,7 +143,7 @@ describe('graph runner, llama path (GQA, tied head)', () => {
   });
 });
 
-function checkLens(ref: LlamaRefResult, l: number, li: number, lens: NonNullable<Awaited<ReturnType<Runner['forward']>>['lens']>, ids: readonly number[], V: number, k: number): void {
+function checkLens(ref: Ref, l: number, li: number, lens: NonNullable<Awaited<ReturnType<Runner['forward']>>['lens']>, ids: readonly number[], V: number, k: number): void {
   const T = ids.length;
   let ce = 0;
   for (let t = 0; t < T; t++) {
@@ -143,12 +162,23 @@ function checkLens(ref: LlamaRefResult, l: number, li: number, lens: NonNullable
 }
 
 describe('graph runner, untied head with biases, external data, bare', () => {
-  const cfg = llamaConfig({ tieWordEmbeddings: false, numKvHeads: 4, numLayers: 3, name: 'untied' });
-  const { weights } = randomWeights(cfg, 21, { bias: true });
-  const ids = randomIds(7, cfg.vocabSize, 5);
-  const ref = llamaRef(cfg, weights, ids);
+  const spec = llamaSpec({ name: 'untied', tie: false, kvHeads: 4, layers: 3, attentionBias: true, mlpBias: true, seed: 21 });
+  const dir = join(root, 'untied');
+  generateModel(dir, spec);
+  const ids = randomIds(7, spec.vocab, 5);
+  const ref = oracle(dir, ids);
   const tmpRoot = mkdtempSync(join(tmpdir(), 'sinklens-graph-test-'));
-  after(() => rmSync(tmpRoot, { recursive: true, force: true }));
+  let model: CountedModel;
+  let cfg: CountedModel['config'];
+  let weights: CountedModel['weights'];
+  before(async () => {
+    model = await loadCounted(dir);
+    ({ config: cfg, weights } = model);
+  });
+  after(() => {
+    model?.dispose();
+    rmSync(tmpRoot, { recursive: true, force: true });
+  });
 
   it('writes the weights as external data past the threshold and matches; no temp file outlives the session', async () => {
     const g = buildForwardGraph(cfg, weights, 'full');
@@ -206,9 +236,3 @@ describe('graph runner, untied head with biases, external data, bare', () => {
     assert.equal(ifs.length, cfg.numLayers);
   });
 });
-
-function argmax(x: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < x.length; i++) if ((x[i] as number) > (x[best] as number)) best = i;
-  return best;
-}

@@ -1,5 +1,5 @@
 /** Independent references and random inputs for the metrics tests (deliberately naive code). */
-import { mulberry32 } from '../../support/gen/prng';
+import { mulberry32 } from '../../../tools/modelgen/prng';
 
 /** Seeded PRNG (mulberry32) so every random test is reproducible. */
 export function rng(seed: number): () => number {

@@ -11,7 +11,7 @@ import { requireFixture } from '../../support/fixtures';
 import { ARCH_SPECS, generateModel, samplePrompt } from '../../support/genModel';
 import { loadRefModel } from '../../support/reference';
 import { GPT2 } from '../arch/configs';
-import { f32Tensors, writeSafetensors } from './stWriter';
+import { f32Tensors, writeRawSafetensors } from '../../../tools/modelgen/safetensors';
 
 const root = mkdtempSync(join(tmpdir(), 'sinklens-load-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -116,7 +116,7 @@ describe('loadModelFiles errors', () => {
     await expectCode(src, 'missingWeights', 'safetensors');
     // A file with only the embedding: the first absent tensor is named.
     const d = gen.config['n_embd'] as number;
-    writeSafetensors(join(src, 'model.safetensors'), f32Tensors({ 'transformer.wte.weight': { shape: [gen.spec.vocab, d], data: new Float32Array(gen.spec.vocab * d) } }));
+    writeRawSafetensors(join(src, 'model.safetensors'), f32Tensors({ 'transformer.wte.weight': { shape: [gen.spec.vocab, d], data: new Float32Array(gen.spec.vocab * d) } }));
     await expectCode(src, 'missingWeights', 'transformer.h.0.ln_1.weight');
   });
 });

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { SinkLensError } from '../../../src/shared/errors';
 import { openWeights, sha256Files } from '../../../src/engine/model/safetensors';
 import { assertClose } from '../../support/assertClose';
-import { f32Bytes, u16Bytes, writeSafetensors, type RawTensor } from './stWriter';
+import { f32Bytes, u16Bytes, writeRawSafetensors, type RawTensor } from '../../../tools/modelgen/safetensors';
 
 const root = mkdtempSync(join(tmpdir(), 'sinklens-st-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -43,7 +43,7 @@ describe('safetensors dtype conversion', () => {
       [0x7c00, Infinity],
       [0xfc00, -Infinity],
     ];
-    writeSafetensors(join(dir, 'model.safetensors'), {
+    writeRawSafetensors(join(dir, 'model.safetensors'), {
       h: { dtype: 'F16', shape: [2, 5], bytes: u16Bytes(cases.map((c) => c[0])) },
       nan: { dtype: 'F16', shape: [1], bytes: u16Bytes([0x7e00]) },
     });
@@ -66,7 +66,7 @@ describe('safetensors dtype conversion', () => {
       [0x0000, 0],
       [0x7f80, Infinity],
     ];
-    writeSafetensors(join(dir, 'model.safetensors'), { b: { dtype: 'BF16', shape: [3, 2], bytes: u16Bytes(cases.map((c) => c[0])) } });
+    writeRawSafetensors(join(dir, 'model.safetensors'), { b: { dtype: 'BF16', shape: [3, 2], bytes: u16Bytes(cases.map((c) => c[0])) } });
     const s = openWeights(dir);
     assert.deepEqual(Array.from(s.read('b')), cases.map((c) => c[1]));
     s.close();
@@ -76,7 +76,7 @@ describe('safetensors dtype conversion', () => {
     const dir = freshDir();
     const f64 = new Uint8Array(Float64Array.from([0.5, -1.25, 1e10]).buffer);
     const i64 = new Uint8Array(BigInt64Array.from([3n, -7n]).buffer);
-    writeSafetensors(join(dir, 'model.safetensors'), {
+    writeRawSafetensors(join(dir, 'model.safetensors'), {
       a: { dtype: 'F32', shape: [2, 2], bytes: f32Bytes([1.5, -2.5, 3.25, 1e-7]) },
       b: { dtype: 'F64', shape: [3], bytes: f64 },
       c: { dtype: 'I64', shape: [2], bytes: i64 },
@@ -96,8 +96,8 @@ describe('safetensors dtype conversion', () => {
 describe('sharded weights', () => {
   it('follows model.safetensors.index.json across shards', async () => {
     const dir = freshDir();
-    writeSafetensors(join(dir, 'model-00001-of-00002.safetensors'), { x: { dtype: 'F32', shape: [2], bytes: f32Bytes([1, 2]) } });
-    writeSafetensors(join(dir, 'model-00002-of-00002.safetensors'), { y: { dtype: 'BF16', shape: [1], bytes: u16Bytes([0x4000]) } });
+    writeRawSafetensors(join(dir, 'model-00001-of-00002.safetensors'), { x: { dtype: 'F32', shape: [2], bytes: f32Bytes([1, 2]) } });
+    writeRawSafetensors(join(dir, 'model-00002-of-00002.safetensors'), { y: { dtype: 'BF16', shape: [1], bytes: u16Bytes([0x4000]) } });
     const index = { metadata: { total_size: 10 }, weight_map: { x: 'model-00001-of-00002.safetensors', y: 'model-00002-of-00002.safetensors' } };
     writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify(index));
     const s = openWeights(dir);
@@ -117,15 +117,15 @@ describe('sharded weights', () => {
 
   it('names a missing shard', () => {
     const dir = freshDir();
-    writeSafetensors(join(dir, 'model-00001-of-00002.safetensors'), { x: { dtype: 'F32', shape: [1], bytes: f32Bytes([1]) } });
+    writeRawSafetensors(join(dir, 'model-00001-of-00002.safetensors'), { x: { dtype: 'F32', shape: [1], bytes: f32Bytes([1]) } });
     writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { x: 'model-00001-of-00002.safetensors', y: 'model-00002-of-00002.safetensors' } }));
     throwsCode(() => openWeights(dir), 'missingWeights', 'model-00002-of-00002.safetensors');
   });
 
   it('rejects an index that points a tensor at the wrong shard', () => {
     const dir = freshDir();
-    writeSafetensors(join(dir, 'a.safetensors'), { x: { dtype: 'F32', shape: [1], bytes: f32Bytes([1]) } });
-    writeSafetensors(join(dir, 'b.safetensors'), { y: { dtype: 'F32', shape: [1], bytes: f32Bytes([1]) } });
+    writeRawSafetensors(join(dir, 'a.safetensors'), { x: { dtype: 'F32', shape: [1], bytes: f32Bytes([1]) } });
+    writeRawSafetensors(join(dir, 'b.safetensors'), { y: { dtype: 'F32', shape: [1], bytes: f32Bytes([1]) } });
     writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { x: 'b.safetensors', y: 'b.safetensors' } }));
     throwsCode(() => openWeights(dir), 'corruptWeights', '"x"', 'b.safetensors');
   });
@@ -133,9 +133,9 @@ describe('sharded weights', () => {
 
 describe('corrupt and missing weights', () => {
   const one: Record<string, RawTensor> = { 'w.weight': { dtype: 'F32', shape: [2, 3], bytes: f32Bytes([1, 2, 3, 4, 5, 6]) } };
-  const write = (opts: Parameters<typeof writeSafetensors>[2]): string => {
+  const write = (opts: Parameters<typeof writeRawSafetensors>[2]): string => {
     const dir = freshDir();
-    writeSafetensors(join(dir, 'model.safetensors'), one, opts);
+    writeRawSafetensors(join(dir, 'model.safetensors'), one, opts);
     return dir;
   };
 
@@ -171,7 +171,7 @@ describe('corrupt and missing weights', () => {
   });
   it('refuses to convert a known but non-float dtype, naming the tensor', () => {
     const dir = freshDir();
-    writeSafetensors(join(dir, 'model.safetensors'), { m: { dtype: 'U8', shape: [4], bytes: Uint8Array.of(1, 2, 3, 4) } });
+    writeRawSafetensors(join(dir, 'model.safetensors'), { m: { dtype: 'U8', shape: [4], bytes: Uint8Array.of(1, 2, 3, 4) } });
     const s = openWeights(dir);
     throwsCode(() => s.read('m'), 'corruptWeights', '"m"', 'U8');
     s.close();

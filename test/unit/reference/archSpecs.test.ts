@@ -11,7 +11,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { assertClose } from '../../support/assertClose';
 import { ARCH_SPECS, generateModel, samplePrompt, type GeneratedModel, type ModelSpec } from '../../support/genModel';
 import { forwardModel, loadRefModel, ropeInvFreq, type RefResult } from '../../support/reference';
-import { readSafetensorsDir } from '../../support/safetensorsWriter';
+import { readSafetensorsDir } from '../../support/reference/safetensors';
 
 const root = mkdtempSync(join(tmpdir(), 'sinklens-gen-'));
 

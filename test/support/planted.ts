@@ -21,12 +21,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { referenceForward } from '../reference';
-import type { TensorToWrite } from '../safetensorsWriter';
-import { writeModelFolder, type GeneratedModel } from './folder';
-import { mulberry32, type Rng } from './prng';
-import type { ModelSpec } from './spec';
-import { vocabLayout } from './tokenizerFiles';
+import { mulberry32, writeModelFolder, type GeneratedModel, type ModelSpec, type Rng } from '../../tools/modelgen';
+import { fromData } from '../../tools/modelgen/safetensors';
+import { vocabLayout } from '../../tools/modelgen/tokenizerFiles';
+import { referenceForward } from './reference';
 
 export interface PlantedOptions {
   /** 0-based block whose MLP writes the spike at BOS. */
@@ -168,11 +166,11 @@ export function generatePlantedModel(dir: string, opts: PlantedOptions): Planted
   }
   raw.push(['model.norm.weight', [D], gain(M, 1)]);
   raw.push(['lm_head.weight', [VOCAB, D], generic(rng, VOCAB, D, all, isG, 1)]); // [vocab, d]
-  const tensors: TensorToWrite[] = raw.map(([name, dims, data]) => ({ name, dims, data, dtype: spec.dtype ?? 'F32' }));
-  let model = writeModelFolder(dir, spec, tensors);
+  const tensors = () => raw.map(([name, dims, data]) => fromData({ name, dims, data, dtype: spec.dtype ?? 'F32' }));
+  let model = writeModelFolder(dir, spec, tensors());
   if (recoverBlock >= 0) {
     calibrateRecovery(dir, bosId, recoverBlock, raw);
-    model = writeModelFolder(dir, spec, raw.map(([name, dims, data]) => ({ name, dims, data, dtype: spec.dtype ?? 'F32' })));
+    model = writeModelFolder(dir, spec, tensors());
   }
   return { ...model, spikeBlock: opts.spikeBlock, markerDim: M, spikeDim: S, constantDim: C };
 }

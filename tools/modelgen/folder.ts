@@ -1,7 +1,7 @@
-/** Writes a whole HF model folder around a list of tensors (shared by random and planted models). */
+/** Writes a whole HF model folder around a list of tensors (shared by random and hand-made models). */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeSafetensorsShards, type TensorToWrite } from '../safetensorsWriter';
+import { writeSourceShards, type ShardLayout, type TensorSource } from './safetensors';
 import { configJson } from './configJson';
 import { addsBos, type ModelSpec } from './spec';
 import { tokenizerConfigJson, tokenizerJson, vocabLayout, type VocabLayout } from './tokenizerFiles';
@@ -17,21 +17,27 @@ export interface GeneratedModel {
   tensorNames: string[];
 }
 
+export interface FolderOptions {
+  /** Overrides the file split; default spec.shards files. */
+  layout?: ShardLayout;
+  /** Called with the byte count of every chunk of weights written. */
+  onBytes?: (n: number) => void;
+}
+
 function writeJson(path: string, v: unknown): void {
   writeFileSync(path, JSON.stringify(v, null, 2) + '\n');
 }
 
-/** Writes config, weights and tokenizer files around the given tensors (shared with the planted model). */
-export function writeModelFolder(dir: string, spec: ModelSpec, tensors: TensorToWrite[], config?: Record<string, unknown>): GeneratedModel {
+/** Writes config, tokenizer and generation files and the weights, streamed from `tensors` in order. */
+export function writeModelFolder(dir: string, spec: ModelSpec, tensors: readonly TensorSource[], opts: FolderOptions = {}): GeneratedModel {
   mkdirSync(dir, { recursive: true });
   const vocab = vocabLayout(spec.family, spec.vocab);
   const bos = addsBos(spec);
-  const cfg = config ?? configJson(spec, vocab);
+  const cfg = configJson(spec, vocab);
   writeJson(join(dir, 'config.json'), cfg);
-  writeSafetensorsShards(dir, tensors, spec.shards ?? 1);
   writeJson(join(dir, 'tokenizer.json'), tokenizerJson(vocab, bos));
   writeJson(join(dir, 'tokenizer_config.json'), tokenizerConfigJson(vocab, bos, spec.maxPositions ?? 128));
   writeJson(join(dir, 'generation_config.json'), { bos_token_id: vocab.bosId, eos_token_id: vocab.eosId, do_sample: false });
+  writeSourceShards(dir, tensors, opts.layout ?? { shards: spec.shards ?? 1 }, opts.onBytes);
   return { dir, spec, config: cfg, vocab, addsBos: bos, tensorNames: tensors.map((t) => t.name) };
 }
-

@@ -1,3 +1,4 @@
+/** The one safetensors writer (tools/modelgen) against the oracle's reader and the format spec. */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,18 +6,17 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { assertClose } from '../../support/assertClose';
 import { requireFixture } from '../../support/fixtures';
-import { mulberry32 } from '../../support/gen/prng';
+import { readSafetensorsDir, readSafetensorsFile } from '../../support/reference/safetensors';
+import { mulberry32 } from '../../../tools/modelgen/prng';
 import {
   bf16BitsToF32,
   f16BitsToF32,
   f32ToBf16Bits,
   f32ToF16Bits,
-  readSafetensorsDir,
-  readSafetensorsFile,
   writeSafetensors,
   writeSafetensorsShards,
   type TensorToWrite,
-} from '../../support/safetensorsWriter';
+} from '../../../tools/modelgen/safetensors';
 
 test('f16: known roundings, ties to even, subnormals, overflow', () => {
   const cases: [number, number][] = [

@@ -1,5 +1,5 @@
-/** What a generated tiny model looks like; every field but the shape has a per-family default. */
-import type { StorageDtype } from '../safetensorsWriter';
+/** What a generated model looks like; every field but the shape has a per-family default. */
+import type { StorageDtype } from './safetensors';
 
 export type GenFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' | 'gpt_neox';
 

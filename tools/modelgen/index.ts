@@ -1,0 +1,8 @@
+/** The seeded model generator and the safetensors writer, shared by the tests and the benchmark. */
+export { writeRandomModel, modelSize, resolveSpec, type RandomModelOptions } from './generate';
+export { writeModelFolder, type GeneratedModel, type FolderOptions } from './folder';
+export { SHAPES, shapeSpec } from './shapes';
+export { mulberry32, normals, type Rng } from './prng';
+export { tensorPlan, randomTensors, randomSources, type PlannedTensor } from './tensors';
+export type { ModelSpec, GenFamily } from './spec';
+export type { VocabLayout } from './tokenizerFiles';
