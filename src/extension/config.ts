@@ -34,6 +34,8 @@ export interface Settings {
   entropy: EntropyOptions;
   threads: number;
   hubEndpoint: string;
+  /** Accept a plain-http hub endpoint off loopback (user settings only). */
+  hubAllowInsecureHttp: boolean;
   codeLensEnabled: boolean;
   live: boolean;
   decorations: boolean;
@@ -53,11 +55,16 @@ export const DEFAULT_SETTINGS: Settings = {
   entropy: { alpha: D['entropy.alpha'], excludeBos: D['entropy.excludeBos'], center: D['entropy.center'], rowNormalize: D['entropy.rowNormalize'] },
   threads: D.threads,
   hubEndpoint: D['hub.endpoint'],
+  hubAllowInsecureHttp: D['hub.allowInsecureHttp'],
   codeLensEnabled: D['codeLens.enabled'],
   live: D.live,
   decorations: D.decorations,
   logitLens: D.logitLens,
 };
+
+/** What Restricted Mode changes, for the log and the status bar. */
+export const RESTRICTED_NOTE =
+  'Restricted Mode: this workspace is not trusted, so its settings for model folders (sinklens.models, sinklens.defaultModel) and the hub (sinklens.hub.*) are ignored; the built-in model and models from your user settings work. Trust the workspace to use them.';
 
 export interface ReadSettings {
   settings: Settings;
@@ -90,6 +97,7 @@ export function readSettings(get: SettingGetter): ReadSettings {
     },
     threads: r.number('threads', d.threads, { min: 0, max: 1024, integer: true }),
     hubEndpoint: r.url('hub.endpoint', d.hubEndpoint),
+    hubAllowInsecureHttp: r.boolean('hub.allowInsecureHttp', d.hubAllowInsecureHttp),
     codeLensEnabled: r.boolean('codeLens.enabled', d.codeLensEnabled),
     live: r.boolean('live', d.live),
     decorations: r.boolean('decorations', d.decorations),

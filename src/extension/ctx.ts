@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalyzeOptions } from '../shared/engineApi';
 import type { AnalysisResult } from '../shared/result';
-import { ENGINE_RELOAD_KEYS, analyzeOptions, readSettings, type Settings } from './config';
+import { ENGINE_RELOAD_KEYS, RESTRICTED_NOTE, analyzeOptions, readSettings, type Settings } from './config';
 import { EngineClient } from './engineClient';
 import type { CachedModel } from '../node/hfCache';
 import { cachedHubModels } from './models/modelList';
@@ -44,6 +44,15 @@ export class Ctx implements vscode.Disposable {
     this.disposables.push(this.log, this.engine, this.settingsEmitter, this.analysisEmitter);
     this.current = this.readSettings();
     this.push(vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChange(e)));
+    // Restricted Mode: VS Code hides the workspace's values of package.json's restrictedConfigurations (model
+    // folders, the hub endpoint) from getConfiguration; once the user trusts the workspace they apply.
+    if (!vscode.workspace.isTrusted) this.log.info(RESTRICTED_NOTE);
+    this.push(vscode.workspace.onDidGrantWorkspaceTrust(() => this.onConfigChange({ affectsConfiguration: (s: string) => s.startsWith('sinklens') })));
+  }
+
+  /** Whether the workspace is in Restricted Mode (its model and hub settings are ignored). */
+  get restricted(): boolean {
+    return !vscode.workspace.isTrusted;
   }
 
   get settings(): Settings {
@@ -125,6 +134,7 @@ export class Ctx implements vscode.Disposable {
   }
 
   private readSettings(): Settings {
+    // (In Restricted Mode the restricted settings read here are the user's own, never the workspace's.)
     const cfg = vscode.workspace.getConfiguration('sinklens');
     const { settings, problems } = readSettings((k) => cfg.get(k));
     for (const p of problems) this.log.warn(p);

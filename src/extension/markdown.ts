@@ -10,7 +10,8 @@ export function escapeMarkdown(text: string): string {
 }
 
 /** The status bar tooltip's Markdown source for the resolved model (or why none resolved). */
-export function modelTooltip(r: { ok: true; label: string; dir: string } | { ok: false; message: string }, live: boolean): string {
+export function modelTooltip(r: { ok: true; label: string; dir: string } | { ok: false; message: string }, live: boolean, restricted = false): string {
   const head = r.ok ? `**SinkLens model:** ${escapeMarkdown(r.label)}\n\n${escapeMarkdown(r.dir)}` : `**SinkLens:** ${escapeMarkdown(r.message)}`;
-  return `${head}\n\nClick to select a model.${live ? ' Live analysis is on.' : ''}`;
+  const note = restricted ? '\n\n**Restricted Mode:** workspace settings for model folders and the hub are ignored until you trust this workspace.' : '';
+  return `${head}\n\nClick to select a model.${live ? ' Live analysis is on.' : ''}${note}`;
 }

@@ -18,7 +18,7 @@ export class ModelStatusBar implements vscode.Disposable {
     this.item = vscode.window.createStatusBarItem('sinklens.model', vscode.StatusBarAlignment.Right, 100);
     this.item.name = 'SinkLens Model';
     this.item.command = 'sinklens.selectModel';
-    this.subs = [ctx.onDidChangeSettings(() => this.update()), controller.onDidChangeBusy(() => this.update())];
+    this.subs = [ctx.onDidChangeSettings(() => this.update()), controller.onDidChangeBusy(() => this.update()), vscode.workspace.onDidGrantWorkspaceTrust(() => this.update())];
     this.update();
     this.item.show();
   }
@@ -30,7 +30,7 @@ export class ModelStatusBar implements vscode.Disposable {
     const label = r.ok ? r.model.label : 'no model';
     this.item.text = `${icon} SinkLens: ${label}${live}`;
     // Model names and paths come from folders and settings: escaped, and the tooltip is untrusted (no command links).
-    const tip = new vscode.MarkdownString(modelTooltip(r.ok ? { ok: true, label: r.model.label, dir: r.model.dir } : { ok: false, message: r.message }, this.ctx.settings.live));
+    const tip = new vscode.MarkdownString(modelTooltip(r.ok ? { ok: true, label: r.model.label, dir: r.model.dir } : { ok: false, message: r.message }, this.ctx.settings.live, this.ctx.restricted));
     tip.isTrusted = false;
     tip.supportHtml = false;
     this.item.tooltip = tip;

@@ -57,6 +57,7 @@ export const SETTING_DEFAULTS = {
   /** 0 = onnxruntime's choice. */
   threads: 0,
   'hub.endpoint': DEFAULT_HUB_ENDPOINT,
+  'hub.allowInsecureHttp': false,
   'codeLens.enabled': true,
   live: false,
   decorations: true,

@@ -110,6 +110,7 @@ export async function downloadModelCommand(ctx: Ctx, repoArg?: string): Promise<
           repoId: ref.repo,
           revision: ref.revision,
           endpoint: ctx.settings.hubEndpoint,
+          allowInsecureHttp: ctx.settings.hubAllowInsecureHttp,
           destRoot: ctx.downloadRoot,
           ...(process.env.HF_TOKEN ? { token: process.env.HF_TOKEN } : {}),
           signal: ac.signal,
