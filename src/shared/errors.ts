@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'promptTooLong' // more tokens than the model supports (after maxTokens truncation is off)
   | 'cancelled'
   | 'engineCrashed' // the engine process died (native crash, OOM, kill)
-  | 'engineTimeout' // the engine process did not answer in time
+  | 'engineTimeout'
+  | 'engineRestarted' // a stuck engine was restarted after a cancel; the request is sent again // the engine process did not answer in time
   | 'panelTimeout' // the extension host did not answer a panel request in time
   | 'nativeLoadFailed' // onnxruntime-node could not be loaded
   | 'runtimeError' // onnxruntime failed to create a session or run

@@ -29,6 +29,8 @@ export interface EngineProcessOptions {
   onLog: (level: LogLevel, message: string) => void;
   /** Called once per unexpected exit, after the pending requests were rejected. */
   onCrash?: (exit: EngineExit) => void;
+  /** How long a cancelled request's engine may take to answer before it is restarted; default 2000 ms. */
+  cancelGraceMs?: number;
 }
 
 const DISCONNECT_GRACE_MS = 1000;
@@ -56,14 +58,18 @@ export class EngineProcess {
     return this.starts;
   }
 
-  request<T extends Request<unknown, unknown>>(type: T, params: ParamsOf<T>, opts: RequestOptions = {}): Promise<ResponseOf<T>> {
-    let live: Live;
+  /**
+   * Sends a request to the engine (forking one if none runs). Engine requests are self-contained queries
+   * (model folder + options + text), so a request caught in a restart of a stuck engine is sent once more to
+   * the fresh one instead of failing.
+   */
+  async request<T extends Request<unknown, unknown>>(type: T, params: ParamsOf<T>, opts: RequestOptions = {}): Promise<ResponseOf<T>> {
     try {
-      live = this.ensure();
+      return await this.ensure().conn.request(type, params, opts);
     } catch (e) {
-      return Promise.reject(e);
+      if (!SinkLensError.is(e, 'engineRestarted') || opts.signal?.aborted) throw e;
+      return this.ensure().conn.request(type, params, opts);
     }
-    return live.conn.request(type, params, opts);
   }
 
   /** Stops the engine on purpose (settings change, deactivate): pending requests reject as cancelled. */
@@ -104,8 +110,11 @@ export class EngineProcess {
       {
         onLog: (level, message) => this.opts.onLog(level, `[engine] ${message}`),
         onInvalid: (why) => this.opts.onLog('warn', `dropped an engine message: ${why}`),
+        onUnresponsive: (method, graceMs) => this.restartStuck(live, method, graceMs),
+        ...(this.opts.cancelGraceMs !== undefined ? { graceMs: this.opts.cancelGraceMs } : {}),
       },
     );
+    // Assigned before any message can arrive (the handlers above read it lazily).
     const live: Live = { child, conn, stopping: false, gone: false };
     this.live = live;
     this.opts.onLog('info', `engine started (pid ${child.pid ?? '?'}): ${this.opts.script}`);
@@ -139,6 +148,19 @@ export class EngineProcess {
     const rejected = this.gone(live, code, signal, error);
     this.opts.onLog(live.stopping ? 'info' : 'error', `engine (pid ${live.child.pid ?? '?'}) ${how}; ${rejected} request(s) failed`);
     if (!live.stopping) this.opts.onCrash?.({ pid: live.child.pid, code, signal, rejected, error });
+  }
+
+  /**
+   * A cancelled request's engine did not stop within the grace period (busy in native code that cannot be
+   * interrupted): kill it, so the UI is never left waiting behind it. Requests still pending on it are
+   * rejected as `engineRestarted`, which request() answers by sending them to a fresh engine.
+   */
+  private restartStuck(live: Live, method: string, graceMs: number): void {
+    if (live.gone || live.stopping) return;
+    this.opts.onLog('warn', `engine (pid ${live.child.pid ?? '?'}) did not stop ${method} within ${graceMs} ms of a cancel; restarting it`);
+    live.stopping = true;
+    this.gone(live, null, null, { code: 'engineRestarted', message: 'The engine was restarted because a cancelled analysis did not stop in time.' });
+    live.child.kill('SIGKILL');
   }
 
   /** Marks `live` dead and rejects its requests; returns how many were pending. */

@@ -31,15 +31,26 @@ interface RequestMeta {
 
 export interface RpcHandlers {
   onLog?: (level: LogLevel, message: string) => void;
+  /**
+   * A cancelled or timed-out request whose engine sent no answer within `graceMs`: the process is stuck in
+   * work it cannot interrupt (a long native forward). The owner ends it (EngineProcess restarts the engine).
+   */
+  onUnresponsive?: (method: string, graceMs: number) => void;
+  /** Grace period after a cancel before onUnresponsive fires; default 2000 ms. */
+  graceMs?: number;
   /** A message that failed validation (dropped); for the log. */
   onInvalid?: (why: string, raw: unknown) => void;
 }
 
 let connectionSeq = 0;
 
+export const CANCEL_GRACE_MS = 2000;
+
 export class RpcConnection {
   private readonly pending: PendingRequests<RequestMeta>;
   private closed: ErrorData | undefined;
+  /** Requests settled early (cancel, timeout) whose engine has not answered yet: their grace timers. */
+  private readonly draining = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(
     private readonly channel: Channel,
@@ -60,7 +71,10 @@ export class RpcConnection {
     if (this.closed) return Promise.reject(SinkLensError.fromData(this.closed));
     if (opts.signal?.aborted) return Promise.reject(cancelledError());
     const id = this.nextId();
-    const cancelEngine = (): void => void this.trySend({ id: this.nextId(), method: EngineCancel.method, params: { requestId: id } });
+    const cancelEngine = (): void => {
+      this.trySend({ id: this.nextId(), method: EngineCancel.method, params: { requestId: id } });
+      this.watchDrain(id, type.method);
+    };
     const onAbort = (): void => {
       // Tell the engine, and settle now: the UI must not wait for a busy process to notice.
       cancelEngine();
@@ -108,11 +122,30 @@ export class RpcConnection {
   /** Rejects every pending request with `error` and refuses new ones (the process is gone). */
   close(error: ErrorData): void {
     this.closed = error;
+    for (const t of this.draining.values()) clearTimeout(t);
+    this.draining.clear();
     this.pending.rejectAll(error);
+  }
+
+  /** After a cancel: the engine must answer (with anything) within the grace period, or it is reported stuck. */
+  private watchDrain(id: string, method: string): void {
+    if (this.draining.has(id) || this.closed) return;
+    const grace = this.handlers.graceMs ?? CANCEL_GRACE_MS;
+    const t = setTimeout(() => {
+      this.draining.delete(id);
+      if (!this.closed) this.handlers.onUnresponsive?.(method, grace);
+    }, grace);
+    t.unref?.();
+    this.draining.set(id, t);
   }
 
   private handleResponse(m: Msg): void {
     const id = m.completionId as string;
+    const drain = this.draining.get(id);
+    if (drain !== undefined) {
+      clearTimeout(drain);
+      this.draining.delete(id);
+    }
     const pending = this.pending.meta(id);
     if (!pending) return; // Answer to a request we already settled (cancelled or timed out).
     const method = pending.type.method;

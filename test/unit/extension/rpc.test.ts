@@ -189,6 +189,44 @@ describe('EngineProcess (real forked child)', () => {
     assert.ok(r.pid > 0);
   });
 
+  it('a cancel the engine cannot honour in time restarts it; the request queued behind it is answered by the fresh engine', async (t) => {
+    const logs: string[] = [];
+    const crashes: EngineExit[] = [];
+    const ep = new EngineProcess({ script, cancelGraceMs: 500, onLog: (l, m) => logs.push(`${l} ${m}`), onCrash: (x) => crashes.push(x) });
+    t.after(() => ep.dispose());
+    await ep.request(EnginePing, undefined);
+    const pid1 = ep.pid;
+    const ac = new AbortController();
+    const stuck = ep.request(EngineAnalyze, analyzeParams('busy:30000'), { signal: ac.signal });
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    ac.abort();
+    await rejectsWith(stuck, 'cancelled');
+    assert.ok(Date.now() - t0 < 100, 'the cancel settles at once');
+    const next = (await ep.request(EngineAnalyze, analyzeParams('after'))) as unknown as { text: string; pid: number };
+    const ms = Date.now() - t0;
+    assert.equal(next.text, 'after');
+    assert.notEqual(next.pid, pid1, 'answered by a fresh engine');
+    assert.ok(ms < 5000, `answered ${ms} ms after the cancel (the stuck engine would have taken 30 s)`);
+    assert.equal(ep.startCount, 2);
+    assert.equal(crashes.length, 0, 'a deliberate restart is not reported as a crash');
+    assert.ok(logs.some((l) => /did not stop engine\/analyze within 500 ms of a cancel; restarting it/.test(l)), logs.join('\n'));
+  });
+
+  it('a cancel the engine honours in time keeps the engine', async (t) => {
+    const ep = new EngineProcess({ script, cancelGraceMs: 300, onLog: () => {} });
+    t.after(() => ep.dispose());
+    await ep.request(EnginePing, undefined);
+    const ac = new AbortController();
+    const hung = ep.request(EngineAnalyze, analyzeParams('hang'), { signal: ac.signal });
+    ac.abort();
+    await rejectsWith(hung, 'cancelled');
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(ep.startCount, 1);
+    assert.ok(((await ep.request(EnginePing, undefined)) as { pid: number }).pid > 0);
+    assert.equal(ep.startCount, 1);
+  });
+
   it('stop() rejects pending requests as cancelled without reporting a crash', async () => {
     const { ep, crashes } = engine();
     await ep.request(EnginePing, undefined);
