@@ -44,7 +44,7 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     g,
     cfg,
     full,
-    rope: cfg.rope ? makeRopeTables(g, cfg.rope, cfg.maxPositions, positions) : null,
+    rope: cfg.rope ? makeRopeTables(g, cfg.rope, positions) : null,
     pos0: null,
     pos0Kv: null,
   };

@@ -8,6 +8,7 @@ import { repoIdOfSnapshot } from '../../node/hfCache';
 import { SinkLensError } from '../../shared/errors';
 import type { RawConfig } from '../arch/adapter';
 import { tokenId } from '../arch/configFields';
+import { checkCanonicalConfig } from '../arch/checkConfig';
 import { getAdapter } from '../arch/registry';
 import type { CanonicalConfig } from '../arch/types';
 import { readJsonFile } from './jsonFile';
@@ -47,5 +48,5 @@ function fillSpecialIds(dir: string, cfg: CanonicalConfig, tok: TokenizerFiles):
 export function loadConfig(dir: string, tok: TokenizerFiles = tokenizerFiles(dir)): CanonicalConfig {
   const raw = readRawConfig(dir);
   const adapter = getAdapter(raw['model_type']);
-  return fillSpecialIds(dir, adapter.normalizeConfig(raw, modelDisplayName(dir, raw)), tok);
+  return checkCanonicalConfig(fillSpecialIds(dir, adapter.normalizeConfig(raw, modelDisplayName(dir, raw)), tok), join(dir, 'config.json'));
 }

@@ -4,8 +4,8 @@
  * read only when asked for, one tensor at a time (`read`), so at most one converted tensor per
  * call is alive beyond what the caller keeps.
  */
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, sep, win32 } from 'node:path';
 import { SinkLensError } from '../../shared/errors';
 import { toFloat32 } from './dtypes';
 import type { TensorEntry, WeightStore } from '../weights/types';
@@ -15,14 +15,47 @@ export { sha256Files } from './hash';
 export type { TensorEntry, WeightFile, WeightStore } from '../weights/types';
 
 const INDEX_FILE = 'model.safetensors.index.json';
+/** The dtypes a weight may have: integer or boolean tensors are buffers and masks, never weights. */
+const FLOAT_DTYPES: ReadonlySet<string> = new Set(['F32', 'F16', 'BF16', 'F64']);
 const SINGLE_FILE = 'model.safetensors';
+
+/**
+ * The folder weight files must resolve into (after symlinks): the model folder itself, or for a Hugging Face
+ * cache snapshot (`models--org--name/snapshots/<rev>`, whose files link to `../../blobs/<hash>`) its repo folder.
+ */
+function containmentRoot(dir: string): string {
+  const real = realpathSync(dir);
+  return basename(dirname(real)) === 'snapshots' && basename(dirname(dirname(real))).startsWith('models--') ? dirname(dirname(real)) : real;
+}
+
+/**
+ * A weight file named by the folder (an index entry, or a file in it) as a path that is safe to open: one
+ * relative path with no `..`, resolving (symlinks followed) inside the containment root, to a regular file
+ * (a directory, FIFO or device is refused: opening a FIFO would hang).
+ */
+export function containedFile(dir: string, name: unknown, root = containmentRoot(dir)): string {
+  const refuse = (why: string): never => {
+    throw new SinkLensError('corruptWeights', `The model in ${dir} names the weight file ${JSON.stringify(name)}, which ${why}.`, 'Weight files must be regular files inside the model folder; re-download the model.');
+  };
+  if (typeof name !== 'string' || name === '' || name.includes('\0')) return refuse('is not a file name');
+  if (isAbsolute(name) || win32.isAbsolute(name) || name.includes('\\') || name.split('/').some((p) => p === '..')) return refuse('points outside the model folder');
+  const path = join(dir, name);
+  if (!existsSync(path)) return path; // Reported as a missing file by the caller.
+  const real = realpathSync(path);
+  if (real !== root && !real.startsWith(root + sep)) return refuse(`resolves outside the model folder (to ${real})`);
+  if (!statSync(real).isFile()) return refuse('is not a regular file');
+  return path;
+}
 
 /** Lists the weight files of a model folder (shards from the index, or the single file). */
 export function weightFilePaths(dir: string): { paths: string[]; weightMap: Record<string, string> | null } {
+  const root = containmentRoot(dir);
   const indexPath = join(dir, INDEX_FILE);
   if (existsSync(indexPath)) {
+    containedFile(dir, INDEX_FILE, root);
     const weightMap = readIndex(indexPath);
     const shards = [...new Set(Object.values(weightMap))].sort();
+    for (const shard of shards) containedFile(dir, shard, root);
     const missing = shards.filter((s) => !existsSync(join(dir, s)));
     if (missing.length) {
       throw new SinkLensError(
@@ -33,9 +66,9 @@ export function weightFilePaths(dir: string): { paths: string[]; weightMap: Reco
     }
     return { paths: shards.map((s) => join(dir, s)), weightMap };
   }
-  if (existsSync(join(dir, SINGLE_FILE))) return { paths: [join(dir, SINGLE_FILE)], weightMap: null };
+  if (existsSync(join(dir, SINGLE_FILE))) return { paths: [containedFile(dir, SINGLE_FILE, root)], weightMap: null };
   const any = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
-  if (any.length) return { paths: any.map((f) => join(dir, f)), weightMap: null };
+  if (any.length) return { paths: any.map((f) => containedFile(dir, f, root)), weightMap: null };
   const hasBin = readdirSync(dir).some((f) => f.endsWith('.bin') || f.endsWith('.pt') || f.endsWith('.gguf'));
   throw new SinkLensError(
     'missingWeights',
@@ -53,7 +86,7 @@ function readIndex(path: string): Record<string, string> {
   } catch (e) {
     throw new SinkLensError('corruptWeights', `${basename(path)} is not valid JSON: ${(e as Error).message}.`, `File: ${path}. Re-download it.`);
   }
-  const map = (parsed as { weight_map?: unknown }).weight_map;
+  const map = typeof parsed === 'object' && parsed !== null ? (parsed as { weight_map?: unknown }).weight_map : undefined;
   if (typeof map !== 'object' || map === null || !Object.values(map).every((v) => typeof v === 'string')) {
     throw new SinkLensError('corruptWeights', `${basename(path)} has no valid "weight_map".`, `File: ${path}. Re-download it.`);
   }
@@ -117,6 +150,9 @@ export function openWeights(dir: string): WeightStore {
       const got = readFully(fdFor(t.file), bytes, start);
       if (got !== bytes.byteLength) {
         throw new SinkLensError('corruptWeights', `Tensor "${name}" in ${basename(t.file)} could not be read fully (${got} of ${bytes.byteLength} bytes).`, `File: ${t.file}. The file changed or is truncated: re-download it.`);
+      }
+      if (!FLOAT_DTYPES.has(t.dtype)) {
+        throw new SinkLensError('corruptWeights', `Tensor "${name}" in ${basename(t.file)} has dtype ${t.dtype}; model weights must be floating point (F32, F16, BF16, F64).`, `File: ${t.file}.`);
       }
       return toFloat32(bytes, t.dtype, `"${name}" in ${basename(t.file)}`);
     },

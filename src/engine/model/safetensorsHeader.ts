@@ -59,10 +59,29 @@ export function parseSafetensorsFile(path: string): ParsedFile {
     const tensors = Object.entries(header)
       .filter(([name]) => name !== '__metadata__')
       .map(([name, raw]) => validateEntry(path, name, raw, dataStart, size));
+    checkCoverage(path, tensors, dataStart, size);
     return { path, bytes: size, tensors };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The data region must be covered exactly once, as the safetensors format requires (its reference reader
+ * refuses holes too): overlapping tensors would alias each other's bytes, and gaps hide data nobody checks.
+ */
+function checkCoverage(path: string, tensors: TensorEntry[], dataStart: number, size: number): void {
+  const sorted = [...tensors].sort((a, b) => a.byteRange[0] - b.byteRange[0] || a.byteRange[1] - b.byteRange[1]);
+  let at = dataStart;
+  let prev = '(the header)';
+  for (const t of sorted) {
+    const [b, e] = t.byteRange;
+    if (b < at) throw corrupt(path, `tensor "${t.name}" overlaps ${prev} (bytes ${b - dataStart}..${e - dataStart})`);
+    if (b > at) throw corrupt(path, `there are ${b - at} unreferenced bytes before tensor "${t.name}" (the tensors must cover the data exactly)`);
+    at = e;
+    prev = `"${t.name}"`;
+  }
+  if (at !== size) throw corrupt(path, `${size - at} bytes after the last tensor are not referenced by the header`);
 }
 
 function parseHeaderJson(path: string, buf: Uint8Array): Record<string, unknown> {

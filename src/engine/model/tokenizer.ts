@@ -87,13 +87,12 @@ function startIndexOf(hay: readonly number[], needle: readonly number[]): number
 export async function loadTokenizer(dir: string, cfg: CanonicalConfig, files: TokenizerFiles = tokenizerFiles(dir)): Promise<PromptTokenizer> {
   const tj = files.json();
   const tokCfg = files.config();
-  let tok: Tokenizer;
   try {
-    tok = new Tokenizer(tj, tokCfg);
+    return makePromptTokenizer(new Tokenizer(tj, tokCfg), tj, tokCfg, cfg);
   } catch (e) {
-    throw new SinkLensError('badTokenizer', `tokenizer.json in ${dir} could not be loaded: ${(e as Error).message}.`, 'The tokenizer may use a component SinkLens\'s tokenizer library does not support.');
+    if (SinkLensError.is(e)) throw e;
+    throw new SinkLensError('badTokenizer', `tokenizer.json in ${dir} could not be loaded: ${(e as Error)?.message ?? String(e)}.`, 'The tokenizer may use a component SinkLens\'s tokenizer library does not support.');
   }
-  return makePromptTokenizer(tok, tj, tokCfg, cfg);
 }
 
 function makePromptTokenizer(tok: Tokenizer, tj: TokenizerJson, tokCfg: Record<string, unknown>, cfg: CanonicalConfig): PromptTokenizer {
@@ -123,19 +122,29 @@ function makePromptTokenizer(tok: Tokenizer, tj: TokenizerJson, tokCfg: Record<s
     decode: (ids) => tok.decode([...ids], { skip_special_tokens: false }),
     tokenText,
     encode(fullText, opts) {
-      if (fullText.trim().length === 0) {
-        throw new SinkLensError('emptyPrompt', 'The prompt is empty.', 'Select or type some text to analyse.');
+      try {
+        return encodeCut(fullText, opts);
+      } catch (e) {
+        // The library's own failures on an odd tokenizer.json (it trusts the file's shape) become typed errors.
+        if (SinkLensError.is(e)) throw e;
+        throw new SinkLensError('badTokenizer', `The model's tokenizer failed on this prompt: ${(e as Error)?.message ?? String(e)}.`, 'The tokenizer.json may be damaged; re-download it.');
       }
-      // A huge prompt is cut before tokenizing (the analysis keeps only maxTokens anyway); if the cut
-      // text yields too few tokens (very long tokens), the whole text is tokenized after all.
-      const limit = opts.maxTokens === undefined ? Infinity : opts.maxTokens * CHARS_PER_TOKEN_CAP;
-      const cut = fullText.length > limit;
-      const first = encodeAny(cut ? fullText.slice(0, limit) : fullText, opts);
-      // Enough when the kept tokens end inside the cut text (not in a template's tail after it).
-      if (!cut || (first.truncated && first.tokens.at(-1)?.template !== true)) return cut ? withMoreThan(first) : first;
-      return encodeAny(fullText, opts);
     },
   };
+
+  function encodeCut(fullText: string, opts: EncodeOptions): Encoded {
+    if (fullText.trim().length === 0) {
+      throw new SinkLensError('emptyPrompt', 'The prompt is empty.', 'Select or type some text to analyse.');
+    }
+    // A huge prompt is cut before tokenizing (the analysis keeps only maxTokens anyway); if the cut
+    // text yields too few tokens (very long tokens), the whole text is tokenized after all.
+    const limit = opts.maxTokens === undefined ? Infinity : opts.maxTokens * CHARS_PER_TOKEN_CAP;
+    const cut = fullText.length > limit;
+    const first = encodeAny(cut ? fullText.slice(0, limit) : fullText, opts);
+    // Enough when the kept tokens end inside the cut text (not in a template's tail after it).
+    if (!cut || (first.truncated && first.tokens.at(-1)?.template !== true)) return cut ? withMoreThan(first) : first;
+    return encodeAny(fullText, opts);
+  }
 
   function encodeAny(text: string, opts: EncodeOptions): Encoded {
     return opts.chatTemplate === undefined || opts.chatTemplate === 'none' ? encodeText(text, opts) : encodeChat(text, opts.chatTemplate, opts);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { SinkLensError } from '../../shared/errors';
 import { tokenId } from '../arch/configFields';
 import { readJsonFile, type JsonObject } from './jsonFile';
+import { checkTokenizerJson } from './tokenizerShape';
 
 export interface TokenizerJson {
   model?: { type?: string; unk_token?: string | null; continuing_subword_prefix?: string | null; end_of_word_suffix?: string | null; vocab?: unknown };
@@ -50,11 +51,14 @@ function readTokenizerJson(dir: string): TokenizerJson {
       'SinkLens needs the fast-tokenizer file tokenizer.json. Download it from the model repository, or save it with AutoTokenizer.from_pretrained(...).save_pretrained(dir).',
     );
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as TokenizerJson;
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new SinkLensError('badTokenizer', `tokenizer.json in ${dir} is not valid JSON: ${(e as Error).message}.`, 'Re-download tokenizer.json.');
   }
+  checkTokenizerJson(parsed, path);
+  return parsed as TokenizerJson;
 }
 
 export function tokenizerFiles(dir: string): TokenizerFiles {

@@ -104,7 +104,7 @@ export function tinyGpt2(prefix = 'transformer.'): TinyModel {
 /** GPT-NeoX: d 6, 3 heads of 2, ff 10, vocab 5, 2 layers; fused qkv [3d, d] per head. */
 export function tinyNeox(): TinyModel {
   const d = 6, ff = 10, V = 5, L = 2;
-  const config = { model_type: 'gpt_neox', hidden_size: d, num_attention_heads: 3, num_hidden_layers: L, intermediate_size: ff, vocab_size: V, max_position_embeddings: 16, rotary_pct: 0.5, rotary_emb_base: 10000, layer_norm_eps: 1e-5, use_parallel_residual: true, hidden_act: 'gelu', tie_word_embeddings: false, bos_token_id: 0, eos_token_id: 0 };
+  const config = { model_type: 'gpt_neox', hidden_size: d, num_attention_heads: 3, num_hidden_layers: L, intermediate_size: ff, vocab_size: V, max_position_embeddings: 16, rotary_pct: 1, rotary_emb_base: 10000, layer_norm_eps: 1e-5, use_parallel_residual: true, hidden_act: 'gelu', tie_word_embeddings: false, bos_token_id: 0, eos_token_id: 0 };
   const s: Shapes = { 'gpt_neox.embed_in.weight': [V, d] };
   for (let i = 0; i < L; i++) {
     const p = `gpt_neox.layers.${i}`;

@@ -81,12 +81,12 @@ describe('llama-family weight mapping', () => {
   });
 
   it('qwen3 maps per-head q_norm / k_norm [head_dim] with head_dim != d / H', () => {
-    const m = tinyLlama({ modelType: 'qwen3', qkNorm: true, headDim: 3 });
+    const m = tinyLlama({ modelType: 'qwen3', qkNorm: true, headDim: 6 });
     const w = map(m);
-    assert.deepEqual(w.layers[0]!.q.weight.dims, [6, 4]); // [H*hd, d]
-    assert.deepEqual(w.layers[0]!.o.weight.dims, [4, 6]); // [d, H*hd]
+    assert.deepEqual(w.layers[0]!.q.weight.dims, [12, 4]); // [H*hd, d]
+    assert.deepEqual(w.layers[0]!.o.weight.dims, [4, 12]); // [d, H*hd]
     assert.deepEqual(Array.from(w.layers[1]!.kNorm!.weight.load()), Array.from(valuesOf(m.shapes, 'model.layers.1.self_attn.k_norm.weight')));
-    assert.deepEqual(w.layers[1]!.qNorm!.weight.dims, [3]);
+    assert.deepEqual(w.layers[1]!.qNorm!.weight.dims, [6]);
     throwsCode(() => map(m, ['model.layers.0.self_attn.q_norm.weight']), 'missingWeights', 'q_norm');
   });
 

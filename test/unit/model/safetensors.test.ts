@@ -72,7 +72,7 @@ describe('safetensors dtype conversion', () => {
     s.close();
   });
 
-  it('reads F32, F64 and I64 and reports mixed dtypes', () => {
+  it('reads F32, F64 and F16, refuses integer weights, and reports mixed dtypes', () => {
     const dir = freshDir();
     const f64 = new Uint8Array(Float64Array.from([0.5, -1.25, 1e10]).buffer);
     const i64 = new Uint8Array(BigInt64Array.from([3n, -7n]).buffer);
@@ -85,7 +85,8 @@ describe('safetensors dtype conversion', () => {
     const s = openWeights(dir);
     assertClose(s.read('a'), [1.5, -2.5, 3.25, Math.fround(1e-7)], { rtol: 0, atol: 0 });
     assert.deepEqual(Array.from(s.read('b')), [0.5, -1.25, 1e10]);
-    assert.deepEqual(Array.from(s.read('c')), [3, -7]);
+    // Integer tensors are buffers or masks, never weights: reading one as a weight is refused, naming it.
+    assert.throws(() => s.read('c'), (e: Error) => /Tensor "c" in model\.safetensors has dtype I64; model weights must be floating point/.test(e.message));
     assert.equal(s.dtypeSummary(), 'F16+F32+F64+I64');
     assert.deepEqual(s.info('a').shape, [2, 2]);
     assert.equal(s.numElements(), 4 + 3 + 2 + 1);

@@ -1,10 +1,12 @@
 /**
  * Rotary position embeddings, HF `rotate_half` convention over the first `rotaryDim` dims of each
- * head. inv_freq (with llama3 / linear scaling) is computed here in TypeScript and baked into
- * cos/sin caches [maxPositions, rotaryDim]; the graph only gathers rows by position.
+ * head. inv_freq (with llama3 / linear scaling) is computed here in TypeScript and baked into the
+ * graph as [1, rotaryDim/2]; the angles, cos and sin are computed in the graph from the prompt's own
+ * positions, so the tables are [T, rotaryDim] whatever max_position_embeddings a config claims.
+ * (`ropeCaches` is the same computation in TypeScript, kept as the tests' reference.)
  */
 import type { CanonicalConfig, RopeScaling } from '../../arch/types';
-import { int, type GraphBuilder } from '../builder';
+import { DT, int, type GraphBuilder } from '../builder';
 
 type Rope = NonNullable<CanonicalConfig['rope']>;
 
@@ -54,15 +56,22 @@ export function ropeCaches(rope: Rope, positions: number): { cos: Float32Array; 
   return { cos, sin };
 }
 
-/** The per-position rows, shared by every layer: cos/sin [T, 1, rd] (broadcast over heads). */
-export function makeRopeTables(g: GraphBuilder, rope: Rope, maxPositions: number, positions: string): { cos: string; sin: string } {
-  const { cos, sin } = ropeCaches(rope, maxPositions);
-  const dims = [maxPositions, rope.rotaryDim];
-  const cosCache = g.floatTensor('/model/rotary/cos_cache', dims, cos);
-  const sinCache = g.floatTensor('/model/rotary/sin_cache', dims, sin);
+/**
+ * The per-position rows, shared by every layer: cos/sin [T, 1, rd] (broadcast over heads), computed from
+ * `positions` [T] int64: angles = float32(p) * inv_freq, as torch does in float32.
+ */
+export function makeRopeTables(g: GraphBuilder, rope: Rope, positions: string): { cos: string; sin: string } {
+  const inv = inverseFrequencies(rope);
+  const invFreq = g.floatTensor('/model/rotary/inv_freq', [1, inv.length], inv); // [1, rd/2]
+  const posF = g.op('Cast', '/model/rotary/positions/Cast', [positions], { to: int(DT.FLOAT) }); // [T]
+  const posCol = g.op('Unsqueeze', '/model/rotary/positions/Unsqueeze', [posF, g.i64([1])]); // [T, 1]
+  const angles = g.op('Mul', '/model/rotary/angles/Mul', [posCol, invFreq]); // [T, rd/2]
+  const c = g.op('Cos', '/model/rotary/Cos', [angles]); // [T, rd/2]
+  const s = g.op('Sin', '/model/rotary/Sin', [angles]); // [T, rd/2]
+  const negS = g.op('Neg', '/model/rotary/sin/Neg', [s]); // [T, rd/2]
+  const cosT = g.op('Concat', '/model/rotary/cos/Concat', [c, c], { axis: int(-1) }); // [T, rd]
+  const sinT = g.op('Concat', '/model/rotary/sin/Concat', [negS, s], { axis: int(-1) }); // [T, rd]
   const axis1 = g.i64([1]);
-  const cosT = g.op('Gather', '/model/rotary/cos/Gather', [cosCache, positions], { axis: int(0) }); // [T, rd]
-  const sinT = g.op('Gather', '/model/rotary/sin/Gather', [sinCache, positions], { axis: int(0) }); // [T, rd]
   return {
     cos: g.op('Unsqueeze', '/model/rotary/cos/Unsqueeze', [cosT, axis1]), // [T, 1, rd]
     sin: g.op('Unsqueeze', '/model/rotary/sin/Unsqueeze', [sinT, axis1]), // [T, 1, rd]

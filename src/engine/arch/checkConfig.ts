@@ -1,0 +1,68 @@
+/**
+ * Range checks on a canonical config, whatever dialect it came from: a config.json is untrusted input, and
+ * values out of range (negative epsilon, zero theta, absurd sizes) would otherwise surface deep in the graph
+ * or the metrics as NaNs, "Invalid typed array length" or a solver that does not converge. One line names the
+ * file and the field.
+ */
+import { SinkLensError } from '../../shared/errors';
+import type { CanonicalConfig } from './types';
+
+/** Upper bounds far beyond any real model, low enough that products stay exact and allocations sane. */
+const LIMITS = {
+  hiddenSize: 1 << 16,
+  numLayers: 1024,
+  numHeads: 1024,
+  numKvHeads: 1024,
+  headDim: 1 << 12,
+  intermediateSize: 1 << 20,
+  vocabSize: 1 << 22,
+  maxPositions: 1 << 24,
+} as const;
+
+/** The Hugging Face names a field is usually read from, for the message. */
+const HF_NAMES: Record<string, string> = {
+  hiddenSize: 'hidden_size / n_embd',
+  numLayers: 'num_hidden_layers / n_layer',
+  numHeads: 'num_attention_heads / n_head',
+  numKvHeads: 'num_key_value_heads',
+  headDim: 'head_dim',
+  intermediateSize: 'intermediate_size / n_inner',
+  vocabSize: 'vocab_size',
+  maxPositions: 'max_position_embeddings / n_positions',
+  normEps: 'rms_norm_eps / layer_norm_eps',
+  theta: 'rope_theta',
+  rotaryDim: 'rotary_pct / partial_rotary_factor',
+  attnScale: 'the attention scale',
+  factor: 'rope_scaling.factor',
+};
+
+export function checkCanonicalConfig(cfg: CanonicalConfig, file: string): CanonicalConfig {
+  const bad = (field: string, what: string): never => {
+    throw new SinkLensError('badConfig', `${file}: "${HF_NAMES[field] ?? field}" ${what}.`, 'The config.json is damaged or not a Hugging Face model config.');
+  };
+  for (const [k, max] of Object.entries(LIMITS)) {
+    const v = cfg[k as keyof typeof LIMITS];
+    if (!Number.isSafeInteger(v) || v < 1 || v > max) bad(k, `must be an integer in 1..${max} (got ${v})`);
+  }
+  if (cfg.numHeads % cfg.numKvHeads !== 0) bad('numKvHeads', `must divide the number of attention heads (${cfg.numHeads}; got ${cfg.numKvHeads})`);
+  if (!(Number.isFinite(cfg.normEps) && cfg.normEps > 0 && cfg.normEps < 1)) bad('normEps', `must be in (0, 1) (got ${cfg.normEps})`);
+  if (!(Number.isFinite(cfg.attnScale) && cfg.attnScale > 0)) bad('attnScale', `must be a positive number (got ${cfg.attnScale})`);
+  // The largest weight matrices must stay addressable (2^31 elements = 8 GB in float32 each).
+  if (cfg.vocabSize * cfg.hiddenSize > 2 ** 31) bad('vocabSize', `x hidden size is ${cfg.vocabSize * cfg.hiddenSize} elements, more than any embedding SinkLens can hold`);
+  if (cfg.intermediateSize * cfg.hiddenSize > 2 ** 31) bad('intermediateSize', `x hidden size is more than any MLP matrix SinkLens can hold`);
+  if (cfg.rope) {
+    const r = cfg.rope;
+    if (!(Number.isFinite(r.theta) && r.theta > 0)) bad('theta', `must be a positive number (got ${r.theta})`);
+    if (!Number.isInteger(r.rotaryDim) || r.rotaryDim < 2 || r.rotaryDim % 2 !== 0 || r.rotaryDim > cfg.headDim) {
+      bad('rotaryDim', `gives ${r.rotaryDim} rotary dims; it must be even and in 2..head_dim (${cfg.headDim})`);
+    }
+    if (r.scaling && !(Number.isFinite(r.scaling.factor) && r.scaling.factor > 0)) bad('factor', `must be a positive number (got ${r.scaling.factor})`);
+    if (r.scaling?.type === 'llama3' && !(r.scaling.originalMaxPositions > 0 && r.scaling.lowFreqFactor > 0 && r.scaling.highFreqFactor > r.scaling.lowFreqFactor)) {
+      bad('factor', 'llama3 scaling needs original_max_position_embeddings > 0 and high_freq_factor > low_freq_factor > 0');
+    }
+  }
+  for (const [k, id] of [['bos_token_id', cfg.bosTokenId], ['eos_token_id', cfg.eosTokenId]] as const) {
+    if (id !== null && (!Number.isSafeInteger(id) || id < 0 || id >= cfg.vocabSize)) bad(k, `is ${id}, outside the vocabulary (0..${cfg.vocabSize - 1})`);
+  }
+  return cfg;
+}
