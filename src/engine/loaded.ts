@@ -4,13 +4,14 @@
  */
 import { basename, resolve } from 'node:path';
 import type { LoadOptions } from '../shared/engineApi';
-import type { ModelInfo } from '../shared/result';
+import type { ModelInfo, PrecisionInfo } from '../shared/result';
 import { createRunner } from './graph/runner';
 import type { Runner } from './graph/types';
 import { loadModelFiles } from './model/load';
 import { sha256Files } from './model/safetensors';
 import type { PromptTokenizer } from './model/tokenizer';
 import type { CanonicalConfig } from './model/types';
+import { availableMemory, chooseWeights, resolveLoadOptions } from './precision';
 
 export interface LoadedModel {
   id: string;
@@ -24,16 +25,32 @@ export interface LoadedModel {
   threads: number;
 }
 
-export async function openModel(id: string, key: string, modelDir: string, opts: LoadOptions): Promise<LoadedModel> {
+/** A load-time message for the caller's progress channel (what 'auto' picked, a provider fallback). */
+export type LoadNote = (message: string) => void;
+
+export async function openModel(id: string, key: string, modelDir: string, opts: LoadOptions, note: LoadNote = () => {}): Promise<LoadedModel> {
   const t0 = performance.now();
+  const o = resolveLoadOptions(opts);
   const dir = resolve(modelDir);
   const files = await loadModelFiles(dir);
-  const threads = opts.threads ?? 0;
+  const threads = o.threads;
   try {
-    const runner = await createRunner(files.config, files.weights, { threads, probes: 'full' });
+    const pick = o.weights === 'auto' ? chooseWeights(files.config, availableMemory()) : { weights: o.weights, reason: null };
+    const weights = pick.weights;
+    if (pick.reason) note(pick.reason);
+    const runner = await createRunner(files.config, files.weights, {
+      threads,
+      probes: 'full',
+      weights,
+      executionProvider: o.executionProvider,
+      strictProvider: o.strictProvider,
+    });
+    const { executionProvider, providerNote } = runner.placement;
+    if (providerNote) note(providerNote);
+    const precision: PrecisionInfo = { weights, requested: o.weights, executionProvider, reason: pick.reason, providerNote };
     const weightFiles = files.store.files();
     const hashes = await sha256Files(weightFiles);
-    const info = modelInfo(dir, files.config, files.store.dtypeSummary(), weightFiles, hashes, countParams(files.store));
+    const info = { ...modelInfo(dir, files.config, files.store.dtypeSummary(), weightFiles, hashes, countParams(files.store)), precision };
     return { id, key, dir, config: files.config, tokenizer: files.tokenizer, runner, info, loadMs: performance.now() - t0, threads };
   } finally {
     files.store.close();

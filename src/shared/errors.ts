@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'engineTimeout'
   | 'nativeLoadFailed' // onnxruntime-node could not be loaded
   | 'runtimeError' // onnxruntime failed to create a session or run
+  | 'providerUnavailable' // the execution provider asked for strictly cannot start
   | 'downloadFailed'
   | 'checksumMismatch'
   | 'badRequest' // malformed message across a boundary
