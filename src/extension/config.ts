@@ -4,8 +4,8 @@
  * so every rule here is unit-tested without a VS Code. An invalid value never throws: it falls
  * back to the default and adds a problem message that names the setting and the fix.
  */
-import type { AnalyzeOptions, LoadOptions } from '../shared/engineApi';
-import type { ChatTemplateMode, EntropyOptions, PrependBos } from '../shared/result';
+import { EXECUTION_PROVIDERS, WEIGHTS_MODES, type AnalyzeOptions, type ExecutionProviderChoice, type LoadOptions } from '../shared/engineApi';
+import type { ChatTemplateMode, EntropyOptions, PrependBos, WeightsMode } from '../shared/result';
 
 /** Reads one setting by its key relative to `sinklens.` (e.g. `entropy.alpha`). */
 export type SettingGetter = (key: string) => unknown;
@@ -32,6 +32,10 @@ export interface Settings {
   chatTemplate: ChatTemplateMode;
   entropy: EntropyOptions;
   threads: number;
+  /** Precision of the linear layers' weights (a load option). */
+  weights: WeightsMode;
+  /** onnxruntime execution provider (a load option); unavailable ones fall back to the CPU with a message. */
+  executionProvider: ExecutionProviderChoice;
   hubEndpoint: string;
   codeLensEnabled: boolean;
   live: boolean;
@@ -52,6 +56,8 @@ export const DEFAULT_SETTINGS: Settings = {
   chatTemplate: 'none',
   entropy: { alpha: 1, excludeBos: false, center: false, rowNormalize: false },
   threads: 0,
+  weights: 'auto',
+  executionProvider: 'cpu',
   hubEndpoint: 'https://huggingface.co',
   codeLensEnabled: true,
   live: false,
@@ -89,6 +95,8 @@ export function readSettings(get: SettingGetter): ReadSettings {
       rowNormalize: r.boolean('entropy.rowNormalize', d.entropy.rowNormalize),
     },
     threads: r.number('threads', d.threads, { min: 0, max: 1024, integer: true }),
+    weights: r.oneOf('weights', WEIGHTS_MODES, d.weights),
+    executionProvider: r.oneOf('executionProvider', EXECUTION_PROVIDERS, d.executionProvider),
     hubEndpoint: r.url('hub.endpoint', d.hubEndpoint),
     codeLensEnabled: r.boolean('codeLens.enabled', d.codeLensEnabled),
     live: r.boolean('live', d.live),
@@ -116,11 +124,11 @@ export function analyzeOptions(s: Settings, ablate: AnalyzeOptions['ablate'] = n
 }
 
 export function loadOptions(s: Settings): LoadOptions {
-  return { threads: s.threads };
+  return { threads: s.threads, weights: s.weights, executionProvider: s.executionProvider };
 }
 
 /** Settings whose change means the loaded models must be unloaded (they are load options). */
-export const ENGINE_RELOAD_KEYS = ['sinklens.threads'];
+export const ENGINE_RELOAD_KEYS = ['sinklens.threads', 'sinklens.weights', 'sinklens.executionProvider'];
 
 interface NumberRule {
   min: number;

@@ -11,6 +11,7 @@ import type { CharRange, PanelSource } from '../shared/protocol/panel';
 import type { AnalysisResult, AttentionMap } from '../shared/result';
 import type { AnalysisController, PanelPort } from './analysisController';
 import type { PanelState } from './api';
+import { loadOptions } from './config';
 import type { Ctx } from './ctx';
 import { panelStore, registerPanel, type PanelDeps, type PanelHost } from './panel';
 import { hasLogitLens } from './panel/panelHandlers';
@@ -85,7 +86,7 @@ export class PanelBridge implements PanelPort, vscode.Disposable {
       includeFirstQuery: r.settings.includeFirstQuery,
       entropy: r.settings.entropy,
     };
-    return this.ctx.engine.attention(r.model.dir, { threads: this.ctx.settings.threads }, { text: r.input.text, options, block, head });
+    return this.ctx.engine.attention(r.model.dir, loadOptions(this.ctx.settings), { text: r.input.text, options, block, head });
   }
 
   private ablation(on: boolean): Promise<AnalysisResult | undefined> {

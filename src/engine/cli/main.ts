@@ -7,18 +7,20 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { AnalyzeOptions, Progress } from '../../shared/engineApi';
+import { EXECUTION_PROVIDERS, WEIGHTS_MODES, type AnalyzeOptions, type ExecutionProviderChoice, type LoadOptions, type Progress } from '../../shared/engineApi';
+import type { WeightsMode } from '../../shared/result';
 import { SinkLensError, toErrorData } from '../../shared/errors';
 import type { AnalysisResult } from '../../shared/result';
 import { Engine } from '../api';
 import { discoverModels } from '../model/discover';
 import { parseAblate, resolveOptions } from '../options';
+import { listExecutionProviders } from '../runtime/ort';
 import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
 import { formatResult } from './table';
 
 const SPEC = {
-  values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples'],
-  flags: ['help', 'version', 'exclude-bos', 'center', 'row-normalize', 'include-first-query', 'quiet', 'no-table'],
+  values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'weights', 'execution-provider', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples'],
+  flags: ['help', 'version', 'strict-provider', 'exclude-bos', 'center', 'row-normalize', 'include-first-query', 'quiet', 'no-table'],
 } as const;
 
 const ROOT = resolve(__dirname, '..');
@@ -29,6 +31,7 @@ const HELP = `sinklens — attention sinks, massive activations and compression 
 Usage:
   sinklens analyze [--model DIR] (--text S | --file F | < stdin) [options]
   sinklens models [--dir DIR ...]
+  sinklens providers     the onnxruntime execution providers this install lists
   sinklens demo [--examples DIR] [--model DIR]
 
 Analyze options:
@@ -48,6 +51,12 @@ Analyze options:
   --top-k N              next-token predictions to report (default 10)
   --attention B,H        print the attention map of block B, head H
   --threads N            onnxruntime intra-op threads (default: onnxruntime's choice)
+  --weights auto|fp32|fp16|int8|int4
+                         precision of the linear layers (default auto: fp32 when it fits in half
+                         the available memory, else int8, else int4; see docs/PERFORMANCE.md)
+  --execution-provider cpu|auto|cuda|...
+                         onnxruntime execution provider (default cpu); an unavailable one falls
+                         back to the CPU with a message, or fails with --strict-provider
   --quiet                no progress on stderr
 `;
 
@@ -89,6 +98,29 @@ function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
   return o;
 }
 
+function loadOptions(p: ParsedArgs): LoadOptions {
+  const o: LoadOptions = {};
+  const threads = num(p, 'threads', { integer: true });
+  if (threads !== undefined) {
+    if (threads < 0) throw new UsageError(`--threads must be 0 or more (got ${threads}).`);
+    o.threads = threads;
+  }
+  const weights = one(p, 'weights');
+  if (weights !== undefined) {
+    if (!WEIGHTS_MODES.includes(weights as WeightsMode)) throw new UsageError(`--weights takes ${WEIGHTS_MODES.join(', ')} (got '${weights}').`);
+    o.weights = weights as WeightsMode;
+  }
+  const provider = one(p, 'execution-provider');
+  if (provider !== undefined) {
+    if (!EXECUTION_PROVIDERS.includes(provider as ExecutionProviderChoice)) {
+      throw new UsageError(`--execution-provider takes ${EXECUTION_PROVIDERS.join(', ')} (got '${provider}').`);
+    }
+    o.executionProvider = provider as ExecutionProviderChoice;
+  }
+  if (p.flags.has('strict-provider')) o.strictProvider = true;
+  return o;
+}
+
 function modelDir(p: ParsedArgs): string {
   const dir = one(p, 'model') ?? process.env.SINKLENS_MODEL ?? BUILTIN_MODEL;
   return resolve(dir);
@@ -113,10 +145,11 @@ function progressPrinter(quiet: boolean): (p: Progress) => void {
   };
 }
 
-async function analyzeOne(engine: Engine, dir: string, text: string, o: AnalyzeOptions, quiet: boolean): Promise<AnalysisResult> {
+async function analyzeOne(engine: Engine, dir: string, text: string, o: AnalyzeOptions, quiet: boolean, load: LoadOptions): Promise<AnalysisResult> {
   const say = progressPrinter(quiet);
-  const h = await engine.load(dir, {});
-  say({ stage: 'load', message: `${h.info.name} from ${dir}` });
+  const h = await engine.load(dir, load);
+  const pr = h.info.precision;
+  say({ stage: 'load', message: `${h.info.name} from ${dir}${pr ? ` (weights ${pr.weights}, ${pr.executionProvider})` : ''}` });
   return engine.analyze(h, text, o, say);
 }
 
@@ -124,11 +157,12 @@ async function cmdAnalyze(p: ParsedArgs): Promise<void> {
   const engine = new Engine();
   try {
     const o = analyzeOptions(p);
+    const load = loadOptions(p);
     const dir = modelDir(p);
     const text = readPrompt(p);
     if (text.trim() === '') throw new SinkLensError('emptyPrompt', 'The prompt is empty: give some text to analyse.');
     const quiet = p.flags.has('quiet');
-    const r = await analyzeOne(engine, dir, text, o, quiet);
+    const r = await analyzeOne(engine, dir, text, o, quiet, load);
     const json = one(p, 'json');
     if (json === '-') process.stdout.write(`${JSON.stringify(r)}\n`);
     else {
@@ -139,18 +173,18 @@ async function cmdAnalyze(p: ParsedArgs): Promise<void> {
       }
     }
     const att = one(p, 'attention');
-    if (att !== undefined) await printAttention(engine, dir, text, o, att);
+    if (att !== undefined) await printAttention(engine, dir, text, o, att, load);
   } finally {
     await engine.dispose();
   }
 }
 
-async function printAttention(engine: Engine, dir: string, text: string, o: AnalyzeOptions, spec: string): Promise<void> {
+async function printAttention(engine: Engine, dir: string, text: string, o: AnalyzeOptions, spec: string, load: LoadOptions): Promise<void> {
   const [block, head] = spec.split(',').map(Number);
   if (block === undefined || head === undefined || !Number.isInteger(block) || !Number.isInteger(head)) {
     throw new UsageError(`--attention takes BLOCK,HEAD like 2,5 (got '${spec}').`);
   }
-  const h = await engine.load(dir, {});
+  const h = await engine.load(dir, load);
   const m = await engine.attention(h, { text, options: o, block, head });
   const T = m.tokens;
   process.stdout.write(`\nattention block ${block} head ${head} (rows = queries, columns = keys; first 16 shown)\n`);
@@ -170,6 +204,12 @@ async function cmdModels(p: ParsedArgs): Promise<void> {
   if (rows.some((m) => !m.supported)) process.stdout.write(`(! = architecture not supported by SinkLens)\n`);
 }
 
+function cmdProviders(): void {
+  for (const b of listExecutionProviders()) {
+    process.stdout.write(`${b.name.padEnd(10)} ${b.bundled ? 'bundled' : 'needs its provider library (installed by onnxruntime-node on a CUDA host)'}\n`);
+  }
+}
+
 async function cmdDemo(p: ParsedArgs): Promise<void> {
   const examples = resolve(one(p, 'examples') ?? join(ROOT, 'examples'));
   if (!existsSync(examples)) throw new UsageError(`No examples folder at ${examples}.`);
@@ -180,7 +220,7 @@ async function cmdDemo(p: ParsedArgs): Promise<void> {
     for (const f of files) {
       const text = readFileSync(join(examples, f), 'utf8');
       process.stdout.write(`\n=== ${f} ===\n`);
-      const r = await analyzeOne(engine, dir, text, { ablate: 'auto' }, p.flags.has('quiet'));
+      const r = await analyzeOne(engine, dir, text, { ablate: 'auto' }, p.flags.has('quiet'), loadOptions(p));
       process.stdout.write(`${formatResult(r)}\n`);
     }
   } finally {
@@ -203,7 +243,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (p.command === 'analyze') await cmdAnalyze(p);
     else if (p.command === 'models') await cmdModels(p);
     else if (p.command === 'demo') await cmdDemo(p);
-    else throw new UsageError(`Unknown command '${p.command}'. Commands: analyze, models, demo.`);
+    else if (p.command === 'providers') cmdProviders();
+    else throw new UsageError(`Unknown command '${p.command}'. Commands: analyze, models, providers, demo.`);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
