@@ -69,43 +69,57 @@ export function quantizeBlockwise(w: Float32Array, N: number, K: number, bits: Q
   const half = 1 << (bits - 1);
   const q = new Uint8Array(block); // one block's codes
   for (let n = 0; n < N; n++) {
+    const row = n * K;
     for (let b = 0; b < l.kBlocks; b++) {
-      const k0 = b * block;
-      const k1 = Math.min(K, k0 + block);
-      const row = n * K;
-      let scale: number;
-      let zp: number;
-      if (symmetric) {
-        let v = 0;
-        for (let k = k0; k < k1; k++) if (Math.abs(w[row + k] as number) > Math.abs(v)) v = w[row + k] as number;
-        scale = v / -half;
-        zp = half;
-      } else {
-        let lo = 0;
-        let hi = 0;
-        for (let k = k0; k < k1; k++) {
-          const x = w[row + k] as number;
-          if (x < lo) lo = x;
-          if (x > hi) hi = x;
-        }
-        scale = (hi - lo) / qmax;
-        zp = scale === 0 ? half : clamp(Math.round(-lo / scale), 0, qmax);
-      }
-      scale = Math.fround(scale);
+      const k0 = row + b * block;
+      const k1 = Math.min(row + K, k0 + block);
+      const [scale, zp] = symmetric ? symmetricParams(w, k0, k1, half) : asymmetricParams(w, k0, k1, qmax, half);
       const inv = scale === 0 ? 0 : 1 / scale;
       q.fill(zp);
-      for (let k = k0; k < k1; k++) q[k - k0] = clamp(Math.round((w[row + k] as number) * inv) + zp, 0, qmax);
+      // floor(x + 0.5) = Math.round; the clamp keeps rounding at the range ends in the code range.
+      for (let k = k0; k < k1; k++) {
+        const c = Math.floor((w[k] as number) * inv + zp + 0.5);
+        q[k - k0] = c < 0 ? 0 : c > qmax ? qmax : c;
+      }
       scales[n * l.kBlocks + b] = scale;
       const base = (n * l.kBlocks + b) * l.blob;
       if (bits === 8) packed.set(q, base);
-      else for (let i = 0; i < l.blob; i++) packed[base + i] = ((q[2 * i] as number) & 15) | (((q[2 * i + 1] as number) & 15) << 4);
+      else for (let i = 0; i < l.blob; i++) packed[base + i] = (q[2 * i] as number) | ((q[2 * i + 1] as number) << 4);
       if (zeros) {
         if (bits === 8) zeros[n * l.zpRowBytes + b] = zp;
-        else zeros[n * l.zpRowBytes + (b >> 1)] |= (zp & 15) << ((b & 1) * 4);
+        else zeros[n * l.zpRowBytes + (b >> 1)] |= zp << ((b & 1) * 4);
       }
     }
   }
   return { layout: l, packed, scales, zeros };
+}
+
+/** scale = v / -half for the largest-magnitude v of w[k0..k1) (float32), zero point half. */
+function symmetricParams(w: Float32Array, k0: number, k1: number, half: number): [number, number] {
+  let v = 0;
+  let m = 0;
+  for (let k = k0; k < k1; k++) {
+    const x = w[k] as number;
+    const a = x < 0 ? -x : x;
+    if (a > m) {
+      m = a;
+      v = x;
+    }
+  }
+  return [Math.fround(v / -half), half];
+}
+
+/** The range [min(0, lo), max(0, hi)] onto 0..qmax: scale (float32) and the zero point. */
+function asymmetricParams(w: Float32Array, k0: number, k1: number, qmax: number, half: number): [number, number] {
+  let lo = 0;
+  let hi = 0;
+  for (let k = k0; k < k1; k++) {
+    const x = w[k] as number;
+    if (x < lo) lo = x;
+    else if (x > hi) hi = x;
+  }
+  const scale = Math.fround((hi - lo) / qmax);
+  return [scale, scale === 0 ? half : clamp(Math.round(-lo / scale), 0, qmax)];
 }
 
 function clamp(v: number, lo: number, hi: number): number {
