@@ -15,6 +15,7 @@ import { createRunner } from '../src/engine/graph/runner';
 import { serializeInline } from '../src/engine/graph/serialize';
 import { resolveOptions } from '../src/engine/options';
 import { createSession } from '../src/engine/runtime/ort';
+import { PRECISION_CHILD, PRECISION_PAIR_CHILD, precisionChild, precisionPairChild, precisionSection } from './precisionBench';
 import { forwardFlops, gpt2SmallConfig, randomWeights } from './randomModel';
 
 type Mode = 'bare' | 'probes' | 'full' | 'analysis' | 'peak' | 'pair';
@@ -146,6 +147,18 @@ function row(cells: (string | number)[]): string {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes(PRECISION_CHILD)) {
+    await precisionChild(arg(PRECISION_CHILD.slice(2), 'fp32'), Number(arg('t', '256')), Number(arg('reps', '3')), threads);
+    return;
+  }
+  if (process.argv.includes(PRECISION_PAIR_CHILD)) {
+    await precisionPairChild(Number(arg('t', '256')), Number(arg('reps', '3')) * 2, threads);
+    return;
+  }
+  if (process.argv.includes('--precision-only')) {
+    precisionSection(256, Number(arg('reps', '5')), threads);
+    return;
+  }
   if (process.argv.includes('--child')) {
     await child(arg('child', 'bare') as Mode, Number(arg('t', '64')), Number(arg('reps', '3')));
     return;
@@ -181,6 +194,7 @@ async function main(): Promise<void> {
     const p = runChild<Paired>('pair', T, T >= 1024 ? 8 : 12);
     console.log(`  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x  (${p.pairs} rounds)`);
   }
+  if (!process.argv.includes('--no-precision')) precisionSection(256, reps, threads);
   console.log('\nGFLOP/s counts the forward\'s GEMM work (projections, MLP, QK^T and AV over T x T, last-position LM head);');
   console.log('"x bare" is the ratio to the logits-only forward measured in the same run.');
 }
