@@ -4,7 +4,8 @@
  *   fp32        Gemm(transB=1)
  *   fp16        fp16 initializer -> Cast(float) -> Gemm(transB=1): half the bytes on disk; compute fp32
  *   int8 / int4 com.microsoft MatMulNBits, block-wise (block 32) with per-block scales and zero points
- *               (+ Add for a bias); accuracy_level 4 = int8 compute, ~3x the fp32 GEMM on AVX2/512 CPUs
+ *               (+ Add for a bias); accuracy_level 4 = int8 dot products, faster than level 0 and than
+ *               the fp32 GEMM on CPUs with int8 dot-product instructions (docs/PERFORMANCE.md)
  * Inputs and outputs are float32 in every precision: the hidden states the metrics read stay float32.
  */
 import type { LinearWeights, WeightRef } from '../../model/types';
@@ -21,6 +22,10 @@ export interface QuantScheme {
   headBitsInInt4: QuantBits;
 }
 
+/**
+ * Measured (docs/PERFORMANCE.md): int4 zero points avoid a sink-rate flip symmetric int4 showed on a
+ * real fixture (they cost ~35% of the int4 kernel's speed); int8 gains nothing from them.
+ */
 export const DEFAULT_QUANT_SCHEME: QuantScheme = { zeroPoints: { 4: true, 8: false }, accuracyLevel: 4, headBitsInInt4: 8 };
 
 /** Which linear this is: a block's projection, or the LM head (shared with the logit lens). */
