@@ -115,7 +115,7 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
       failures.push(`${provider}: ${firstLine(describe(e))}`);
       continue;
     }
-    const note = failures.length ? `Execution provider ${asked} is unavailable (${failures.join('; ')}); running on the CPU.` : null;
+    const note = failures.length ? `Execution provider ${asked} is unavailable, running on the CPU: ${failures.join('; ')}.` : null;
     return wrap(session, provider, note, opts.threads);
   }
   throw new SinkLensError(
@@ -141,7 +141,7 @@ function missingProvider(provider: string, listed: readonly string[]): string | 
   }
   const lib = process.platform === 'win32' ? `onnxruntime_providers_${provider}.dll` : `libonnxruntime_providers_${provider}.so`;
   if (existsSync(join(dir, lib))) return null;
-  return `its library ${lib} is not installed (onnxruntime-node downloads it at install time on a CUDA 12 host: npm install with ONNXRUNTIME_NODE_INSTALL=cuda12)`;
+  return `its library ${lib} is not installed; onnxruntime-node's install downloads it on a CUDA 12 host, or with ONNXRUNTIME_NODE_INSTALL=cuda12`;
 }
 
 function firstLine(s: string): string {

@@ -30,7 +30,7 @@ describe('panel header: precision', () => {
   it('names a non-CPU provider, and a fallback in the tooltip', () => {
     const gpu = weightsChip(withPrecision({ weights: 'int8', requested: 'int8', executionProvider: 'cuda', reason: null, providerNote: null }));
     assert.equal(gpu.querySelector('.sl-chip-value')?.textContent, 'int8 · cuda');
-    const note = 'Execution provider cuda is unavailable (cuda: …); running on the CPU.';
+    const note = 'Execution provider cuda is unavailable, running on the CPU: cuda: its library … is not installed.';
     const cpu = weightsChip(withPrecision({ weights: 'fp32', requested: 'fp32', executionProvider: 'cpu', reason: null, providerNote: note }));
     assert.equal(cpu.querySelector('.sl-chip-value')?.textContent, 'fp32');
     assert.equal(cpu.getAttribute('title'), note);
