@@ -55,6 +55,22 @@ describe('graph: linear layers per precision', () => {
 });
 
 describe('graph: quantised weights stream', () => {
+  it('parts asked for in any order give the same bytes: one weight held at a time, recomputed when needed', () => {
+    const cfg = llamaConfig({ tieWordEmbeddings: false });
+    const rw = randomWeights(cfg, 6);
+    const g = buildForwardGraph(cfg, rw.weights, 'full', { weights: 'int4' });
+    const inOrder = g.initializers.map((i) => Buffer.from(i.bytes()).toString('base64'));
+    const loadsInOrder = new Map(rw.loads);
+    for (const [key, n] of loadsInOrder) assert.equal(n, 1, `${key}: once in writing order`);
+    // Every packed weight first, then every scale, then every zero point: weights interleave.
+    const rank = (name: string) => (name.includes('/weight_q') ? 0 : name.includes('/scales_q') ? 1 : 2);
+    const order = g.initializers.map((_, i) => i).sort((a, b) => rank(g.initializers[a]!.name) - rank(g.initializers[b]!.name) || a - b);
+    const shuffled: string[] = [];
+    for (const i of order) shuffled[i] = Buffer.from(g.initializers[i]!.bytes()).toString('base64');
+    assert.deepEqual(shuffled, inOrder);
+    assert.equal(rw.loads.get('l0.q.weight'), 1 + 3, 'recomputed per part rather than held');
+  });
+
   for (const p of ['fp16', 'int8', 'int4'] as WeightPrecision[]) {
     it(`${p}: every weight is read exactly once and the store can close before the first forward`, async () => {
       const cfg = llamaConfig({ tieWordEmbeddings: false });

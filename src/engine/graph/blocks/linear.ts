@@ -62,10 +62,17 @@ function matMulNBits(g: GraphBuilder, name: string, x: string, w: LinearWeights,
 }
 
 /**
- * The packed weight, scales and (optionally) zero points of one weight, as three initializers that
- * quantise the weight once when the first is written and drop it when all three have been: the
- * serializer writes initializers one after another, so only one weight's codes exist at a time.
- * A part asked for again later (a small tensor the serializer writes in a second pass) is recomputed.
+ * The one weight whose quantised form is held, per graph (keyed by the initializer list that a
+ * graph and its subgraphs share): whatever order a serializer asks for parts in, at most one
+ * weight's codes exist at a time.
+ */
+const held = new WeakMap<object, { key: string; q: Quantized; taken: Set<string> }>();
+
+/**
+ * The packed weight, scales and (optionally) zero points of one weight, as initializers that
+ * quantise the weight when the first is written and drop it when all have been: the serializer
+ * writes initializers one after another, so each weight is read and quantised once. A part asked
+ * for after another weight was quantised (a small tensor written in a second pass) is recomputed.
  */
 function quantizedInitializers(g: GraphBuilder, ref: WeightRef, name: string, bits: QuantBits, symmetric: boolean): string[] {
   const [N, K] = ref.dims as [number, number];
@@ -73,17 +80,16 @@ function quantizedInitializers(g: GraphBuilder, ref: WeightRef, name: string, bi
   const sizes = quantizedBytes(l, symmetric);
   const key = `q${bits}${symmetric ? 's' : 'a'}:${ref.key}`;
   const wanted = symmetric ? 2 : 3;
-  let cached: Quantized | null = null;
-  const taken = new Set<string>();
+  const owner = g.initializers;
   const take = (part: 'packed' | 'scales' | 'zeros'): Uint8Array => {
-    if (!cached) {
-      cached = quantizeBlockwise(ref.load(), N, K, bits, symmetric);
-      taken.clear();
+    let slot = held.get(owner);
+    if (!slot || slot.key !== key) {
+      slot = { key, q: quantizeBlockwise(ref.load(), N, K, bits, symmetric), taken: new Set() };
+      held.set(owner, slot);
     }
-    const q: Quantized = cached;
-    taken.add(part);
-    if (taken.size === wanted) cached = null;
-    const v = q[part] as Uint8Array | Float32Array;
+    slot.taken.add(part);
+    if (slot.taken.size === wanted) held.delete(owner);
+    const v = slot.q[part] as Uint8Array | Float32Array;
     return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   };
   const tag = `${bits}bit`;
