@@ -25,10 +25,7 @@ export interface LoadedModel {
   threads: number;
 }
 
-/** A load-time message for the caller's progress channel (what 'auto' picked, a provider fallback). */
-export type LoadNote = (message: string) => void;
-
-export async function openModel(id: string, key: string, modelDir: string, opts: LoadOptions, note: LoadNote = () => {}): Promise<LoadedModel> {
+export async function openModel(id: string, key: string, modelDir: string, opts: LoadOptions): Promise<LoadedModel> {
   const t0 = performance.now();
   const o = resolveLoadOptions(opts);
   const dir = resolve(modelDir);
@@ -37,7 +34,6 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
   try {
     const pick = o.weights === 'auto' ? chooseWeights(files.config, availableMemory()) : { weights: o.weights, reason: null };
     const weights = pick.weights;
-    if (pick.reason) note(pick.reason);
     const runner = await createRunner(files.config, files.weights, {
       threads,
       probes: 'full',
@@ -45,8 +41,8 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
       executionProvider: o.executionProvider,
       strictProvider: o.strictProvider,
     });
+    // What was picked and any provider fallback travel with the model info (analyze reports them).
     const { executionProvider, providerNote } = runner.placement;
-    if (providerNote) note(providerNote);
     const precision: PrecisionInfo = { weights, requested: o.weights, executionProvider, reason: pick.reason, providerNote };
     const weightFiles = files.store.files();
     const hashes = await sha256Files(weightFiles);
