@@ -7,8 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DT } from '../../../src/engine/graph/builder';
 import { buildForwardGraph } from '../../../src/engine/graph/model';
-import { createRunner } from '../../../src/engine/graph/runner';
+import { quantizeBlockwise, type QuantBits } from '../../../src/engine/graph/quant';
+import { createRunner, createRunnerWith } from '../../../src/engine/graph/runner';
+import type { LinearWeights, ModelWeights, WeightRef } from '../../../src/engine/model/types';
 import type { WeightPrecision } from '../../../src/shared/result';
+import { assertClose } from '../../support/assertClose';
+import { llamaRef } from './llamaRef';
+import { dequantize } from './nbitsRef';
 import { llamaConfig, randomIds, randomWeights } from './randomModel';
 
 const opsOf = (g: ReturnType<typeof buildForwardGraph>, prefix: string) => g.nodes.filter((n) => n.name.startsWith(prefix)).map((n) => n.opType);
@@ -83,6 +88,46 @@ describe('graph: quantised weights stream', () => {
         const out = await runner.forward({ ids: randomIds(9, cfg.vocabSize, 1), logitLens: { layers: [0, 2], topK: 1 } });
         assert.equal(out.hidden.length, (cfg.numLayers + 1) * 9 * cfg.hiddenSize);
         assert.ok(out.hidden.every(Number.isFinite) && out.lastLogits.every(Number.isFinite));
+      } finally {
+        await runner.dispose();
+      }
+    });
+  }
+});
+
+/** The same weights with every quantised matrix replaced by its independent float64 decoding. */
+/** Symmetric per bit width as in DEFAULT_QUANT_SCHEME: int8 without zero points, int4 with. */
+const SYMMETRIC: Record<QuantBits, boolean> = { 8: true, 4: false };
+
+function dequantizedWeights(w: ModelWeights, bits: QuantBits, headBits: QuantBits | null): ModelWeights {
+  const deq = (r: WeightRef, b: QuantBits): WeightRef => ({
+    key: `deq:${r.key}`,
+    dims: r.dims,
+    load: () => Float32Array.from(dequantize(quantizeBlockwise(r.load(), r.dims[0] as number, r.dims[1] as number, b, SYMMETRIC[b]))),
+  });
+  const lin = (l: LinearWeights | null): LinearWeights | null => (l ? { weight: deq(l.weight, bits), bias: l.bias } : null);
+  return {
+    ...w,
+    layers: w.layers.map((l) => ({ ...l, q: lin(l.q)!, k: lin(l.k)!, v: lin(l.v)!, o: lin(l.o)!, gate: lin(l.gate), up: lin(l.up)!, down: lin(l.down)! })),
+    lmHead: headBits ? deq(w.lmHead, headBits) : w.lmHead,
+  };
+}
+
+describe('graph: a quantised model is the float model of its dequantised weights', () => {
+  // accuracy_level 0 computes in float32, so the only difference left is float32 rounding: this pins
+  // the wiring (K/N, the torch layout, bias Add, the 8-bit head) independently of quantisation error.
+  const cfg = llamaConfig({ tieWordEmbeddings: false, hiddenSize: 48, headDim: 12, intermediateSize: 80 }); // K = 48, 80: padded blocks
+  const rw = randomWeights(cfg, 11, { bias: true });
+  const ids = randomIds(7, cfg.vocabSize, 2);
+  for (const [p, bits, headBits] of [['int8', 8, 8], ['int4', 4, 8]] as const) {
+    it(`${p} (level 0) vs the float64 oracle on dequantised weights`, async () => {
+      const runner = await createRunnerWith(cfg, rw.weights, { threads: 1, probes: 'full', weights: p }, { quant: { accuracyLevel: 0 } });
+      try {
+        const out = await runner.forward({ ids });
+        const ref = llamaRef(cfg, dequantizedWeights(rw.weights, bits, headBits), ids);
+        assertClose(out.hidden, ref.hidden, { rtol: 1e-4, atol: 1e-5 }, `${p} hidden`);
+        const V = cfg.vocabSize;
+        assertClose(out.lastLogits, ref.logits.slice((ids.length - 1) * V, ids.length * V), { rtol: 1e-4, atol: 1e-5 }, `${p} logits`);
       } finally {
         await runner.dispose();
       }

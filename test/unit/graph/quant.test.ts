@@ -5,43 +5,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DT, GraphBuilder } from '../../../src/engine/graph/builder';
-import { nbitsLayout, QUANT_BLOCK, quantizeBlockwise, toFloat16, type QuantBits, type Quantized } from '../../../src/engine/graph/quant';
+import { nbitsLayout, quantizeBlockwise, toFloat16, type QuantBits } from '../../../src/engine/graph/quant';
 import { serializeInline } from '../../../src/engine/graph/serialize';
 import { createSession } from '../../../src/engine/runtime/ort';
 import { mulberry32 } from '../../support/gen/prng';
 import { assertClose } from '../../support/assertClose';
-
-/** Reads code k of row n straight from the bytes: block k/32, nibble (k%32)%2 of byte (k%32)/2 for 4 bits. */
-function code(q: Quantized, n: number, k: number): number {
-  const { kBlocks, bits } = q.layout;
-  const blob = (QUANT_BLOCK * bits) / 8;
-  const base = (n * kBlocks + Math.floor(k / QUANT_BLOCK)) * blob;
-  const i = k % QUANT_BLOCK;
-  if (bits === 8) return q.packed[base + i] as number;
-  const byte = q.packed[base + (i >> 1)] as number;
-  return i % 2 === 0 ? byte & 0x0f : byte >> 4;
-}
-
-function zero(q: Quantized, n: number, b: number): number {
-  const { bits, kBlocks } = q.layout;
-  if (!q.zeros) return 2 ** (bits - 1);
-  if (bits === 8) return q.zeros[n * kBlocks + b] as number;
-  const byte = q.zeros[n * Math.ceil(kBlocks / 2) + (b >> 1)] as number;
-  return b % 2 === 0 ? byte & 0x0f : byte >> 4;
-}
-
-/** W[n, k] = (code - zero) * scale, float64, for k < K (the padding is never read). */
-function dequantize(q: Quantized): Float64Array {
-  const { N, K, kBlocks } = q.layout;
-  const w = new Float64Array(N * K);
-  for (let n = 0; n < N; n++) {
-    for (let k = 0; k < K; k++) {
-      const b = Math.floor(k / QUANT_BLOCK);
-      w[n * K + k] = (code(q, n, k) - zero(q, n, b)) * (q.scales[n * kBlocks + b] as number);
-    }
-  }
-  return w;
-}
+import { code, dequantize, zero } from './nbitsRef';
 
 function randomMatrix(N: number, K: number, seed: number, offset = 0): Float32Array {
   const r = mulberry32(seed).next;
