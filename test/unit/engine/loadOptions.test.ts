@@ -3,11 +3,12 @@
  * failure), threads reaching the session, option validation, and what weights 'auto' picks.
  */
 import assert from 'node:assert/strict';
+import { totalmem } from 'node:os';
 import { after, describe, it } from 'node:test';
 import { Engine } from '../../../src/engine/api';
 import { DT, GraphBuilder } from '../../../src/engine/graph/builder';
 import { serializeInline } from '../../../src/engine/graph/serialize';
-import { chooseWeights, paramSplit, resolveLoadOptions, weightBytes } from '../../../src/engine/precision';
+import { availableMemory, chooseWeights, paramSplit, resolveLoadOptions, weightBytes } from '../../../src/engine/precision';
 import { createSession, listExecutionProviders, ortSessionOptions, providerPlan } from '../../../src/engine/runtime/ort';
 import type { CanonicalConfig } from '../../../src/engine/model/types';
 import { SinkLensError } from '../../../src/shared/errors';
@@ -116,6 +117,11 @@ describe('load option validation and weights auto', () => {
     const p = paramSplit(llama8b);
     assert.equal(p.linear + p.head + p.other, 8_030_261_248); // Meta-Llama-3-8B's parameter count
     assert.ok(weightBytes(llama8b, 'int4') < weightBytes(llama8b, 'int8') && weightBytes(llama8b, 'int8') < weightBytes(llama8b, 'fp32'));
+  });
+
+  it('available memory is read from the OS (MemAvailable on Linux): positive and below the total', () => {
+    const avail = availableMemory();
+    assert.ok(avail > 0 && avail <= totalmem(), `${avail} of ${totalmem()}`);
   });
 
   it('auto picks fp32 when it fits in half the memory, else int8, else int4, and says why', () => {
