@@ -23,6 +23,7 @@ import { loadModelFiles } from '../src/engine/model/load';
 import { createSession } from '../src/engine/runtime/ort';
 import { modelSize, shapeSpec, writeRandomModel } from '../tools/modelgen';
 import { forwardFlops } from './flops';
+import { PRECISION_CHILD, PRECISION_PAIR_CHILD, precisionChild, precisionPairChild, precisionSection } from './precisionBench';
 
 type Mode = 'bare' | 'probes' | 'full' | 'analysis' | 'peak' | 'pair';
 interface Measurement {
@@ -170,6 +171,23 @@ function generateSubject(): string {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes(PRECISION_CHILD)) {
+    await precisionChild(arg('model', ''), arg(PRECISION_CHILD.slice(2), 'fp32'), Number(arg('t', '256')), Number(arg('reps', '3')), threads);
+    return;
+  }
+  if (process.argv.includes(PRECISION_PAIR_CHILD)) {
+    await precisionPairChild(arg('model', ''), Number(arg('t', '256')), Number(arg('reps', '3')) * 2, threads);
+    return;
+  }
+  if (process.argv.includes('--precision-only')) {
+    const dir = generateSubject();
+    try {
+      precisionSection(dir, 256, Number(arg('reps', '5')), threads);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
   if (process.argv.includes('--child')) {
     await child(arg('model', ''), arg('child', 'bare') as Mode, Number(arg('t', '64')), Number(arg('reps', '3')));
     return;
@@ -222,6 +240,7 @@ async function report(dir: string, Ts: number[], reps: number): Promise<void> {
     const p = runChild<Paired>(dir, 'pair', T, T >= 1024 ? 8 : 12);
     console.log(`  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x  (${p.pairs} rounds)`);
   }
+  if (!process.argv.includes('--no-precision')) precisionSection(dir, 256, reps, threads);
   console.log('\nGFLOP/s counts the forward\'s GEMM work (projections, MLP, QK^T and AV over T x T, last-position LM head);');
   console.log('"x bare" is the ratio to the logits-only forward measured in the same run.');
 }

@@ -105,6 +105,7 @@ export function buildSettings(
   if (o.entropy.rowNormalize) notes.push('Entropy of unit-norm rows (prompt entropy).');
   if (o.includeFirstQuery) notes.push('Head sink scores include query 0 (Gu et al. 2024).');
   if (maxTokens < o.maxTokens && enc.truncated) notes.push(`maxTokens capped at the model's ${model.config.maxPositions} positions.`);
+  notes.push(...precisionNotes(model.info.precision));
   return {
     prependBos: o.prependBos,
     chatTemplate: o.chatTemplate,
@@ -122,6 +123,18 @@ export function buildSettings(
     threads: model.threads,
     notes,
   };
+}
+
+/** The precision in words when it is not fp32 (and why 'auto' chose it), and a provider fallback. */
+function precisionNotes(p: LoadedModel['info']['precision']): string[] {
+  if (!p) return [];
+  const out: string[] = [];
+  if (p.weights !== 'fp32') {
+    if (p.reason) out.push(p.reason);
+    out.push(`Linear weights in ${p.weights} (${p.weights === 'fp16' ? 'stored fp16, computed fp32' : 'MatMulNBits, block 32'}); metrics differ from fp32 within the tolerances in docs/PERFORMANCE.md.`);
+  }
+  if (p.providerNote) out.push(p.providerNote);
+  return out;
 }
 
 function range(n: number): number[] {

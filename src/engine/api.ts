@@ -13,6 +13,7 @@ import { RESULT_SCHEMA_VERSION, type AnalysisResult, type AttentionMap, type War
 import { buildSettings, forwardAndMeasure, metricsPool, resolveAblationBlocks } from './analysis';
 import { openModel, type LoadedModel } from './loaded';
 import { resolveOptions } from './options';
+import { resolveLoadOptions } from './precision';
 import { compareRuns, summarize } from './metrics';
 
 type ProgressFn = (p: Progress) => void;
@@ -43,6 +44,9 @@ export class Engine implements EngineApi {
     const o = resolveOptions(opts);
     checkAbort(signal);
 
+    // What 'auto' picked and any provider fallback, on every analysis (the load may have been cached).
+    const p = model.info.precision;
+    for (const message of [p?.reason, p?.providerNote]) if (message) onProgress({ stage: 'load', fraction: 0.02, message });
     onProgress({ stage: 'tokenize', fraction: 0.05 });
     const tTok = performance.now();
     const { enc, maxTokens } = encodePrompt(model, text, o);
@@ -135,7 +139,8 @@ function encodePrompt(model: LoadedModel, text: string, o: ReturnType<typeof res
 }
 
 function cacheKey(dir: string, opts: LoadOptions): string {
-  return `${dir}\u0000${opts.threads ?? 0}`;
+  const o = resolveLoadOptions(opts);
+  return [dir, o.threads, o.weights, o.executionProvider, o.strictProvider].join('\u0000');
 }
 
 function checkAbort(signal: AbortSignal | undefined): void {

@@ -4,13 +4,14 @@
  */
 import { basename, resolve } from 'node:path';
 import type { LoadOptions } from '../shared/engineApi';
-import type { ModelInfo } from '../shared/result';
+import type { ModelInfo, PrecisionInfo } from '../shared/result';
 import { createRunner } from './graph/runner';
 import type { Runner } from './graph/types';
 import { loadModelFiles } from './model/load';
 import { sha256Files } from './model/safetensors';
 import type { PromptTokenizer } from './model/tokenizer';
 import type { CanonicalConfig } from './arch/types';
+import { availableMemory, chooseWeights, resolveLoadOptions } from './precision';
 
 export interface LoadedModel {
   id: string;
@@ -26,14 +27,26 @@ export interface LoadedModel {
 
 export async function openModel(id: string, key: string, modelDir: string, opts: LoadOptions): Promise<LoadedModel> {
   const t0 = performance.now();
+  const o = resolveLoadOptions(opts);
   const dir = resolve(modelDir);
   const files = await loadModelFiles(dir);
-  const threads = opts.threads ?? 0;
+  const threads = o.threads;
   try {
-    const runner = await createRunner(files.config, files.weights, { threads, probes: 'full' });
+    const pick = o.weights === 'auto' ? chooseWeights(files.config, availableMemory()) : { weights: o.weights, reason: null };
+    const weights = pick.weights;
+    const runner = await createRunner(files.config, files.weights, {
+      threads,
+      probes: 'full',
+      weights,
+      executionProvider: o.executionProvider,
+      strictProvider: o.strictProvider,
+    });
+    // What was picked and any provider fallback travel with the model info (analyze reports them).
+    const { executionProvider, providerNote } = runner.placement;
+    const precision: PrecisionInfo = { weights, requested: o.weights, executionProvider, reason: pick.reason, providerNote };
     const weightFiles = files.store.files();
     const hashes = await sha256Files(weightFiles);
-    const info = modelInfo(dir, files.config, files.store.dtypeSummary(), weightFiles, hashes, countParams(files.store));
+    const info = { ...modelInfo(dir, files.config, files.store.dtypeSummary(), weightFiles, hashes, countParams(files.store)), precision };
     return { id, key, dir, config: files.config, tokenizer: files.tokenizer, runner, info, loadMs: performance.now() - t0, threads };
   } finally {
     files.store.close();

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { AnalyzeOptions, Progress } from '../shared/engineApi';
 import { SinkLensError, toErrorData, type ErrorData } from '../shared/errors';
 import type { AnalysisResult } from '../shared/result';
+import { loadOptions } from './config';
 import type { Ctx } from './ctx';
 import { SingleFlight, type Flight } from './singleFlight';
 
@@ -85,7 +86,7 @@ export class AnalysisController implements vscode.Disposable {
     this.busyEmitter.fire(true);
     try {
       const result = await this.withProgress(opts.progress ?? 'notification', flight, (report) =>
-        this.ctx.engine.analyze(modelDir, { threads: this.ctx.settings.threads }, target.text, this.ctx.analyzeOptions(ablate, opts.logitLens), {
+        this.ctx.engine.analyze(modelDir, loadOptions(this.ctx.settings), target.text, this.ctx.analyzeOptions(ablate, opts.logitLens), {
           signal: flight.signal,
           onProgress: report,
         }),

@@ -5,8 +5,8 @@
  * back to the default and adds a problem message that names the setting and the fix.
  */
 import { SETTING_DEFAULTS as D } from '../shared/defaults';
-import type { AnalyzeOptions, LoadOptions } from '../shared/engineApi';
-import type { ChatTemplateMode, EntropyOptions, PrependBos } from '../shared/result';
+import { EXECUTION_PROVIDERS, WEIGHTS_MODES, type AnalyzeOptions, type ExecutionProviderChoice, type LoadOptions } from '../shared/engineApi';
+import type { ChatTemplateMode, EntropyOptions, PrependBos, WeightsMode } from '../shared/result';
 
 /** Reads one setting by its key relative to `sinklens.` (e.g. `entropy.alpha`). */
 export type SettingGetter = (key: string) => unknown;
@@ -33,6 +33,10 @@ export interface Settings {
   chatTemplate: ChatTemplateMode;
   entropy: EntropyOptions;
   threads: number;
+  /** Precision of the linear layers' weights (a load option). */
+  weights: WeightsMode;
+  /** onnxruntime execution provider (a load option); unavailable ones fall back to the CPU with a message. */
+  executionProvider: ExecutionProviderChoice;
   hubEndpoint: string;
   /** Accept a plain-http hub endpoint off loopback (user settings only). */
   hubAllowInsecureHttp: boolean;
@@ -54,6 +58,8 @@ export const DEFAULT_SETTINGS: Settings = {
   chatTemplate: D.chatTemplate,
   entropy: { alpha: D['entropy.alpha'], excludeBos: D['entropy.excludeBos'], center: D['entropy.center'], rowNormalize: D['entropy.rowNormalize'] },
   threads: D.threads,
+  weights: D.weights,
+  executionProvider: D.executionProvider,
   hubEndpoint: D['hub.endpoint'],
   hubAllowInsecureHttp: D['hub.allowInsecureHttp'],
   codeLensEnabled: D['codeLens.enabled'],
@@ -96,6 +102,8 @@ export function readSettings(get: SettingGetter): ReadSettings {
       rowNormalize: r.boolean('entropy.rowNormalize', d.entropy.rowNormalize),
     },
     threads: r.number('threads', d.threads, { min: 0, max: 1024, integer: true }),
+    weights: r.oneOf('weights', WEIGHTS_MODES, d.weights),
+    executionProvider: r.oneOf('executionProvider', EXECUTION_PROVIDERS, d.executionProvider),
     hubEndpoint: r.url('hub.endpoint', d.hubEndpoint),
     hubAllowInsecureHttp: r.boolean('hub.allowInsecureHttp', d.hubAllowInsecureHttp),
     codeLensEnabled: r.boolean('codeLens.enabled', d.codeLensEnabled),
@@ -124,11 +132,11 @@ export function analyzeOptions(s: Settings, ablate: AnalyzeOptions['ablate'] = n
 }
 
 export function loadOptions(s: Settings): LoadOptions {
-  return { threads: s.threads };
+  return { threads: s.threads, weights: s.weights, executionProvider: s.executionProvider };
 }
 
 /** Settings whose change means the loaded models must be unloaded (they are load options). */
-export const ENGINE_RELOAD_KEYS = ['sinklens.threads'];
+export const ENGINE_RELOAD_KEYS = ['sinklens.threads', 'sinklens.weights', 'sinklens.executionProvider'];
 
 interface NumberRule {
   min: number;

@@ -149,7 +149,10 @@ export class Ctx implements vscode.Disposable {
     if (!e.affectsConfiguration('sinklens')) return;
     this.current = this.readSettings();
     this.cachedModels = undefined;
-    if (ENGINE_RELOAD_KEYS.some((k) => e.affectsConfiguration(k))) void this.engine.unloadAll();
+    if (ENGINE_RELOAD_KEYS.some((k) => e.affectsConfiguration(k))) {
+      void this.engine.unloadAll();
+      this.cache.clear(); // Results of the old precision or provider must not answer for the new one.
+    }
     this.settingsEmitter.fire(e);
   }
 }

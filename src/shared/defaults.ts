@@ -4,7 +4,8 @@
  * package.json contributes (test/unit/extension/defaults.test.ts checks package.json against
  * SETTING_DEFAULTS). Pure data, imported by every part.
  */
-import type { ChatTemplateMode, EntropyOptions, PrependBos } from './result';
+import type { ExecutionProviderChoice } from './engineApi';
+import type { ChatTemplateMode, EntropyOptions, PrependBos, WeightsMode } from './result';
 
 /** Sink-rate threshold τ: a head is a sink head when its mean attention to BOS is at least τ. */
 export const DEFAULT_TAU = 0.3;
@@ -56,6 +57,9 @@ export const SETTING_DEFAULTS = {
   'entropy.rowNormalize': DEFAULT_ENTROPY.rowNormalize,
   /** 0 = onnxruntime's choice. */
   threads: 0,
+  /** Precision of the linear layers' weights; auto = from the model size and free memory. */
+  weights: 'auto' as WeightsMode,
+  executionProvider: 'cpu' as ExecutionProviderChoice,
   'hub.endpoint': DEFAULT_HUB_ENDPOINT,
   'hub.allowInsecureHttp': false,
   'codeLens.enabled': true,

@@ -3,13 +3,24 @@
  * call. Implemented by `src/engine/api.ts`; served over IPC by `src/engine/main.ts`. The defaults of
  * the options are `DEFAULT_ANALYZE_OPTIONS` in `defaults.ts`.
  */
-import type { AnalysisResult, AttentionMap, ChatTemplateMode, EntropyOptions, ModelInfo, PrependBos } from './result';
+import type { AnalysisResult, AttentionMap, ChatTemplateMode, EntropyOptions, ModelInfo, PrependBos, WeightsMode } from './result';
 
-export type { ChatTemplateMode } from './result';
+export type { ChatTemplateMode, WeightPrecision, WeightsMode } from './result';
+
+/** onnxruntime execution providers SinkLens can ask for; 'auto' = the best one that opens, else cpu. */
+export type ExecutionProviderChoice = 'auto' | 'cpu' | 'cuda' | 'tensorrt' | 'webgpu' | 'dml' | 'coreml';
+export const EXECUTION_PROVIDERS: readonly ExecutionProviderChoice[] = ['auto', 'cpu', 'cuda', 'tensorrt', 'webgpu', 'dml', 'coreml'];
+export const WEIGHTS_MODES: readonly WeightsMode[] = ['auto', 'fp32', 'fp16', 'int8', 'int4'];
 
 export interface LoadOptions {
   /** Intra-op threads for onnxruntime; 0 = onnxruntime's default. */
   threads?: number;
+  /** Precision of the linear layers' weights; default 'fp32' (docs/PERFORMANCE.md has the accuracy table). */
+  weights?: WeightsMode;
+  /** Default 'cpu'. A provider that cannot start falls back to the CPU with a note, unless `strictProvider`. */
+  executionProvider?: ExecutionProviderChoice;
+  /** Fail the load instead of falling back to the CPU when the asked provider cannot start. */
+  strictProvider?: boolean;
 }
 
 export interface AnalyzeOptions {

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'panelTimeout' // the extension host did not answer a panel request in time
   | 'nativeLoadFailed' // onnxruntime-node could not be loaded
   | 'runtimeError' // onnxruntime failed to create a session or run
+  | 'providerUnavailable' // the execution provider asked for strictly cannot start
   | 'downloadFailed'
   | 'checksumMismatch'
   | 'badRequest' // malformed message across a boundary

@@ -14,6 +14,24 @@ export const RESULT_SCHEMA_VERSION = 1;
 
 export type PrependBos = 'auto' | 'always' | 'never';
 
+/** How the linear layers' weights are held in the session (embeddings, norms and probes stay float32). */
+export type WeightPrecision = 'fp32' | 'fp16' | 'int8' | 'int4';
+/** The `weights` load option: a precision, or 'auto' (chosen from the model size and free memory). */
+export type WeightsMode = 'auto' | WeightPrecision;
+
+/** The precision and execution provider a model was loaded with, and why (docs/PERFORMANCE.md). */
+export interface PrecisionInfo {
+  weights: WeightPrecision;
+  /** What was asked for ('auto' resolves to one of the precisions). */
+  requested: WeightsMode;
+  /** The onnxruntime execution provider the session runs on (`cpu`, `cuda`, ...). */
+  executionProvider: string;
+  /** What 'auto' picked and why (null when a precision was asked for). */
+  reason: string | null;
+  /** Why the session is not on the provider asked for (null when it is). */
+  providerNote: string | null;
+}
+
 export interface TokenInfo {
   /** Position in the analysed sequence (0 = BOS when prepended). */
   index: number;
@@ -53,6 +71,8 @@ export interface ModelInfo {
   params: number;
   bosTokenId: number | null;
   files: WeightFileInfo[];
+  /** Absent in results saved before precisions existed: those ran fp32 on the CPU. */
+  precision?: PrecisionInfo;
 }
 
 export interface EntropyOptions {

@@ -8,19 +8,21 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_ENTROPY, DEFAULT_LAST_TOP_K, DEFAULT_MAX_TOKENS, DEFAULT_TAU } from '../../shared/defaults';
-import type { AnalyzeOptions, Progress } from '../../shared/engineApi';
+import { EXECUTION_PROVIDERS, WEIGHTS_MODES, type AnalyzeOptions, type ExecutionProviderChoice, type LoadOptions, type Progress } from '../../shared/engineApi';
+import type { WeightsMode } from '../../shared/result';
 import { SinkLensError, toErrorData, type ErrorCode } from '../../shared/errors';
 import type { AnalysisResult } from '../../shared/result';
 import { Engine } from '../api';
 import type { Env } from '../../node/hfCache';
 import { discoverModels } from '../model/discover';
 import { parseAblate, resolveOptions } from '../options';
+import { listExecutionProviders } from '../runtime/ort';
 import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
 import { formatAttention, formatResult } from './table';
 
 const SPEC = {
-  values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples'],
-  flags: ['help', 'version', 'exclude-bos', 'center', 'row-normalize', 'include-first-query', 'quiet', 'no-table'],
+  values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'weights', 'execution-provider', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples'],
+  flags: ['help', 'version', 'strict-provider', 'exclude-bos', 'center', 'row-normalize', 'include-first-query', 'quiet', 'no-table'],
 } as const;
 
 const ROOT = resolve(__dirname, '..');
@@ -31,6 +33,7 @@ const HELP = `sinklens — attention sinks, massive activations and compression 
 Usage:
   sinklens analyze [--model DIR] (--text S | --file F | < stdin) [options]
   sinklens models [--dir DIR ...]
+  sinklens providers     the onnxruntime execution providers this install lists
   sinklens demo [--examples DIR] [--model DIR]
 
 Analyze options:
@@ -50,6 +53,12 @@ Analyze options:
   --top-k N              next-token predictions to report (default ${DEFAULT_LAST_TOP_K})
   --attention B,H        print the attention map of block B, head H
   --threads N            onnxruntime intra-op threads (default: onnxruntime's choice)
+  --weights auto|fp32|fp16|int8|int4
+                         precision of the linear layers (default auto: fp32 when it fits in half
+                         the available memory, else int8, else int4; see docs/PERFORMANCE.md)
+  --execution-provider cpu|auto|cuda|...
+                         onnxruntime execution provider (default cpu); an unavailable one falls
+                         back to the CPU with a message, or fails with --strict-provider
   --quiet                no progress on stderr
 `;
 
@@ -108,6 +117,29 @@ function parseLayers(s: string): number[] {
   return layers;
 }
 
+function loadOptions(p: ParsedArgs): LoadOptions {
+  const o: LoadOptions = {};
+  const threads = num(p, 'threads', { integer: true });
+  if (threads !== undefined) {
+    if (threads < 0) throw new UsageError(`--threads must be 0 or more (got ${threads}).`);
+    o.threads = threads;
+  }
+  const weights = one(p, 'weights');
+  if (weights !== undefined) {
+    if (!WEIGHTS_MODES.includes(weights as WeightsMode)) throw new UsageError(`--weights takes ${WEIGHTS_MODES.join(', ')} (got '${weights}').`);
+    o.weights = weights as WeightsMode;
+  }
+  const provider = one(p, 'execution-provider');
+  if (provider !== undefined) {
+    if (!EXECUTION_PROVIDERS.includes(provider as ExecutionProviderChoice)) {
+      throw new UsageError(`--execution-provider takes ${EXECUTION_PROVIDERS.join(', ')} (got '${provider}').`);
+    }
+    o.executionProvider = provider as ExecutionProviderChoice;
+  }
+  if (p.flags.has('strict-provider')) o.strictProvider = true;
+  return o;
+}
+
 function modelDir(p: ParsedArgs): string {
   const dir = one(p, 'model') ?? process.env.SINKLENS_MODEL ?? BUILTIN_MODEL;
   return resolve(dir);
@@ -141,17 +173,19 @@ async function analyzeOne(
   text: string,
   o: AnalyzeOptions,
   quiet: boolean,
+  load: LoadOptions,
   at?: { block: number; head: number },
 ): Promise<AnalysisResult> {
   const say = progressPrinter(quiet);
-  const h = await engine.load(dir, {});
+  const h = await engine.load(dir, load);
   const reused = seenHandles.has(h.id);
   seenHandles.add(h.id);
   checkRanges(o, h.info.layers);
   if (at && (at.block >= h.info.layers || at.head >= h.info.heads)) {
     throw new UsageError(`--attention ${at.block},${at.head}: the model has blocks 0..${h.info.layers - 1} and heads 0..${h.info.heads - 1}.`);
   }
-  say({ stage: 'load', message: `${h.info.name} from ${dir}${reused ? ' (already loaded)' : ''}` });
+  const pr = h.info.precision;
+  say({ stage: 'load', message: `${h.info.name} from ${dir}${pr ? ` (weights ${pr.weights}, ${pr.executionProvider})` : ''}${reused ? ' (already loaded)' : ''}` });
   const r = await engine.analyze(h, text, o, say);
   return reused ? { ...r, timings: { ...r.timings, loadMs: 0 } } : r;
 }
@@ -173,11 +207,12 @@ async function cmdAnalyze(p: ParsedArgs): Promise<void> {
   try {
     const o = analyzeOptions(p);
     const at = parseAttention(one(p, 'attention'));
+    const load = loadOptions(p);
     const dir = modelDir(p);
     const text = readPrompt(p);
     if (text.trim() === '') throw new SinkLensError('emptyPrompt', 'The prompt is empty: give some text to analyse.');
     const quiet = p.flags.has('quiet');
-    const r = await analyzeOne(engine, dir, text, o, quiet, at);
+    const r = await analyzeOne(engine, dir, text, o, quiet, load, at);
     const json = one(p, 'json');
     if (json === '-') await writeOut(`${JSON.stringify(r)}\n`);
     else {
@@ -187,7 +222,7 @@ async function cmdAnalyze(p: ParsedArgs): Promise<void> {
         if (!quiet) process.stderr.write(`wrote ${json}\n`);
       }
     }
-    if (at !== undefined) await printAttention(engine, dir, text, o, at, r.tokens.map((t) => t.text));
+    if (at !== undefined) await printAttention(engine, dir, text, o, at, r.tokens.map((t) => t.text), load);
   } finally {
     await engine.dispose();
   }
@@ -202,8 +237,16 @@ function parseAttention(spec: string | undefined): { block: number; head: number
   return { block, head };
 }
 
-async function printAttention(engine: Engine, dir: string, text: string, o: AnalyzeOptions, at: { block: number; head: number }, labels: string[]): Promise<void> {
-  const h = await engine.load(dir, {});
+async function printAttention(
+  engine: Engine,
+  dir: string,
+  text: string,
+  o: AnalyzeOptions,
+  at: { block: number; head: number },
+  labels: string[],
+  load: LoadOptions,
+): Promise<void> {
+  const h = await engine.load(dir, load);
   const m = await engine.attention(h, { text, options: o, ...at });
   await writeOut(`\n${formatAttention(m, labels).join('\n')}\n`);
 }
@@ -222,6 +265,12 @@ async function cmdModels(p: ParsedArgs): Promise<void> {
   if (rows.some((m) => !m.supported)) await writeOut(`(! = architecture not supported by SinkLens)\n`);
 }
 
+async function cmdProviders(): Promise<void> {
+  for (const b of listExecutionProviders()) {
+    await writeOut(`${b.name.padEnd(10)} ${b.bundled ? 'bundled' : 'needs its provider library (installed by onnxruntime-node on a CUDA host)'}\n`);
+  }
+}
+
 async function cmdDemo(p: ParsedArgs): Promise<void> {
   const examples = resolve(one(p, 'examples') ?? join(ROOT, 'examples'));
   if (!existsSync(examples)) throw new UsageError(`No examples folder at ${examples}.`);
@@ -232,7 +281,7 @@ async function cmdDemo(p: ParsedArgs): Promise<void> {
     for (const f of files) {
       const text = readFileSync(join(examples, f), 'utf8');
       await writeOut(`\n=== ${f} ===\n`);
-      const r = await analyzeOne(engine, dir, text, { ablate: 'auto' }, p.flags.has('quiet'));
+      const r = await analyzeOne(engine, dir, text, { ablate: 'auto' }, p.flags.has('quiet'), loadOptions(p));
       await writeOut(`${formatResult(r)}\n`);
     }
   } finally {
@@ -255,7 +304,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (p.command === 'analyze') await cmdAnalyze(p);
     else if (p.command === 'models') await cmdModels(p);
     else if (p.command === 'demo') await cmdDemo(p);
-    else throw new UsageError(`Unknown command '${p.command}'. Commands: analyze, models, demo.`);
+    else if (p.command === 'providers') await cmdProviders();
+    else throw new UsageError(`Unknown command '${p.command}'. Commands: analyze, models, providers, demo.`);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -20,11 +20,18 @@ function pad(cells: string[], widths: number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
 }
 
+/** ` · weights int4 (auto) · cpu`; empty for results saved before precisions existed. */
+function precisionLabel(m: AnalysisResult['model']): string {
+  const p = m.precision;
+  if (!p) return '';
+  return ` · weights ${p.weights}${p.requested === 'auto' ? ' (auto)' : ''} · ${p.executionProvider}`;
+}
+
 export function formatHeader(r: AnalysisResult): string[] {
   const m = r.model;
   const bos = r.settings.bosPrepended ? 'BOS prepended' : 'no BOS';
   const lines = [
-    `SinkLens · ${m.name} (${m.arch}, ${m.layers} blocks, ${m.heads} heads${m.kvHeads !== m.heads ? `/${m.kvHeads} kv` : ''}, d=${m.hiddenSize}, ${m.dtype}) · ${r.tokens.length} tokens · ${bos}`,
+    `SinkLens · ${m.name} (${m.arch}, ${m.layers} blocks, ${m.heads} heads${m.kvHeads !== m.heads ? `/${m.kvHeads} kv` : ''}, d=${m.hiddenSize}, ${m.dtype})${precisionLabel(m)} · ${r.tokens.length} tokens · ${bos}`,
   ];
   for (const w of r.warnings) lines.push(`warning: ${w.message}`);
   return lines;

@@ -5,10 +5,19 @@
  * deduplicated: a weight by its storage key (tied embeddings are emitted once), a small constant by
  * its content.
  */
+import type { WeightPrecision } from '../../shared/result';
 import type { WeightRef } from '../weights/types';
+import type { QuantScheme } from './blocks/linear';
+
+/** How the linear layers store their weights (blocks/linear.ts); everything else is float32. */
+export interface LinearPlan {
+  weights: WeightPrecision;
+  /** Overrides of the default quantisation scheme (measurements and tests). */
+  quant?: Partial<QuantScheme>;
+}
 
 /** ONNX TensorProto.DataType values used here. */
-export const DT = { FLOAT: 1, INT64: 7, BOOL: 9 } as const;
+export const DT = { FLOAT: 1, UINT8: 2, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
 export type DataType = (typeof DT)[keyof typeof DT];
 
 export type AttrValue =
@@ -61,16 +70,35 @@ export class GraphBuilder {
   readonly initializers: Initializer[];
   private readonly byKey: Map<string, string>;
   private readonly nodeNames: Set<string>;
+  readonly linear: LinearPlan;
 
-  constructor(parent?: GraphBuilder) {
+  constructor(parent?: GraphBuilder, linear: LinearPlan = { weights: 'fp32' }) {
     this.initializers = parent ? parent.initializers : [];
     this.byKey = parent ? parent.byKey : new Map();
     this.nodeNames = parent ? parent.nodeNames : new Set();
+    this.linear = parent ? parent.linear : linear;
   }
 
   /** A subgraph (If branch) that reads outer values and adds its constants to the main graph. */
   subgraph(): GraphBuilder {
     return new GraphBuilder(this);
+  }
+
+  /** Whether `ref` is already a float32 initializer (e.g. the embedding a tied head shares). */
+  hasWeight(ref: WeightRef): boolean {
+    return this.byKey.has(`w:${ref.key}`);
+  }
+
+  /**
+   * An initializer computed from model weights when it is written (a quantised or fp16 form);
+   * deduplicated by `key`. `bytes` must return exactly `byteLength` bytes.
+   */
+  derived(key: string, name: string, dims: readonly number[], dataType: DataType, byteLength: number, bytes: () => Uint8Array): string {
+    const existing = this.byKey.get(`d:${key}`);
+    if (existing !== undefined) return existing;
+    this.byKey.set(`d:${key}`, name);
+    this.initializers.push({ name, dims, dataType, byteLength, bytes });
+    return name;
   }
 
   /** Declares `value` (made in this subgraph) as a branch output. */

@@ -50,7 +50,7 @@ function makeLensBody(g: GraphBuilder, cfg: CanonicalConfig, w: ModelWeights, hi
   const l = b.op('Gather', `${p}/layer/Gather`, [INPUTS.lensLayers, iter], { axis: int(0) }); // scalar
   const h = b.op('Gather', `${p}/hidden/Gather`, [hidden, l], { axis: int(0) }); // [T, d]
   const normed = makeNorm(b, `${p}/norm`, h, w.finalNorm, cfg.norm, cfg.normEps);
-  const logits = makeLinear(b, `${p}/lm_head`, normed, { weight: w.lmHead, bias: w.lmHeadBias }); // [T, V]
+  const logits = makeLinear(b, `${p}/lm_head`, normed, { weight: w.lmHead, bias: w.lmHeadBias }, 'head'); // [T, V]
   const [values, ids] = b.node('TopK', `${p}/TopK`, [logits, INPUTS.lensK], { axis: int(-1) }, 2);
   const lse = b.op('ReduceLogSumExp', `${p}/ReduceLogSumExp`, [logits, g.i64([-1])], { keepdims: int(1) }); // [T, 1]
   const picked = b.op('GatherElements', `${p}/GatherElements`, [logits, INPUTS.lensTargets], { axis: int(1) }); // [T, 1]

@@ -5,7 +5,7 @@
  */
 import type { CanonicalConfig } from '../arch/types';
 import type { ModelWeights } from '../weights/types';
-import { DT, int, GraphBuilder } from './builder';
+import { DT, int, GraphBuilder, type LinearPlan } from './builder';
 import { makeAttention } from './blocks/attention';
 import { makeLinear } from './blocks/linear';
 import { makeMlp } from './blocks/mlp';
@@ -28,8 +28,8 @@ interface Ctx {
 }
 
 /** Builds the whole forward graph; weights are referenced lazily (loaded at serialization). */
-export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: ProbeMode): GraphBuilder {
-  const g = new GraphBuilder();
+export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: ProbeMode, linear: LinearPlan = { weights: 'fp32' }): GraphBuilder {
+  const g = new GraphBuilder(undefined, linear);
   const full = mode === 'full';
   const L = cfg.numLayers;
   const ids = g.input(INPUTS.ids, DT.INT64, [1, 'T']);
@@ -144,7 +144,7 @@ function makeBlock(ctx: Ctx, l: number, x: string, w: ModelWeights, prevMap: str
 function makeLastLogits(g: GraphBuilder, cfg: CanonicalConfig, w: ModelWeights, h: string): string {
   const last = g.op('Gather', '/model/last/Gather', [h, g.i64([-1], [1])], { axis: int(0) }); // [1, d]
   const normed = makeNorm(g, '/model/norm', last, w.finalNorm, cfg.norm, cfg.normEps);
-  const logits = makeLinear(g, '/lm_head', normed, { weight: w.lmHead, bias: w.lmHeadBias }); // [1, V]
+  const logits = makeLinear(g, '/lm_head', normed, { weight: w.lmHead, bias: w.lmHeadBias }, 'head'); // [1, V]
   return g.op('Reshape', '/lm_head/Reshape', [logits, g.i64([-1])]); // [V]
 }
 

@@ -12,11 +12,12 @@ import { buildGramGraph } from './gram';
 import { buildForwardGraph } from './model';
 import { GRAM, INPUTS, OUTPUTS } from './probes';
 import { openSession, type OwnedSession, type SessionPlacement } from './session';
-import type { CreateRunner, ForwardRequest, ForwardResult, Runner, RunnerOptions } from './types';
+import type { QuantScheme } from './blocks/linear';
+import type { CreateRunner, ForwardRequest, ForwardResult, Runner, RunnerOptions, RunnerPlacement } from './types';
 import { validateRequest } from './validate';
 
 /** Test/bench knobs beyond the contract's RunnerOptions. */
-export type RunnerInternals = Omit<SessionPlacement, 'threads'>;
+export type RunnerInternals = Omit<SessionPlacement, 'threads' | 'executionProvider' | 'strictProvider'> & { quant?: Partial<QuantScheme> };
 
 export const createRunner: CreateRunner = (config, weights, opts) => createRunnerWith(config, weights, opts, {});
 
@@ -26,8 +27,15 @@ export async function createRunnerWith(
   opts: RunnerOptions,
   internals: RunnerInternals,
 ): Promise<Runner> {
-  const placement: SessionPlacement = { threads: opts.threads, ...internals };
-  const main = await openSession(buildForwardGraph(config, weights, opts.probes), placement);
+  const { quant, ...sessionInternals } = internals;
+  const placement: SessionPlacement = {
+    threads: opts.threads,
+    ...(opts.executionProvider !== undefined ? { executionProvider: opts.executionProvider } : {}),
+    ...(opts.strictProvider !== undefined ? { strictProvider: opts.strictProvider } : {}),
+    ...sessionInternals,
+  };
+  const linear = { weights: opts.weights ?? 'fp32', ...(quant ? { quant } : {}) };
+  const main = await openSession(buildForwardGraph(config, weights, opts.probes, linear), placement);
   return new OrtRunner(config, opts, placement, main);
 }
 
@@ -82,13 +90,20 @@ class OrtRunner implements Runner {
   private queue: Promise<unknown> = Promise.resolve();
   private gram: Promise<OwnedSession> | null = null;
   private disposed = false;
+  readonly placement: RunnerPlacement;
+  private readonly sessionPlacement: SessionPlacement;
 
   constructor(
     readonly config: CanonicalConfig,
     private readonly opts: RunnerOptions,
-    private readonly placement: SessionPlacement,
+    sessionPlacement: SessionPlacement,
     private readonly main: OwnedSession,
-  ) {}
+  ) {
+    const s = main.session;
+    this.placement = { executionProvider: s.executionProvider, providerNote: s.providerNote, threads: s.threads };
+    // The side session goes straight to where the main one ended up (no second failed attempt).
+    this.sessionPlacement = { ...sessionPlacement, executionProvider: s.executionProvider };
+  }
 
   forward(req: ForwardRequest): Promise<ForwardResult> {
     const run = this.queue.then(() => this.forwardNow(req));
@@ -140,7 +155,7 @@ class OrtRunner implements Runner {
   }
 
   private async runGram(T: number, hidden: Float32Array): Promise<Float32Array> {
-    this.gram ??= openSession(buildGramGraph(this.config), this.placement);
+    this.gram ??= openSession(buildGramGraph(this.config), this.sessionPlacement);
     const session = (await this.gram).session;
     const dims = [this.config.numLayers + 1, T, this.config.hiddenSize];
     const r = await session.run({ [GRAM.hidden]: { type: 'float32', data: hidden, dims } });

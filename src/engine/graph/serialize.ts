@@ -83,7 +83,11 @@ function modelHeader(): Uint8Array {
   return onnx.ModelProto.encode({
     irVersion: IR_VERSION,
     producerName: 'sinklens',
-    opsetImport: [{ domain: '', version: OPSET }],
+    // com.microsoft for MatMulNBits (quantised linears).
+    opsetImport: [
+      { domain: '', version: OPSET },
+      { domain: 'com.microsoft', version: 1 },
+    ],
   }).finish();
 }
 

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSession, type Session } from '../runtime/ort';
+import { createSession, type Session, type SessionOptions } from '../runtime/ort';
 import type { GraphBuilder } from './builder';
 import { initializerBytes, serializeExternal, serializeInline } from './serialize';
 
@@ -18,8 +18,7 @@ import { initializerBytes, serializeExternal, serializeInline } from './serializ
  */
 export const DEFAULT_EXTERNAL_THRESHOLD = 256 * 1024 * 1024;
 
-export interface SessionPlacement {
-  threads: number;
+export interface SessionPlacement extends SessionOptions {
   /** Initializer bytes above which weights go to external data (tests lower it). */
   externalThresholdBytes?: number;
   /** Parent folder of the temp folder (default: os.tmpdir()). */
@@ -36,7 +35,7 @@ export interface OwnedSession {
 export async function openSession(g: GraphBuilder, p: SessionPlacement): Promise<OwnedSession> {
   const threshold = p.externalThresholdBytes ?? DEFAULT_EXTERNAL_THRESHOLD;
   if (initializerBytes(g) <= threshold) {
-    const session = await createSession(serializeInline(g), { threads: p.threads });
+    const session = await createSession(serializeInline(g), p);
     return { session, dir: null, close: () => session.release() };
   }
   const dir = mkdtempSync(join(p.tmpRoot ?? tmpdir(), 'sinklens-onnx-'));
@@ -44,7 +43,7 @@ export async function openSession(g: GraphBuilder, p: SessionPlacement): Promise
     const bytes = serializeExternal(g, { path: join(dir, 'model.onnx.data'), location: 'model.onnx.data' });
     const modelPath = join(dir, 'model.onnx');
     writeFileSync(modelPath, bytes);
-    const session = await createSession(modelPath, { threads: p.threads });
+    const session = await createSession(modelPath, p);
     // The tensors are now mapped or copied: on POSIX the names can go at once, so a killed engine
     // leaves no multi-GB temp file behind (Windows cannot unlink a mapped file; dispose does it).
     if (process.platform !== 'win32') rmSync(dir, { recursive: true, force: true });

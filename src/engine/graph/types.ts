@@ -2,6 +2,7 @@
  * The contract between the engine API and the graph + runtime layer. One `Runner` per loaded
  * model; it owns the onnxruntime session(s) built from the canonical weights.
  */
+import type { WeightPrecision } from '../../shared/result';
 import type { CanonicalConfig } from '../arch/types';
 import type { ModelWeights } from '../weights/types';
 
@@ -12,6 +13,19 @@ export interface RunnerOptions {
    * 'bare' = only last-position logits, for the benchmark's baseline.
    */
   probes: 'full' | 'bare';
+  /** Precision of the linear layers' weights; default 'fp32'. */
+  weights?: WeightPrecision;
+  /** onnxruntime execution provider; default 'cpu' (see runtime/ort.ts for the fallback). */
+  executionProvider?: string;
+  strictProvider?: boolean;
+}
+
+/** Where the main session ended up running. */
+export interface RunnerPlacement {
+  executionProvider: string;
+  /** Why it is not the provider asked for, or null. */
+  providerNote: string | null;
+  threads: number;
 }
 
 export interface ForwardRequest {
@@ -47,6 +61,7 @@ export interface ForwardResult {
 
 export interface Runner {
   readonly config: CanonicalConfig;
+  readonly placement: RunnerPlacement;
   forward(req: ForwardRequest): Promise<ForwardResult>;
   dispose(): Promise<void>;
 }

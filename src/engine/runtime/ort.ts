@@ -3,6 +3,8 @@
  * arrays so the rest of the engine never sees ORT types; every ORT failure surfaces as
  * SinkLensError('runtimeError') (or 'nativeLoadFailed' when the binding cannot be loaded).
  */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { SinkLensError } from '../../shared/errors';
 
 type Ort = typeof import('onnxruntime-node');
@@ -28,6 +30,10 @@ function ort(): Ort {
 
 export interface SessionOptions {
   threads: number; // 0 = onnxruntime default
+  /** Execution provider to ask for; default 'cpu'. 'auto' tries the GPU providers listed by the binding. */
+  executionProvider?: string;
+  /** Throw instead of falling back to the CPU when the provider cannot start. */
+  strictProvider?: boolean;
 }
 
 /** A feed: float32 or int64 data with its dims. */
@@ -39,6 +45,11 @@ export interface Fetched {
 }
 
 export interface Session {
+  /** The provider the session runs on (after any fallback) and why, when it is not the one asked for. */
+  readonly executionProvider: string;
+  readonly providerNote: string | null;
+  /** Intra-op threads the session was created with (0 = onnxruntime's default). */
+  readonly threads: number;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   run(feeds: Record<string, Feed>, fetches?: readonly string[]): Promise<Record<string, Fetched>>;
@@ -49,29 +60,101 @@ function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Creates a CPU session from ModelProto bytes or from a .onnx path (external data beside it). */
-export async function createSession(model: Uint8Array | string, opts: SessionOptions): Promise<Session> {
-  const { InferenceSession } = ort();
-  const options: import('onnxruntime-node').InferenceSession.SessionOptions = {
-    executionProviders: ['cpu'],
+/** Execution providers the installed binding lists (name, and whether its files ship in the package). */
+export function listExecutionProviders(): { name: string; bundled: boolean }[] {
+  return ort().listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
+}
+
+type OrtOptions = import('onnxruntime-node').InferenceSession.SessionOptions;
+
+/** The onnxruntime session options for one provider (the CPU always last, for the ops a GPU lacks). */
+export function ortSessionOptions(opts: SessionOptions, provider: string): OrtOptions {
+  return {
+    executionProviders: provider === 'cpu' ? ['cpu'] : [provider, 'cpu'],
     graphOptimizationLevel: 'all',
     // The arena keeps the peak of every run reserved; without it peak RSS at T=1024 drops ~20%.
     enableCpuMemArena: false,
     logSeverityLevel: 3,
     ...(opts.threads > 0 ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
   };
-  let session: OrtSession;
-  try {
-    session = typeof model === 'string' ? await InferenceSession.create(model, options) : await InferenceSession.create(model, options);
-  } catch (e) {
-    throw new SinkLensError('runtimeError', 'onnxruntime could not create a session for the model graph.', describe(e));
-  }
-  return wrap(session);
 }
 
-function wrap(session: OrtSession): Session {
+/** GPU providers 'auto' tries, best first, among those the binding lists. */
+const AUTO_ORDER = ['cuda', 'dml', 'coreml'];
+
+/** Providers to try in order (the CPU last unless strict), from the request and the binding's list. */
+export function providerPlan(asked: string, listed: readonly string[], strict: boolean): string[] {
+  if (asked === 'cpu') return ['cpu'];
+  const gpu = asked === 'auto' ? AUTO_ORDER.filter((p) => listed.includes(p)) : [asked];
+  return strict && asked !== 'auto' ? gpu : [...gpu, 'cpu'];
+}
+
+/**
+ * Creates a session from ModelProto bytes or from a .onnx path (external data beside it), on the
+ * asked provider; a provider that is not listed or fails to start falls back to the CPU with a
+ * note, or throws `providerUnavailable` when the request is strict.
+ */
+export async function createSession(model: Uint8Array | string, opts: SessionOptions): Promise<Session> {
+  const { InferenceSession } = ort();
+  const asked = opts.executionProvider ?? 'cpu';
+  const listed = listExecutionProviders().map((b) => b.name);
+  const strict = opts.strictProvider === true;
+  const failures: string[] = [];
+  for (const provider of providerPlan(asked, listed, strict)) {
+    const missing = provider === 'cpu' ? null : missingProvider(provider, listed);
+    if (missing) {
+      failures.push(`${provider}: ${missing}`);
+      continue;
+    }
+    const options = ortSessionOptions(opts, provider);
+    let session: OrtSession;
+    try {
+      session = typeof model === 'string' ? await InferenceSession.create(model, options) : await InferenceSession.create(model, options);
+    } catch (e) {
+      if (provider === 'cpu') throw new SinkLensError('runtimeError', 'onnxruntime could not create a session for the model graph.', describe(e));
+      failures.push(`${provider}: ${firstLine(describe(e))}`);
+      continue;
+    }
+    const note = failures.length ? `Execution provider ${asked} is unavailable, running on the CPU: ${failures.join('; ')}.` : null;
+    return wrap(session, provider, note, opts.threads);
+  }
+  throw new SinkLensError(
+    'providerUnavailable',
+    `Execution provider ${asked} is unavailable: ${failures.join('; ')}. Set sinklens.executionProvider (CLI --execution-provider) to cpu or auto.`,
+  );
+}
+
+/**
+ * Why `provider` cannot start before trying it, or null: not in the binding's list, or a provider
+ * whose library is not bundled (CUDA, TensorRT: onnxruntime-node's install script downloads them)
+ * and is not beside the binding.
+ */
+function missingProvider(provider: string, listed: readonly string[]): string | null {
+  if (!listed.includes(provider)) return `not in this onnxruntime-node build (it lists ${listed.join(', ')})`;
+  const entry = listExecutionProviders().find((b) => b.name === provider);
+  if (!entry || entry.bundled) return null;
+  let dir: string;
+  try {
+    dir = join(dirname(require.resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', process.platform, process.arch);
+  } catch {
+    return null; // Unknown layout: let onnxruntime try and report.
+  }
+  const lib = process.platform === 'win32' ? `onnxruntime_providers_${provider}.dll` : `libonnxruntime_providers_${provider}.so`;
+  if (existsSync(join(dir, lib))) return null;
+  return `its library ${lib} is not installed; onnxruntime-node's install downloads it on a CUDA 12 host, or with ONNXRUNTIME_NODE_INSTALL=cuda12`;
+}
+
+function firstLine(s: string): string {
+  const line = s.split('\n')[0] ?? s;
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+function wrap(session: OrtSession, executionProvider: string, providerNote: string | null, threads: number): Session {
   const { Tensor } = ort();
   return {
+    executionProvider,
+    providerNote,
+    threads,
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(feeds, fetches) {

@@ -13,6 +13,7 @@ import type { CharRange, PanelSnapshot, PanelSource } from '../../shared/protoco
 import type { AnalysisResult, AttentionMap } from '../../shared/result';
 import type { AnalysisTarget, PanelPort, RunOptions } from '../analysisController';
 import type { PanelState } from '../api';
+import { loadOptions } from '../config';
 import type { Ctx } from '../ctx';
 import type { ChannelHandlers } from './panelChannel';
 import { createWebviewPanel, PANEL_VIEW_TYPE, PanelController, type WebviewDeps } from './panelController';
@@ -120,7 +121,7 @@ export class PanelHost implements PanelPort, vscode.Disposable {
       includeFirstQuery: r.settings.includeFirstQuery,
       entropy: r.settings.entropy,
     };
-    return this.ctx.engine.attention(r.model.dir, { threads: this.ctx.settings.threads }, { text: r.input.text, options, block, head });
+    return this.ctx.engine.attention(r.model.dir, loadOptions(this.ctx.settings), { text: r.input.text, options, block, head });
   }
 
   /** Re-analyses the text of the shown result, on its model, with the given overrides. */

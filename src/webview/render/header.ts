@@ -24,10 +24,19 @@ export function renderHeader(doc: Document, r: AnalysisResult): HTMLElement[] {
     chip(doc, 'heads', m.kvHeads && m.kvHeads !== m.heads ? `${m.heads} (${m.kvHeads} kv)` : String(m.heads)),
     chip(doc, 'params', fmtParams(m.params)),
     chip(doc, 'dtype', m.dtype),
+    precisionChip(doc, r),
     chip(doc, 'run', fmtMs(r.timings.totalMs), `load ${fmtMs(r.timings.loadMs)} · run ${fmtMs(r.timings.runMs)} · metrics ${fmtMs(r.timings.metricsMs)}`),
   ]);
   const settings = el(doc, 'div', { class: 'sl-settings', text: settingsText(r) });
   return [title, chips, settings];
+}
+
+/** Linear-weight precision and execution provider; results saved before these existed ran fp32 on the CPU. */
+function precisionChip(doc: Document, r: AnalysisResult): HTMLElement {
+  const p = r.model.precision ?? { weights: 'fp32', requested: 'fp32', executionProvider: 'cpu', reason: null, providerNote: null };
+  const value = `${p.weights}${p.requested === 'auto' ? ' (auto)' : ''}${p.executionProvider !== 'cpu' ? ` · ${p.executionProvider}` : ''}`;
+  const title = [p.reason, p.providerNote].filter(Boolean).join('\n') || undefined;
+  return chip(doc, 'weights', value, title);
 }
 
 export function renderWarnings(doc: Document, r: AnalysisResult): HTMLElement[] {

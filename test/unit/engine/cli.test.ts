@@ -61,6 +61,9 @@ describe('sinklens CLI', () => {
     ['bad tau', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--tau', '7'], /tau/],
     ['bad ablate', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--ablate', 'x,y'], /--ablate/],
     ['unknown command', ['analyse'], /Unknown command/],
+    ['bad weights', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--weights', 'int3'], /--weights takes auto, fp32, fp16, int8, int4 \(got 'int3'\)/],
+    ['bad provider', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--execution-provider', 'tpu'], /--execution-provider takes auto, cpu/],
+    ['strict unavailable provider', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--execution-provider', 'coreml', '--strict-provider'], /Execution provider coreml is unavailable/],
   ];
   for (const [what, args, re] of bad) {
     test(`bad input exits non-zero with one clear line: ${what}`, () => {
@@ -122,6 +125,24 @@ describe('sinklens CLI', () => {
     const res = JSON.parse(text) as AnalysisResult;
     assert.equal(res.baseline.layers.length, 25);
     assert.ok(res.ablation !== null);
+  });
+
+  test('--weights, --threads and the provider reach the load: the header and the JSON carry them', () => {
+    const r = cli(['analyze', '--model', DEMO_MODEL_DIR, '--text', 'The dog ran to the park.', '--weights', 'int8', '--threads', '1', '--json', join(tmp, 'q.json')]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^SinkLens · .*\) · weights int8 · cpu · \d+ tokens/m);
+    const res = JSON.parse(readFileSync(join(tmp, 'q.json'), 'utf8')) as AnalysisResult;
+    assert.deepEqual(res.model.precision, { weights: 'int8', requested: 'int8', executionProvider: 'cpu', reason: null, providerNote: null });
+    assert.equal(res.settings.threads, 1);
+    assert.ok(res.settings.notes.some((n) => /Linear weights in int8/.test(n)), res.settings.notes.join('\n'));
+    const auto = cli(['analyze', '--model', DEMO_MODEL_DIR, '--text', 'The dog ran.', '--no-table']);
+    assert.match(auto.err, /weights auto → fp32: fp32 weights take/, 'auto says what it picked');
+  });
+
+  test('providers lists the binding\'s execution providers', () => {
+    const r = cli(['providers']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^cpu\s+bundled$/m);
   });
 
   test('models lists the built-in model and folders given with --dir', () => {

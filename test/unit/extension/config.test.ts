@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_SETTINGS, analyzeOptions, readSettings } from '../../../src/extension/config';
+import { DEFAULT_SETTINGS, ENGINE_RELOAD_KEYS, analyzeOptions, loadOptions, readSettings } from '../../../src/extension/config';
 
 const getter = (o: Record<string, unknown>) => (k: string) => o[k];
 
@@ -58,6 +58,18 @@ describe('settings', () => {
     assert.match(problems[2] as string, /whole number/);
     assert.match(problems[3] as string, /one of auto, always, never/);
     assert.match(problems[4] as string, /one of none, user, system \(got "assistant"\)/);
+  });
+
+  it('weights and executionProvider are load options that reload the model; bad values fall back with a message', () => {
+    const ok = readSettings(getter({ weights: 'int4', executionProvider: 'cuda', threads: 2 }));
+    assert.deepEqual(ok.problems, []);
+    assert.deepEqual(loadOptions(ok.settings), { threads: 2, weights: 'int4', executionProvider: 'cuda' });
+    assert.deepEqual(loadOptions(DEFAULT_SETTINGS), { threads: 0, weights: 'auto', executionProvider: 'cpu' });
+    const bad = readSettings(getter({ weights: 'int3', executionProvider: 'tpu' }));
+    assert.deepEqual([bad.settings.weights, bad.settings.executionProvider], ['auto', 'cpu']);
+    assert.match(bad.problems[0] as string, /sinklens\.weights must be one of auto, fp32, fp16, int8, int4 \(got "int3"\)/);
+    assert.match(bad.problems[1] as string, /sinklens\.executionProvider must be one of auto, cpu, cuda/);
+    for (const k of ['sinklens.threads', 'sinklens.weights', 'sinklens.executionProvider']) assert.ok(ENGINE_RELOAD_KEYS.includes(k), k);
   });
 
   it('models: local and hub entries are typed, bad entries dropped with reasons', () => {

@@ -1,0 +1,136 @@
+/**
+ * Load options beyond the defaults: execution providers (plan, fallback with a message, strict
+ * failure), threads reaching the session, option validation, and what weights 'auto' picks.
+ */
+import assert from 'node:assert/strict';
+import { totalmem } from 'node:os';
+import { after, describe, it } from 'node:test';
+import { Engine } from '../../../src/engine/api';
+import { DT, GraphBuilder } from '../../../src/engine/graph/builder';
+import { serializeInline } from '../../../src/engine/graph/serialize';
+import { availableMemory, chooseWeights, paramSplit, resolveLoadOptions, weightBytes } from '../../../src/engine/precision';
+import { createSession, listExecutionProviders, ortSessionOptions, providerPlan } from '../../../src/engine/runtime/ort';
+import type { CanonicalConfig } from '../../../src/engine/arch/types';
+import { SinkLensError } from '../../../src/shared/errors';
+import { DEMO_MODEL_DIR } from '../../support/fixtures';
+
+const engine = new Engine();
+after(() => engine.dispose());
+
+function tinyGraph(): Uint8Array {
+  const g = new GraphBuilder();
+  const x = g.input('x', DT.FLOAT, ['n', 2]);
+  g.output(g.op('MatMul', '/m', [x, g.f32([1, 2, 3, 4], [2, 2])]), 'y', DT.FLOAT, ['n', 2]);
+  return serializeInline(g);
+}
+
+describe('execution providers', () => {
+  it('the binding lists its providers, the CPU among them', () => {
+    const names = listExecutionProviders().map((b) => b.name);
+    assert.ok(names.includes('cpu'), names.join(','));
+  });
+
+  it('plans the asked provider first and the CPU last (not when strict); auto tries the listed GPUs', () => {
+    const listed = ['cpu', 'webgpu', 'cuda', 'tensorrt'];
+    assert.deepEqual(providerPlan('cpu', listed, false), ['cpu']);
+    assert.deepEqual(providerPlan('cuda', listed, false), ['cuda', 'cpu']);
+    assert.deepEqual(providerPlan('cuda', listed, true), ['cuda']);
+    assert.deepEqual(providerPlan('auto', listed, false), ['cuda', 'cpu']);
+    assert.deepEqual(providerPlan('auto', ['cpu'], true), ['cpu']);
+    assert.deepEqual(providerPlan('dml', listed, false), ['dml', 'cpu']);
+  });
+
+  it('asking for cuda falls back to the CPU with a message naming cuda (or runs on cuda where it works)', async () => {
+    const s = await createSession(tinyGraph(), { threads: 1, executionProvider: 'cuda' });
+    try {
+      if (s.executionProvider === 'cpu') assert.match(s.providerNote ?? '', /^Execution provider cuda is unavailable, running on the CPU: cuda: .+\.$/);
+      else assert.equal(s.executionProvider, 'cuda');
+      const y = (await s.run({ x: { type: 'float32', data: Float32Array.of(1, 1), dims: [1, 2] } }))['y']!.data;
+      assert.deepEqual(Array.from(y as Float32Array), [4, 6]);
+    } finally {
+      await s.release();
+    }
+    if (s.executionProvider !== 'cpu') return;
+    await assert.rejects(
+      createSession(tinyGraph(), { threads: 1, executionProvider: 'cuda', strictProvider: true }),
+      (e: unknown) => SinkLensError.is(e, 'providerUnavailable') && /^Execution provider cuda is unavailable: cuda: .+ Set sinklens\.executionProvider/.test(e.message),
+    );
+  });
+
+  it('a provider the build does not list falls back, and fails clearly when strict', async () => {
+    const s = await createSession(tinyGraph(), { threads: 1, executionProvider: 'coreml' });
+    assert.equal(s.executionProvider, 'cpu');
+    assert.match(s.providerNote ?? '', /^Execution provider coreml is unavailable, running on the CPU: coreml: not in this onnxruntime-node build \(it lists cpu/);
+    await s.release();
+    await assert.rejects(
+      createSession(tinyGraph(), { threads: 1, executionProvider: 'coreml', strictProvider: true }),
+      (e: unknown) => SinkLensError.is(e, 'providerUnavailable') && /sinklens\.executionProvider/.test(e.message),
+    );
+  });
+
+  it('the engine reports the fallback in the model info and as a result note', async (t) => {
+    const h = await engine.load(DEMO_MODEL_DIR, { executionProvider: 'cuda', weights: 'fp32', threads: 1 });
+    if (h.info.precision?.executionProvider === 'cuda') return t.skip('cuda works on this host');
+    assert.equal(h.info.precision?.executionProvider, 'cpu');
+    const messages: string[] = [];
+    const r = await engine.analyze(h, 'The cat sat on the mat.', {}, (p) => p.message && messages.push(p.message));
+    assert.ok(r.settings.notes.some((n) => /Execution provider cuda is unavailable/.test(n)), r.settings.notes.join('\n'));
+    assert.ok(messages.some((m) => /running on the CPU/.test(m)), messages.join('\n'));
+  });
+});
+
+describe('threads', () => {
+  it('reach the onnxruntime session options', async () => {
+    assert.equal(ortSessionOptions({ threads: 3 }, 'cpu').intraOpNumThreads, 3);
+    assert.equal(ortSessionOptions({ threads: 0 }, 'cpu').intraOpNumThreads, undefined);
+    assert.deepEqual(ortSessionOptions({ threads: 1 }, 'cuda').executionProviders, ['cuda', 'cpu']);
+    const s = await createSession(tinyGraph(), { threads: 1 });
+    assert.equal(s.threads, 1);
+    await s.release();
+  });
+
+  it('the load option reaches the runner and the settings echo', async () => {
+    const h = await engine.load(DEMO_MODEL_DIR, { threads: 1, weights: 'fp32' });
+    const r = await engine.analyze(h, 'Hello there.');
+    assert.equal(r.settings.threads, 1);
+    assert.deepEqual(r.model.precision, { weights: 'fp32', requested: 'fp32', executionProvider: 'cpu', reason: null, providerNote: null });
+  });
+});
+
+describe('load option validation and weights auto', () => {
+  it('bad values are badRequest with the allowed values', () => {
+    const bad = (o: object, re: RegExp) => assert.throws(() => resolveLoadOptions(o), (e: unknown) => SinkLensError.is(e, 'badRequest') && re.test(e.message));
+    bad({ weights: 'int3' }, /weights must be one of auto, fp32, fp16, int8, int4/);
+    bad({ executionProvider: 'tpu' }, /executionProvider must be one of auto, cpu, cuda/);
+    bad({ threads: -1 }, /threads must be an integer/);
+    assert.deepEqual(resolveLoadOptions({}), { threads: 0, weights: 'auto', executionProvider: 'cpu', strictProvider: false });
+  });
+
+  const llama8b: CanonicalConfig = {
+    arch: 'llama', modelType: 'llama', hiddenSize: 4096, numLayers: 32, numHeads: 32, numKvHeads: 8, headDim: 128, intermediateSize: 14336,
+    vocabSize: 128256, maxPositions: 8192, norm: 'rms', normEps: 1e-5, act: 'silu', gatedMlp: true, position: 'rope',
+    rope: { theta: 500000, rotaryDim: 128, scaling: null }, attnScale: 1 / Math.sqrt(128), parallelResidual: false, qkNorm: false,
+    tieWordEmbeddings: false, bosTokenId: 1, eosTokenId: 2, name: 'llama-3-8b-shape',
+  };
+
+  it('counts the parameters of a Llama-3-8B shape', () => {
+    const p = paramSplit(llama8b);
+    assert.equal(p.linear + p.head + p.other, 8_030_261_248); // Meta-Llama-3-8B's parameter count
+    assert.ok(weightBytes(llama8b, 'int4') < weightBytes(llama8b, 'int8') && weightBytes(llama8b, 'int8') < weightBytes(llama8b, 'fp32'));
+  });
+
+  it('available memory is read from the OS (MemAvailable on Linux): positive and below the total', () => {
+    const avail = availableMemory();
+    assert.ok(avail > 0 && avail <= totalmem(), `${avail} of ${totalmem()}`);
+  });
+
+  it('auto picks fp32 when it fits in half the memory, else int8, else int4, and says why', () => {
+    const GiB = 2 ** 30;
+    assert.equal(chooseWeights(llama8b, 80 * GiB).weights, 'fp32');
+    const mid = chooseWeights(llama8b, 24 * GiB);
+    assert.equal(mid.weights, 'int8');
+    assert.match(mid.reason, /^weights auto → int8: int8 weights take \d+\.\d\d GiB of 24\.00 GiB available memory; fp32 \(29\.\d\d GiB\) does not/);
+    assert.equal(chooseWeights(llama8b, 12 * GiB).weights, 'int4');
+    assert.match(chooseWeights(llama8b, 4 * GiB).reason, /even int4 weights .* exceed half/);
+  });
+});
