@@ -1,16 +1,23 @@
 /**
  * A loaded model: canonical config, tokenizer, ONNX runner and the display info. Loading is the
- * only expensive, IO-heavy step; the Engine caches the result per folder.
+ * only expensive, IO-heavy step; the Engine caches the result per folder. Before any weight is
+ * read the memory plan is checked; the built graph goes to (or comes from) the graph cache.
  */
 import { basename, resolve } from 'node:path';
-import type { LoadOptions } from '../shared/engineApi';
+import type { LoadOptions, Progress } from '../shared/engineApi';
 import type { ModelInfo } from '../shared/result';
-import { createRunner } from './graph/runner';
+import { resolveCacheConfig } from './cache/config';
+import { GraphCache } from './cache/graphCache';
+import { fingerprintFile, graphOptionsJson, modelFingerprint } from './cache/key';
+import { createRunnerWith, type CachedRunner } from './graph/runner';
+import { loadConfig } from './model/config';
+import { assertModelDir, loadModelFiles } from './model/load';
+import { sha256Files, weightFilePaths } from './model/safetensors';
 import type { Runner } from './graph/types';
-import { loadModelFiles } from './model/load';
-import { sha256Files } from './model/safetensors';
 import type { PromptTokenizer } from './model/tokenizer';
 import type { CanonicalConfig } from './model/types';
+import { assertFits, availableMemory, gb } from './plan/check';
+import { planMemory, type Workload } from './plan/memory';
 
 export interface LoadedModel {
   id: string;
@@ -19,25 +26,105 @@ export interface LoadedModel {
   config: CanonicalConfig;
   tokenizer: PromptTokenizer;
   runner: Runner;
+  /** The graph cache key and whether the load was a hit; null when not cached (small models). */
+  graphCache: CachedRunner['graphCache'];
   info: ModelInfo;
   loadMs: number;
   threads: number;
+  /** The weight precision the memory plan assumed. */
+  precision: string;
 }
 
-export async function openModel(id: string, key: string, modelDir: string, opts: LoadOptions): Promise<LoadedModel> {
+/** Knobs for tests and benchmarks (the extension and CLI use the defaults). */
+export interface EngineInternals {
+  /** Initializer bytes above which graphs use external data (and are cached). */
+  externalThresholdBytes?: number;
+  /** Bytes available to this process (default: MemAvailable). */
+  availableMemory?: () => number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LoadContext {
+  onProgress?: (p: Progress) => void;
+  /** What the caller will run on the model (default: 512 tokens, every probe, no ablation or lens). */
+  workload?: Partial<Workload>;
+  onWarn?: (message: string) => void;
+}
+
+export const DEFAULT_WORKLOAD: Workload = { tokens: 512, probes: 'full', ablation: false, lensLayers: 0 };
+
+/**
+ * The precision the graph is built in. LoadOptions may carry a `weights` precision; anything this
+ * planner does not know (e.g. 'auto', resolved by the builder) is planned as float32, the largest.
+ */
+export function precisionOf(opts: LoadOptions): string {
+  const w = (opts as { weights?: unknown }).weights;
+  return typeof w === 'string' && ['fp32', 'fp16', 'int8', 'int4'].includes(w) ? w : 'fp32';
+}
+
+export async function openModel(id: string, key: string, modelDir: string, opts: LoadOptions, ctx: LoadContext = {}, internals: EngineInternals = {}): Promise<LoadedModel> {
   const t0 = performance.now();
   const dir = resolve(modelDir);
+  assertModelDir(dir);
+  const precision = precisionOf(opts);
+  checkLoadPlan(loadConfig(dir), precision, { ...DEFAULT_WORKLOAD, ...ctx.workload }, internals);
+  const cache = new GraphCache(resolveCacheConfig(opts.cache, internals.env));
+  const removed = cache.sweep();
+  if (removed.length) ctx.onWarn?.(`removed ${removed.length} folder(s) left by killed runs: ${removed.join(', ')}`);
   const files = await loadModelFiles(dir);
   const threads = opts.threads ?? 0;
   try {
-    const runner = await createRunner(files.config, files.weights, { threads, probes: 'full' });
+    const fingerprint = modelFingerprint(files.config, opts, weightFilePaths(dir).paths.map(fingerprintFile));
+    const describe = { model: files.config.name || basename(dir), modelDir: dir, options: graphOptionsJson(opts) };
+    const runner = await createRunnerWith(files.config, files.weights, { threads, probes: 'full' }, {
+      cache: { cache, fingerprint, describe },
+      onWrite: writeProgress(ctx.onProgress),
+      ...(ctx.onWarn ? { onWarn: ctx.onWarn } : {}),
+      ...(internals.externalThresholdBytes !== undefined ? { externalThresholdBytes: internals.externalThresholdBytes } : {}),
+    });
     const weightFiles = files.store.files();
-    const hashes = await sha256Files(weightFiles);
+    const hashes = await sourceHashes(cache, runner.graphCache, weightFiles);
     const info = modelInfo(dir, files.config, files.store.dtypeSummary(), weightFiles, hashes, countParams(files.store));
-    return { id, key, dir, config: files.config, tokenizer: files.tokenizer, runner, info, loadMs: performance.now() - t0, threads };
+    const loadMs = performance.now() - t0;
+    return { id, key, dir, config: files.config, tokenizer: files.tokenizer, runner, graphCache: runner.graphCache, info, loadMs, threads, precision };
   } finally {
     files.store.close();
   }
+}
+
+/** Refuses, before any weight is read, a load whose plan does not fit in available memory. */
+function checkLoadPlan(config: CanonicalConfig, precision: string, workload: Workload, internals: EngineInternals): void {
+  const tokens = Math.min(workload.tokens, config.maxPositions);
+  const plan = planMemory({ config, precision, workload: { ...workload, tokens }, cached: false });
+  assertFits({
+    needBytes: plan.peakBytes,
+    availableBytes: (internals.availableMemory ?? availableMemory)(),
+    what: `loading ${config.name || 'the model'} (${precision} weights ${gb(plan.weightsBytes)} GB) and analysing ${tokens} tokens`,
+    precision,
+    tokens,
+    breakdown: `load ${gb(plan.loadBytes)} GB + run ${gb(plan.runBytes)} GB`,
+  });
+}
+
+/** Weight files' sha256: from the cache entry on a hit (no weight read), else hashed and saved there. */
+async function sourceHashes(cache: GraphCache, cached: CachedRunner['graphCache'], files: { path: string }[]): Promise<string[]> {
+  const saved = cached?.hit ? cache.describe(cached.key)?.sourceSha256 : undefined;
+  if (saved && saved.length === files.length) return saved;
+  const hashes = await sha256Files(files);
+  if (cached) cache.annotate(cached.key, hashes);
+  return hashes;
+}
+
+/** Conversion progress as load-stage messages, at most one per percent. */
+function writeProgress(onProgress: LoadContext['onProgress']): ((done: number, total: number) => void) | undefined {
+  if (!onProgress) return undefined;
+  let last = -1;
+  return (done, total) => {
+    const pct = Math.floor((100 * done) / Math.max(1, total));
+    if (pct === last) return;
+    last = pct;
+    onProgress({ stage: 'load', fraction: (0.05 * done) / Math.max(1, total), message: `Converting weights: ${gb(done)} of ${gb(total)} GB (${pct}%)` });
+  };
 }
 
 function countParams(store: { names(): string[]; info(n: string): { shape: readonly number[] } | undefined }): number {

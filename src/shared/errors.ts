@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'engineTimeout'
   | 'nativeLoadFailed' // onnxruntime-node could not be loaded
   | 'runtimeError' // onnxruntime failed to create a session or run
+  | 'insufficientMemory' // the memory plan says the load or run would not fit in available memory
+  | 'insufficientDisk' // no room for the converted model in the cache folder
   | 'downloadFailed'
   | 'checksumMismatch'
   | 'badRequest' // malformed message across a boundary

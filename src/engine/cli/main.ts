@@ -3,21 +3,23 @@
  *   sinklens analyze --model DIR (--text S | --file F | stdin) [--json OUT] [--ablate auto|3,4] ...
  *   sinklens models [--dir D ...]
  *   sinklens demo
+ *   sinklens cache list|clear
  * Results go to stdout, progress to stderr; bad input exits non-zero with one clear line.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { AnalyzeOptions, Progress } from '../../shared/engineApi';
+import type { AnalyzeOptions, LoadOptions, Progress } from '../../shared/engineApi';
 import { SinkLensError, toErrorData } from '../../shared/errors';
 import type { AnalysisResult } from '../../shared/result';
 import { Engine } from '../api';
 import { discoverModels } from '../model/discover';
 import { parseAblate, resolveOptions } from '../options';
 import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
+import { cacheOptions, cmdCache } from './cache';
 import { formatResult } from './table';
 
 const SPEC = {
-  values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples'],
+  values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples', 'cache-dir', 'cache-max-gb', 'key'],
   flags: ['help', 'version', 'exclude-bos', 'center', 'row-normalize', 'include-first-query', 'quiet', 'no-table'],
 } as const;
 
@@ -30,6 +32,7 @@ Usage:
   sinklens analyze [--model DIR] (--text S | --file F | < stdin) [options]
   sinklens models [--dir DIR ...]
   sinklens demo [--examples DIR] [--model DIR]
+  sinklens cache list|clear [--cache-dir DIR] [--key PREFIX]
 
 Analyze options:
   --model DIR            Hugging Face model folder (default: $SINKLENS_MODEL or the built-in sinklens-tiny)
@@ -49,6 +52,8 @@ Analyze options:
   --attention B,H        print the attention map of block B, head H
   --threads N            onnxruntime intra-op threads (default: onnxruntime's choice)
   --quiet                no progress on stderr
+  --cache-dir DIR        graph cache folder (default: $SINKLENS_CACHE_DIR or the OS cache folder + sinklens)
+  --cache-max-gb N       graph cache size limit, least recently used evicted first (default 20; 0 = no cache)
 `;
 
 function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
@@ -89,6 +94,11 @@ function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
   return o;
 }
 
+function loadOptions(p: ParsedArgs): LoadOptions {
+  const cache = cacheOptions(p);
+  return cache ? { cache } : {};
+}
+
 function modelDir(p: ParsedArgs): string {
   const dir = one(p, 'model') ?? process.env.SINKLENS_MODEL ?? BUILTIN_MODEL;
   return resolve(dir);
@@ -113,9 +123,11 @@ function progressPrinter(quiet: boolean): (p: Progress) => void {
   };
 }
 
-async function analyzeOne(engine: Engine, dir: string, text: string, o: AnalyzeOptions, quiet: boolean): Promise<AnalysisResult> {
+async function analyzeOne(engine: Engine, dir: string, text: string, o: AnalyzeOptions, quiet: boolean, load: LoadOptions = {}): Promise<AnalysisResult> {
   const say = progressPrinter(quiet);
-  const h = await engine.load(dir, {});
+  const warn = (m: string): void => void process.stderr.write(`sinklens: ${m}\n`);
+  const workload = { tokens: o.maxTokens ?? 512, ablation: o.ablate !== null && o.ablate !== undefined, lensLayers: o.logitLens ? 1 : 0 };
+  const h = await engine.load(dir, load, { onProgress: say, onWarn: warn, workload });
   say({ stage: 'load', message: `${h.info.name} from ${dir}` });
   return engine.analyze(h, text, o, say);
 }
@@ -128,7 +140,8 @@ async function cmdAnalyze(p: ParsedArgs): Promise<void> {
     const text = readPrompt(p);
     if (text.trim() === '') throw new SinkLensError('emptyPrompt', 'The prompt is empty: give some text to analyse.');
     const quiet = p.flags.has('quiet');
-    const r = await analyzeOne(engine, dir, text, o, quiet);
+    const load = loadOptions(p);
+    const r = await analyzeOne(engine, dir, text, o, quiet, load);
     const json = one(p, 'json');
     if (json === '-') process.stdout.write(`${JSON.stringify(r)}\n`);
     else {
@@ -139,18 +152,18 @@ async function cmdAnalyze(p: ParsedArgs): Promise<void> {
       }
     }
     const att = one(p, 'attention');
-    if (att !== undefined) await printAttention(engine, dir, text, o, att);
+    if (att !== undefined) await printAttention(engine, dir, text, o, att, load);
   } finally {
     await engine.dispose();
   }
 }
 
-async function printAttention(engine: Engine, dir: string, text: string, o: AnalyzeOptions, spec: string): Promise<void> {
+async function printAttention(engine: Engine, dir: string, text: string, o: AnalyzeOptions, spec: string, load: LoadOptions): Promise<void> {
   const [block, head] = spec.split(',').map(Number);
   if (block === undefined || head === undefined || !Number.isInteger(block) || !Number.isInteger(head)) {
     throw new UsageError(`--attention takes BLOCK,HEAD like 2,5 (got '${spec}').`);
   }
-  const h = await engine.load(dir, {});
+  const h = await engine.load(dir, load);
   const m = await engine.attention(h, { text, options: o, block, head });
   const T = m.tokens;
   process.stdout.write(`\nattention block ${block} head ${head} (rows = queries, columns = keys; first 16 shown)\n`);
@@ -203,7 +216,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (p.command === 'analyze') await cmdAnalyze(p);
     else if (p.command === 'models') await cmdModels(p);
     else if (p.command === 'demo') await cmdDemo(p);
-    else throw new UsageError(`Unknown command '${p.command}'. Commands: analyze, models, demo.`);
+    else if (p.command === 'cache') cmdCache(new Engine(), p, (s) => void process.stdout.write(s));
+    else throw new UsageError(`Unknown command '${p.command}'. Commands: analyze, models, demo, cache.`);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -14,8 +14,11 @@ import { openSession, type OwnedSession, type SessionPlacement } from './session
 import type { CreateRunner, ForwardRequest, ForwardResult, Runner, RunnerOptions } from './types';
 import { validateRequest } from './validate';
 
-/** Test/bench knobs beyond the contract's RunnerOptions. */
+/** Knobs beyond the contract's RunnerOptions: the graph cache, write progress, test thresholds. */
 export type RunnerInternals = Omit<SessionPlacement, 'threads'>;
+
+/** A runner plus how its graph was obtained (cache key and hit, or null when not cached). */
+export type CachedRunner = Runner & { readonly graphCache: OwnedSession['cached'] };
 
 export const createRunner: CreateRunner = (config, weights, opts) => createRunnerWith(config, weights, opts, {});
 
@@ -24,10 +27,12 @@ export async function createRunnerWith(
   weights: ModelWeights,
   opts: RunnerOptions,
   internals: RunnerInternals,
-): Promise<Runner> {
+): Promise<CachedRunner> {
   const placement: SessionPlacement = { threads: opts.threads, ...internals };
   const main = await openSession(buildForwardGraph(config, weights, opts.probes), placement);
-  return new OrtRunner(config, opts, placement, main);
+  // The Gram side session has no weights: nothing to cache or report.
+  const side: SessionPlacement = { threads: opts.threads, ...(internals.externalThresholdBytes !== undefined ? { externalThresholdBytes: internals.externalThresholdBytes } : {}) };
+  return new OrtRunner(config, opts, side, main);
 }
 
 function floats(f: Fetched | undefined, name: string): Float32Array {
@@ -77,7 +82,7 @@ function readLens(out: Record<string, Fetched>, lens: NonNullable<ForwardRequest
   };
 }
 
-class OrtRunner implements Runner {
+class OrtRunner implements CachedRunner {
   private queue: Promise<unknown> = Promise.resolve();
   private gram: Promise<OwnedSession> | null = null;
   private disposed = false;
@@ -88,6 +93,10 @@ class OrtRunner implements Runner {
     private readonly placement: SessionPlacement,
     private readonly main: OwnedSession,
   ) {}
+
+  get graphCache(): OwnedSession['cached'] {
+    return this.main.cached;
+  }
 
   forward(req: ForwardRequest): Promise<ForwardResult> {
     const run = this.queue.then(() => this.forwardNow(req));

@@ -4,7 +4,7 @@
  * `ResponsePayload<R>`. Progress and logs are notifications. Cancelling is a command naming the
  * request id. A response is always sent, with error code `cancelled` for a cancelled run.
  */
-import type { AnalyzeOptions, AttentionRequest, LoadOptions, ModelHandle, Progress } from '../engineApi';
+import type { AnalyzeOptions, AttentionRequest, CacheListing, CacheOptions, LoadOptions, ModelHandle, Progress } from '../engineApi';
 import type { AnalysisResult, AttentionMap } from '../result';
 import { Command, Notification, Request } from './messages';
 
@@ -18,6 +18,9 @@ export const EngineAttention = new Request<
   AttentionMap
 >('engine/attention');
 export const EngineUnload = new Request<{ modelDir?: string }, void>('engine/unload');
+/** The graph cache: list its entries, or remove them (all, or the entry whose key starts with `key`). */
+export const EngineCacheList = new Request<{ cache?: CacheOptions }, CacheListing>('engine/cacheList');
+export const EngineCacheClear = new Request<{ cache?: CacheOptions; key?: string }, { entries: number; bytes: number }>('engine/cacheClear');
 export const EnginePing = new Request<void, { pid: number; versions: Record<string, string> }>('engine/ping');
 
 export const EngineCancel = new Command<{ requestId: string }>('engine/cancel');

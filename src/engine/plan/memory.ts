@@ -1,0 +1,118 @@
+/**
+ * The memory plan: peak resident memory of loading a model and of one analysis, estimated from
+ * the canonical shapes alone (no weight is read), so an oversize request is refused with one
+ * clear line instead of thrashing or being killed. Pure: every number comes from the input.
+ * Validated against measured peak RSS in docs/PERFORMANCE.md.
+ */
+import type { CanonicalConfig } from '../model/types';
+
+/** Resident bytes per linear-layer weight, scales and zero points included. */
+export const BYTES_PER_WEIGHT: Readonly<Record<string, number>> = {
+  fp32: 4,
+  // onnxruntime's CPU kernels compute fp16 linears in float32 (Cast folded at session creation),
+  // so in memory an fp16 weight costs what an fp32 one does; on disk it is 2 bytes.
+  fp16: 4,
+  int8: 1.0625, // 1 byte + one fp32 scale per block of 32 (+ zero points)
+  int4: 0.5625, // 0.5 byte + one fp32 scale per block of 32 (+ zero points)
+};
+
+/** Bytes per linear-layer weight in the cached graph file. */
+export const DISK_BYTES_PER_WEIGHT: Readonly<Record<string, number>> = { fp32: 4, fp16: 2, int8: 1.0625, int4: 0.5625 };
+
+/** Node, onnxruntime, the tokenizer and the metrics workers, measured idle (~0.2 GB) plus headroom. */
+export const RUNTIME_BASE_BYTES = 320 * 1024 ** 2;
+
+export interface Workload {
+  /** Tokens of the prompt (an upper bound before tokenizing). */
+  tokens: number;
+  probes: 'full' | 'bare';
+  /** A second, ablated forward whose results are compared with the first. */
+  ablation: boolean;
+  /** Layers of the logit lens (0 = off). */
+  lensLayers: number;
+}
+
+export interface PlanInput {
+  config: CanonicalConfig;
+  /** 'fp32' | 'fp16' | 'int8' | 'int4' (BYTES_PER_WEIGHT's keys). */
+  precision: string;
+  workload: Workload;
+  /** The graph is in the cache: no conversion on the way in. */
+  cached: boolean;
+}
+
+export interface MemoryPlan {
+  /** Peak of the load (weights resident + the conversion's working set on a cold load). */
+  loadBytes: number;
+  /** Weights resident once loaded. */
+  weightsBytes: number;
+  /** Extra bytes of one analysis on top of the loaded model. */
+  runBytes: number;
+  /** loadBytes + runBytes: the process's expected peak. */
+  peakBytes: number;
+  /** Bytes of the cached graph on disk. */
+  diskBytes: number;
+}
+
+const F32 = 4;
+
+/** Parameter counts by kind: the linears take the precision, the rest stays float32. */
+export function paramCounts(c: CanonicalConfig): { linear: number; embed: number; head: number; other: number } {
+  const d = c.hiddenSize;
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  const ff = c.intermediateSize;
+  const perLayer = d * q + 2 * d * kv + q * d + (c.gatedMlp ? 3 : 2) * d * ff;
+  const embed = c.vocabSize * d + (c.position === 'learned' ? c.maxPositions * d : 0);
+  return { linear: c.numLayers * perLayer, embed, head: c.vocabSize * d, other: c.numLayers * 4 * d + 2 * d };
+}
+
+export function weightBytes(c: CanonicalConfig, precision: string, table: Readonly<Record<string, number>> = BYTES_PER_WEIGHT): number {
+  const bpw = bytesPerWeight(precision, table);
+  const n = paramCounts(c);
+  // A tied head is prepacked for its Gemm: a second, float32 copy beside the embedding table.
+  const head = c.tieWordEmbeddings ? n.head * F32 : n.head * bpw;
+  return n.linear * bpw + n.embed * F32 + head + n.other * F32;
+}
+
+export function bytesPerWeight(precision: string, table: Readonly<Record<string, number>> = BYTES_PER_WEIGHT): number {
+  const b = table[precision];
+  if (b === undefined) throw new Error(`memory plan: unknown precision '${precision}' (known: ${Object.keys(table).join(', ')})`);
+  return b;
+}
+
+/**
+ * One analysis on top of the loaded model: the hidden-state probe (ORT's stacked output, the JS
+ * copy and the metrics' copy), one block's working set (MLP activations, q/k/v, two [H, T, T]
+ * attention buffers), the logit lens's [T, V] logits and log-softmax, the Gram matrices when
+ * T > d, and the eigen workspaces of the two metrics workers (float64).
+ */
+export function runBytes(c: CanonicalConfig, w: Workload): number {
+  const T = Math.max(1, w.tokens);
+  const d = c.hiddenSize;
+  const L = c.numLayers;
+  const hidden = (L + 1) * T * d * F32;
+  const block = T * (3 * c.intermediateSize + 6 * d + (c.numHeads + 2 * c.numKvHeads + 2) * c.headDim) * F32 + 2 * c.numHeads * T * T * F32;
+  if (w.probes === 'bare') return block + T * d * F32;
+  const lens = w.lensLayers > 0 ? 3 * T * c.vocabSize * F32 : 0;
+  const gram = T > d ? 2 * (L + 1) * d * d * F32 : 0;
+  const m = Math.min(T, d);
+  const eigen = 2 * 3 * m * m * 8;
+  const bos = L * c.numHeads * T * F32;
+  const ablation = w.ablation ? hidden + bos : 0;
+  return 3 * hidden + block + lens + gram + eigen + 2 * bos + ablation;
+}
+
+/** The largest tensor's conversion: source bytes (at most 4 per value) + float32 + a transposed copy, two in flight. */
+function conversionBytes(c: CanonicalConfig): number {
+  const largest = Math.max(c.vocabSize * c.hiddenSize, c.hiddenSize * c.intermediateSize);
+  return 2 * largest * (4 + F32 + F32);
+}
+
+export function planMemory(p: PlanInput): MemoryPlan {
+  const weightsBytes = weightBytes(p.config, p.precision);
+  const loadBytes = RUNTIME_BASE_BYTES + Math.max(weightsBytes, p.cached ? 0 : conversionBytes(p.config));
+  const run = runBytes(p.config, p.workload);
+  const diskBytes = weightBytes(p.config, p.precision, DISK_BYTES_PER_WEIGHT) - (p.config.tieWordEmbeddings ? paramCounts(p.config).head * F32 : 0);
+  return { loadBytes, weightsBytes, runBytes: run, peakBytes: loadBytes + run, diskBytes };
+}
