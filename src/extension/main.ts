@@ -12,6 +12,7 @@ import { commandTable } from './commands';
 import { Ctx } from './ctx';
 import { SinkDecorations } from './decorations';
 import { LiveMode } from './live';
+import { registerModelCacheCommand } from './modelCache';
 import { PanelBridge } from './panelBridge';
 import { ModelStatusBar } from './statusBar';
 
@@ -66,6 +67,7 @@ function build(context: vscode.ExtensionContext): SinkLensApi {
     openPanel: () => panel.open(),
   });
   for (const [id, handler] of Object.entries(table)) c.push(vscode.commands.registerCommand(id, handler));
+  c.push(registerModelCacheCommand(c));
 
   c.log.info('SinkLens activated');
   return makeApi(c, controller, () => panel.state(), (uri) => decorations.count(uri));

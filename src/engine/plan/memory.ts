@@ -64,7 +64,11 @@ export function paramCounts(c: CanonicalConfig): { linear: number; embed: number
   const ff = c.intermediateSize;
   const perLayer = d * q + 2 * d * kv + q * d + (c.gatedMlp ? 3 : 2) * d * ff;
   const embed = c.vocabSize * d + (c.position === 'learned' ? c.maxPositions * d : 0);
-  return { linear: c.numLayers * perLayer, embed, head: c.vocabSize * d, other: c.numLayers * 4 * d + 2 * d };
+  // Norm weights and biases, linear biases (an upper bound: counted even when absent), and the
+  // RoPE cos/sin caches [maxPositions, rotaryDim].
+  const biases = q + 2 * kv + d + (c.gatedMlp ? 2 : 1) * ff;
+  const rope = c.rope ? 2 * c.maxPositions * c.rope.rotaryDim : 0;
+  return { linear: c.numLayers * perLayer, embed, head: c.vocabSize * d, other: c.numLayers * (4 * d + biases) + 2 * d + rope };
 }
 
 export function weightBytes(c: CanonicalConfig, precision: string, table: Readonly<Record<string, number>> = BYTES_PER_WEIGHT): number {
@@ -72,7 +76,9 @@ export function weightBytes(c: CanonicalConfig, precision: string, table: Readon
   const n = paramCounts(c);
   // A tied head is prepacked for its Gemm: a second, float32 copy beside the embedding table.
   const head = c.tieWordEmbeddings ? n.head * F32 : n.head * bpw;
-  return n.linear * bpw + n.embed * F32 + head + n.other * F32;
+  // Shape constants, masks and indicator columns of the graph: a few hundred bytes per block.
+  const constants = 16 * 1024 + 4 * 1024 * c.numLayers;
+  return n.linear * bpw + n.embed * F32 + head + n.other * F32 + constants;
 }
 
 export function bytesPerWeight(precision: string, table: Readonly<Record<string, number>> = BYTES_PER_WEIGHT): number {
