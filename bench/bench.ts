@@ -7,14 +7,19 @@
  *   analysis  full forward + every metric (what `analyze` does per run)
  *   peak      a [2048 x 2048] x [2048 x 2048] MatMul, best of several: the machine's achievable GEMM rate here
  * Prints ms, ms/token, GFLOP/s vs the measured MatMul peak, the ratios to bare, and peak RSS.
+ * Then (unless --no-load) the load time of a generated model, cold vs from the graph cache.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { forwardAndMeasure } from '../src/engine/analysis';
 import { GraphBuilder } from '../src/engine/graph/builder';
 import { createRunner } from '../src/engine/graph/runner';
 import { serializeInline } from '../src/engine/graph/serialize';
 import { resolveOptions } from '../src/engine/options';
 import { createSession } from '../src/engine/runtime/ort';
+import { LOAD_HEADER, loadRowText, measureLoad } from './loadMeasure';
 import { forwardFlops, gpt2SmallConfig, randomWeights } from './randomModel';
 
 type Mode = 'bare' | 'probes' | 'full' | 'analysis' | 'peak' | 'pair';
@@ -183,6 +188,18 @@ async function main(): Promise<void> {
   }
   console.log('\nGFLOP/s counts the forward\'s GEMM work (projections, MLP, QK^T and AV over T x T, last-position LM head);');
   console.log('"x bare" is the ratio to the logits-only forward measured in the same run.');
+  if (!process.argv.includes('--no-load')) printLoad();
+}
+
+/** 7c: cold vs cached load of a generated Llama-shaped BF16 model, each in a fresh CLI process. */
+function printLoad(): void {
+  if (!existsSync('/usr/bin/time')) {
+    console.log('\nLoad cold vs cached: skipped (needs /usr/bin/time for the peak RSS).');
+    return;
+  }
+  console.log('\nLoad cold vs cached (fresh `sinklens analyze` processes; bench/loadBench.ts runs the larger shapes):');
+  const r = measureLoad('small', 64, tmpdir(), [process.execPath, join(__dirname, 'cli.js')], join(__dirname, '..'));
+  for (const line of [...LOAD_HEADER, loadRowText(r)]) console.log(line);
 }
 
 main().catch((e: unknown) => {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Engine } from '../../../src/engine/api';
+import type { Progress } from '../../../src/shared/engineApi';
 import type { AnalysisResult } from '../../../src/shared/result';
 import { sweepLegacyTemp } from '../../../src/engine/cache/orphans';
 import { assertClose } from '../../support/assertClose';
@@ -28,18 +29,20 @@ const cachingEngine = () => new Engine({ externalThresholdBytes: 0 });
 
 async function analyzeOnce(model: GeneratedModel, cacheDir: string, maxGB?: number) {
   const engine = cachingEngine();
+  const progress: Progress[] = [];
   try {
-    const h = await engine.load(model.dir, { cache: { dir: cacheDir, ...(maxGB !== undefined ? { maxGB } : {}) } });
+    const h = await engine.load(model.dir, { cache: { dir: cacheDir, ...(maxGB !== undefined ? { maxGB } : {}) } }, { onProgress: (p) => progress.push(p) });
     const r = await engine.analyze(h, samplePrompt(model, 12));
-    return { r, cache: engine.graphCacheOf(h), info: h.info };
+    return { r, cache: engine.graphCacheOf(h), info: h.info, progress };
   } finally {
     await engine.dispose();
   }
 }
 
-/** Overwrites a safetensors file's tensor data in place, keeping its size, header and mtime. */
+/** Overwrites a safetensors file's tensor data in place, keeping its size, header and mtime (whole seconds, set by the caller). */
 function scrambleWeightData(path: string): void {
   const st = statSync(path);
+  const mtime = st.mtimeMs / 1000;
   const fd = openSync(path, 'r+');
   try {
     const len = Buffer.alloc(8);
@@ -49,7 +52,7 @@ function scrambleWeightData(path: string): void {
   } finally {
     closeSync(fd);
   }
-  utimesSync(path, st.atime, st.mtime);
+  utimesSync(path, mtime, mtime);
 }
 
 const norms = (r: AnalysisResult) => r.baseline.layers.flatMap((l) => l.norms);
@@ -59,6 +62,9 @@ const entries = (cacheDir: string) => readdirSync(join(cacheDir, 'graphs'));
 describe('graph cache', () => {
   test('the second load is a hit and reads no weight; a changed weight file invalidates it', async () => {
     const model = generateModel(join(root, 'hit'), SPEC);
+    const weights = join(model.dir, 'model.safetensors');
+    const t = Math.floor(Date.now() / 1000) - 60;
+    utimesSync(weights, t, t); // whole seconds: restored exactly after the scramble below
     const cacheDir = join(root, 'hit-cache');
     const inline = await (async () => {
       const engine = new Engine();
@@ -70,14 +76,19 @@ describe('graph cache', () => {
     })();
     const cold = await analyzeOnce(model, cacheDir);
     assert.equal(cold.cache?.hit, false);
+    // Conversion progress in bytes, as load-stage messages (the extension's notification shows them).
+    const msgs = cold.progress.map((p) => p.message ?? '');
+    assert.ok(cold.progress.every((p) => p.stage === 'load' && (p.fraction ?? 1) <= 0.05), JSON.stringify(cold.progress));
+    assert.match(msgs.at(-1) ?? '', /^Converting weights: 0\.0 of 0\.0 GB \(100%\)$/);
+    assert.ok(msgs.length >= 2, 'reported while writing, not only at the end');
     assert.deepEqual(entries(cacheDir), [cold.cache?.key]);
     assertClose(norms(cold.r), norms(inline), { rtol: 1e-5, atol: 1e-5 }, 'hidden norms: cached graph = inline graph');
     assertClose(logits(cold.r), logits(inline), { rtol: 1e-5, atol: 1e-5 }, 'top logits: cached graph = inline graph');
 
-    const weights = join(model.dir, 'model.safetensors');
     scrambleWeightData(weights);
     const warm = await analyzeOnce(model, cacheDir);
     assert.deepEqual(warm.cache, { key: cold.cache?.key, hit: true });
+    assert.deepEqual(warm.progress, [], 'nothing converted');
     assert.deepEqual(warm.r.baseline.layers, cold.r.baseline.layers, 'same results: the scrambled weights were never read');
     assert.deepEqual(warm.info.files, cold.info.files, 'the weight files sha256 come from the cache entry');
 

@@ -64,6 +64,15 @@ describe('memory plan', () => {
     assert.ok(cold.diskBytes > 4.5 * GiB && cold.diskBytes < 5 * GiB, `fp32 cache entry ${cold.diskBytes / GiB} GiB (measured 4.6)`);
   });
 
+  test('the Llama-3-8B shape: refused in fp32 on a 24 GB machine, int4 within the 12 GB target', () => {
+    const c = { ...LLAMA_1B, hiddenSize: 4096, numLayers: 32, intermediateSize: 14336, headDim: 128, tieWordEmbeddings: false, rope: { theta: 500000, rotaryDim: 128, scaling: null }, maxPositions: 8192 };
+    const w = { ...W, tokens: 256 };
+    const fp32 = planMemory({ config: c, precision: 'fp32', workload: w, cached: true });
+    const int4 = planMemory({ config: c, precision: 'int4', workload: w, cached: true });
+    assert.ok(fp32.peakBytes > 24 * GiB, `fp32 ${fp32.peakBytes / GiB} GiB`);
+    assert.ok(int4.peakBytes < 12 * GiB, `int4 ${int4.peakBytes / GiB} GiB`);
+  });
+
   test("covers every initializer of the builder's graphs (untied: no prepacked head copy)", async () => {
     for (const spec of ARCH_SPECS) {
       const m = generateModel(join(root, spec.name), spec);
