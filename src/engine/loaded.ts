@@ -17,7 +17,7 @@ import type { Runner } from './graph/types';
 import type { PromptTokenizer } from './model/tokenizer';
 import type { CanonicalConfig } from './model/types';
 import { assertFits, availableMemory, gb } from './plan/check';
-import { planMemory, type Workload } from './plan/memory';
+import { autoPrecision, BYTES_PER_WEIGHT, planMemory, type Workload } from './plan/memory';
 
 export interface LoadedModel {
   id: string;
@@ -54,20 +54,24 @@ export interface LoadContext {
 export const DEFAULT_WORKLOAD: Workload = { tokens: 512, probes: 'full', ablation: false, lensLayers: 0 };
 
 /**
- * The precision the graph is built in. LoadOptions may carry a `weights` precision; anything this
- * planner does not know (e.g. 'auto', resolved by the builder) is planned as float32, the largest.
+ * The precision the memory plan assumes. LoadOptions may carry a `weights` precision: a known one is
+ * used as is, `auto` as the most exact one that fits (autoPrecision), anything else (or none) as fp32.
  */
-export function precisionOf(opts: LoadOptions): string {
+export function precisionOf(opts: LoadOptions, plan: () => string): string {
   const w = (opts as { weights?: unknown }).weights;
-  return typeof w === 'string' && ['fp32', 'fp16', 'int8', 'int4'].includes(w) ? w : 'fp32';
+  if (w === 'auto') return plan();
+  return typeof w === 'string' && w in BYTES_PER_WEIGHT ? w : 'fp32';
 }
 
 export async function openModel(id: string, key: string, modelDir: string, opts: LoadOptions, ctx: LoadContext = {}, internals: EngineInternals = {}): Promise<LoadedModel> {
   const t0 = performance.now();
   const dir = resolve(modelDir);
   assertModelDir(dir);
-  const precision = precisionOf(opts);
-  checkLoadPlan(loadConfig(dir), precision, { ...DEFAULT_WORKLOAD, ...ctx.workload }, internals);
+  const config = loadConfig(dir);
+  const workload = { ...DEFAULT_WORKLOAD, ...ctx.workload };
+  const available = (internals.availableMemory ?? availableMemory)();
+  const precision = precisionOf(opts, () => autoPrecision(config, workload, available));
+  checkLoadPlan(config, precision, workload, available);
   const cache = new GraphCache(resolveCacheConfig(opts.cache, internals.env));
   const removed = cache.sweep();
   if (removed.length) ctx.onWarn?.(`removed ${removed.length} folder(s) left by killed runs: ${removed.join(', ')}`);
@@ -93,12 +97,12 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
 }
 
 /** Refuses, before any weight is read, a load whose plan does not fit in available memory. */
-function checkLoadPlan(config: CanonicalConfig, precision: string, workload: Workload, internals: EngineInternals): void {
+function checkLoadPlan(config: CanonicalConfig, precision: string, workload: Workload, availableBytes: number): void {
   const tokens = Math.min(workload.tokens, config.maxPositions);
   const plan = planMemory({ config, precision, workload: { ...workload, tokens }, cached: false });
   assertFits({
     needBytes: plan.peakBytes,
-    availableBytes: (internals.availableMemory ?? availableMemory)(),
+    availableBytes,
     what: `loading ${config.name || 'the model'} (${precision} weights ${gb(plan.weightsBytes)} GB) and analysing ${tokens} tokens`,
     precision,
     tokens,

@@ -84,8 +84,13 @@ async function openCached(g: GraphBuilder, p: SessionPlacement, use: GraphCacheU
     use.cache.discard(staging);
     throw e;
   }
-  const session = await createSession(entry.modelPath, { threads: p.threads });
-  return { session, dir: entry.dir, cached: { key, hit: false }, close: () => session.release() };
+  try {
+    const session = await createSession(entry.modelPath, { threads: p.threads });
+    return { session, dir: entry.dir, cached: { key, hit: false }, close: () => session.release() };
+  } catch (e) {
+    use.cache.remove(key); // never leave an entry that cannot be opened
+    throw e;
+  }
 }
 
 /** No cache: write into a staging folder, open, and delete it (POSIX: at once; Windows: on close). */

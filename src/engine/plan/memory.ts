@@ -122,3 +122,12 @@ export function planMemory(p: PlanInput): MemoryPlan {
   const diskBytes = weightBytes(p.config, p.precision, DISK_BYTES_PER_WEIGHT) - (p.config.tieWordEmbeddings ? paramCounts(p.config).head * F32 : 0);
   return { loadBytes, weightsBytes, runBytes: run, peakBytes: loadBytes + run, diskBytes };
 }
+
+/** Precisions from the most to the least exact, as `auto` tries them (fp16 saves no memory on CPU). */
+export const AUTO_ORDER: readonly string[] = ['fp32', 'int8', 'int4'];
+
+/** The most exact precision whose plan fits in `availableBytes` (the least exact when none does). */
+export function autoPrecision(config: CanonicalConfig, workload: Workload, availableBytes: number, cached = false): string {
+  const fits = AUTO_ORDER.find((precision) => planMemory({ config, precision, workload, cached }).peakBytes <= availableBytes);
+  return fits ?? (AUTO_ORDER[AUTO_ORDER.length - 1] as string);
+}

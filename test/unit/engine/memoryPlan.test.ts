@@ -14,7 +14,8 @@ import { Engine } from '../../../src/engine/api';
 import { buildForwardGraph } from '../../../src/engine/graph/model';
 import { initializerBytes } from '../../../src/engine/graph/serialize';
 import { loadModelFiles } from '../../../src/engine/model/load';
-import { paramCounts, planMemory, runBytes, weightBytes, type Workload } from '../../../src/engine/plan/memory';
+import { autoPrecision, paramCounts, planMemory, runBytes, weightBytes, type Workload } from '../../../src/engine/plan/memory';
+import type { LoadOptions } from '../../../src/shared/engineApi';
 import { SinkLensError } from '../../../src/shared/errors';
 import { ARCH_SPECS, generateModel, samplePrompt } from '../../support/genModel';
 import { llamaConfig } from '../graph/randomModel';
@@ -71,6 +72,10 @@ describe('memory plan', () => {
     const int4 = planMemory({ config: c, precision: 'int4', workload: w, cached: true });
     assert.ok(fp32.peakBytes > 24 * GiB, `fp32 ${fp32.peakBytes / GiB} GiB`);
     assert.ok(int4.peakBytes < 12 * GiB, `int4 ${int4.peakBytes / GiB} GiB`);
+    assert.equal(autoPrecision(c, w, 64 * GiB), 'fp32');
+    assert.equal(autoPrecision(c, w, 24 * GiB), 'int8');
+    assert.equal(autoPrecision(c, w, 9 * GiB), 'int4');
+    assert.equal(autoPrecision(c, w, 1 * GiB), 'int4', 'nothing fits: the smallest, which the check then refuses');
   });
 
   test("covers every initializer of the builder's graphs (untied: no prepacked head copy)", async () => {
@@ -102,6 +107,13 @@ describe('memory plan', () => {
     assert.ok(SinkLensError.is(e, 'insufficientMemory'), `got ${String(e)}`);
     assert.match(e.message, /^Not enough memory: loading .* \(fp32 weights \d+\.\d GB\) and analysing 512 tokens needs about \d+\.\d GB but 24\.0 GB is available; set sinklens\.weights \(--weights\) to int8 or int4, or lower sinklens\.maxTokens \(--max-tokens\)\.$/);
     assert.ok(!e.message.includes('\n'), 'one line');
+    // weights: auto plans the smallest precision that fits; none does here, so it is refused at int4.
+    const auto = await engine.load(dir, { weights: 'auto' } as LoadOptions).then(
+      () => assert.fail('loaded'),
+      (err: unknown) => err,
+    );
+    assert.ok(SinkLensError.is(auto, 'insufficientMemory'));
+    assert.match(auto.message, /\(int4 weights \d+\.\d GB\).*; lower sinklens\.maxTokens \(--max-tokens\) or use a smaller model\.$/);
     await engine.dispose();
   });
 
