@@ -151,8 +151,14 @@ export class GraphCache {
     return { dir: this.config.dir, maxBytes: this.config.maxBytes, entries };
   }
 
-  remove(key: string): void {
-    rmSync(join(this.graphsDir, key), { recursive: true, force: true });
+  /** Deletes an entry; false when it could not be (Windows: its files are mapped by a live session). */
+  remove(key: string): boolean {
+    try {
+      rmSync(join(this.graphsDir, key), { recursive: true, force: true });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Removes every entry (or those whose key starts with `prefix`); returns entries and bytes freed. */
@@ -160,8 +166,7 @@ export class GraphCache {
     let entries = 0;
     let bytes = 0;
     for (const e of this.list().entries) {
-      if (!e.key.startsWith(prefix)) continue;
-      this.remove(e.key);
+      if (!e.key.startsWith(prefix) || !this.remove(e.key)) continue;
       entries++;
       bytes += e.bytes;
     }
@@ -174,8 +179,7 @@ export class GraphCache {
     let total = all.reduce((s, e) => s + e.bytes, 0);
     for (const e of [...all].reverse()) {
       if (total <= this.config.maxBytes) break;
-      if (e.key === keep) continue;
-      this.remove(e.key);
+      if (e.key === keep || !this.remove(e.key)) continue;
       total -= e.bytes;
     }
   }
