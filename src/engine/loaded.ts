@@ -80,14 +80,25 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
   try {
     const fingerprint = modelFingerprint(files.config, opts, weightFilePaths(dir).paths.map(fingerprintFile));
     const describe = { model: files.config.name || basename(dir), modelDir: dir, options: graphOptionsJson(opts) };
+    const weightFiles = files.store.files();
+    // A cold conversion is under way once bytes are written: hash the weight files meanwhile (the
+    // hashing runs while each tensor's write is awaited), so the second core is not idle.
+    let hashing: Promise<string[]> | null = null;
+    const report = writeProgress(ctx.onProgress);
+    const onWrite = (done: number, total: number): void => {
+      if (!hashing) {
+        hashing = sha256Files(weightFiles);
+        hashing.catch(() => undefined); // awaited below; a failed load must not leave an unhandled rejection
+      }
+      report?.(done, total);
+    };
     const runner = await createRunnerWith(files.config, files.weights, { threads, probes: 'full' }, {
       cache: { cache, fingerprint, describe },
-      onWrite: writeProgress(ctx.onProgress),
+      onWrite,
       ...(ctx.onWarn ? { onWarn: ctx.onWarn } : {}),
       ...(internals.externalThresholdBytes !== undefined ? { externalThresholdBytes: internals.externalThresholdBytes } : {}),
     });
-    const weightFiles = files.store.files();
-    const hashes = await sourceHashes(cache, runner.graphCache, weightFiles);
+    const hashes = await sourceHashes(cache, runner.graphCache, weightFiles, hashing);
     const info = modelInfo(dir, files.config, files.store.dtypeSummary(), weightFiles, hashes, countParams(files.store));
     const loadMs = performance.now() - t0;
     return { id, key, dir, config: files.config, tokenizer: files.tokenizer, runner, graphCache: runner.graphCache, info, loadMs, threads, precision };
@@ -111,15 +122,15 @@ function checkLoadPlan(config: CanonicalConfig, precision: string, workload: Wor
 }
 
 /** Weight files' sha256: from the cache entry on a hit (no weight read), else hashed and saved there. */
-async function sourceHashes(cache: GraphCache, cached: CachedRunner['graphCache'], files: { path: string }[]): Promise<string[]> {
+async function sourceHashes(cache: GraphCache, cached: CachedRunner['graphCache'], files: { path: string }[], started: Promise<string[]> | null): Promise<string[]> {
   const saved = cached?.hit ? cache.describe(cached.key)?.sourceSha256 : undefined;
   if (saved && saved.length === files.length) return saved;
-  const hashes = await sha256Files(files);
+  const hashes = await (started ?? sha256Files(files));
   if (cached) cache.annotate(cached.key, hashes);
   return hashes;
 }
 
-/** Conversion progress as load-stage messages, at most one per percent. */
+/** Conversion progress as load-stage messages, at most one per percent (undefined: nobody listens). */
 function writeProgress(onProgress: LoadContext['onProgress']): ((done: number, total: number) => void) | undefined {
   if (!onProgress) return undefined;
   let last = -1;
