@@ -81,24 +81,14 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
     const fingerprint = modelFingerprint(files.config, opts, weightFilePaths(dir).paths.map(fingerprintFile));
     const describe = { model: files.config.name || basename(dir), modelDir: dir, options: graphOptionsJson(opts) };
     const weightFiles = files.store.files();
-    // A cold conversion is under way once bytes are written: hash the weight files meanwhile (the
-    // hashing runs while each tensor's write is awaited), so the second core is not idle.
-    let hashing: Promise<string[]> | null = null;
-    const report = writeProgress(ctx.onProgress);
-    const onWrite = (done: number, total: number): void => {
-      if (!hashing) {
-        hashing = sha256Files(weightFiles);
-        hashing.catch(() => undefined); // awaited below; a failed load must not leave an unhandled rejection
-      }
-      report?.(done, total);
-    };
+    const cold = hashWhileWriting(weightFiles, writeProgress(ctx.onProgress));
     const runner = await createRunnerWith(files.config, files.weights, { threads, probes: 'full' }, {
       cache: { cache, fingerprint, describe },
-      onWrite,
+      onWrite: cold.onWrite,
       ...(ctx.onWarn ? { onWarn: ctx.onWarn } : {}),
       ...(internals.externalThresholdBytes !== undefined ? { externalThresholdBytes: internals.externalThresholdBytes } : {}),
     });
-    const hashes = await sourceHashes(cache, runner.graphCache, weightFiles, hashing);
+    const hashes = await sourceHashes(cache, runner.graphCache, weightFiles, cold.hashing());
     const info = modelInfo(dir, files.config, files.store.dtypeSummary(), weightFiles, hashes, countParams(files.store));
     const loadMs = performance.now() - t0;
     return { id, key, dir, config: files.config, tokenizer: files.tokenizer, runner, graphCache: runner.graphCache, info, loadMs, threads, precision };
@@ -128,6 +118,25 @@ async function sourceHashes(cache: GraphCache, cached: CachedRunner['graphCache'
   const hashes = await (started ?? sha256Files(files));
   if (cached) cache.annotate(cached.key, hashes);
   return hashes;
+}
+
+/**
+ * A cold conversion is under way once bytes are written: hash the weight files meanwhile (the
+ * hashing runs while each tensor's write is awaited), so the second core is not idle. A cache hit
+ * writes nothing and so reads no weight.
+ */
+function hashWhileWriting(files: { path: string }[], report: ((done: number, total: number) => void) | undefined) {
+  let hashing: Promise<string[]> | null = null;
+  return {
+    onWrite(done: number, total: number): void {
+      if (!hashing) {
+        hashing = sha256Files(files);
+        hashing.catch(() => undefined); // awaited later; a failed load must not leave an unhandled rejection
+      }
+      report?.(done, total);
+    },
+    hashing: (): Promise<string[]> | null => hashing,
+  };
 }
 
 /** Conversion progress as load-stage messages, at most one per percent (undefined: nobody listens). */
