@@ -9,9 +9,10 @@
  *   analysis  full forward + every metric (what `analyze` does per run)
  *   peak      a [2048 x 2048] x [2048 x 2048] MatMul, best of several: the machine's achievable GEMM rate here
  * Prints ms, ms/token, GFLOP/s vs the measured MatMul peak, the ratios to bare, and peak RSS.
+ * Then (unless --no-load) the load time of a generated model, cold vs from the graph cache.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forwardAndMeasure } from '../src/engine/analysis';
@@ -24,6 +25,7 @@ import { createSession } from '../src/engine/runtime/ort';
 import { modelSize, shapeSpec, writeRandomModel } from '../tools/modelgen';
 import { forwardFlops } from './flops';
 import { PRECISION_CHILD, PRECISION_PAIR_CHILD, precisionChild, precisionPairChild, precisionSection } from './precisionBench';
+import { LOAD_HEADER, loadRowText, measureLoad } from './loadMeasure';
 
 type Mode = 'bare' | 'probes' | 'full' | 'analysis' | 'peak' | 'pair';
 interface Measurement {
@@ -243,6 +245,18 @@ async function report(dir: string, Ts: number[], reps: number): Promise<void> {
   if (!process.argv.includes('--no-precision')) precisionSection(dir, 256, reps, threads);
   console.log('\nGFLOP/s counts the forward\'s GEMM work (projections, MLP, QK^T and AV over T x T, last-position LM head);');
   console.log('"x bare" is the ratio to the logits-only forward measured in the same run.');
+  if (!process.argv.includes('--no-load')) printLoad();
+}
+
+/** 7c: cold vs cached load of a generated Llama-shaped BF16 model, each in a fresh CLI process. */
+function printLoad(): void {
+  if (!existsSync('/usr/bin/time')) {
+    console.log('\nLoad cold vs cached: skipped (needs /usr/bin/time for the peak RSS).');
+    return;
+  }
+  console.log('\nLoad cold vs cached (fresh `sinklens analyze` processes; bench/loadBench.ts runs the larger shapes):');
+  const r = measureLoad('small', 64, tmpdir(), [process.execPath, join(__dirname, 'cli.js')], join(__dirname, '..'));
+  for (const line of [...LOAD_HEADER, loadRowText(r)]) console.log(line);
 }
 
 main().catch((e: unknown) => {

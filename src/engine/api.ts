@@ -7,14 +7,18 @@
  * blocks the thread, so cancellation is checked between stages.
  */
 import { createHash } from 'node:crypto';
-import type { AnalyzeOptions, AttentionRequest, EngineApi, LoadOptions, ModelHandle, Progress } from '../shared/engineApi';
+import type { AnalyzeOptions, AttentionRequest, CacheListing, CacheOptions, EngineApi, LoadOptions, ModelHandle, Progress } from '../shared/engineApi';
 import { SinkLensError } from '../shared/errors';
 import { RESULT_SCHEMA_VERSION, type AnalysisResult, type AttentionMap, type Warning } from '../shared/result';
 import { buildSettings, forwardAndMeasure, metricsPool, resolveAblationBlocks } from './analysis';
-import { openModel, type LoadedModel } from './loaded';
+import { resolveCacheConfig } from './cache/config';
+import { GraphCache } from './cache/graphCache';
+import { openModel, type EngineInternals, type LoadContext, type LoadedModel } from './loaded';
 import { resolveOptions } from './options';
 import { resolveLoadOptions } from './precision';
 import { compareRuns, summarize } from './metrics';
+import { assertFits, availableMemory, gb } from './plan/check';
+import { runBytes } from './plan/memory';
 
 type ProgressFn = (p: Progress) => void;
 
@@ -22,14 +26,32 @@ export class Engine implements EngineApi {
   private readonly models = new Map<string, LoadedModel>();
   private nextId = 1;
 
-  async load(modelDir: string, opts: LoadOptions = {}): Promise<ModelHandle> {
+  constructor(private readonly internals: EngineInternals = {}) {}
+
+  /** Loads a model folder (once per folder and options); `ctx` carries load progress and the planned workload. */
+  async load(modelDir: string, opts: LoadOptions = {}, ctx: LoadContext = {}): Promise<ModelHandle> {
     const key = cacheKey(modelDir, opts);
     const cached = [...this.models.values()].find((m) => m.key === key);
     if (cached) return { id: cached.id, info: cached.info };
     const id = `m${this.nextId++}`;
-    const model = await openModel(id, key, modelDir, opts);
+    const model = await openModel(id, key, modelDir, opts, ctx, this.internals);
     this.models.set(id, model);
     return { id, info: model.info };
+  }
+
+  /** Whether the last load of `handle` opened its graph from the cache (null: not cached, e.g. a small model). */
+  graphCacheOf(handle: ModelHandle): { key: string; hit: boolean } | null {
+    return this.get(handle).graphCache;
+  }
+
+  /** The graph cache's entries (`sinklens cache list`, the Manage Model Cache command). */
+  cacheList(opts?: CacheOptions): CacheListing {
+    return new GraphCache(resolveCacheConfig(opts, this.internals.env)).list();
+  }
+
+  /** Removes cache entries (all, or those whose key starts with `key`). */
+  cacheClear(opts?: CacheOptions, key = ''): { entries: number; bytes: number } {
+    return new GraphCache(resolveCacheConfig(opts, this.internals.env)).clear(key);
   }
 
   async analyze(
@@ -54,6 +76,7 @@ export class Engine implements EngineApi {
     const warnings: Warning[] = [...enc.warnings];
     checkAbort(signal);
 
+    this.checkRunPlan(model, enc.ids.length, o, blocksWanted(o));
     onProgress({ stage: 'run', fraction: 0.15, message: `${enc.ids.length} tokens` });
     const base = await forwardAndMeasure(model, enc.ids, o, {});
     checkAbort(signal);
@@ -125,6 +148,20 @@ export class Engine implements EngineApi {
     await metricsPool.dispose(); // Restarted lazily if another Engine in this process analyses again.
   }
 
+  /** Refuses a run whose activations would not fit beside the loaded model. */
+  private checkRunPlan(model: LoadedModel, tokens: number, o: ReturnType<typeof resolveOptions>, ablation: boolean): void {
+    const lensLayers = o.logitLens === null ? 0 : o.logitLens === 'all' ? model.config.numLayers + 1 : o.logitLens.length;
+    const need = runBytes(model.config, { tokens, probes: 'full', ablation, lensLayers });
+    assertFits({
+      needBytes: need,
+      availableBytes: (this.internals.availableMemory ?? availableMemory)(),
+      what: `analysing ${tokens} tokens with ${model.info.name}`,
+      precision: model.precision,
+      tokens,
+      breakdown: `activations ${gb(need)} GB${ablation ? ' (with the ablated run)' : ''}${lensLayers ? `, logit lens on ${lensLayers} layers` : ''}`,
+    });
+  }
+
   private get(handle: ModelHandle): LoadedModel {
     const m = this.models.get(handle.id);
     if (!m) throw new SinkLensError('badRequest', `Model handle ${handle.id} is not loaded (it was disposed); load the model again.`);
@@ -141,6 +178,11 @@ function encodePrompt(model: LoadedModel, text: string, o: ReturnType<typeof res
 function cacheKey(dir: string, opts: LoadOptions): string {
   const o = resolveLoadOptions(opts);
   return [dir, o.threads, o.weights, o.executionProvider, o.strictProvider].join('\u0000');
+}
+
+/** Whether the options may add an ablated run (the spike blocks are known only after the first). */
+function blocksWanted(o: ReturnType<typeof resolveOptions>): boolean {
+  return o.ablate !== null && (o.ablate === 'auto' || o.ablate.length > 0);
 }
 
 function checkAbort(signal: AbortSignal | undefined): void {

@@ -1,17 +1,24 @@
 /**
  * A loaded model: canonical config, tokenizer, ONNX runner and the display info. Loading is the
- * only expensive, IO-heavy step; the Engine caches the result per folder.
+ * only expensive, IO-heavy step; the Engine caches the result per folder. Before any weight is
+ * read the memory plan is checked; the built graph goes to (or comes from) the graph cache.
  */
 import { basename, resolve } from 'node:path';
-import type { LoadOptions } from '../shared/engineApi';
-import type { ModelInfo, PrecisionInfo } from '../shared/result';
-import { createRunner } from './graph/runner';
+import type { LoadOptions, Progress } from '../shared/engineApi';
+import type { ModelInfo, PrecisionInfo, WeightPrecision } from '../shared/result';
+import { resolveCacheConfig } from './cache/config';
+import { GraphCache } from './cache/graphCache';
+import { fingerprintFile, graphOptionsJson, modelFingerprint } from './cache/key';
+import { createRunnerWith, type CachedRunner } from './graph/runner';
+import { loadConfig } from './model/config';
+import { assertModelDir, loadModelFiles } from './model/load';
+import { sha256Files, weightFilePaths } from './model/safetensors';
 import type { Runner } from './graph/types';
-import { loadModelFiles } from './model/load';
-import { sha256Files } from './model/safetensors';
 import type { PromptTokenizer } from './model/tokenizer';
 import type { CanonicalConfig } from './arch/types';
-import { availableMemory, chooseWeights, resolveLoadOptions } from './precision';
+import { assertFits, availableMemory, gb } from './plan/check';
+import { planMemory, type Workload } from './plan/memory';
+import { chooseWeights, resolveLoadOptions } from './precision';
 
 export interface LoadedModel {
   id: string;
@@ -20,37 +27,127 @@ export interface LoadedModel {
   config: CanonicalConfig;
   tokenizer: PromptTokenizer;
   runner: Runner;
+  /** The graph cache key and whether the load was a hit; null when not cached (small models). */
+  graphCache: CachedRunner['graphCache'];
   info: ModelInfo;
   loadMs: number;
   threads: number;
+  /** The weight precision in force (auto resolved), which the memory plan assumed. */
+  precision: WeightPrecision;
 }
 
-export async function openModel(id: string, key: string, modelDir: string, opts: LoadOptions): Promise<LoadedModel> {
+/** Knobs for tests and benchmarks (the extension and CLI use the defaults). */
+export interface EngineInternals {
+  /** Initializer bytes above which graphs use external data (and are cached). */
+  externalThresholdBytes?: number;
+  /** Bytes available to this process (default: MemAvailable). */
+  availableMemory?: () => number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LoadContext {
+  onProgress?: (p: Progress) => void;
+  /** What the caller will run on the model (default: 512 tokens, every probe, no ablation or lens). */
+  workload?: Partial<Workload>;
+  onWarn?: (message: string) => void;
+}
+
+export const DEFAULT_WORKLOAD: Workload = { tokens: 512, probes: 'full', ablation: false, lensLayers: 0 };
+
+export async function openModel(id: string, key: string, modelDir: string, opts: LoadOptions, ctx: LoadContext = {}, internals: EngineInternals = {}): Promise<LoadedModel> {
   const t0 = performance.now();
   const o = resolveLoadOptions(opts);
   const dir = resolve(modelDir);
+  assertModelDir(dir);
+  const config = loadConfig(dir);
+  const workload = { ...DEFAULT_WORKLOAD, ...ctx.workload };
+  const available = (internals.availableMemory ?? availableMemory)();
+  // 'auto' is resolved here, once: the plan, the graph and the cache key all see the precision in force.
+  const pick = o.weights === 'auto' ? chooseWeights(config, available) : { weights: o.weights, reason: null };
+  const precision = pick.weights;
+  if (pick.reason) ctx.onProgress?.({ stage: 'load', message: pick.reason });
+  checkLoadPlan(config, precision, workload, available);
+  const graphOpts: LoadOptions = { ...opts, weights: precision };
+  const cache = new GraphCache(resolveCacheConfig(opts.cache, internals.env));
+  const removed = cache.sweep();
+  if (removed.length) ctx.onWarn?.(`removed ${removed.length} folder(s) left by killed runs: ${removed.join(', ')}`);
   const files = await loadModelFiles(dir);
   const threads = o.threads;
   try {
-    const pick = o.weights === 'auto' ? chooseWeights(files.config, availableMemory()) : { weights: o.weights, reason: null };
-    const weights = pick.weights;
-    const runner = await createRunner(files.config, files.weights, {
-      threads,
-      probes: 'full',
-      weights,
-      executionProvider: o.executionProvider,
-      strictProvider: o.strictProvider,
+    const fingerprint = modelFingerprint(files.config, graphOpts, weightFilePaths(dir).paths.map(fingerprintFile));
+    const describe = { model: files.config.name || basename(dir), modelDir: dir, options: graphOptionsJson(graphOpts) };
+    const weightFiles = files.store.files();
+    const cold = hashWhileWriting(weightFiles, writeProgress(ctx.onProgress));
+    const runner = await createRunnerWith(files.config, files.weights, { threads, probes: 'full', weights: precision, executionProvider: o.executionProvider, strictProvider: o.strictProvider }, {
+      cache: { cache, fingerprint, describe },
+      onWrite: cold.onWrite,
+      ...(ctx.onWarn ? { onWarn: ctx.onWarn } : {}),
+      ...(internals.externalThresholdBytes !== undefined ? { externalThresholdBytes: internals.externalThresholdBytes } : {}),
     });
+    const hashes = await sourceHashes(cache, runner.graphCache, weightFiles, cold.hashing());
     // What was picked and any provider fallback travel with the model info (analyze reports them).
     const { executionProvider, providerNote } = runner.placement;
-    const precision: PrecisionInfo = { weights, requested: o.weights, executionProvider, reason: pick.reason, providerNote };
-    const weightFiles = files.store.files();
-    const hashes = await sha256Files(weightFiles);
-    const info = { ...modelInfo(dir, files.config, files.store.dtypeSummary(), weightFiles, hashes, countParams(files.store)), precision };
-    return { id, key, dir, config: files.config, tokenizer: files.tokenizer, runner, info, loadMs: performance.now() - t0, threads };
+    const precisionInfo: PrecisionInfo = { weights: precision, requested: o.weights, executionProvider, reason: pick.reason, providerNote };
+    const info = { ...modelInfo(dir, files.config, files.store.dtypeSummary(), weightFiles, hashes, countParams(files.store)), precision: precisionInfo };
+    const loadMs = performance.now() - t0;
+    return { id, key, dir, config: files.config, tokenizer: files.tokenizer, runner, graphCache: runner.graphCache, info, loadMs, threads, precision };
   } finally {
     files.store.close();
   }
+}
+
+/** Refuses, before any weight is read, a load whose plan does not fit in available memory. */
+function checkLoadPlan(config: CanonicalConfig, precision: WeightPrecision, workload: Workload, availableBytes: number): void {
+  const tokens = Math.min(workload.tokens, config.maxPositions);
+  const plan = planMemory({ config, precision, workload: { ...workload, tokens }, cached: false });
+  assertFits({
+    needBytes: plan.peakBytes,
+    availableBytes,
+    what: `loading ${config.name || 'the model'} (${precision} weights ${gb(plan.weightsBytes)} GB) and analysing ${tokens} tokens`,
+    precision,
+    tokens,
+    breakdown: `load ${gb(plan.loadBytes)} GB + run ${gb(plan.runBytes)} GB`,
+  });
+}
+
+/** Weight files' sha256: from the cache entry on a hit (no weight read), else hashed and saved there. */
+async function sourceHashes(cache: GraphCache, cached: CachedRunner['graphCache'], files: { path: string }[], started: Promise<string[]> | null): Promise<string[]> {
+  const saved = cached?.hit ? cache.describe(cached.key)?.sourceSha256 : undefined;
+  if (saved && saved.length === files.length) return saved;
+  const hashes = await (started ?? sha256Files(files));
+  if (cached) cache.annotate(cached.key, hashes);
+  return hashes;
+}
+
+/**
+ * A cold conversion is under way once bytes are written: hash the weight files meanwhile (the
+ * hashing runs while each tensor's write is awaited), so the second core is not idle. A cache hit
+ * writes nothing and so reads no weight.
+ */
+function hashWhileWriting(files: { path: string }[], report: ((done: number, total: number) => void) | undefined) {
+  let hashing: Promise<string[]> | null = null;
+  return {
+    onWrite(done: number, total: number): void {
+      if (!hashing) {
+        hashing = sha256Files(files);
+        hashing.catch(() => undefined); // awaited later; a failed load must not leave an unhandled rejection
+      }
+      report?.(done, total);
+    },
+    hashing: (): Promise<string[]> | null => hashing,
+  };
+}
+
+/** Conversion progress as load-stage messages, at most one per percent (undefined: nobody listens). */
+function writeProgress(onProgress: LoadContext['onProgress']): ((done: number, total: number) => void) | undefined {
+  if (!onProgress) return undefined;
+  let last = -1;
+  return (done, total) => {
+    const pct = Math.floor((100 * done) / Math.max(1, total));
+    if (pct === last) return;
+    last = pct;
+    onProgress({ stage: 'load', fraction: (0.05 * done) / Math.max(1, total), message: `Converting weights: ${gb(done)} of ${gb(total)} GB (${pct}%)` });
+  };
 }
 
 function countParams(store: { names(): string[]; info(n: string): { shape: readonly number[] } | undefined }): number {

@@ -4,11 +4,13 @@
  * Every request gets exactly one response; errors travel as data. Loaded models stay cached
  * between requests (keyed by folder and load options).
  */
-import type { Progress } from '../shared/engineApi';
+import type { AnalyzeOptions, Progress } from '../shared/engineApi';
 import { toErrorData, SinkLensError } from '../shared/errors';
 import {
   EngineAnalyze,
   EngineAttention,
+  EngineCacheClear,
+  EngineCacheList,
   EngineCancel,
   EngineDidLog,
   EngineDidProgress,
@@ -18,6 +20,9 @@ import {
 import type { LogLevel } from '../shared/log';
 import { isMsg, responseMethodOf, type Msg, type Notification, type ResponsePayload } from '../shared/protocol/messages';
 import { Engine } from './api';
+import { resolveCacheConfig } from './cache/config';
+import { GraphCache } from './cache/graphCache';
+import type { Workload } from './plan/memory';
 
 const engine = new Engine();
 const running = new Map<string, AbortController>();
@@ -43,14 +48,17 @@ function respond(req: Msg, payload: ResponsePayload<unknown>): void {
 async function handle(m: Msg): Promise<unknown> {
   if (EnginePing.is(m)) return { pid: process.pid, versions: { node: process.versions.node, engine: '1' } };
   if (EngineUnload.is(m)) return engine.unload(m.params.modelDir);
+  if (EngineCacheList.is(m)) return engine.cacheList(m.params.cache);
+  if (EngineCacheClear.is(m)) return engine.cacheClear(m.params.cache, m.params.key);
   const ac = new AbortController();
   running.set(m.id, ac);
   try {
     if (EngineAnalyze.is(m)) {
       const p = m.params;
-      const h = await engine.load(p.modelDir, p.loadOptions);
-      log('info', `analyze: ${h.info.name}, ${p.text.length} chars`);
       const onProgress = (progress: Progress) => notify(EngineDidProgress, { requestId: m.id, progress });
+      const onWarn = (message: string) => log('warn', message);
+      const h = await engine.load(p.modelDir, p.loadOptions, { onProgress, onWarn, workload: workloadOf(p.text, p.options) });
+      log('info', `analyze: ${h.info.name}, ${p.text.length} chars`);
       return await engine.analyze(h, p.text, p.options, onProgress, ac.signal);
     }
     if (EngineAttention.is(m)) {
@@ -62,6 +70,14 @@ async function handle(m: Msg): Promise<unknown> {
   } finally {
     running.delete(m.id);
   }
+}
+
+/** The memory plan's view of an analyze request, before tokenizing: at most one token per UTF-8 byte (+ BOS). */
+function workloadOf(text: string, o: AnalyzeOptions): Partial<Workload> {
+  const maxTokens = o.maxTokens ?? 512;
+  const bound = o.chatTemplate && o.chatTemplate !== 'none' ? maxTokens : Math.min(maxTokens, Buffer.byteLength(text) + 1);
+  const lens = o.logitLens ?? null;
+  return { tokens: bound, ablation: o.ablate !== null && o.ablate !== undefined, lensLayers: lens === null ? 0 : lens === 'all' ? 1 : lens.length };
 }
 
 process.on('message', (raw: unknown) => {
@@ -100,3 +116,13 @@ process.on('uncaughtException', (e) => {
 });
 
 log('info', `SinkLens engine ${process.pid} ready (node ${process.version})`);
+
+// Start-up: remove what killed engines left in the cache's staging area and the temp folder.
+setImmediate(() => {
+  try {
+    const removed = new GraphCache(resolveCacheConfig(undefined)).sweep();
+    if (removed.length) log('info', `removed ${removed.length} folder(s) left by killed runs: ${removed.join(', ')}`);
+  } catch (e) {
+    log('warn', `could not clean the cache's staging area: ${(e as Error).message}`);
+  }
+});

@@ -6,9 +6,10 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AnalyzeOptions, AttentionRequest, LoadOptions, Progress } from '../shared/engineApi';
+import type { AnalyzeOptions, AttentionRequest, CacheListing, CacheOptions, LoadOptions, Progress } from '../shared/engineApi';
 import type { AnalysisResult, AttentionMap } from '../shared/result';
-import { EngineAnalyze, EngineAttention, EngineUnload } from '../shared/protocol/engine';
+import { EngineAnalyze, EngineAttention, EngineCacheClear, EngineCacheList, EngineUnload } from '../shared/protocol/engine';
+import { withCacheSettings } from './modelCache';
 import { EngineProcess, type EngineExit } from './rpc/engineProcess';
 import type { LogLevel } from '../shared/log';
 
@@ -41,12 +42,22 @@ export class EngineClient implements vscode.Disposable {
 
   analyze(modelDir: string, loadOptions: LoadOptions, text: string, options: AnalyzeOptions, call: CallOptions = {}): Promise<AnalysisResult> {
     return withSignal(call, (signal) =>
-      this.proc.request(EngineAnalyze, { modelDir, loadOptions, text, options }, { signal, ...(call.onProgress ? { onProgress: call.onProgress } : {}) }),
+      this.proc.request(EngineAnalyze, { modelDir, loadOptions: withCacheSettings(loadOptions), text, options }, { signal, ...(call.onProgress ? { onProgress: call.onProgress } : {}) }),
     );
   }
 
   attention(modelDir: string, loadOptions: LoadOptions, request: AttentionRequest, call: CallOptions = {}): Promise<AttentionMap> {
-    return withSignal(call, (signal) => this.proc.request(EngineAttention, { modelDir, loadOptions, request }, { signal }));
+    return withSignal(call, (signal) => this.proc.request(EngineAttention, { modelDir, loadOptions: withCacheSettings(loadOptions), request }, { signal }));
+  }
+
+  /** The engine's graph cache (converted models on disk). */
+  cacheList(cache: CacheOptions | undefined): Promise<CacheListing> {
+    return this.proc.request(EngineCacheList, cache ? { cache } : {}, { timeoutMs: 60_000 });
+  }
+
+  /** Removes every cache entry, or the one with this key. */
+  cacheClear(cache: CacheOptions | undefined, key?: string): Promise<{ entries: number; bytes: number }> {
+    return this.proc.request(EngineCacheClear, { ...(cache ? { cache } : {}), ...(key ? { key } : {}) }, { timeoutMs: 120_000 });
   }
 
   /** Drops cached models (their load options changed); a no-op when no engine runs. */

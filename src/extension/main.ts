@@ -13,6 +13,7 @@ import { Ctx } from './ctx';
 import { SinkDecorations } from './decorations';
 import { LiveMode } from './live';
 import { PanelHost } from './panel/panelHost';
+import { registerModelCacheCommand } from './modelCache';
 import { ModelStatusBar } from './statusBar';
 
 export type { SinkLensApi } from './api';
@@ -66,6 +67,7 @@ function build(context: vscode.ExtensionContext): SinkLensApi {
     panel,
   });
   for (const [id, handler] of Object.entries(table)) c.push(vscode.commands.registerCommand(id, handler));
+  c.push(registerModelCacheCommand(c));
 
   c.log.info('SinkLens activated');
   return makeApi(c, controller, panel, (uri) => decorations.count(uri));

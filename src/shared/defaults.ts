@@ -60,6 +60,10 @@ export const SETTING_DEFAULTS = {
   /** Precision of the linear layers' weights; auto = from the model size and free memory. */
   weights: 'auto' as WeightsMode,
   executionProvider: 'cpu' as ExecutionProviderChoice,
+  /** Model cache folder; '' = the OS cache folder (see src/engine/cache/config.ts). */
+  'cache.dir': '',
+  /** Model cache size limit in GB (least recently used evicted); 0 = no cache. */
+  'cache.maxGB': 20,
   'hub.endpoint': DEFAULT_HUB_ENDPOINT,
   'hub.allowInsecureHttp': false,
   'codeLens.enabled': true,

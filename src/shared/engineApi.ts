@@ -21,6 +21,40 @@ export interface LoadOptions {
   executionProvider?: ExecutionProviderChoice;
   /** Fail the load instead of falling back to the CPU when the asked provider cannot start. */
   strictProvider?: boolean;
+  /** Where built graphs are cached and how big the cache may grow (not part of the cache key). */
+  cache?: CacheOptions;
+}
+
+/** The on-disk cache of built graphs (settings `sinklens.cache.dir`, `sinklens.cache.maxGB`). */
+export interface CacheOptions {
+  /** Cache root; default: the OS cache folder + `sinklens` (or $SINKLENS_CACHE_DIR). */
+  dir?: string;
+  /** Size limit in GB, least recently used entries evicted first; 0 = no cache. Default 20. */
+  maxGB?: number;
+}
+
+/**
+ * LoadOptions keys that do not change the built graph. Every other key (present and future, e.g.
+ * the weight precision) is part of the graph cache key.
+ */
+export const NON_GRAPH_LOAD_KEYS: readonly string[] = ['threads', 'cache', 'executionProvider', 'strictProvider'];
+
+export interface CacheEntryInfo {
+  key: string;
+  /** Model display name and folder the entry was built from. */
+  model: string;
+  modelDir: string;
+  /** The graph-affecting load options, as canonical JSON. */
+  options: string;
+  bytes: number;
+  createdAt: string;
+  lastUsedAt: string;
+}
+
+export interface CacheListing {
+  dir: string;
+  maxBytes: number;
+  entries: CacheEntryInfo[];
 }
 
 export interface AnalyzeOptions {

@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'nativeLoadFailed' // onnxruntime-node could not be loaded
   | 'runtimeError' // onnxruntime failed to create a session or run
   | 'providerUnavailable' // the execution provider asked for strictly cannot start
+  | 'insufficientMemory' // the memory plan says the load or run would not fit in available memory
+  | 'insufficientDisk' // no room for the converted model in the cache folder
   | 'downloadFailed'
   | 'checksumMismatch'
   | 'badRequest' // malformed message across a boundary

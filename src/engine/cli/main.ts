@@ -3,6 +3,7 @@
  *   sinklens analyze --model DIR (--text S | --file F | stdin) [--json OUT] [--ablate auto|3,4] ...
  *   sinklens models [--dir D ...]
  *   sinklens demo
+ *   sinklens cache list|clear
  * Results go to stdout, progress to stderr; bad input exits non-zero with one clear line.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,10 +19,11 @@ import { discoverModels } from '../model/discover';
 import { parseAblate, resolveOptions } from '../options';
 import { listExecutionProviders } from '../runtime/ort';
 import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
+import { cacheOptions, cmdCache } from './cache';
 import { formatAttention, formatResult } from './table';
 
 const SPEC = {
-  values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'weights', 'execution-provider', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples'],
+  values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'weights', 'execution-provider', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples', 'cache-dir', 'cache-max-gb', 'key'],
   flags: ['help', 'version', 'strict-provider', 'exclude-bos', 'center', 'row-normalize', 'include-first-query', 'quiet', 'no-table'],
 } as const;
 
@@ -35,6 +37,7 @@ Usage:
   sinklens models [--dir DIR ...]
   sinklens providers     the onnxruntime execution providers this install lists
   sinklens demo [--examples DIR] [--model DIR]
+  sinklens cache list|clear [--cache-dir DIR] [--key PREFIX]
 
 Analyze options:
   --model DIR            Hugging Face model folder (default: $SINKLENS_MODEL or the built-in sinklens-tiny)
@@ -60,6 +63,8 @@ Analyze options:
                          onnxruntime execution provider (default cpu); an unavailable one falls
                          back to the CPU with a message, or fails with --strict-provider
   --quiet                no progress on stderr
+  --cache-dir DIR        graph cache folder (default: $SINKLENS_CACHE_DIR or the OS cache folder + sinklens)
+  --cache-max-gb N       graph cache size limit, least recently used evicted first (default 20; 0 = no cache)
 `;
 
 function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
@@ -137,6 +142,8 @@ function loadOptions(p: ParsedArgs): LoadOptions {
     o.executionProvider = provider as ExecutionProviderChoice;
   }
   if (p.flags.has('strict-provider')) o.strictProvider = true;
+  const cache = cacheOptions(p);
+  if (cache) o.cache = cache;
   return o;
 }
 
@@ -177,7 +184,9 @@ async function analyzeOne(
   at?: { block: number; head: number },
 ): Promise<AnalysisResult> {
   const say = progressPrinter(quiet);
-  const h = await engine.load(dir, load);
+  const warn = (m: string): void => void process.stderr.write(`sinklens: ${m}\n`);
+  const workload = { tokens: o.maxTokens ?? 512, ablation: o.ablate !== null && o.ablate !== undefined, lensLayers: o.logitLens ? 1 : 0 };
+  const h = await engine.load(dir, load, { onProgress: say, onWarn: warn, workload });
   const reused = seenHandles.has(h.id);
   seenHandles.add(h.id);
   checkRanges(o, h.info.layers);
@@ -305,7 +314,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     else if (p.command === 'models') await cmdModels(p);
     else if (p.command === 'demo') await cmdDemo(p);
     else if (p.command === 'providers') await cmdProviders();
-    else throw new UsageError(`Unknown command '${p.command}'. Commands: analyze, models, providers, demo.`);
+    else if (p.command === 'cache') cmdCache(new Engine(), p, (s) => void process.stdout.write(s));
+    else throw new UsageError(`Unknown command '${p.command}'. Commands: analyze, models, providers, demo, cache.`);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

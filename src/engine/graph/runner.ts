@@ -16,8 +16,11 @@ import type { QuantScheme } from './blocks/linear';
 import type { CreateRunner, ForwardRequest, ForwardResult, Runner, RunnerOptions, RunnerPlacement } from './types';
 import { validateRequest } from './validate';
 
-/** Test/bench knobs beyond the contract's RunnerOptions. */
+/** Knobs beyond the contract's RunnerOptions: the graph cache, write progress, test thresholds, the quantisation scheme. */
 export type RunnerInternals = Omit<SessionPlacement, 'threads' | 'executionProvider' | 'strictProvider'> & { quant?: Partial<QuantScheme> };
+
+/** A runner plus how its graph was obtained (cache key and hit, or null when not cached). */
+export type CachedRunner = Runner & { readonly graphCache: OwnedSession['cached'] };
 
 export const createRunner: CreateRunner = (config, weights, opts) => createRunnerWith(config, weights, opts, {});
 
@@ -26,17 +29,22 @@ export async function createRunnerWith(
   weights: ModelWeights,
   opts: RunnerOptions,
   internals: RunnerInternals,
-): Promise<Runner> {
+): Promise<CachedRunner> {
   const { quant, ...sessionInternals } = internals;
-  const placement: SessionPlacement = {
-    threads: opts.threads,
+  const provider = {
     ...(opts.executionProvider !== undefined ? { executionProvider: opts.executionProvider } : {}),
     ...(opts.strictProvider !== undefined ? { strictProvider: opts.strictProvider } : {}),
-    ...sessionInternals,
   };
+  const placement: SessionPlacement = { threads: opts.threads, ...provider, ...sessionInternals };
   const linear = { weights: opts.weights ?? 'fp32', ...(quant ? { quant } : {}) };
   const main = await openSession(buildForwardGraph(config, weights, opts.probes, linear), placement);
-  return new OrtRunner(config, opts, placement, main);
+  // The Gram side session has no weights: nothing to cache or report.
+  const side: SessionPlacement = {
+    threads: opts.threads,
+    ...provider,
+    ...(internals.externalThresholdBytes !== undefined ? { externalThresholdBytes: internals.externalThresholdBytes } : {}),
+  };
+  return new OrtRunner(config, opts, side, main);
 }
 
 function floats(f: Fetched | undefined, name: string): Float32Array {
@@ -86,7 +94,7 @@ function readLens(out: Record<string, Fetched>, lens: NonNullable<ForwardRequest
   };
 }
 
-class OrtRunner implements Runner {
+class OrtRunner implements CachedRunner {
   private queue: Promise<unknown> = Promise.resolve();
   private gram: Promise<OwnedSession> | null = null;
   private disposed = false;
@@ -103,6 +111,10 @@ class OrtRunner implements Runner {
     this.placement = { executionProvider: s.executionProvider, providerNote: s.providerNote, threads: s.threads };
     // The side session goes straight to where the main one ended up (no second failed attempt).
     this.sessionPlacement = { ...sessionPlacement, executionProvider: s.executionProvider };
+  }
+
+  get graphCache(): OwnedSession['cached'] {
+    return this.main.cached;
   }
 
   forward(req: ForwardRequest): Promise<ForwardResult> {

@@ -4,7 +4,9 @@
  * data file next to the .onnx file (models over ORT's 2 GiB protobuf limit), so the process never
  * holds two full copies of the weights.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { close, closeSync, open, openSync, write, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { onnx } from 'onnx-proto';
 import type { AttrValue, GraphBuilder, GraphNode, Initializer, ValueInfo } from './builder';
 
@@ -154,6 +156,74 @@ export function serializeInline(g: GraphBuilder): Uint8Array {
  * stay inline.
  */
 export function serializeExternal(g: GraphBuilder, target: ExternalTarget): Uint8Array {
+  const offsets = externalOffsets(g);
+  const fd = openSync(target.path, 'w');
+  try {
+    for (const init of g.initializers) {
+      const off = offsets.get(init.name);
+      if (off === undefined) continue;
+      const bytes = producedBytes(init);
+      writeSync(fd, bytes, 0, bytes.length, off);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return externalModelBytes(g, target, offsets);
+}
+
+/** Bytes done / total of the external data while it is written. */
+export type WriteProgress = (doneBytes: number, totalBytes: number) => void;
+
+const openAsync = promisify(open);
+const writeAsync = promisify(write);
+const closeAsync = promisify(close);
+
+/**
+ * serializeExternal, pipelined over two cores: while one tensor is written (libuv's thread pool),
+ * the next is read and converted on this thread. At most two converted tensors are alive at once,
+ * so memory stays bounded by the two largest tensors whatever the model size.
+ */
+export async function serializeExternalAsync(g: GraphBuilder, target: ExternalTarget, onProgress?: WriteProgress): Promise<Uint8Array> {
+  const offsets = externalOffsets(g);
+  const total = g.initializers.reduce((s, i) => s + (offsets.has(i.name) ? i.byteLength : 0), 0);
+  const fd = await openAsync(target.path, 'w');
+  let done = 0;
+  let pending: Promise<unknown> = Promise.resolve();
+  try {
+    for (const init of g.initializers) {
+      const off = offsets.get(init.name);
+      if (off === undefined) continue;
+      const bytes = producedBytes(init); // converted while the previous tensor is being written
+      await pending;
+      pending = writeAll(fd, bytes, off).then(() => {
+        done += bytes.length;
+        onProgress?.(done, total);
+      });
+    }
+    await pending;
+  } finally {
+    await pending.catch(() => undefined);
+    await closeAsync(fd);
+  }
+  return externalModelBytes(g, target, offsets);
+}
+
+async function writeAll(fd: number, bytes: Uint8Array, position: number): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) {
+    const { bytesWritten } = await writeAsync(fd, bytes, off, bytes.length - off, position + off);
+    off += bytesWritten;
+  }
+}
+
+function producedBytes(init: Initializer): Uint8Array {
+  const bytes = init.bytes();
+  if (bytes.length !== init.byteLength) throw new Error(`serialize: ${init.name} has ${bytes.length} bytes, planned ${init.byteLength}`);
+  return bytes;
+}
+
+/** Page-aligned offsets of the initializers that go to external data. */
+function externalOffsets(g: GraphBuilder): Map<string, number> {
   const offsets = new Map<string, number>();
   let end = 0;
   for (const init of g.initializers) {
@@ -162,18 +232,10 @@ export function serializeExternal(g: GraphBuilder, target: ExternalTarget): Uint
     offsets.set(init.name, end);
     end += init.byteLength;
   }
-  const fd = openSync(target.path, 'w');
-  try {
-    for (const init of g.initializers) {
-      const off = offsets.get(init.name);
-      if (off === undefined) continue;
-      const bytes = init.bytes();
-      if (bytes.length !== init.byteLength) throw new Error(`serialize: ${init.name} has ${bytes.length} bytes, planned ${init.byteLength}`);
-      writeSync(fd, bytes, 0, bytes.length, off);
-    }
-  } finally {
-    closeSync(fd);
-  }
+  return offsets;
+}
+
+function externalModelBytes(g: GraphBuilder, target: ExternalTarget, offsets: Map<string, number>): Uint8Array {
   return fill(
     plan(g, (init) => {
       const off = offsets.get(init.name);
@@ -185,6 +247,17 @@ export function serializeExternal(g: GraphBuilder, target: ExternalTarget): Uint
       ];
     }),
   );
+}
+
+/**
+ * sha256 of the graph's structure: nodes, attributes, inputs, outputs and every initializer's
+ * name, dims and type (not the weight data). Part of the graph cache key, so any change to the
+ * builder gives a new key. Reads no weight.
+ */
+export function graphSignature(g: GraphBuilder): string {
+  const h = createHash('sha256').update(graphSkeleton(g));
+  for (const i of g.initializers) h.update(`${i.name}\u0000${i.dims.join('x')}\u0000${i.dataType}\u0000${i.byteLength}\n`);
+  return h.digest('hex');
 }
 
 /** Total bytes of initializer data (decides inline vs external). */

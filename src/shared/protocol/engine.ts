@@ -5,7 +5,7 @@
  * request id. A response is always sent, with error code `cancelled` for a cancelled run. There is
  * no separate load request: analyze and attention load (and cache) the model they name.
  */
-import type { AnalyzeOptions, AttentionRequest, LoadOptions, Progress } from '../engineApi';
+import type { AnalyzeOptions, AttentionRequest, CacheListing, CacheOptions, LoadOptions, Progress } from '../engineApi';
 import type { LogLevel } from '../log';
 import type { AnalysisResult, AttentionMap } from '../result';
 import { Command, Notification, Request } from './messages';
@@ -19,6 +19,9 @@ export const EngineAttention = new Request<
   AttentionMap
 >('engine/attention');
 export const EngineUnload = new Request<{ modelDir?: string }, void>('engine/unload');
+/** The graph cache: list its entries, or remove them (all, or the entry whose key starts with `key`). */
+export const EngineCacheList = new Request<{ cache?: CacheOptions }, CacheListing>('engine/cacheList');
+export const EngineCacheClear = new Request<{ cache?: CacheOptions; key?: string }, { entries: number; bytes: number }>('engine/cacheClear');
 export const EnginePing = new Request<void, { pid: number; versions: Record<string, string> }>('engine/ping');
 
 export const EngineCancel = new Command<{ requestId: string }>('engine/cancel');

@@ -1,4 +1,5 @@
 /** The ONNX runner against the float64 oracle (test/support/reference), on seeded random llama models. */
+import { GraphCache } from '../../../src/engine/cache/graphCache';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -194,9 +195,12 @@ describe('graph runner, untied head with biases, external data, bare', () => {
     assert.ok(dataBytes >= large, `external file holds the weights (${dataBytes} bytes)`);
     rmSync(target.path);
 
-    const runner = await createRunnerWith(cfg, weights, { threads: 1, probes: 'full' }, { externalThresholdBytes: 0, tmpRoot });
+    // maxBytes 0: no cache, the graph is written to a scratch folder of the staging area.
+    const scratch = { cache: new GraphCache({ dir: tmpRoot, maxBytes: 0 }), fingerprint: 'scratch', describe: { model: 'untied', modelDir: tmpRoot, options: '{}' } };
+    const runner = await createRunnerWith(cfg, weights, { threads: 1, probes: 'full' }, { externalThresholdBytes: 0, cache: scratch });
+    const staging = join(tmpRoot, 'staging');
     try {
-      if (process.platform !== 'win32') assert.deepEqual(readdirSync(tmpRoot), [], 'unlinked right after session creation');
+      if (process.platform !== 'win32') assert.deepEqual(readdirSync(staging), [], 'unlinked right after session creation');
       const r = await runner.forward({ ids });
       assertClose(r.hidden, ref.hidden, TOL, 'hidden (external data)');
       assertClose(r.lastLogits, lastRow(ref.logits, ids.length, cfg.vocabSize), TOL, 'logits (external data)');
@@ -205,7 +209,8 @@ describe('graph runner, untied head with biases, external data, bare', () => {
     } finally {
       await runner.dispose();
     }
-    assert.deepEqual(readdirSync(tmpRoot), []);
+    assert.deepEqual(readdirSync(staging), []);
+    assert.deepEqual(readdirSync(tmpRoot), ['staging'], 'nothing but the (empty) staging area');
     await expectCode(runner.forward({ ids }), 'badRequest');
   });
 

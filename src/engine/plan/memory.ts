@@ -1,0 +1,145 @@
+/**
+ * The memory plan: peak resident memory of loading a model and of one analysis, estimated from
+ * the canonical shapes alone (no weight is read), so an oversize request is refused with one
+ * clear line instead of thrashing or being killed. Pure: every number comes from the input.
+ * Validated against measured peak RSS in docs/PERFORMANCE.md.
+ */
+import type { CanonicalConfig } from '../arch/types';
+
+/** Resident bytes per linear-layer weight, scales and zero points included. */
+export const BYTES_PER_WEIGHT: Readonly<Record<string, number>> = {
+  fp32: 4,
+  // onnxruntime's CPU kernels compute fp16 linears in float32 (Cast folded at session creation),
+  // so in memory an fp16 weight costs what an fp32 one does; on disk it is 2 bytes.
+  fp16: 4,
+  int8: 1.0625, // 1 byte + one fp32 scale per block of 32 (+ zero points)
+  int4: 0.5625, // 0.5 byte + one fp32 scale per block of 32 (+ zero points)
+};
+
+/** Bytes per linear-layer weight in the cached graph file. */
+export const DISK_BYTES_PER_WEIGHT: Readonly<Record<string, number>> = { fp32: 4, fp16: 2, int8: 1.0625, int4: 0.5625 };
+
+/** Node, onnxruntime, the tokenizer and the metrics workers, measured idle (~0.2 GB) plus headroom. */
+export const RUNTIME_BASE_BYTES = 320 * 1024 ** 2;
+
+export interface Workload {
+  /** Tokens of the prompt (an upper bound before tokenizing). */
+  tokens: number;
+  probes: 'full' | 'bare';
+  /** A second, ablated forward whose results are compared with the first. */
+  ablation: boolean;
+  /** Layers of the logit lens (0 = off). */
+  lensLayers: number;
+}
+
+export interface PlanInput {
+  config: CanonicalConfig;
+  /** 'fp32' | 'fp16' | 'int8' | 'int4' (BYTES_PER_WEIGHT's keys). */
+  precision: string;
+  workload: Workload;
+  /** The graph is in the cache: no conversion on the way in. */
+  cached: boolean;
+}
+
+export interface MemoryPlan {
+  /** Peak of the load (weights resident + the conversion's working set on a cold load). */
+  loadBytes: number;
+  /** Weights resident once loaded. */
+  weightsBytes: number;
+  /** Extra bytes of one analysis on top of the loaded model. */
+  runBytes: number;
+  /** loadBytes + runBytes: the process's expected peak. */
+  peakBytes: number;
+  /** Bytes of the cached graph on disk. */
+  diskBytes: number;
+}
+
+const F32 = 4;
+
+/** Parameter counts by kind: the linears take the precision, the rest stays float32. */
+export function paramCounts(c: CanonicalConfig): { linear: number; embed: number; head: number; other: number } {
+  const d = c.hiddenSize;
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  const ff = c.intermediateSize;
+  const perLayer = d * q + 2 * d * kv + q * d + (c.gatedMlp ? 3 : 2) * d * ff;
+  const embed = c.vocabSize * d + (c.position === 'learned' ? c.maxPositions * d : 0);
+  // Norm weights and biases, linear biases (an upper bound: counted even when absent), and the
+  // RoPE cos/sin caches [maxPositions, rotaryDim].
+  const biases = q + 2 * kv + d + (c.gatedMlp ? 2 : 1) * ff;
+  const rope = c.rope ? 2 * c.maxPositions * c.rope.rotaryDim : 0;
+  return { linear: c.numLayers * perLayer, embed, head: c.vocabSize * d, other: c.numLayers * (4 * d + biases) + 2 * d + rope };
+}
+
+export function weightBytes(c: CanonicalConfig, precision: string, table: Readonly<Record<string, number>> = BYTES_PER_WEIGHT): number {
+  const bpw = bytesPerWeight(precision, table);
+  const n = paramCounts(c);
+  // A tied head is prepacked for its Gemm: a second, float32 copy beside the embedding table.
+  const head = c.tieWordEmbeddings ? n.head * F32 : n.head * bpw;
+  // Shape constants, masks and indicator columns of the graph: a few hundred bytes per block.
+  const constants = 16 * 1024 + 4 * 1024 * c.numLayers;
+  return n.linear * bpw + n.embed * F32 + head + n.other * F32 + constants;
+}
+
+export function bytesPerWeight(precision: string, table: Readonly<Record<string, number>> = BYTES_PER_WEIGHT): number {
+  const b = table[precision];
+  if (b === undefined) throw new Error(`memory plan: unknown precision '${precision}' (known: ${Object.keys(table).join(', ')})`);
+  return b;
+}
+
+/**
+ * One analysis on top of the loaded model: the hidden-state probe (ORT's stacked output, the JS
+ * copy and the metrics' copy), one block's working set (MLP activations, q/k/v, two [H, T, T]
+ * attention buffers), the logit lens's [T, V] logits and log-softmax, the Gram matrices when
+ * T > d, and the eigen workspaces of the two metrics workers (float64).
+ */
+export function runBytes(c: CanonicalConfig, w: Workload): number {
+  const T = Math.max(1, w.tokens);
+  const d = c.hiddenSize;
+  const L = c.numLayers;
+  const hidden = (L + 1) * T * d * F32;
+  const block = T * (3 * c.intermediateSize + 6 * d + (c.numHeads + 2 * c.numKvHeads + 2) * c.headDim) * F32 + 2 * c.numHeads * T * T * F32;
+  if (w.probes === 'bare') return block + T * d * F32;
+  const lens = w.lensLayers > 0 ? 3 * T * c.vocabSize * F32 : 0;
+  const gram = T > d ? 2 * (L + 1) * d * d * F32 : 0;
+  const m = Math.min(T, d);
+  const eigen = 2 * 3 * m * m * 8;
+  const bos = L * c.numHeads * T * F32;
+  const ablation = w.ablation ? hidden + bos : 0;
+  return 3 * hidden + block + lens + gram + eigen + 2 * bos + ablation;
+}
+
+/**
+ * The conversion's working set on a cold load: two tensors in flight (the one being written and the
+ * next one being converted), each its source bytes (2 for BF16/F16; an F32 source is used in place,
+ * 4) plus float32, sized by the largest tensor (the embedding), plus one transposed linear (GPT-2's
+ * Conv1D layout). Measured on the 1b shape: 1.8 GiB while converting, 3.1 GiB planned.
+ */
+function conversionBytes(c: CanonicalConfig): number {
+  const largest = c.vocabSize * c.hiddenSize;
+  const linear = c.hiddenSize * Math.max(c.intermediateSize, 3 * c.hiddenSize);
+  return 2 * largest * (2 + F32) + linear * F32;
+}
+
+/** The tokenizer's vocabulary and merges in the JS heap: ~1 KiB per token (measured on a 128k vocabulary). */
+const TOKENIZER_BYTES_PER_TOKEN = 1024;
+/** Allocator overhead and fragmentation on top of the weights (measured 1b peaks were within 1% of the plain sum). */
+const WEIGHTS_MARGIN = 1.03;
+
+export function planMemory(p: PlanInput): MemoryPlan {
+  const weightsBytes = weightBytes(p.config, p.precision);
+  const base = RUNTIME_BASE_BYTES + p.config.vocabSize * TOKENIZER_BYTES_PER_TOKEN;
+  const loadBytes = base + Math.max(weightsBytes * WEIGHTS_MARGIN, p.cached ? 0 : conversionBytes(p.config));
+  const run = runBytes(p.config, p.workload);
+  const diskBytes = weightBytes(p.config, p.precision, DISK_BYTES_PER_WEIGHT) - (p.config.tieWordEmbeddings ? paramCounts(p.config).head * F32 : 0);
+  return { loadBytes, weightsBytes, runBytes: run, peakBytes: loadBytes + run, diskBytes };
+}
+
+/** Precisions from the most to the least exact, as `auto` tries them (fp16 saves no memory on CPU). */
+export const AUTO_ORDER: readonly string[] = ['fp32', 'int8', 'int4'];
+
+/** The most exact precision whose plan fits in `availableBytes` (the least exact when none does). */
+export function autoPrecision(config: CanonicalConfig, workload: Workload, availableBytes: number, cached = false): string {
+  const fits = AUTO_ORDER.find((precision) => planMemory({ config, precision, workload, cached }).peakBytes <= availableBytes);
+  return fits ?? (AUTO_ORDER[AUTO_ORDER.length - 1] as string);
+}

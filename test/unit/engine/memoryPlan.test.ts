@@ -1,0 +1,169 @@
+/**
+ * The memory plan: its parameter counts match the real Llama-3.2-1B shape and the graphs the
+ * builder makes; precision, tokens, ablation and the lens move the estimate the right way; and the
+ * engine refuses an oversize load before reading any weight (the folder below has no weights or
+ * tokenizer at all) and an oversize analysis before running it, each with one line naming the
+ * estimate and the settings to change.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { Engine } from '../../../src/engine/api';
+import { buildForwardGraph } from '../../../src/engine/graph/model';
+import { initializerBytes } from '../../../src/engine/graph/serialize';
+import { loadModelFiles } from '../../../src/engine/model/load';
+import { autoPrecision, paramCounts, planMemory, runBytes, weightBytes, type Workload } from '../../../src/engine/plan/memory';
+import type { LoadOptions } from '../../../src/shared/engineApi';
+import { SinkLensError } from '../../../src/shared/errors';
+import { ARCH_SPECS, generateModel, samplePrompt } from '../../support/genModel';
+import type { CanonicalConfig } from '../../../src/engine/arch/types';
+
+/** A canonical llama config (the shape fields are what the plan reads). */
+function llamaConfig(over: Partial<CanonicalConfig>): CanonicalConfig {
+  return {
+    arch: 'llama',
+    modelType: 'llama',
+    hiddenSize: 32,
+    numLayers: 2,
+    numHeads: 4,
+    numKvHeads: 2,
+    headDim: 8,
+    intermediateSize: 48,
+    vocabSize: 50,
+    maxPositions: 64,
+    norm: 'rms',
+    normEps: 1e-5,
+    act: 'silu',
+    gatedMlp: true,
+    position: 'rope',
+    rope: { theta: 10000, rotaryDim: 8, scaling: null },
+    attnScale: 1 / Math.sqrt(8),
+    parallelResidual: false,
+    qkNorm: false,
+    tieWordEmbeddings: true,
+    bosTokenId: 1,
+    eosTokenId: 2,
+    name: 'random-llama',
+    ...over,
+  };
+}
+
+const root = mkdtempSync(join(tmpdir(), 'sinklens-memplan-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const GiB = 1024 ** 3;
+const LLAMA_1B = llamaConfig({
+  hiddenSize: 2048,
+  numLayers: 16,
+  numHeads: 32,
+  numKvHeads: 8,
+  headDim: 64,
+  intermediateSize: 8192,
+  vocabSize: 128256,
+  maxPositions: 131072,
+  tieWordEmbeddings: true,
+  rope: { theta: 500000, rotaryDim: 64, scaling: null },
+});
+const W: Workload = { tokens: 512, probes: 'full', ablation: false, lensLayers: 0 };
+
+describe('memory plan', () => {
+  test('parameter counts of the Llama-3.2-1B shape (1,235,814,400 parameters, tied)', () => {
+    const n = paramCounts(LLAMA_1B);
+    assert.equal(n.linear + n.embed + 2 * LLAMA_1B.numLayers * 2048 + 2048, 1_235_814_400);
+    // fp32: linears 3.89 GB + embedding 1.05 GB + the tied head's prepacked copy 1.05 GB.
+    assert.ok(Math.abs(weightBytes(LLAMA_1B, 'fp32') - (n.linear * 4 + 2 * n.embed * 4)) < 0.1 * GiB);
+  });
+
+  test('precision, tokens, ablation and the logit lens move the estimate', () => {
+    const fp32 = weightBytes(LLAMA_1B, 'fp32');
+    const int8 = weightBytes(LLAMA_1B, 'int8');
+    const int4 = weightBytes(LLAMA_1B, 'int4');
+    assert.ok(int4 < int8 && int8 < fp32, `${int4} < ${int8} < ${fp32}`);
+    const n = paramCounts(LLAMA_1B);
+    assert.ok(Math.abs(fp32 - int4 - n.linear * (4 - 0.5625)) < 1, 'only the linears change with the precision');
+    assert.equal(weightBytes(LLAMA_1B, 'fp16'), fp32, 'fp16 linears are computed (and held) in float32 on CPU');
+    assert.throws(() => weightBytes(LLAMA_1B, 'int3'), /unknown precision 'int3'/);
+    assert.ok(runBytes(LLAMA_1B, { ...W, tokens: 4096 }) > 4 * runBytes(LLAMA_1B, W));
+    assert.ok(runBytes(LLAMA_1B, { ...W, ablation: true }) > runBytes(LLAMA_1B, W));
+    assert.ok(runBytes(LLAMA_1B, { ...W, lensLayers: 17 }) > runBytes(LLAMA_1B, W) + 512 * 128256 * 4);
+    assert.ok(runBytes(LLAMA_1B, { ...W, probes: 'bare' }) < runBytes(LLAMA_1B, W));
+    const cold = planMemory({ config: LLAMA_1B, precision: 'fp32', workload: W, cached: false });
+    const warm = planMemory({ config: LLAMA_1B, precision: 'fp32', workload: W, cached: true });
+    assert.ok(cold.peakBytes >= warm.peakBytes);
+    assert.ok(cold.diskBytes > 4.5 * GiB && cold.diskBytes < 5 * GiB, `fp32 cache entry ${cold.diskBytes / GiB} GiB (measured 4.6)`);
+  });
+
+  test('the Llama-3-8B shape: refused in fp32 on a 24 GB machine, int4 within the 12 GB target', () => {
+    const c = { ...LLAMA_1B, hiddenSize: 4096, numLayers: 32, intermediateSize: 14336, headDim: 128, tieWordEmbeddings: false, rope: { theta: 500000, rotaryDim: 128, scaling: null }, maxPositions: 8192 };
+    const w = { ...W, tokens: 256 };
+    const fp32 = planMemory({ config: c, precision: 'fp32', workload: w, cached: true });
+    const int4 = planMemory({ config: c, precision: 'int4', workload: w, cached: true });
+    assert.ok(fp32.peakBytes > 24 * GiB, `fp32 ${fp32.peakBytes / GiB} GiB`);
+    assert.ok(int4.peakBytes < 12 * GiB, `int4 ${int4.peakBytes / GiB} GiB`);
+    assert.equal(autoPrecision(c, w, 64 * GiB), 'fp32');
+    assert.equal(autoPrecision(c, w, 24 * GiB), 'int8');
+    assert.equal(autoPrecision(c, w, 9 * GiB), 'int4');
+    assert.equal(autoPrecision(c, w, 1 * GiB), 'int4', 'nothing fits: the smallest, which the check then refuses');
+  });
+
+  test("covers every initializer of the builder's graphs (untied: no prepacked head copy)", async () => {
+    for (const spec of ARCH_SPECS) {
+      const m = generateModel(join(root, spec.name), spec);
+      const files = await loadModelFiles(m.dir);
+      try {
+        const graph = initializerBytes(buildForwardGraph(files.config, files.weights, 'full'));
+        const planned = weightBytes(files.config, 'fp32') - (files.config.tieWordEmbeddings ? paramCounts(files.config).head * 4 : 0);
+        assert.ok(planned >= graph, `${spec.name}: planned ${planned} >= graph ${graph}`);
+        assert.ok(planned < 1.35 * graph, `${spec.name}: planned ${planned} close to graph ${graph}`);
+      } finally {
+        files.store.close();
+      }
+    }
+  });
+
+  test('an oversize load is refused before any weight or tokenizer is read', async () => {
+    const dir = join(root, 'huge');
+    mkdirSync(dir, { recursive: true });
+    // A Llama-3-405B-shaped config and nothing else: the refusal must come before the weights are looked for.
+    const config = { model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 16384, intermediate_size: 53248, num_hidden_layers: 126, num_attention_heads: 128, num_key_value_heads: 8, vocab_size: 128256, max_position_embeddings: 131072, rms_norm_eps: 1e-5, rope_theta: 500000, hidden_act: 'silu', tie_word_embeddings: false };
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    const engine = new Engine({ availableMemory: () => 24 * GiB });
+    const e = await engine.load(dir).then(
+      () => assert.fail('loaded'),
+      (err: unknown) => err,
+    );
+    assert.ok(SinkLensError.is(e, 'insufficientMemory'), `got ${String(e)}`);
+    assert.match(e.message, /^Not enough memory: loading .* \(fp32 weights \d+\.\d GB\) and analysing 512 tokens needs about \d+\.\d GB but 24\.0 GB is available; set sinklens\.weights \(--weights\) to int8 or int4, or lower sinklens\.maxTokens \(--max-tokens\)\.$/);
+    assert.ok(!e.message.includes('\n'), 'one line');
+    // weights: auto plans the smallest precision that fits; none does here, so it is refused at int4.
+    const auto = await engine.load(dir, { weights: 'auto' } as LoadOptions).then(
+      () => assert.fail('loaded'),
+      (err: unknown) => err,
+    );
+    assert.ok(SinkLensError.is(auto, 'insufficientMemory'));
+    assert.match(auto.message, /\(int4 weights \d+\.\d GB\).*; lower sinklens\.maxTokens \(--max-tokens\) or use a smaller model\.$/);
+    await engine.dispose();
+  });
+
+  test('an analysis whose activations do not fit is refused before the forward', async () => {
+    const m = generateModel(join(root, 'small'), ARCH_SPECS[0]!);
+    let available = 64 * GiB;
+    const engine = new Engine({ availableMemory: () => available });
+    try {
+      const h = await engine.load(m.dir);
+      await engine.analyze(h, samplePrompt(m, 8)); // fits
+      available = 1024;
+      const e = await engine.analyze(h, samplePrompt(m, 8), { ablate: [0] }).then(
+        () => assert.fail('ran'),
+        (err: unknown) => err,
+      );
+      assert.ok(SinkLensError.is(e, 'insufficientMemory'), `got ${String(e)}`);
+      assert.match(e.message, /^Not enough memory: analysing \d+ tokens with .* needs about 0\.0 GB but 0\.0 GB is available; set sinklens\.weights/);
+      assert.match(e.detail ?? '', /with the ablated run/);
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
