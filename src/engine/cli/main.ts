@@ -3,6 +3,7 @@
  *   sinklens analyze --model DIR (--text S | --file F | stdin) [--json OUT] [--ablate auto|3,4] ...
  *   sinklens models [--dir D ...]
  *   sinklens demo
+ *   sinklens study|report ...   (cli/study.ts)
  * Results go to stdout, progress to stderr; bad input exits non-zero with one clear line.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,10 +15,12 @@ import { Engine } from '../api';
 import { discoverModels } from '../model/discover';
 import { parseAblate, resolveOptions } from '../options';
 import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
+import { writeAnalysisCsv } from './exports';
+import { cmdStudy, rejectStudyOptions, STUDY_HELP, STUDY_VALUES } from './study';
 import { formatAttention, formatResult } from './table';
 
 const SPEC = {
-  values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples'],
+  values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples', ...STUDY_VALUES],
   flags: ['help', 'version', 'exclude-bos', 'center', 'row-normalize', 'include-first-query', 'quiet', 'no-table'],
 } as const;
 
@@ -30,10 +33,11 @@ Usage:
   sinklens analyze [--model DIR] (--text S | --file F | < stdin) [options]
   sinklens models [--dir DIR ...]
   sinklens demo [--examples DIR] [--model DIR]
-
+${STUDY_HELP}
 Analyze options:
   --model DIR            Hugging Face model folder (default: $SINKLENS_MODEL or the built-in sinklens-tiny)
   --json OUT             also write the full result as JSON ('-' = stdout, no table)
+  --csv DIR              also write the per-layer, per-token and per-head tables as CSV (+ provenance.json)
   --ablate auto|3,4      re-run with the MLP write at BOS zeroed in these blocks (auto = the spike blocks)
   --ablate-target mlp|attn
   --max-tokens N         truncate the prompt to N tokens (default 512)
@@ -169,6 +173,7 @@ function checkRanges(o: AnalyzeOptions, blocks: number): void {
 async function cmdAnalyze(p: ParsedArgs): Promise<void> {
   const engine = new Engine();
   try {
+    rejectStudyOptions(p);
     const o = analyzeOptions(p);
     const at = parseAttention(one(p, 'attention'));
     const dir = modelDir(p);
@@ -184,6 +189,11 @@ async function cmdAnalyze(p: ParsedArgs): Promise<void> {
         writeFileSync(json, JSON.stringify(r, null, 1));
         if (!quiet) process.stderr.write(`wrote ${json}\n`);
       }
+    }
+    const csv = one(p, 'csv');
+    if (csv !== undefined) {
+      const n = writeAnalysisCsv(csv, r, readVersion()).length;
+      if (!quiet) process.stderr.write(`wrote ${n} files to ${csv}\n`);
     }
     if (at !== undefined) await printAttention(engine, dir, text, o, at, r.tokens.map((t) => t.text));
   } finally {
@@ -249,7 +259,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (p.command === 'analyze') await cmdAnalyze(p);
     else if (p.command === 'models') await cmdModels(p);
     else if (p.command === 'demo') await cmdDemo(p);
-    else throw new UsageError(`Unknown command '${p.command}'. Commands: analyze, models, demo.`);
+    else if (p.command === 'study' || p.command === 'report') return await cmdStudy(p, { analyze: analyzeOptions(p), defaultModel: BUILTIN_MODEL, writeOut });
+    else throw new UsageError(`Unknown command '${p.command}'. Commands: analyze, models, demo, study, report.`);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
@@ -260,7 +271,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** Exit codes: 2 usage (see above), 1 bad input or model (the message says what to fix), 3 internal (a bug: file it). */
+/** Exit codes: 2 usage (see above), 1 bad input or model (the message says what to fix), 3 internal (a bug: file it), 4 a --fail-if condition held. */
 export function exitCodeFor(code: ErrorCode): 1 | 3 {
   return code === 'internal' || code === 'runtimeError' || code === 'engineCrashed' ? 3 : 1;
 }
