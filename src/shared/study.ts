@@ -98,6 +98,16 @@ export interface ValleyStats {
   withSpike: number;
 }
 
+/** A prompt the engine could not analyse on a model: left out of the aggregates, not journaled (a rerun retries it). */
+export interface PromptFailure {
+  index: number;
+  id: string;
+  source: string;
+  /** SinkLensError code ('badTokenizer', 'internal', ...). */
+  code: string;
+  message: string;
+}
+
 export interface StudyModel {
   name: string;
   dir: string;
@@ -111,6 +121,7 @@ export interface StudyModel {
   perLayer: LayerAggregate[];
   valley: ValleyStats;
   prompts: PromptRecord[];
+  failures: PromptFailure[];
 }
 
 /** The per-layer means and bands of every model, linearly interpolated onto one relative-depth grid. */

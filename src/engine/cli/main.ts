@@ -16,7 +16,7 @@ import { discoverModels } from '../model/discover';
 import { parseAblate, resolveOptions } from '../options';
 import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
 import { writeAnalysisCsv } from './exports';
-import { cmdStudy, rejectStudyOptions, STUDY_HELP, STUDY_VALUES } from './study';
+import { cmdStudy, rejectStudyOptions, STUDY_HELP, STUDY_USAGE, STUDY_VALUES } from './study';
 import { formatAttention, formatResult } from './table';
 
 const SPEC = {
@@ -33,7 +33,7 @@ Usage:
   sinklens analyze [--model DIR] (--text S | --file F | < stdin) [options]
   sinklens models [--dir DIR ...]
   sinklens demo [--examples DIR] [--model DIR]
-${STUDY_HELP}
+${STUDY_USAGE}
 Analyze options:
   --model DIR            Hugging Face model folder (default: $SINKLENS_MODEL or the built-in sinklens-tiny)
   --json OUT             also write the full result as JSON ('-' = stdout, no table)
@@ -53,7 +53,7 @@ Analyze options:
   --attention B,H        print the attention map of block B, head H
   --threads N            onnxruntime intra-op threads (default: onnxruntime's choice)
   --quiet                no progress on stderr
-`;
+${STUDY_HELP}`;
 
 function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
   const o: AnalyzeOptions = {};

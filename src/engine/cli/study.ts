@@ -34,9 +34,11 @@ export function rejectStudyOptions(p: ParsedArgs): void {
 /** analyze's options that a study does not take. */
 const NOT_FOR_STUDY = ['text', 'file', 'ablate', 'ablate-target', 'logit-lens', 'top-k', 'attention', 'dir', 'examples'];
 
-export const STUDY_HELP = `  sinklens study [--model DIR ...] [PROMPTS] [--json OUT] [--csv DIR] [--state DIR] [--limit N]
+export const STUDY_USAGE = `  sinklens study [--model DIR ...] [PROMPTS] [--json OUT] [--csv DIR] [--state DIR] [--limit N]
   sinklens report [--model DIR ...] [PROMPTS] --out report.html [--json OUT] [--csv DIR] [--fail-if EXPR ...]
+`;
 
+export const STUDY_HELP = `
 Study and report (a prompt set on one or more models, aggregated per layer):
   PROMPTS                a folder (each *.txt/*.prompt/*.prompty/*.md file is one prompt), a .jsonl
                          ({"text": ...} or {"messages": [...]} per line; messages = the user contents
@@ -96,7 +98,7 @@ export async function cmdStudy(p: ParsedArgs, ctx: StudyContext): Promise<number
       load: threads !== undefined ? { threads } : {},
       journalPath,
       version: packageVersion(),
-      onProgress: quiet ? undefined : printProgress,
+      onProgress: (e) => printProgress(e, quiet),
       onNote: (m) => process.stderr.write(`note: ${m}\n`),
     });
   } finally {
@@ -137,8 +139,11 @@ function journalFor(p: ParsedArgs, models: string[], prompts: StudyPrompt[], o: 
   return main === undefined ? null : `${resolve(main)}.journal.jsonl`;
 }
 
-function printProgress(e: StudyProgress): void {
+/** One stderr line per finished prompt (a failed prompt is always told, even with --quiet). */
+function printProgress(e: StudyProgress, quiet: boolean): void {
   const tag = `[${e.model} ${e.modelIndex + 1}/${e.models}]`;
+  if (e.failure) process.stderr.write(`warning: ${tag} ${e.failure.id} (${e.failure.source}) failed and is left out: ${clip(e.failure.message.replace(/\s*\n\s*/g, ' '), 240)}\n`);
+  if (quiet) return;
   if (e.promptId === undefined) {
     process.stderr.write(`${tag} ${e.total} prompts${e.resumed ? ` · resuming: ${e.resumed} done in the journal` : ''}\n`);
     return;
@@ -146,6 +151,10 @@ function printProgress(e: StudyProgress): void {
   const rate = e.msPerPrompt === null ? '' : ` · ${(e.msPerPrompt / 1000).toFixed(2)} s/prompt`;
   const eta = e.etaMs === null ? '' : ` · ETA ${formatDuration(e.etaMs)}`;
   process.stderr.write(`${tag} ${e.done}/${e.total} ${e.promptId}${rate}${eta}\n`);
+}
+
+function clip(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 }
 
 export function formatDuration(ms: number): string {

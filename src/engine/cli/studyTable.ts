@@ -26,7 +26,8 @@ export function formatStudyModel(m: StudyModel): string {
     ? `valley in ${v.withValley}/${v.prompts} prompts (${(v.rate * 100).toFixed(0)}%) · minimum at ${where} · depth ${f3(v.depth.mean)} [${f3(v.depth.q1)}, ${f3(v.depth.q3)}] · relative depth ${f2(v.relDepth.mean)}`
     : `no valley in any of ${v.prompts} prompts`;
   const spike = v.withSpike ? `spike in ${v.withSpike}/${v.prompts} prompts · at ${spikes}` : 'no BOS-norm spike';
-  return [head, '', cols, ...rows, '', valley, spike].join('\n');
+  const failed = m.failures.length ? [`failed: ${m.failures.length} prompt(s) left out (${m.failures.map((f) => f.id).join(', ')}); rerun to retry them`] : [];
+  return [head, '', cols, ...rows, '', valley, spike, ...failed].join('\n');
 }
 
 /** Entropy / sink-rate means of every model on the common relative-depth grid (only with > 1 model). */

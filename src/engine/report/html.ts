@@ -93,6 +93,7 @@ function modelSummary(m: StudyModel): string {
     `<tr><td class="l">h[${l.layer}]</td><td>${n2(l.relDepth)}</td>${[l.entropy, l.sinkRate, l.bosNormLog10].map((st) => `<td>${n3(st.mean)}</td><td class="muted">${st.n ? `${n3(st.q1)}–${n3(st.q3)}` : '—'}</td>`).join('')}<td>${n2(l.compressRate)}</td></tr>`;
   return `<h3>${esc(m.name)}</h3>
 <p>Valley in ${v.withValley} of ${v.prompts} prompts (${(v.rate * 100).toFixed(0)}%); minimum at: ${esc(where)}; depth mean ${n3(v.depth.mean)} (IQR ${n3(v.depth.q1)}–${n3(v.depth.q3)}). Spike in ${v.withSpike} prompts: ${esc(spikes)}.</p>
+${m.failures.length ? `<p class="fail">Failed on ${m.failures.length} prompt(s), left out of the aggregates: ${m.failures.map((f) => `${esc(f.id)} (${esc(f.source)}: ${esc(f.message)})`).join('; ')}</p>` : ''}
 <table class="layers"><tr><th class="l">layer</th><th>l/L</th><th>entropy</th><th>IQR</th><th>sink rate</th><th>IQR</th><th>log10 BOS norm</th><th>IQR</th><th>in Compress</th></tr>${m.perLayer.map(row).join('')}</table>`;
 }
 

@@ -10,7 +10,7 @@
  * interpolated prompts): the mean is the same either way; the band is the per-layer band, drawn between layers.
  */
 import type { ModelInfo } from '../../shared/result';
-import type { LayerAggregate, PromptRecord, RelativeDepthCurves, StudyModel, ValleyStats } from '../../shared/study';
+import type { LayerAggregate, PromptFailure, PromptRecord, RelativeDepthCurves, StudyModel, ValleyStats } from '../../shared/study';
 import { depthGrid, interpolateStats, stat } from './stats';
 
 /** Per-layer mean and band of every curve over the prompts. All records must come from one model (same L). */
@@ -55,8 +55,8 @@ export interface ModelIdentity {
   tokenizerSha256: string | null;
 }
 
-/** One model's aggregate; `records` are sorted by prompt index. */
-export function aggregateModel(model: ModelIdentity, records: readonly PromptRecord[]): StudyModel {
+/** One model's aggregate; `records` are sorted by prompt index. Failed prompts are listed, not aggregated. */
+export function aggregateModel(model: ModelIdentity, records: readonly PromptRecord[], failures: readonly PromptFailure[] = []): StudyModel {
   const sorted = [...records].sort((a, b) => a.index - b.index);
   const { info } = model;
   return {
@@ -71,6 +71,7 @@ export function aggregateModel(model: ModelIdentity, records: readonly PromptRec
     perLayer: aggregateLayers(sorted),
     valley: valleyStats(sorted, info.layers),
     prompts: sorted,
+    failures: [...failures],
   };
 }
 

@@ -170,7 +170,7 @@ function fmt(x: number): string {
 
 /** The grammar and metric list for --help and error messages. */
 export function failIfHelp(): string {
-  const metrics = Object.entries(FAIL_IF_METRICS).map(([k, m]) => `    ${k.padEnd(15)}${m.help}`).join('\n');
+  const metrics = Object.entries(FAIL_IF_METRICS).map(([k, m]) => `    ${k.padEnd(16)}${m.help}`).join('\n');
   return `  Conditions (each --fail-if EXPR is checked per model; exit 4 when any holds):
     METRIC OP N                 some prompt has METRIC OP N (same as any(...))
     any(METRIC OP N) | all(METRIC OP N)

@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AnalyzeOptions, LoadOptions, ModelHandle } from '../../shared/engineApi';
-import { SinkLensError } from '../../shared/errors';
+import { SinkLensError, toErrorData } from '../../shared/errors';
 import type { AnalysisResult } from '../../shared/result';
-import { PREVIEW_CHARS, STUDY_SCHEMA_VERSION, type PromptRecord, type Provenance, type StudyPrompt, type StudyResult, type StudySettings } from '../../shared/study';
+import { PREVIEW_CHARS, STUDY_SCHEMA_VERSION, type PromptFailure, type PromptRecord, type Provenance, type StudyPrompt, type StudyResult, type StudySettings } from '../../shared/study';
 import { resolveOptions } from '../options';
 import { aggregateModel, relativeDepthCurves, type ModelIdentity } from './aggregate';
 import { StudyJournal, type JournalEntry } from './journal';
@@ -33,6 +33,8 @@ export interface StudyProgress {
   resumed: number;
   /** The prompt just finished; undefined on the "starting model" report. */
   promptId?: string;
+  /** Set when that prompt failed (it is left out and retried by a rerun). */
+  failure?: PromptFailure;
   msPerPrompt: number | null;
   /** Estimated time left for the whole study. */
   etaMs: number | null;
@@ -81,6 +83,7 @@ export async function runStudy(engine: StudyEngine, o: StudyRunOptions): Promise
   const clock = { t0: performance.now(), ran: 0, left: total - countDone(opened?.entries ?? [], o) };
   const identities: ModelIdentity[] = [];
   const recordsPerModel: PromptRecord[][] = [];
+  const failuresPerModel: PromptFailure[][] = [];
   let complete = true;
   for (const [mi, dir] of o.models.entries()) {
     const handle = await engine.load(dir, o.load ?? {});
@@ -89,8 +92,11 @@ export async function runStudy(engine: StudyEngine, o: StudyRunOptions): Promise
     for (const e of opened?.entries ?? []) if (e.model === dir && e.weights === weights) done.set(e.record.index, e.record);
     identities.push({ info: handle.info, tokenizerSha256: tokenizerSha(dir) });
     const records: PromptRecord[] = [];
+    const failures: PromptFailure[] = [];
     recordsPerModel.push(records);
-    const report = (promptId?: string): void => o.onProgress?.(progress(handle.info.name, mi, o, records.length, done.size, clock, promptId));
+    failuresPerModel.push(failures);
+    const report = (promptId?: string, failure?: PromptFailure): void =>
+      o.onProgress?.(progress(handle.info.name, mi, o, records.length + failures.length, done.size, clock, promptId, failure));
     report();
     for (const p of o.prompts) {
       const old = done.get(p.index);
@@ -102,18 +108,20 @@ export async function runStudy(engine: StudyEngine, o: StudyRunOptions): Promise
         complete = false;
         break;
       }
-      const r = await engine.analyze(handle, p.text, aOpts);
-      const rec = toPromptRecord(p, r);
-      records.push(rec);
-      opened?.journal.append({ model: dir, weights, record: rec } satisfies JournalEntry);
+      const failure = await analyzeOne(engine, handle, p, aOpts, (rec) => {
+        records.push(rec);
+        opened?.journal.append({ model: dir, weights, record: rec } satisfies JournalEntry);
+      });
+      if (failure) failures.push(failure);
       clock.ran += 1;
       clock.left -= 1;
-      report(p.id);
+      report(p.id, failure ?? undefined);
     }
     await engine.unload?.(dir);
+    if (records.length === 0 && failures[0]) throw new SinkLensError(failures[0].code as SinkLensError['code'], `Every prompt failed on ${handle.info.name}; the first (${failures[0].id}): ${failures[0].message}`);
     if (!complete) break;
   }
-  const models = identities.map((id, i) => aggregateModel(id, recordsPerModel[i] ?? []));
+  const models = identities.map((id, i) => aggregateModel(id, recordsPerModel[i] ?? [], failuresPerModel[i] ?? []));
   return {
     kind: 'sinklens-study',
     schemaVersion: STUDY_SCHEMA_VERSION,
@@ -123,6 +131,26 @@ export async function runStudy(engine: StudyEngine, o: StudyRunOptions): Promise
     models,
     relativeDepth: relativeDepthCurves(models),
   };
+}
+
+/** Errors that end the study; anything else fails only the prompt (recorded, left out, retried by a rerun). */
+const FATAL = new Set(['cancelled', 'engineCrashed', 'nativeLoadFailed']);
+
+async function analyzeOne(
+  engine: StudyEngine,
+  handle: ModelHandle,
+  p: StudyPrompt,
+  opts: AnalyzeOptions,
+  keep: (r: PromptRecord) => void,
+): Promise<PromptFailure | null> {
+  try {
+    keep(toPromptRecord(p, await engine.analyze(handle, p.text, opts)));
+    return null;
+  } catch (e) {
+    const d = toErrorData(e);
+    if (FATAL.has(d.code)) throw e;
+    return { index: p.index, id: p.id, source: p.source, code: d.code, message: d.message };
+  }
 }
 
 function countDone(entries: readonly JournalEntry[], o: StudyRunOptions): number {
@@ -138,10 +166,12 @@ function progress(
   resumed: number,
   clock: { t0: number; ran: number; left: number },
   promptId: string | undefined,
+  failure: PromptFailure | undefined,
 ): StudyProgress {
   const msPerPrompt = clock.ran > 0 ? (performance.now() - clock.t0) / clock.ran : null;
   const base = { model: name, modelIndex, models: o.models.length, done, total: o.prompts.length, resumed, msPerPrompt, etaMs: msPerPrompt === null ? null : msPerPrompt * Math.max(clock.left, 0) };
-  return promptId === undefined ? base : { ...base, promptId };
+  if (promptId === undefined) return base;
+  return failure ? { ...base, promptId, failure } : { ...base, promptId };
 }
 
 function provenance(o: StudyRunOptions, ids: readonly ModelIdentity[], settings: StudySettings): Provenance {

@@ -161,6 +161,15 @@ describe('sinklens report', () => {
     });
   }
 
+  test('--help documents study, report and the --fail-if grammar', () => {
+    const r = cli(['--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /sinklens report \[--model DIR \.\.\.\] \[PROMPTS\] --out report\.html/);
+    assert.match(r.out, /fraction\(METRIC OP N\) OP F/);
+    assert.match(r.out, /valleyDepth\s+depth of the compression valley/);
+    assert.match(r.out, /exit 4 when any holds/);
+  });
+
   test('a bad .jsonl line is an input error (exit 1) that names the line', () => {
     const set = join(tmp, 'bad.jsonl');
     writeFileSync(set, '{"text": "fine"}\n{"txt": "typo"}\n');
