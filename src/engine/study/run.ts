@@ -121,16 +121,26 @@ export async function runStudy(engine: StudyEngine, o: StudyRunOptions): Promise
     if (records.length === 0 && failures[0]) throw new SinkLensError(failures[0].code as SinkLensError['code'], `Every prompt failed on ${handle.info.name}; the first (${failures[0].id}): ${failures[0].message}`);
     if (!complete) break;
   }
-  const models = identities.map((id, i) => aggregateModel(id, recordsPerModel[i] ?? [], failuresPerModel[i] ?? []));
+  const models = uniqueNames(identities).map((id, i) => aggregateModel(id, recordsPerModel[i] ?? [], failuresPerModel[i] ?? []));
   return {
     kind: 'sinklens-study',
     schemaVersion: STUDY_SCHEMA_VERSION,
     complete,
-    provenance: provenance(o, identities, settings),
+    provenance: provenance(o, uniqueNames(identities), settings),
     prompts: o.prompts.map((p) => ({ index: p.index, id: p.id, source: p.source, chars: p.text.length, sha256: sha256(p.text), preview: p.text.slice(0, PREVIEW_CHARS) })),
     models,
     relativeDepth: relativeDepthCurves(models),
   };
+}
+
+/** Two folders with one model name (two revisions, say) get `name #2`, so tables and charts tell them apart. */
+export function uniqueNames(ids: readonly ModelIdentity[]): ModelIdentity[] {
+  const seen = new Map<string, number>();
+  return ids.map((m) => {
+    const k = (seen.get(m.info.name) ?? 0) + 1;
+    seen.set(m.info.name, k);
+    return k === 1 ? m : { ...m, info: { ...m.info, name: `${m.info.name} #${k}` } };
+  });
 }
 
 /** Errors that end the study; anything else fails only the prompt (recorded, left out, retried by a rerun). */

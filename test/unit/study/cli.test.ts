@@ -116,6 +116,7 @@ describe('sinklens study', () => {
     const ran = r.err.split('\n').filter((l) => /\] \d+\/12 /.test(l));
     assert.equal(ran.length, 12 - doneBefore, 'only the missing prompts run again');
     assert.match(ran[0]!, new RegExp(` ${doneBefore + 1}/12 `));
+    assert.match(ran[ran.length - 1]!, /12\/12 math-12 · \d+\.\d\d s\/prompt · ETA 0 s$/, 'progress lines carry the time per prompt and an ETA');
     const s = JSON.parse(readFileSync(json, 'utf8')) as StudyResult;
     assert.deepEqual(s.models[0]!.prompts.map((p) => p.index), [...Array(12).keys()]);
     assert.equal(s.models[0]!.valley.withValley, 12);

@@ -54,6 +54,13 @@ describe('runStudy', () => {
     assert.equal(s.models[0]!.failures.length, 0);
   });
 
+  test('two folders with the same model name are told apart', async () => {
+    const s = await runStudy(fakeEngine(() => null), { ...base, models: ['/m/fake', '/m/fake2'], journalPath: null });
+    assert.deepEqual(s.models.map((m) => m.name), ['fake', 'fake #2']);
+    assert.deepEqual(s.relativeDepth.models.map((m) => m.name), ['fake', 'fake #2']);
+    assert.deepEqual(s.provenance.models.map((m) => m.name), ['fake', 'fake #2']);
+  });
+
   test('fatal errors end the study; all prompts failing is an error', async () => {
     await assert.rejects(runStudy(fakeEngine(() => new SinkLensError('engineCrashed', 'gone')), { ...base, journalPath: null }), /gone/);
     await assert.rejects(runStudy(fakeEngine(() => new SinkLensError('badTokenizer', 'no')), { ...base, journalPath: null }), (e: unknown) => SinkLensError.is(e, 'badTokenizer') && /Every prompt failed on fake; the first \(alpha\): no/.test((e as Error).message));
