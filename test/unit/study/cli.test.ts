@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -121,6 +121,18 @@ describe('sinklens study', () => {
     assert.deepEqual(s.models[0]!.prompts.map((p) => p.index), [...Array(12).keys()]);
     assert.equal(s.models[0]!.valley.withValley, 12);
     assert.ok(!existsSync(journal));
+  });
+});
+
+describe('sinklens study --state', () => {
+  test('--json - writes the study to stdout; a finished study leaves no journal in --state DIR', () => {
+    const state = join(tmp, 'state');
+    const r = cli(['study', '--model', DEMO_MODEL_DIR, '--limit', '2', '--state', state, '--json', '-']);
+    assert.equal(r.code, 0, r.err);
+    const s = JSON.parse(r.out) as StudyResult;
+    assert.equal(s.models[0]!.prompts.length, 2);
+    assert.match(r.err, /\] 2\/2 math-02 /);
+    assert.ok(existsSync(state) && readdirSync(state).length === 0, 'the finished study removed its journal');
   });
 });
 
