@@ -79,58 +79,87 @@ export async function runStudy(engine: StudyEngine, o: StudyRunOptions): Promise
   const settings = studySettings(aOpts);
   const opened = o.journalPath === null ? null : StudyJournal.open(o.journalPath, studyKey(o.prompts, settings));
   if (opened?.replaced) o.onNote?.(`not resuming ${o.journalPath}: ${opened.replaced}; starting afresh`);
-  const total = o.prompts.length * o.models.length;
-  const clock = { t0: performance.now(), ran: 0, left: total - countDone(opened?.entries ?? [], o) };
-  const identities: ModelIdentity[] = [];
-  const recordsPerModel: PromptRecord[][] = [];
-  const failuresPerModel: PromptFailure[][] = [];
-  let complete = true;
+  const clock: Clock = { t0: performance.now(), ran: 0, left: o.prompts.length * o.models.length - countDone(opened?.entries ?? [], o) };
+  const runs: ModelRun[] = [];
   for (const [mi, dir] of o.models.entries()) {
-    const handle = await engine.load(dir, o.load ?? {});
-    const weights = handle.info.files.map((f) => f.sha256).join(',');
-    const done = new Map<number, PromptRecord>();
-    for (const e of opened?.entries ?? []) if (e.model === dir && e.weights === weights) done.set(e.record.index, e.record);
-    identities.push({ info: handle.info, tokenizerSha256: tokenizerSha(dir) });
-    const records: PromptRecord[] = [];
-    const failures: PromptFailure[] = [];
-    recordsPerModel.push(records);
-    failuresPerModel.push(failures);
-    const report = (promptId?: string, failure?: PromptFailure): void =>
-      o.onProgress?.(progress(handle.info.name, mi, o, records.length + failures.length, done.size, clock, promptId, failure));
-    report();
-    for (const p of o.prompts) {
-      const old = done.get(p.index);
-      if (old && old.id === p.id) {
-        records.push(old);
-        continue;
-      }
-      if (o.signal?.aborted) {
-        complete = false;
-        break;
-      }
-      const failure = await analyzeOne(engine, handle, p, aOpts, (rec) => {
-        records.push(rec);
-        opened?.journal.append({ model: dir, weights, record: rec } satisfies JournalEntry);
-      });
-      if (failure) failures.push(failure);
-      clock.ran += 1;
-      clock.left -= 1;
-      report(p.id, failure ?? undefined);
-    }
-    await engine.unload?.(dir);
-    if (records.length === 0 && failures[0]) throw new SinkLensError(failures[0].code as SinkLensError['code'], `Every prompt failed on ${handle.info.name}; the first (${failures[0].id}): ${failures[0].message}`);
-    if (!complete) break;
+    const run = await runModel(engine, o, { dir, index: mi, options: aOpts, clock, journal: opened?.journal ?? null, entries: opened?.entries ?? [] });
+    runs.push(run);
+    if (!run.complete) break;
   }
-  const models = uniqueNames(identities).map((id, i) => aggregateModel(id, recordsPerModel[i] ?? [], failuresPerModel[i] ?? []));
+  const ids = uniqueNames(runs.map((r) => r.identity));
+  const models = ids.map((id, i) => aggregateModel(id, runs[i]!.records, runs[i]!.failures));
   return {
     kind: 'sinklens-study',
     schemaVersion: STUDY_SCHEMA_VERSION,
-    complete,
-    provenance: provenance(o, uniqueNames(identities), settings),
+    complete: runs.length === o.models.length && runs.every((r) => r.complete),
+    provenance: provenance(o, ids, settings),
     prompts: o.prompts.map((p) => ({ index: p.index, id: p.id, source: p.source, chars: p.text.length, sha256: sha256(p.text), preview: p.text.slice(0, PREVIEW_CHARS) })),
     models,
     relativeDepth: relativeDepthCurves(models),
   };
+}
+
+interface Clock {
+  t0: number;
+  /** Prompts analysed in this process (the ETA's rate). */
+  ran: number;
+  /** Prompts still to analyse over all models. */
+  left: number;
+}
+
+interface ModelRun {
+  identity: ModelIdentity;
+  records: PromptRecord[];
+  failures: PromptFailure[];
+  complete: boolean;
+}
+
+interface ModelJob {
+  dir: string;
+  index: number;
+  options: AnalyzeOptions;
+  clock: Clock;
+  journal: StudyJournal | null;
+  entries: readonly JournalEntry[];
+}
+
+/** Every prompt on one model: journaled ones reused, the others analysed and journaled; the model released after. */
+async function runModel(engine: StudyEngine, o: StudyRunOptions, job: ModelJob): Promise<ModelRun> {
+  const { dir, clock } = job;
+  const handle = await engine.load(dir, o.load ?? {});
+  const weights = handle.info.files.map((f) => f.sha256).join(',');
+  const done = new Map<number, PromptRecord>();
+  for (const e of job.entries) if (e.model === dir && e.weights === weights) done.set(e.record.index, e.record);
+  const run: ModelRun = { identity: { info: handle.info, tokenizerSha256: tokenizerSha(dir) }, records: [], failures: [], complete: true };
+  const report = (promptId?: string, failure?: PromptFailure): void =>
+    o.onProgress?.(progress(handle.info.name, job.index, o, run.records.length + run.failures.length, done.size, clock, promptId, failure));
+  report();
+  try {
+    for (const p of o.prompts) {
+      const old = done.get(p.index);
+      if (old && old.id === p.id) {
+        run.records.push(old);
+        continue;
+      }
+      if (o.signal?.aborted) {
+        run.complete = false;
+        break;
+      }
+      const failure = await analyzeOne(engine, handle, p, job.options, (rec) => {
+        run.records.push(rec);
+        job.journal?.append({ model: dir, weights, record: rec });
+      });
+      if (failure) run.failures.push(failure);
+      clock.ran += 1;
+      clock.left -= 1;
+      report(p.id, failure ?? undefined);
+    }
+  } finally {
+    await engine.unload?.(dir);
+  }
+  const first = run.failures[0];
+  if (run.records.length === 0 && first) throw new SinkLensError(first.code as SinkLensError['code'], `Every prompt failed on ${handle.info.name}; the first (${first.id}): ${first.message}`);
+  return run;
 }
 
 /** Two folders with one model name (two revisions, say) get `name #2`, so tables and charts tell them apart. */
@@ -174,7 +203,7 @@ function progress(
   o: StudyRunOptions,
   done: number,
   resumed: number,
-  clock: { t0: number; ran: number; left: number },
+  clock: Clock,
   promptId: string | undefined,
   failure: PromptFailure | undefined,
 ): StudyProgress {
