@@ -35,6 +35,8 @@ export interface StudyProgress {
   promptId?: string;
   /** Set when that prompt failed (it is left out and retried by a rerun). */
   failure?: PromptFailure;
+  /** That prompt's record when it succeeded (a study view can show rows as they come). */
+  record?: PromptRecord;
   msPerPrompt: number | null;
   /** Estimated time left for the whole study. */
   etaMs: number | null;
@@ -131,8 +133,8 @@ async function runModel(engine: StudyEngine, o: StudyRunOptions, job: ModelJob):
   const done = new Map<number, PromptRecord>();
   for (const e of job.entries) if (e.model === dir && e.weights === weights) done.set(e.record.index, e.record);
   const run: ModelRun = { identity: { info: handle.info, tokenizerSha256: tokenizerSha(dir) }, records: [], failures: [], complete: true };
-  const report = (promptId?: string, failure?: PromptFailure): void =>
-    o.onProgress?.(progress(handle.info.name, job.index, o, run.records.length + run.failures.length, done.size, clock, promptId, failure));
+  const report = (promptId?: string, outcome?: { failure: PromptFailure } | { record: PromptRecord }): void =>
+    o.onProgress?.(progress(handle.info.name, job.index, o, run.records.length + run.failures.length, done.size, clock, promptId, outcome));
   report();
   try {
     for (const p of o.prompts) {
@@ -152,7 +154,7 @@ async function runModel(engine: StudyEngine, o: StudyRunOptions, job: ModelJob):
       if (failure) run.failures.push(failure);
       clock.ran += 1;
       clock.left -= 1;
-      report(p.id, failure ?? undefined);
+      report(p.id, failure ? { failure } : { record: run.records[run.records.length - 1]! });
     }
   } finally {
     await engine.unload?.(dir);
@@ -205,12 +207,12 @@ function progress(
   resumed: number,
   clock: Clock,
   promptId: string | undefined,
-  failure: PromptFailure | undefined,
+  outcome: { failure: PromptFailure } | { record: PromptRecord } | undefined,
 ): StudyProgress {
   const msPerPrompt = clock.ran > 0 ? (performance.now() - clock.t0) / clock.ran : null;
   const base = { model: name, modelIndex, models: o.models.length, done, total: o.prompts.length, resumed, msPerPrompt, etaMs: msPerPrompt === null ? null : msPerPrompt * Math.max(clock.left, 0) };
   if (promptId === undefined) return base;
-  return failure ? { ...base, promptId, failure } : { ...base, promptId };
+  return { ...base, promptId, ...outcome };
 }
 
 function provenance(o: StudyRunOptions, ids: readonly ModelIdentity[], settings: StudySettings): Provenance {

@@ -11,7 +11,7 @@ import { after, describe, test } from 'node:test';
 import { SinkLensError } from '../../../src/shared/errors';
 import type { ModelHandle } from '../../../src/shared/engineApi';
 import type { StudyPrompt } from '../../../src/shared/study';
-import { runStudy, type StudyEngine } from '../../../src/engine/study/run';
+import { runStudy, type StudyEngine, type StudyProgress } from '../../../src/engine/study/run';
 import { makeResult } from '../extension/makeResult';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sinklens-run-'));
@@ -36,7 +36,9 @@ const base = { models: ['/m/fake'], prompts, promptSetPath: 's.txt', analyze: {}
 
 describe('runStudy', () => {
   test('a failing prompt is recorded and left out; the others are aggregated', async () => {
-    const s = await runStudy(fakeEngine((t) => (t === 'beta' ? new Error('tridiagonalQL: no convergence') : null)), { ...base, journalPath: null });
+    const events: StudyProgress[] = [];
+    const s = await runStudy(fakeEngine((t) => (t === 'beta' ? new Error('tridiagonalQL: no convergence') : null)), { ...base, journalPath: null, onProgress: (e) => events.push(e) });
+    assert.deepEqual(events.map((e) => [e.done, e.promptId, e.record?.id, e.failure?.id]), [[0, undefined, undefined, undefined], [1, 'alpha', 'alpha', undefined], [2, 'beta', undefined, 'beta'], [3, 'gamma', 'gamma', undefined], [4, 'delta', 'delta', undefined]]);
     const m = s.models[0]!;
     assert.deepEqual(m.prompts.map((p) => p.id), ['alpha', 'gamma', 'delta']);
     assert.deepEqual(m.failures, [{ index: 1, id: 'beta', source: 's.txt:2', code: 'internal', message: 'tridiagonalQL: no convergence' }]);
