@@ -88,6 +88,8 @@ function stage(root, target, dir, { allowMissingDocs }) {
   copyFiltered(join(root, 'dist'), join(dir, 'dist'), (rel, p) => statSync(p).isDirectory() || (/\.(js|css|wasm)$/.test(rel) && !DEV_BUNDLES.has(rel)));
   if (existsSync(join(root, 'media'))) cpSync(join(root, 'media'), join(dir, 'media'), { recursive: true });
   cpSync(join(root, 'models', 'sinklens-tiny'), join(dir, 'models', 'sinklens-tiny'), { recursive: true });
+  // The built-in prompt set of studies (`sinklens study` with no prompt set; the study view's default).
+  cpSync(join(root, 'examples', 'prompts'), join(dir, 'examples', 'prompts'), { recursive: true });
   for (const name of ORT_PACKAGES) {
     copyFiltered(join(root, 'node_modules', name), join(dir, 'node_modules', name), (rel) => ortKeep(rel, target));
   }

@@ -87,6 +87,7 @@ export function vsixProblems(entries, target, { manifest = '', zipBytes = 0, all
   need(/^extension\/package\.json$/, 'extension/package.json');
   for (const b of ['extension', 'engine', 'metricsWorker', 'templateWorker', 'cli', 'webview']) need(new RegExp(`^extension/dist/${b}\\.js$`), `dist/${b}.js`);
   for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) need(new RegExp(`^extension/models/sinklens-tiny/${f.replace('.', '\\.')}$`), `demo model file models/sinklens-tiny/${f}`);
+  need(/^extension\/examples\/prompts\/builtin\.jsonl$/, 'the built-in prompt set examples/prompts/builtin.jsonl');
   if (!allowMissingDocs) {
     need(/^extension\/readme\.md$/i, 'README.md');
     need(/^extension\/changelog\.md$/i, 'CHANGELOG.md');
@@ -157,12 +158,25 @@ export function smokeRun(buf, entries) {
     if (a.status !== 0) return `the engine from the VSIX failed to analyse a prompt with the demo model: ${firstLine(a.stderr)}`;
     const result = JSON.parse(a.stdout);
     if (!Array.isArray(result.tokens) || result.tokens.length < 3) return 'the engine from the VSIX returned no tokens';
-    return undefined;
+    return reportSmoke(ext, dir);
   } catch (e) {
     return `smoke run failed: ${e instanceof Error ? e.message : String(e)}`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A study report from the unpacked VSIX: the built-in prompt set is shipped and the page needs nothing else. */
+function reportSmoke(ext, dir) {
+  const out = join(dir, 'report.html');
+  const run = `require(${JSON.stringify(join(ext, 'dist', 'cli.js'))})
+    .main(['report', 'builtin', '--limit', '2', '--out', ${JSON.stringify(out)}, '--quiet'])
+    .then((code) => process.exit(code));`;
+  const r = spawnSync(process.execPath, ['-e', run], { encoding: 'utf8', timeout: 120_000, cwd: ext, env: { ...process.env, SINKLENS_MODEL: '' } });
+  if (r.status !== 0) return `sinklens report from the VSIX failed on the built-in prompt set: ${firstLine(r.stderr)}`;
+  const html = readFileSync(out, 'utf8');
+  if ((html.match(/<tr class="prompt-row"/g) || []).length !== 2 || !html.includes('<svg class="chart"')) return 'the report from the VSIX lacks its prompt rows or charts';
+  return undefined;
 }
 
 function firstLine(text) {

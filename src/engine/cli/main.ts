@@ -4,6 +4,7 @@
  *   sinklens models [--dir D ...]
  *   sinklens demo
  *   sinklens cache list|clear
+ *   sinklens study|report ...   (cli/study.ts)
  * Results go to stdout, progress to stderr; bad input exits non-zero with one clear line.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,10 +21,12 @@ import { parseAblate, resolveOptions } from '../options';
 import { listExecutionProviders } from '../runtime/ort';
 import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
 import { cacheOptions, cmdCache } from './cache';
+import { writeAnalysisCsv } from './exports';
+import { cmdStudy, rejectStudyOptions, STUDY_HELP, STUDY_USAGE, STUDY_VALUES } from './study';
 import { formatAttention, formatResult } from './table';
 
 const SPEC = {
-  values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'weights', 'execution-provider', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples', 'cache-dir', 'cache-max-gb', 'key'],
+  values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'weights', 'execution-provider', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples', 'cache-dir', 'cache-max-gb', 'key', ...STUDY_VALUES],
   flags: ['help', 'version', 'strict-provider', 'exclude-bos', 'center', 'row-normalize', 'include-first-query', 'quiet', 'no-table'],
 } as const;
 
@@ -39,9 +42,11 @@ Usage:
   sinklens demo [--examples DIR] [--model DIR]
   sinklens cache list|clear [--cache-dir DIR] [--key PREFIX]
 
+${STUDY_USAGE}
 Analyze options:
   --model DIR            Hugging Face model folder (default: $SINKLENS_MODEL or the built-in sinklens-tiny)
   --json OUT             also write the full result as JSON ('-' = stdout, no table)
+  --csv DIR              also write the per-layer, per-token and per-head tables as CSV (+ provenance.json)
   --ablate auto|3,4      re-run with the MLP write at BOS zeroed in these blocks (auto = the spike blocks)
   --ablate-target mlp|attn
   --max-tokens N         truncate the prompt to N tokens (default ${DEFAULT_MAX_TOKENS})
@@ -65,7 +70,7 @@ Analyze options:
   --quiet                no progress on stderr
   --cache-dir DIR        graph cache folder (default: $SINKLENS_CACHE_DIR or the OS cache folder + sinklens)
   --cache-max-gb N       graph cache size limit, least recently used evicted first (default 20; 0 = no cache)
-`;
+${STUDY_HELP}`;
 
 function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
   const o: AnalyzeOptions = {};
@@ -214,6 +219,7 @@ function checkRanges(o: AnalyzeOptions, blocks: number): void {
 async function cmdAnalyze(p: ParsedArgs): Promise<void> {
   const engine = new Engine();
   try {
+    rejectStudyOptions(p);
     const o = analyzeOptions(p);
     const at = parseAttention(one(p, 'attention'));
     const load = loadOptions(p);
@@ -230,6 +236,11 @@ async function cmdAnalyze(p: ParsedArgs): Promise<void> {
         writeFileSync(json, JSON.stringify(r, null, 1));
         if (!quiet) process.stderr.write(`wrote ${json}\n`);
       }
+    }
+    const csv = one(p, 'csv');
+    if (csv !== undefined) {
+      const n = writeAnalysisCsv(csv, r, readVersion()).length;
+      if (!quiet) process.stderr.write(`wrote ${n} files to ${csv}\n`);
     }
     if (at !== undefined) await printAttention(engine, dir, text, o, at, r.tokens.map((t) => t.text), load);
   } finally {
@@ -315,7 +326,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     else if (p.command === 'demo') await cmdDemo(p);
     else if (p.command === 'providers') await cmdProviders();
     else if (p.command === 'cache') cmdCache(new Engine(), p, (s) => void process.stdout.write(s));
-    else throw new UsageError(`Unknown command '${p.command}'. Commands: analyze, models, providers, demo, cache.`);
+    else if (p.command === 'study' || p.command === 'report') return await cmdStudy(p, { analyze: analyzeOptions(p), defaultModel: BUILTIN_MODEL, writeOut });
+    else throw new UsageError(`Unknown command '${p.command}'. Commands: analyze, models, providers, demo, cache, study, report.`);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
@@ -326,7 +338,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** Exit codes: 2 usage (see above), 1 bad input or model (the message says what to fix), 3 internal (a bug: file it). */
+/** Exit codes: 2 usage (see above), 1 bad input or model (the message says what to fix), 3 internal (a bug: file it), 4 a --fail-if condition held. */
 export function exitCodeFor(code: ErrorCode): 1 | 3 {
   return code === 'internal' || code === 'runtimeError' || code === 'engineCrashed' ? 3 : 1;
 }

@@ -141,6 +141,7 @@ describe('verify-vsix rules', () => {
       'extension/models/sinklens-tiny/config.json',
       'extension/models/sinklens-tiny/model.safetensors',
       'extension/models/sinklens-tiny/tokenizer.json',
+      'extension/examples/prompts/builtin.jsonl',
       'extension/node_modules/onnxruntime-node/dist/index.js',
       'extension/node_modules/onnxruntime-common/dist/cjs/index.js',
       'extension/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node',
@@ -166,6 +167,7 @@ describe('verify-vsix rules', () => {
     const without = (re: RegExp): ZipEntry[] => good().filter((e) => !re.test(e.name));
     assert.match(problems(without(/libonnxruntime\.so/)).join(), /libonnxruntime\.so/);
     assert.match(problems(without(/model\.safetensors/)).join(), /demo model/);
+    assert.match(problems(without(/builtin\.jsonl/)).join(), /built-in prompt set/);
     assert.match(problems(without(/engine\.js/)).join(), /engine\.js/);
     assert.match(problems(without(/LICENSE/)).join(), /LICENSE/);
     assert.match(problems(good(), 'darwin-arm64').join(), /TargetPlatform="darwin-arm64"/);
