@@ -34,7 +34,7 @@ Usage:
   sinklens demo [--examples DIR] [--model DIR]
 
 Analyze options:
-  --model DIR            Hugging Face model folder (default: $SINKLENS_MODEL or the built-in sinklens-tiny)
+  --model DIR            Hugging Face model folder or GGUF file (default: $SINKLENS_MODEL or the built-in sinklens-tiny)
   --json OUT             also write the full result as JSON ('-' = stdout, no table)
   --ablate auto|3,4      re-run with the MLP write at BOS zeroed in these blocks (auto = the spike blocks)
   --ablate-target mlp|attn
