@@ -37,16 +37,30 @@ function required(f: GgufFile, key: string): number {
   return v;
 }
 
-/** The llama3 rope_scaling whose per-dimension factors llama.cpp stored as `rope_freqs`, or an error. */
+/**
+ * The llama3 rope_scaling whose per-dimension factors llama.cpp stored as `rope_freqs` (it keeps no
+ * metadata for them): factor = the largest divisor, low/high frequency factors 1 and 4 (every
+ * released llama3 config), the original context from metadata, else solved from an interpolated
+ * dimension, else 8192. Checked against every stored factor; anything else is refused.
+ */
 export function llama3RopeScaling(freqs: Float32Array, headDim: number, theta: number, originalMax: number | undefined): RawConfig {
   const factor = Math.max(...freqs);
-  const orig = originalMax ?? 8192;
+  const orig = originalMax ?? solveOriginal(freqs, headDim, theta, factor) ?? 8192;
   const candidate = { rope_type: 'llama3', factor, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: orig };
   const ok = [...freqs].every((got, i) => Math.abs(got - llama3Divisor(i, headDim, theta, candidate)) <= 1e-3 * got);
   if (!ok) {
     throw new SinkLensError('unsupportedArch', 'The GGUF file stores RoPE frequency factors (rope_freqs) that are not the standard llama3 scaling; SinkLens cannot reproduce them.');
   }
   return candidate;
+}
+
+/** From a dimension strictly between "kept" and "divided": 1/div = (1 − s)/factor + s, s = (orig/wavelen − 1)/3. */
+function solveOriginal(freqs: Float32Array, headDim: number, theta: number, factor: number): number | undefined {
+  const i = freqs.findIndex((f) => f > 1 + 1e-4 && f < factor - 1e-4);
+  if (i < 0 || factor <= 1) return undefined;
+  const smooth = (1 / (freqs[i] as number) - 1 / factor) / (1 - 1 / factor);
+  const wavelen = 2 * Math.PI * theta ** ((2 * i) / headDim);
+  return Math.round(wavelen * (3 * smooth + 1));
 }
 
 /** HF's llama3 frequency adjustment, as the divisor llama.cpp stores: inv_freq / new_inv_freq. */

@@ -22,6 +22,8 @@ export function openGgufStore(file: GgufFile, opts: GgufStoreOptions): WeightSto
   for (const t of file.tensors) {
     const hf = hfTensorName(t.name);
     if (hf === null) continue;
+    // Refused at open, so a file with one unreadable tensor fails before any graph is built.
+    if (!READABLE_TYPES.has(t.type)) throw unknownType(t.name, t.type);
     if (hf === undefined) {
       throw new SinkLensError('unsupportedArch', `GGUF tensor "${t.name}" has no place in the model SinkLens builds.`, `File: ${file.path}. The file may hold a variant of its architecture SinkLens does not implement.`);
     }
