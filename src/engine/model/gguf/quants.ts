@@ -78,6 +78,12 @@ export function unknownType(name: string, type: number): SinkLensError {
 export function dequantize(bytes: Uint8Array, type: number, n: number, name: string): Float32Array {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(n);
+  const u = bytes;
+  const s8 = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const blocks = (qk: number, size: number, f: (u: Uint8Array, s8: Int8Array, b: number, out: Float32Array, o: number) => void): Float32Array => {
+    for (let i = 0, nb = n / qk; i < nb; i++) f(u, s8, i * size, out, i * qk);
+    return out;
+  };
   switch (type) {
     case GGML.F32:
       for (let i = 0; i < n; i++) out[i] = v.getFloat32(4 * i, true);
@@ -90,80 +96,92 @@ export function dequantize(bytes: Uint8Array, type: number, n: number, name: str
       for (let i = 0; i < n; i++) bits[i] = v.getUint16(2 * i, true) << 16;
       return out;
     }
-    case GGML.Q8_0: return blocks(n, 32, 34, (b, o) => q8_0(v, b, out, o));
-    case GGML.Q4_0: return blocks(n, 32, 18, (b, o) => q4_0(v, b, out, o));
-    case GGML.Q4_K: return blocks(n, 256, 144, (b, o) => q45_K(v, b, out, o, false));
-    case GGML.Q5_K: return blocks(n, 256, 176, (b, o) => q45_K(v, b, out, o, true));
-    case GGML.Q6_K: return blocks(n, 256, 210, (b, o) => q6_K(v, b, out, o));
+    case GGML.Q8_0: return blocks(32, 34, q8_0);
+    case GGML.Q4_0: return blocks(32, 18, q4_0);
+    case GGML.Q4_K: return blocks(256, 144, q4_K);
+    case GGML.Q5_K: return blocks(256, 176, q5_K);
+    case GGML.Q6_K: return blocks(256, 210, q6_K);
     default:
       throw unknownType(name, type);
   }
-
-  function blocks(count: number, qk: number, size: number, f: (byteAt: number, outAt: number) => void): Float32Array {
-    for (let i = 0; i < count / qk; i++) f(i * size, i * qk);
-    return out;
-  }
 }
 
-function q8_0(v: DataView, b: number, out: Float32Array, o: number): void {
-  const d = halfToFloat(v.getUint16(b, true));
-  for (let j = 0; j < 32; j++) out[o + j] = d * v.getInt8(b + 2 + j);
+/** The f16 at byte b, widened. */
+const f16 = (u: Uint8Array, b: number): number => halfToFloat((u[b] as number) | ((u[b + 1] as number) << 8));
+
+function q8_0(u: Uint8Array, s8: Int8Array, b: number, out: Float32Array, o: number): void {
+  const d = f16(u, b);
+  for (let j = 0; j < 32; j++) out[o + j] = d * (s8[b + 2 + j] as number);
 }
 
-function q4_0(v: DataView, b: number, out: Float32Array, o: number): void {
-  const d = halfToFloat(v.getUint16(b, true));
+function q4_0(u: Uint8Array, _s8: Int8Array, b: number, out: Float32Array, o: number): void {
+  const d = f16(u, b);
   for (let j = 0; j < 16; j++) {
-    const q = v.getUint8(b + 2 + j);
+    const q = u[b + 2 + j] as number;
     out[o + j] = d * ((q & 0xf) - 8);
     out[o + j + 16] = d * ((q >> 4) - 8);
   }
 }
 
 /** The 6-bit scale and min of sub-block j from the 12 packed bytes at `s` (ggml's get_scale_min_k4). */
-export function scaleMinK4(j: number, v: DataView, s: number): [number, number] {
-  const q = (k: number) => v.getUint8(s + k);
-  if (j < 4) return [q(j) & 63, q(j + 4) & 63];
-  return [(q(j + 4) & 0xf) | ((q(j - 4) >> 6) << 4), (q(j + 4) >> 4) | ((q(j) >> 6) << 4)];
+function scaleMinK4(j: number, u: Uint8Array, s: number, into: Float64Array): void {
+  if (j < 4) {
+    into[0] = (u[s + j] as number) & 63;
+    into[1] = (u[s + j + 4] as number) & 63;
+  } else {
+    into[0] = ((u[s + j + 4] as number) & 0xf) | (((u[s + j - 4] as number) >> 6) << 4);
+    into[1] = ((u[s + j + 4] as number) >> 4) | (((u[s + j] as number) >> 6) << 4);
+  }
 }
 
+const sm1 = new Float64Array(2);
+const sm2 = new Float64Array(2);
+
+const q4_K = (u: Uint8Array, _s8: Int8Array, b: number, out: Float32Array, o: number): void => q45_K(u, b, out, o, false);
+const q5_K = (u: Uint8Array, _s8: Int8Array, b: number, out: Float32Array, o: number): void => q45_K(u, b, out, o, true);
+
 /** Q4_K: d, dmin, scales[12], qs[128]. Q5_K: d, dmin, scales[12], qh[32], qs[128]. */
-function q45_K(v: DataView, b: number, out: Float32Array, o: number, five: boolean): void {
-  const d = halfToFloat(v.getUint16(b, true));
-  const dmin = halfToFloat(v.getUint16(b + 2, true));
+function q45_K(u: Uint8Array, b: number, out: Float32Array, o: number, five: boolean): void {
+  const d = f16(u, b);
+  const dmin = f16(u, b + 2);
   const qh = b + 16;
   let ql = five ? b + 48 : b + 16;
   for (let j = 0, is = 0; j < 256; j += 64, is += 2) {
-    const [sc1, m1] = scaleMinK4(is, v, b + 4);
-    const [sc2, m2] = scaleMinK4(is + 1, v, b + 4);
+    scaleMinK4(is, u, b + 4, sm1);
+    scaleMinK4(is + 1, u, b + 4, sm2);
+    const d1 = d * (sm1[0] as number);
+    const m1 = dmin * (sm1[1] as number);
+    const d2 = d * (sm2[0] as number);
+    const m2 = dmin * (sm2[1] as number);
     const u1 = 1 << is;
     const u2 = 2 << is;
     for (let l = 0; l < 32; l++) {
-      const q = v.getUint8(ql + l);
-      const h = five ? v.getUint8(qh + l) : 0;
-      out[o + j + l] = d * sc1 * ((q & 0xf) + (h & u1 ? 16 : 0)) - dmin * m1;
-      out[o + j + 32 + l] = d * sc2 * ((q >> 4) + (h & u2 ? 16 : 0)) - dmin * m2;
+      const q = u[ql + l] as number;
+      const h = five ? (u[qh + l] as number) : 0;
+      out[o + j + l] = d1 * ((q & 0xf) + (h & u1 ? 16 : 0)) - m1;
+      out[o + j + 32 + l] = d2 * ((q >> 4) + (h & u2 ? 16 : 0)) - m2;
     }
     ql += 32;
   }
 }
 
 /** Q6_K: ql[128], qh[64], scales int8[16], d. */
-function q6_K(v: DataView, b: number, out: Float32Array, o: number): void {
-  const d = halfToFloat(v.getUint16(b + 208, true));
+function q6_K(u: Uint8Array, s8: Int8Array, b: number, out: Float32Array, o: number): void {
+  const d = f16(u, b + 208);
   for (let n = 0; n < 2; n++) {
     const ql = b + 64 * n;
     const qh = b + 128 + 32 * n;
     const sc = b + 192 + 8 * n;
     const y = o + 128 * n;
     for (let l = 0; l < 32; l++) {
-      const is = l >> 4;
-      const h = v.getUint8(qh + l);
-      const lo = v.getUint8(ql + l);
-      const hi = v.getUint8(ql + l + 32);
-      out[y + l] = d * v.getInt8(sc + is) * (((lo & 0xf) | ((h & 3) << 4)) - 32);
-      out[y + l + 32] = d * v.getInt8(sc + is + 2) * (((hi & 0xf) | (((h >> 2) & 3) << 4)) - 32);
-      out[y + l + 64] = d * v.getInt8(sc + is + 4) * (((lo >> 4) | (((h >> 4) & 3) << 4)) - 32);
-      out[y + l + 96] = d * v.getInt8(sc + is + 6) * (((hi >> 4) | (((h >> 6) & 3) << 4)) - 32);
+      const is = sc + (l >> 4);
+      const h = u[qh + l] as number;
+      const lo = u[ql + l] as number;
+      const hi = u[ql + l + 32] as number;
+      out[y + l] = d * (s8[is] as number) * (((lo & 0xf) | ((h & 3) << 4)) - 32);
+      out[y + l + 32] = d * (s8[is + 2] as number) * (((hi & 0xf) | (((h >> 2) & 3) << 4)) - 32);
+      out[y + l + 64] = d * (s8[is + 4] as number) * (((lo >> 4) | (((h >> 4) & 3) << 4)) - 32);
+      out[y + l + 96] = d * (s8[is + 6] as number) * (((hi >> 4) | (((h >> 6) & 3) << 4)) - 32);
     }
   }
 }
