@@ -8,7 +8,7 @@
  * where a row is not a whole number of blocks.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { meta, QUANT_LAYOUT, writeGguf, type GgufMeta, type GgufTensorOut, type GgufTensorType } from '../../tools/modelgen';
 import { readSafetensorsDir } from './reference/safetensors';
 
@@ -141,7 +141,7 @@ export function writeGgufModel(dir: string, out: string, opts: GgufOptions = {})
   }
   const rs = c['rope_scaling'] as Json | null | undefined;
   if (rs && (rs['rope_type'] ?? rs['type']) === 'llama3') tensors.push({ name: 'rope_freqs.weight', shape: [headDim / 2], type: 'F32', data: llama3RopeFreqs(c, headDim) });
-  const metadata = { ...modelMetadata(c, arch, String(c['_name_or_path'] ?? 'generated')), ...(tok ? tokenizerMetadata(tok.json, tok.config, c) : opts.tokenizerMeta) };
+  const metadata = { ...modelMetadata(c, arch, String(c['_name_or_path'] ?? basename(dir))), ...(tok ? tokenizerMetadata(tok.json, tok.config, c) : opts.tokenizerMeta) };
   return { path: out, bytes: writeGguf(out, metadata, tensors), types };
 }
 
