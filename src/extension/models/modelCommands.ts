@@ -17,6 +17,8 @@ import { DEMO_LABEL, parseRepoRef } from './resolve';
 interface ModelPick extends vscode.QuickPickItem {
   value?: string;
   action?: 'add' | 'addGguf' | 'download';
+  /** A GGUF model of a store: selected under its store name (Ollama blobs have only a hash for a file name). */
+  gguf?: { name: string; path: string };
 }
 
 /** With `value` (a defaultModel value: '' = demo, a name, a folder, `org/name@rev`) the picker is skipped. */
@@ -36,7 +38,11 @@ export async function selectModel(ctx: Ctx, value?: string): Promise<void> {
   for (const c of hubModelChoices(cached)) items.push({ ...c, label: `${mark(c.value)}${c.label}` });
   const stored = storeModelChoices(listStoreModels(process.env));
   if (stored.length) items.push({ label: 'GGUF (Ollama, LM Studio, llama.cpp)', kind: vscode.QuickPickItemKind.Separator });
-  for (const c of stored) items.push({ ...c, label: `${mark(c.value)}${c.label}` });
+  const byPath = new Map(configured.flatMap((m) => (isHubModel(m) ? [] : [[m.path, m.name] as const])));
+  for (const c of stored) {
+    const v = byPath.get(c.value) ?? c.value;
+    items.push({ ...c, label: `${mark(v)}${c.label}`, gguf: { name: c.label, path: c.value } });
+  }
   items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
   items.push({ label: '$(folder-opened) Add Model Folder…', action: 'add' });
   items.push({ label: '$(file-binary) Add GGUF File…', action: 'addGguf' });
@@ -56,8 +62,20 @@ export async function selectModel(ctx: Ctx, value?: string): Promise<void> {
     await downloadModelCommand(ctx);
     return;
   }
+  if (pick.gguf) {
+    await useGgufModel(ctx, pick.gguf.name, pick.gguf.path);
+    return;
+  }
   if (pick.value === undefined) return;
   await ctx.updateSetting('defaultModel', pick.value);
+}
+
+/** Adds `{name, path}` to sinklens.models (unless that path is there) and selects it. */
+async function useGgufModel(ctx: Ctx, name: string, file: string): Promise<void> {
+  const existing = ctx.settings.models.find((m) => !isHubModel(m) && m.path === file);
+  const chosen = existing?.name ?? uniqueName(name, ctx.settings.models);
+  if (!existing) await ctx.updateSetting('models', [...rawModels(), { name: chosen, path: file }]);
+  await ctx.updateSetting('defaultModel', chosen);
 }
 
 function describeEntry(m: ModelEntry, ctx: Ctx): string {

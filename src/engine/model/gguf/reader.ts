@@ -31,6 +31,7 @@ export interface GgufFile {
 
 const MAGIC = 0x46554747; // "GGUF" little-endian
 const CHUNK = 1 << 20;
+const UTF8 = new TextDecoder();
 
 function corrupt(path: string, what: string): SinkLensError {
   return new SinkLensError('corruptWeights', `The GGUF file ${basename(path)} is damaged: ${what}.`, `File: ${path}. Re-download it (it may be truncated or not a GGUF file).`);
@@ -84,7 +85,7 @@ class Cursor {
     const n = this.count('string length');
     const at = this.ensure(n);
     this.pos += n;
-    return new TextDecoder().decode(this.buf.subarray(at, at + n));
+    return UTF8.decode(this.buf.subarray(at, at + n));
   }
 }
 
