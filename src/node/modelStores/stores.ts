@@ -5,7 +5,8 @@
  *   `blobs/sha256-<hex>` (named `model:tag`, `namespace/model:tag` off the library, with the host
  *   when it is not registry.ollama.ai).
  * - LM Studio: `~/.lmstudio/models/<publisher>/<repo>/*.gguf` and the older `~/.cache/lm-studio/models`.
- * - llama.cpp's download cache: `$LLAMA_CACHE`, else `$XDG_CACHE_HOME/llama.cpp` or `~/.cache/llama.cpp`, `*.gguf`.
+ * - llama.cpp's download cache: `$LLAMA_CACHE`, else the platform cache folder + `llama.cpp` (Linux:
+ *   `$XDG_CACHE_HOME` or `~/.cache`; macOS: `~/Library/Caches`; Windows: `%LOCALAPPDATA%`), `*.gguf`.
  * Vision projectors (`mmproj*.gguf`) are not language models and are skipped.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -115,8 +116,12 @@ export function scanLmStudio(root: string): StoreModel[] {
   return out;
 }
 
-export function llamaCppCache(env: Env, home = homedir()): string {
-  return envPath(env, 'LLAMA_CACHE', home) ?? join(envPath(env, 'XDG_CACHE_HOME', home) ?? join(home, '.cache'), 'llama.cpp');
+export function llamaCppCache(env: Env, home = homedir(), platform: string = process.platform): string {
+  const set = envPath(env, 'LLAMA_CACHE', home);
+  if (set !== undefined) return set;
+  if (platform === 'darwin') return join(home, 'Library', 'Caches', 'llama.cpp');
+  if (platform === 'win32') return join(envPath(env, 'LOCALAPPDATA', home) ?? join(home, 'AppData', 'Local'), 'llama.cpp');
+  return join(envPath(env, 'XDG_CACHE_HOME', home) ?? join(home, '.cache'), 'llama.cpp');
 }
 
 export function scanLlamaCpp(root: string): StoreModel[] {

@@ -14,7 +14,7 @@ import { Engine } from '../../../src/engine/api';
 import { modelRows } from '../../../src/engine/cli/main';
 import { discoverModels } from '../../../src/engine/model/discover';
 import { storeModelChoices } from '../../../src/extension/models/modelList';
-import { ggufArchitecture, isGgufFile, listStoreModels, ollamaModelBlob } from '../../../src/node/modelStores';
+import { ggufArchitecture, isGgufFile, listStoreModels, llamaCppCache, ollamaModelBlob } from '../../../src/node/modelStores';
 import { ggufBytes, meta } from '../../../tools/modelgen';
 import { assertClose } from '../../support/assertClose';
 import { requireFixture } from '../../support/fixtures';
@@ -84,6 +84,14 @@ describe('model stores (Ollama, LM Studio, llama.cpp)', () => {
     assert.deepEqual(found.map((m) => [m.name, m.store, m.arch]), EXPECTED);
     assert.equal(found[1]?.path, ollamaBlob);
     assert.equal(found[1]?.bytes, llamaBytes.byteLength);
+  });
+
+  it("llama.cpp's cache folder follows LLAMA_CACHE, else the platform's cache folder", () => {
+    assert.equal(llamaCppCache({ LLAMA_CACHE: '/x' }, '/h', 'linux'), '/x');
+    assert.equal(llamaCppCache({}, '/h', 'linux'), join('/h', '.cache', 'llama.cpp'));
+    assert.equal(llamaCppCache({ XDG_CACHE_HOME: '/c' }, '/h', 'linux'), join('/c', 'llama.cpp'));
+    assert.equal(llamaCppCache({}, '/h', 'darwin'), join('/h', 'Library', 'Caches', 'llama.cpp'));
+    assert.equal(llamaCppCache({ LOCALAPPDATA: '/l' }, '/h', 'win32'), join('/l', 'llama.cpp'));
   });
 
   it('reads the blob a manifest names; ignores unreadable manifests', () => {
