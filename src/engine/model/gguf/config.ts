@@ -83,9 +83,12 @@ function ropeScaling(f: GgufFile, a: string, headDim: number, theta: number, rop
   return { rope_type: type, factor: metaNum(f.metadata, `${a}.rope.scaling.factor`) ?? 1 };
 }
 
-function tokenCount(f: GgufFile): number | undefined {
+/** The embedding's rows (ggml dims [d, vocab]), else `{arch}.vocab_size`, else the token count. */
+function vocabSize(f: GgufFile, a: string): number | undefined {
+  const embd = f.tensors.find((t) => t.name === 'token_embd.weight');
+  if (embd?.dims.length === 2) return embd.dims[1];
   const t = f.metadata.get('tokenizer.ggml.tokens') as GgufValue[] | undefined;
-  return Array.isArray(t) ? t.length : undefined;
+  return metaNum(f.metadata, `${a}.vocab_size`) ?? (Array.isArray(t) ? t.length : undefined);
 }
 
 /** The config.json equivalent of a GGUF file. `ropeFreqs` is the `rope_freqs` tensor when stored. */
@@ -105,7 +108,7 @@ export function ggufRawConfig(f: GgufFile, ropeFreqs: Float32Array | null): RawC
     num_key_value_heads: metaNum(m, `${a}.attention.head_count_kv`) ?? heads,
     head_dim: headDim,
     intermediate_size: required(f, `${a}.feed_forward_length`),
-    vocab_size: metaNum(m, `${a}.vocab_size`) ?? tokenCount(f),
+    vocab_size: vocabSize(f, a),
     max_position_embeddings: metaNum(m, `${a}.context_length`) ?? 2048,
     rms_norm_eps: metaNum(m, `${a}.attention.layer_norm_rms_epsilon`) ?? 1e-6,
     rope_theta: theta,
