@@ -165,9 +165,10 @@ function sentencePiece(f: GgufFile): GgufTokenizer {
 }
 
 function byteLevel(f: GgufFile): GgufTokenizer {
-  const v = readVocab(f, false);
   const pre = metaStr(f.metadata, 'tokenizer.ggml.pre') ?? 'gpt2';
   const regex = PRE_REGEX[pre];
+  // llama.cpp adds BOS by default for Llama 3 style vocabularies only; add_bos_token overrides.
+  const v = readVocab(f, regex === LLAMA3_REGEX);
   const bl = (useRegex: boolean) => ({ type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: useRegex });
   const preTokenizer = regex
     ? { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: regex }, behavior: 'Isolated', invert: false }, bl(false)] }
