@@ -6,3 +6,5 @@ export { mulberry32, normals, type Rng } from './prng';
 export { tensorPlan, randomTensors, randomSources, type PlannedTensor } from './tensors';
 export type { ModelSpec, GenFamily } from './spec';
 export type { VocabLayout } from './tokenizerFiles';
+export { ggufBytes, writeGguf, meta, type GgufMeta, type GgufTensorOut, type GgufTensorType } from './gguf';
+export { quantize, QUANT_LAYOUT, type GgufQuant } from './ggufQuant';

@@ -44,7 +44,7 @@ Usage:
 
 ${STUDY_USAGE}
 Analyze options:
-  --model DIR            Hugging Face model folder (default: $SINKLENS_MODEL or the built-in sinklens-tiny)
+  --model DIR            Hugging Face model folder or GGUF file (default: $SINKLENS_MODEL or the built-in sinklens-tiny)
   --json OUT             also write the full result as JSON ('-' = stdout, no table)
   --csv DIR              also write the per-layer, per-token and per-head tables as CSV (+ provenance.json)
   --ablate auto|3,4      re-run with the MLP write at BOS zeroed in these blocks (auto = the spike blocks)

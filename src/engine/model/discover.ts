@@ -1,15 +1,19 @@
 /**
  * The models `sinklens models` lists: configured folders and every Hugging Face cache root the
  * environment names (src/node/hfCache decides the roots and what a model folder is, for the
- * extension too), each marked with whether the registry supports its `model_type`.
+ * extension too), each marked with whether the registry supports its `model_type`; then the GGUF
+ * files of the Ollama, LM Studio and llama.cpp stores (src/node/modelStores), marked by whether
+ * SinkLens reads their GGUF architecture.
  */
 import { listLocalModels, type Env } from '../../node/hfCache';
+import { listStoreModels, type ModelStoreId } from '../../node/modelStores';
 import { isSupportedModelType } from '../arch/registry';
+import { ggufArchitectures } from './gguf/config';
 
 export interface DiscoveredModel {
   name: string;
   dir: string;
-  source: 'hf-cache' | 'folder';
+  source: 'hf-cache' | 'folder' | ModelStoreId;
   repoId?: string;
   /** The snapshot's commit. */
   revision?: string;
@@ -34,5 +38,12 @@ export function discoverModels(opts: DiscoverOptions = {}): DiscoveredModel[] {
   return [
     ...folders.map((f) => ({ name: f.name, dir: f.dir, source: 'folder' as const, ...type(f.modelType) })),
     ...cached.map((c) => ({ name: c.repo, dir: c.dir, source: 'hf-cache' as const, repoId: c.repo, revision: c.commit, refs: c.refs, ...type(c.modelType) })),
+    ...listStoreModels(opts.env ?? process.env, ...(opts.home !== undefined ? [opts.home] : [])).map((m) => ({
+      name: m.name,
+      dir: m.path,
+      source: m.store,
+      ...(m.arch !== undefined ? { modelType: m.arch } : {}),
+      supported: m.arch !== undefined && ggufArchitectures().includes(m.arch),
+    })),
   ];
 }

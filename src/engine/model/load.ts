@@ -1,9 +1,15 @@
-/** Loads everything of a model folder the engine needs: canonical config, weight store + canonical weights, tokenizer. */
+/**
+ * Loads everything of a model the engine needs: canonical config, weight store + canonical weights,
+ * tokenizer. A model is a Hugging Face folder, or a GGUF file (any file starting with the GGUF magic:
+ * Ollama's blobs have no `.gguf` name), read by gguf/.
+ */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { isGgufFile } from '../../node/modelStores';
 import { SinkLensError } from '../../shared/errors';
 import { getAdapter } from '../arch/registry';
 import { loadConfig } from './config';
+import { openGgufModel } from './gguf/load';
 import { openWeights, type WeightStore } from './safetensors';
 import { loadTokenizer, type PromptTokenizer } from './tokenizer';
 import { tokenizerFiles } from './tokenizerFiles';
@@ -20,7 +26,8 @@ export interface ModelFiles {
 
 export function assertModelDir(dir: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new SinkLensError('modelNotFound', `Model folder not found: ${dir}.`, 'Pick a folder that holds config.json, tokenizer.json and *.safetensors.');
+    const what = existsSync(dir) ? `${dir} is neither a model folder nor a GGUF file` : `Model folder not found: ${dir}`;
+    throw new SinkLensError('modelNotFound', `${what}.`, 'Pick a folder that holds config.json, tokenizer.json and *.safetensors, or a .gguf file.');
   }
   if (!existsSync(join(dir, 'config.json'))) {
     throw new SinkLensError('modelNotFound', `${dir} is not a model folder: it has no config.json.`, 'Pick a Hugging Face model folder (config.json, tokenizer.json, *.safetensors).');
@@ -28,6 +35,7 @@ export function assertModelDir(dir: string): void {
 }
 
 export async function loadModelFiles(dir: string): Promise<ModelFiles> {
+  if (isGgufFile(dir)) return loadGgufFiles(dir);
   assertModelDir(dir);
   const tok = tokenizerFiles(dir); // tokenizer.json and tokenizer_config.json, parsed once for both
   const config = loadConfig(dir, tok);
@@ -38,6 +46,18 @@ export async function loadModelFiles(dir: string): Promise<ModelFiles> {
     return { config, store, weights, tokenizer };
   } catch (e) {
     store.close();
+    throw e;
+  }
+}
+
+async function loadGgufFiles(path: string): Promise<ModelFiles> {
+  const g = openGgufModel(path);
+  try {
+    const tokenizer = await loadTokenizer(path, g.config, g.tokenizerFiles);
+    const weights = getAdapter(g.config.modelType).mapWeights(g.store, g.config);
+    return { config: g.config, store: g.store, weights, tokenizer };
+  } catch (e) {
+    g.store.close();
     throw e;
   }
 }

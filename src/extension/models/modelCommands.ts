@@ -10,12 +10,15 @@ import { isHubModel, type ModelEntry } from '../config';
 import type { Ctx } from '../ctx';
 import { downloadModel, formatBytes } from '../hub';
 import { findCachedModel, modelFolderProblem } from '../../node/hfCache';
-import { hubModelChoices } from './modelList';
+import { isGgufFile, listStoreModels } from '../../node/modelStores';
+import { hubModelChoices, storeModelChoices } from './modelList';
 import { DEMO_LABEL, parseRepoRef } from './resolve';
 
 interface ModelPick extends vscode.QuickPickItem {
   value?: string;
-  action?: 'add' | 'download';
+  action?: 'add' | 'addGguf' | 'download';
+  /** A GGUF model of a store: selected under its store name (Ollama blobs have only a hash for a file name). */
+  gguf?: { name: string; path: string };
 }
 
 /** With `value` (a defaultModel value: '' = demo, a name, a folder, `org/name@rev`) the picker is skipped. */
@@ -33,8 +36,16 @@ export async function selectModel(ctx: Ctx, value?: string): Promise<void> {
   for (const m of configured) items.push({ label: `${mark(m.name)}${m.name}`, description: describeEntry(m, ctx), value: m.name });
   if (cached.length) items.push({ label: 'Hugging Face cache', kind: vscode.QuickPickItemKind.Separator });
   for (const c of hubModelChoices(cached)) items.push({ ...c, label: `${mark(c.value)}${c.label}` });
+  const stored = storeModelChoices(listStoreModels(process.env));
+  if (stored.length) items.push({ label: 'GGUF (Ollama, LM Studio, llama.cpp)', kind: vscode.QuickPickItemKind.Separator });
+  const byPath = new Map(configured.flatMap((m) => (isHubModel(m) ? [] : [[m.path, m.name] as const])));
+  for (const c of stored) {
+    const v = byPath.get(c.value) ?? c.value;
+    items.push({ ...c, label: `${mark(v)}${c.label}`, gguf: { name: c.label, path: c.value } });
+  }
   items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
   items.push({ label: '$(folder-opened) Add Model Folder…', action: 'add' });
+  items.push({ label: '$(file-binary) Add GGUF File…', action: 'addGguf' });
   items.push({ label: '$(cloud-download) Download Model…', action: 'download' });
   const pick = await vscode.window.showQuickPick(items, { title: 'SinkLens: Select Model', placeHolder: 'The model SinkLens analyses prompts with' });
   if (!pick) return;
@@ -42,12 +53,29 @@ export async function selectModel(ctx: Ctx, value?: string): Promise<void> {
     await addModelFolder(ctx);
     return;
   }
+  if (pick.action === 'addGguf') {
+    const file = await pickGguf();
+    if (file) await addModelFolder(ctx, file);
+    return;
+  }
   if (pick.action === 'download') {
     await downloadModelCommand(ctx);
     return;
   }
+  if (pick.gguf) {
+    await useGgufModel(ctx, pick.gguf.name, pick.gguf.path);
+    return;
+  }
   if (pick.value === undefined) return;
   await ctx.updateSetting('defaultModel', pick.value);
+}
+
+/** Adds `{name, path}` to sinklens.models (unless that path is there) and selects it. */
+async function useGgufModel(ctx: Ctx, name: string, file: string): Promise<void> {
+  const existing = ctx.settings.models.find((m) => !isHubModel(m) && m.path === file);
+  const chosen = existing?.name ?? uniqueName(name, ctx.settings.models);
+  if (!existing) await ctx.updateSetting('models', [...rawModels(), { name: chosen, path: file }]);
+  await ctx.updateSetting('defaultModel', chosen);
 }
 
 function describeEntry(m: ModelEntry, ctx: Ctx): string {
@@ -56,16 +84,17 @@ function describeEntry(m: ModelEntry, ctx: Ctx): string {
   return `${m.repo}@${m.revision}${hit ? '' : ' (not downloaded)'}`;
 }
 
-/** With `folder` (a path) the open dialog is skipped. Returns the model's name when added. */
+/** With `folder` (a model folder or a GGUF file) the open dialog is skipped. Returns the model's name when added. */
 export async function addModelFolder(ctx: Ctx, folder?: string): Promise<string | undefined> {
   const dir = typeof folder === 'string' ? folder : await pickFolder();
   if (!dir) return undefined;
-  const problem = modelFolderProblem(dir);
+  const gguf = isGgufFile(dir);
+  const problem = gguf ? null : modelFolderProblem(dir);
   if (problem) {
     void vscode.window.showErrorMessage(`SinkLens: ${problem}`);
     return undefined;
   }
-  const name = uniqueName(path.basename(dir), ctx.settings.models);
+  const name = uniqueName(gguf ? path.basename(dir).replace(/\.gguf$/i, '') : path.basename(dir), ctx.settings.models);
   await ctx.updateSetting('models', [...rawModels(), { name, path: dir }]);
   await ctx.updateSetting('defaultModel', name);
   void vscode.window.showInformationMessage(`SinkLens: added and selected model "${name}".`);
@@ -80,6 +109,11 @@ async function pickFolder(): Promise<string | undefined> {
     openLabel: 'Add Model Folder',
     title: 'Select a folder with config.json, *.safetensors and tokenizer.json',
   });
+  return uris?.[0]?.fsPath;
+}
+
+async function pickGguf(): Promise<string | undefined> {
+  const uris = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectMany: false, filters: { 'GGUF model': ['gguf'] }, openLabel: 'Add GGUF File', title: 'Select a .gguf model file' });
   return uris?.[0]?.fsPath;
 }
 

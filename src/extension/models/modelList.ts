@@ -1,9 +1,11 @@
 /**
  * What Select Model lists under "Hugging Face cache", vscode-free: the cache snapshots of
  * src/node/hfCache's `listLocalModels` (the same scan `sinklens models` uses), plus the extension's
- * own download folder, each turned into a `defaultModel` value `org/name@ref`.
+ * own download folder, each turned into a `defaultModel` value `org/name@ref`; and the GGUF files of
+ * the Ollama, LM Studio and llama.cpp stores (the same scan as `sinklens models`), by their path.
  */
 import { listLocalModels, type CachedModel, type Env } from '../../node/hfCache';
+import type { StoreModel } from '../../node/modelStores';
 
 export interface HubModelChoice {
   /** `org/name`. */
@@ -27,5 +29,16 @@ export function hubModelChoices(cached: readonly CachedModel[]): HubModelChoice[
     description: c.refs.length ? c.refs.join(', ') : c.commit.slice(0, 10),
     detail: c.dir,
     value: `${c.repo}@${c.refs[0] ?? c.commit}`,
+  }));
+}
+
+/** Select Model's GGUF entries: the Ollama, LM Studio and llama.cpp stores (src/node/modelStores). */
+export function storeModelChoices(models: readonly StoreModel[]): HubModelChoice[] {
+  const label: Record<StoreModel['store'], string> = { ollama: 'Ollama', lmstudio: 'LM Studio', 'llama.cpp': 'llama.cpp' };
+  return models.map((m) => ({
+    label: m.name,
+    description: `${label[m.store]} · ${m.arch ?? 'unknown architecture'} · ${(m.bytes / 2 ** 30).toFixed(1)} GiB`,
+    detail: m.path,
+    value: m.path,
   }));
 }

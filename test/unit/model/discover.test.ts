@@ -90,7 +90,7 @@ describe('discoverModels (sinklens models)', () => {
 
   it('an empty or absent cache yields nothing', () => {
     const nowhere = join(root, 'nowhere');
-    assert.deepEqual(discoverModels({ env: { HF_HUB_CACHE: nowhere, XDG_CACHE_HOME: nowhere } }), []);
+    assert.deepEqual(discoverModels({ env: { HF_HUB_CACHE: nowhere, XDG_CACHE_HOME: nowhere }, home: nowhere }), []);
   });
 });
 

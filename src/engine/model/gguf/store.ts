@@ -1,0 +1,77 @@
+/**
+ * A `WeightStore` over one GGUF file, under the Hugging Face names the arch adapters expect
+ * (names.ts). Tensors are read and dequantised to float32 one at a time; llama's q/k rows are
+ * un-permuted back to the HF rotate_half layout. Shapes are the torch shapes (ggml dims reversed).
+ */
+import { closeSync, openSync } from 'node:fs';
+import { basename } from 'node:path';
+import { SinkLensError } from '../../../shared/errors';
+import type { TensorEntry, WeightStore } from '../../weights/types';
+import { readFully } from '../safetensorsHeader';
+import { hfTensorName, unpermuteRows } from './names';
+import { dequantize, ggmlTypeName, READABLE_TYPES, unknownType } from './quants';
+import type { GgufFile, GgufTensorInfo } from './reader';
+
+export interface GgufStoreOptions {
+  /** Heads for un-permuting q and k (llama only); null = the file is not permuted. */
+  permute: { heads: number; kvHeads: number } | null;
+}
+
+export function openGgufStore(file: GgufFile, opts: GgufStoreOptions): WeightStore {
+  const byName = new Map<string, { entry: TensorEntry; info: GgufTensorInfo }>();
+  for (const t of file.tensors) {
+    const hf = hfTensorName(t.name);
+    if (hf === null) continue;
+    // Refused at open, so a file with one unreadable tensor fails before any graph is built.
+    if (!READABLE_TYPES.has(t.type)) throw unknownType(t.name, t.type);
+    if (hf === undefined) {
+      throw new SinkLensError('unsupportedArch', `GGUF tensor "${t.name}" has no place in the model SinkLens builds.`, `File: ${file.path}. The file may hold a variant of its architecture SinkLens does not implement.`);
+    }
+    const entry: TensorEntry = { name: hf, dtype: ggmlTypeName(t.type), shape: [...t.dims].reverse(), file: file.path, byteRange: t.byteRange };
+    byName.set(hf, { entry, info: t });
+  }
+  let fd: number | undefined;
+  const get = (name: string) => {
+    const t = byName.get(name);
+    if (!t) throw new SinkLensError('missingWeights', `Tensor "${name}" is not in the GGUF file.`, `File: ${file.path}.`);
+    return t;
+  };
+  return {
+    dir: file.path,
+    names: () => [...byName.keys()],
+    has: (name) => byName.has(name),
+    info: (name) => get(name).entry,
+    read(name) {
+      const { entry, info } = get(name);
+      fd ??= openSync(file.path, 'r');
+      return unpermute(name, readGgufTensor(fd, file.path, info), entry.shape, opts.permute);
+    },
+    files: () => [{ name: basename(file.path), path: file.path, bytes: file.bytes }],
+    dtypeSummary: () => [...new Set([...byName.values()].map((t) => t.entry.dtype))].sort().join('+'),
+    numElements: () => [...byName.values()].reduce((n, t) => n + t.entry.shape.reduce((a, b) => a * b, 1), 0),
+    close() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
+}
+
+/** Reads one tensor's bytes through `fd` and dequantises them to float32. */
+export function readGgufTensor(fd: number, path: string, info: GgufTensorInfo): Float32Array {
+  if (!READABLE_TYPES.has(info.type)) throw unknownType(info.name, info.type);
+  const [start, end] = info.byteRange;
+  const bytes = new Uint8Array(end - start);
+  const got = readFully(fd, bytes, start);
+  if (got !== bytes.byteLength) {
+    throw new SinkLensError('corruptWeights', `GGUF tensor "${info.name}" could not be read fully (${got} of ${bytes.byteLength} bytes).`, `File: ${path}. The file changed or is truncated.`);
+  }
+  return dequantize(bytes, info.type, info.dims.reduce((a, b) => a * b, 1), info.name);
+}
+
+function unpermute(name: string, x: Float32Array, shape: readonly number[], p: GgufStoreOptions['permute']): Float32Array {
+  if (!p) return x;
+  const m = /\.self_attn\.([qk])_proj\.(weight|bias)$/.exec(name);
+  if (!m) return x;
+  const heads = m[1] === 'q' ? p.heads : p.kvHeads;
+  return unpermuteRows(x, heads, m[2] === 'weight' ? (shape[1] as number) : 1);
+}
