@@ -10,9 +10,8 @@ import { resolveCacheConfig } from './cache/config';
 import { GraphCache } from './cache/graphCache';
 import { fingerprintFile, graphOptionsJson, modelFingerprint } from './cache/key';
 import { createRunnerWith, type CachedRunner } from './graph/runner';
-import { loadConfig } from './model/config';
-import { assertModelDir, loadModelFiles } from './model/load';
-import { sha256Files, weightFilePaths } from './model/safetensors';
+import { loadModelFiles, modelWeightPaths, readModelConfig } from './model/load';
+import { sha256Files } from './model/safetensors';
 import type { Runner } from './graph/types';
 import type { PromptTokenizer } from './model/tokenizer';
 import type { CanonicalConfig } from './arch/types';
@@ -58,8 +57,7 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
   const t0 = performance.now();
   const o = resolveLoadOptions(opts);
   const dir = resolve(modelDir);
-  assertModelDir(dir);
-  const config = loadConfig(dir);
+  const config = readModelConfig(dir);
   const workload = { ...DEFAULT_WORKLOAD, ...ctx.workload };
   const available = (internals.availableMemory ?? availableMemory)();
   // 'auto' is resolved here, once: the plan, the graph and the cache key all see the precision in force.
@@ -74,7 +72,7 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
   const files = await loadModelFiles(dir);
   const threads = o.threads;
   try {
-    const fingerprint = modelFingerprint(files.config, graphOpts, weightFilePaths(dir).paths.map(fingerprintFile));
+    const fingerprint = modelFingerprint(files.config, graphOpts, modelWeightPaths(dir).map(fingerprintFile));
     const describe = { model: files.config.name || basename(dir), modelDir: dir, options: graphOptionsJson(graphOpts) };
     const weightFiles = files.store.files();
     const cold = hashWhileWriting(weightFiles, writeProgress(ctx.onProgress));

@@ -10,7 +10,7 @@ import { SinkLensError } from '../../shared/errors';
 import { getAdapter } from '../arch/registry';
 import { loadConfig } from './config';
 import { openGgufModel } from './gguf/load';
-import { openWeights, type WeightStore } from './safetensors';
+import { openWeights, weightFilePaths, type WeightStore } from './safetensors';
 import { loadTokenizer, type PromptTokenizer } from './tokenizer';
 import { tokenizerFiles } from './tokenizerFiles';
 import type { CanonicalConfig } from '../arch/types';
@@ -32,6 +32,22 @@ export function assertModelDir(dir: string): void {
   if (!existsSync(join(dir, 'config.json'))) {
     throw new SinkLensError('modelNotFound', `${dir} is not a model folder: it has no config.json.`, 'Pick a Hugging Face model folder (config.json, tokenizer.json, *.safetensors).');
   }
+}
+
+/** The canonical config of a model folder or GGUF file, reading no weight (the memory plan runs on it first). */
+export function readModelConfig(path: string): CanonicalConfig {
+  if (isGgufFile(path)) {
+    const g = openGgufModel(path);
+    g.store.close();
+    return g.config;
+  }
+  assertModelDir(path);
+  return loadConfig(path);
+}
+
+/** The files that hold a model's weights (the graph cache's fingerprint): the GGUF file itself, or the folder's safetensors. */
+export function modelWeightPaths(path: string): string[] {
+  return isGgufFile(path) ? [path] : weightFilePaths(path).paths;
 }
 
 export async function loadModelFiles(dir: string): Promise<ModelFiles> {
