@@ -63,7 +63,6 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
   // 'auto' is resolved here, once: the plan, the graph and the cache key all see the precision in force.
   const pick = o.weights === 'auto' ? chooseWeights(config, available) : { weights: o.weights, reason: null };
   const precision = pick.weights;
-  if (pick.reason) ctx.onProgress?.({ stage: 'load', message: pick.reason });
   checkLoadPlan(config, precision, workload, available);
   const graphOpts: LoadOptions = { ...opts, weights: precision };
   const cache = new GraphCache(resolveCacheConfig(opts.cache, internals.env));

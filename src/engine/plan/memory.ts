@@ -64,11 +64,10 @@ export function paramCounts(c: CanonicalConfig): { linear: number; embed: number
   const ff = c.intermediateSize;
   const perLayer = d * q + 2 * d * kv + q * d + (c.gatedMlp ? 3 : 2) * d * ff;
   const embed = c.vocabSize * d + (c.position === 'learned' ? c.maxPositions * d : 0);
-  // Norm weights and biases, linear biases (an upper bound: counted even when absent), and the
-  // RoPE cos/sin caches [maxPositions, rotaryDim].
+  // Norm weights and biases, and linear biases (an upper bound: counted even when absent). RoPE has no table:
+  // its cos/sin are computed in the graph from the prompt's positions (a [T, rotaryDim] activation).
   const biases = q + 2 * kv + d + (c.gatedMlp ? 2 : 1) * ff;
-  const rope = c.rope ? 2 * c.maxPositions * c.rope.rotaryDim : 0;
-  return { linear: c.numLayers * perLayer, embed, head: c.vocabSize * d, other: c.numLayers * (4 * d + biases) + 2 * d + rope };
+  return { linear: c.numLayers * perLayer, embed, head: c.vocabSize * d, other: c.numLayers * (4 * d + biases) + 2 * d };
 }
 
 export function weightBytes(c: CanonicalConfig, precision: string, table: Readonly<Record<string, number>> = BYTES_PER_WEIGHT): number {

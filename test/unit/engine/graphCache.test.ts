@@ -129,7 +129,7 @@ describe('graph cache', () => {
     assert.deepEqual(entries(cacheDir), [rb.cache?.key], `${ra.cache?.key} was evicted`);
     const listing = cachingEngine().cacheList({ dir: cacheDir });
     assert.equal(listing.entries[0]?.modelDir, b.dir);
-    assert.equal(listing.entries[0]?.options, '{}');
+    assert.equal(listing.entries[0]?.options, '{"weights":"fp32"}', 'the precision in force (auto resolved) is part of the key');
     assert.deepEqual(cachingEngine().cacheClear({ dir: cacheDir }), { entries: 1, bytes: listing.entries[0]?.bytes });
     assert.deepEqual(entries(cacheDir), []);
   });

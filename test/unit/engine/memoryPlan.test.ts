@@ -130,7 +130,7 @@ describe('memory plan', () => {
     const config = { model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 16384, intermediate_size: 53248, num_hidden_layers: 126, num_attention_heads: 128, num_key_value_heads: 8, vocab_size: 128256, max_position_embeddings: 131072, rms_norm_eps: 1e-5, rope_theta: 500000, hidden_act: 'silu', tie_word_embeddings: false };
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
     const engine = new Engine({ availableMemory: () => 24 * GiB });
-    const e = await engine.load(dir).then(
+    const e = await engine.load(dir, { weights: 'fp32' }).then(
       () => assert.fail('loaded'),
       (err: unknown) => err,
     );
