@@ -173,7 +173,7 @@ export function configFor(kind: ChartKind, d: ChartsData, t: ChartTheme): ChartC
       },
       plugins: {
         // A legend only where it tells series apart: one baseline curve needs none.
-        legend: { display: datasets.length > 1, position: 'bottom', labels: { color: t.fg, usePointStyle: true, boxWidth: 26, boxHeight: 8, font: { size: 11 }, generateLabels: legendItems } },
+        legend: { display: datasets.length > 1, position: 'bottom', labels: { color: t.fg, usePointStyle: true, pointStyleWidth: 26, boxHeight: 10, font: { size: 11 }, generateLabels: legendItems } },
         tooltip: { callbacks: { title: (items) => (items[0] ? layerLabel(Number(items[0].parsed.x)) : ''), label: (i) => `${i.dataset.label}: ${fmtNum(i.parsed.y)}` } },
         slBands: bands,
       },

@@ -40,6 +40,8 @@ describe('heat scale', () => {
     assert.equal(textOnHeat(heatRgba(0.05), true), 'light');
     assert.equal(textOnHeat(heatRgba(0.05), false), 'dark');
     assert.equal(textOnHeat(heatRgba(1), false), 'light'); // deep red
+    // a mid red (the demo model's 0.87 head, #dd6155 on white): dark ink reads 4.7:1, light ink only 3.2:1
+    assert.equal(textOnHeat(heatRgba(0.75, { minAlpha: 0.06 }), false), 'dark');
   });
 });
 
