@@ -18,7 +18,7 @@ export function valleyText(v: ResultSummary['valley']): string {
 /** Longer hover text for a lens: the model, the spike and the BOS norm ratio. */
 export function summaryTooltip(r: AnalysisResult): string {
   const s = r.summary;
-  const spikes = s.spikeBlocks.length ? `spike at block ${s.spikeBlocks.join(', ')}` : 'no BOS norm spike';
+  const spikes = s.spikeBlocks.length ? `spike at ${s.spikeBlocks.map((b) => `block ${b} (writes h[${b + 1}])`).join(', ')}` : 'no BOS norm spike';
   const lines = [
     `${r.model.name} (${r.model.arch}, ${r.model.layers} layers, ${r.model.heads} heads)`,
     `max sink rate ${fixed2(s.maxSinkRate)} (tau ${r.settings.tau}), mean sink mass ${fixed2(s.meanSinkMass)}`,

@@ -21,7 +21,7 @@ describe('summary line', () => {
     r.settings.truncated = true;
     const t = summaryTooltip(r);
     assert.match(t, /^tiny \(llama, 1 layers, 2 heads\)/);
-    assert.match(t, /spike at block 1, 2; max BOS norm ratio 12\.3/);
+    assert.match(t, /spike at block 1 \(writes h\[2\]\), block 2 \(writes h\[3\]\); max BOS norm ratio 12\.3/);
     assert.match(t, /1 tokens \(truncated\), 4 ms/);
   });
 });
