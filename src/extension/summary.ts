@@ -1,23 +1,24 @@
 /**
  * One-line summaries of a result for code lenses and the status bar. Pure and vscode-free.
- * Layers are h indices (`L4` = h[4]); the valley is the Compress band.
+ * Depth is named as everywhere else (docs/METRICS.md): hidden states `h[l]`, blocks `block b`; the
+ * valley is the Compress band.
  */
 import type { AnalysisResult, ResultSummary } from '../shared/result';
 
-/** `SinkLens: sink 0.72 · valley L4–L9 · 128 tok` (`no valley` when there is none). */
+/** `SinkLens: sink 0.72 · valley h[4]–h[9] · 128 tok` (`no valley` when there is none). */
 export function summaryLine(s: ResultSummary): string {
   return `SinkLens: sink ${fixed2(s.maxSinkRate)} · ${valleyText(s.valley)} · ${s.tokens} tok`;
 }
 
 export function valleyText(v: ResultSummary['valley']): string {
   if (v === null) return 'no valley';
-  return v.start === v.end ? `valley L${v.start}` : `valley L${v.start}–L${v.end}`;
+  return v.start === v.end ? `valley h[${v.start}]` : `valley h[${v.start}]–h[${v.end}]`;
 }
 
 /** Longer hover text for a lens: the model, the spike and the BOS norm ratio. */
 export function summaryTooltip(r: AnalysisResult): string {
   const s = r.summary;
-  const spikes = s.spikeBlocks.length ? `spike at block ${s.spikeBlocks.join(', ')}` : 'no BOS norm spike';
+  const spikes = s.spikeBlocks.length ? `spike at ${s.spikeBlocks.map((b) => `block ${b} (writes h[${b + 1}])`).join(', ')}` : 'no BOS norm spike';
   const lines = [
     `${r.model.name} (${r.model.arch}, ${r.model.layers} layers, ${r.model.heads} heads)`,
     `max sink rate ${fixed2(s.maxSinkRate)} (tau ${r.settings.tau}), mean sink mass ${fixed2(s.meanSinkMass)}`,

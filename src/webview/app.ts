@@ -9,6 +9,7 @@ import type { PanelSnapshot, PanelStatus } from '../shared/protocol/panel';
 import { DidChangeSnapshot, DidChangeStatus, PanelReady } from '../shared/protocol/panel';
 import type { HostIpc, VsCodeApiLike } from './ipc';
 import { massiveRows } from './model/heads';
+import { overlayWishAfter } from './model/overlay';
 import type { PanelContext } from './panel/context';
 import { HeadSection } from './panel/heads';
 import { LayerSection } from './panel/layers';
@@ -79,14 +80,13 @@ export class PanelApp {
   }
 
   setSnapshot(snapshot: PanelSnapshot | null): void {
-    const hadAblation = this.snapshot?.result.ablation != null;
+    const previous = this.snapshot?.result;
     this.snapshot = snapshot;
     this.heads.reset();
     this.ctx.$('sl-root').classList.toggle('sl-no-result', snapshot === null);
     if (snapshot === null) return this.setStatus(this.status);
     const r = snapshot.result;
-    // A result that now carries an ablation (the user or the toggle command asked for it) shows it.
-    if (r.ablation && !hadAblation) this.ui.ablationOverlay = true;
+    this.ui.ablationOverlay = overlayWishAfter(previous, r, this.ui.ablationOverlay);
     replaceChildren(this.ctx.$('sl-header-body'), ...renderHeader(this.doc, r));
     replaceChildren(this.ctx.$('sl-warnings'), ...renderWarnings(this.doc, r));
     for (const section of [this.tokens, this.layers, this.heads, this.lens]) section.render(r);
@@ -114,6 +114,10 @@ export class PanelApp {
         this.save();
       }, 200);
     });
+    // The sticky header's height feeds `scroll-padding-top`, so scrolled-to sections are not hidden under it.
+    const header = this.doc.getElementById('sl-header');
+    const RO = (win as (Window & { ResizeObserver?: typeof ResizeObserver }) | null)?.ResizeObserver;
+    if (header && RO) new RO(() => this.doc.documentElement.style.setProperty('--sl-header-h', `${header.offsetHeight}px`)).observe(header);
     // VS Code swaps the body's theme class on a theme change: recolour the charts and the ink.
     new (win?.MutationObserver ?? MutationObserver)(() => {
       const r = this.snapshot?.result;

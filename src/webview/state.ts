@@ -9,6 +9,8 @@ export interface UiState {
   version: 1;
   /** Layer range of the token strip's mean sink mass; null = all attention layers. */
   layerRange: LayerRange | null;
+  /** The depth L of the model `layerRange` was chosen on: another depth resets the range to the full one. */
+  layerRangeDepth: number | null;
   /** The heatmap cell whose attention map is shown. */
   selectedCell: { block: number; head: number } | null;
   /** Show the ablated curves over the baseline (when the result has an ablation). */
@@ -21,6 +23,7 @@ export interface UiState {
 export const DEFAULT_UI_STATE: UiState = {
   version: 1,
   layerRange: null,
+  layerRangeDepth: null,
   selectedCell: null,
   ablationOverlay: false,
   selectedTokens: [],
@@ -39,6 +42,7 @@ export function sanitizeUiState(v: unknown): UiState {
   return {
     version: 1,
     layerRange: range,
+    layerRangeDepth: range && isInt(s.layerRangeDepth) ? s.layerRangeDepth : null,
     selectedCell,
     ablationOverlay: s.ablationOverlay === true,
     selectedTokens: tokens,

@@ -6,7 +6,7 @@
 #   4. (b) UI test (playwright): code lens -> panel, context menu, inert HTML; one retry
 # Every run gets its own sandbox (HOME/XDG/TMPDIR, user data, port 0) and its code-server process group is killed
 # at the end. Artifacts (screenshots, logs) go to $E2E_ARTIFACTS (default artifacts/e2e), printed at the end.
-# Env: E2E_SKIP_BUILD=1 (dist/ is fresh), E2E_UPDATE_DOCS_IMAGE=1 (copy the demo-model panel screenshot to docs/images/panel.png),
+# Env: E2E_SKIP_BUILD=1 (dist/ is fresh), E2E_UPDATE_DOCS_IMAGE=1 (copy the README's screenshots to docs/images/),
 #      E2E_ONLY=ext|ui, E2E_EXT_FILTER=<substring of an ext test file name>.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -53,7 +53,12 @@ if [[ "${E2E_ONLY:-ui}" == ui || -z "${E2E_ONLY:-}" ]]; then
     UI_TIMEOUT=240 timeout --kill-after=15 270 bash "$HERE/run-ui.sh"; RC_B=$?
   fi
   if [[ $RC_B -eq 0 && "${E2E_UPDATE_DOCS_IMAGE:-}" == 1 ]]; then
-    mkdir -p "$REPO/docs/images" && cp "$E2E_ARTIFACTS/screenshots/panel-demo-model.png" "$REPO/docs/images/panel.png" && echo "updated docs/images/panel.png"
+    mkdir -p "$REPO/docs/images"
+    # the README's images: the panel beside a prompt, the attention map, the ablation overlay, two more themes
+    for pair in panel-demo-model.png:panel.png attention-map.png:attention-map.png ablation-overlay.png:ablation-overlay.png \
+                panel-dark.png:panel-dark.png panel-hc.png:panel-high-contrast.png; do
+      cp "$E2E_ARTIFACTS/screenshots/${pair%%:*}" "$REPO/docs/images/${pair##*:}" && echo "updated docs/images/${pair##*:}"
+    done
   fi
 fi
 

@@ -12,7 +12,7 @@ export interface BandSpan {
   end: number;
 }
 
-const LABELS: Record<PhaseName, string> = { mix: 'Mix', compress: 'Compress', refine: 'Refine' };
+export const PHASE_LABELS: Record<PhaseName, string> = { mix: 'Mix', compress: 'Compress', refine: 'Refine' };
 
 /**
  * Bands from the phases, clipped to the chart's layer axis [0, lastLayer] so the half-layer padding
@@ -23,7 +23,7 @@ export function phaseBands(phases: Phases, lastLayer: number): BandSpan[] {
     .filter((b) => b.end >= b.start)
     .map((b) => ({
       phase: b.phase,
-      label: LABELS[b.phase],
+      label: PHASE_LABELS[b.phase],
       start: b.start,
       end: b.end,
       x0: Math.max(-0.5, b.start - 0.5),

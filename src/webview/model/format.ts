@@ -2,18 +2,22 @@
 
 export const DASH = '–';
 
-/** `digits` significant digits; large and tiny magnitudes switch to k/M or exponent form. */
-export function fmtNum(v: number | null | undefined, digits = 3): string {
+/**
+ * The panel's one number format: whole numbers as they are; otherwise 2 decimals below 10
+ * (0.07, 0.05, 0.10, 9.53), 1 decimal below 100 (13.4), none below 10 000 (1340), then k / M; a
+ * magnitude below 0.005 that is not zero switches to exponent form (3.2e-4) rather than read "0.00".
+ */
+export function fmtNum(v: number | null | undefined): string {
   if (v === null || v === undefined || Number.isNaN(v)) return DASH;
   if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
   const a = Math.abs(v);
-  if (a === 0) return '0';
-  if (a >= 1e6) return `${trim((v / 1e6).toPrecision(digits))}M`;
-  if (a >= 1e4) return `${trim((v / 1e3).toPrecision(digits))}k`;
-  if (a < 1e-3) return v.toExponential(Math.max(0, digits - 1));
-  // toPrecision would switch to exponent form here (1340 -> '1.34e+3'): whole numbers read better.
-  if (a >= 10 ** digits) return String(Math.round(v));
-  return trim(v.toPrecision(digits));
+  if (Number.isInteger(v) && a < 1e4) return String(v);
+  if (a >= 1e6) return `${(v / 1e6).toFixed(a >= 1e8 ? 0 : 1)}M`;
+  if (a >= 1e4) return `${(v / 1e3).toFixed(a >= 1e5 ? 0 : 1)}k`;
+  if (a >= 100) return String(Math.round(v));
+  if (a >= 10) return v.toFixed(1);
+  if (a < 0.005) return v.toExponential(1);
+  return v.toFixed(2);
 }
 
 function trim(s: string): string {
@@ -39,12 +43,25 @@ export function fmtParams(n: number): string {
   return String(n);
 }
 
-/** Layer h[l] as shown in the panel. */
+/**
+ * Depth is named one way everywhere (docs/METRICS.md "Naming depth"): hidden states `h[l]`
+ * (h[0] = embeddings, h[L] = last block's output) and blocks `block b`, which writes h[b+1].
+ */
 export function layerLabel(l: number): string {
-  return `L${l}`;
+  return `h[${l}]`;
 }
 
-/** "L4–L9", or "L4" for a single layer. */
+/** `block 2 (writes h[3])`. */
+export function blockLabel(b: number): string {
+  return `block ${b} (writes ${layerLabel(b + 1)})`;
+}
+
+/** `block 1` / `blocks 1, 3`. */
+export function fmtBlocks(blocks: readonly number[]): string {
+  return `${blocks.length === 1 ? 'block' : 'blocks'} ${blocks.join(', ')}`;
+}
+
+/** "h[4]–h[9]", or "h[4]" for a single layer. */
 export function fmtLayerRange(start: number, end: number): string {
   return start === end ? layerLabel(start) : `${layerLabel(start)}${DASH}${layerLabel(end)}`;
 }
@@ -55,5 +72,7 @@ export function fmtLayerRange(start: number, end: number): string {
  */
 export function tokenLabel(text: string): string {
   if (text.length === 0) return '∅';
+  // A token of spaces only (SentencePiece's word-start piece "▁" before an unknown word) would be a blank box.
+  if (/^ +$/.test(text)) return '␣'.repeat(text.length);
   return text.replace(/\r\n|\n|\r/g, '↵').replace(/\t/g, '→');
 }

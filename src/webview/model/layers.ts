@@ -29,6 +29,22 @@ export function clampRange(range: LayerRange | null | undefined, run: RunMetrics
   return a <= b ? [a, b] : [b, a];
 }
 
+/** The run's depth: its last hidden-state index L (h[0] … h[L]). */
+export function runDepth(run: RunMetrics): number {
+  return run.layers.reduce((m, l) => Math.max(m, l.layer), 0);
+}
+
+/**
+ * The range to show for a new result: the chosen range while the model's depth stays the same
+ * (clamped), the full range when the depth changed (a range chosen on a 5-layer model would leave
+ * the 6-layer model's last layer out) or nothing was chosen yet.
+ */
+export function rangeForRun(range: LayerRange | null, rangeDepth: number | null, run: RunMetrics): { range: LayerRange | null; depth: number } {
+  const depth = runDepth(run);
+  // A range saved before the depth was recorded (null) is kept, clamped, and from now on tied to this depth.
+  return { range: rangeDepth === null || rangeDepth === depth ? clampRange(range, run) : fullRange(run), depth };
+}
+
 /**
  * Per-token sink mass averaged over the layers in `range` that have it (length T).
  * Returns zeros when no layer in the range has attention statistics.

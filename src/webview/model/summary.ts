@@ -1,6 +1,6 @@
 /** The compact summary of the active prompt (the SinkLens side view): pure view-model. */
 import type { AnalysisResult, PhaseName } from '../../shared/result';
-import { valleyBand } from './bands';
+import { PHASE_LABELS, valleyBand } from './bands';
 import { fmtLayerRange, fmtNum } from './format';
 import { domainMax, normalise } from './heat';
 import { fullRange, meanTokenSinkMass } from './layers';
@@ -25,9 +25,9 @@ export function summaryModel(r: AnalysisResult): SummaryModel {
   const total = run.layers.length;
   return {
     title: r.model.name,
-    line: `sink ${fmtNum(r.summary.maxSinkRate, 2)} · BOS ×${fmtNum(r.summary.maxBosRatio, 2)} · ${r.tokens.length} tok`,
+    line: `sink ${fmtNum(r.summary.maxSinkRate)} · BOS ×${fmtNum(r.summary.maxBosRatio)} · ${r.tokens.length} tok`,
     valley: v ? `valley ${fmtLayerRange(v.start, v.end)}` : 'no valley',
-    phases: run.phases.bands.map((b) => ({ phase: b.phase, label: `${b.phase} ${fmtLayerRange(b.start, b.end)}`, share: total ? (b.end - b.start + 1) / total : 0 })),
+    phases: run.phases.bands.map((b) => ({ phase: b.phase, label: `${PHASE_LABELS[b.phase]} ${fmtLayerRange(b.start, b.end)}`, share: total ? (b.end - b.start + 1) / total : 0 })),
     heat,
     tokenTexts: r.tokens.map((t) => t.text),
   };

@@ -4,7 +4,9 @@
  */
 import { GetAttention } from '../../shared/protocol/panel';
 import type { AnalysisResult, AttentionMap } from '../../shared/result';
-import { layerLabel } from '../model/format';
+import { blockLabel } from '../model/format';
+import { renderAxisLabels } from '../render/attnAxes';
+import { attentionScale, heatmapScale, renderColorBar } from '../render/colorBar';
 import { headGrid } from '../model/heads';
 import { cellAt, cellText, drawAttention } from '../render/attnMap';
 import { gridKeyTarget, renderHeatmap } from '../render/heatmap';
@@ -48,6 +50,7 @@ export class HeadSection implements Section {
     this.focus = valid(this.focus);
     const node = renderHeatmap(doc, { grid, selected: ui.selectedCell, focus: this.focus, darkTheme: isDarkTheme(doc), showValues: grid.layers.length <= 16 && grid.heads <= 32 });
     replaceChildren(this.c.$('sl-heatmap'), node);
+    replaceChildren(this.c.$('sl-heatmap-scale'), renderColorBar(doc, heatmapScale()));
     if (ui.selectedCell) void this.load(ui.selectedCell);
     else this.c.$('sl-attn-card').hidden = true;
   }
@@ -56,7 +59,8 @@ export class HeadSection implements Section {
     const seq = ++this.seq;
     const title = this.c.$('sl-attn-title');
     this.c.$('sl-attn-card').hidden = false;
-    title.textContent = `Attention of head ${cell.head}, ${layerLabel(cell.block + 1)} (block ${cell.block}) · loading…`;
+    const what = `Attention of head ${cell.head}, ${blockLabel(cell.block)}`;
+    title.textContent = `${what} · loading…`;
     try {
       const map = await this.c.ipc.request(GetAttention, cell);
       if (seq !== this.seq) return;
@@ -64,11 +68,21 @@ export class HeadSection implements Section {
       const canvas = this.c.$('sl-attn-map') as HTMLCanvasElement;
       canvas.hidden = false;
       drawAttention(canvas, map, Math.max(map.tokens, Math.ceil(420 / Math.max(1, map.tokens)) * map.tokens));
-      title.textContent = `Attention of head ${cell.head}, ${layerLabel(cell.block + 1)} (block ${cell.block}) · ${map.tokens} × ${map.tokens}, colour √p`;
+      this.renderAxes(map);
+      title.textContent = `${what} · ${map.tokens} × ${map.tokens} tokens`;
     } catch (e) {
       if (seq !== this.seq) return;
-      title.textContent = `Attention of head ${cell.head}, block ${cell.block}: ${(e as Error).message}`;
+      title.textContent = `${what}: ${(e as Error).message}`;
     }
+  }
+
+  /** Token labels on both axes (about one per 14 px of the map's 420 px) and the √p colour scale. */
+  private renderAxes(map: AttentionMap): void {
+    const { doc } = this.c;
+    const tokens = this.c.result()?.tokens ?? [];
+    replaceChildren(this.c.$('sl-attn-keys'), ...renderAxisLabels(doc, tokens, map.tokens, 'keys', 30));
+    replaceChildren(this.c.$('sl-attn-queries'), ...renderAxisLabels(doc, tokens, map.tokens, 'queries', 30));
+    replaceChildren(this.c.$('sl-attn-scale'), renderColorBar(doc, attentionScale()));
   }
 
   private select(cell: Cell): void {

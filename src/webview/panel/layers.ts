@@ -5,8 +5,9 @@
  */
 import { SetAblation } from '../../shared/protocol/panel';
 import type { AnalysisResult } from '../../shared/result';
-import { phaseBands, spikeLayers } from '../model/bands';
-import { fmtLayerRange, fmtNum, layerLabel } from '../model/format';
+import { PHASE_LABELS, phaseBands, spikeLayers } from '../model/bands';
+import { fmtBlocks, fmtLayerRange, fmtNum, layerLabel } from '../model/format';
+import { overlayView } from '../model/overlay';
 import { hasLens, lensSeries } from '../model/lens';
 import { layerSeries } from '../model/series';
 import { LayerCharts } from '../render/charts';
@@ -19,6 +20,8 @@ export const RERUN_TIMEOUT_MS = 10 * 60_000;
 
 export class LayerSection implements Section {
   private readonly charts: LayerCharts;
+  /** A SetAblation re-run is in flight (the checkbox stays ticked until its result or error). */
+  private pending = false;
 
   constructor(private readonly c: PanelContext) {
     this.charts = new LayerCharts({
@@ -32,10 +35,14 @@ export class LayerSection implements Section {
 
   render(r: AnalysisResult): void {
     const { doc, ui } = this.c;
-    const overlay = ui.ablationOverlay && r.ablation !== null;
+    const view = overlayView(r, ui.ablationOverlay, this.pending);
+    const overlay = view.curves;
     const toggle = this.c.$('sl-ablation-toggle') as HTMLElement & { checked?: boolean };
-    toggle.checked = ui.ablationOverlay;
-    toggle.toggleAttribute('checked', ui.ablationOverlay);
+    toggle.checked = view.checked;
+    toggle.toggleAttribute('checked', view.checked);
+    toggle.dataset.state = overlay ? 'shown' : this.pending ? 'pending' : 'off';
+    const note = doc.getElementById('sl-header-ablation');
+    if (note) note.textContent = view.header;
     const lastLayer = Math.max(...r.baseline.layers.map((l) => l.layer));
     this.charts.render(
       {
@@ -50,7 +57,7 @@ export class LayerSection implements Section {
     );
     this.renderAblationSummary(r, overlay);
     const p = r.baseline.phases;
-    const bands = p.bands.map((b) => el(doc, 'span', { class: `sl-phase sl-phase-${b.phase}`, text: `${b.phase} ${fmtLayerRange(b.start, b.end)}` }));
+    const bands = p.bands.map((b) => el(doc, 'span', { class: `sl-phase sl-phase-${b.phase}`, text: `${PHASE_LABELS[b.phase]} ${fmtLayerRange(b.start, b.end)}` }));
     const valley = p.valley ? `valley at ${layerLabel(p.minLayer)} (entropy ${fmtNum(p.minEntropy)})` : 'no compression valley';
     replaceChildren(this.c.$('sl-phases'), ...bands, el(doc, 'span', { class: 'sl-hint', text: valley, attrs: { title: p.signals.join('\n') } }));
   }
@@ -65,7 +72,7 @@ export class LayerSection implements Section {
     const yes = (v: boolean, t: string, f: string): HTMLElement => el(doc, 'span', { class: v ? 'sl-good' : 'sl-bad', text: v ? t : f });
     replaceChildren(
       box,
-      el(doc, 'span', { text: `Zeroed the BOS ${a.target.toUpperCase()} write in block ${a.blocks.join(', ')}: ` }),
+      el(doc, 'span', { text: `Zeroed the BOS ${a.target.toUpperCase()} write in ${fmtBlocks(a.blocks)}: ` }),
       yes(e.spikeRemoved, 'spike removed', 'spike remains'),
       el(doc, 'span', { text: ' · ' }),
       yes(e.valleyRemoved, 'valley removed', 'valley remains'),
@@ -80,12 +87,19 @@ export class LayerSection implements Section {
     this.c.save();
     const r = this.c.result();
     if (on && r && !r.ablation) {
-      this.c.ipc.request(SetAblation, { on }, RERUN_TIMEOUT_MS).catch((e: Error) => {
-        ui.ablationOverlay = false;
-        this.c.showError(e.message);
-        const now = this.c.result();
-        if (now) this.render(now);
-      });
+      this.pending = true;
+      this.render(r);
+      this.c.ipc
+        .request(SetAblation, { on }, RERUN_TIMEOUT_MS)
+        .catch((e: Error) => {
+          ui.ablationOverlay = false;
+          this.c.showError(e.message);
+        })
+        .finally(() => {
+          this.pending = false;
+          const now = this.c.result();
+          if (now) this.render(now);
+        });
       return;
     }
     if (r) this.render(r);

@@ -6,7 +6,7 @@ import { RevealTokens } from '../../shared/protocol/panel';
 import type { AnalysisResult, RunMetrics } from '../../shared/result';
 import { fmtLayerRange, fmtNum, layerLabel } from '../model/format';
 import { domainMax, normalise } from '../model/heat';
-import { clampRange, meanTokenSinkMass, selectionRanges, spanSelection, tokenLayerValues, type LayerRange } from '../model/layers';
+import { clampRange, meanTokenSinkMass, rangeForRun, selectionRanges, spanSelection, tokenLayerValues, type LayerRange } from '../model/layers';
 import { el, replaceChildren } from '../render/dom';
 import { isDarkTheme } from '../render/theme';
 import { renderTokenCard, renderTokens, stripKeyTarget } from '../render/tokenStrip';
@@ -39,7 +39,9 @@ export class TokenSection implements Section {
   /** Keeps the range, the selection and the focus inside the new result, then draws it. */
   render(r: AnalysisResult): void {
     const ui = this.c.ui;
-    ui.layerRange = clampRange(ui.layerRange, r.baseline);
+    const next = rangeForRun(ui.layerRange, ui.layerRangeDepth, r.baseline);
+    ui.layerRange = next.range;
+    ui.layerRangeDepth = next.depth;
     ui.selectedTokens = ui.selectedTokens.filter((i) => i < r.tokens.length);
     this.focus = Math.min(this.focus, Math.max(0, r.tokens.length - 1));
     this.renderRangeSelects(r.baseline);

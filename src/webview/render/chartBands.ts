@@ -1,7 +1,9 @@
 /**
  * A small chart.js plugin of our own: shades the Mix / Compress / Refine bands behind the data and
- * marks the spike layers with a dashed line. The geometry is a pure function (`bandRects`) so it
- * is tested without a canvas.
+ * marks the spike layers with a dashed line. Labels never sit on the data: the chart reserves a
+ * strip above the plot (`LABEL_STRIP_PX`, two rows) where the band names (upper row) and the spike
+ * labels (lower row) are written, so they overlap neither the curves nor each other. The geometry is
+ * pure (`bandRects`, `labelSlots`) so it is tested without a canvas.
  */
 import type { Chart, ChartType, Plugin } from 'chart.js';
 import type { PhaseName } from '../../shared/result';
@@ -47,33 +49,71 @@ export function bandRects(bands: readonly BandSpan[], toPx: (x: number) => numbe
   });
 }
 
+/** Height of the label strip above the plot area: two rows of 10 px text. */
+export const LABEL_STRIP_PX = 26;
+const ROW_PX = 13;
+
+export interface LabelSlot {
+  text: string;
+  /** Left edge of the text. */
+  x: number;
+  row: 0 | 1;
+}
+
+/**
+ * Where the strip's labels go: band names centred over their band (dropped when they do not fit
+ * it), spike labels centred on their marker in the row below, kept inside the plot's width and
+ * dropped when they would run into the previous spike label.
+ */
+export function labelSlots(
+  rects: readonly (Rect & { band: BandSpan })[],
+  spikesPx: readonly number[],
+  area: Area,
+  width: (text: string) => number,
+): LabelSlot[] {
+  const out: LabelSlot[] = [];
+  for (const r of rects) {
+    const w = width(r.band.label);
+    if (w + 4 <= r.w) out.push({ text: r.band.label, x: r.x + (r.w - w) / 2, row: 0 });
+  }
+  let lastRight = -Infinity;
+  for (const px of [...spikesPx].sort((a, b) => a - b)) {
+    if (px < area.left || px > area.right) continue;
+    const w = width('spike');
+    const x = Math.min(area.right - w, Math.max(area.left, px - w / 2));
+    if (x < lastRight + 4) continue;
+    out.push({ text: 'spike', x, row: 1 });
+    lastRight = x + w;
+  }
+  return out;
+}
+
 function drawBands(chart: Chart, o: BandsOptions): void {
   const { ctx, chartArea } = chart;
   const x = chart.scales.x;
   if (!x || !chartArea) return;
   ctx.save();
   ctx.font = o.font;
-  ctx.textBaseline = 'top';
-  for (const r of bandRects(o.bands, (v) => x.getPixelForValue(v), chartArea)) {
+  const rects = bandRects(o.bands, (v) => x.getPixelForValue(v), chartArea);
+  for (const r of rects) {
     ctx.fillStyle = o.colors[r.band.phase];
     ctx.fillRect(r.x, r.y, r.w, r.h);
-    ctx.fillStyle = o.labelColor;
-    const label = r.band.label;
-    if (ctx.measureText(label).width + 6 <= r.w) ctx.fillText(label, r.x + 4, r.y + 3);
   }
+  const spikesPx = o.spikes.map((l) => x.getPixelForValue(l));
   ctx.strokeStyle = o.spikeColor;
-  ctx.fillStyle = o.spikeColor;
   ctx.setLineDash([4, 3]);
   ctx.lineWidth = 1.5;
-  for (const l of o.spikes) {
-    const px = x.getPixelForValue(l);
+  for (const px of spikesPx) {
     if (px < chartArea.left || px > chartArea.right) continue;
     ctx.beginPath();
     ctx.moveTo(px, chartArea.top);
     ctx.lineTo(px, chartArea.bottom);
     ctx.stroke();
-    ctx.textBaseline = 'bottom';
-    ctx.fillText('spike', Math.min(px + 3, chartArea.right - 30), chartArea.bottom - 2);
+  }
+  ctx.textBaseline = 'bottom';
+  for (const slot of labelSlots(rects, spikesPx, chartArea, (t) => ctx.measureText(t).width)) {
+    ctx.fillStyle = slot.row === 0 ? o.labelColor : o.spikeColor;
+    ctx.fillText(slot.text, slot.x, chartArea.top - (slot.row === 0 ? ROW_PX : 0) - 2);
   }
   ctx.restore();
 }

@@ -14,15 +14,21 @@ import {
   Tooltip,
   type ChartConfiguration,
   type ChartDataset,
+  type LegendItem,
 } from 'chart.js';
 import type { PhaseName } from '../../shared/result';
 import type { BandSpan } from '../model/bands';
 import { fmtNum, layerLabel } from '../model/format';
 import type { LensSeries } from '../model/lens';
+import { isUnitTick, layerTicks, maxLayerTicks, unitRange, unitTicks, zeroBasedRange } from '../model/axes';
 import { logBounds, points, type LayerSeries } from '../model/series';
-import { bandsPlugin, type BandsOptions } from './chartBands';
+import { bandsPlugin, LABEL_STRIP_PX, type BandsOptions } from './chartBands';
+import { legendLine } from './legendLine';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend, bandsPlugin);
+// As chart.js's own UMD build does: `Chart.getChart(canvas)` then reads a drawn chart's scales and
+// datasets from the devtools console or the real-VS-Code UI test (which checks the tick labels).
+if (typeof window !== 'undefined') (window as unknown as { Chart?: typeof Chart }).Chart ??= Chart;
 
 export interface ChartTheme {
   fg: string;
@@ -66,73 +72,123 @@ function line(label: string, layers: number[], ys: (number | null)[], color: str
   };
 }
 
-/** The datasets of one chart: baseline curves, then the ablated overlay (dashed) when present. */
+/**
+ * The datasets of one chart: baseline curves, then the ablated overlay. Series that can coincide stay
+ * distinguishable: each has its own dash pattern and point style, and chart.js draws a lower `order`
+ * on top, so the thinner dashed lines (excl. BOS, ablated) are never hidden under the solid baseline.
+ */
 export function datasetsFor(kind: ChartKind, d: ChartsData, t: ChartTheme): LineDataset[] {
   const s = d.series;
   const a = d.ablated;
-  const dashed = { borderDash: [6, 4], pointStyle: 'rectRot' as const, borderWidth: 1.75 };
+  const base = { order: 3 };
+  const ablated = { borderDash: [7, 4], pointStyle: 'rectRot' as const, pointRadius: 3.5, borderWidth: 2, order: 1 };
   if (kind === 'bos') {
-    const out = [line('BOS norm ratio', s.layers, s.bosRatio, t.primary)];
-    if (a) out.push(line('ablated', a.layers, a.bosRatio, t.ablated, dashed));
+    const out = [line('baseline', s.layers, s.bosRatio, t.primary, base)];
+    if (a) out.push(line('ablated', a.layers, a.bosRatio, t.ablated, ablated));
     return out;
   }
   if (kind === 'lens') {
     const l = d.lens;
     if (!l) return [];
-    const out = [line('next-token CE', l.base.layers, l.base.crossEntropy, t.primary)];
-    if (a && l.ablated) out.push(line('ablated', l.ablated.layers, l.ablated.crossEntropy, t.ablated, dashed));
+    const out = [line('baseline', l.base.layers, l.base.crossEntropy, t.primary, base)];
+    if (a && l.ablated) out.push(line('ablated', l.ablated.layers, l.ablated.crossEntropy, t.ablated, ablated));
     return out;
   }
   if (kind === 'sink') {
-    const out = [line('sink rate', s.layers, s.sinkRate, t.primary)];
-    if (a) out.push(line('ablated', a.layers, a.sinkRate, t.ablated, dashed));
+    const out = [line('baseline', s.layers, s.sinkRate, t.primary, base)];
+    if (a) out.push(line('ablated', a.layers, a.sinkRate, t.ablated, ablated));
     return out;
   }
   const out = [
-    line('entropy', s.layers, s.entropy, t.primary),
-    line('excl. BOS', s.layers, s.entropyExclBos, t.secondary, { borderWidth: 1.5, pointRadius: 1.5 }),
-    line('upper bound', s.layers, s.entropyUpperBound, t.bound, { borderDash: [2, 3], borderWidth: 1.5, pointRadius: 0 }),
+    line('entropy', s.layers, s.entropy, t.primary, { ...base, borderWidth: 2.5, pointRadius: 3 }),
+    line('excl. BOS', s.layers, s.entropyExclBos, t.secondary, { borderDash: [3, 3], pointStyle: 'triangle', pointRadius: 3.5, borderWidth: 2, order: 2 }),
+    line('upper bound', s.layers, s.entropyUpperBound, t.bound, { borderDash: [1, 3], borderWidth: 2, pointRadius: 0, order: 4 }),
   ];
-  if (a) out.push(line('ablated', a.layers, a.entropy, t.ablated, dashed));
+  if (a) out.push(line('ablated', a.layers, a.entropy, t.ablated, ablated));
   return out;
+}
+
+/** The y-axis title of each chart: what is plotted, with its unit or scale. */
+export const Y_TITLES: Record<ChartKind, string> = {
+  bos: 'BOS ‖h‖ ÷ median ‖h‖ (log)',
+  entropy: 'normalised entropy (0–1)',
+  sink: 'share of heads (0–1)',
+  lens: 'cross-entropy (nats)',
+};
+
+export const X_TITLE = 'hidden state h[l] (block b writes h[b+1])';
+
+type YScale = { type: 'linear' | 'logarithmic'; min: number; max: number; afterBuildTicks?: (axis: { ticks: { value: number }[] }) => void };
+
+function yScale(kind: ChartKind, d: ChartsData): YScale {
+  if (kind === 'bos') return { type: 'logarithmic', ...logBounds([...d.series.bosRatio, ...(d.ablated?.bosRatio ?? [])]) };
+  if (kind === 'lens') return { type: 'linear', ...zeroBasedRange([...(d.lens?.base.crossEntropy ?? []), ...(d.lens?.ablated?.crossEntropy ?? [])]) };
+  const s = d.series;
+  const a = d.ablated;
+  const vs = kind === 'sink' ? [...s.sinkRate, ...(a?.sinkRate ?? [])] : [...s.entropy, ...s.entropyExclBos, ...s.entropyUpperBound, ...(a?.entropy ?? [])];
+  const range = unitRange(vs);
+  // Round ticks only (chart.js would start at the padded minimum).
+  const ticks = unitTicks(range).map((value) => ({ value }));
+  return { type: 'linear', ...range, afterBuildTicks: (axis) => void (axis.ticks = ticks) };
+}
+
+function yTick(kind: ChartKind, v: number): string {
+  if (kind === 'bos') return isDecade(v) ? fmtNum(v) : '';
+  if (kind === 'lens') return v < 0 ? '' : fmtNum(v);
+  return isUnitTick(v) ? fmtNum(Math.round(v * 10) / 10) : '';
 }
 
 export function configFor(kind: ChartKind, d: ChartsData, t: ChartTheme): ChartConfiguration<'line', { x: number; y: number | null }[]> {
   const bands: BandsOptions = { bands: d.bands, spikes: d.spikes, colors: t.bands, spikeColor: t.spike, labelColor: t.muted, font: `10px ${t.font}` };
-  const y =
-    kind === 'bos'
-      ? { type: 'logarithmic' as const, ...logBounds([...d.series.bosRatio, ...(d.ablated?.bosRatio ?? [])]) }
-      : // Cross-entropy is in nats, unbounded above: chart.js picks the top.
-        { type: 'linear' as const, min: 0, ...(kind === 'lens' ? {} : { max: 1 }) };
+  const datasets = datasetsFor(kind, d, t);
+  const title = (text: string) => ({ display: true, text, color: t.muted, font: { size: 11 } });
   return {
     type: 'line',
-    data: { datasets: datasetsFor(kind, d, t) },
+    data: { datasets },
     options: {
       animation: false,
       responsive: true,
       maintainAspectRatio: false,
       interaction: { mode: 'index', intersect: false },
+      layout: { padding: { top: LABEL_STRIP_PX, right: 4 } },
       scales: {
         x: {
           type: 'linear',
           min: -0.5,
           max: d.lastLayer + 0.5,
           grid: { color: t.grid },
-          ticks: { color: t.muted, stepSize: 1, callback: (v) => (Number.isInteger(Number(v)) && Number(v) >= 0 ? layerLabel(Number(v)) : '') },
+          title: title(X_TITLE),
+          // chart.js would put ticks on the half-layer padding: place them on the layers themselves.
+          afterBuildTicks: (axis) => {
+            axis.ticks = layerTicks(d.lastLayer, maxLayerTicks(axis.chart.width)).map((value) => ({ value }));
+          },
+          ticks: { color: t.fg, autoSkip: false, maxRotation: 0, font: { size: 10 }, callback: (v) => layerLabel(Number(v)) },
         },
         y: {
-          ...y,
+          ...yScale(kind, d),
           grid: { color: t.grid },
-          ticks: { color: t.muted, callback: (v) => (kind === 'bos' && !isDecade(Number(v)) ? '' : fmtNum(Number(v), 2)) },
+          title: title(Y_TITLES[kind]),
+          ticks: { color: t.fg, callback: (v) => yTick(kind, Number(v)) },
         },
       },
       plugins: {
-        legend: { position: 'bottom', labels: { color: t.fg, boxWidth: 14, boxHeight: 2, font: { size: 11 } } },
+        // A legend only where it tells series apart: one baseline curve needs none.
+        legend: { display: datasets.length > 1, position: 'bottom', labels: { color: t.fg, usePointStyle: true, pointStyleWidth: 26, boxHeight: 10, font: { size: 11 }, generateLabels: legendItems } },
         tooltip: { callbacks: { title: (items) => (items[0] ? layerLabel(Number(items[0].parsed.x)) : ''), label: (i) => `${i.dataset.label}: ${fmtNum(i.parsed.y)}` } },
         slBands: bands,
       },
     },
   };
+}
+
+/** Legend entries drawn as a short line in the series' dash pattern (chart.js draws boxes or points only). */
+function legendItems(chart: Chart): LegendItem[] {
+  // chart.js lists the legend in drawing order; keep the datasets' order (baseline first).
+  const items = Chart.defaults.plugins.legend.labels.generateLabels(chart).sort((a, b) => (a.datasetIndex ?? 0) - (b.datasetIndex ?? 0));
+  return items.map((item) => {
+    const ds = chart.data.datasets[item.datasetIndex ?? 0] as LineDataset | undefined;
+    return { ...item, pointStyle: ds ? legendLine(ds) : item.pointStyle, lineWidth: 0 };
+  });
 }
 
 function isDecade(v: number): boolean {

@@ -1,6 +1,7 @@
 /** The panel header (#sl-header content) and the warnings list (#sl-warnings content). */
 import type { AnalysisResult } from '../../shared/result';
 import { fmtMs, fmtNum, fmtParams } from '../model/format';
+import { overlayView } from '../model/overlay';
 import { chip, el } from './dom';
 
 export function settingsText(r: AnalysisResult): string {
@@ -8,8 +9,7 @@ export function settingsText(r: AnalysisResult): string {
   const e = s.entropy;
   const flags = [e.excludeBos ? 'excl. BOS' : '', e.center ? 'centred' : '', e.rowNormalize ? 'row-normalised' : ''].filter(Boolean);
   const entropy = `entropy α=${fmtNum(e.alpha)}${flags.length ? ` (${flags.join(', ')})` : ''}`;
-  const ablate = s.ablate ? `ablate ${s.ablateTarget} @ block ${s.ablate.join(', ')}` : 'no ablation';
-  return [`τ=${fmtNum(s.tau)}`, entropy, `BOS ${s.prependBos}${s.bosPrepended ? '' : ' (none)'}`, `max ${s.maxTokens} tok`, ablate].join(' · ');
+  return [`τ=${fmtNum(s.tau)}`, entropy, `BOS ${s.prependBos}${s.bosPrepended ? '' : ' (none)'}`, `max ${s.maxTokens} tok`].join(' · ');
 }
 
 export function renderHeader(doc: Document, r: AnalysisResult): HTMLElement[] {
@@ -27,7 +27,11 @@ export function renderHeader(doc: Document, r: AnalysisResult): HTMLElement[] {
     precisionChip(doc, r),
     chip(doc, 'run', fmtMs(r.timings.totalMs), `load ${fmtMs(r.timings.loadMs)} · run ${fmtMs(r.timings.runMs)} · metrics ${fmtMs(r.timings.metricsMs)}`),
   ]);
-  const settings = el(doc, 'div', { class: 'sl-settings', text: settingsText(r) });
+  // The ablation note is filled by the layer section from the same state as the overlay checkbox (model/overlay.ts).
+  const settings = el(doc, 'div', { class: 'sl-settings' }, [
+    el(doc, 'span', { text: `${settingsText(r)} · ` }),
+    el(doc, 'span', { id: 'sl-header-ablation', text: overlayView(r, false, false).header }),
+  ]);
   return [title, chips, settings];
 }
 

@@ -1,9 +1,9 @@
 /**
- * The head x layer grid of sink scores (#sl-heatmap): rows are query heads, columns the layers
- * whose block they belong to. Cells are keyboard focusable (roving tabindex, arrow keys) and carry
+ * The head x block grid of sink scores (#sl-heatmap): rows are query heads, columns the blocks
+ * (block b writes h[b+1]). Cells are keyboard focusable (roving tabindex, arrow keys) and carry
  * aria-labels; Enter or a click asks for that head's attention map.
  */
-import { fmtNum, layerLabel } from '../model/format';
+import { blockLabel, fmtNum } from '../model/format';
 import { heatColor, heatRgba, textOnHeat } from '../model/heat';
 import type { HeadGrid } from '../model/heads';
 import { el } from './dom';
@@ -21,11 +21,11 @@ export interface HeatmapData {
 /** Sink scores are probabilities in [0, 1]: the colour uses that fixed scale so runs compare. */
 export function renderHeatmap(doc: Document, d: HeatmapData): HTMLElement {
   const g = d.grid;
-  const table = el(doc, 'div', { class: 'sl-grid', attrs: { role: 'grid', 'aria-label': 'Sink score per head and layer' } });
+  const table = el(doc, 'div', { class: 'sl-grid', attrs: { role: 'grid', 'aria-label': 'Sink score per head and block' } });
   table.style.setProperty('--sl-cols', String(g.layers.length));
   const head = el(doc, 'div', { class: 'sl-grid-row sl-grid-head', attrs: { role: 'row' } }, [
-    el(doc, 'span', { class: 'sl-grid-corner', text: 'head', attrs: { role: 'columnheader', 'aria-label': 'head \\ layer', title: 'rows: heads · columns: layers' } }),
-    ...g.layers.map((l) => el(doc, 'span', { class: 'sl-grid-colhead', text: layerLabel(l), attrs: { role: 'columnheader', title: `block ${l - 1} writes ${layerLabel(l)}` } })),
+    el(doc, 'span', { class: 'sl-grid-corner', text: 'head \\ block', attrs: { role: 'columnheader', 'aria-label': 'head \\ block', title: 'rows: heads · columns: blocks (block b writes h[b+1])' } }),
+    ...g.layers.map((l) => el(doc, 'span', { class: 'sl-grid-colhead', text: String(l - 1), attrs: { role: 'columnheader', title: blockLabel(l - 1), 'aria-label': blockLabel(l - 1) } })),
   ]);
   table.appendChild(head);
   const focus = d.focus ?? d.selected ?? (g.cells[0]?.[0] ? { block: g.cells[0][0].block, head: 0 } : null);
@@ -36,14 +36,14 @@ export function renderHeatmap(doc: Document, d: HeatmapData): HTMLElement {
       const ink = textOnHeat(heatRgba(c.score, { minAlpha: 0.06 }), d.darkTheme);
       return el(doc, 'span', {
         class: `sl-cell sl-ink-${ink}${isSel ? ' sl-selected' : ''}`,
-        text: d.showValues ? fmtNum(c.score, 2) : '',
+        text: d.showValues ? fmtNum(c.score) : '',
         attrs: {
           role: 'gridcell',
           tabindex: isFocus ? '0' : '-1',
           'data-block': String(c.block),
           'data-head': String(c.head),
           'aria-selected': String(isSel),
-          'aria-label': `${layerLabel(c.layer)} (block ${c.block}), head ${c.head}: sink score ${fmtNum(c.score)}`,
+          'aria-label': `${blockLabel(c.block)}, head ${c.head}: sink score ${fmtNum(c.score)}`,
         },
         style: { backgroundColor: heatColor(c.score) },
       });

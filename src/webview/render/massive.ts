@@ -17,7 +17,8 @@ export function renderMassive(doc: Document, rows: readonly MassiveRow[], recurr
     const first = r.layer !== lastLayer;
     lastLayer = r.layer;
     return el(doc, 'tr', { class: first ? 'sl-row-first' : '' }, [
-      el(doc, 'th', { text: first ? layerLabel(r.layer) : '', attrs: { scope: 'row' } }),
+      // Further rows of a layer leave the cell blank for the eye; a screen reader still hears the layer.
+      first ? el(doc, 'th', { text: layerLabel(r.layer), attrs: { scope: 'row' } }) : el(doc, 'td', { attrs: { 'aria-label': layerLabel(r.layer) } }),
       el(doc, 'td', { class: 'sl-mono', text: `${tokenLabel(r.tokenText)} #${r.token}` }),
       el(doc, 'td', { class: 'sl-num', text: String(r.dim) }),
       el(doc, 'td', { class: 'sl-num', text: fmtNum(r.value) }),

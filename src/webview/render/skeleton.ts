@@ -16,7 +16,8 @@ function section(doc: Document, cls: string, title: string, controls: HTMLElemen
 
 function chartCard(doc: Document, id: string, title: string, note: string, label: string): HTMLElement {
   return el(doc, 'figure', { class: 'sl-card sl-chart-card' }, [
-    el(doc, 'figcaption', {}, [el(doc, 'span', { class: 'sl-chart-title', text: title }), el(doc, 'span', { class: 'sl-hint', text: note })]),
+    // One line (cut with an ellipsis, full text in the tooltip) so neighbouring plots start at the same height.
+    el(doc, 'figcaption', { attrs: { title: `${title} · ${note}` } }, [el(doc, 'span', { class: 'sl-chart-title', text: title }), el(doc, 'span', { class: 'sl-hint', text: note })]),
     el(doc, 'div', { class: 'sl-chart-box' }, [el(doc, 'canvas', { id, attrs: { role: 'img', 'aria-label': label } })]),
   ]);
 }
@@ -55,7 +56,7 @@ export function buildPanelSkeleton(doc: Document): HTMLElement {
       el(doc, 'div', { id: 'sl-ablation-summary', class: 'sl-ablation-summary', attrs: { hidden: '' } }),
       el(doc, 'div', { class: 'sl-charts' }, [
         chartCard(doc, 'sl-chart-bos', 'BOS norm ratio', 'log scale', 'BOS norm divided by the median norm of the other tokens, per layer'),
-        chartCard(doc, 'sl-chart-entropy', 'Normalised entropy', 'with the theorem’s upper bound', 'Normalised matrix entropy per layer, with the upper bound and the entropy excluding BOS'),
+        chartCard(doc, 'sl-chart-entropy', 'Normalised entropy', 'with upper bound', 'Normalised matrix entropy per layer, with the upper bound and the entropy excluding BOS'),
         chartCard(doc, 'sl-chart-sink', 'Sink rate', 'share of heads above τ', 'Sink rate per layer'),
       ]),
       el(doc, 'div', { id: 'sl-phases', class: 'sl-phases' }),
@@ -69,10 +70,16 @@ export function buildPanelSkeleton(doc: Document): HTMLElement {
     [],
     [
       el(doc, 'div', { class: 'sl-heads-body' }, [
-        el(doc, 'div', { id: 'sl-heatmap', class: 'sl-heatmap' }),
+        el(doc, 'div', { class: 'sl-heatmap-box' }, [el(doc, 'div', { id: 'sl-heatmap', class: 'sl-heatmap' }), el(doc, 'div', { id: 'sl-heatmap-scale' })]),
         el(doc, 'figure', { id: 'sl-attn-card', class: 'sl-card sl-attn-card', attrs: { hidden: '' } }, [
           el(doc, 'figcaption', { id: 'sl-attn-title', class: 'sl-chart-title' }),
-          el(doc, 'canvas', { id: 'sl-attn-map', class: 'sl-attn-map', attrs: { role: 'img', 'aria-label': 'Attention map' } }),
+          el(doc, 'div', { class: 'sl-attn-plot' }, [
+            el(doc, 'div', { class: 'sl-attn-corner sl-hint' }, [el(doc, 'span', { text: 'key →' }), el(doc, 'span', { text: 'query ↓' })]),
+            el(doc, 'div', { id: 'sl-attn-keys', class: 'sl-attn-keys', attrs: { 'aria-hidden': 'true' } }),
+            el(doc, 'div', { id: 'sl-attn-queries', class: 'sl-attn-queries', attrs: { 'aria-hidden': 'true' } }),
+            el(doc, 'canvas', { id: 'sl-attn-map', class: 'sl-attn-map', attrs: { role: 'img', 'aria-label': 'Attention map' } }),
+          ]),
+          el(doc, 'div', { id: 'sl-attn-scale' }),
           el(doc, 'div', { id: 'sl-attn-hover', class: 'sl-hint sl-mono', text: 'Rows are queries, columns keys (causal). Hover to read a weight.' }),
         ]),
       ]),

@@ -28,11 +28,11 @@ export function readChartTheme(doc: Document): ChartTheme {
   const dark = isDarkTheme(doc);
   const hc = isHighContrast(doc);
   const fg = v('--vscode-foreground', dark ? '#cccccc' : '#3b3b3b');
-  const bandAlpha = hc ? 0.22 : dark ? 0.13 : 0.1;
+  const bandAlpha = hc ? 0.16 : dark ? 0.13 : 0.1;
   return {
     fg,
     muted: v('--vscode-descriptionForeground', dark ? '#9d9d9d' : '#717171'),
-    grid: withAlpha(v('--vscode-editorWidget-border', dark ? '#454545' : '#c8c8c8'), hc ? 0.9 : 0.45),
+    grid: withAlpha(v('--vscode-editorWidget-border', dark ? '#454545' : '#c8c8c8'), hc ? 0.4 : 0.45),
     font: v('--vscode-font-family', 'system-ui, sans-serif'),
     primary: v('--vscode-charts-blue', '#3794ff'),
     secondary: v('--vscode-charts-green', '#89d185'),

@@ -25,7 +25,9 @@ export function renderTokens(doc: Document, d: StripData): HTMLElement[] {
   return d.tokens.map((t, i) => {
     const h = d.heat[i] ?? 0;
     const ink = textOnHeat(heatRgba(h, { minAlpha: 0.06 }), d.darkTheme);
-    const cls = ['sl-token', `sl-ink-${ink}`, t.special || t.template ? 'sl-special' : '', t.template ? 'sl-template' : '', d.selected.has(i) ? 'sl-selected' : '']
+    // Tokens not in the text (BOS, a word-start marker "▁" shown as ␣, template tokens) are styled as special.
+    const outside = t.special || t.template === true || t.end === t.start;
+    const cls = ['sl-token', `sl-ink-${ink}`, outside ? 'sl-special' : '', t.template ? 'sl-template' : '', d.selected.has(i) ? 'sl-selected' : '']
       .filter(Boolean)
       .join(' ');
     return el(doc, 'span', {
@@ -35,7 +37,7 @@ export function renderTokens(doc: Document, d: StripData): HTMLElement[] {
         'data-index': String(i),
         role: 'option',
         'aria-selected': String(d.selected.has(i)),
-        'aria-label': `${t.template ? 'chat template token' : 'token'} ${i} ${t.text}, sink mass ${fmtNum(d.values[i] ?? 0)}`,
+        'aria-label': `${t.template ? 'chat template token' : 'token'} ${i} ${tokenLabel(t.text)}${outside && !t.special && !t.template ? ' (not in the text)' : ''}, sink mass ${fmtNum(d.values[i] ?? 0)}`,
         tabindex: i === d.focus ? '0' : '-1',
       },
       style: { backgroundColor: heatColor(h) },

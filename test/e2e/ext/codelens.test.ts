@@ -42,6 +42,37 @@ suite('code lenses on prompt files', () => {
     assert.ok(lenses.length >= 1, 'no SinkLens lens on prompts/notes.md');
   });
 
+  test('an analysed selection gets its own summary lens on its line; the file lens keeps describing the file', async function () {
+    this.timeout(120000);
+    const uri = workspaceFile('story.prompt');
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const first = editor.document.getText().indexOf('.') + 1; // the first sentence: not a section of its own
+    editor.selection = new vscode.Selection(editor.document.positionAt(0), editor.document.positionAt(first));
+    await vscode.commands.executeCommand('sinklens.analyze');
+    const probe = async () => {
+      const all = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+      const sel = all.find((l) => /^SinkLens \(selection, line 1\): sink \d\.\d\d · .* · \d+ tok$/.test(l.command?.title ?? ''));
+      return sel ? all : undefined;
+    };
+    const lenses = (await poll(probe, 90000, 250)) ?? [];
+    const titles = lenses.map((l) => l.command?.title);
+    const sel = lenses.find((l) => l.command?.title?.startsWith('SinkLens (selection'));
+    assert.ok(sel, `titles: ${titles.join(' | ')}`);
+    const [, range] = sel.command?.arguments ?? [];
+    assert.equal(editor.document.getText(range as vscode.Range), editor.document.getText().slice(0, first), 'the lens re-analyses exactly the selection');
+    // the whole-file lens describes the whole text: never the selection's summary
+    const file = lenses.find((l) => l !== sel);
+    assert.ok(file && (file.command?.title === 'Analyze with SinkLens' || !file.command?.title?.includes('(selection')), `titles: ${titles.join(' | ')}`);
+    // an edit inside the selection removes its lens (the text it summarised is gone)
+    await editor.edit((e) => e.insert(editor.document.positionAt(1), 'x'));
+    const gone = await poll(async () => {
+      const all = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+      return all.some((l) => l.command?.title?.startsWith('SinkLens (selection')) ? undefined : true;
+    }, 15000, 200);
+    await vscode.commands.executeCommand('undo');
+    assert.equal(gone, true, 'no selection lens after an edit of its text');
+  });
+
   test('an ordinary text file gets no SinkLens lens', async () => {
     const uri = workspaceFile('README.txt');
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));

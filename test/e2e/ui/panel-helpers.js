@@ -63,9 +63,42 @@ async function canvasInk(frame, selector) {
   });
 }
 
+/**
+ * What chart.js drew on a canvas (its config, read through `Chart.getChart`, which the panel exposes as
+ * chart.js's UMD build does): tick labels and titles of both axes, dataset labels and point counts.
+ */
+async function chartInfo(frame, selector) {
+  return frame.locator(selector).evaluate((c) => {
+    const chart = window.Chart && window.Chart.getChart(c);
+    if (!chart) return null;
+    const axis = (s) => ({ labels: s.ticks.map((t) => String(t.label)), title: s.options.title.display ? s.options.title.text : '' });
+    return {
+      x: axis(chart.scales.x),
+      y: axis(chart.scales.y),
+      legend: chart.options.plugins.legend.display !== false,
+      datasets: chart.data.datasets.map((d) => ({ label: d.label, points: d.data.filter((p) => p.y !== null).length, dash: d.borderDash || [] })),
+    };
+  });
+}
+
+/** Asserts a per-layer chart has h[0] … h[L] x tick labels, y tick labels and both axis titles; returns its info. */
+async function assertChartAxes(assert, frame, selector, lastLayer) {
+  const info = await chartInfo(frame, selector);
+  assert.ok(info, `${selector}: a chart.js chart`);
+  console.log(`${selector}: x ticks ${info.x.labels.join(' ')} | y ticks ${info.y.labels.filter(Boolean).join(' ')} | ` +
+    `titles "${info.x.title}" / "${info.y.title}" | datasets ${info.datasets.map((d) => `${d.label}(${d.points})`).join(', ')}`);
+  assert.equal(info.x.labels[0], 'h[0]', `${selector}: first x tick is h[0]`);
+  assert.equal(info.x.labels[info.x.labels.length - 1], `h[${lastLayer}]`, `${selector}: last x tick is h[${lastLayer}]`);
+  assert.ok(info.x.labels.every((l) => /^h\[\d+\]$/.test(l)), `${selector}: x ticks are h[l]`);
+  assert.ok(info.y.labels.filter(Boolean).length >= 2, `${selector}: at least two labelled y ticks`);
+  assert.ok(/h\[l\]/.test(info.x.title), `${selector}: x axis title`);
+  assert.ok(info.y.title.length > 0, `${selector}: y axis title`);
+  return info;
+}
+
 /** Drops whitespace and the visible-space markers a token strip may use, so token texts compare to the prompt. */
 function normalise(s) {
   return s.replace(/[\s\u2581\u00b7\u2423\u23ce\u21b5]/g, '');
 }
 
-module.exports = { findPanelFrame, countPanelFrames, waitReady, tokenTexts, canvasInk, normalise };
+module.exports = { findPanelFrame, countPanelFrames, waitReady, tokenTexts, canvasInk, normalise, chartInfo, assertChartAxes };

@@ -2,11 +2,12 @@
 // h[1] -> h[2], and a compression valley after it), run by panel.e2e.js once the panel shows that model's result:
 //   a. clicking the heatmap cell of the strongest sink head shows its attention map, drawn, with the BOS column bright;
 //   b. keyboard: another cell by click, then focus the first cell + Enter draws the very same map again;
-//   c. ticking the ablation overlay re-runs with the spike block's BOS MLP write zeroed: summary + dashed curves;
+//   c. ticking the ablation overlay re-runs with the spike block's BOS MLP write zeroed: summary + dashed curves; the
+//      checkbox, the header's ablation note and the drawn datasets agree when it is ticked, unticked and ticked again;
 //   d. hiding the panel (another editor in its group) and showing it again restores the selection, map and overlay.
 'use strict';
 const assert = require('assert');
-const { findPanelFrame, waitReady, canvasInk } = require('./panel-helpers');
+const { findPanelFrame, waitReady, canvasInk, chartInfo } = require('./panel-helpers');
 
 /** Every heatmap cell with its (block, head) and the sink score its aria-label states. */
 async function heatCells(frame) {
@@ -25,7 +26,7 @@ async function attentionShown(frame, cell) {
     const title = document.querySelector('#sl-attn-title')?.textContent || '';
     const canvas = document.querySelector('#sl-attn-map');
     return !!card && !card.hidden && !!canvas && !canvas.hidden && canvas.width > 0
-      && title.includes(`head ${head},`) && title.includes(`(block ${block})`) && /\d+ × \d+/.test(title);
+      && title.includes(`head ${head},`) && title.includes(`block ${block} (writes h[${block + 1}])`) && /\d+ × \d+/.test(title);
   }, cell, { timeout: 30000 });
   return frame.locator('#sl-attn-map').evaluate((c) => {
     const ctx = c.getContext('2d');
@@ -66,7 +67,9 @@ async function clickCellShowsMap(page, frame, shot) {
     `painted ${map.painted} of ${map.width * map.height}: a causal triangle`);
   assert.ok(top.score > 0.3 ? map.bosAlpha > 2 * map.restAlpha : true, 'a sink head\'s map is brightest in the BOS column');
   assert.ok(await frame.locator(cellSel(top)).evaluate((e) => e.classList.contains('sl-selected')), 'the clicked cell is selected');
-  await frame.locator('#sl-attn-card').scrollIntoViewIfNeeded();
+  // the heads section at the top, below the sticky header (scroll-padding-top keeps it clear of the header)
+  await frame.evaluate(() => document.querySelector('.sl-heads').scrollIntoView({ block: 'start' }));
+  await page.waitForTimeout(200);
   await shot(page, 'attention-map.png');
   return { cell: top, map, cells };
 }
@@ -92,8 +95,29 @@ async function keyboardGivesSameMap(frame, first) {
   console.log('keyboard: Enter draws the same map; arrows move the focus');
 }
 
+/** The overlay's three views: the checkbox, the header's note and whether the charts draw an "ablated" dataset. */
+async function overlayState(frame) {
+  const checked = await frame.locator('#sl-ablation-toggle').evaluate((e) => e.checked === true);
+  const header = ((await frame.locator('#sl-header-ablation').textContent()) || '').trim();
+  const charts = [];
+  for (const id of ['#sl-chart-bos', '#sl-chart-entropy', '#sl-chart-sink']) {
+    const info = await chartInfo(frame, id);
+    charts.push(info.datasets.some((d) => d.label === 'ablated' && d.points > 0 && d.dash.length > 0));
+  }
+  const summary = !(await frame.locator('#sl-ablation-summary').isHidden());
+  return { checked, header, charts, summary };
+}
+
+function assertOverlay(s, shown, label) {
+  console.log(`overlay ${label}: ${JSON.stringify(s)}`);
+  assert.equal(s.checked, shown, `${label}: checkbox`);
+  assert.deepEqual(s.charts, [shown, shown, shown], `${label}: dashed ablated curves drawn in every chart`);
+  assert.equal(s.summary, shown, `${label}: summary`);
+  assert.ok(shown ? /overlay shown/.test(s.header) : /no ablation|overlay hidden/.test(s.header), `${label}: header "${s.header}"`);
+}
+
 async function ablationOverlay(page, frame, shot) {
-  const before = await canvasInk(frame, '#sl-chart-bos');
+  assertOverlay(await overlayState(frame), false, 'before the toggle');
   const toggle = frame.locator('#sl-ablation-toggle');
   assert.equal(await frame.locator('#sl-ablation-summary').isHidden(), true, 'no ablation summary before the toggle');
   await toggle.scrollIntoViewIfNeeded();
@@ -108,10 +132,18 @@ async function ablationOverlay(page, frame, shot) {
   assert.ok(text.includes('valley removed'), 'the demo model\'s valley is removed');
   assert.ok(await toggle.evaluate((e) => e.checked === true), 'the toggle is ticked');
   await page.waitForTimeout(300);
+  assertOverlay(await overlayState(frame), true, 'ticked');
+  // unticking hides the curves and says so in the header; ticking again shows them without a re-run
+  await toggle.click();
+  await page.waitForTimeout(300);
+  const hidden = await overlayState(frame);
+  assertOverlay(hidden, false, 'unticked');
+  assert.ok(/overlay hidden/.test(hidden.header), 'the header says the ablation is there but hidden');
+  await toggle.click();
+  await page.waitForTimeout(300);
+  assertOverlay(await overlayState(frame), true, 'ticked again');
   const after = await canvasInk(frame, '#sl-chart-bos');
-  console.log(`BOS chart painted pixels: ${before.painted} -> ${after.painted} with the ablated curve`);
-  assert.ok(after.painted > before.painted + 50, 'the ablated (dashed) curve adds ink to the BOS chart');
-  await frame.locator('#sl-layers, .sl-layers').first().scrollIntoViewIfNeeded().catch(() => {});
+  await frame.evaluate(() => document.querySelector('.sl-layers').scrollIntoView({ block: 'start' }));
   // the run's progress toast closes a moment after the result arrives (another channel): keep it off the screenshot
   const t0 = Date.now();
   await page.locator('.notification-toast', { hasText: 'SinkLens' }).first().waitFor({ state: 'hidden', timeout: 10000 })
@@ -152,8 +184,10 @@ async function interactions(page, frame, { shot, quickOpen, mark }) {
   mark('heatmap keyboard Enter -> same map');
   const abl = await ablationOverlay(page, frame, shot);
   mark('ablation overlay');
-  await hideAndShow(page, quickOpen, { cell: first.cell, map: first.map, summary: abl.text, ink: abl.ink });
+  const shown = await hideAndShow(page, quickOpen, { cell: first.cell, map: first.map, summary: abl.text, ink: abl.ink });
+  assertOverlay(await overlayState(shown), true, 'after hide/show');
   mark('panel hidden and shown: state restored');
+  return shown;
 }
 
 module.exports = { interactions };

@@ -8,7 +8,11 @@
 //   5. F1 -> "SinkLens: Select Model" -> the built-in demo model, then F1 -> Analyze: its spike and valley (screenshot);
 //   6. on that result (panel-interactions.js): heatmap cell click and Enter -> attention map, the ablation overlay,
 //      and the panel hidden behind another editor and shown again keeps its state (screenshots attention-map.png,
-//      ablation-overlay.png).
+//      ablation-overlay.png);
+//   7. light, dark and high-contrast themes (panel-themes.js): chart ticks, axe-core, panel-<theme>.png.
+// Throughout: every chart has h[0] … h[L] x ticks, y ticks and axis titles (chart.js config); no token box is blank;
+// code lenses show the summary of the text they sit on (token counts agree with the panel showing that text); the
+// token strip's layer range covers the whole new model after the depth changed (5 -> 6 layers).
 // Env: CS_URL, WS_DIR, SHOTS_DIR, E2E_HOME, E2E_T0_MS, EXPECT_MODEL_NAME (e.g. stories260k; '' = don't check),
 //      E2E_TOOLS_DIR, CHROMIUM, E2E_STEP_TIMEOUT_MS.
 'use strict';
@@ -16,7 +20,8 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { chromiumArgs } = require('../lib/sandbox');
-const { findPanelFrame, countPanelFrames, waitReady, tokenTexts, canvasInk, normalise } = require('./panel-helpers');
+const { findPanelFrame, countPanelFrames, waitReady, tokenTexts, canvasInk, normalise, assertChartAxes } = require('./panel-helpers');
+const { themes } = require('./panel-themes');
 const { interactions } = require('./panel-interactions');
 
 const TOOLS = process.env.E2E_TOOLS_DIR || path.join(__dirname, '..', '.tools');
@@ -30,9 +35,10 @@ const LENS_TITLE = 'Analyze with SinkLens';
 
 const marks = {};
 const mark = (name) => { marks[name] = Date.now() - T0; console.log(`[${(marks[name] / 1000).toFixed(2)}s] ${name}`); };
-const shot = async (page, name) => {
+/** Screenshot of the window, or of one element (`target`: a locator) such as the panel's editor group. */
+const shot = async (page, name, target) => {
   const p = path.join(SHOTS, name);
-  await page.screenshot({ path: p });
+  await (target || page).screenshot({ path: p });
   console.log(`screenshot: ${p}`);
 };
 
@@ -61,6 +67,40 @@ async function focusFirstEditor(page) {
   await page.locator('.editor-group-container').first().locator('.monaco-editor .view-lines').first().click();
 }
 
+/** The model depth L from the header's "layers" chip (h[0] … h[L]). */
+async function depthOf(frame) {
+  return Number(await frame.locator('.sl-chip', { hasText: 'layers' }).first().locator('.sl-chip-value').textContent());
+}
+
+/** Charts with h[0] … h[L] ticks and titles, no blank token box, and the layer range over every attention layer. */
+async function assertReadable(frame, label) {
+  const L = await depthOf(frame);
+  for (const id of ['#sl-chart-bos', '#sl-chart-entropy', '#sl-chart-sink']) await assertChartAxes(assert, frame, id, L);
+  const tokens = await tokenTexts(frame);
+  assert.ok(tokens.every((t) => t.trim().length > 0), `${label}: no blank token box (${JSON.stringify(tokens.filter((t) => !t.trim()))})`);
+  const range = await frame.evaluate(() => [document.querySelector('#sl-range-from').value, document.querySelector('#sl-range-to').value, document.querySelector('#sl-legend').textContent]);
+  console.log(`${label}: depth h[0]…h[${L}], layer range ${range.join(' ')}`);
+  assert.deepEqual(range.slice(0, 2), ['1', String(L)], `${label}: the strip's layer range is the full h[1]–h[${L}]`);
+  assert.ok(range[2].startsWith(`h[1]–h[${L}]`), `${label}: the legend names h[1]–h[${L}]`);
+  return L;
+}
+
+/** Code-lens titles of the visible editors that come from SinkLens. */
+async function lensTitles(page) {
+  return (await page.locator('.codelens-decoration a').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim()).filter((t) => /SinkLens/.test(t));
+}
+
+/** Waits for a SinkLens summary lens with the panel's token count: the lens describes the text the panel shows. */
+async function lensAgreesWithPanel(page, frame, label) {
+  const n = Number(await frame.locator('.sl-chip', { hasText: 'tokens' }).first().locator('.sl-chip-value').textContent());
+  const want = new RegExp(`^SinkLens.*: sink \\d\\.\\d\\d · .* · ${n} tok$`);
+  await page.waitForFunction((re) => [...document.querySelectorAll('.codelens-decoration a')].some((a) => new RegExp(re).test(a.textContent.replace(/\s+/g, ' ').trim())),
+    want.source, { timeout: 15000 }).catch(() => {});
+  const titles = await lensTitles(page);
+  console.log(`${label}: lenses ${JSON.stringify(titles)}; panel shows ${n} tokens`);
+  assert.ok(titles.some((t) => want.test(t)), `${label}: a lens summarises the analysed text (${n} tok)`);
+}
+
 async function lensAndPanel(page) {
   await quickOpen(page, 'story.prompt');
   mark('story.prompt open');
@@ -83,6 +123,8 @@ async function lensAndPanel(page) {
     assert.ok(ink.width > 0 && ink.height > 0, `${id} has a size`);
     assert.ok(ink.painted > 100, `${id} is drawn`);
   }
+  const depth = await assertReadable(frame, 'stories260k');
+  assert.equal(depth, 5, 'stories260k has 5 blocks');
   const cells = await frame.locator('#sl-heatmap .sl-cell').count();
   console.log(`heatmap cells: ${cells}`);
   assert.ok(cells > 0, '#sl-heatmap has .sl-cell elements');
@@ -145,6 +187,8 @@ async function contextMenuAnalyzeInjection(page, dialogs) {
   assert.equal(elements.script, 0, 'no script element carries the prompt\'s alert(...) code');
   assert.deepEqual(dialogs, [], 'no alert/confirm/prompt dialog fired');
   mark('injection prompt rendered inert');
+  await assertReadable(frame, 'injection');
+  await lensAgreesWithPanel(page, frame, 'injection selection');
   await shot(page, '04-injection-inert.png');
 }
 
@@ -193,6 +237,9 @@ async function switchToDemoModel(page) {
   const header = ((await frame.locator('#sl-header').textContent()) || '').replace(/\s+/g, ' ').trim();
   console.log(`demo model header: ${header}`);
   assert.ok((await canvasInk(frame, '#sl-chart-bos')).painted > 100, 'BOS chart drawn for the demo model');
+  // 5 -> 6 layers: the range chosen on stories260k must not leave h[6] out.
+  assert.equal(await assertReadable(frame, 'demo model'), 6, 'the demo model has 6 blocks');
+  await lensAgreesWithPanel(page, frame, 'demo model on story.prompt');
   mark('Select Model -> built-in demo model analysed');
   await page.waitForTimeout(800);
   await shot(page, 'panel-demo-model.png');
@@ -226,7 +273,8 @@ async function switchToDemoModel(page) {
     await contextMenuAnalyzeInjection(page, dialogs);
     await paletteKeepsOnePanel(page);
     const demo = await switchToDemoModel(page);
-    await interactions(page, demo, { shot, quickOpen, mark });
+    const shown = await interactions(page, demo, { shot, quickOpen, mark });
+    await themes(page, shown, { shot, wsDir: WS_DIR, mark, lastLayer: 6 });
     ok = true;
   } catch (e) {
     console.error('UI E2E FAILURE:', (e && e.stack) || e);

@@ -6,12 +6,12 @@ import { makeResult } from './makeResult';
 describe('summary line', () => {
   it('formats sink rate, valley band and token count as in the issue', () => {
     const s = { tokens: 128, maxSinkRate: 0.7249, meanSinkMass: 0.4, valley: { start: 4, end: 9 }, spikeBlocks: [1], maxBosRatio: 40 };
-    assert.equal(summaryLine(s), 'SinkLens: sink 0.72 · valley L4–L9 · 128 tok');
+    assert.equal(summaryLine(s), 'SinkLens: sink 0.72 · valley h[4]–h[9] · 128 tok');
   });
 
   it('says "no valley" when there is none and collapses a one-layer band', () => {
     assert.equal(valleyText(null), 'no valley');
-    assert.equal(valleyText({ start: 3, end: 3 }), 'valley L3');
+    assert.equal(valleyText({ start: 3, end: 3 }), 'valley h[3]');
     const s = { tokens: 5, maxSinkRate: 1, meanSinkMass: 0, valley: null, spikeBlocks: [], maxBosRatio: 1 };
     assert.equal(summaryLine(s), 'SinkLens: sink 1.00 · no valley · 5 tok');
   });
@@ -21,7 +21,7 @@ describe('summary line', () => {
     r.settings.truncated = true;
     const t = summaryTooltip(r);
     assert.match(t, /^tiny \(llama, 1 layers, 2 heads\)/);
-    assert.match(t, /spike at block 1, 2; max BOS norm ratio 12\.3/);
+    assert.match(t, /spike at block 1 \(writes h\[2\]\), block 2 \(writes h\[3\]\); max BOS norm ratio 12\.3/);
     assert.match(t, /1 tokens \(truncated\), 4 ms/);
   });
 });

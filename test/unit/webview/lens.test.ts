@@ -63,7 +63,7 @@ describe('logit lens view-model', () => {
       [true, false, false, false],
       [false, false, true, false],
     ]);
-    assert.equal(lensSummary(g), '2 of 3 next-token predictions lock in · lowest cross-entropy 1.25 nats at L2');
+    assert.equal(lensSummary(g), '2 of 3 next-token predictions lock in · lowest cross-entropy 1.25 nats at h[2]');
   });
 
   it('the cross-entropy series covers every layer, with gaps where the lens is missing', () => {

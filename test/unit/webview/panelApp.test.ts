@@ -59,7 +59,7 @@ describe('panel webview against the real host channel', () => {
     for (const t of [1, 2, 5]) assert.equal(tokens[t]?.style.backgroundColor, heatColor(mean(t) / max), `token ${t}`);
     assert.equal((h.$('#sl-range-from') as HTMLSelectElement).value, '2');
     assert.equal((h.$('#sl-range-to') as HTMLSelectElement).value, '3');
-    assert.match(h.$('#sl-legend').textContent ?? '', /^L2–L3/);
+    assert.match(h.$('#sl-legend').textContent ?? '', /^h\[2\]–h\[3\]/);
   });
 
   it('changing the layer range recolours the strip and is persisted', async () => {
@@ -76,7 +76,7 @@ describe('panel webview against the real host channel', () => {
     from.dispatchEvent(new (h.window.Event as unknown as typeof Event)('change'));
     await flush();
     assert.deepEqual((h.saved() as { layerRange: number[] }).layerRange, [4, 5]);
-    assert.match(h.$('#sl-legend').textContent ?? '', /^L4–L5/);
+    assert.match(h.$('#sl-legend').textContent ?? '', /^h\[4\]–h\[5\]/);
     const mean = (t: number) => (sampleSinkMass(4, t) + sampleSinkMass(5, t)) / 2;
     const max = Math.max(...[1, 2, 3, 4, 5].map(mean));
     assert.equal(h.$$('.sl-token')[3]?.style.backgroundColor, heatColor(mean(3) / max));
@@ -108,12 +108,12 @@ describe('panel webview against the real host channel', () => {
     await flush();
     assert.ok(h.$('#sl-attn-card').hidden);
     const cell = h.$('#sl-heatmap .sl-cell[data-block="2"][data-head="1"]');
-    assert.match(cell.getAttribute('aria-label') ?? '', /L3 \(block 2\), head 1: sink score/);
+    assert.match(cell.getAttribute('aria-label') ?? '', /block 2 \(writes h\[3\]\), head 1: sink score/);
     click(cell);
     await flush();
     assert.deepEqual(h.attentionCalls, [[2, 1]]);
     assert.equal(h.$('#sl-attn-card').hidden, false);
-    assert.match(h.$('#sl-attn-title').textContent ?? '', /head 1, L3 \(block 2\) · 6 × 6/);
+    assert.match(h.$('#sl-attn-title').textContent ?? '', /head 1, block 2 \(writes h\[3\]\) · 6 × 6 tokens/);
     assert.deepEqual((h.saved() as { selectedCell: unknown }).selectedCell, { block: 2, head: 1 });
     assert.equal(cell.getAttribute('aria-selected'), 'true');
   });
@@ -141,7 +141,7 @@ describe('panel webview against the real host channel', () => {
     assert.deepEqual(h.ablationCalls, [true]);
     assert.notEqual(h.store.current()?.result.ablation, null);
     assert.equal(h.$('#sl-ablation-summary').hidden, false);
-    assert.match(h.$('#sl-ablation-summary').textContent ?? '', /block 1: spike removed · valley removed · max sink rate 0.6 → 0.9/);
+    assert.match(h.$('#sl-ablation-summary').textContent ?? '', /block 1: spike removed · valley removed · max sink rate 0.60 → 0.90/);
     assert.equal((h.saved() as { ablationOverlay: boolean }).ablationOverlay, true);
   });
 
@@ -159,7 +159,7 @@ describe('panel webview against the real host channel', () => {
     const heads = h.$$('#sl-lens-grid thead th').map((th) => th.textContent);
     assert.deepEqual(heads.slice(1), ['<s>', ...texts].map(tokenLabel));
     const rows = h.$$('#sl-lens-grid tbody tr');
-    assert.deepEqual(rows.map((r) => r.querySelector('th')?.textContent), ['L0', 'L1', 'L2', 'L3']);
+    assert.deepEqual(rows.map((r) => r.querySelector('th')?.textContent), ['h[0]', 'h[1]', 'h[2]', 'h[3]']);
     // sampleLens: position i predicts tokens[i+1] from layer i+1 on, `w${l}` before.
     const cells = (l: number) => Array.from(rows[l]?.querySelectorAll('td') ?? []) as HTMLElement[];
     assert.deepEqual(cells(0).map((c) => c.textContent), ['w0', 'w0', 'w0', 'w0']);
@@ -171,7 +171,7 @@ describe('panel webview against the real host channel', () => {
     assert.equal(cells(3)[1]?.children.length, 0);
     assert.equal(h.doc.querySelectorAll('img').length, 0);
     assert.equal(h.doc.querySelectorAll('script').length, 0);
-    assert.equal(h.$('#sl-lens-summary').textContent, '3 of 3 next-token predictions lock in · lowest cross-entropy 1.25 nats at L3');
+    assert.equal(h.$('#sl-lens-summary').textContent, '3 of 3 next-token predictions lock in · lowest cross-entropy 1.25 nats at h[3]');
   });
 
   it('logit lens: without lens data a button asks the host to re-run with the lens', async () => {

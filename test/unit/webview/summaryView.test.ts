@@ -39,7 +39,7 @@ describe('summary view webview', () => {
     store.setResult(sampleResult({ layers: 6, texts: ['a', '<b>bold</b>'] }), { uri: 'u', offset: 0 });
     await flush();
     assert.equal(doc.getElementById('sl-status')?.textContent, 'ready');
-    assert.equal(doc.querySelector('.sl-summary-valley')?.textContent, 'valley L2–L3');
+    assert.equal(doc.querySelector('.sl-summary-valley')?.textContent, 'valley h[2]–h[3]');
     const bars = Array.from(doc.querySelectorAll('.sl-summary-tok')) as HTMLElement[];
     assert.equal(bars.length, 3);
     assert.equal(bars[1]?.style.backgroundColor, heatColor(1));
@@ -47,7 +47,7 @@ describe('summary view webview', () => {
     assert.equal(doc.querySelectorAll('b').length, 0);
     assert.deepEqual(
       Array.from(doc.querySelectorAll('.sl-summary-phases .sl-phase')).map((e) => e.textContent),
-      ['mix L0–L1', 'compress L2–L3', 'refine L4–L6'],
+      ['Mix h[0]–h[1]', 'Compress h[2]–h[3]', 'Refine h[4]–h[6]'],
     );
 
     (doc.getElementById('sl-open-panel') as HTMLElement).click();

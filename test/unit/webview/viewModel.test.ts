@@ -40,6 +40,8 @@ describe('heat scale', () => {
     assert.equal(textOnHeat(heatRgba(0.05), true), 'light');
     assert.equal(textOnHeat(heatRgba(0.05), false), 'dark');
     assert.equal(textOnHeat(heatRgba(1), false), 'light'); // deep red
+    // a mid red (the demo model's 0.87 head, #dd6155 on white): dark ink reads 4.7:1, light ink only 3.2:1
+    assert.equal(textOnHeat(heatRgba(0.75, { minAlpha: 0.06 }), false), 'dark');
   });
 });
 
@@ -150,14 +152,18 @@ describe('series, grid and massive rows', () => {
 
 describe('formatting', () => {
   it('formats numbers, times and sizes', () => {
-    assert.equal(fmtNum(0.123456), '0.123');
-    assert.equal(fmtNum(1.5), '1.5');
+    // One format: 2 decimals below 10, whole numbers as they are (the heatmap's 0.07 / 0.049 / 0.1 read 0.07 / 0.05 / 0.10).
+    assert.deepEqual([0.07, 0.049, 0.1].map((v) => fmtNum(v)), ['0.07', '0.05', '0.10']);
+    assert.equal(fmtNum(0.123456), '0.12');
+    assert.equal(fmtNum(1.5), '1.50');
+    assert.equal(fmtNum(0), '0');
+    assert.equal(fmtNum(1), '1');
     assert.equal(fmtNum(12345), '12.3k');
     assert.equal(fmtNum(1340.2), '1340');
-    assert.equal(fmtNum(100, 2), '100');
+    assert.equal(fmtNum(100), '100');
     assert.equal(fmtNum(-41.53), '-41.5');
     assert.equal(fmtNum(2_500_000), '2.5M');
-    assert.equal(fmtNum(0.00012), '1.20e-4');
+    assert.equal(fmtNum(0.00012), '1.2e-4');
     assert.equal(fmtNum(null), '–');
     assert.equal(fmtNum(Infinity), '∞');
     assert.equal(fmtPercent(0.284), '28%');
@@ -165,13 +171,16 @@ describe('formatting', () => {
     assert.equal(fmtMs(2345), '2.35 s');
     assert.equal(fmtMs(125_000), '2 min 5 s');
     assert.equal(fmtParams(1_120_000), '1.12M');
-    assert.equal(fmtLayerRange(4, 9), 'L4–L9');
-    assert.equal(fmtLayerRange(3, 3), 'L3');
+    assert.equal(fmtLayerRange(4, 9), 'h[4]–h[9]');
+    assert.equal(fmtLayerRange(3, 3), 'h[3]');
   });
 
   it('makes whitespace tokens visible without touching markup characters', () => {
     assert.equal(tokenLabel('a\nb\tc'), 'a↵b→c');
     assert.equal(tokenLabel(''), '∅');
+    // SentencePiece's lone word-start piece decodes to a space: a visible ␣, never a blank box.
+    assert.equal(tokenLabel(' '), '␣');
+    assert.equal(tokenLabel(' a'), ' a');
     assert.equal(tokenLabel('<img src=x onerror=alert(1)>'), '<img src=x onerror=alert(1)>');
   });
 });
@@ -179,8 +188,8 @@ describe('formatting', () => {
 describe('summary view model', () => {
   it('summarises sink, valley and phases', () => {
     const m = summaryModel(sampleResult({ layers: 6 }));
-    assert.equal(m.line, 'sink 0.6 · BOS ×35 · 6 tok');
-    assert.equal(m.valley, 'valley L2–L3');
+    assert.equal(m.line, 'sink 0.60 · BOS ×35 · 6 tok');
+    assert.equal(m.valley, 'valley h[2]–h[3]');
     assertClose(
       m.phases.map((p) => p.share),
       [2 / 7, 2 / 7, 3 / 7],
@@ -195,7 +204,7 @@ describe('persisted UI state', () => {
   it('repairs whatever getState returns', () => {
     assert.deepEqual(sanitizeUiState(undefined).layerRange, null);
     const s = sanitizeUiState({ layerRange: [2, 'x'], selectedCell: { block: 1, head: 2 }, ablationOverlay: 'yes', selectedTokens: [1, -1, 2.5, 3], scrollY: -4 });
-    assert.deepEqual(s, { version: 1, layerRange: null, selectedCell: { block: 1, head: 2 }, ablationOverlay: false, selectedTokens: [1, 3], scrollY: 0 });
+    assert.deepEqual(s, { version: 1, layerRange: null, layerRangeDepth: null, selectedCell: { block: 1, head: 2 }, ablationOverlay: false, selectedTokens: [1, 3], scrollY: 0 });
     assert.deepEqual(sanitizeUiState({ layerRange: [1, 3], ablationOverlay: true, scrollY: 120 }).layerRange, [1, 3]);
   });
 });
