@@ -5,7 +5,8 @@
  * engineCrashed and the next request runs in a fresh process with the same numbers.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { SinkLensError } from '../../../src/shared/errors';
@@ -14,6 +15,7 @@ import type { AnalysisResult } from '../../../src/shared/result';
 import { EngineProcess } from '../../../src/extension/rpc/engineProcess';
 import { assertClose } from '../../support/assertClose';
 import { DEMO_MODEL_DIR, PROJECT_ROOT } from '../../support/fixtures';
+import { ARCH_SPECS, generateModel } from '../../support/genModel';
 
 const ENGINE = join(PROJECT_ROOT, 'dist', 'engine.js');
 
@@ -75,4 +77,32 @@ describe('engine client x real engine process', () => {
     assert.notEqual(ep.pid, pid1);
     checkAgainstReference(again, tom);
   });
+
+  it('cancel during a runaway chat template: the engine stays usable and the next analysis answers in its usual time', async (t) => {
+    if (!requireBuiltEngine(t)) return;
+    const spec = ARCH_SPECS.find((x) => x.name === 'llama-gqa-tied')!;
+    const dir = mkdtempSync(join(tmpdir(), 'sinklens-runaway-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    generateModel(dir, spec);
+    const cfgPath = join(dir, 'tokenizer_config.json');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(cfgPath, JSON.stringify({ ...cfg, chat_template: '{% for i in range(10**9) %}x{% endfor %}' }));
+    const ep = new EngineProcess({ script: ENGINE, onLog: () => undefined });
+    t.after(() => ep.dispose());
+    const params = { modelDir: dir, loadOptions: {}, text: 'hello there', options: {} };
+    const t0 = Date.now();
+    await ep.request(EngineAnalyze, params);
+    const usual = Date.now() - t0;
+    const ac = new AbortController();
+    const runaway = ep.request(EngineAnalyze, { ...params, options: { chatTemplate: 'user' } }, { signal: ac.signal });
+    setTimeout(() => ac.abort(), 300);
+    await assert.rejects(runaway, (e) => SinkLensError.is(e, 'cancelled'));
+    const t1 = Date.now();
+    const next = await ep.request(EngineAnalyze, params);
+    const took = Date.now() - t1;
+    assert.equal(next.tokens.length > 1, true);
+    // The template stops at its 2 s deadline (or the engine is restarted after the 2 s cancel grace).
+    assert.ok(took < usual + 5000, `the next analysis took ${took} ms (usual ${usual} ms)`);
+  });
 });
+
