@@ -123,14 +123,14 @@ export interface LayerMetrics {
   bosNorm: number;
   medianOtherNorm: number;
   bosRatio: number;
-  /** Normalised matrix entropy H / log(min(T, d)) with the settings' options. */
-  entropy: number;
-  /** Unnormalised entropy (nats). */
-  entropyRaw: number;
-  /** Normalised Shannon entropy with BOS excluded (always computed: it shows whether a valley is the BOS effect). */
-  entropyExclBos: number;
-  /** p1 = sigma_1^2 / ||X||_F^2. */
-  anisotropy: number;
+  /** Normalised matrix entropy H / log(min(T, d)) with the settings' options; null when h[l] holds NaN/Inf (a warning names the layer). */
+  entropy: number | null;
+  /** Unnormalised entropy (nats); null as entropy. */
+  entropyRaw: number | null;
+  /** Normalised Shannon entropy with BOS excluded (always computed: it shows whether a valley is the BOS effect); null as entropy. */
+  entropyExclBos: number | null;
+  /** p1 = sigma_1^2 / ||X||_F^2; null as entropy. */
+  anisotropy: number | null;
   /** The theorem's lower bound on p1: (c + a) / (c + 1). */
   anisotropyLowerBound: number;
   /** The theorem's upper bound on normalised H_1; null where it does not apply (p < 1/r). */
@@ -196,13 +196,13 @@ export interface AblationResult {
   target: 'mlp' | 'attn';
   run: RunMetrics;
   /** Per layer: ablated minus baseline for the headline metrics. */
-  delta: { layer: number; bosRatio: number; entropy: number; sinkRate: number | null }[];
+  delta: { layer: number; bosRatio: number; entropy: number | null; sinkRate: number | null }[];
   /** Whether the spike, the sinks and the valley are still present after ablation. */
   effect: { spikeRemoved: boolean; valleyRemoved: boolean; sinkRateBefore: number; sinkRateAfter: number };
 }
 
 export interface Warning {
-  code: 'truncated' | 'noBos' | 'boundViolated' | 'shortPrompt' | 'other';
+  code: 'truncated' | 'noBos' | 'boundViolated' | 'shortPrompt' | 'nonFinite' | 'other';
   message: string;
 }
 

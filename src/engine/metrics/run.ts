@@ -71,6 +71,8 @@ function layerEntropies(h: FloatArray, gram: FloatArray | undefined, T: number, 
 export interface LayerOutcome {
   metrics: LayerMetrics;
   violations: ReturnType<typeof checkBounds>;
+  /** h[l] (or its Gram) holds NaN/Inf: no spectral metrics (reported as a warning). */
+  nonFinite: boolean;
 }
 
 /** The per-layer part of a run: independent across layers (the engine may spread it over worker threads). */
@@ -96,8 +98,11 @@ export function assembleRun(input: RunMetricsInput, outcomes: readonly LayerOutc
   const warnings: Warning[] = [];
   const lens = input.lens ? lensLayers(input.lens, T, input.tokenText) : new Map<number, LogitLensLayer>();
   const layers: LayerMetrics[] = [];
-  outcomes.forEach(({ metrics, violations }, l) => {
+  outcomes.forEach(({ metrics, violations, nonFinite }, l) => {
     metrics.logitLens = lens.get(l) ?? null;
+    if (nonFinite) {
+      warnings.push({ code: 'nonFinite', message: `h[${l}] contains NaN or Inf values: its entropy and anisotropy are not defined (shown as missing).` });
+    }
     for (const v of violations) {
       warnings.push({ code: 'boundViolated', message: `h[${l}]: measured ${v.quantity} ${v.measured} violates the theorem's bound ${v.bound}` });
     }
@@ -122,12 +127,15 @@ export function computeRunMetrics(input: RunMetricsInput): RunMetrics {
   return computeRunMetricsChecked(input).run;
 }
 
-export function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: number, input: Omit<LayerInput, 'hidden' | 'gram'>): { metrics: LayerMetrics; violations: ReturnType<typeof checkBounds> } {
+export function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: number, input: Omit<LayerInput, 'hidden' | 'gram'>): LayerOutcome {
   const { T, d, H, options } = input;
   const norms = tokenNorms(h, T, d);
-  const { raw, ent, excl } = layerEntropies(h, gram, T, d, options.entropy);
-  const b = theoremBounds(h, T, d, raw.eigenvalues, options.boundRank ?? 'numerical');
-  const violations = checkBounds({ anisotropy: raw.anisotropy, entropy: raw.entropy }, b);
+  // NaN/Inf in h (an overflowing model, a broken weight) has no spectrum: the entropies are null,
+  // the bounds are not checked, and the run reports the layer instead of failing.
+  const finite = allFinite(h) && (gram === undefined || allFinite(gram));
+  const spectral = finite ? layerEntropies(h, gram, T, d, options.entropy) : null;
+  const b = theoremBounds(h, T, d, spectral?.raw.eigenvalues ?? [], options.boundRank ?? 'numerical');
+  const violations = spectral ? checkBounds({ anisotropy: spectral.raw.anisotropy, entropy: spectral.raw.entropy }, b) : [];
   const scores = l > 0 ? headSinkScores(input.attnToBos, l - 1, H, T, options.includeFirstQuery) : null;
   const metrics: LayerMetrics = {
     layer: l,
@@ -135,10 +143,10 @@ export function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: num
     bosNorm: T > 0 ? (norms[0] as number) : 0,
     medianOtherNorm: medianOtherNorm(norms),
     bosRatio: bosRatio(norms),
-    entropy: ent.entropy,
-    entropyRaw: ent.entropyRaw,
-    entropyExclBos: excl.entropy,
-    anisotropy: ent.anisotropy,
+    entropy: spectral ? spectral.ent.entropy : null,
+    entropyRaw: spectral ? spectral.ent.entropyRaw : null,
+    entropyExclBos: spectral ? spectral.excl.entropy : null,
+    anisotropy: spectral ? spectral.ent.anisotropy : null,
     anisotropyLowerBound: b.p,
     entropyUpperBound: b.entropyUpperBound,
     bound: { M: b.M, R: b.R, c: b.c, a: b.a, r: b.r },
@@ -149,7 +157,12 @@ export function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: num
     mixing: null, // needs full attention rows; the runner only exports attention to key 0
     logitLens: null,
   };
-  return { metrics, violations };
+  return { metrics, violations, nonFinite: !finite };
+}
+
+function allFinite(x: FloatArray): boolean {
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i] as number)) return false;
+  return true;
 }
 
 const maxOf = (xs: readonly (number | null)[]): number => xs.reduce<number>((m, x) => (x !== null && x > m ? x : m), 0);
@@ -160,7 +173,8 @@ export function compareRuns(base: RunMetrics, ablated: RunMetrics, blocks: reado
     const a = ablated.layers[i];
     if (!a) throw new Error(`compareRuns: ablated run lacks layer ${b.layer}`);
     const sr = a.sinkRate !== null && b.sinkRate !== null ? a.sinkRate - b.sinkRate : null;
-    return { layer: b.layer, bosRatio: a.bosRatio - b.bosRatio, entropy: a.entropy - b.entropy, sinkRate: sr };
+    const entropy = a.entropy !== null && b.entropy !== null ? a.entropy - b.entropy : null;
+    return { layer: b.layer, bosRatio: a.bosRatio - b.bosRatio, entropy, sinkRate: sr };
   });
   return {
     blocks: [...blocks],
