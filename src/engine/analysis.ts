@@ -3,7 +3,8 @@
  * metrics.md from its probes. Also the small policies around it (which blocks to ablate, the
  * settings echo).
  */
-import type { AnalysisSettings, RunMetrics, Warning } from '../shared/result';
+import type { AnalysisSettings, ForwardLayerMetrics, LayerMetrics, RunMetrics, SpectralLayerMetrics, Warning } from '../shared/result';
+import { forwardRunMetrics, type RunMetricsInput } from './metrics';
 import type { ForwardRequest } from './graph/types';
 import type { LoadedModel } from './loaded';
 import { MetricsPool } from './parallel/metricsPool';
@@ -23,11 +24,20 @@ export type Measurable = Pick<LoadedModel, 'config' | 'runner'> & { tokenizer: {
 /** Shared by every analysis in this process; workers are started on first use and never keep it alive. */
 export const metricsPool = new MetricsPool();
 
+/** Early results of one measured forward, for a UI that paints before the spectra are done. */
+export interface MeasureHooks {
+  /** The forward's metrics (no spectrum), right after the forward pass. */
+  onForward?(f: { layers: ForwardLayerMetrics[]; spikeBlocks: number[]; runMs: number }): void;
+  /** One layer's spectral metrics, as soon as that layer is done (completion order). */
+  onLayer?(m: SpectralLayerMetrics): void;
+}
+
 export async function forwardAndMeasure(
   model: Measurable,
   ids: readonly number[],
   o: ResolvedOptions,
   extra: Pick<ForwardRequest, 'ablateMlp' | 'ablateAttn'>,
+  hooks: MeasureHooks = {},
 ): Promise<Measured> {
   const { numLayers: L, hiddenSize: d, numHeads: H } = model.config;
   const T = ids.length;
@@ -42,7 +52,7 @@ export async function forwardAndMeasure(
     ...(lensLayers ? { logitLens: { layers: lensLayers, topK: o.logitLensTopK } } : {}),
   });
   const t1 = performance.now();
-  const { run, warnings } = await metricsPool.computeRun({
+  const input: RunMetricsInput = {
     hidden: out.hidden,
     attnToBos: out.attnToBos,
     lastLogits: out.lastLogits,
@@ -64,8 +74,15 @@ export async function forwardAndMeasure(
       // rank-deficient layers (e.g. h[0] with repeated tokens). See docs/METRICS.md.
       boundRank: 'full',
     },
-  });
+  };
+  if (hooks.onForward) hooks.onForward({ ...forwardRunMetrics(input), runMs: t1 - t0 });
+  const { run, warnings } = await metricsPool.computeRun(input, ({ metrics: m }) => hooks.onLayer?.(spectralPart(m)));
   return { run, warnings, runMs: t1 - t0, metricsMs: performance.now() - t1 };
+}
+
+function spectralPart(m: LayerMetrics): SpectralLayerMetrics {
+  const { layer, entropy, entropyRaw, entropyExclBos, anisotropy, anisotropyLowerBound, entropyUpperBound } = m;
+  return { layer, entropy, entropyRaw, entropyExclBos, anisotropy, anisotropyLowerBound, entropyUpperBound };
 }
 
 /** 'auto' = the spike blocks of the baseline run (a warning when there is none). */

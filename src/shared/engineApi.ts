@@ -2,7 +2,7 @@
  * The engine's public API: what the extension (through the child-process RPC), the CLI and tests
  * call. Implemented by `src/engine/api.ts`; served over IPC by `src/engine/main.ts`.
  */
-import type { AnalysisResult, AttentionMap, ChatTemplateMode, EntropyOptions, ModelInfo, PrependBos } from './result';
+import type { AnalysisResult, AttentionMap, ChatTemplateMode, EntropyOptions, ModelInfo, PartialResult, PrependBos, SpectralLayerMetrics } from './result';
 
 export type { ChatTemplateMode } from './result';
 
@@ -41,6 +41,14 @@ export interface Progress {
   /** 0..1 within the whole analysis, when known. */
   fraction?: number;
   message?: string;
+  /**
+   * Sent once per analysis (stage 'metrics'), right after the baseline forward pass: the metrics
+   * that need no spectrum (tokens, norms, BOS ratio, sink rates, spike blocks). A UI paints these
+   * first; the final AnalysisResult repeats them unchanged.
+   */
+  partial?: PartialResult;
+  /** Stage 'metrics' of the baseline run: one layer's entropy figures, as soon as that layer is done (any order). */
+  layer?: SpectralLayerMetrics;
 }
 
 export interface ModelHandle {

@@ -201,6 +201,33 @@ export interface AblationResult {
   effect: { spikeRemoved: boolean; valleyRemoved: boolean; sinkRateBefore: number; sinkRateAfter: number };
 }
 
+/** One layer's metrics that need only the forward pass (no spectrum). */
+export type ForwardLayerMetrics = Pick<
+  LayerMetrics,
+  'layer' | 'norms' | 'bosNorm' | 'medianOtherNorm' | 'bosRatio' | 'headSinkScores' | 'sinkRate' | 'tokenSinkMass'
+>;
+
+/** One layer's spectral metrics (the slow part of a run: a Gram eigendecomposition per layer). */
+export type SpectralLayerMetrics = Pick<
+  LayerMetrics,
+  'layer' | 'entropy' | 'entropyRaw' | 'entropyExclBos' | 'anisotropy' | 'anisotropyLowerBound' | 'entropyUpperBound'
+>;
+
+/**
+ * The baseline forward's metrics, delivered (as `Progress.partial`) as soon as the forward pass is
+ * done and before any spectrum: enough to paint the token strip, the BOS-ratio and sink-rate curves.
+ * The final AnalysisResult carries the same values (they are computed from the same tensors).
+ */
+export interface PartialResult {
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  input: { sha256: string };
+  tokens: TokenInfo[];
+  model: ModelInfo;
+  layers: ForwardLayerMetrics[];
+  spikeBlocks: number[];
+  runMs: number;
+}
+
 export interface Warning {
   code: 'truncated' | 'noBos' | 'boundViolated' | 'shortPrompt' | 'nonFinite' | 'other';
   message: string;

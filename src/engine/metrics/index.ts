@@ -11,4 +11,4 @@ export { headSinkScores, sinkRate, tokenSinkMass, tokenStrip, DEFAULT_TAU } from
 export { detectPhases, DEFAULT_PHASES, type PhaseOptions } from './phases';
 export { spikeBlocks, SPIKE_FACTOR } from './spike';
 export { lensLayers, topTokens, logSumExp, type LensInput } from './lens';
-export { computeRunMetrics, computeRunMetricsChecked, computeLayer, layerMetrics, assembleRun, compareRuns, summarize, type RunMetricsInput, type RunMetricsOptions, type LayerInput, type LayerOutcome } from './run';
+export { computeRunMetrics, computeRunMetricsChecked, computeLayer, layerMetrics, forwardLayerMetrics, forwardRunMetrics, assembleRun, compareRuns, summarize, type RunMetricsInput, type RunMetricsOptions, type LayerInput, type LayerOutcome } from './run';

@@ -6,7 +6,7 @@
  * because the theorem's bounds and their check refer to it; the user's options reuse it when they
  * are the defaults. entropyExclBos = Shannon, BOS excluded, the user's center/rowNormalize.
  */
-import type { AblationResult, EntropyOptions, LayerMetrics, LogitLensLayer, ResultSummary, RunMetrics, Warning } from '../../shared/result';
+import type { AblationResult, EntropyOptions, ForwardLayerMetrics, LayerMetrics, LogitLensLayer, ResultSummary, RunMetrics, Warning } from '../../shared/result';
 import { checkBounds, theoremBounds, type BoundRank } from './bounds';
 import { layerEntropy, rawAndExclBosSpectra, spectrumEntropy, type EntropyResult } from './entropy';
 import { lensLayers, topTokens, type LensInput } from './lens';
@@ -127,22 +127,49 @@ export function computeRunMetrics(input: RunMetricsInput): RunMetrics {
   return computeRunMetricsChecked(input).run;
 }
 
-export function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: number, input: Omit<LayerInput, 'hidden' | 'gram'>): LayerOutcome {
+/**
+ * The part of a layer's metrics that needs no spectrum (norms, BOS ratio, head sink scores, sink
+ * rate, sink mass): O(T d + H T), cheap enough to send before the spectral metrics are done.
+ */
+export function forwardLayerMetrics(h: FloatArray, l: number, input: Pick<LayerInput, 'attnToBos' | 'T' | 'd' | 'H' | 'options'>): ForwardLayerMetrics {
   const { T, d, H, options } = input;
   const norms = tokenNorms(h, T, d);
+  const scores = l > 0 ? headSinkScores(input.attnToBos, l - 1, H, T, options.includeFirstQuery) : null;
+  return {
+    layer: l,
+    norms: Array.from(norms),
+    bosNorm: T > 0 ? (norms[0] as number) : 0,
+    medianOtherNorm: medianOtherNorm(norms),
+    bosRatio: bosRatio(norms),
+    headSinkScores: scores,
+    sinkRate: scores ? sinkRate(scores, options.tau) : null,
+    tokenSinkMass: l > 0 ? tokenSinkMass(input.attnToBos, l - 1, H, T) : null,
+  };
+}
+
+/** Every layer's forward metrics and the spike blocks they imply (the first paint of a run). */
+export function forwardRunMetrics(input: Pick<RunMetricsInput, 'hidden' | 'attnToBos' | 'L' | 'T' | 'd' | 'H' | 'options'>): { layers: ForwardLayerMetrics[]; spikeBlocks: number[] } {
+  const { T, d } = input;
+  const layers: ForwardLayerMetrics[] = [];
+  for (let l = 0; l <= input.L; l++) layers.push(forwardLayerMetrics(input.hidden.subarray(l * T * d, (l + 1) * T * d), l, input));
+  return { layers, spikeBlocks: spikeBlocks(layers.map((m) => m.bosRatio)) };
+}
+
+export function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: number, input: Omit<LayerInput, 'hidden' | 'gram'>): LayerOutcome {
+  const { T, d, options } = input;
+  const fwd = forwardLayerMetrics(h, l, input);
   // NaN/Inf in h (an overflowing model, a broken weight) has no spectrum: the entropies are null,
   // the bounds are not checked, and the run reports the layer instead of failing.
   const finite = allFinite(h) && (gram === undefined || allFinite(gram));
   const spectral = finite ? layerEntropies(h, gram, T, d, options.entropy) : null;
   const b = theoremBounds(h, T, d, spectral?.raw.eigenvalues ?? [], options.boundRank ?? 'numerical');
   const violations = spectral ? checkBounds({ anisotropy: spectral.raw.anisotropy, entropy: spectral.raw.entropy }, b) : [];
-  const scores = l > 0 ? headSinkScores(input.attnToBos, l - 1, H, T, options.includeFirstQuery) : null;
   const metrics: LayerMetrics = {
     layer: l,
-    norms: Array.from(norms),
-    bosNorm: T > 0 ? (norms[0] as number) : 0,
-    medianOtherNorm: medianOtherNorm(norms),
-    bosRatio: bosRatio(norms),
+    norms: fwd.norms,
+    bosNorm: fwd.bosNorm,
+    medianOtherNorm: fwd.medianOtherNorm,
+    bosRatio: fwd.bosRatio,
     entropy: spectral ? spectral.ent.entropy : null,
     entropyRaw: spectral ? spectral.ent.entropyRaw : null,
     entropyExclBos: spectral ? spectral.excl.entropy : null,
@@ -151,9 +178,9 @@ export function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: num
     entropyUpperBound: b.entropyUpperBound,
     bound: { M: b.M, R: b.R, c: b.c, a: b.a, r: b.r },
     massive: massiveActivations(h, T, d, options.massiveTopK),
-    headSinkScores: scores,
-    sinkRate: scores ? sinkRate(scores, options.tau) : null,
-    tokenSinkMass: l > 0 ? tokenSinkMass(input.attnToBos, l - 1, H, T) : null,
+    headSinkScores: fwd.headSinkScores,
+    sinkRate: fwd.sinkRate,
+    tokenSinkMass: fwd.tokenSinkMass,
     mixing: null, // needs full attention rows; the runner only exports attention to key 0
     logitLens: null,
   };

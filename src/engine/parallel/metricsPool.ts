@@ -46,12 +46,18 @@ export class MetricsPool {
 
   constructor(private readonly size = Math.min(4, Math.max(1, availableParallelism()))) {}
 
-  async computeRun(input: RunMetricsInput): Promise<{ run: RunMetrics; warnings: Warning[] }> {
+  /** Every layer's metrics; `onLayer` hears each layer as soon as it is done (in completion order). */
+  async computeRun(input: RunMetricsInput, onLayer: (o: LayerOutcome) => void = () => {}): Promise<{ run: RunMetrics; warnings: Warning[] }> {
     const script = workerScript();
     const parallel = this.size > 1 && script !== null && Math.min(input.T, input.d) >= MIN_PARALLEL_SIZE;
+    const layers = Array.from({ length: input.L + 1 }, (_, l) => l);
     const outcomes: LayerOutcome[] = parallel
-      ? await Promise.all(Array.from({ length: input.L + 1 }, (_, l) => this.submit(input, l, script)))
-      : Array.from({ length: input.L + 1 }, (_, l) => computeLayer(input, l));
+      ? await Promise.all(layers.map((l) => this.submit(input, l, script).then((o) => (onLayer(o), o))))
+      : layers.map((l) => {
+          const o = computeLayer(input, l);
+          onLayer(o);
+          return o;
+        });
     return assembleRun(input, outcomes);
   }
 

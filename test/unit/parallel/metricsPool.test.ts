@@ -43,8 +43,11 @@ function input(T: number, d: number, L: number, H: number, withGram: boolean): R
 test('worker threads and the inline path agree exactly (T <= d)', async () => {
   const inp = input(100, 112, 3, 4, false);
   const before = pool.workerTasks;
-  assert.deepEqual(await pool.computeRun(inp), computeRunMetricsChecked(inp));
+  const heard: number[] = [];
+  const got = await pool.computeRun(inp, (o) => heard.push(o.metrics.layer));
+  assert.deepEqual(got, computeRunMetricsChecked(inp));
   assert.equal(pool.workerTasks - before, 4, 'all four layers ran on workers');
+  assert.deepEqual(heard.sort(), [0, 1, 2, 3], 'each layer announced once as it finished');
 });
 
 test('worker threads and the inline path agree exactly with the graph Gram (T > d)', async () => {
