@@ -41,14 +41,17 @@ export async function forwardAndMeasure(
 ): Promise<Measured> {
   const { numLayers: L, hiddenSize: d, numHeads: H } = model.config;
   const T = ids.length;
-  // For long prompts the d x d Gram comes from the graph (a fast GEMM) instead of a JS loop.
+  // The smaller Gram of every layer comes from the graph (a fast GEMM) instead of a JS loop: d x d
+  // for long prompts, T x T otherwise (the spectra with and without BOS both come from it).
   const gram = T > d && !o.entropy.rowNormalize;
+  const gramRows = T <= d && T > 1;
   const lensLayers = o.logitLens === 'all' ? range(L + 1) : o.logitLens;
   const t0 = performance.now();
   const out = await model.runner.forward({
     ids,
     ...extra,
     gram,
+    gramRows,
     ...(lensLayers ? { logitLens: { layers: lensLayers, topK: o.logitLensTopK } } : {}),
   });
   const t1 = performance.now();
@@ -61,6 +64,7 @@ export async function forwardAndMeasure(
     d,
     H,
     gram: out.gram,
+    gramRows: out.gramRows,
     lens: out.lens,
     tokenText: (id: number) => model.tokenizer.tokenText(id),
     options: {

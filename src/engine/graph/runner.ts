@@ -134,15 +134,19 @@ class OrtRunner implements Runner {
     };
     if (req.attnMap) result.attnMap = floats(out[OUTPUTS.attnMap], OUTPUTS.attnMap);
     if (req.logitLens) result.lens = readLens(out, req.logitLens, T);
-    if (req.gram) result.gram = await this.runGram(T, result.hidden);
+    if (req.gram || req.gramRows) {
+      const fetches = [...(req.gram ? [GRAM.gram] : []), ...(req.gramRows ? [GRAM.rows] : [])];
+      const r = await this.runGram(T, result.hidden, fetches);
+      if (req.gram) result.gram = floats(r[GRAM.gram], GRAM.gram);
+      if (req.gramRows) result.gramRows = floats(r[GRAM.rows], GRAM.rows);
+    }
     return result;
   }
 
-  private async runGram(T: number, hidden: Float32Array): Promise<Float32Array> {
+  private async runGram(T: number, hidden: Float32Array, fetches: readonly string[]): Promise<Record<string, Fetched>> {
     this.gram ??= openSession(buildGramGraph(this.config), this.placement);
     const session = (await this.gram).session;
     const dims = [this.config.numLayers + 1, T, this.config.hiddenSize];
-    const r = await session.run({ [GRAM.hidden]: { type: 'float32', data: hidden, dims } });
-    return floats(r[GRAM.gram], GRAM.gram);
+    return session.run({ [GRAM.hidden]: { type: 'float32', data: hidden, dims } }, fetches);
   }
 }

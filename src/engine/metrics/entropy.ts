@@ -163,9 +163,10 @@ export function matrixEntropyFromGram(gram: FloatArray, h: FloatArray, T: number
  * ONE tridiagonalisation: with X X^T the second is the spectrum of the trailing block (rows and
  * columns 1..T-1, `borderedSpectra`); with X^T X (or a supplied gram, T > d) it is that of
  * G - x0 x0^T, and G is its rank-one update (`rankOneSpectra`). The run computes both for every
- * layer, so this halves the eigen work.
+ * layer, so this halves the eigen work. `gram` (X^T X [d, d]) and `gramRows` (X X^T [T, T]) are the
+ * graph's float32 Grams (a GEMM instead of a JS loop); each is used on its side only.
  */
-export function rawAndExclBosSpectra(h: FloatArray, T: number, d: number, gram?: FloatArray): { raw: Float64Array; excl: Float64Array } {
+export function rawAndExclBosSpectra(h: FloatArray, T: number, d: number, gram?: FloatArray, gramRows?: FloatArray): { raw: Float64Array; excl: Float64Array } {
   if (T > d) {
     const G = gram ? Float64Array.from(gram.subarray(0, d * d)) : smallGram(prepareRows(h, T, d, DEFAULT_ENTROPY).X, T, d).G; // [d, d]
     const x0 = h.subarray(0, d);
@@ -173,7 +174,7 @@ export function rawAndExclBosSpectra(h: FloatArray, T: number, d: number, gram?:
     const { base, updated } = rankOneSpectra(G, x0, d);
     return { raw: updated, excl: base };
   }
-  const { G } = smallGram(prepareRows(h, T, d, DEFAULT_ENTROPY).X, T, d); // [T, T]
+  const G = gramRows ? Float64Array.from(gramRows.subarray(0, T * T)) : smallGram(prepareRows(h, T, d, DEFAULT_ENTROPY).X, T, d).G; // [T, T]
   const { full, inner } = borderedSpectra(G, T);
   return { raw: full, excl: inner };
 }

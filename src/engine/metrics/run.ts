@@ -42,6 +42,8 @@ export interface RunMetricsInput {
   tokenText: (id: number) => string;
   /** Optional X^T X of every raw h[l]: [L+1, d, d] (used when T > d). */
   gram?: FloatArray;
+  /** Optional X X^T of every raw h[l]: [L+1, T, T] (used when T <= d). */
+  gramRows?: FloatArray;
   lens?: LensInput;
 }
 
@@ -53,8 +55,8 @@ const sameEntropy = (a: EntropyOptions, b: EntropyOptions): boolean =>
  * BOS with the user's center/rowNormalize. Without center/rowNormalize all three come from the two
  * spectra of one Gram (the Rényi order only changes the function of the spectrum).
  */
-function layerEntropies(h: FloatArray, gram: FloatArray | undefined, T: number, d: number, o: EntropyOptions): { raw: EntropyResult; ent: EntropyResult; excl: EntropyResult } {
-  const spectra = rawAndExclBosSpectra(h, T, d, gram);
+function layerEntropies(h: FloatArray, gram: FloatArray | undefined, T: number, d: number, o: EntropyOptions, gramRows?: FloatArray): { raw: EntropyResult; ent: EntropyResult; excl: EntropyResult } {
+  const spectra = rawAndExclBosSpectra(h, T, d, gram, gramRows);
   const raw = spectrumEntropy(spectra.raw, 1, Math.min(T, d), T);
   const exclPlain = (): EntropyResult => spectrumEntropy(spectra.excl, 1, Math.min(T - 1, d), Math.max(0, T - 1));
   if (!o.center && !o.rowNormalize) {
@@ -76,13 +78,14 @@ export interface LayerOutcome {
 }
 
 /** The per-layer part of a run: independent across layers (the engine may spread it over worker threads). */
-export type LayerInput = Pick<RunMetricsInput, 'hidden' | 'attnToBos' | 'L' | 'T' | 'd' | 'H' | 'options' | 'gram'>;
+export type LayerInput = Pick<RunMetricsInput, 'hidden' | 'attnToBos' | 'L' | 'T' | 'd' | 'H' | 'options' | 'gram' | 'gramRows'>;
 
 export function computeLayer(input: LayerInput, l: number): LayerOutcome {
   const { T, d } = input;
   const h = input.hidden.subarray(l * T * d, (l + 1) * T * d); // [T, d]
   const gram = input.gram?.subarray(l * d * d, (l + 1) * d * d); // [d, d]
-  return layerMetrics(h, gram, l, input);
+  const gramRows = input.gramRows?.subarray(l * T * T, (l + 1) * T * T); // [T, T]
+  return layerMetrics(h, gram, l, input, gramRows);
 }
 
 /** RunMetrics plus the warnings found on the way (bound violations are bugs: they must surface). */
@@ -155,13 +158,13 @@ export function forwardRunMetrics(input: Pick<RunMetricsInput, 'hidden' | 'attnT
   return { layers, spikeBlocks: spikeBlocks(layers.map((m) => m.bosRatio)) };
 }
 
-export function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: number, input: Omit<LayerInput, 'hidden' | 'gram'>): LayerOutcome {
+export function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: number, input: Omit<LayerInput, 'hidden' | 'gram' | 'gramRows'>, gramRows?: FloatArray): LayerOutcome {
   const { T, d, options } = input;
   const fwd = forwardLayerMetrics(h, l, input);
   // NaN/Inf in h (an overflowing model, a broken weight) has no spectrum: the entropies are null,
   // the bounds are not checked, and the run reports the layer instead of failing.
-  const finite = allFinite(h) && (gram === undefined || allFinite(gram));
-  const spectral = finite ? layerEntropies(h, gram, T, d, options.entropy) : null;
+  const finite = allFinite(h) && (gram === undefined || allFinite(gram)) && (gramRows === undefined || allFinite(gramRows));
+  const spectral = finite ? layerEntropies(h, gram, T, d, options.entropy, gramRows) : null;
   const b = theoremBounds(h, T, d, spectral?.raw.eigenvalues ?? [], options.boundRank ?? 'numerical');
   const violations = spectral ? checkBounds({ anisotropy: spectral.raw.anisotropy, entropy: spectral.raw.entropy }, b) : [];
   const metrics: LayerMetrics = {

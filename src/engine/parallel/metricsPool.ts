@@ -11,11 +11,12 @@ import type { LayerInput, LayerOutcome, RunMetricsInput } from '../metrics';
 import { assembleRun, computeLayer } from '../metrics';
 import type { Warning, RunMetrics } from '../../shared/result';
 
-export interface LayerTask extends Omit<LayerInput, 'hidden' | 'gram'> {
+export interface LayerTask extends Omit<LayerInput, 'hidden' | 'gram' | 'gramRows'> {
   id: number;
   l: number;
   h: Float32Array; // [T, d]
   gram: Float32Array | undefined; // [d, d]
+  gramRows: Float32Array | undefined; // [T, T]
 }
 
 type Reply = { id: number; ok: true; outcome: LayerOutcome } | { id: number; ok: false; message: string };
@@ -74,6 +75,7 @@ export class MetricsPool {
       l,
       h: input.hidden.slice(l * T * d, (l + 1) * T * d) as Float32Array,
       gram: input.gram?.slice(l * d * d, (l + 1) * d * d) as Float32Array | undefined,
+      gramRows: input.gramRows?.slice(l * T * T, (l + 1) * T * T) as Float32Array | undefined,
       attnToBos: input.attnToBos,
       L: input.L,
       T,
@@ -86,7 +88,8 @@ export class MetricsPool {
       this.pending.set(task.id, { resolve, reject });
       this.workerTasks++;
       worker.ref();
-      worker.postMessage(task, [task.h.buffer as ArrayBuffer, ...(task.gram ? [task.gram.buffer as ArrayBuffer] : [])]);
+      const transfer = [task.h, task.gram, task.gramRows].flatMap((a) => (a ? [a.buffer as ArrayBuffer] : []));
+      worker.postMessage(task, transfer);
     });
   }
 
