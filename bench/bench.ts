@@ -7,6 +7,11 @@
  *   analysis  full forward + every metric (what `analyze` does per run)
  *   peak      a [2048 x 2048] x [2048 x 2048] MatMul, best of several: the machine's achievable GEMM rate here
  * Prints ms, ms/token, GFLOP/s vs the measured MatMul peak, the ratios to bare, and peak RSS.
+ * Then the ratios again, interleaved in one process, and the fresh-process figures: a new process
+ * per run whose FIRST forward (bare) or analysis is timed (what the CLI and the first run in VS
+ * Code get), bare and analysis processes alternating, with process CPU time beside wall time (on a
+ * shared machine wall time measures the neighbours too). "first paint" = the forward's metrics
+ * ready (Progress.partial), before the spectra.
  */
 import { spawnSync } from 'node:child_process';
 import { forwardAndMeasure } from '../src/engine/analysis';
@@ -17,7 +22,7 @@ import { resolveOptions } from '../src/engine/options';
 import { createSession } from '../src/engine/runtime/ort';
 import { forwardFlops, gpt2SmallConfig, randomWeights } from './randomModel';
 
-type Mode = 'bare' | 'probes' | 'full' | 'analysis' | 'peak' | 'pair';
+type Mode = 'bare' | 'probes' | 'full' | 'analysis' | 'peak' | 'pair' | 'fresh-bare' | 'fresh-analysis';
 interface Measurement {
   mode: Mode;
   T: number;
@@ -74,7 +79,7 @@ async function measureModel(mode: Exclude<Mode, 'peak' | 'pair'>, T: number, rep
   const fn =
     mode === 'analysis'
       ? () => forwardAndMeasure(model, ids, o, {})
-      : () => runner.forward(mode === 'full' ? { ids, gram: T > config.hiddenSize } : { ids });
+      : () => runner.forward(mode === 'full' ? { ids, gram: T > config.hiddenSize, gramRows: T <= config.hiddenSize } : { ids });
   const ms = await timeIt(reps, fn);
   await runner.dispose();
   return { mode, T, medianMs: ms, runs: reps, peakRssMb: process.resourceUsage().maxRSS / 1024, gflops: forwardFlops(config, T) / ms / 1e6 };
@@ -87,6 +92,47 @@ interface Paired {
   probes: number;
   full: number;
   analysis: number;
+  /** The analysis's forward metrics ready (Progress.partial) / bare. */
+  firstPaint: number;
+}
+
+interface Fresh {
+  mode: 'fresh-bare' | 'fresh-analysis';
+  T: number;
+  /** Runner creation (random weights generated in memory, graph built, session created). */
+  loadMs: number;
+  /** The first call in the process: wall and process CPU (all threads). */
+  firstMs: number;
+  firstCpuMs: number;
+  /** The second call, for the first-run overhead. */
+  secondMs: number;
+  /** Analysis only: the forward's metrics ready (first paint). */
+  paintMs: number;
+}
+
+/** A new process, the first call timed: what a user gets from the CLI or the first run in VS Code. */
+async function measureFresh(mode: Fresh['mode'], T: number): Promise<Fresh> {
+  const config = gpt2SmallConfig();
+  const t0 = performance.now();
+  const runner = await createRunner(config, randomWeights(config), { threads, probes: mode === 'fresh-bare' ? 'bare' : 'full' });
+  const loadMs = performance.now() - t0;
+  const ids = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % config.vocabSize);
+  const model = { config, runner, tokenizer: { tokenText: (id: number) => `#${id}` } };
+  const o = resolveOptions({});
+  let paintMs = NaN;
+  const once = async (): Promise<number> => {
+    const t1 = performance.now();
+    if (mode === 'fresh-bare') await runner.forward({ ids });
+    else await forwardAndMeasure(model, ids, o, {}, { onForward: () => (paintMs = performance.now() - t1) });
+    return performance.now() - t1;
+  };
+  const c0 = process.cpuUsage();
+  const firstMs = await once();
+  const c = process.cpuUsage(c0);
+  const firstPaint = paintMs;
+  const secondMs = await once();
+  await runner.dispose();
+  return { mode, T, loadMs, firstMs, firstCpuMs: (c.user + c.system) / 1000, secondMs, paintMs: firstPaint };
 }
 
 /**
@@ -101,14 +147,16 @@ async function measurePaired(T: number, reps: number): Promise<Paired> {
   const o = resolveOptions({});
   const model = { config, runner: full, tokenizer: { tokenText: (id: number) => `#${id}` } };
   const gram = T > config.hiddenSize;
+  let paintMs = NaN;
+  let analysisStart = 0;
   const fns = {
     bare: () => bare.forward({ ids }),
     probes: () => full.forward({ ids }),
-    full: () => full.forward({ ids, gram }),
-    analysis: () => forwardAndMeasure(model, ids, o, {}),
+    full: () => full.forward({ ids, gram, gramRows: !gram }),
+    analysis: () => ((analysisStart = performance.now()), forwardAndMeasure(model, ids, o, {}, { onForward: () => (paintMs = performance.now() - analysisStart) })),
   };
   for (const fn of Object.values(fns)) await fn(); // warm-up
-  const ratios: Record<'probes' | 'full' | 'analysis', number[]> = { probes: [], full: [], analysis: [] };
+  const ratios: Record<'probes' | 'full' | 'analysis' | 'firstPaint', number[]> = { probes: [], full: [], analysis: [], firstPaint: [] };
   for (let i = 0; i < reps; i++) {
     const times: Record<string, number> = {};
     const entries = Object.entries(fns);
@@ -119,15 +167,23 @@ async function measurePaired(T: number, reps: number): Promise<Paired> {
       times[name] = performance.now() - t0;
     }
     for (const k of ['probes', 'full', 'analysis'] as const) ratios[k].push((times[k] as number) / (times.bare as number));
+    ratios.firstPaint.push(paintMs / (times.bare as number));
   }
   await bare.dispose();
   await full.dispose();
-  return { T, pairs: reps, probes: median(ratios.probes), full: median(ratios.full), analysis: median(ratios.analysis) };
+  return { T, pairs: reps, probes: median(ratios.probes), full: median(ratios.full), analysis: median(ratios.analysis), firstPaint: median(ratios.firstPaint) };
 }
 
 /** Child: one measurement, printed as JSON on the last line. */
 async function child(mode: Mode, T: number, reps: number): Promise<void> {
-  const m = mode === 'peak' ? await measurePeak(reps) : mode === 'pair' ? await measurePaired(T, reps) : await measureModel(mode, T, reps);
+  const m =
+    mode === 'peak'
+      ? await measurePeak(reps)
+      : mode === 'pair'
+        ? await measurePaired(T, reps)
+        : mode === 'fresh-bare' || mode === 'fresh-analysis'
+          ? await measureFresh(mode, T)
+          : await measureModel(mode, T, reps);
   process.stdout.write(`${JSON.stringify(m)}\n`);
 }
 
@@ -179,10 +235,43 @@ async function main(): Promise<void> {
   console.log('\nInterleaved in one process (median over rounds of time / bare time of the same round):');
   for (const T of Ts) {
     const p = runChild<Paired>('pair', T, T >= 1024 ? 8 : 12);
-    console.log(`  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x  (${p.pairs} rounds)`);
+    console.log(`  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x · first paint ${p.firstPaint.toFixed(3)}x  (${p.pairs} rounds)`);
   }
+  printFresh(Ts, Number(arg('fresh', '3')));
   console.log('\nGFLOP/s counts the forward\'s GEMM work (projections, MLP, QK^T and AV over T x T, last-position LM head);');
   console.log('"x bare" is the ratio to the logits-only forward measured in the same run.');
+}
+
+/** Fresh processes, bare and analysis alternating; medians over `reps` pairs. */
+function printFresh(Ts: readonly number[], reps: number): void {
+  if (reps <= 0) return;
+  console.log(`\nFresh process, first call (what the CLI and the first run in VS Code get; median of ${reps} process pairs, bare and analysis alternating):`);
+  console.log(row(['T', 'bare ms', 'bare cpu', 'analysis ms', 'analysis cpu', 'x bare', 'paint ms', 'paint x', '2nd run x', 'load ms']));
+  for (const T of Ts) {
+    const bare: Fresh[] = [];
+    const analysis: Fresh[] = [];
+    for (let i = 0; i < reps; i++) {
+      bare.push(runChild<Fresh>('fresh-bare', T, 1));
+      analysis.push(runChild<Fresh>('fresh-analysis', T, 1));
+    }
+    const med = (xs: Fresh[], f: (x: Fresh) => number): number => median(xs.map(f));
+    const ratio = (f: (x: Fresh) => number): number => median(analysis.map((a, i) => f(a) / (bare[i] as Fresh).firstMs));
+    console.log(
+      row([
+        T,
+        med(bare, (x) => x.firstMs).toFixed(0),
+        med(bare, (x) => x.firstCpuMs).toFixed(0),
+        med(analysis, (x) => x.firstMs).toFixed(0),
+        med(analysis, (x) => x.firstCpuMs).toFixed(0),
+        ratio((x) => x.firstMs).toFixed(3),
+        med(analysis, (x) => x.paintMs).toFixed(0),
+        ratio((x) => x.paintMs).toFixed(3),
+        median(analysis.map((a, i) => a.secondMs / (bare[i] as Fresh).secondMs)).toFixed(3),
+        med(analysis, (x) => x.loadMs).toFixed(0),
+      ]),
+    );
+  }
+  console.log('"x bare" and "paint x" divide by the bare first call of the paired process; "2nd run x" compares the second calls.');
 }
 
 main().catch((e: unknown) => {
