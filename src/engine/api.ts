@@ -28,6 +28,8 @@ export class Engine implements EngineApi {
     const id = `m${this.nextId++}`;
     const model = await openModel(id, key, modelDir, opts);
     this.models.set(id, model);
+    // Start and warm the metrics workers while the user looks at the loaded model, not during the first analysis.
+    metricsPool.warm().catch(() => undefined);
     return { id, info: model.info };
   }
 

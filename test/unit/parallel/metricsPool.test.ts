@@ -61,3 +61,17 @@ test('small runs stay on the calling thread', async () => {
   assert.deepEqual(await pool.computeRun(inp), computeRunMetricsChecked(inp));
   assert.equal(pool.workerTasks, before);
 });
+
+test('warm() starts the workers once with synthetic layers; results stay exact afterwards', async () => {
+  const fresh = new MetricsPool(2);
+  try {
+    await fresh.warm();
+    assert.equal(fresh.workerTasks, 4, 'two synthetic layers per worker');
+    await fresh.warm();
+    assert.equal(fresh.workerTasks, 4, 'a second warm-up is a no-op');
+    const inp = input(100, 112, 2, 2, false);
+    assert.deepEqual(await fresh.computeRun(inp), computeRunMetricsChecked(inp));
+  } finally {
+    await fresh.dispose();
+  }
+});
