@@ -15,6 +15,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { forwardAndMeasure } from '../src/engine/analysis';
+import { matrixEntropy } from '../src/engine/metrics/entropy';
 import { GraphBuilder } from '../src/engine/graph/builder';
 import { createRunner } from '../src/engine/graph/runner';
 import { serializeInline } from '../src/engine/graph/serialize';
@@ -94,6 +95,10 @@ interface Paired {
   analysis: number;
   /** The analysis's forward metrics ready (Progress.partial) / bare. */
   firstPaint: number;
+  /** Process CPU time (all threads) of the analysis / of the bare forward: the work, whatever the neighbours do. */
+  cpu: number;
+  /** Max over layers of |entropy - float64 reference| / reference (entropy and entropy without BOS). */
+  entropyRelErr: number;
 }
 
 interface Fresh {
@@ -156,22 +161,50 @@ async function measurePaired(T: number, reps: number): Promise<Paired> {
     analysis: () => ((analysisStart = performance.now()), forwardAndMeasure(model, ids, o, {}, { onForward: () => (paintMs = performance.now() - analysisStart) })),
   };
   for (const fn of Object.values(fns)) await fn(); // warm-up
-  const ratios: Record<'probes' | 'full' | 'analysis' | 'firstPaint', number[]> = { probes: [], full: [], analysis: [], firstPaint: [] };
+  const ratios: Record<'probes' | 'full' | 'analysis' | 'firstPaint' | 'cpu', number[]> = { probes: [], full: [], analysis: [], firstPaint: [], cpu: [] };
   for (let i = 0; i < reps; i++) {
     const times: Record<string, number> = {};
+    const cpu: Record<string, number> = {};
     const entries = Object.entries(fns);
     const rotated = [...entries.slice(i % entries.length), ...entries.slice(0, i % entries.length)]; // no fixed order bias
     for (const [name, fn] of rotated) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       await fn();
       times[name] = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      cpu[name] = c.user + c.system;
     }
     for (const k of ['probes', 'full', 'analysis'] as const) ratios[k].push((times[k] as number) / (times.bare as number));
     ratios.firstPaint.push(paintMs / (times.bare as number));
+    ratios.cpu.push((cpu.analysis as number) / (cpu.bare as number));
   }
+  const entropyRelErr = await entropyDeviation(model, ids, o);
   await bare.dispose();
   await full.dispose();
-  return { T, pairs: reps, probes: median(ratios.probes), full: median(ratios.full), analysis: median(ratios.analysis), firstPaint: median(ratios.firstPaint) };
+  return {
+    entropyRelErr, T, pairs: reps, probes: median(ratios.probes), full: median(ratios.full), analysis: median(ratios.analysis), firstPaint: median(ratios.firstPaint), cpu: median(ratios.cpu) };
+}
+
+/**
+ * The analysis's entropies (float32 graph Gram, one reduction for both spectra) against a float64
+ * reference from the same hidden states: the rows' Gram accumulated in float64, one
+ * eigendecomposition per spectrum.
+ */
+async function entropyDeviation(model: Parameters<typeof forwardAndMeasure>[0], ids: number[], o: ReturnType<typeof resolveOptions>): Promise<number> {
+  const { hiddenSize: d, numLayers: L } = model.config;
+  const T = ids.length;
+  const { run } = await forwardAndMeasure(model, ids, o, {});
+  const { hidden } = await model.runner.forward({ ids });
+  let worst = 0;
+  for (let l = 0; l <= L; l++) {
+    const h = hidden.subarray(l * T * d, (l + 1) * T * d); // [T, d]
+    const m = run.layers[l];
+    const ref = matrixEntropy(h, T, d).entropy;
+    const refExcl = matrixEntropy(h, T, d, { alpha: 1, excludeBos: true, center: false, rowNormalize: false }).entropy;
+    worst = Math.max(worst, Math.abs((m?.entropy ?? NaN) - ref) / ref, Math.abs((m?.entropyExclBos ?? NaN) - refExcl) / refExcl);
+  }
+  return worst;
 }
 
 /** Child: one measurement, printed as JSON on the last line. */
@@ -235,7 +268,7 @@ async function main(): Promise<void> {
   console.log('\nInterleaved in one process (median over rounds of time / bare time of the same round):');
   for (const T of Ts) {
     const p = runChild<Paired>('pair', T, T >= 1024 ? 8 : 12);
-    console.log(`  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x · first paint ${p.firstPaint.toFixed(3)}x  (${p.pairs} rounds)`);
+    console.log(`  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x · first paint ${p.firstPaint.toFixed(3)}x · analysis CPU ${p.cpu.toFixed(3)}x bare CPU  (${p.pairs} rounds; entropy vs float64: max rel. dev. ${p.entropyRelErr.toExponential(1)})`);
   }
   printFresh(Ts, Number(arg('fresh', '3')));
   console.log('\nGFLOP/s counts the forward\'s GEMM work (projections, MLP, QK^T and AV over T x T, last-position LM head);');
