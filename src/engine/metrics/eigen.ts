@@ -174,6 +174,7 @@ function tridiagonalize(w: Float64Array, n: number, diag: Float64Array, off: Flo
       q.fill(0, s, n);
     }
     let i = s;
+    for (; i + 3 < n; i += 4) sweepRowQuad(w, i, s, v, q, nv, np);
     for (; i + 1 < n; i += 2) sweepRowPair(w, i, s, v, q, nv, np);
     if (i < n) sweepRow(w, i, s, v, q, nv, np);
     if (reflect) {
@@ -201,6 +202,76 @@ function tridiagonalize(w: Float64Array, n: number, diag: Float64Array, off: Flo
   for (let i = 0; i < n; i++) diag[i] = w[((i * (i + 1)) >> 1) + i] as number;
   if (n >= 2) off[n - 2] = w[(((n - 1) * n) >> 1) + n - 2] as number;
   off[n - 1] = 0;
+}
+
+/**
+ * Rows i..i+3 of the fused sweep together: each load of v, q, nv, p serves four rows (the sweep is
+ * bound by those loads, not by the multiply-adds). Then the 4 x 4 lower-triangular corner.
+ */
+function sweepRowQuad(w: Float64Array, i: number, s: number, v: Float64Array, q: Float64Array, nv: Float64Array, np: Float64Array): void {
+  const r0 = (i * (i + 1)) >> 1;
+  const r1 = r0 + i + 1; // each row starts right after the previous one (row k has k+1 entries)
+  const r2 = r1 + i + 2;
+  const r3 = r2 + i + 3;
+  const v0 = v[i] as number;
+  const v1 = v[i + 1] as number;
+  const v2 = v[i + 2] as number;
+  const v3 = v[i + 3] as number;
+  const q0 = q[i] as number;
+  const q1 = q[i + 1] as number;
+  const q2 = q[i + 2] as number;
+  const q3 = q[i + 3] as number;
+  const n0 = nv[i] as number;
+  const n1 = nv[i + 1] as number;
+  const n2 = nv[i + 2] as number;
+  const n3 = nv[i + 3] as number;
+  let acc0 = 0;
+  let acc1 = 0;
+  let acc2 = 0;
+  let acc3 = 0;
+  for (let j = s; j < i; j++) {
+    const qj = q[j] as number;
+    const vj = v[j] as number;
+    const nvj = nv[j] as number;
+    const a0 = (w[r0 + j] as number) - v0 * qj - q0 * vj;
+    const a1 = (w[r1 + j] as number) - v1 * qj - q1 * vj;
+    const a2 = (w[r2 + j] as number) - v2 * qj - q2 * vj;
+    const a3 = (w[r3 + j] as number) - v3 * qj - q3 * vj;
+    w[r0 + j] = a0;
+    w[r1 + j] = a1;
+    w[r2 + j] = a2;
+    w[r3 + j] = a3;
+    acc0 += a0 * nvj;
+    acc1 += a1 * nvj;
+    acc2 += a2 * nvj;
+    acc3 += a3 * nvj;
+    np[j] = (np[j] as number) + a0 * n0 + a1 * n1 + a2 * n2 + a3 * n3;
+  }
+  // The corner: element (i+a, i+b) for b < a, and the four diagonal entries.
+  const e10 = (w[r1 + i] as number) - v1 * q0 - q1 * v0;
+  const e20 = (w[r2 + i] as number) - v2 * q0 - q2 * v0;
+  const e21 = (w[r2 + i + 1] as number) - v2 * q1 - q2 * v1;
+  const e30 = (w[r3 + i] as number) - v3 * q0 - q3 * v0;
+  const e31 = (w[r3 + i + 1] as number) - v3 * q1 - q3 * v1;
+  const e32 = (w[r3 + i + 2] as number) - v3 * q2 - q3 * v2;
+  const d0 = (w[r0 + i] as number) - 2 * v0 * q0;
+  const d1 = (w[r1 + i + 1] as number) - 2 * v1 * q1;
+  const d2 = (w[r2 + i + 2] as number) - 2 * v2 * q2;
+  const d3 = (w[r3 + i + 3] as number) - 2 * v3 * q3;
+  w[r1 + i] = e10;
+  w[r2 + i] = e20;
+  w[r2 + i + 1] = e21;
+  w[r3 + i] = e30;
+  w[r3 + i + 1] = e31;
+  w[r3 + i + 2] = e32;
+  w[r0 + i] = d0;
+  w[r1 + i + 1] = d1;
+  w[r2 + i + 2] = d2;
+  w[r3 + i + 3] = d3;
+  np[i] = (np[i] as number) + e10 * n1 + e20 * n2 + e30 * n3 + acc0 + d0 * n0;
+  np[i + 1] = (np[i + 1] as number) + e21 * n2 + e31 * n3 + acc1 + e10 * n0 + d1 * n1;
+  np[i + 2] = (np[i + 2] as number) + e32 * n3 + acc2 + e20 * n0 + e21 * n1 + d2 * n2;
+  np[i + 3] = (np[i + 3] as number) + acc3 + e30 * n0 + e31 * n1 + e32 * n2 + d3 * n3;
 }
 
 /** Rows i and i+1 of the fused sweep together: each load of v, q, nv, p serves two rows. */
