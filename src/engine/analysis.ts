@@ -4,7 +4,7 @@
  * settings echo).
  */
 import type { AnalysisSettings, ForwardLayerMetrics, LayerMetrics, RunMetrics, SpectralLayerMetrics, Warning } from '../shared/result';
-import { forwardRunMetrics, type RunMetricsInput } from './metrics';
+import { forwardRunMetrics, type RunMetricsInput, type RunMetricsOptions } from './metrics';
 import type { ForwardRequest } from './graph/types';
 import type { LoadedModel } from './loaded';
 import { MetricsPool } from './parallel/metricsPool';
@@ -50,11 +50,12 @@ export async function forwardAndMeasure(
   const out = await model.runner.forward({
     ids,
     ...extra,
-    gram,
-    gramRows,
     ...(lensLayers ? { logitLens: { layers: lensLayers, topK: o.logitLensTopK } } : {}),
   });
   const t1 = performance.now();
+  // The forward's metrics go out before the Gram GEMMs run: they are what a UI paints first.
+  if (hooks.onForward) hooks.onForward({ ...forwardRunMetrics({ hidden: out.hidden, attnToBos: out.attnToBos, L, T, d, H, options: metricOptions(o) }), runMs: t1 - t0 });
+  Object.assign(out, await model.runner.grams(out.hidden, T, { cols: gram, rows: gramRows }));
   const input: RunMetricsInput = {
     hidden: out.hidden,
     attnToBos: out.attnToBos,
@@ -67,21 +68,24 @@ export async function forwardAndMeasure(
     gramRows: out.gramRows,
     lens: out.lens,
     tokenText: (id: number) => model.tokenizer.tokenText(id),
-    options: {
-      tau: o.tau,
-      includeFirstQuery: o.includeFirstQuery,
-      entropy: o.entropy,
-      massiveTopK: o.massiveTopK,
-      lastTopK: o.lastTopK,
-      // r in the entropy bound = min(T, d), the generic rank, as the fixtures' independent reference
-      // counts it; the literal count of non-zero singular values gives a tighter bound only on
-      // rank-deficient layers (e.g. h[0] with repeated tokens). See docs/METRICS.md.
-      boundRank: 'full',
-    },
+    options: metricOptions(o),
   };
-  if (hooks.onForward) hooks.onForward({ ...forwardRunMetrics(input), runMs: t1 - t0 });
   const { run, warnings } = await metricsPool.computeRun(input, ({ metrics: m }) => hooks.onLayer?.(spectralPart(m)));
   return { run, warnings, runMs: t1 - t0, metricsMs: performance.now() - t1 };
+}
+
+function metricOptions(o: ResolvedOptions): RunMetricsOptions {
+  return {
+    tau: o.tau,
+    includeFirstQuery: o.includeFirstQuery,
+    entropy: o.entropy,
+    massiveTopK: o.massiveTopK,
+    lastTopK: o.lastTopK,
+    // r in the entropy bound = min(T, d), the generic rank, as the fixtures' independent reference
+    // counts it; the literal count of non-zero singular values gives a tighter bound only on
+    // rank-deficient layers (e.g. h[0] with repeated tokens). See docs/METRICS.md.
+    boundRank: 'full',
+  };
 }
 
 function spectralPart(m: LayerMetrics): SpectralLayerMetrics {

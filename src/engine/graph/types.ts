@@ -51,6 +51,11 @@ export interface ForwardResult {
 export interface Runner {
   readonly config: CanonicalConfig;
   forward(req: ForwardRequest): Promise<ForwardResult>;
+  /**
+   * The Gram matrices of hidden states a forward returned ([L+1, T, d]): X^T X [L+1, d, d] (`cols`)
+   * and/or X X^T [L+1, T, T] (`rows`). Lets a caller use the forward's other outputs first.
+   */
+  grams(hidden: Float32Array, T: number, sides: { cols?: boolean; rows?: boolean }): Promise<Pick<ForwardResult, 'gram' | 'gramRows'>>;
   dispose(): Promise<void>;
 }
 

@@ -114,6 +114,15 @@ describe('graph runner, llama path (GQA, tied head)', () => {
     assert.equal(r.gram, undefined, 'only the side asked for');
   });
 
+  it('grams() on a forward\'s hidden states equals asking the forward for them', async () => {
+    const both = await runner.forward({ ids, gram: true, gramRows: true });
+    const later = await runner.grams(both.hidden, T, { cols: true, rows: true });
+    assert.deepEqual(later.gram, both.gram);
+    assert.deepEqual(later.gramRows, both.gramRows);
+    assert.deepEqual(await runner.grams(both.hidden, T, {}), {});
+    await assert.rejects(runner.grams(both.hidden.subarray(1), T, { cols: true }), /expected/);
+  });
+
   it('is safe to call concurrently and repeatedly', async () => {
     const rs = await Promise.all([runner.forward({ ids }), runner.forward({ ids: ids.slice(0, 1) }), runner.forward({ ids })]);
     assert.deepEqual(rs[0]!.lastLogits, rs[2]!.lastLogits);
