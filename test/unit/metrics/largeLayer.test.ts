@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { rawAndExclBosSpectra } from '../../../src/engine/metrics/entropy';
 import { computeLayer, computeRunMetricsChecked, type RunMetricsInput } from '../../../src/engine/metrics/run';
 import { assertClose } from '../../support/assertClose';
 import { gaussian, jacobiEigenvalues, naiveGramRows, rng, shannonOfWeights } from './helpers';
@@ -79,4 +80,17 @@ test('a layer with NaN/Inf: entropy null, a nonFinite warning naming it, the oth
   assert.equal(run.phases.valley, false);
   assert.match(run.phases.signals[0]!, /no entropy at h\[1\], h\[2\]/);
   assertClose(run.layers[0]!.entropy!, computeLayer(input(layer, 0), 0).metrics.entropy!, { rtol: 0, atol: 0 }, 'layer 0 unaffected');
+});
+
+test('the layer on which the previous solver threw "tridiagonalQL: no convergence" (T 256, d 768, BOS 30 x)', () => {
+  const dd = 768;
+  let s = 7;
+  const rnd = (): number => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1; // the LCG that produced it
+  const h = Float32Array.from({ length: T * dd }, (_, i) => rnd() * (i < dd ? 30 : 1)); // [T, d]
+  const { raw, excl } = rawAndExclBosSpectra(h, T, dd);
+  const G = naiveGramRows(h, T, dd); // [T, T]
+  const ref = jacobiEigenvalues(G, T).map((x) => Math.max(x, 0));
+  assertClose(raw, ref, { rtol: 0, atol: 1e-11 * ref[0]! }, 'spectrum');
+  assert.equal(excl.length, T - 1);
+  assertClose(excl.reduce((a, x) => a + x, 0), ref.reduce((a, x) => a + x, 0) - G[0]!, { rtol: 1e-12, atol: 0 }, 'trace without BOS');
 });
