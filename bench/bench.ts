@@ -14,7 +14,7 @@
  * ready (Progress.partial), before the spectra.
  */
 import { spawnSync } from 'node:child_process';
-import { forwardAndMeasure } from '../src/engine/analysis';
+import { forwardAndMeasure, warmUp } from '../src/engine/analysis';
 import { matrixEntropy } from '../src/engine/metrics/entropy';
 import { GraphBuilder } from '../src/engine/graph/builder';
 import { createRunner } from '../src/engine/graph/runner';
@@ -120,9 +120,10 @@ async function measureFresh(mode: Fresh['mode'], T: number): Promise<Fresh> {
   const config = gpt2SmallConfig();
   const t0 = performance.now();
   const runner = await createRunner(config, randomWeights(config), { threads, probes: mode === 'fresh-bare' ? 'bare' : 'full' });
+  const model = { config, runner, tokenizer: { tokenText: (id: number) => `#${id}` } };
+  if (mode === 'fresh-analysis') await warmUp(model); // as Engine.load does
   const loadMs = performance.now() - t0;
   const ids = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % config.vocabSize);
-  const model = { config, runner, tokenizer: { tokenText: (id: number) => `#${id}` } };
   const o = resolveOptions({});
   let paintMs = NaN;
   const once = async (): Promise<number> => {

@@ -24,6 +24,16 @@ export type Measurable = Pick<LoadedModel, 'config' | 'runner'> & { tokenizer: {
 /** Shared by every analysis in this process; workers are started on first use and never keep it alive. */
 export const metricsPool = new MetricsPool();
 
+/**
+ * What the first analysis in a fresh process would otherwise pay for: the metrics workers' start-up
+ * and cold eigen code, and the Gram side session (created on first use) with its first run — done
+ * once, on a one-token input, while the model is loaded.
+ */
+export async function warmUp(model: Measurable): Promise<void> {
+  const { numLayers: L, hiddenSize: d } = model.config;
+  await Promise.all([metricsPool.warm(), model.runner.grams(new Float32Array((L + 1) * d), 1, { cols: true, rows: true })]); // hidden [L+1, 1, d]
+}
+
 /** Early results of one measured forward, for a UI that paints before the spectra are done. */
 export interface MeasureHooks {
   /** The forward's metrics (no spectrum), right after the forward pass. */

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { AnalyzeOptions, AttentionRequest, EngineApi, LoadOptions, ModelHandle, Progress } from '../shared/engineApi';
 import { SinkLensError } from '../shared/errors';
 import { RESULT_SCHEMA_VERSION, type AnalysisResult, type AttentionMap, type PartialResult, type Warning } from '../shared/result';
-import { buildSettings, forwardAndMeasure, metricsPool, resolveAblationBlocks } from './analysis';
+import { buildSettings, forwardAndMeasure, metricsPool, resolveAblationBlocks, warmUp } from './analysis';
 import { openModel, type LoadedModel } from './loaded';
 import { resolveOptions } from './options';
 import { compareRuns, summarize } from './metrics';
@@ -28,8 +28,8 @@ export class Engine implements EngineApi {
     const id = `m${this.nextId++}`;
     const model = await openModel(id, key, modelDir, opts);
     this.models.set(id, model);
-    // Start and warm the metrics workers while the user looks at the loaded model, not during the first analysis.
-    metricsPool.warm().catch(() => undefined);
+    // Warm the workers and the Gram session while the user looks at the loaded model, not during the first analysis.
+    warmUp(model).catch(() => undefined);
     return { id, info: model.info };
   }
 
