@@ -75,3 +75,12 @@ test('warm() starts the workers once with synthetic layers; results stay exact a
     await fresh.dispose();
   }
 });
+
+test('a NaN/Inf layer through the workers: null entropy and the same nonFinite warning as inline', async () => {
+  const inp = input(100, 112, 2, 2, false);
+  inp.hidden[1 * 100 * 112 + 5 * 112 + 9] = NaN; // h[1], token 5, dim 9
+  const got = await pool.computeRun(inp);
+  assert.deepEqual(got, computeRunMetricsChecked(inp));
+  assert.equal(got.run.layers[1]!.entropy, null);
+  assert.deepEqual(got.warnings.filter((w) => w.code === 'nonFinite').map((w) => w.message.slice(0, 5)), ['h[1] ']);
+});
