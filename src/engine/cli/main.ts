@@ -34,8 +34,9 @@ Usage:
 Analyze options:
   --model DIR            Hugging Face model folder (default: $SINKLENS_MODEL or the built-in sinklens-tiny)
   --json OUT             also write the full result as JSON ('-' = stdout, no table)
-  --ablate auto|3,4      re-run with the MLP write at BOS zeroed in these blocks (auto = the spike blocks)
-  --ablate-target mlp|attn
+  --ablate auto|3,4      re-run with a write at BOS zeroed in these blocks (auto = the spike blocks)
+  --ablate-target mlp|attn|auto
+                         the component zeroed (default auto: the one that writes most of the BOS change there)
   --max-tokens N         truncate the prompt to N tokens (default 512)
   --tau X                sink-rate threshold (default 0.3)
   --prepend-bos auto|always|never
@@ -48,7 +49,7 @@ Analyze options:
   --top-k N              next-token predictions to report (default 10)
   --attention B,H        print the attention map of block B, head H
   --threads N            onnxruntime intra-op threads (default: onnxruntime's choice)
-  --quiet                no progress on stderr
+  --quiet                no progress on stderr, no settings notes under the table
 `;
 
 function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
@@ -79,7 +80,7 @@ function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
   o.ablate = asUsage(() => parseAblate(one(p, 'ablate')));
   const target = one(p, 'ablate-target');
   if (target !== undefined) {
-    if (target !== 'mlp' && target !== 'attn') throw new UsageError(`--ablate-target takes mlp or attn (got '${target}').`);
+    if (target !== 'mlp' && target !== 'attn' && target !== 'auto') throw new UsageError(`--ablate-target takes mlp, attn or auto (got '${target}').`);
     o.ablateTarget = target;
   }
   const lens = one(p, 'logit-lens');
@@ -179,7 +180,7 @@ async function cmdAnalyze(p: ParsedArgs): Promise<void> {
     const json = one(p, 'json');
     if (json === '-') await writeOut(`${JSON.stringify(r)}\n`);
     else {
-      if (!p.flags.has('no-table')) await writeOut(`${formatResult(r)}\n`);
+      if (!p.flags.has('no-table')) await writeOut(`${formatResult(r, { notes: !quiet })}\n`);
       if (json !== undefined) {
         writeFileSync(json, JSON.stringify(r, null, 1));
         if (!quiet) process.stderr.write(`wrote ${json}\n`);
@@ -227,7 +228,7 @@ async function cmdDemo(p: ParsedArgs): Promise<void> {
       const text = readFileSync(join(examples, f), 'utf8');
       await writeOut(`\n=== ${f} ===\n`);
       const r = await analyzeOne(engine, dir, text, { ablate: 'auto' }, p.flags.has('quiet'));
-      await writeOut(`${formatResult(r)}\n`);
+      await writeOut(`${formatResult(r, { notes: !p.flags.has('quiet') })}\n`);
     }
   } finally {
     await engine.dispose();

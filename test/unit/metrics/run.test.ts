@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { resolveAblationTarget } from '../../../src/engine/analysis';
 import { bosRatio, tokenNorms } from '../../../src/engine/metrics/norms';
 import { matrixEntropy } from '../../../src/engine/metrics/entropy';
 import { compareRuns, computeRunMetrics, computeRunMetricsChecked, summarize, type RunMetricsInput } from '../../../src/engine/metrics/run';
@@ -164,4 +165,21 @@ test('mixing and BOS writes from the graph land on layer b + 1; the spike writer
   assert.deepEqual(run.spikeWriter, { block: 1, component: 'mlp', share: 1 - bosWrites[5]! });
   assert.ok(Math.abs(run.chanceSinkScore - (1 / 2 + 1 / 3 + 1 / 4 + 1 / 5 + 1 / 6 + 1 / 7 + 1 / 8) / 7) < 1e-12);
   assert.equal(run.informative, false, 'T = 8 < 16');
+});
+
+test('ablateTarget auto: the component with the larger summed share over the ablated blocks', () => {
+  const T = 8;
+  const input = synthetic(T, true, true);
+  const writes = (attnShare: number) => {
+    const w = new Float32Array(L * 3); // [L, 3]
+    for (let b = 0; b < L; b++) w.set([1, 1, attnShare], b * 3);
+    return w;
+  };
+  const attnRun = computeRunMetrics({ ...input, bosWrites: writes(0.8) });
+  const mlpRun = computeRunMetrics({ ...input, bosWrites: writes(0.3) });
+  assert.equal(resolveAblationTarget('auto', [1], attnRun), 'attn');
+  assert.equal(resolveAblationTarget('auto', [1, 2], mlpRun), 'mlp');
+  assert.equal(resolveAblationTarget('mlp', [1], attnRun), 'mlp', 'an explicit target wins');
+  assert.equal(resolveAblationTarget('auto', [1], computeRunMetrics(input)), 'mlp', 'no writes: the MLP');
+  assert.deepEqual(attnRun.spikeWriter, { block: 1, component: 'attn', share: Math.fround(0.8) });
 });
