@@ -7,6 +7,8 @@
  *   analysis  full forward + every metric (what `analyze` does per run)
  *   peak      a [2048 x 2048] x [2048 x 2048] MatMul, best of several: the machine's achievable GEMM rate here
  * Prints ms, ms/token, GFLOP/s vs the measured MatMul peak, the ratios to bare, and peak RSS.
+ * The interleaved rounds also time the probes with the mixing probe reduced to one query ("mixing
+ * off"): probes minus that, over bare, is the mixing probe's cost. `--pairs-only` skips the table.
  */
 import { spawnSync } from 'node:child_process';
 import { forwardAndMeasure } from '../src/engine/analysis';
@@ -87,6 +89,8 @@ interface Paired {
   probes: number;
   full: number;
   analysis: number;
+  /** Median of (probes - probes with the mixing probe at one query) / bare: the mixing probe's cost. */
+  mixing: number;
 }
 
 /**
@@ -104,11 +108,13 @@ async function measurePaired(T: number, reps: number): Promise<Paired> {
   const fns = {
     bare: () => bare.forward({ ids }),
     probes: () => full.forward({ ids }),
+    mixOff: () => full.forward({ ids, mixQueries: 1 }),
     full: () => full.forward({ ids, gram }),
     analysis: () => forwardAndMeasure(model, ids, o, {}),
   };
   for (const fn of Object.values(fns)) await fn(); // warm-up
   const ratios: Record<'probes' | 'full' | 'analysis', number[]> = { probes: [], full: [], analysis: [] };
+  const mixing: number[] = [];
   for (let i = 0; i < reps; i++) {
     const times: Record<string, number> = {};
     const entries = Object.entries(fns);
@@ -119,10 +125,11 @@ async function measurePaired(T: number, reps: number): Promise<Paired> {
       times[name] = performance.now() - t0;
     }
     for (const k of ['probes', 'full', 'analysis'] as const) ratios[k].push((times[k] as number) / (times.bare as number));
+    mixing.push(((times.probes as number) - (times.mixOff as number)) / (times.bare as number));
   }
   await bare.dispose();
   await full.dispose();
-  return { T, pairs: reps, probes: median(ratios.probes), full: median(ratios.full), analysis: median(ratios.analysis) };
+  return { T, pairs: reps, probes: median(ratios.probes), full: median(ratios.full), analysis: median(ratios.analysis), mixing: median(mixing) };
 }
 
 /** Child: one measurement, printed as JSON on the last line. */
@@ -155,10 +162,11 @@ async function main(): Promise<void> {
   const c = gpt2SmallConfig();
   console.log(`SinkLens benchmark · GPT-2-small shape (d=${c.hiddenSize}, L=${c.numLayers}, H=${c.numHeads}, vocab=${c.vocabSize}) · random weights · threads=${threads || 'ORT default'}`);
   console.log(`node ${process.version} · ${new Date().toISOString()}`);
-  const peak = runChild('peak', 1024, reps);
+  const pairsOnly = process.argv.includes('--pairs-only');
+  const peak = runChild('peak', 1024, pairsOnly ? 1 : reps);
   console.log(`MatMul peak (2048^3, best of ${peak.runs}): ${peak.gflops.toFixed(1)} GFLOP/s (${peak.medianMs.toFixed(2)} ms)\n`);
   console.log(row(['T / mode', 'median ms', 'ms/token', 'GFLOP/s', '% of peak', 'x bare', 'peak RSS MB']));
-  for (const T of Ts) {
+  for (const T of pairsOnly ? [] : Ts) {
     const r = T >= 1024 ? Math.max(3, Math.floor(reps / 2)) : reps;
     const bare = runChild('bare', T, r);
     const modes: Mode[] = T > c.hiddenSize ? ['probes', 'full', 'analysis'] : ['probes', 'analysis'];
@@ -179,7 +187,9 @@ async function main(): Promise<void> {
   console.log('\nInterleaved in one process (median over rounds of time / bare time of the same round):');
   for (const T of Ts) {
     const p = runChild<Paired>('pair', T, T >= 1024 ? 8 : 12);
-    console.log(`  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x  (${p.pairs} rounds)`);
+    console.log(
+      `  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x · mixing probe ${(100 * p.mixing).toFixed(1)}% of bare  (${p.pairs} rounds)`,
+    );
   }
   console.log('\nGFLOP/s counts the forward\'s GEMM work (projections, MLP, QK^T and AV over T x T, last-position LM head);');
   console.log('"x bare" is the ratio to the logits-only forward measured in the same run.');
