@@ -8,7 +8,8 @@
  *   peak      a [2048 x 2048] x [2048 x 2048] MatMul, best of several: the machine's achievable GEMM rate here
  * Prints ms, ms/token, GFLOP/s vs the measured MatMul peak, the ratios to bare, and peak RSS.
  * The interleaved rounds also time the probes with the mixing probe reduced to one query ("mixing
- * off"): probes minus that, over bare, is the mixing probe's cost. `--pairs-only` skips the table.
+ * off"): probes minus that, over bare, is the mixing probe's cost. `--pairs-only` skips the table;
+ * `--mixing-only` times only bare, probes and mixing off (cheaper rounds); `--rounds N` sets the rounds.
  */
 import { spawnSync } from 'node:child_process';
 import { forwardAndMeasure } from '../src/engine/analysis';
@@ -105,12 +106,12 @@ async function measurePaired(T: number, reps: number): Promise<Paired> {
   const o = resolveOptions({});
   const model = { config, runner: full, tokenizer: { tokenText: (id: number) => `#${id}` } };
   const gram = T > config.hiddenSize;
-  const fns = {
+  const mixingOnly = process.argv.includes('--mixing-only');
+  const fns: Record<string, () => Promise<unknown>> = {
     bare: () => bare.forward({ ids }),
     probes: () => full.forward({ ids }),
     mixOff: () => full.forward({ ids, mixQueries: 1 }),
-    full: () => full.forward({ ids, gram }),
-    analysis: () => forwardAndMeasure(model, ids, o, {}),
+    ...(mixingOnly ? {} : { full: () => full.forward({ ids, gram }), analysis: () => forwardAndMeasure(model, ids, o, {}) }),
   };
   for (const fn of Object.values(fns)) await fn(); // warm-up
   const ratios: Record<'probes' | 'full' | 'analysis', number[]> = { probes: [], full: [], analysis: [] };
@@ -124,7 +125,7 @@ async function measurePaired(T: number, reps: number): Promise<Paired> {
       await fn();
       times[name] = performance.now() - t0;
     }
-    for (const k of ['probes', 'full', 'analysis'] as const) ratios[k].push((times[k] as number) / (times.bare as number));
+    for (const k of ['probes', 'full', 'analysis'] as const) ratios[k].push((times[k] ?? Number.NaN) / (times.bare as number));
     mixing.push(((times.probes as number) - (times.mixOff as number)) / (times.bare as number));
   }
   await bare.dispose();
@@ -139,7 +140,7 @@ async function child(mode: Mode, T: number, reps: number): Promise<void> {
 }
 
 function runChild<R = Measurement>(mode: Mode, T: number, reps: number): R {
-  const r = spawnSync(process.execPath, [...process.execArgv, __filename, '--child', mode, '--t', String(T), '--reps', String(reps), '--threads', String(threads)], {
+  const r = spawnSync(process.execPath, [...process.execArgv, __filename, '--child', mode, '--t', String(T), '--reps', String(reps), '--threads', String(threads), ...(process.argv.includes('--mixing-only') ? ['--mixing-only'] : [])], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
   });
@@ -147,6 +148,9 @@ function runChild<R = Measurement>(mode: Mode, T: number, reps: number): R {
   const last = r.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(last) as R;
 }
+
+/** A ratio for print; a mode not timed (--mixing-only) arrives as JSON null. */
+const x3 = (v: number | null): string => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(3));
 
 function row(cells: (string | number)[]): string {
   return cells.map((c, i) => (i === 0 ? String(c).padEnd(9) : String(c).padStart(11))).join(' ');
@@ -186,9 +190,9 @@ async function main(): Promise<void> {
   }
   console.log('\nInterleaved in one process (median over rounds of time / bare time of the same round):');
   for (const T of Ts) {
-    const p = runChild<Paired>('pair', T, T >= 1024 ? 8 : 12);
+    const p = runChild<Paired>('pair', T, Number(arg('rounds', T >= 1024 ? '8' : '12')));
     console.log(
-      `  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x · mixing probe ${(100 * p.mixing).toFixed(1)}% of bare  (${p.pairs} rounds)`,
+      `  T=${T}: probes ${x3(p.probes)}x · probes+Gram ${x3(p.full)}x · full analysis ${x3(p.analysis)}x · mixing probe ${x3(100 * p.mixing)}% of bare  (${p.pairs} rounds)`,
     );
   }
   console.log('\nGFLOP/s counts the forward\'s GEMM work (projections, MLP, QK^T and AV over T x T, last-position LM head);');

@@ -113,6 +113,18 @@ describe('phases only with evidence', () => {
     }
   });
 
+  test('stories260k: no valley on its fixture prompts (no sinks, BOS ratio <= 2.6)', async (t) => {
+    const dir = requireFixture(t, 'stories260k');
+    if (!dir) return;
+    const h = await engine.load(dir);
+    const prompts = (JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as { prompts: Record<string, { text: string }> }).prompts;
+    for (const [name, p] of Object.entries(prompts)) {
+      const ph = (await engine.analyze(h, p.text)).baseline.phases;
+      assert.equal(ph.valley, false, `${name}: ${ph.signals.join('; ')}`);
+      assert.deepEqual(ph.bands, []);
+    }
+  });
+
   test('20 random-weight models x 5 prompts (3 to 200 tokens): never a BOS-driven valley', async () => {
     const families: GenFamily[] = ['llama', 'gpt2', 'gpt_neox', 'qwen2'];
     let runs = 0;
