@@ -5,6 +5,8 @@
  * engine answers with the aggregate so far (shown, marked cancelled), and its journal lets the same
  * study resume when run again. Then the study view opens.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SinkLensError } from '../../shared/errors';
 import type { StudyResult } from '../../shared/study';
@@ -34,6 +36,7 @@ export async function runStudyCommand(ctx: Ctx, view: StudyView, target: unknown
 
 async function runWithProgress(ctx: Ctx, setPath: string, models: string[], limit: number | undefined): Promise<StudyResult> {
   const journalPath = journalPathFor(ctx.context.globalStorageUri.fsPath, setPath, models, limit);
+  fs.mkdirSync(path.dirname(journalPath), { recursive: true }); // The extension's storage folder may not exist yet.
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'SinkLens study', cancellable: true },
     async (progress, token) => {
