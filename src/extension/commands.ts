@@ -10,6 +10,7 @@ import type { Ctx } from './ctx';
 import type { SinkDecorations } from './decorations';
 import { targetOf, type PanelHost } from './panel/panelHost';
 import { addModelFolder, downloadModelCommand, selectModel } from './models/modelCommands';
+import { compareWithHead } from './compare/compareWithHead';
 import { exportAnalysis } from './study/exports';
 import { runStudyCommand } from './study/studyCommand';
 import type { StudyView } from './study/studyView';
@@ -47,6 +48,7 @@ export function commandTable(d: CommandDeps): Record<string, Handler> {
     'sinklens.runStudy': (target?: unknown, extra?: unknown) => guard(d, () => runStudyCommand(ctx, d.study, target, extra)),
     // Optional (table, target path) skip the table picker and the save dialog.
     'sinklens.exportCsv': (table?: unknown, target?: unknown) => guard(d, () => exportAnalysis(ctx, d.panel, 'csv', table, target)),
+    'sinklens.compareWithHead': (uri?: unknown) => guard(d, () => compareWithHead(ctx, d.controller, d.panel, uri)),
     'sinklens.exportJson': (target?: unknown) => guard(d, () => exportAnalysis(ctx, d.panel, 'json', undefined, target)),
   };
 }

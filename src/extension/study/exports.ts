@@ -8,10 +8,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SinkLensError } from '../../shared/errors';
 import type { StudyExportRequest } from '../../shared/protocol/study';
+import type { AnalysisResult } from '../../shared/result';
 import type { StudyResult } from '../../shared/study';
 import type { Ctx } from '../ctx';
 import type { PanelHost } from '../panel/panelHost';
-import { analysisCsvExport, analysisJsonExport, pngExport, studyCsvExport, studyJsonExport, type AnalysisTable, type ExportFile } from './exportFiles';
+import { analysisCsvExport, analysisJsonExport, analysisProvenance, pngExport, studyCsvExport, studyJsonExport, type AnalysisTable, type ExportFile } from './exportFiles';
 
 export function versionOf(ctx: Ctx): string {
   return String((ctx.context.extension.packageJSON as { version?: unknown }).version ?? 'unknown');
@@ -58,6 +59,13 @@ export async function exportAnalysis(ctx: Ctx, panel: PanelHost, kind: 'csv' | '
     file = analysisCsvExport(r, t, versionOf(ctx), tok);
   }
   const out = await saveExport(file, typeof target === 'string' ? target : undefined);
+  if (out) ctx.log.info(`exported ${out}`);
+  return out;
+}
+
+/** One chart of the panel as PNG, with the shown result's provenance beside it. */
+export async function saveChartPng(ctx: Ctx, name: string, dataUrl: string, r: AnalysisResult, target?: string): Promise<string | undefined> {
+  const out = await saveExport(pngExport(name, dataUrl, analysisProvenance(r, versionOf(ctx), tokenizerSha(r.model.dir))), target);
   if (out) ctx.log.info(`exported ${out}`);
   return out;
 }
