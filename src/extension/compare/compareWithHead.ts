@@ -31,7 +31,12 @@ async function gitApi(): Promise<GitApi> {
   const ext = vscode.extensions.getExtension<GitExtension>('vscode.git');
   if (!ext) throw new SinkLensError('badRequest', 'Compare with HEAD needs the built-in Git extension, which is disabled or missing.');
   const exports = ext.isActive ? ext.exports : await ext.activate();
-  return exports.getAPI(1);
+  try {
+    return exports.getAPI(1);
+  } catch (e) {
+    // The git extension throws "Git model not found" while `git.enabled` is off or no git executable was found.
+    throw new SinkLensError('badRequest', `Compare with HEAD needs Git in VS Code (check the "git.enabled" setting and that git is installed): ${(e as Error).message}`);
+  }
 }
 
 /** The text Analyze takes from a document's content: the prompt without front matter for prompt files. */

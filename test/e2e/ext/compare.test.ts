@@ -28,7 +28,17 @@ suite('Compare with HEAD', function () {
     fs.writeFileSync(file, edited);
     const gitExt = vscode.extensions.getExtension<{ getAPI(v: 1): GitApi }>('vscode.git');
     assert.ok(gitExt, 'the built-in git extension is present');
-    const gitApi = (await gitExt.activate()).getAPI(1);
+    // The harness turns git off in the user settings (a quiet workbench); this suite needs it.
+    await vscode.workspace.getConfiguration('git').update('enabled', true, vscode.ConfigurationTarget.Global);
+    const ext = await gitExt.activate();
+    const gitApi = await poll(() => {
+      try {
+        return ext.getAPI(1);
+      } catch {
+        return undefined; // "Git model not found" until the extension has initialised with git enabled
+      }
+    }, 30000);
+    assert.ok(gitApi, 'the git extension initialises once git.enabled is on');
     const uri = vscode.Uri.file(file);
     await gitApi.openRepository?.(vscode.Uri.file(root));
     assert.ok(await poll(() => gitApi.getRepository(uri) !== null, 30000), 'git sees the repository');
