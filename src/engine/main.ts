@@ -14,11 +14,16 @@ import {
   EngineCancel,
   EngineDidLog,
   EngineDidProgress,
+  EngineDidStudyProgress,
   EnginePing,
+  EngineStudy,
   EngineUnload,
 } from '../shared/protocol/engine';
+import type { StudyResult } from '../shared/study';
+import { readPromptSet } from './study/prompts';
+import { runStudy } from './study/run';
 import type { LogLevel } from '../shared/log';
-import { isMsg, responseMethodOf, type Msg, type Notification, type ResponsePayload } from '../shared/protocol/messages';
+import { isMsg, responseMethodOf, type Msg, type Notification, type ParamsOf, type ResponsePayload } from '../shared/protocol/messages';
 import { Engine } from './api';
 import { resolveCacheConfig } from './cache/config';
 import { GraphCache } from './cache/graphCache';
@@ -61,6 +66,7 @@ async function handle(m: Msg): Promise<unknown> {
       log('info', `analyze: ${h.info.name}, ${p.text.length} chars`);
       return await engine.analyze(h, p.text, p.options, onProgress, ac.signal);
     }
+    if (EngineStudy.is(m)) return await study(m.id, m.params, ac.signal);
     if (EngineAttention.is(m)) {
       const p = m.params;
       const h = await engine.load(p.modelDir, p.loadOptions);
@@ -70,6 +76,24 @@ async function handle(m: Msg): Promise<unknown> {
   } finally {
     running.delete(m.id);
   }
+}
+
+/** Serves EngineStudy: reads the prompt set here (the extension never reads it), runs it, forwards progress. */
+function study(requestId: string, p: ParamsOf<typeof EngineStudy>, signal: AbortSignal): Promise<StudyResult> {
+  const prompts = readPromptSet(p.promptSetPath);
+  log('info', `study: ${p.models.length} model(s) x ${Math.min(prompts.length, p.limit ?? Infinity)} prompt(s) from ${p.promptSetPath}`);
+  return runStudy(engine, {
+    models: p.models,
+    prompts: p.limit === undefined ? prompts : prompts.slice(0, p.limit),
+    promptSetPath: p.promptSetPath,
+    analyze: p.options,
+    load: p.loadOptions,
+    journalPath: p.journalPath,
+    version: p.version,
+    onProgress: (progress) => notify(EngineDidStudyProgress, { requestId, progress }),
+    onNote: (message) => log('info', message),
+    signal,
+  });
 }
 
 /** The memory plan's view of an analyze request, before tokenizing: at most one token per UTF-8 byte (+ BOS). */

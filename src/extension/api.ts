@@ -6,6 +6,7 @@ import type { AnalysisResult } from '../shared/result';
 import type { AnalysisController } from './analysisController';
 import type { Ctx } from './ctx';
 import type { PanelHost } from './panel/panelHost';
+import type { StudyView, StudyViewState } from './study/studyView';
 
 export interface PanelState {
   open: boolean;
@@ -26,6 +27,8 @@ export interface SinkLensApi {
    * `uri` (a document URI string); 0 when none, e.g. after an edit cleared them.
    */
   decorationCount(uri: string): number;
+  /** For tests (read-only): whether the study view is open and what its three panels and table drew. */
+  studyViewState(): StudyViewState;
 }
 
 export function makeApi(
@@ -33,6 +36,7 @@ export function makeApi(
   controller: AnalysisController,
   panel: PanelHost,
   decorationCount: (uri: string) => number,
+  study: StudyView,
 ): SinkLensApi {
   return {
     analyzeText: (text, opts) =>
@@ -45,5 +49,6 @@ export function makeApi(
     lastResult: () => panel.shown()?.result,
     panelState: () => panel.state(),
     decorationCount,
+    studyViewState: () => study.state(),
   };
 }

@@ -10,6 +10,10 @@ import type { Ctx } from './ctx';
 import type { SinkDecorations } from './decorations';
 import { targetOf, type PanelHost } from './panel/panelHost';
 import { addModelFolder, downloadModelCommand, selectModel } from './models/modelCommands';
+import { compareWithHead } from './compare/compareWithHead';
+import { exportAnalysis } from './study/exports';
+import { runStudyCommand } from './study/studyCommand';
+import type { StudyView } from './study/studyView';
 
 export interface CommandDeps {
   ctx: Ctx;
@@ -17,6 +21,7 @@ export interface CommandDeps {
   decorations: SinkDecorations;
   /** The panel, its summary view and the last shown result. */
   panel: PanelHost;
+  study: StudyView;
 }
 
 type Handler = (...args: unknown[]) => unknown;
@@ -39,6 +44,12 @@ export function commandTable(d: CommandDeps): Record<string, Handler> {
     'sinklens.toggleLive': () => guard(d, () => ctx.updateSetting('live', !ctx.settings.live)),
     'sinklens.clearDecorations': () => d.decorations.clear(),
     'sinklens.openSample': () => guard(d, () => openSample(ctx)),
+    // Explorer menus pass (uri, selectedUris); scripts and tests may pass (path, {models, limit}).
+    'sinklens.runStudy': (target?: unknown, extra?: unknown) => guard(d, () => runStudyCommand(ctx, d.study, target, extra)),
+    // Optional (table, target path) skip the table picker and the save dialog.
+    'sinklens.exportCsv': (table?: unknown, target?: unknown) => guard(d, () => exportAnalysis(ctx, d.panel, 'csv', table, target)),
+    'sinklens.compareWithHead': (uri?: unknown) => guard(d, () => compareWithHead(ctx, d.controller, d.panel, uri)),
+    'sinklens.exportJson': (target?: unknown) => guard(d, () => exportAnalysis(ctx, d.panel, 'json', undefined, target)),
   };
 }
 

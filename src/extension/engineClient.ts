@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalyzeOptions, AttentionRequest, CacheListing, CacheOptions, LoadOptions, Progress } from '../shared/engineApi';
 import type { AnalysisResult, AttentionMap } from '../shared/result';
-import { EngineAnalyze, EngineAttention, EngineCacheClear, EngineCacheList, EngineUnload } from '../shared/protocol/engine';
+import { EngineAnalyze, EngineAttention, EngineCacheClear, EngineCacheList, EngineStudy, EngineUnload } from '../shared/protocol/engine';
+import type { StudyProgress, StudyResult } from '../shared/study';
 import { withCacheSettings } from './modelCache';
 import { EngineProcess, type EngineExit } from './rpc/engineProcess';
 import type { LogLevel } from '../shared/log';
@@ -48,6 +49,18 @@ export class EngineClient implements vscode.Disposable {
 
   attention(modelDir: string, loadOptions: LoadOptions, request: AttentionRequest, call: CallOptions = {}): Promise<AttentionMap> {
     return withSignal(call, (signal) => this.proc.request(EngineAttention, { modelDir, loadOptions: withCacheSettings(loadOptions), request }, { signal }));
+  }
+
+  /**
+   * Runs a study in the engine; cancelling (token or signal) stops it between prompts and resolves with what is
+   * done (`complete: false`) while the engine answers within the grace period.
+   */
+  study(
+    params: { models: string[]; loadOptions: LoadOptions; promptSetPath: string; limit?: number; options: AnalyzeOptions; journalPath: string | null; version: string },
+    onStudyProgress: (p: StudyProgress) => void,
+    signal: AbortSignal,
+  ): Promise<StudyResult> {
+    return this.proc.request(EngineStudy, { ...params, loadOptions: withCacheSettings(params.loadOptions) }, { onStudyProgress, signal, cancelWaits: true });
   }
 
   /** The engine's graph cache (converted models on disk). */

@@ -15,6 +15,7 @@ import { LiveMode } from './live';
 import { PanelHost } from './panel/panelHost';
 import { registerModelCacheCommand } from './modelCache';
 import { ModelStatusBar } from './statusBar';
+import { StudyView } from './study/studyView';
 
 export type { SinkLensApi } from './api';
 
@@ -58,6 +59,8 @@ function build(context: vscode.ExtensionContext): SinkLensApi {
   const lenses = new PromptCodeLensProvider(c);
   c.push(panel, controller, decorations, lenses, new LiveMode(c, controller, panel), new ModelStatusBar(c, controller));
   c.push(vscode.languages.registerCodeLensProvider(LENS_SELECTOR, lenses));
+  const study = new StudyView(c, (target, opts) => controller.analyze(target, opts));
+  c.push(study);
   c.push(c.engine.onDidCrash((exit) => panel.showError(exit.error)));
 
   const table = commandTable({
@@ -65,12 +68,13 @@ function build(context: vscode.ExtensionContext): SinkLensApi {
     controller,
     decorations,
     panel,
+    study,
   });
   for (const [id, handler] of Object.entries(table)) c.push(vscode.commands.registerCommand(id, handler));
   c.push(registerModelCacheCommand(c));
 
   c.log.info('SinkLens activated');
-  return makeApi(c, controller, panel, (uri) => decorations.count(uri));
+  return makeApi(c, controller, panel, (uri) => decorations.count(uri), study);
 }
 
 export function deactivate(): void {

@@ -156,8 +156,32 @@ export interface StudyResult {
   /** False when the study was cancelled: the aggregates cover the prompts done so far. */
   complete: boolean;
   provenance: Provenance;
-  /** The prompt set; `preview` is the first PREVIEW_CHARS characters of the text. */
-  prompts: { index: number; id: string; source: string; chars: number; sha256: string; preview: string }[];
+  /**
+   * The prompt set; `preview` is the first PREVIEW_CHARS characters of the text, `text` the whole text (so that a
+   * study view can open one prompt's analysis; absent in JSON written before it was added).
+   */
+  prompts: { index: number; id: string; source: string; chars: number; sha256: string; preview: string; text?: string }[];
   models: StudyModel[];
   relativeDepth: RelativeDepthCurves;
+}
+
+/** A study's progress report (the CLI prints it; the engine process forwards it to the extension). */
+export interface StudyProgress {
+  model: string;
+  modelIndex: number;
+  models: number;
+  /** Prompts of this model finished (journaled ones included). */
+  done: number;
+  total: number;
+  /** Prompts of this model taken from the journal. */
+  resumed: number;
+  /** The prompt just finished; undefined on the "starting model" report. */
+  promptId?: string;
+  /** Set when that prompt failed (it is left out and retried by a rerun). */
+  failure?: PromptFailure;
+  /** That prompt's record when it succeeded (a study view can show rows as they come). */
+  record?: PromptRecord;
+  msPerPrompt: number | null;
+  /** Estimated time left for the whole study. */
+  etaMs: number | null;
 }

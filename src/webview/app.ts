@@ -47,6 +47,7 @@ export class PanelApp {
       $: (id) => doc.getElementById(id) as HTMLElement,
       save: () => this.save(),
       result: () => this.snapshot?.result,
+      compare: () => this.snapshot?.compare,
       showError: (message) => this.setStatus({ kind: 'error', error: { code: 'internal', message } }),
     };
     this.tokens = new TokenSection(this.ctx);

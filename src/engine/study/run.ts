@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import type { AnalyzeOptions, LoadOptions, ModelHandle } from '../../shared/engineApi';
 import { SinkLensError, toErrorData } from '../../shared/errors';
 import type { AnalysisResult } from '../../shared/result';
-import { PREVIEW_CHARS, STUDY_SCHEMA_VERSION, type PromptFailure, type PromptRecord, type Provenance, type StudyPrompt, type StudyResult, type StudySettings } from '../../shared/study';
+import { PREVIEW_CHARS, STUDY_SCHEMA_VERSION, type PromptFailure, type PromptRecord, type Provenance, type StudyProgress, type StudyPrompt, type StudyResult, type StudySettings } from '../../shared/study';
 import { resolveOptions } from '../options';
 import { aggregateModel, relativeDepthCurves, type ModelIdentity } from './aggregate';
 import { StudyJournal, type JournalEntry } from './journal';
@@ -22,25 +22,7 @@ export interface StudyEngine {
   unload?(modelDir?: string): Promise<void>;
 }
 
-export interface StudyProgress {
-  model: string;
-  modelIndex: number;
-  models: number;
-  /** Prompts of this model finished (journaled ones included). */
-  done: number;
-  total: number;
-  /** Prompts of this model taken from the journal. */
-  resumed: number;
-  /** The prompt just finished; undefined on the "starting model" report. */
-  promptId?: string;
-  /** Set when that prompt failed (it is left out and retried by a rerun). */
-  failure?: PromptFailure;
-  /** That prompt's record when it succeeded (a study view can show rows as they come). */
-  record?: PromptRecord;
-  msPerPrompt: number | null;
-  /** Estimated time left for the whole study. */
-  etaMs: number | null;
-}
+export type { StudyProgress } from '../../shared/study';
 
 export interface StudyRunOptions {
   /** Model folders (resolved to absolute paths). */
@@ -95,7 +77,7 @@ export async function runStudy(engine: StudyEngine, o: StudyRunOptions): Promise
     schemaVersion: STUDY_SCHEMA_VERSION,
     complete: runs.length === o.models.length && runs.every((r) => r.complete),
     provenance: provenance(o, ids, settings),
-    prompts: o.prompts.map((p) => ({ index: p.index, id: p.id, source: p.source, chars: p.text.length, sha256: sha256(p.text), preview: p.text.slice(0, PREVIEW_CHARS) })),
+    prompts: o.prompts.map((p) => ({ index: p.index, id: p.id, source: p.source, chars: p.text.length, sha256: sha256(p.text), preview: p.text.slice(0, PREVIEW_CHARS), text: p.text })),
     models,
     relativeDepth: relativeDepthCurves(models),
   };

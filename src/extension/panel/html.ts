@@ -18,7 +18,7 @@ export interface WebviewLike<U = vscode.Uri> {
   asWebviewUri(uri: U): { toString(): string };
 }
 
-export type ViewKind = 'panel' | 'summary';
+export type ViewKind = 'panel' | 'summary' | 'study';
 
 /** Joins path segments onto a URI (`vscode.Uri.joinPath` in the extension, a fake in tests). */
 export type JoinPath<U> = (base: U, ...segments: string[]) => U;
@@ -60,7 +60,7 @@ export interface HtmlOptions<U> {
 export function renderWebviewHtml<U>(o: HtmlOptions<U>): { html: string; nonce: string } {
   const nonce = o.nonce ?? makeNonce();
   const uri = (...segs: string[]): string => attr(o.webview.asWebviewUri(o.join(o.extensionUri, ...segs)).toString());
-  const title = o.view === 'summary' ? 'SinkLens summary' : 'SinkLens';
+  const title = o.view === 'summary' ? 'SinkLens summary' : o.view === 'study' ? 'SinkLens study' : 'SinkLens';
   const html = `<!DOCTYPE html>
 <html lang="en">
 <head>

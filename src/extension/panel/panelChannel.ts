@@ -13,6 +13,7 @@ import {
   makeResponse,
   OpenPanel,
   PanelReady,
+  SaveChartImage,
   RevealTokens,
   SetAblation,
   SetLogitLens,
@@ -41,6 +42,8 @@ export interface ChannelHandlers {
   setLogitLens(on: boolean): Promise<{ rerun: boolean }>;
   revealTokens(ranges: CharRange[]): void;
   openPanel(): void;
+  /** Save one chart's PNG (absent: the view has no charts to save). */
+  saveChartImage?(name: string, dataUrl: string): void;
 }
 
 export class PanelChannel {
@@ -98,6 +101,7 @@ export class PanelChannel {
     if (SetLogitLens.is(m)) return this.answer(SetLogitLens, m, () => this.handlers.setLogitLens(m.params.on));
     if (RevealTokens.is(m)) return this.handlers.revealTokens(m.params.ranges);
     if (OpenPanel.is(m)) return this.handlers.openPanel();
+    if (SaveChartImage.is(m)) return this.handlers.saveChartImage?.(m.params.name, m.params.dataUrl);
     if (WebviewLog.is(m)) return this.log[m.params.level](`panel (${this.view ?? '?'}): ${m.params.message}`);
   }
 

@@ -16,6 +16,8 @@ export interface HandlerDeps {
   requestLogitLens(on: boolean): Promise<AnalysisResult | undefined>;
   /** Highlight these document ranges (UTF-16 offsets into the document at `uri`) in its editor. */
   revealTokens(ranges: CharRange[], uri: string): void;
+  /** Save a chart of the shown result as PNG (with its provenance beside it). */
+  saveChartImage?(name: string, dataUrl: string, result: AnalysisResult): void;
 }
 
 /** Whether a result carries logit-lens data (on any baseline layer). */
@@ -54,5 +56,9 @@ export function panelHandlers(store: PanelStore, deps: HandlerDeps, openPanel: (
       );
     },
     openPanel,
+    saveChartImage: (name, dataUrl) => {
+      const snap = store.current();
+      if (snap) deps.saveChartImage?.(name, dataUrl, snap.result);
+    },
   };
 }

@@ -9,7 +9,7 @@
 import * as vscode from 'vscode';
 import type { Progress } from '../../shared/engineApi';
 import { SinkLensError, type ErrorData } from '../../shared/errors';
-import type { CharRange, PanelSnapshot, PanelSource } from '../../shared/protocol/panel';
+import type { CharRange, PanelCompare, PanelSnapshot, PanelSource } from '../../shared/protocol/panel';
 import type { AnalysisResult, AttentionMap } from '../../shared/result';
 import type { AnalysisTarget, PanelPort, RunOptions } from '../analysisController';
 import type { PanelState } from '../api';
@@ -20,6 +20,7 @@ import { createWebviewPanel, PANEL_VIEW_TYPE, PanelController, type WebviewDeps 
 import { hasLogitLens, panelHandlers } from './panelHandlers';
 import { PanelStore } from './panelStore';
 import { SUMMARY_VIEW_ID, SummaryViewProvider } from './summaryView';
+import { saveChartPng } from '../study/exports';
 
 /** Runs one analysis (the AnalysisController's `analyze`); the panel's re-runs go through it. */
 export type Analyze = (target: AnalysisTarget, opts: RunOptions) => Promise<AnalysisResult>;
@@ -45,6 +46,9 @@ export class PanelHost implements PanelPort, vscode.Disposable {
         requestLogitLens: (on) => this.rerunShown((r) => ({ ablate: r.ablation ? 'auto' : null, logitLens: on || undefined })),
         revealTokens: (ranges, uri) => {
           this.reveal(ranges, uri).catch((e: unknown) => ctx.log.warn(`reveal tokens failed: ${(e as Error).message}`));
+        },
+        saveChartImage: (name, dataUrl, result) => {
+          saveChartPng(ctx, name, dataUrl, result).catch((e: unknown) => void vscode.window.showErrorMessage(`SinkLens: export failed: ${(e as Error).message}`));
         },
       },
       () => this.open(false),
@@ -75,6 +79,12 @@ export class PanelHost implements PanelPort, vscode.Disposable {
     this.store.setResult(result, source);
     // The editor keeps the focus when the panel opens: the user is usually still writing the prompt.
     if (reveal) this.open(true);
+  }
+
+  /** Shows `result` with another run as the overlay and the verdict in the header (Compare with HEAD). */
+  showCompared(result: AnalysisResult, source: PanelSource, compare: PanelCompare): void {
+    this.store.setResult(result, source, compare);
+    this.open(true);
   }
 
   showProgress(p: Progress): void {

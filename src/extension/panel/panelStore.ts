@@ -5,7 +5,7 @@
  */
 import type { Progress } from '../../shared/engineApi';
 import type { ErrorData } from '../../shared/errors';
-import type { PanelBootstrap, PanelSnapshot, PanelSource, PanelStatus } from '../../shared/protocol/panel';
+import type { PanelBootstrap, PanelCompare, PanelSnapshot, PanelSource, PanelStatus } from '../../shared/protocol/panel';
 import type { AnalysisResult } from '../../shared/result';
 
 export type StoreListener = (what: 'snapshot' | 'status') => void;
@@ -23,8 +23,8 @@ export class PanelStore {
     return this.snapshot;
   }
 
-  setResult(result: AnalysisResult, source: PanelSource): void {
-    this.snapshot = { result, source };
+  setResult(result: AnalysisResult, source: PanelSource, compare?: PanelCompare): void {
+    this.snapshot = compare ? { result, source, compare } : { result, source };
     this.status = { kind: 'idle' };
     this.emit('snapshot');
     this.emit('status');

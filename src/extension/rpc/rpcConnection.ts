@@ -7,7 +7,8 @@
 import type { Progress } from '../../shared/engineApi';
 import { SinkLensError, isErrorData, type ErrorData } from '../../shared/errors';
 import { isLogLevel, type LogLevel } from '../../shared/log';
-import { EngineCancel, EngineDidLog, EngineDidProgress } from '../../shared/protocol/engine';
+import { EngineCancel, EngineDidLog, EngineDidProgress, EngineDidStudyProgress } from '../../shared/protocol/engine';
+import type { StudyProgress } from '../../shared/study';
 import { isMsg, type Msg, type ParamsOf, type Request, type ResponseOf } from '../../shared/protocol/messages';
 import { PendingRequests } from '../../shared/protocol/pending';
 
@@ -19,6 +20,13 @@ export interface Channel {
 export interface RequestOptions {
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** A study's per-prompt reports (EngineDidStudyProgress). */
+  onStudyProgress?: (p: StudyProgress) => void;
+  /**
+   * On abort, tell the engine but keep waiting for its answer (a study answers with what is done); the engine
+   * stops between prompts, so no stuck-engine watch applies. Default: settle at once as cancelled.
+   */
+  cancelWaits?: boolean;
   /** Reject with `engineTimeout` after this many ms; none by default (analyses of big models are slow). */
   timeoutMs?: number;
 }
@@ -27,6 +35,7 @@ export interface RequestOptions {
 interface RequestMeta {
   type: Request<unknown, unknown>;
   onProgress: ((p: Progress) => void) | undefined;
+  onStudyProgress: ((p: StudyProgress) => void) | undefined;
 }
 
 export interface RpcHandlers {
@@ -76,12 +85,16 @@ export class RpcConnection {
       this.watchDrain(id, type.method);
     };
     const onAbort = (): void => {
+      if (opts.cancelWaits) {
+        this.trySend({ id: this.nextId(), method: EngineCancel.method, params: { requestId: id } });
+        return;
+      }
       // Tell the engine, and settle now: the UI must not wait for a busy process to notice.
       cancelEngine();
       this.pending.cancel(id, cancelledError().message);
     };
     const result = this.pending.add<ResponseOf<T>>(id, {
-      meta: { type, onProgress: opts.onProgress },
+      meta: { type, onProgress: opts.onProgress, onStudyProgress: opts.onStudyProgress },
       timeoutMs: opts.timeoutMs,
       onTimeout: cancelEngine,
       timeoutError: () => ({ code: 'engineTimeout', message: `The engine did not answer ${type.method} within ${opts.timeoutMs} ms.` }),
@@ -109,6 +122,12 @@ export class RpcConnection {
       const p = raw.params as { requestId?: unknown; progress?: unknown } | null;
       const pending = typeof p?.requestId === 'string' ? this.pending.meta(p.requestId) : undefined;
       if (pending && isProgress(p?.progress)) pending.onProgress?.(p.progress);
+      return;
+    }
+    if (EngineDidStudyProgress.is(raw)) {
+      const p = raw.params as { requestId?: unknown; progress?: unknown } | null;
+      const pending = typeof p?.requestId === 'string' ? this.pending.meta(p.requestId) : undefined;
+      if (pending && isStudyProgress(p?.progress)) pending.onStudyProgress?.(p.progress);
       return;
     }
     if (EngineDidLog.is(raw)) {
@@ -176,4 +195,9 @@ export function cancelledError(): SinkLensError {
 
 function isProgress(v: unknown): v is Progress {
   return typeof v === 'object' && v !== null && typeof (v as Progress).stage === 'string';
+}
+
+function isStudyProgress(v: unknown): v is StudyProgress {
+  const p = v as StudyProgress | null;
+  return typeof p === 'object' && p !== null && typeof p.model === 'string' && typeof p.done === 'number' && typeof p.total === 'number';
 }

@@ -8,6 +8,7 @@
 import type { AnalyzeOptions, AttentionRequest, CacheListing, CacheOptions, LoadOptions, Progress } from '../engineApi';
 import type { LogLevel } from '../log';
 import type { AnalysisResult, AttentionMap } from '../result';
+import type { StudyProgress, StudyResult } from '../study';
 import { Command, Notification, Request } from './messages';
 
 export const EngineAnalyze = new Request<
@@ -18,6 +19,15 @@ export const EngineAttention = new Request<
   { modelDir: string; loadOptions: LoadOptions; request: AttentionRequest },
   AttentionMap
 >('engine/attention');
+/**
+ * A study (prompt set x models) run in the engine process: the prompt set is read there (a folder, a .jsonl or a
+ * .txt), cut to `limit` prompts, and each finished prompt is journaled to `journalPath`, so that a cancelled or
+ * killed study resumes. Cancelling answers with the aggregate of what is done (`complete: false`), not an error.
+ */
+export const EngineStudy = new Request<
+  { models: string[]; loadOptions: LoadOptions; promptSetPath: string; limit?: number; options: AnalyzeOptions; journalPath: string | null; version: string },
+  StudyResult
+>('engine/study');
 export const EngineUnload = new Request<{ modelDir?: string }, void>('engine/unload');
 /** The graph cache: list its entries, or remove them (all, or the entry whose key starts with `key`). */
 export const EngineCacheList = new Request<{ cache?: CacheOptions }, CacheListing>('engine/cacheList');
@@ -32,4 +42,5 @@ export const EngineCancel = new Command<{ requestId: string }>('engine/cancel');
  * (one layer's entropy figures) per layer as each finishes.
  */
 export const EngineDidProgress = new Notification<{ requestId: string; progress: Progress }>('engine/didProgress');
+export const EngineDidStudyProgress = new Notification<{ requestId: string; progress: StudyProgress }>('engine/didStudyProgress');
 export const EngineDidLog = new Notification<{ level: LogLevel; message: string }>('engine/didLog');

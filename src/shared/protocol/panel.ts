@@ -33,6 +33,16 @@ export interface PanelSource {
 export interface PanelSnapshot {
   result: AnalysisResult;
   source: PanelSource;
+  /** A comparison (Compare with HEAD): the other run, drawn as the overlay, and the verdict (shared/compare.ts). */
+  compare?: PanelCompare;
+}
+
+export interface PanelCompare {
+  /** What the other run is, e.g. `HEAD`. */
+  label: string;
+  /** One line, other run -> shown run: "valley moved h[5]→h[7], max sink rate −0.31, spike unchanged". */
+  verdict: string;
+  other: AnalysisResult;
 }
 
 export type PanelStatus =
@@ -60,6 +70,8 @@ export const SetLogitLens = new Request<{ on: boolean }, { rerun: boolean }>('pa
 export const RevealTokens = new Command<{ ranges: CharRange[] }>('panel/revealTokens');
 /** From the summary view: open (or focus) the full panel. */
 export const OpenPanel = new Command<Record<string, never>>('panel/open');
+/** Save one chart as PNG (`dataUrl` from chart.js's toBase64Image); the host asks where. */
+export const SaveChartImage = new Command<{ name: string; dataUrl: string }>('panel/saveChartImage');
 /** The levels a webview may log at (the host's Logger has these three). */
 export const WEBVIEW_LOG_LEVELS = ['info', 'warn', 'error'] as const satisfies readonly LogLevel[];
 export type WebviewLogLevel = (typeof WEBVIEW_LOG_LEVELS)[number];
@@ -107,8 +119,13 @@ const status: Check = (v) => {
 
 const snapshot: Check = (v) => {
   if (v === null) return null;
-  return fields({ result: checkAnalysisResult, source: fields({ uri: str, offset: int }) })(v);
+  const compare: Check = (c) => (c === undefined ? null : fields({ label: str, verdict: str, other: checkAnalysisResult })(c));
+  return fields({ result: checkAnalysisResult, source: fields({ uri: str, offset: int }), compare })(v);
 };
+
+/** A PNG data URL (chart.js's toBase64Image), at most 32 MB. */
+const pngDataUrl: Check = (v) =>
+  typeof v === 'string' && v.startsWith('data:image/png;base64,') && v.length < 32 * 2 ** 20 ? null : 'expected a PNG data URL';
 
 const SPECS: Record<string, Spec> = {
   [PanelReady.method]: {
@@ -121,6 +138,7 @@ const SPECS: Record<string, Spec> = {
   [SetLogitLens.method]: { direction: 'toHost', params: fields({ on: bool }), response: fields({ rerun: bool }) },
   [RevealTokens.method]: { direction: 'toHost', params: fields({ ranges }) },
   [OpenPanel.method]: { direction: 'toHost', params: fields({}) },
+  [SaveChartImage.method]: { direction: 'toHost', params: fields({ name: str, dataUrl: pngDataUrl }) },
   [WebviewLog.method]: {
     direction: 'toHost',
     params: fields({ level: oneOf(...(WEBVIEW_LOG_LEVELS as readonly string[])), message: str }),

@@ -2,6 +2,7 @@
  * What every section of the panel shares: the document, the channel to the host, the persisted UI
  * state (one object, mutated by the sections and saved with `save`) and the shown result.
  */
+import type { PanelCompare } from '../../shared/protocol/panel';
 import type { AnalysisResult } from '../../shared/result';
 import type { HostIpc } from '../ipc';
 import type { UiState } from '../state';
@@ -16,6 +17,8 @@ export interface PanelContext {
   save(): void;
   /** The result shown now, if any. */
   result(): AnalysisResult | undefined;
+  /** The comparison shown with it (Compare with HEAD), if any. */
+  compare?(): PanelCompare | undefined;
   /** Shows a failed panel request in #sl-status. */
   showError(message: string): void;
 }

@@ -3,7 +3,7 @@
  * the ablation overlay: its toggle (#sl-ablation-toggle) asks the host to re-run when the shown
  * result has no ablation yet, and its summary says what zeroing the BOS write changed.
  */
-import { SetAblation } from '../../shared/protocol/panel';
+import { SaveChartImage, SetAblation } from '../../shared/protocol/panel';
 import type { AnalysisResult } from '../../shared/result';
 import { PHASE_LABELS, phaseBands, spikeLayers } from '../model/bands';
 import { fmtBlocks, fmtLayerRange, fmtNum, layerLabel } from '../model/format';
@@ -30,7 +30,16 @@ export class LayerSection implements Section {
       sink: c.$('sl-chart-sink') as HTMLCanvasElement,
       lens: c.$('sl-chart-lens') as HTMLCanvasElement,
     });
+    for (const b of Array.from(c.doc.querySelectorAll<HTMLElement>('.sl-chart-png'))) b.addEventListener('click', () => this.savePng(b.dataset.chart ?? ''));
     c.$('sl-ablation-toggle').addEventListener('change', (e) => this.setAblation((e.target as { checked?: boolean }).checked === true));
+  }
+
+  /** Asks the host to save one drawn chart (`sl-chart-<kind>`) as PNG. */
+  private savePng(canvasId: string): void {
+    const kind = canvasId.replace(/^sl-chart-/, '');
+    if (kind !== 'bos' && kind !== 'entropy' && kind !== 'sink' && kind !== 'lens') return;
+    const dataUrl = this.charts.png(kind);
+    if (dataUrl) this.c.ipc.command(SaveChartImage, { name: `sinklens-${kind}.png`, dataUrl });
   }
 
   render(r: AnalysisResult): void {
@@ -42,12 +51,15 @@ export class LayerSection implements Section {
     toggle.toggleAttribute('checked', view.checked);
     toggle.dataset.state = overlay ? 'shown' : this.pending ? 'pending' : 'off';
     const note = doc.getElementById('sl-header-ablation');
-    if (note) note.textContent = view.header;
+    // A comparison takes the overlay's place: the other run's curves dashed, the verdict in the header.
+    const cmp = this.c.compare?.();
+    if (note) note.textContent = cmp ? `vs ${cmp.label}: ${cmp.verdict}` : view.header;
     const lastLayer = Math.max(...r.baseline.layers.map((l) => l.layer));
     this.charts.render(
       {
         series: layerSeries(r.baseline),
-        ablated: overlay && r.ablation ? layerSeries(r.ablation.run) : null,
+        ablated: cmp ? layerSeries(cmp.other.baseline) : overlay && r.ablation ? layerSeries(r.ablation.run) : null,
+        ...(cmp ? { overlayLabel: cmp.label } : {}),
         bands: phaseBands(r.baseline.phases, lastLayer),
         spikes: spikeLayers(r.baseline.spikeBlocks),
         lastLayer,

@@ -49,6 +49,8 @@ export interface ChartsData {
   bands: BandSpan[];
   spikes: number[];
   lastLayer: number;
+  /** The overlay's legend label: 'ablated' (default) or the compared run's (`HEAD`). */
+  overlayLabel?: string;
   /** Logit-lens cross-entropy (baseline, ablated when the ablation carries a lens); absent without lens data. */
   lens?: { base: LensSeries; ablated: LensSeries | null } | null;
 }
@@ -84,7 +86,7 @@ export function datasetsFor(kind: ChartKind, d: ChartsData, t: ChartTheme): Line
   const ablated = { borderDash: [7, 4], pointStyle: 'rectRot' as const, pointRadius: 3.5, borderWidth: 2, order: 1 };
   if (kind === 'bos') {
     const out = [line('baseline', s.layers, s.bosRatio, t.primary, base)];
-    if (a) out.push(line('ablated', a.layers, a.bosRatio, t.ablated, ablated));
+    if (a) out.push(line(d.overlayLabel ?? 'ablated', a.layers, a.bosRatio, t.ablated, ablated));
     return out;
   }
   if (kind === 'lens') {
@@ -96,7 +98,7 @@ export function datasetsFor(kind: ChartKind, d: ChartsData, t: ChartTheme): Line
   }
   if (kind === 'sink') {
     const out = [line('baseline', s.layers, s.sinkRate, t.primary, base)];
-    if (a) out.push(line('ablated', a.layers, a.sinkRate, t.ablated, ablated));
+    if (a) out.push(line(d.overlayLabel ?? 'ablated', a.layers, a.sinkRate, t.ablated, ablated));
     return out;
   }
   const out = [
@@ -104,7 +106,7 @@ export function datasetsFor(kind: ChartKind, d: ChartsData, t: ChartTheme): Line
     line('excl. BOS', s.layers, s.entropyExclBos, t.secondary, { borderDash: [3, 3], pointStyle: 'triangle', pointRadius: 3.5, borderWidth: 2, order: 2 }),
     line('upper bound', s.layers, s.entropyUpperBound, t.bound, { borderDash: [1, 3], borderWidth: 2, pointRadius: 0, order: 4 }),
   ];
-  if (a) out.push(line('ablated', a.layers, a.entropy, t.ablated, ablated));
+  if (a) out.push(line(d.overlayLabel ?? 'ablated', a.layers, a.entropy, t.ablated, ablated));
   return out;
 }
 
@@ -211,6 +213,11 @@ export class LayerCharts {
       if (!canvas.getContext('2d')) continue;
       this.charts.set(kind, new Chart(canvas, configFor(kind, d, theme) as unknown as ChartConfiguration));
     }
+  }
+
+  /** The drawn chart as a PNG data URL; null when it is not drawn. */
+  png(kind: ChartKind): string | null {
+    return this.charts.get(kind)?.toBase64Image('image/png') ?? null;
   }
 
   dispose(): void {

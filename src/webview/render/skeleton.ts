@@ -17,7 +17,12 @@ function section(doc: Document, cls: string, title: string, controls: HTMLElemen
 function chartCard(doc: Document, id: string, title: string, note: string, label: string): HTMLElement {
   return el(doc, 'figure', { class: 'sl-card sl-chart-card' }, [
     // One line (cut with an ellipsis, full text in the tooltip) so neighbouring plots start at the same height.
-    el(doc, 'figcaption', { attrs: { title: `${title} · ${note}` } }, [el(doc, 'span', { class: 'sl-chart-title', text: title }), el(doc, 'span', { class: 'sl-hint', text: note })]),
+    el(doc, 'figcaption', { attrs: { title: `${title} · ${note}` } }, [
+      el(doc, 'span', { class: 'sl-chart-title', text: title }),
+      el(doc, 'span', { class: 'sl-hint', text: note }),
+      // Saves the drawn chart as PNG (the layer section wires it; the host asks where).
+      el(doc, 'button', { class: 'sl-chart-png', text: 'PNG', attrs: { type: 'button', 'data-chart': id, 'aria-label': `Save the ${title} chart as PNG`, title: 'Save as PNG' } }),
+    ]),
     el(doc, 'div', { class: 'sl-chart-box' }, [el(doc, 'canvas', { id, attrs: { role: 'img', 'aria-label': label } })]),
   ]);
 }

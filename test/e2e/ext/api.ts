@@ -19,6 +19,8 @@ export interface SinkLensApi {
   panelState(): { open: boolean; ready: boolean; tokens: number };
   /** Test hook: sink-heat decoration ranges SinkLens set on the visible editors of a document URI. */
   decorationCount(uri: string): number;
+  /** Test hook: whether the study view is open and what its three panels and table drew. */
+  studyViewState(): { open: boolean; rendered: { axis: string; panels: { metric: string; series: number; points: number }[]; rows: number } | null };
 }
 
 export function extension(): vscode.Extension<SinkLensApi> {

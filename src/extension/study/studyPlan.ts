@@ -1,0 +1,79 @@
+/**
+ * The vscode-free parts of Run Study: which prompt set and models the command's arguments name, the
+ * model choices (Select Model's list, resolved to folders), where the study's journal lives, and the
+ * progress line. Unit-tested without VS Code.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { StudyProgress } from '../../shared/study';
+import type { Settings } from '../config';
+import { hubModelChoices } from '../models/modelList';
+import { DEMO_LABEL, resolveModel, type ResolveContext } from '../models/resolve';
+
+/** What a caller (a script, a keybinding, a test) may pass as the command's second argument. */
+export interface StudyArgs {
+  /** Model folders; skips the model picker. */
+  models?: string[];
+  /** At most this many prompts of the set (the first ones). */
+  limit?: number;
+}
+
+/** The command's second argument: explorer menus pass the selected URIs (an array), scripts pass StudyArgs. */
+export function studyArgsOf(v: unknown): StudyArgs {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
+  const o = v as Record<string, unknown>;
+  const out: StudyArgs = {};
+  if (Array.isArray(o['models']) && o['models'].every((m) => typeof m === 'string')) out.models = o['models'] as string[];
+  if (typeof o['limit'] === 'number' && Number.isInteger(o['limit']) && o['limit'] > 0) out.limit = o['limit'];
+  return out;
+}
+
+export interface ModelChoice {
+  label: string;
+  description: string;
+  dir: string;
+  /** The current model (pre-selected). */
+  picked: boolean;
+}
+
+/**
+ * The models a study can run on, as in Select Model (built-in demo, sinklens.models, Hugging Face cache),
+ * resolved to folders; models that do not resolve (not downloaded) are left out; one entry per folder.
+ */
+export function studyModelChoices(s: Settings, rc: ResolveContext, currentDir: string | undefined): ModelChoice[] {
+  const values = [{ value: '', description: 'ships with SinkLens' }, ...s.models.map((m) => ({ value: m.name, description: '' })), ...hubModelChoices(rc.cached()).map((c) => ({ value: c.value, description: c.description ?? '' }))];
+  const seen = new Set<string>();
+  const out: ModelChoice[] = [];
+  for (const v of values) {
+    const r = resolveModel({ ...s, defaultModel: v.value }, rc);
+    if (!r.ok || seen.has(r.model.dir)) continue;
+    seen.add(r.model.dir);
+    out.push({ label: v.value === '' ? DEMO_LABEL : r.model.label, description: v.description || r.model.dir, dir: r.model.dir, picked: r.model.dir === currentDir });
+  }
+  return out;
+}
+
+/** One journal per (prompt set, models, limit), under the extension's storage: rerunning the same study resumes it. */
+export function journalPathFor(storageDir: string, promptSetPath: string, models: readonly string[], limit: number | undefined): string {
+  const key = createHash('sha256').update(JSON.stringify([promptSetPath, models, limit ?? null])).digest('hex').slice(0, 24);
+  return join(storageDir, 'studies', `${key}.journal.jsonl`);
+}
+
+/** `1m 05s`, `42s`, `…` when unknown. */
+export function fmtEta(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '…';
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** The progress notification's line: `sinklens-tiny (1/2): 12/40 prompts, 2 resumed, 1 failed, ETA 1m 05s`. */
+export function progressLine(p: StudyProgress, failed: number): string {
+  const model = p.models > 1 ? `${p.model} (${p.modelIndex + 1}/${p.models})` : p.model;
+  const extra = `${p.resumed ? `, ${p.resumed} resumed` : ''}${failed ? `, ${failed} failed` : ''}`;
+  return `${model}: ${p.done}/${p.total} prompts${extra}, ETA ${fmtEta(p.etaMs)}`;
+}
+
+/** Share (0..100) of the whole study one finished prompt is worth. */
+export function incrementPerPrompt(p: StudyProgress): number {
+  return p.total > 0 && p.models > 0 ? 100 / (p.total * p.models) : 0;
+}
