@@ -63,7 +63,9 @@ export class SinkLensError extends Error {
 /** Converts anything thrown into error data; unknown errors become `internal` with their stack as detail. */
 export function toErrorData(e: unknown): ErrorData {
   if (e instanceof SinkLensError) return e.toData();
-  if (isErrorData(e)) return e;
+  // Plain error data (from across a boundary) is copied; an Error is never taken for it, even when it has a
+  // string `code` (Node's fs errors: 'ENOENT'), which is not one of ours and would be lost in a structured clone.
+  if (!(e instanceof Error) && isErrorData(e)) return e.detail === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, detail: e.detail };
   if (e instanceof Error) {
     if (e.name === 'AbortError') return { code: 'cancelled', message: 'The analysis was cancelled.' };
     return e.stack === undefined ? { code: 'internal', message: e.message } : { code: 'internal', message: e.message, detail: e.stack };
