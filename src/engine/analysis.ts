@@ -104,7 +104,6 @@ export function buildSettings(
   if (o.entropy.center) notes.push('Entropy of the centred representations.');
   if (o.entropy.rowNormalize) notes.push('Entropy of unit-norm rows (prompt entropy).');
   if (o.includeFirstQuery) notes.push('Head sink scores include query 0 (Gu et al. 2024).');
-  if (maxTokens < o.maxTokens && enc.truncated) notes.push(`maxTokens capped at the model's ${model.config.maxPositions} positions.`);
   notes.push(...precisionNotes(model.info.precision));
   return {
     prependBos: o.prependBos,

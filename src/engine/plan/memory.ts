@@ -30,6 +30,11 @@ export interface Workload {
   ablation: boolean;
   /** Layers of the logit lens (0 = off). */
   lensLayers: number;
+  /**
+   * maxTokens is 'auto': `tokens` is only an upper bound, and the load plan checks the largest
+   * prompt that fits under it instead of refusing (the analysis is cut there).
+   */
+  autoTokens?: boolean;
 }
 
 export interface PlanInput {
