@@ -9,13 +9,19 @@
  *   analysis  full forward + every metric (what `analyze` does per run)
  *   peak      a [2048 x 2048] x [2048 x 2048] MatMul, best of several: the machine's achievable GEMM rate here
  * Prints ms, ms/token, GFLOP/s vs the measured MatMul peak, the ratios to bare, and peak RSS.
- * Then (unless --no-load) the load time of a generated model, cold vs from the graph cache.
+ * Then the ratios again, interleaved in one process, and the fresh-process figures: a new process
+ * per run whose FIRST forward (bare) or analysis is timed (what the CLI and the first run in VS
+ * Code get), bare and analysis processes alternating, with process CPU time beside wall time (on a
+ * shared machine wall time measures the neighbours too). "first paint" = the forward's metrics
+ * ready (Progress.partial), before the spectra. Then the weight-precision rows (unless --no-precision)
+ * and the load time of a generated model, cold vs from the graph cache (unless --no-load).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { forwardAndMeasure } from '../src/engine/analysis';
+import { forwardAndMeasure, warmUp } from '../src/engine/analysis';
+import { matrixEntropy } from '../src/engine/metrics/entropy';
 import { GraphBuilder } from '../src/engine/graph/builder';
 import { createRunner } from '../src/engine/graph/runner';
 import { serializeInline } from '../src/engine/graph/serialize';
@@ -24,10 +30,10 @@ import { loadModelFiles } from '../src/engine/model/load';
 import { createSession } from '../src/engine/runtime/ort';
 import { modelSize, shapeSpec, writeRandomModel } from '../tools/modelgen';
 import { forwardFlops } from './flops';
-import { PRECISION_CHILD, PRECISION_PAIR_CHILD, precisionChild, precisionPairChild, precisionSection } from './precisionBench';
 import { LOAD_HEADER, loadRowText, measureLoad } from './loadMeasure';
+import { PRECISION_CHILD, PRECISION_PAIR_CHILD, precisionChild, precisionPairChild, precisionSection } from './precisionBench';
 
-type Mode = 'bare' | 'probes' | 'full' | 'analysis' | 'peak' | 'pair';
+type Mode = 'bare' | 'probes' | 'full' | 'analysis' | 'peak' | 'pair' | 'fresh-bare' | 'fresh-analysis';
 interface Measurement {
   mode: Mode;
   T: number;
@@ -44,6 +50,12 @@ const arg = (name: string, dflt: string): string => {
 const threads = Number(arg('threads', '0'));
 /** The benchmark's subject: a named shape of tools/modelgen, F32 weights, seed 1. */
 const SHAPE = 'gpt2-small';
+
+/** The generated subject through the engine's loader: config and lazy weights; close() after the runners exist. */
+async function loadSubject(dir: string) {
+  const files = await loadModelFiles(dir);
+  return { config: files.config, weights: files.weights, close: () => files.store.close() };
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -78,17 +90,17 @@ async function measurePeak(reps: number): Promise<Measurement> {
 }
 
 async function measureModel(dir: string, mode: Exclude<Mode, 'peak' | 'pair'>, T: number, reps: number): Promise<Measurement> {
-  const files = await loadModelFiles(dir);
-  const config = files.config;
-  const runner = await createRunner(config, files.weights, { threads, probes: mode === 'bare' ? 'bare' : 'full' });
-  files.store.close();
+  const subject = await loadSubject(dir);
+  const config = subject.config;
+  const runner = await createRunner(config, subject.weights, { threads, probes: mode === 'bare' ? 'bare' : 'full' });
+  subject.close();
   const ids = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % config.vocabSize);
   const o = resolveOptions({});
   const model = { config, runner, tokenizer: { tokenText: (id: number) => `#${id}` } };
   const fn =
     mode === 'analysis'
       ? () => forwardAndMeasure(model, ids, o, {})
-      : () => runner.forward(mode === 'full' ? { ids, gram: T > config.hiddenSize } : { ids });
+      : () => runner.forward(mode === 'full' ? { ids, gram: T > config.hiddenSize, gramRows: T <= config.hiddenSize } : { ids });
   const ms = await timeIt(reps, fn);
   await runner.dispose();
   return { mode, T, medianMs: ms, runs: reps, peakRssMb: process.resourceUsage().maxRSS / 1024, gflops: forwardFlops(config, T) / ms / 1e6 };
@@ -101,6 +113,54 @@ interface Paired {
   probes: number;
   full: number;
   analysis: number;
+  /** The analysis's forward metrics ready (Progress.partial) / bare. */
+  firstPaint: number;
+  /** Process CPU time (all threads) of the analysis / of the bare forward: the work, whatever the neighbours do. */
+  cpu: number;
+  /** Max over layers of |entropy - float64 reference| / reference (entropy and entropy without BOS). */
+  entropyRelErr: number;
+}
+
+interface Fresh {
+  mode: 'fresh-bare' | 'fresh-analysis';
+  T: number;
+  /** Runner creation (weights read from the generated folder, graph built, session created). */
+  loadMs: number;
+  /** The first call in the process: wall and process CPU (all threads). */
+  firstMs: number;
+  firstCpuMs: number;
+  /** The second call, for the first-run overhead. */
+  secondMs: number;
+  /** Analysis only: the forward's metrics ready (first paint). */
+  paintMs: number;
+}
+
+/** A new process, the first call timed: what a user gets from the CLI or the first run in VS Code. */
+async function measureFresh(dir: string, mode: Fresh['mode'], T: number): Promise<Fresh> {
+  const t0 = performance.now();
+  const subject = await loadSubject(dir);
+  const config = subject.config;
+  const runner = await createRunner(config, subject.weights, { threads, probes: mode === 'fresh-bare' ? 'bare' : 'full' });
+  subject.close();
+  const model = { config, runner, tokenizer: { tokenText: (id: number) => `#${id}` } };
+  if (mode === 'fresh-analysis') await warmUp(model); // as Engine.load does
+  const loadMs = performance.now() - t0;
+  const ids = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % config.vocabSize);
+  const o = resolveOptions({});
+  let paintMs = NaN;
+  const once = async (): Promise<number> => {
+    const t1 = performance.now();
+    if (mode === 'fresh-bare') await runner.forward({ ids });
+    else await forwardAndMeasure(model, ids, o, {}, { onForward: () => (paintMs = performance.now() - t1) });
+    return performance.now() - t1;
+  };
+  const c0 = process.cpuUsage();
+  const firstMs = await once();
+  const c = process.cpuUsage(c0);
+  const firstPaint = paintMs;
+  const secondMs = await once();
+  await runner.dispose();
+  return { mode, T, loadMs, firstMs, firstCpuMs: (c.user + c.system) / 1000, secondMs, paintMs: firstPaint };
 }
 
 /**
@@ -108,42 +168,80 @@ interface Paired {
  * their runs alternate, so drift on a shared machine hits both alike.
  */
 async function measurePaired(dir: string, T: number, reps: number): Promise<Paired> {
-  const files = await loadModelFiles(dir);
-  const config = files.config;
-  const bare = await createRunner(config, files.weights, { threads, probes: 'bare' });
-  const full = await createRunner(config, files.weights, { threads, probes: 'full' });
-  files.store.close();
+  const subject = await loadSubject(dir);
+  const config = subject.config;
+  const bare = await createRunner(config, subject.weights, { threads, probes: 'bare' });
+  const full = await createRunner(config, subject.weights, { threads, probes: 'full' });
+  subject.close();
   const ids = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % config.vocabSize);
   const o = resolveOptions({});
   const model = { config, runner: full, tokenizer: { tokenText: (id: number) => `#${id}` } };
   const gram = T > config.hiddenSize;
+  let paintMs = NaN;
+  let analysisStart = 0;
   const fns = {
     bare: () => bare.forward({ ids }),
     probes: () => full.forward({ ids }),
-    full: () => full.forward({ ids, gram }),
-    analysis: () => forwardAndMeasure(model, ids, o, {}),
+    full: () => full.forward({ ids, gram, gramRows: !gram }),
+    analysis: () => ((analysisStart = performance.now()), forwardAndMeasure(model, ids, o, {}, { onForward: () => (paintMs = performance.now() - analysisStart) })),
   };
   for (const fn of Object.values(fns)) await fn(); // warm-up
-  const ratios: Record<'probes' | 'full' | 'analysis', number[]> = { probes: [], full: [], analysis: [] };
+  const ratios: Record<'probes' | 'full' | 'analysis' | 'firstPaint' | 'cpu', number[]> = { probes: [], full: [], analysis: [], firstPaint: [], cpu: [] };
   for (let i = 0; i < reps; i++) {
     const times: Record<string, number> = {};
+    const cpu: Record<string, number> = {};
     const entries = Object.entries(fns);
     const rotated = [...entries.slice(i % entries.length), ...entries.slice(0, i % entries.length)]; // no fixed order bias
     for (const [name, fn] of rotated) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       await fn();
       times[name] = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      cpu[name] = c.user + c.system;
     }
     for (const k of ['probes', 'full', 'analysis'] as const) ratios[k].push((times[k] as number) / (times.bare as number));
+    ratios.firstPaint.push(paintMs / (times.bare as number));
+    ratios.cpu.push((cpu.analysis as number) / (cpu.bare as number));
   }
+  const entropyRelErr = await entropyDeviation(model, ids, o);
   await bare.dispose();
   await full.dispose();
-  return { T, pairs: reps, probes: median(ratios.probes), full: median(ratios.full), analysis: median(ratios.analysis) };
+  return {
+    entropyRelErr, T, pairs: reps, probes: median(ratios.probes), full: median(ratios.full), analysis: median(ratios.analysis), firstPaint: median(ratios.firstPaint), cpu: median(ratios.cpu) };
+}
+
+/**
+ * The analysis's entropies (float32 graph Gram, one reduction for both spectra) against a float64
+ * reference from the same hidden states: the rows' Gram accumulated in float64, one
+ * eigendecomposition per spectrum.
+ */
+async function entropyDeviation(model: Parameters<typeof forwardAndMeasure>[0], ids: number[], o: ReturnType<typeof resolveOptions>): Promise<number> {
+  const { hiddenSize: d, numLayers: L } = model.config;
+  const T = ids.length;
+  const { run } = await forwardAndMeasure(model, ids, o, {});
+  const { hidden } = await model.runner.forward({ ids });
+  let worst = 0;
+  for (let l = 0; l <= L; l++) {
+    const h = hidden.subarray(l * T * d, (l + 1) * T * d); // [T, d]
+    const m = run.layers[l];
+    const ref = matrixEntropy(h, T, d).entropy;
+    const refExcl = matrixEntropy(h, T, d, { alpha: 1, excludeBos: true, center: false, rowNormalize: false }).entropy;
+    worst = Math.max(worst, Math.abs((m?.entropy ?? NaN) - ref) / ref, Math.abs((m?.entropyExclBos ?? NaN) - refExcl) / refExcl);
+  }
+  return worst;
 }
 
 /** Child: one measurement, printed as JSON on the last line. */
 async function child(dir: string, mode: Mode, T: number, reps: number): Promise<void> {
-  const m = mode === 'peak' ? await measurePeak(reps) : mode === 'pair' ? await measurePaired(dir, T, reps) : await measureModel(dir, mode, T, reps);
+  const m =
+    mode === 'peak'
+      ? await measurePeak(reps)
+      : mode === 'pair'
+        ? await measurePaired(dir, T, reps)
+        : mode === 'fresh-bare' || mode === 'fresh-analysis'
+          ? await measureFresh(dir, mode, T)
+          : await measureModel(dir, mode, T, reps);
   process.stdout.write(`${JSON.stringify(m)}\n`);
 }
 
@@ -181,24 +279,10 @@ async function main(): Promise<void> {
     await precisionPairChild(arg('model', ''), Number(arg('t', '256')), Number(arg('reps', '3')) * 2, threads);
     return;
   }
-  if (process.argv.includes('--precision-only')) {
-    const dir = generateSubject();
-    try {
-      precisionSection(dir, 256, Number(arg('reps', '5')), threads);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    return;
-  }
   if (process.argv.includes('--child')) {
     await child(arg('model', ''), arg('child', 'bare') as Mode, Number(arg('t', '64')), Number(arg('reps', '3')));
     return;
   }
-  const Ts = arg('t', '64,256,1024').split(',').map(Number);
-  const reps = Number(arg('reps', '5'));
-  const c = shapeSpec(SHAPE);
-  console.log(`SinkLens benchmark · GPT-2-small shape (d=${c.hidden}, L=${c.layers}, H=${c.heads}, vocab=${c.vocab}) · random weights · threads=${threads || 'ORT default'}`);
-  console.log(`node ${process.version} · ${new Date().toISOString()}`);
   const dir = generateSubject();
   const cleanUp = (): void => rmSync(dir, { recursive: true, force: true });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -208,7 +292,8 @@ async function main(): Promise<void> {
     });
   }
   try {
-    await report(dir, Ts, reps);
+    if (process.argv.includes('--precision-only')) precisionSection(dir, 256, Number(arg('reps', '5')), threads);
+    else await report(dir, arg('t', '64,256,1024').split(',').map(Number), Number(arg('reps', '5')));
   } finally {
     cleanUp();
   }
@@ -216,6 +301,8 @@ async function main(): Promise<void> {
 
 async function report(dir: string, Ts: number[], reps: number): Promise<void> {
   const c = shapeSpec(SHAPE);
+  console.log(`SinkLens benchmark · GPT-2-small shape (d=${c.hidden}, L=${c.layers}, H=${c.heads}, vocab=${c.vocab}) · random weights · threads=${threads || 'ORT default'}`);
+  console.log(`node ${process.version} · ${new Date().toISOString()}`);
   const peak = runChild(dir, 'peak', 1024, reps);
   console.log(`MatMul peak (2048^3, best of ${peak.runs}): ${peak.gflops.toFixed(1)} GFLOP/s (${peak.medianMs.toFixed(2)} ms)\n`);
   console.log(row(['T / mode', 'median ms', 'ms/token', 'GFLOP/s', '% of peak', 'x bare', 'peak RSS MB']));
@@ -240,8 +327,9 @@ async function report(dir: string, Ts: number[], reps: number): Promise<void> {
   console.log('\nInterleaved in one process (median over rounds of time / bare time of the same round):');
   for (const T of Ts) {
     const p = runChild<Paired>(dir, 'pair', T, T >= 1024 ? 8 : 12);
-    console.log(`  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x  (${p.pairs} rounds)`);
+    console.log(`  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x · first paint ${p.firstPaint.toFixed(3)}x · analysis CPU ${p.cpu.toFixed(3)}x bare CPU  (${p.pairs} rounds; entropy vs float64: max rel. dev. ${p.entropyRelErr.toExponential(1)})`);
   }
+  printFresh(dir, Ts, Number(arg('fresh', '3')));
   if (!process.argv.includes('--no-precision')) precisionSection(dir, 256, reps, threads);
   console.log('\nGFLOP/s counts the forward\'s GEMM work (projections, MLP, QK^T and AV over T x T, last-position LM head);');
   console.log('"x bare" is the ratio to the logits-only forward measured in the same run.');
@@ -257,6 +345,38 @@ function printLoad(): void {
   console.log('\nLoad cold vs cached (fresh `sinklens analyze` processes; bench/loadBench.ts runs the larger shapes):');
   const r = measureLoad('small', 64, tmpdir(), [process.execPath, join(__dirname, 'cli.js')], join(__dirname, '..'));
   for (const line of [...LOAD_HEADER, loadRowText(r)]) console.log(line);
+}
+
+/** Fresh processes, bare and analysis alternating; medians over `reps` pairs. */
+function printFresh(dir: string, Ts: readonly number[], reps: number): void {
+  if (reps <= 0) return;
+  console.log(`\nFresh process, first call (what the CLI and the first run in VS Code get; median of ${reps} process pairs, bare and analysis alternating):`);
+  console.log(row(['T', 'bare ms', 'bare cpu', 'analysis ms', 'analysis cpu', 'x bare', 'paint ms', 'paint x', '2nd run x', 'load ms']));
+  for (const T of Ts) {
+    const bare: Fresh[] = [];
+    const analysis: Fresh[] = [];
+    for (let i = 0; i < reps; i++) {
+      bare.push(runChild<Fresh>(dir, 'fresh-bare', T, 1));
+      analysis.push(runChild<Fresh>(dir, 'fresh-analysis', T, 1));
+    }
+    const med = (xs: Fresh[], f: (x: Fresh) => number): number => median(xs.map(f));
+    const ratio = (f: (x: Fresh) => number): number => median(analysis.map((a, i) => f(a) / (bare[i] as Fresh).firstMs));
+    console.log(
+      row([
+        T,
+        med(bare, (x) => x.firstMs).toFixed(0),
+        med(bare, (x) => x.firstCpuMs).toFixed(0),
+        med(analysis, (x) => x.firstMs).toFixed(0),
+        med(analysis, (x) => x.firstCpuMs).toFixed(0),
+        ratio((x) => x.firstMs).toFixed(3),
+        med(analysis, (x) => x.paintMs).toFixed(0),
+        ratio((x) => x.paintMs).toFixed(3),
+        median(analysis.map((a, i) => a.secondMs / (bare[i] as Fresh).secondMs)).toFixed(3),
+        med(analysis, (x) => x.loadMs).toFixed(0),
+      ]),
+    );
+  }
+  console.log('"x bare" and "paint x" divide by the bare first call of the paired process; "2nd run x" compares the second calls.');
 }
 
 main().catch((e: unknown) => {

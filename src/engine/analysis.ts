@@ -3,7 +3,8 @@
  * metrics.md from its probes. Also the small policies around it (which blocks to ablate, the
  * settings echo).
  */
-import type { AnalysisSettings, RunMetrics, Warning } from '../shared/result';
+import type { AnalysisSettings, ForwardLayerMetrics, LayerMetrics, RunMetrics, SpectralLayerMetrics, Warning } from '../shared/result';
+import { forwardRunMetrics, type RunMetricsInput, type RunMetricsOptions } from './metrics';
 import type { ForwardRequest } from './graph/types';
 import type { LoadedModel } from './loaded';
 import { MetricsPool } from './parallel/metricsPool';
@@ -23,26 +24,49 @@ export type Measurable = Pick<LoadedModel, 'config' | 'runner'> & { tokenizer: {
 /** Shared by every analysis in this process; workers are started on first use and never keep it alive. */
 export const metricsPool = new MetricsPool();
 
+/**
+ * What the first analysis in a fresh process would otherwise pay for: the metrics workers' start-up
+ * and cold eigen code, and the Gram side session (created on first use) with its first run — done
+ * once, on a one-token input, while the model is loaded.
+ */
+export async function warmUp(model: Measurable): Promise<void> {
+  const { numLayers: L, hiddenSize: d } = model.config;
+  await Promise.all([metricsPool.warm(), model.runner.grams(new Float32Array((L + 1) * d), 1, { cols: true, rows: true })]); // hidden [L+1, 1, d]
+}
+
+/** Early results of one measured forward, for a UI that paints before the spectra are done. */
+export interface MeasureHooks {
+  /** The forward's metrics (no spectrum), right after the forward pass. */
+  onForward?(f: { layers: ForwardLayerMetrics[]; spikeBlocks: number[]; runMs: number }): void;
+  /** One layer's spectral metrics, as soon as that layer is done (completion order). */
+  onLayer?(m: SpectralLayerMetrics): void;
+}
+
 export async function forwardAndMeasure(
   model: Measurable,
   ids: readonly number[],
   o: ResolvedOptions,
   extra: Pick<ForwardRequest, 'ablateMlp' | 'ablateAttn'>,
+  hooks: MeasureHooks = {},
 ): Promise<Measured> {
   const { numLayers: L, hiddenSize: d, numHeads: H } = model.config;
   const T = ids.length;
-  // For long prompts the d x d Gram comes from the graph (a fast GEMM) instead of a JS loop.
+  // The smaller Gram of every layer comes from the graph (a fast GEMM) instead of a JS loop: d x d
+  // for long prompts, T x T otherwise (the spectra with and without BOS both come from it).
   const gram = T > d && !o.entropy.rowNormalize;
+  const gramRows = T <= d && T > 1;
   const lensLayers = o.logitLens === 'all' ? range(L + 1) : o.logitLens;
   const t0 = performance.now();
   const out = await model.runner.forward({
     ids,
     ...extra,
-    gram,
     ...(lensLayers ? { logitLens: { layers: lensLayers, topK: o.logitLensTopK } } : {}),
   });
   const t1 = performance.now();
-  const { run, warnings } = await metricsPool.computeRun({
+  // The forward's metrics go out before the Gram GEMMs run: they are what a UI paints first.
+  if (hooks.onForward) hooks.onForward({ ...forwardRunMetrics({ hidden: out.hidden, attnToBos: out.attnToBos, L, T, d, H, options: metricOptions(o) }), runMs: t1 - t0 });
+  Object.assign(out, await model.runner.grams(out.hidden, T, { cols: gram, rows: gramRows }));
+  const input: RunMetricsInput = {
     hidden: out.hidden,
     attnToBos: out.attnToBos,
     lastLogits: out.lastLogits,
@@ -51,21 +75,32 @@ export async function forwardAndMeasure(
     d,
     H,
     gram: out.gram,
+    gramRows: out.gramRows,
     lens: out.lens,
     tokenText: (id: number) => model.tokenizer.tokenText(id),
-    options: {
-      tau: o.tau,
-      includeFirstQuery: o.includeFirstQuery,
-      entropy: o.entropy,
-      massiveTopK: o.massiveTopK,
-      lastTopK: o.lastTopK,
-      // r in the entropy bound = min(T, d), the generic rank, as the fixtures' independent reference
-      // counts it; the literal count of non-zero singular values gives a tighter bound only on
-      // rank-deficient layers (e.g. h[0] with repeated tokens). See docs/METRICS.md.
-      boundRank: 'full',
-    },
-  });
+    options: metricOptions(o),
+  };
+  const { run, warnings } = await metricsPool.computeRun(input, ({ metrics: m }) => hooks.onLayer?.(spectralPart(m)));
   return { run, warnings, runMs: t1 - t0, metricsMs: performance.now() - t1 };
+}
+
+function metricOptions(o: ResolvedOptions): RunMetricsOptions {
+  return {
+    tau: o.tau,
+    includeFirstQuery: o.includeFirstQuery,
+    entropy: o.entropy,
+    massiveTopK: o.massiveTopK,
+    lastTopK: o.lastTopK,
+    // r in the entropy bound = min(T, d), the generic rank, as the fixtures' independent reference
+    // counts it; the literal count of non-zero singular values gives a tighter bound only on
+    // rank-deficient layers (e.g. h[0] with repeated tokens). See docs/METRICS.md.
+    boundRank: 'full',
+  };
+}
+
+function spectralPart(m: LayerMetrics): SpectralLayerMetrics {
+  const { layer, entropy, entropyRaw, entropyExclBos, anisotropy, anisotropyLowerBound, entropyUpperBound } = m;
+  return { layer, entropy, entropyRaw, entropyExclBos, anisotropy, anisotropyLowerBound, entropyUpperBound };
 }
 
 /** 'auto' = the spike blocks of the baseline run (a warning when there is none). */

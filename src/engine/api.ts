@@ -9,8 +9,8 @@
 import { createHash } from 'node:crypto';
 import type { AnalyzeOptions, AttentionRequest, CacheListing, CacheOptions, EngineApi, LoadOptions, ModelHandle, Progress } from '../shared/engineApi';
 import { SinkLensError } from '../shared/errors';
-import { RESULT_SCHEMA_VERSION, type AnalysisResult, type AnalysisSettings, type AttentionMap, type Warning } from '../shared/result';
-import { buildSettings, forwardAndMeasure, metricsPool, resolveAblationBlocks } from './analysis';
+import { RESULT_SCHEMA_VERSION, type AnalysisResult, type AnalysisSettings, type AttentionMap, type PartialResult, type Warning } from '../shared/result';
+import { buildSettings, forwardAndMeasure, metricsPool, resolveAblationBlocks, warmUp } from './analysis';
 import { resolveCacheConfig } from './cache/config';
 import { GraphCache } from './cache/graphCache';
 import { openModel, type EngineInternals, type LoadContext, type LoadedModel } from './loaded';
@@ -37,6 +37,8 @@ export class Engine implements EngineApi {
     const id = `m${this.nextId++}`;
     const model = await openModel(id, key, modelDir, opts, ctx, this.internals);
     this.models.set(id, model);
+    // Warm the workers and the Gram session while the user looks at the loaded model, not during the first analysis.
+    warmUp(model).catch(() => undefined);
     return { id, info: model.info };
   }
 
@@ -80,7 +82,16 @@ export class Engine implements EngineApi {
 
     this.checkRunPlan(model, enc.ids.length, o, blocksWanted(o));
     onProgress({ stage: 'run', fraction: 0.15, message: `${enc.ids.length} tokens` });
-    const base = await forwardAndMeasure(model, enc.ids, o, {});
+    const sha256 = createHash('sha256').update(text).digest('hex');
+    const L = model.config.numLayers;
+    let done = 0;
+    const base = await forwardAndMeasure(model, enc.ids, o, {}, {
+      onForward: (f) => {
+        const partial: PartialResult = { schemaVersion: RESULT_SCHEMA_VERSION, input: { sha256 }, tokens: enc.tokens, model: model.info, ...f };
+        onProgress({ stage: 'metrics', fraction: 0.3, message: 'forward done; computing the spectra', partial });
+      },
+      onLayer: (layer) => onProgress({ stage: 'metrics', fraction: 0.3 + (0.3 * ++done) / (L + 1), message: `entropy of h[${layer.layer}]`, layer }),
+    });
     checkAbort(signal);
 
     let ablation: AnalysisResult['ablation'] = null;
@@ -100,7 +111,7 @@ export class Engine implements EngineApi {
     return {
       schemaVersion: RESULT_SCHEMA_VERSION,
       createdAt: new Date().toISOString(),
-      input: { text, sha256: createHash('sha256').update(text).digest('hex') },
+      input: { text, sha256 },
       tokens: enc.tokens,
       model: model.info,
       settings: withMaxTokensNote(buildSettings({ ...o, maxTokens }, enc, model, maxTokens, blocks), o.maxTokens, limit, model.config.maxPositions),

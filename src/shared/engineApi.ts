@@ -3,7 +3,7 @@
  * call. Implemented by `src/engine/api.ts`; served over IPC by `src/engine/main.ts`. The defaults of
  * the options are `DEFAULT_ANALYZE_OPTIONS` in `defaults.ts`.
  */
-import type { AnalysisResult, AttentionMap, ChatTemplateMode, EntropyOptions, ModelInfo, PrependBos, WeightsMode } from './result';
+import type { AnalysisResult, AttentionMap, ChatTemplateMode, EntropyOptions, ModelInfo, PartialResult, PrependBos, SpectralLayerMetrics, WeightsMode } from './result';
 
 export type { ChatTemplateMode, WeightPrecision, WeightsMode } from './result';
 
@@ -90,6 +90,14 @@ export interface Progress {
   /** 0..1 within the whole analysis, when known. */
   fraction?: number;
   message?: string;
+  /**
+   * Sent once per analysis (stage 'metrics'), right after the baseline forward pass: the metrics
+   * that need no spectrum (tokens, norms, BOS ratio, sink rates, spike blocks). A UI paints these
+   * first; the final AnalysisResult repeats them unchanged.
+   */
+  partial?: PartialResult;
+  /** Stage 'metrics' of the baseline run: one layer's entropy figures, as soon as that layer is done (any order). */
+  layer?: SpectralLayerMetrics;
 }
 
 export interface ModelHandle {

@@ -143,14 +143,14 @@ export interface LayerMetrics {
   bosNorm: number;
   medianOtherNorm: number;
   bosRatio: number;
-  /** Normalised matrix entropy H / log(min(T, d)) with the settings' options. */
-  entropy: number;
-  /** Unnormalised entropy (nats). */
-  entropyRaw: number;
-  /** Normalised Shannon entropy with BOS excluded (always computed: it shows whether a valley is the BOS effect). */
-  entropyExclBos: number;
-  /** p1 = sigma_1^2 / ||X||_F^2. */
-  anisotropy: number;
+  /** Normalised matrix entropy H / log(min(T, d)) with the settings' options; null when h[l] holds NaN/Inf (a warning names the layer). */
+  entropy: number | null;
+  /** Unnormalised entropy (nats); null as entropy. */
+  entropyRaw: number | null;
+  /** Normalised Shannon entropy with BOS excluded (always computed: it shows whether a valley is the BOS effect); null as entropy. */
+  entropyExclBos: number | null;
+  /** p1 = sigma_1^2 / ||X||_F^2; null as entropy. */
+  anisotropy: number | null;
   /** The theorem's lower bound on p1: (c + a) / (c + 1). */
   anisotropyLowerBound: number;
   /** The theorem's upper bound on normalised H_1; null where it does not apply (p < 1/r). */
@@ -216,13 +216,40 @@ export interface AblationResult {
   target: 'mlp' | 'attn';
   run: RunMetrics;
   /** Per layer: ablated minus baseline for the headline metrics. */
-  delta: { layer: number; bosRatio: number; entropy: number; sinkRate: number | null }[];
+  delta: { layer: number; bosRatio: number; entropy: number | null; sinkRate: number | null }[];
   /** Whether the spike, the sinks and the valley are still present after ablation. */
   effect: { spikeRemoved: boolean; valleyRemoved: boolean; sinkRateBefore: number; sinkRateAfter: number };
 }
 
+/** One layer's metrics that need only the forward pass (no spectrum). */
+export type ForwardLayerMetrics = Pick<
+  LayerMetrics,
+  'layer' | 'norms' | 'bosNorm' | 'medianOtherNorm' | 'bosRatio' | 'headSinkScores' | 'sinkRate' | 'tokenSinkMass'
+>;
+
+/** One layer's spectral metrics (the slow part of a run: a Gram eigendecomposition per layer). */
+export type SpectralLayerMetrics = Pick<
+  LayerMetrics,
+  'layer' | 'entropy' | 'entropyRaw' | 'entropyExclBos' | 'anisotropy' | 'anisotropyLowerBound' | 'entropyUpperBound'
+>;
+
+/**
+ * The baseline forward's metrics, delivered (as `Progress.partial`) as soon as the forward pass is
+ * done and before any spectrum: enough to paint the token strip, the BOS-ratio and sink-rate curves.
+ * The final AnalysisResult carries the same values (they are computed from the same tensors).
+ */
+export interface PartialResult {
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  input: { sha256: string };
+  tokens: TokenInfo[];
+  model: ModelInfo;
+  layers: ForwardLayerMetrics[];
+  spikeBlocks: number[];
+  runMs: number;
+}
+
 export interface Warning {
-  code: 'truncated' | 'noBos' | 'boundViolated' | 'shortPrompt' | 'other';
+  code: 'truncated' | 'noBos' | 'boundViolated' | 'shortPrompt' | 'nonFinite' | 'other';
   message: string;
 }
 

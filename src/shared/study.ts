@@ -36,9 +36,9 @@ export interface Stat {
 
 /** The per-layer curves of one prompt on one model: what the study keeps from an AnalysisResult. */
 export interface PromptCurves {
-  /** Normalised matrix entropy per layer. */
-  entropy: number[];
-  entropyExclBos: number[];
+  /** Normalised matrix entropy per layer (null on a layer with non-finite values). */
+  entropy: (number | null)[];
+  entropyExclBos: (number | null)[];
   sinkRate: (number | null)[];
   /** log10 of the BOS token's hidden-state norm ||h[l][0]||. */
   bosNormLog10: number[];

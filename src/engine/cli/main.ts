@@ -176,8 +176,9 @@ function readPrompt(p: ParsedArgs): string {
 
 function progressPrinter(quiet: boolean): (p: Progress) => void {
   const t0 = performance.now();
+  // One line per stage; the per-layer spectral updates are for UIs that paint progressively.
   return (p) => {
-    if (!quiet) process.stderr.write(`[${Math.round(performance.now() - t0)} ms] ${p.stage}${p.message ? `: ${p.message}` : ''}\n`);
+    if (!quiet && !p.layer) process.stderr.write(`[${Math.round(performance.now() - t0)} ms] ${p.stage}${p.message ? `: ${p.message}` : ''}\n`);
   };
 }
 

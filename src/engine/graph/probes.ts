@@ -45,4 +45,6 @@ export const GRAM = {
   /** float [L+1, T, d] in, float [L+1, d, d] out: h[l]^T h[l]. */
   hidden: 'gram_hidden',
   gram: 'gram',
+  /** float [L+1, T, T] out: h[l] h[l]^T (the smaller side when T <= d). */
+  rows: 'gram_rows',
 } as const;

@@ -123,6 +123,12 @@ class OrtRunner implements CachedRunner {
     return run;
   }
 
+  grams(hidden: Float32Array, T: number, sides: { cols?: boolean; rows?: boolean }): Promise<Pick<ForwardResult, 'gram' | 'gramRows'>> {
+    const run = this.queue.then(() => this.gramsNow(hidden, T, sides));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
@@ -162,15 +168,27 @@ class OrtRunner implements CachedRunner {
     };
     if (req.attnMap) result.attnMap = floats(out[OUTPUTS.attnMap], OUTPUTS.attnMap);
     if (req.logitLens) result.lens = readLens(out, req.logitLens, T);
-    if (req.gram) result.gram = await this.runGram(T, result.hidden);
+    if (req.gram || req.gramRows) Object.assign(result, await this.gramsNow(result.hidden, T, { cols: req.gram, rows: req.gramRows }));
     return result;
   }
 
-  private async runGram(T: number, hidden: Float32Array): Promise<Float32Array> {
+  private async gramsNow(hidden: Float32Array, T: number, sides: { cols?: boolean; rows?: boolean }): Promise<Pick<ForwardResult, 'gram' | 'gramRows'>> {
+    if (this.disposed) throw new SinkLensError('badRequest', 'The model runner was disposed; load the model again.');
+    const expected = (this.config.numLayers + 1) * T * this.config.hiddenSize;
+    if (hidden.length !== expected) throw new SinkLensError('badRequest', `grams: hidden states have ${hidden.length} values, expected ${expected} ([L+1, T, d]).`);
+    const fetches = [...(sides.cols ? [GRAM.gram] : []), ...(sides.rows ? [GRAM.rows] : [])];
+    if (fetches.length === 0) return {};
+    const r = await this.runGram(T, hidden, fetches);
+    return {
+      ...(sides.cols ? { gram: floats(r[GRAM.gram], GRAM.gram) } : {}),
+      ...(sides.rows ? { gramRows: floats(r[GRAM.rows], GRAM.rows) } : {}),
+    };
+  }
+
+  private async runGram(T: number, hidden: Float32Array, fetches: readonly string[]): Promise<Record<string, Fetched>> {
     this.gram ??= openSession(buildGramGraph(this.config), this.sessionPlacement);
     const session = (await this.gram).session;
     const dims = [this.config.numLayers + 1, T, this.config.hiddenSize];
-    const r = await session.run({ [GRAM.hidden]: { type: 'float32', data: hidden, dims } });
-    return floats(r[GRAM.gram], GRAM.gram);
+    return session.run({ [GRAM.hidden]: { type: 'float32', data: hidden, dims } }, fetches);
   }
 }

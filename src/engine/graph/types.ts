@@ -41,6 +41,8 @@ export interface ForwardRequest {
   logitLens?: { layers: readonly number[]; topK: number };
   /** Also return the d x d Gram matrices X^T X of every h[l] (used for the entropy when T > d). */
   gram?: boolean;
+  /** Also return the T x T Gram matrices X X^T of every h[l] (used for the entropy when T <= d). */
+  gramRows?: boolean;
 }
 
 export interface ForwardResult {
@@ -57,12 +59,19 @@ export interface ForwardResult {
   lens?: { layers: number[]; topK: number; ids: Int32Array; values: Float32Array; crossEntropy: Float32Array };
   /** [L+1, d, d] when `gram` was asked: h[l]^T h[l] per layer. */
   gram?: Float32Array;
+  /** [L+1, T, T] when `gramRows` was asked: h[l] h[l]^T per layer. */
+  gramRows?: Float32Array;
 }
 
 export interface Runner {
   readonly config: CanonicalConfig;
   readonly placement: RunnerPlacement;
   forward(req: ForwardRequest): Promise<ForwardResult>;
+  /**
+   * The Gram matrices of hidden states a forward returned ([L+1, T, d]): X^T X [L+1, d, d] (`cols`)
+   * and/or X X^T [L+1, T, T] (`rows`). Lets a caller use the forward's other outputs first.
+   */
+  grams(hidden: Float32Array, T: number, sides: { cols?: boolean; rows?: boolean }): Promise<Pick<ForwardResult, 'gram' | 'gramRows'>>;
   dispose(): Promise<void>;
 }
 

@@ -25,7 +25,7 @@ export function validateRequest(cfg: CanonicalConfig, req: ForwardRequest, probe
   for (const id of req.ids) {
     if (!Number.isInteger(id) || id < 0 || id >= cfg.vocabSize) bad(`Token id ${id} is outside the vocabulary (0..${cfg.vocabSize - 1}).`);
   }
-  const wantsProbes = Boolean(req.ablateMlp?.length || req.ablateAttn?.length || req.attnMap || req.logitLens || req.gram);
+  const wantsProbes = Boolean(req.ablateMlp?.length || req.ablateAttn?.length || req.attnMap || req.logitLens || req.gram || req.gramRows);
   if (probes === 'bare' && wantsProbes) bad('This runner was built with probes: "bare" (logits only); ablation, maps, lens and Gram need probes: "full".');
   checkBlocks('ablateMlp', req.ablateMlp, cfg.numLayers);
   checkBlocks('ablateAttn', req.ablateAttn, cfg.numLayers);

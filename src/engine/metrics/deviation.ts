@@ -28,9 +28,9 @@ export function deviation(run: RunMetrics, ref: RunMetrics): Deviation {
     const l = run.layers[i];
     if (!l) throw new Error(`deviation: layer ${i} missing`);
     d.bosRatio = Math.max(d.bosRatio, Math.abs(l.bosRatio - r.bosRatio) / Math.abs(r.bosRatio));
-    d.entropy = Math.max(d.entropy, Math.abs(l.entropy - r.entropy));
+    d.entropy = Math.max(d.entropy, absDiff(l.entropy, r.entropy));
     d.sinkRate = Math.max(d.sinkRate, absDiff(l.sinkRate, r.sinkRate));
-    d.anisotropy = Math.max(d.anisotropy, Math.abs(l.anisotropy - r.anisotropy));
+    d.anisotropy = Math.max(d.anisotropy, absDiff(l.anisotropy, r.anisotropy));
     d.lowerBound = Math.max(d.lowerBound, Math.abs(l.anisotropyLowerBound - r.anisotropyLowerBound));
     d.upperBound = Math.max(d.upperBound, absDiff(l.entropyUpperBound, r.entropyUpperBound));
   });

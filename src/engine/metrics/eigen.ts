@@ -2,22 +2,22 @@
  * Eigenvalues of a real symmetric matrix (eigenvalues only, float64).
  *
  * Householder reduction to tridiagonal form (lower triangle, row-oriented so that every inner loop
- * runs over contiguous memory), then the implicit QL algorithm with Wilkinson shifts on the
- * tridiagonal matrix. Cost: ~(2/3) n^3 multiply-adds for the reduction, O(n^2) for QL. No
- * eigenvectors are formed: the metrics only need the spectrum.
+ * runs over contiguous memory) after an exact power-of-two scaling, then `tridiagonal.ts` (implicit
+ * QL, bisection when QL does not converge). Cost: ~(2/3) n^3 multiply-adds for the reduction,
+ * O(n^2) for the tridiagonal. No eigenvectors are formed: the metrics only need the spectrum.
+ * `borderedSpectra` and `rankOneSpectra` get the spectra with and without the BOS row from one
+ * reduction.
  */
+import { tridiagonalEigenvalues } from './tridiagonal';
 
-/** Eigenvalues of the symmetric n x n matrix `a` (row-major; only the lower triangle is read), descending. `a` is not modified. */
+/** Eigenvalues of the symmetric n x n matrix `a` (row-major; only the lower triangle is read), descending. `a` is not modified. Non-finite input gives NaNs, never an exception. */
 export function symmetricEigenvalues(a: ArrayLike<number>, n: number): Float64Array {
   if (a.length < n * n) throw new Error(`symmetricEigenvalues: need ${n * n} values, got ${a.length}`);
   if (n === 0) return new Float64Array(0);
   const w = new Float64Array((n * (n + 1)) / 2); // packed lower triangle, working copy
   for (let i = 0, o = 0; i < n; i++) for (let j = 0; j <= i; j++) w[o++] = a[i * n + j] as number;
-  const diag = new Float64Array(n);
-  const off = new Float64Array(n); // off[i] couples i and i+1; off[n-1] = 0
-  tridiagonalize(w, n, diag, off);
-  tridiagonalQL(diag, off);
-  return diag.sort().reverse();
+  const t = tridiagonalForm(w, n);
+  return descending(t, 0, 0);
 }
 
 /**
@@ -25,8 +25,98 @@ export function symmetricEigenvalues(a: ArrayLike<number>, n: number): Float64Ar
  * negative values (round-off of zero eigenvalues: |lambda| ~ eps * lambda_max) clamped to 0.
  */
 export function psdEigenvalues(a: ArrayLike<number>, n: number): Float64Array {
-  const ev = symmetricEigenvalues(a, n);
-  for (let i = 0; i < n; i++) if (!((ev[i] as number) > 0)) ev[i] = 0;
+  return clampPsd(symmetricEigenvalues(a, n));
+}
+
+/**
+ * PSD spectra of a symmetric G [n, n] and of its trailing block G[1:, 1:] [n-1, n-1], descending,
+ * from ONE tridiagonalisation: the top-down Householder reduction never mixes row 0 into the
+ * trailing block (every reflector acts on rows >= 1 and leaves e_0 fixed), so the trailing
+ * (n-1) x (n-1) block of the tridiagonal form is orthogonally similar to G[1:, 1:].
+ */
+export function borderedSpectra(G: ArrayLike<number>, n: number): { full: Float64Array; inner: Float64Array } {
+  if (G.length < n * n) throw new Error(`borderedSpectra: need ${n * n} values, got ${G.length}`);
+  if (n === 0) return { full: new Float64Array(0), inner: new Float64Array(0) };
+  const w = new Float64Array((n * (n + 1)) / 2); // packed lower triangle [n, n]
+  for (let i = 0, o = 0; i < n; i++) for (let j = 0; j <= i; j++) w[o++] = G[i * n + j] as number;
+  const t = tridiagonalForm(w, n);
+  return { full: clampPsd(descending(t, 0, 0)), inner: clampPsd(descending(t, 1, 0)) };
+}
+
+/**
+ * PSD spectra of a symmetric C [n, n] and of C + x x^T, descending, from ONE tridiagonalisation of
+ * the bordered matrix [[0, u^T], [u, C]] with u = x / |x|: its first reflector maps u to e_1, so
+ * the trailing tridiagonal T' = Q^T C Q has Q e_1 = u, hence Q^T (C + x x^T) Q = T' + |x|^2 e_1 e_1^T
+ * (still tridiagonal). Half the work of two eigendecompositions.
+ */
+export function rankOneSpectra(C: ArrayLike<number>, x: ArrayLike<number>, n: number): { base: Float64Array; updated: Float64Array } {
+  if (C.length < n * n || x.length < n) throw new Error(`rankOneSpectra: need ${n * n} + ${n} values, got ${C.length} + ${x.length}`);
+  if (n === 0) return { base: new Float64Array(0), updated: new Float64Array(0) };
+  let xx = 0;
+  for (let i = 0; i < n; i++) xx += (x[i] as number) ** 2;
+  const inv = xx > 0 && Number.isFinite(xx) ? 1 / Math.sqrt(xx) : 0;
+  const m = n + 1;
+  const w = new Float64Array((m * (m + 1)) / 2); // packed lower triangle [n+1, n+1]
+  let o = 1; // w[0] = 0: the border's corner
+  for (let i = 0; i < n; i++) {
+    w[o++] = (x[i] as number) * inv;
+    for (let j = 0; j <= i; j++) w[o++] = C[i * n + j] as number;
+  }
+  const t = tridiagonalForm(w, m, 1);
+  return { base: clampPsd(descending(t, 1, 0)), updated: clampPsd(descending(t, 1, Number.isFinite(xx) ? xx : NaN)) };
+}
+
+interface Tridiagonal {
+  diag: Float64Array;
+  off: Float64Array;
+  /** The matrix was multiplied by this power of two before the reduction. */
+  scale: number;
+}
+
+/**
+ * Scales the packed matrix (rows from `fixedRows` on) by a power of two so its largest entry is in
+ * [1, 2) (exact; keeps squares of huge entries from overflowing and of tiny ones from underflowing:
+ * hidden states span 1e-4..1e4 and their Grams 1e-8..1e8), then tridiagonalises it in place.
+ * `fixedRows` = 1 leaves the border column of `rankOneSpectra` unscaled (only its direction matters).
+ */
+function tridiagonalForm(w: Float64Array, n: number, fixedRows = 0): Tridiagonal {
+  let max = 0;
+  let finite = true;
+  for (let i = 0; i < n; i++) {
+    const row = (i * (i + 1)) >> 1;
+    for (let j = 0; j <= i; j++) {
+      const v = Math.abs(w[row + j] as number);
+      if (!(v <= Number.MAX_VALUE)) finite = false;
+      else if (j >= fixedRows && v > max) max = v;
+    }
+  }
+  const diag = new Float64Array(n);
+  const off = new Float64Array(n); // off[i] couples i and i+1; off[n-1] = 0
+  if (!finite) return { diag: diag.fill(NaN), off, scale: 1 };
+  const scale = max > 0 ? 2 ** -Math.floor(Math.log2(max)) : 1;
+  if (scale !== 1) {
+    for (let i = fixedRows; i < n; i++) {
+      const row = (i * (i + 1)) >> 1;
+      for (let j = fixedRows; j <= i; j++) w[row + j] = (w[row + j] as number) * scale;
+    }
+  }
+  tridiagonalize(w, n, diag, off);
+  return { diag, off, scale };
+}
+
+/** Eigenvalues of the tridiagonal from row `from` on, plus `add` at its first diagonal entry (unscaled units), descending. */
+function descending(t: Tridiagonal, from: number, add: number): Float64Array {
+  const d = t.diag.slice(from);
+  const e = t.off.slice(from);
+  if (d.length > 0) d[0] = (d[0] as number) + add * t.scale;
+  const { values } = tridiagonalEigenvalues(d, e);
+  for (let i = 0; i < values.length; i++) values[i] = (values[i] as number) / t.scale;
+  return values.sort().reverse();
+}
+
+/** Negative eigenvalues of a PSD matrix are round-off of zeros: clamp them to 0 (NaN stays NaN). */
+function clampPsd(ev: Float64Array): Float64Array {
+  for (let i = 0; i < ev.length; i++) if ((ev[i] as number) < 0) ev[i] = 0;
   return ev;
 }
 
@@ -84,6 +174,7 @@ function tridiagonalize(w: Float64Array, n: number, diag: Float64Array, off: Flo
       q.fill(0, s, n);
     }
     let i = s;
+    for (; i + 3 < n; i += 4) sweepRowQuad(w, i, s, v, q, nv, np);
     for (; i + 1 < n; i += 2) sweepRowPair(w, i, s, v, q, nv, np);
     if (i < n) sweepRow(w, i, s, v, q, nv, np);
     if (reflect) {
@@ -111,6 +202,76 @@ function tridiagonalize(w: Float64Array, n: number, diag: Float64Array, off: Flo
   for (let i = 0; i < n; i++) diag[i] = w[((i * (i + 1)) >> 1) + i] as number;
   if (n >= 2) off[n - 2] = w[(((n - 1) * n) >> 1) + n - 2] as number;
   off[n - 1] = 0;
+}
+
+/**
+ * Rows i..i+3 of the fused sweep together: each load of v, q, nv, p serves four rows (the sweep is
+ * bound by those loads, not by the multiply-adds). Then the 4 x 4 lower-triangular corner.
+ */
+function sweepRowQuad(w: Float64Array, i: number, s: number, v: Float64Array, q: Float64Array, nv: Float64Array, np: Float64Array): void {
+  const r0 = (i * (i + 1)) >> 1;
+  const r1 = r0 + i + 1; // each row starts right after the previous one (row k has k+1 entries)
+  const r2 = r1 + i + 2;
+  const r3 = r2 + i + 3;
+  const v0 = v[i] as number;
+  const v1 = v[i + 1] as number;
+  const v2 = v[i + 2] as number;
+  const v3 = v[i + 3] as number;
+  const q0 = q[i] as number;
+  const q1 = q[i + 1] as number;
+  const q2 = q[i + 2] as number;
+  const q3 = q[i + 3] as number;
+  const n0 = nv[i] as number;
+  const n1 = nv[i + 1] as number;
+  const n2 = nv[i + 2] as number;
+  const n3 = nv[i + 3] as number;
+  let acc0 = 0;
+  let acc1 = 0;
+  let acc2 = 0;
+  let acc3 = 0;
+  for (let j = s; j < i; j++) {
+    const qj = q[j] as number;
+    const vj = v[j] as number;
+    const nvj = nv[j] as number;
+    const a0 = (w[r0 + j] as number) - v0 * qj - q0 * vj;
+    const a1 = (w[r1 + j] as number) - v1 * qj - q1 * vj;
+    const a2 = (w[r2 + j] as number) - v2 * qj - q2 * vj;
+    const a3 = (w[r3 + j] as number) - v3 * qj - q3 * vj;
+    w[r0 + j] = a0;
+    w[r1 + j] = a1;
+    w[r2 + j] = a2;
+    w[r3 + j] = a3;
+    acc0 += a0 * nvj;
+    acc1 += a1 * nvj;
+    acc2 += a2 * nvj;
+    acc3 += a3 * nvj;
+    np[j] = (np[j] as number) + a0 * n0 + a1 * n1 + a2 * n2 + a3 * n3;
+  }
+  // The corner: element (i+a, i+b) for b < a, and the four diagonal entries.
+  const e10 = (w[r1 + i] as number) - v1 * q0 - q1 * v0;
+  const e20 = (w[r2 + i] as number) - v2 * q0 - q2 * v0;
+  const e21 = (w[r2 + i + 1] as number) - v2 * q1 - q2 * v1;
+  const e30 = (w[r3 + i] as number) - v3 * q0 - q3 * v0;
+  const e31 = (w[r3 + i + 1] as number) - v3 * q1 - q3 * v1;
+  const e32 = (w[r3 + i + 2] as number) - v3 * q2 - q3 * v2;
+  const d0 = (w[r0 + i] as number) - 2 * v0 * q0;
+  const d1 = (w[r1 + i + 1] as number) - 2 * v1 * q1;
+  const d2 = (w[r2 + i + 2] as number) - 2 * v2 * q2;
+  const d3 = (w[r3 + i + 3] as number) - 2 * v3 * q3;
+  w[r1 + i] = e10;
+  w[r2 + i] = e20;
+  w[r2 + i + 1] = e21;
+  w[r3 + i] = e30;
+  w[r3 + i + 1] = e31;
+  w[r3 + i + 2] = e32;
+  w[r0 + i] = d0;
+  w[r1 + i + 1] = d1;
+  w[r2 + i + 2] = d2;
+  w[r3 + i + 3] = d3;
+  np[i] = (np[i] as number) + e10 * n1 + e20 * n2 + e30 * n3 + acc0 + d0 * n0;
+  np[i + 1] = (np[i + 1] as number) + e21 * n2 + e31 * n3 + acc1 + e10 * n0 + d1 * n1;
+  np[i + 2] = (np[i + 2] as number) + e32 * n3 + acc2 + e20 * n0 + e21 * n1 + d2 * n2;
+  np[i + 3] = (np[i + 3] as number) + acc3 + e30 * n0 + e31 * n1 + e32 * n2 + d3 * n3;
 }
 
 /** Rows i and i+1 of the fused sweep together: each load of v, q, nv, p serves two rows. */
@@ -163,54 +324,4 @@ function sweepRow(w: Float64Array, i: number, s: number, v: Float64Array, q: Flo
   const aii = (w[row + i] as number) - 2 * vi * qi;
   w[row + i] = aii;
   np[i] = (np[i] as number) + acc + aii * nvi;
-}
-
-/**
- * Implicit QL with Wilkinson shifts on the symmetric tridiagonal matrix (diag d, sub-diagonal e with
- * e[i] between i and i+1). Eigenvalues are left in d (unordered). The classic tqli without
- * eigenvector accumulation.
- */
-function tridiagonalQL(d: Float64Array, e: Float64Array): void {
-  const n = d.length;
-  for (let l = 0; l < n; l++) {
-    for (let iter = 0; ; iter++) {
-      let m = l;
-      for (; m < n - 1; m++) {
-        const dd = Math.abs(d[m] as number) + Math.abs(d[m + 1] as number);
-        if (Math.abs(e[m] as number) <= Number.EPSILON * dd) break;
-      }
-      if (m === l) break;
-      if (iter > 60) throw new Error('tridiagonalQL: no convergence');
-      let g = ((d[l + 1] as number) - (d[l] as number)) / (2 * (e[l] as number));
-      let r = Math.hypot(g, 1);
-      g = (d[m] as number) - (d[l] as number) + (e[l] as number) / (g + (g >= 0 ? r : -r));
-      let s = 1;
-      let c = 1;
-      let p = 0;
-      let i = m - 1;
-      for (; i >= l; i--) {
-        const f = s * (e[i] as number);
-        const b = c * (e[i] as number);
-        r = Math.hypot(f, g);
-        e[i + 1] = r;
-        if (r === 0) {
-          // Underflow: deflate and restart this l.
-          d[i + 1] = (d[i + 1] as number) - p;
-          e[m] = 0;
-          break;
-        }
-        s = f / r;
-        c = g / r;
-        g = (d[i + 1] as number) - p;
-        r = ((d[i] as number) - g) * s + 2 * c * b;
-        p = s * r;
-        d[i + 1] = g + p;
-        g = c * r - b;
-      }
-      if (r === 0 && i >= l) continue;
-      d[l] = (d[l] as number) - p;
-      e[l] = g;
-      e[m] = 0;
-    }
-  }
 }

@@ -8,7 +8,7 @@
  */
 import { DEFAULT_ENTROPY } from '../../shared/defaults';
 import type { EntropyOptions } from '../../shared/result';
-import { psdEigenvalues } from './eigen';
+import { borderedSpectra, psdEigenvalues, rankOneSpectra } from './eigen';
 import type { FloatArray } from './types';
 
 export { DEFAULT_ENTROPY };
@@ -160,29 +160,24 @@ export function matrixEntropyFromGram(gram: FloatArray, h: FloatArray, T: number
 }
 
 /**
- * The Gram spectra of the raw layer (BOS included) and of the layer without BOS, from ONE Gram:
- * with X X^T the second is the first minus row/column 0; with X^T X (or a supplied gram, T > d) it
- * is G - x0 x0^T. Saves a Gram product per layer (the run computes both for every layer).
+ * The Gram spectra of the raw layer (BOS included) and of the layer without BOS, from ONE Gram and
+ * ONE tridiagonalisation: with X X^T the second is the spectrum of the trailing block (rows and
+ * columns 1..T-1, `borderedSpectra`); with X^T X (or a supplied gram, T > d) it is that of
+ * G - x0 x0^T, and G is its rank-one update (`rankOneSpectra`). The run computes both for every
+ * layer, so this halves the eigen work. `gram` (X^T X [d, d]) and `gramRows` (X X^T [T, T]) are the
+ * graph's float32 Grams (a GEMM instead of a JS loop); each is used on its side only.
  */
-export function rawAndExclBosSpectra(h: FloatArray, T: number, d: number, gram?: FloatArray): { raw: Float64Array; excl: Float64Array } {
-  let G: Float64Array;
-  let m: number;
-  if (gram && T > d) {
-    G = Float64Array.from(gram.subarray(0, d * d));
-    m = d;
-  } else {
-    ({ G, m } = smallGram(prepareRows(h, T, d, DEFAULT_ENTROPY).X, T, d));
+export function rawAndExclBosSpectra(h: FloatArray, T: number, d: number, gram?: FloatArray, gramRows?: FloatArray): { raw: Float64Array; excl: Float64Array } {
+  if (T > d) {
+    const G = gram ? Float64Array.from(gram.subarray(0, d * d)) : smallGram(prepareRows(h, T, d, DEFAULT_ENTROPY).X, T, d).G; // [d, d]
+    const x0 = h.subarray(0, d);
+    rankOneUpdate(G, d, x0, -1);
+    const { base, updated } = rankOneSpectra(G, x0, d);
+    return { raw: updated, excl: base };
   }
-  const raw = psdEigenvalues(G, m);
-  if (T <= 1) return { raw, excl: new Float64Array(0) };
-  if (m === T && T <= d) {
-    const k = T - 1;
-    const sub = new Float64Array(k * k); // [T-1, T-1]: rows/columns 1..T-1 of X X^T
-    for (let i = 0; i < k; i++) sub.set(G.subarray((i + 1) * T + 1, (i + 2) * T), i * k);
-    return { raw, excl: psdEigenvalues(sub, k) };
-  }
-  rankOneUpdate(G, d, h.subarray(0, d), -1);
-  return { raw, excl: psdEigenvalues(G, d) };
+  const G = gramRows ? Float64Array.from(gramRows.subarray(0, T * T)) : smallGram(prepareRows(h, T, d, DEFAULT_ENTROPY).X, T, d).G; // [T, T]
+  const { full, inner } = borderedSpectra(G, T);
+  return { raw: full, excl: inner };
 }
 
 /** Chooses the path: the supplied Gram when it is the smaller matrix and the options allow it, else the rows. */

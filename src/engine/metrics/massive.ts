@@ -56,6 +56,7 @@ export function topAbs(x: FloatArray, k: number): number[] {
       i = m;
     }
   };
+  let floor = -1; // |x| of the smallest kept once the heap is full: most scalars fail this one comparison
   for (let i = 0; i < x.length; i++) {
     if (heap.length < k) {
       heap.push(i);
@@ -65,10 +66,13 @@ export function topAbs(x: FloatArray, k: number): number[] {
         [heap[c], heap[p]] = [heap[p] as number, heap[c] as number];
         c = p;
       }
-    } else if (less(heap[0] as number, i)) {
+    } else if (Math.abs(x[i] as number) > floor) {
+      // Strictly larger than the smallest kept (an equal later index loses the tie): replace it.
       heap[0] = i;
       siftDown(0);
+      floor = Math.abs(x[heap[0] as number] as number);
     }
+    if (heap.length === k && floor < 0) floor = Math.abs(x[heap[0] as number] as number);
   }
   return heap.sort((a, b) => (less(a, b) ? 1 : less(b, a) ? -1 : 0));
 }

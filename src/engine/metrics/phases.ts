@@ -29,11 +29,21 @@ const fmt = (x: number): string => x.toFixed(3);
 
 /** entropy, bosRatio, sinkRate are per layer h[0..L] (sinkRate null where unknown, e.g. h[0]). */
 export function detectPhases(
-  entropy: readonly number[],
+  entropyOrNull: readonly (number | null)[],
   bosRatio: readonly number[],
   sinkRate: readonly (number | null)[],
   opts: PhaseOptions = DEFAULT_PHASES,
 ): Phases {
+  const missing = entropyOrNull.flatMap((e, l) => (e === null ? [l] : []));
+  if (missing.length) {
+    // A layer without entropy (NaN/Inf hidden states) leaves the curve's shape unknown: no valley is claimed.
+    const known = entropyOrNull.filter((e): e is number => e !== null);
+    const min = known.length ? Math.min(...known) : 0;
+    const max = known.length ? Math.max(...known) : 0;
+    const minLayer = Math.max(0, entropyOrNull.indexOf(min));
+    return { minLayer, minEntropy: min, maxEntropy: max, threshold: min + opts.band * (max - min), valley: false, bands: [], widenedBy: [], signals: [`no entropy at h[${missing.join('], h[')}] (NaN/Inf hidden states): phases not detected`] };
+  }
+  const entropy = entropyOrNull as readonly number[];
   const last = entropy.length - 1;
   let minLayer = 0;
   for (let l = 1; l <= last; l++) if ((entropy[l] as number) < (entropy[minLayer] as number)) minLayer = l;

@@ -6,7 +6,7 @@
  * because the theorem's bounds and their check refer to it; the user's options reuse it when they
  * are the defaults. entropyExclBos = Shannon, BOS excluded, the user's center/rowNormalize.
  */
-import type { AblationResult, EntropyOptions, LayerMetrics, LogitLensLayer, ResultSummary, RunMetrics, Warning } from '../../shared/result';
+import type { AblationResult, EntropyOptions, ForwardLayerMetrics, LayerMetrics, LogitLensLayer, ResultSummary, RunMetrics, Warning } from '../../shared/result';
 import { checkBounds, theoremBounds, type BoundRank } from './bounds';
 import { layerEntropy, rawAndExclBosSpectra, spectrumEntropy, type EntropyResult } from './entropy';
 import { lensLayers, topTokens, type LensInput } from './lens';
@@ -42,6 +42,8 @@ export interface RunMetricsInput {
   tokenText: (id: number) => string;
   /** Optional X^T X of every raw h[l]: [L+1, d, d] (used when T > d). */
   gram?: FloatArray;
+  /** Optional X X^T of every raw h[l]: [L+1, T, T] (used when T <= d). */
+  gramRows?: FloatArray;
   lens?: LensInput;
 }
 
@@ -53,8 +55,8 @@ const sameEntropy = (a: EntropyOptions, b: EntropyOptions): boolean =>
  * BOS with the user's center/rowNormalize. Without center/rowNormalize all three come from the two
  * spectra of one Gram (the Rényi order only changes the function of the spectrum).
  */
-function layerEntropies(h: FloatArray, gram: FloatArray | undefined, T: number, d: number, o: EntropyOptions): { raw: EntropyResult; ent: EntropyResult; excl: EntropyResult } {
-  const spectra = rawAndExclBosSpectra(h, T, d, gram);
+function layerEntropies(h: FloatArray, gram: FloatArray | undefined, T: number, d: number, o: EntropyOptions, gramRows?: FloatArray): { raw: EntropyResult; ent: EntropyResult; excl: EntropyResult } {
+  const spectra = rawAndExclBosSpectra(h, T, d, gram, gramRows);
   const raw = spectrumEntropy(spectra.raw, 1, Math.min(T, d), T);
   const exclPlain = (): EntropyResult => spectrumEntropy(spectra.excl, 1, Math.min(T - 1, d), Math.max(0, T - 1));
   if (!o.center && !o.rowNormalize) {
@@ -71,16 +73,19 @@ function layerEntropies(h: FloatArray, gram: FloatArray | undefined, T: number, 
 export interface LayerOutcome {
   metrics: LayerMetrics;
   violations: ReturnType<typeof checkBounds>;
+  /** h[l] (or its Gram) holds NaN/Inf: no spectral metrics (reported as a warning). */
+  nonFinite: boolean;
 }
 
 /** The per-layer part of a run: independent across layers (the engine may spread it over worker threads). */
-export type LayerInput = Pick<RunMetricsInput, 'hidden' | 'attnToBos' | 'L' | 'T' | 'd' | 'H' | 'options' | 'gram'>;
+export type LayerInput = Pick<RunMetricsInput, 'hidden' | 'attnToBos' | 'L' | 'T' | 'd' | 'H' | 'options' | 'gram' | 'gramRows'>;
 
 export function computeLayer(input: LayerInput, l: number): LayerOutcome {
   const { T, d } = input;
   const h = input.hidden.subarray(l * T * d, (l + 1) * T * d); // [T, d]
   const gram = input.gram?.subarray(l * d * d, (l + 1) * d * d); // [d, d]
-  return layerMetrics(h, gram, l, input);
+  const gramRows = input.gramRows?.subarray(l * T * T, (l + 1) * T * T); // [T, T]
+  return layerMetrics(h, gram, l, input, gramRows);
 }
 
 /** RunMetrics plus the warnings found on the way (bound violations are bugs: they must surface). */
@@ -96,8 +101,11 @@ export function assembleRun(input: RunMetricsInput, outcomes: readonly LayerOutc
   const warnings: Warning[] = [];
   const lens = input.lens ? lensLayers(input.lens, T, input.tokenText) : new Map<number, LogitLensLayer>();
   const layers: LayerMetrics[] = [];
-  outcomes.forEach(({ metrics, violations }, l) => {
+  outcomes.forEach(({ metrics, violations, nonFinite }, l) => {
     metrics.logitLens = lens.get(l) ?? null;
+    if (nonFinite) {
+      warnings.push({ code: 'nonFinite', message: `h[${l}] contains NaN or Inf values: its entropy and anisotropy are not defined (shown as missing).` });
+    }
     for (const v of violations) {
       warnings.push({ code: 'boundViolated', message: `h[${l}]: measured ${v.quantity} ${v.measured} violates the theorem's bound ${v.bound}` });
     }
@@ -122,34 +130,69 @@ export function computeRunMetrics(input: RunMetricsInput): RunMetrics {
   return computeRunMetricsChecked(input).run;
 }
 
-export function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: number, input: Omit<LayerInput, 'hidden' | 'gram'>): { metrics: LayerMetrics; violations: ReturnType<typeof checkBounds> } {
+/**
+ * The part of a layer's metrics that needs no spectrum (norms, BOS ratio, head sink scores, sink
+ * rate, sink mass): O(T d + H T), cheap enough to send before the spectral metrics are done.
+ */
+export function forwardLayerMetrics(h: FloatArray, l: number, input: Pick<LayerInput, 'attnToBos' | 'T' | 'd' | 'H' | 'options'>): ForwardLayerMetrics {
   const { T, d, H, options } = input;
   const norms = tokenNorms(h, T, d);
-  const { raw, ent, excl } = layerEntropies(h, gram, T, d, options.entropy);
-  const b = theoremBounds(h, T, d, raw.eigenvalues, options.boundRank ?? 'numerical');
-  const violations = checkBounds({ anisotropy: raw.anisotropy, entropy: raw.entropy }, b);
   const scores = l > 0 ? headSinkScores(input.attnToBos, l - 1, H, T, options.includeFirstQuery) : null;
-  const metrics: LayerMetrics = {
+  return {
     layer: l,
     norms: Array.from(norms),
     bosNorm: T > 0 ? (norms[0] as number) : 0,
     medianOtherNorm: medianOtherNorm(norms),
     bosRatio: bosRatio(norms),
-    entropy: ent.entropy,
-    entropyRaw: ent.entropyRaw,
-    entropyExclBos: excl.entropy,
-    anisotropy: ent.anisotropy,
+    headSinkScores: scores,
+    sinkRate: scores ? sinkRate(scores, options.tau) : null,
+    tokenSinkMass: l > 0 ? tokenSinkMass(input.attnToBos, l - 1, H, T) : null,
+  };
+}
+
+/** Every layer's forward metrics and the spike blocks they imply (the first paint of a run). */
+export function forwardRunMetrics(input: Pick<RunMetricsInput, 'hidden' | 'attnToBos' | 'L' | 'T' | 'd' | 'H' | 'options'>): { layers: ForwardLayerMetrics[]; spikeBlocks: number[] } {
+  const { T, d } = input;
+  const layers: ForwardLayerMetrics[] = [];
+  for (let l = 0; l <= input.L; l++) layers.push(forwardLayerMetrics(input.hidden.subarray(l * T * d, (l + 1) * T * d), l, input));
+  return { layers, spikeBlocks: spikeBlocks(layers.map((m) => m.bosRatio)) };
+}
+
+export function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: number, input: Omit<LayerInput, 'hidden' | 'gram' | 'gramRows'>, gramRows?: FloatArray): LayerOutcome {
+  const { T, d, options } = input;
+  const fwd = forwardLayerMetrics(h, l, input);
+  // NaN/Inf in h (an overflowing model, a broken weight) has no spectrum: the entropies are null,
+  // the bounds are not checked, and the run reports the layer instead of failing.
+  const finite = allFinite(h) && (gram === undefined || allFinite(gram)) && (gramRows === undefined || allFinite(gramRows));
+  const spectral = finite ? layerEntropies(h, gram, T, d, options.entropy, gramRows) : null;
+  const b = theoremBounds(h, T, d, spectral?.raw.eigenvalues ?? [], options.boundRank ?? 'numerical');
+  const violations = spectral ? checkBounds({ anisotropy: spectral.raw.anisotropy, entropy: spectral.raw.entropy }, b) : [];
+  const metrics: LayerMetrics = {
+    layer: l,
+    norms: fwd.norms,
+    bosNorm: fwd.bosNorm,
+    medianOtherNorm: fwd.medianOtherNorm,
+    bosRatio: fwd.bosRatio,
+    entropy: spectral ? spectral.ent.entropy : null,
+    entropyRaw: spectral ? spectral.ent.entropyRaw : null,
+    entropyExclBos: spectral ? spectral.excl.entropy : null,
+    anisotropy: spectral ? spectral.ent.anisotropy : null,
     anisotropyLowerBound: b.p,
     entropyUpperBound: b.entropyUpperBound,
     bound: { M: b.M, R: b.R, c: b.c, a: b.a, r: b.r },
     massive: massiveActivations(h, T, d, options.massiveTopK),
-    headSinkScores: scores,
-    sinkRate: scores ? sinkRate(scores, options.tau) : null,
-    tokenSinkMass: l > 0 ? tokenSinkMass(input.attnToBos, l - 1, H, T) : null,
+    headSinkScores: fwd.headSinkScores,
+    sinkRate: fwd.sinkRate,
+    tokenSinkMass: fwd.tokenSinkMass,
     mixing: null, // needs full attention rows; the runner only exports attention to key 0
     logitLens: null,
   };
-  return { metrics, violations };
+  return { metrics, violations, nonFinite: !finite };
+}
+
+function allFinite(x: FloatArray): boolean {
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i] as number)) return false;
+  return true;
 }
 
 const maxOf = (xs: readonly (number | null)[]): number => xs.reduce<number>((m, x) => (x !== null && x > m ? x : m), 0);
@@ -160,7 +203,8 @@ export function compareRuns(base: RunMetrics, ablated: RunMetrics, blocks: reado
     const a = ablated.layers[i];
     if (!a) throw new Error(`compareRuns: ablated run lacks layer ${b.layer}`);
     const sr = a.sinkRate !== null && b.sinkRate !== null ? a.sinkRate - b.sinkRate : null;
-    return { layer: b.layer, bosRatio: a.bosRatio - b.bosRatio, entropy: a.entropy - b.entropy, sinkRate: sr };
+    const entropy = a.entropy !== null && b.entropy !== null ? a.entropy - b.entropy : null;
+    return { layer: b.layer, bosRatio: a.bosRatio - b.bosRatio, entropy, sinkRate: sr };
   });
   return {
     blocks: [...blocks],

@@ -11,11 +11,12 @@ import type { LayerInput, LayerOutcome, RunMetricsInput } from '../metrics';
 import { assembleRun, computeLayer } from '../metrics';
 import type { Warning, RunMetrics } from '../../shared/result';
 
-export interface LayerTask extends Omit<LayerInput, 'hidden' | 'gram'> {
+export interface LayerTask extends Omit<LayerInput, 'hidden' | 'gram' | 'gramRows'> {
   id: number;
   l: number;
   h: Float32Array; // [T, d]
   gram: Float32Array | undefined; // [d, d]
+  gramRows: Float32Array | undefined; // [T, T]
 }
 
 type Reply = { id: number; ok: true; outcome: LayerOutcome } | { id: number; ok: false; message: string };
@@ -46,13 +47,35 @@ export class MetricsPool {
 
   constructor(private readonly size = Math.min(4, Math.max(1, availableParallelism()))) {}
 
-  async computeRun(input: RunMetricsInput): Promise<{ run: RunMetrics; warnings: Warning[] }> {
+  /** Every layer's metrics; `onLayer` hears each layer as soon as it is done (in completion order). */
+  async computeRun(input: RunMetricsInput, onLayer: (o: LayerOutcome) => void = () => {}): Promise<{ run: RunMetrics; warnings: Warning[] }> {
     const script = workerScript();
     const parallel = this.size > 1 && script !== null && Math.min(input.T, input.d) >= MIN_PARALLEL_SIZE;
+    const layers = Array.from({ length: input.L + 1 }, (_, l) => l);
     const outcomes: LayerOutcome[] = parallel
-      ? await Promise.all(Array.from({ length: input.L + 1 }, (_, l) => this.submit(input, l, script)))
-      : Array.from({ length: input.L + 1 }, (_, l) => computeLayer(input, l));
+      ? await Promise.all(layers.map((l) => this.submit(input, l, script).then((o) => (onLayer(o), o))))
+      : layers.map((l) => {
+          const o = computeLayer(input, l);
+          onLayer(o);
+          return o;
+        });
     return assembleRun(input, outcomes);
+  }
+
+  /**
+   * Starts the workers and runs one small synthetic layer through each side of the Gram (T > d
+   * and T <= d), so the first real analysis in a fresh process finds threads started and the
+   * eigen kernels compiled (cold, the first layers ran ~2x slower). Costs ~0.1 s CPU, once; a
+   * no-op on one core or without the worker script.
+   */
+  async warm(): Promise<void> {
+    const script = workerScript();
+    if (this.size <= 1 || script === null || this.workers.length > 0) return;
+    const jobs: Promise<LayerOutcome>[] = [];
+    for (let i = 0; i < this.size; i++) {
+      for (const [T, d] of [[80, 64], [64, 80]] as const) jobs.push(this.submit(warmInput(T, d), 1, script));
+    }
+    await Promise.all(jobs);
   }
 
   async dispose(): Promise<void> {
@@ -68,6 +91,7 @@ export class MetricsPool {
       l,
       h: input.hidden.slice(l * T * d, (l + 1) * T * d) as Float32Array,
       gram: input.gram?.slice(l * d * d, (l + 1) * d * d) as Float32Array | undefined,
+      gramRows: input.gramRows?.slice(l * T * T, (l + 1) * T * T) as Float32Array | undefined,
       attnToBos: input.attnToBos,
       L: input.L,
       T,
@@ -80,7 +104,8 @@ export class MetricsPool {
       this.pending.set(task.id, { resolve, reject });
       this.workerTasks++;
       worker.ref();
-      worker.postMessage(task, [task.h.buffer as ArrayBuffer, ...(task.gram ? [task.gram.buffer as ArrayBuffer] : [])]);
+      const transfer = [task.h, task.gram, task.gramRows].flatMap((a) => (a ? [a.buffer as ArrayBuffer] : []));
+      worker.postMessage(task, transfer);
     });
   }
 
@@ -111,4 +136,20 @@ export class MetricsPool {
     this.pending.clear();
     void this.dispose();
   }
+}
+
+/** A deterministic layer with a large BOS row (the kernels' real paths): h [2, T, d], attention [1, 1, T]. */
+function warmInput(T: number, d: number): RunMetricsInput {
+  const hidden = Float32Array.from({ length: 2 * T * d }, (_, i) => Math.sin(i * 0.7 + (i % 13)) * (i % (T * d) < d ? 30 : 1)); // [2, T, d]
+  return {
+    hidden,
+    attnToBos: new Float32Array(T).fill(0.5), // [1, 1, T]
+    lastLogits: new Float32Array(1),
+    L: 1,
+    T,
+    d,
+    H: 1,
+    tokenText: () => '',
+    options: { tau: 0.3, includeFirstQuery: false, entropy: { alpha: 1, excludeBos: false, center: false, rowNormalize: false }, massiveTopK: 5, lastTopK: 1 },
+  };
 }

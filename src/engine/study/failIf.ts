@@ -21,7 +21,7 @@ export const FAIL_IF_METRICS: Record<string, { help: string; of: (r: PromptRecor
   meanSinkMass: { help: 'mean attention to BOS over tokens, heads and layers', of: (r) => r.summary.meanSinkMass },
   maxBosRatio: { help: 'largest BOS norm / median other-token norm', of: (r) => r.summary.maxBosRatio },
   maxBosNorm: { help: 'largest BOS hidden-state norm', of: (r) => 10 ** Math.max(...r.curves.bosNormLog10) },
-  minEntropy: { help: 'smallest normalised matrix entropy over layers', of: (r) => Math.min(...r.curves.entropy) },
+  minEntropy: { help: 'smallest normalised matrix entropy over layers', of: (r) => Math.min(...r.curves.entropy.filter((e): e is number => e !== null)) },
   valleyDepth: { help: 'depth of the compression valley in normalised entropy (0 without a valley)', of: (r) => r.valleyDepth },
   valley: { help: '1 when the prompt has a compression valley, else 0', of: (r) => (r.valleyLayer === null ? 0 : 1) },
   valleyLayer: { help: 'h index of the valley minimum (prompts with a valley)', of: (r) => r.valleyLayer },

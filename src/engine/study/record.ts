@@ -10,14 +10,18 @@ import type { PromptRecord, StudyPrompt } from '../../shared/study';
  * Depth of the entropy dip at its minimum: min(max entropy before it, max entropy after it) - min,
  * the quantity phases.ts compares with its 0.1 threshold. 0 when the minimum is at the first or last layer.
  */
-export function valleyDepthOf(entropy: readonly number[]): { layer: number; depth: number } {
-  let m = 0;
-  for (let l = 1; l < entropy.length; l++) if ((entropy[l] as number) < (entropy[m] as number)) m = l;
-  if (m === 0 || m === entropy.length - 1) return { layer: m, depth: 0 };
+export function valleyDepthOf(curve: readonly (number | null)[]): { layer: number; depth: number } {
+  // A layer without an entropy (non-finite hidden states) takes no part in the dip.
+  const entropy = curve.map((e) => (e === null || !Number.isFinite(e) ? NaN : e));
+  let m = entropy.findIndex((e) => !Number.isNaN(e));
+  if (m < 0) return { layer: 0, depth: 0 };
+  for (let l = m + 1; l < entropy.length; l++) if ((entropy[l] as number) < (entropy[m] as number)) m = l;
+  const finite = (xs: number[]): number[] => xs.filter((x) => !Number.isNaN(x));
+  const before = finite(entropy.slice(0, m));
+  const after = finite(entropy.slice(m + 1));
+  if (before.length === 0 || after.length === 0) return { layer: m, depth: 0 };
   const min = entropy[m] as number;
-  const before = Math.max(...entropy.slice(0, m)) - min;
-  const after = Math.max(...entropy.slice(m + 1)) - min;
-  return { layer: m, depth: Math.min(before, after) };
+  return { layer: m, depth: Math.min(Math.max(...before) - min, Math.max(...after) - min) };
 }
 
 export function toPromptRecord(prompt: Pick<StudyPrompt, 'index' | 'id' | 'source'>, r: AnalysisResult): PromptRecord {

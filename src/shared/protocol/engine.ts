@@ -26,5 +26,10 @@ export const EnginePing = new Request<void, { pid: number; versions: Record<stri
 
 export const EngineCancel = new Command<{ requestId: string }>('engine/cancel');
 
+/**
+ * Stage progress of a request. During `engine/analyze` it also carries the early results: once
+ * `progress.partial` (the baseline forward's metrics, before any spectrum), then `progress.layer`
+ * (one layer's entropy figures) per layer as each finishes.
+ */
 export const EngineDidProgress = new Notification<{ requestId: string; progress: Progress }>('engine/didProgress');
 export const EngineDidLog = new Notification<{ level: LogLevel; message: string }>('engine/didLog');

@@ -85,8 +85,8 @@ const layer = fields({
   bosNorm: num,
   medianOtherNorm: num,
   bosRatio: num,
-  entropy: num,
-  entropyExclBos: num,
+  entropy: nullable(num), // null: NaN/Inf hidden states at this layer (a nonFinite warning names it)
+  entropyExclBos: nullable(num),
   entropyUpperBound: nullable(num),
   massive,
   headSinkScores: nullable(numbers),

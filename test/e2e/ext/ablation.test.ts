@@ -36,7 +36,7 @@ suite('ablation (sinklens.toggleAblation)', function () {
     assert.equal(r.ablation.target, 'mlp');
     for (const e of exp.ablatedLayers ?? []) {
       assertClose(r.ablation.run.layers[e.layer].bosRatio, e.bosRatio, `ablated bosRatio at h[${e.layer}]`);
-      assertClose(r.ablation.run.layers[e.layer].entropy, e.entropy, `ablated entropy at h[${e.layer}]`, 2e-3, 1e-3);
+      assertClose(r.ablation.run.layers[e.layer].entropy!, e.entropy, `ablated entropy at h[${e.layer}]`, 2e-3, 1e-3);
     }
     assert.ok(r.ablation.run.layers[2].bosRatio < 1.5, 'no spike at h[2] after the ablation');
     assert.equal(r.ablation.effect.spikeRemoved, true);

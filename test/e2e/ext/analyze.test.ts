@@ -11,7 +11,7 @@ function checkAgainstReference(r: AnalysisResult, exp: ExpectedPrompt): void {
     const got = r.baseline.layers[e.layer];
     assert.equal(got.layer, e.layer);
     assertClose(got.bosRatio, e.bosRatio, `bosRatio at h[${e.layer}]`);
-    assertClose(got.entropy, e.entropy, `entropy at h[${e.layer}]`, 2e-3, 1e-3);
+    assertClose(got.entropy!, e.entropy, `entropy at h[${e.layer}]`, 2e-3, 1e-3);
   }
   assert.equal(r.baseline.lastTopK[0]?.id, exp.lastTop5[0][0], 'top-1 next token at the last position');
 }

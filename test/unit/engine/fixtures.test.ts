@@ -46,8 +46,8 @@ function checkLayers(got: LayerMetrics[], want: ExpectedLayer[], what: string): 
     const at = `${what} h[${w.layer}]`;
     assertClose(g.bosNorm, w.bosNorm, TOL, `${at} bosNorm`);
     assertClose(g.bosRatio, w.bosRatio, TOL, `${at} bosRatio`);
-    assertClose(g.entropy, w.entropy, TOL, `${at} entropy`);
-    assertClose(g.anisotropy, w.anisotropy, TOL, `${at} anisotropy`);
+    assertClose(g.entropy!, w.entropy, TOL, `${at} entropy`);
+    assertClose(g.anisotropy!, w.anisotropy, TOL, `${at} anisotropy`);
     if (w.medianOtherNorm !== undefined) assertClose(g.medianOtherNorm, w.medianOtherNorm, TOL, `${at} medianOtherNorm`);
     if (w.anisotropyLowerBound !== undefined) assertClose(g.anisotropyLowerBound, w.anisotropyLowerBound, TOL, `${at} p1 bound`);
     if (w.entropyUpperBound !== undefined) {
@@ -61,9 +61,9 @@ function checkLayers(got: LayerMetrics[], want: ExpectedLayer[], what: string): 
 
 export function assertTheorem(r: AnalysisResult['baseline'], what: string): void {
   for (const l of r.layers) {
-    assert.ok(l.anisotropy >= l.anisotropyLowerBound - 1e-6, `${what} h[${l.layer}]: p1 ${l.anisotropy} < bound ${l.anisotropyLowerBound}`);
+    assert.ok(l.anisotropy! >= l.anisotropyLowerBound - 1e-6, `${what} h[${l.layer}]: p1 ${l.anisotropy} < bound ${l.anisotropyLowerBound}`);
     if (l.entropyUpperBound !== null) {
-      assert.ok(l.entropy <= l.entropyUpperBound + 1e-6, `${what} h[${l.layer}]: H ${l.entropy} > bound ${l.entropyUpperBound}`);
+      assert.ok(l.entropy! <= l.entropyUpperBound + 1e-6, `${what} h[${l.layer}]: H ${l.entropy} > bound ${l.entropyUpperBound}`);
     }
   }
 }

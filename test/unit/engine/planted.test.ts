@@ -34,8 +34,8 @@ describe('planted phenomenon', () => {
       for (let l = k + 2; l < layers.length; l++) {
         assert.ok(((layers[l] as LayerMetrics).sinkRate ?? 0) >= 0.8, `sink rate at h[${l}] = ${(layers[l] as LayerMetrics).sinkRate}`);
       }
-      const before = (layers[k] as LayerMetrics).entropy;
-      const at = (layers[k + 1] as LayerMetrics).entropy;
+      const before = (layers[k] as LayerMetrics).entropy!;
+      const at = (layers[k + 1] as LayerMetrics).entropy!;
       assert.ok(at < before - 0.1, `entropy drops at h[${k + 1}]: ${before} -> ${at}`);
       const compress = r.baseline.phases.bands.find((b) => b.phase === 'compress');
       assert.ok(r.baseline.phases.valley && compress, 'a valley');
@@ -47,7 +47,7 @@ describe('planted phenomenon', () => {
       assert.ok((abl.run.layers[k + 1] as LayerMetrics).bosRatio < 3, 'spike removed');
       assert.equal(abl.run.spikeBlocks.length, 0, 'no spike after ablation');
       assert.ok(Math.max(...abl.run.layers.slice(k + 1).map((l) => l.sinkRate ?? 0)) < 0.5, 'sinks removed');
-      assert.ok((abl.run.layers[k + 1] as LayerMetrics).entropy > at + 0.1, 'valley removed');
+      assert.ok((abl.run.layers[k + 1] as LayerMetrics).entropy! > at + 0.1, 'valley removed');
       assert.equal(abl.effect.spikeRemoved, true);
       assert.equal(abl.effect.valleyRemoved, true);
     });
@@ -64,8 +64,8 @@ describe('the theorem holds on generated models', () => {
       for (const run of [r.baseline, r.ablation?.run]) {
         assert.ok(run);
         for (const l of run.layers) {
-          assert.ok(l.anisotropy >= l.anisotropyLowerBound - 1e-6, `h[${l.layer}] p1 ${l.anisotropy} < ${l.anisotropyLowerBound}`);
-          if (l.entropyUpperBound !== null) assert.ok(l.entropy <= l.entropyUpperBound + 1e-6, `h[${l.layer}] H above bound`);
+          assert.ok(l.anisotropy! >= l.anisotropyLowerBound - 1e-6, `h[${l.layer}] p1 ${l.anisotropy} < ${l.anisotropyLowerBound}`);
+          if (l.entropyUpperBound !== null) assert.ok(l.entropy! <= l.entropyUpperBound + 1e-6, `h[${l.layer}] H above bound`);
         }
       }
     });

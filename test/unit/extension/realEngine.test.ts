@@ -44,7 +44,7 @@ function checkAgainstReference(r: AnalysisResult, exp: { tokenIds: number[]; lay
     const got = r.baseline.layers[e.layer];
     assert.ok(got, `layer ${e.layer}`);
     assertClose(got.bosRatio, e.bosRatio, { rtol: 1e-3 }, `bosRatio[${e.layer}]`);
-    assertClose(got.entropy, e.entropy, { rtol: 1e-3, atol: 1e-4 }, `entropy[${e.layer}]`);
+    assertClose(got.entropy!, e.entropy, { rtol: 1e-3, atol: 1e-4 }, `entropy[${e.layer}]`);
     if (e.headSinkScores) assertClose(got.headSinkScores ?? [], e.headSinkScores, { rtol: 1e-3, atol: 1e-5 }, `headSinkScores[${e.layer}]`);
   }
 }

@@ -116,6 +116,33 @@ describe('graph runner, llama path (GQA, tied head)', () => {
       }
     }
     assertClose(r.gram ?? [], want, { rtol: 1e-4, atol: 1e-4 }, 'gram');
+    assert.equal(r.gramRows, undefined, 'only the side asked for');
+  });
+
+  it('Gram matrices h[l] h[l]^T (the T x T side)', async () => {
+    const r = await runner.forward({ ids, gramRows: true });
+    const d = cfg.hiddenSize;
+    const want = new Float64Array((cfg.numLayers + 1) * T * T);
+    for (let l = 0; l <= cfg.numLayers; l++) {
+      for (let a = 0; a < T; a++) {
+        for (let b = 0; b < T; b++) {
+          let s = 0;
+          for (let j = 0; j < d; j++) s += ref.hidden[(l * T + a) * d + j]! * ref.hidden[(l * T + b) * d + j]!;
+          want[(l * T + a) * T + b] = s;
+        }
+      }
+    }
+    assertClose(r.gramRows ?? [], want, { rtol: 1e-4, atol: 1e-4 }, 'gramRows');
+    assert.equal(r.gram, undefined, 'only the side asked for');
+  });
+
+  it('grams() on a forward\'s hidden states equals asking the forward for them', async () => {
+    const both = await runner.forward({ ids, gram: true, gramRows: true });
+    const later = await runner.grams(both.hidden, T, { cols: true, rows: true });
+    assert.deepEqual(later.gram, both.gram);
+    assert.deepEqual(later.gramRows, both.gramRows);
+    assert.deepEqual(await runner.grams(both.hidden, T, {}), {});
+    await assert.rejects(runner.grams(both.hidden.subarray(1), T, { cols: true }), /expected/);
   });
 
   it('is safe to call concurrently and repeatedly', async () => {

@@ -130,10 +130,11 @@ test('degenerate inputs: zero matrix, one row, excludeBos with T = 1', () => {
 });
 
 test('rawAndExclBosSpectra: one Gram gives both spectra, in every orientation', () => {
-  for (const [T, d, withGram] of [[6, 9, false], [9, 9, false], [10, 9, false], [25, 9, false], [25, 9, true]] as const) {
+  for (const [T, d, withGram] of [[6, 9, false], [6, 9, true], [9, 9, false], [9, 9, true], [10, 9, false], [25, 9, false], [25, 9, true]] as const) {
     const X = randomMatrix(T, d, 60 + T);
     for (let j = 0; j < d; j++) X[j]! *= 20; // BOS much larger
-    const sp = rawAndExclBosSpectra(X, T, d, withGram ? naiveGramCols(X, T, d) : undefined);
+    // withGram: the graph's Gram of the smaller side (X^T X when T > d, X X^T otherwise).
+    const sp = withGram ? (T > d ? rawAndExclBosSpectra(X, T, d, naiveGramCols(X, T, d)) : rawAndExclBosSpectra(X, T, d, undefined, naiveGramRows(X, T, d))) : rawAndExclBosSpectra(X, T, d);
     const what = `T=${T} d=${d} gram=${withGram}`;
     const raw = matrixEntropy(X, T, d).eigenvalues;
     const excl = matrixEntropy(X, T, d, opts({ excludeBos: true })).eigenvalues;

@@ -45,8 +45,11 @@ export function jacobiEigenvalues(A0: ArrayLike<number>, n: number): number[] {
   const A = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => A0[i * n + j] as number));
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
+    let total = 0;
+    for (let p = 0; p < n; p++) for (let q = 0; q < n; q++) total += A[p]![q]! ** 2;
     for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += A[p]![q]! ** 2;
-    if (off < 1e-30) break;
+    // Absolute for small matrices, relative (off-diagonal below 1e-17 ||A||_F) for huge or tiny scales.
+    if (off < 1e-30 || off <= 1e-34 * total) break;
     for (let p = 0; p < n; p++) {
       for (let q = p + 1; q < n; q++) {
         const apq = A[p]![q]!;

@@ -41,10 +41,10 @@ test('computeRunMetrics assembles every layer from the standalone metrics', () =
     assertClose(m.norms, norms, { rtol: 1e-12 });
     assert.equal(m.bosRatio, bosRatio(norms));
     const e = matrixEntropy(h, T, d);
-    assertClose([m.entropy, m.entropyRaw, m.anisotropy], [e.entropy, e.entropyRaw, e.anisotropy], { rtol: 1e-12 });
-    assertClose(m.entropyExclBos, matrixEntropy(h, T, d, { ...defaults.entropy, excludeBos: true }).entropy, { rtol: 1e-12 });
-    assert.ok(m.anisotropy >= m.anisotropyLowerBound - 1e-9);
-    if (m.entropyUpperBound !== null) assert.ok(m.entropy <= m.entropyUpperBound + 1e-9);
+    assertClose([m.entropy!, m.entropyRaw!, m.anisotropy!], [e.entropy, e.entropyRaw, e.anisotropy], { rtol: 1e-12 });
+    assertClose(m.entropyExclBos!, matrixEntropy(h, T, d, { ...defaults.entropy, excludeBos: true }).entropy, { rtol: 1e-12 });
+    assert.ok(m.anisotropy! >= m.anisotropyLowerBound - 1e-9);
+    if (m.entropyUpperBound !== null) assert.ok(m.entropy! <= m.entropyUpperBound + 1e-9);
     assert.equal(m.bound.r, T);
     assert.equal(m.logitLens, null);
     assert.equal(m.mixing, null);
@@ -75,17 +75,17 @@ test('the Gram path (T > d) gives the same metrics as the rows; entropy options 
   for (let l = 0; l <= L; l++) {
     const a = direct.layers[l]!;
     const b = viaGram.layers[l]!;
-    assertClose([b.entropy, b.entropyExclBos, b.anisotropy, b.entropyUpperBound ?? -1], [a.entropy, a.entropyExclBos, a.anisotropy, a.entropyUpperBound ?? -1], { rtol: 1e-5 }, `h[${l}]`);
+    assertClose([b.entropy!, b.entropyExclBos!, b.anisotropy!, b.entropyUpperBound ?? -1], [a.entropy!, a.entropyExclBos!, a.anisotropy!, a.entropyUpperBound ?? -1], { rtol: 1e-5 }, `h[${l}]`);
   }
   const centered = computeRunMetrics({ ...input, options: { ...defaults, entropy: { ...defaults.entropy, center: true, alpha: 2 } } });
   const h3 = input.hidden.subarray(3 * T * d, 4 * T * d);
-  assertClose(centered.layers[3]!.entropy, matrixEntropy(h3, T, d, { alpha: 2, excludeBos: false, center: true, rowNormalize: false }).entropy, { rtol: 1e-12 });
-  assertClose(centered.layers[3]!.entropyExclBos, matrixEntropy(h3, T, d, { alpha: 1, excludeBos: true, center: true, rowNormalize: false }).entropy, { rtol: 1e-12 });
+  assertClose(centered.layers[3]!.entropy!, matrixEntropy(h3, T, d, { alpha: 2, excludeBos: false, center: true, rowNormalize: false }).entropy, { rtol: 1e-12 });
+  assertClose(centered.layers[3]!.entropyExclBos!, matrixEntropy(h3, T, d, { alpha: 1, excludeBos: true, center: true, rowNormalize: false }).entropy, { rtol: 1e-12 });
   const exclAlpha = computeRunMetrics({ ...input, gram, options: { ...defaults, entropy: { ...defaults.entropy, excludeBos: true, alpha: 2 } } });
-  assertClose(exclAlpha.layers[3]!.entropy, matrixEntropy(h3, T, d, { alpha: 2, excludeBos: true, center: false, rowNormalize: false }).entropy, { rtol: 1e-6 });
-  assertClose(exclAlpha.layers[3]!.entropyExclBos, direct.layers[3]!.entropyExclBos, { rtol: 1e-6 });
+  assertClose(exclAlpha.layers[3]!.entropy!, matrixEntropy(h3, T, d, { alpha: 2, excludeBos: true, center: false, rowNormalize: false }).entropy, { rtol: 1e-6 });
+  assertClose(exclAlpha.layers[3]!.entropyExclBos!, direct.layers[3]!.entropyExclBos!, { rtol: 1e-6 });
   const rowNorm = computeRunMetrics({ ...input, options: { ...defaults, entropy: { ...defaults.entropy, rowNormalize: true } } });
-  assertClose(rowNorm.layers[2]!.entropy, matrixEntropy(input.hidden.subarray(2 * T * d, 3 * T * d), T, d, { ...defaults.entropy, rowNormalize: true }).entropy, { rtol: 1e-12 });
+  assertClose(rowNorm.layers[2]!.entropy!, matrixEntropy(input.hidden.subarray(2 * T * d, 3 * T * d), T, d, { ...defaults.entropy, rowNormalize: true }).entropy, { rtol: 1e-12 });
   // The bounds still refer to the raw layer.
   assert.equal(centered.layers[3]!.anisotropyLowerBound, direct.layers[3]!.anisotropyLowerBound);
 });
@@ -99,7 +99,7 @@ test('compareRuns and summarize', () => {
   assert.equal(cmp.run, ablated);
   for (const dl of cmp.delta) {
     assertClose(dl.bosRatio, ablated.layers[dl.layer]!.bosRatio - base.layers[dl.layer]!.bosRatio, { rtol: 1e-12 });
-    assertClose(dl.entropy, ablated.layers[dl.layer]!.entropy - base.layers[dl.layer]!.entropy, { rtol: 1e-12, atol: 1e-15 });
+    assertClose(dl.entropy!, ablated.layers[dl.layer]!.entropy! - base.layers[dl.layer]!.entropy!, { rtol: 1e-12, atol: 1e-15 });
     assert.equal(dl.sinkRate === null, dl.layer === 0);
   }
   assert.equal(cmp.effect.spikeRemoved, true);

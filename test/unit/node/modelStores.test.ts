@@ -123,7 +123,7 @@ describe('model stores (Ollama, LM Studio, llama.cpp)', () => {
     const text = 'Once upon a time, there was a little dog.';
     const [ra, rb] = [await engine.analyze(a, text), await engine.analyze(b, text)];
     assert.deepEqual(rb.tokens.map((x) => x.id), ra.tokens.map((x) => x.id));
-    assertClose(rb.baseline.layers.map((l) => l.entropy), ra.baseline.layers.map((l) => l.entropy), { rtol: 1e-4, atol: 1e-6 }, 'entropy');
+    assertClose(rb.baseline.layers.map((l) => l.entropy ?? NaN), ra.baseline.layers.map((l) => l.entropy ?? NaN), { rtol: 1e-4, atol: 1e-6 }, 'entropy');
     assertClose(rb.baseline.layers.map((l) => l.bosRatio), ra.baseline.layers.map((l) => l.bosRatio), { rtol: 1e-4, atol: 1e-6 }, 'bosRatio');
   });
 });

@@ -43,8 +43,11 @@ function input(T: number, d: number, L: number, H: number, withGram: boolean): R
 test('worker threads and the inline path agree exactly (T <= d)', async () => {
   const inp = input(100, 112, 3, 4, false);
   const before = pool.workerTasks;
-  assert.deepEqual(await pool.computeRun(inp), computeRunMetricsChecked(inp));
+  const heard: number[] = [];
+  const got = await pool.computeRun(inp, (o) => heard.push(o.metrics.layer));
+  assert.deepEqual(got, computeRunMetricsChecked(inp));
   assert.equal(pool.workerTasks - before, 4, 'all four layers ran on workers');
+  assert.deepEqual(heard.sort(), [0, 1, 2, 3], 'each layer announced once as it finished');
 });
 
 test('worker threads and the inline path agree exactly with the graph Gram (T > d)', async () => {
@@ -57,4 +60,27 @@ test('small runs stay on the calling thread', async () => {
   const before = pool.workerTasks;
   assert.deepEqual(await pool.computeRun(inp), computeRunMetricsChecked(inp));
   assert.equal(pool.workerTasks, before);
+});
+
+test('warm() starts the workers once with synthetic layers; results stay exact afterwards', async () => {
+  const fresh = new MetricsPool(2);
+  try {
+    await fresh.warm();
+    assert.equal(fresh.workerTasks, 4, 'two synthetic layers per worker');
+    await fresh.warm();
+    assert.equal(fresh.workerTasks, 4, 'a second warm-up is a no-op');
+    const inp = input(100, 112, 2, 2, false);
+    assert.deepEqual(await fresh.computeRun(inp), computeRunMetricsChecked(inp));
+  } finally {
+    await fresh.dispose();
+  }
+});
+
+test('a NaN/Inf layer through the workers: null entropy and the same nonFinite warning as inline', async () => {
+  const inp = input(100, 112, 2, 2, false);
+  inp.hidden[1 * 100 * 112 + 5 * 112 + 9] = NaN; // h[1], token 5, dim 9
+  const got = await pool.computeRun(inp);
+  assert.deepEqual(got, computeRunMetricsChecked(inp));
+  assert.equal(got.run.layers[1]!.entropy, null);
+  assert.deepEqual(got.warnings.filter((w) => w.code === 'nonFinite').map((w) => w.message.slice(0, 5)), ['h[1] ']);
 });

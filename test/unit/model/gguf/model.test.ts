@@ -38,7 +38,7 @@ function prompts(dir: string): string[] {
 
 function sameAnalysis(got: AnalysisResult, want: AnalysisResult, tol: { rtol: number; atol: number }, what: string): void {
   assert.deepEqual(got.tokens.map((t) => t.id), want.tokens.map((t) => t.id), `${what}: token ids`);
-  const pick = (r: AnalysisResult, k: 'bosRatio' | 'entropy' | 'anisotropy' | 'bosNorm') => r.baseline.layers.map((l) => l[k]);
+  const pick = (r: AnalysisResult, k: 'bosRatio' | 'entropy' | 'anisotropy' | 'bosNorm') => r.baseline.layers.map((l) => l[k] ?? NaN);
   for (const k of ['bosNorm', 'bosRatio', 'entropy', 'anisotropy'] as const) assertClose(pick(got, k), pick(want, k), tol, `${what}: ${k}`);
   const sinks = (r: AnalysisResult) => r.baseline.layers.flatMap((l) => l.headSinkScores ?? []);
   assertClose(sinks(got), sinks(want), { rtol: 0, atol: Math.max(tol.atol, tol.rtol) }, `${what}: head sink scores`);

@@ -1,0 +1,134 @@
+/**
+ * The eigen solver on adversarial input: it must never throw, and it must match an independent
+ * float64 reference (cyclic Jacobi, or a spectrum known by construction) on clustered, huge-range,
+ * rank-deficient and duplicated-row matrices; NaN/Inf give NaN, never an exception.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { borderedSpectra, psdEigenvalues, rankOneSpectra, symmetricEigenvalues } from '../../../src/engine/metrics/eigen';
+import { spectrumEntropy } from '../../../src/engine/metrics/entropy';
+import { bisectionEigenvalues, tridiagonalEigenvalues } from '../../../src/engine/metrics/tridiagonal';
+import { assertClose } from '../../support/assertClose';
+import { jacobiEigenvalues, naiveGramCols, naiveGramRows, orthonormalRows, randomMatrix, randomSymmetric } from './helpers';
+
+/** Q diag(lambda) Q^T for a random orthogonal Q: a symmetric matrix with a known spectrum. */
+function withSpectrum(lambda: readonly number[], seed: number): Float64Array {
+  const n = lambda.length;
+  const Q = orthonormalRows(n, n, seed);
+  const A = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
+    let s = 0;
+    for (let k = 0; k < n; k++) s += Q[k * n + i]! * lambda[k]! * Q[k * n + j]!;
+    A[i * n + j] = A[j * n + i] = s;
+  }
+  return A;
+}
+
+const desc = (xs: readonly number[]): number[] => [...xs].sort((a, b) => b - a);
+
+test('huge dynamic range (1e8 .. 1e-12): eigenvalues and entropy match the known spectrum', () => {
+  const n = 40;
+  const lambda = Array.from({ length: n }, (_, k) => 10 ** (8 - (20 * k) / (n - 1)));
+  const A = withSpectrum(lambda, 21);
+  const ev = psdEigenvalues(A, n);
+  // Forming Q diag Q^T in float64 already costs ~n eps lambda_max absolute: that is the achievable accuracy.
+  assertClose(ev, desc(lambda), { rtol: 1e-12, atol: 1e-14 * 1e8 * n }, 'spectrum');
+  assertClose(ev, jacobiEigenvalues(A, n), { rtol: 1e-12, atol: 1e-14 * 1e8 * n }, 'vs Jacobi');
+  const exact = spectrumEntropy(Float64Array.from(desc(lambda)), 1, n, n);
+  assertClose(spectrumEntropy(ev, 1, n, n).entropy, exact.entropy, { rtol: 1e-12, atol: 0 }, 'entropy');
+  // The same matrix at extreme scales: exact power-of-two scaling keeps squares from overflowing or underflowing.
+  for (const s of [1e150, 1e-150, 2 ** 900]) {
+    assertClose(psdEigenvalues(A.map((x) => x * s), n), ev.map((x) => x * s), { rtol: 1e-12, atol: 1e-14 * 1e8 * n * s }, `scaled by ${s}`);
+  }
+});
+
+test('clustered and repeated eigenvalues (gaps of 1e-14), zeros', () => {
+  const lambda = [...Array.from({ length: 20 }, (_, k) => 1 + k * 1e-14), ...Array(10).fill(1e-3), ...Array(10).fill(0), 5, 5, 5];
+  const n = lambda.length;
+  const A = withSpectrum(lambda, 33);
+  assertClose(psdEigenvalues(A, n), desc(lambda), { rtol: 0, atol: 1e-13 * 5 * n }, 'spectrum');
+  assertClose(symmetricEigenvalues(A, n), jacobiEigenvalues(A, n), { rtol: 0, atol: 1e-13 * 5 * n }, 'vs Jacobi');
+});
+
+test('rank-deficient Grams with duplicated rows and exact zero rows: both sides, both border forms', () => {
+  const T = 12;
+  const d = 40;
+  const X = randomMatrix(T, d, 44);
+  X.copyWithin(3 * d, 1 * d, 2 * d); // row 3 = row 1
+  X.copyWithin(7 * d, 1 * d, 2 * d); // row 7 = row 1
+  X.fill(0, 5 * d, 6 * d); // row 5 = 0
+  X.fill(0, 9 * d, 10 * d); // row 9 = 0 -> rank 8
+  const rows = naiveGramRows(X, T, d); // [T, T]
+  const { full, inner } = borderedSpectra(rows, T);
+  const ref = jacobiEigenvalues(rows, T).map((x) => Math.max(x, 0));
+  const sub = new Float64Array((T - 1) * (T - 1));
+  for (let i = 1; i < T; i++) for (let j = 1; j < T; j++) sub[(i - 1) * (T - 1) + j - 1] = rows[i * T + j]!;
+  const scale = ref[0]!;
+  assertClose(full, ref, { rtol: 0, atol: 1e-13 * scale }, 'X X^T');
+  assertClose(inner, jacobiEigenvalues(sub, T - 1).map((x) => Math.max(x, 0)), { rtol: 0, atol: 1e-13 * scale }, 'X X^T without row 0');
+  assert.equal(full.filter((x) => x > 1e-10 * scale).length, 8, 'rank 8');
+
+  const cols = naiveGramCols(X, T, d); // [d, d], rank 8
+  const x0 = X.subarray(0, d);
+  const minus = Float64Array.from(cols);
+  for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) minus[a * d + b] = minus[a * d + b]! - x0[a]! * x0[b]!;
+  const { base, updated } = rankOneSpectra(minus, x0, d);
+  assertClose(updated, jacobiEigenvalues(cols, d).map((x) => Math.max(x, 0)), { rtol: 0, atol: 1e-12 * scale }, 'X^T X');
+  assertClose(base, jacobiEigenvalues(minus, d).map((x) => Math.max(x, 0)), { rtol: 0, atol: 1e-12 * scale }, 'X^T X - x0 x0^T');
+  // The non-zero spectra of X X^T and X^T X agree (both sides of the Gram).
+  assertClose(updated.slice(0, T), full, { rtol: 0, atol: 1e-12 * scale }, 'sides agree');
+});
+
+test('rankOneSpectra with x = 0 and borderedSpectra with n = 1, 2', () => {
+  const C = randomSymmetric(6, 5).map((x, i) => x + (i % 7 === 0 ? 10 : 0));
+  const { base, updated } = rankOneSpectra(C, new Float64Array(6), 6);
+  assertClose(updated, base, { rtol: 0, atol: 0 }, 'no update');
+  assertClose(base, jacobiEigenvalues(C, 6).map((x) => Math.max(x, 0)), { rtol: 0, atol: 1e-12 });
+  assert.deepEqual(Array.from(borderedSpectra([4], 1).full), [4]);
+  assert.equal(borderedSpectra([4], 1).inner.length, 0);
+  const two = borderedSpectra([2, 1, 1, 2], 2);
+  assertClose(two.full, [3, 1], { rtol: 0, atol: 1e-15 });
+  assertClose(two.inner, [2], { rtol: 0, atol: 0 });
+});
+
+test('NaN and Inf give NaN eigenvalues, never an exception', () => {
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    const A = randomSymmetric(10, 9);
+    A[3 * 10 + 2] = A[2 * 10 + 3] = bad;
+    for (const ev of [symmetricEigenvalues(A, 10), psdEigenvalues(A, 10), borderedSpectra(A, 10).full, rankOneSpectra(A, new Float64Array(10).fill(1), 10).updated]) {
+      assert.equal(ev.length, ev.filter(Number.isNaN).length, `${bad}: all NaN`);
+    }
+    const x = new Float64Array(10).fill(1);
+    x[4] = bad;
+    assert.ok(rankOneSpectra(randomSymmetric(10, 2), x, 10).updated.every(Number.isNaN), `${bad} in x`);
+  }
+});
+
+test('tridiagonal: QL, bisection (the fallback) and Jacobi agree, including denormal couplings', () => {
+  const cases: [string, number[], number[]][] = [
+    ['Wilkinson W21+', Array.from({ length: 21 }, (_, i) => Math.abs(10 - i)), Array(20).fill(1)],
+    ['glued blocks', Array.from({ length: 30 }, (_, i) => (i % 10) + 1), Array.from({ length: 29 }, (_, i) => (i % 10 === 9 ? 1e-14 : 1))],
+    ['denormal couplings between zeros', Array(12).fill(0), Array(11).fill(1e-310)],
+    ['huge range', Array.from({ length: 16 }, (_, i) => 10 ** (8 - 1.3 * i)), Array.from({ length: 15 }, (_, i) => 10 ** (4 - 1.3 * i))],
+  ];
+  for (const [name, d, e] of cases) {
+    const n = d.length;
+    const A = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      A[i * n + i] = d[i]!;
+      if (i + 1 < n) A[i * n + i + 1] = A[(i + 1) * n + i] = e[i]!;
+    }
+    const ref = jacobiEigenvalues(A, n);
+    const atol = 1e-14 * Math.max(1, ...ref.map(Math.abs)) * n;
+    const D = Float64Array.from(d);
+    const E = Float64Array.from([...e, 0]);
+    const ql = tridiagonalEigenvalues(D, E);
+    assert.equal(ql.method, 'ql', name);
+    assertClose(desc(Array.from(ql.values)), ref, { rtol: 0, atol }, `${name}: QL`);
+    const forced = tridiagonalEigenvalues(D, E, 0); // no QL budget: the bisection fallback (unless all couplings deflate at once)
+    assert.equal(forced.method, e.every((x) => Math.abs(x) < 2 ** -1022) ? 'ql' : 'bisection', name);
+    assertClose(desc(Array.from(forced.values)), ref, { rtol: 0, atol }, `${name}: fallback`);
+    assertClose(desc(Array.from(bisectionEigenvalues(D, E))), ref, { rtol: 0, atol }, `${name}: bisection`);
+    assert.deepEqual(Array.from(D), d, 'inputs untouched');
+  }
+});
