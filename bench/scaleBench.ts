@@ -35,7 +35,6 @@ export interface Measured {
   runS: number;
   metricsS: number;
   tokens: number;
-  cacheHit: string;
 }
 
 /** Parses `/usr/bin/time -v`'s report. */
@@ -52,10 +51,9 @@ function analyze(cli: string, model: string, weights: string, promptFile: string
   const args = [cli, 'analyze', '--model', model, '--weights', weights, '--file', promptFile, '--max-tokens', String(tokens), '--quiet', '--no-table', '--json', out, '--cache-dir', cacheDir];
   const r = spawnSync('/usr/bin/time', ['-v', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`analyze failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  const res = JSON.parse(readFileSync(out, 'utf8')) as { timings: { loadMs: number; runMs: number; metricsMs: number }; tokens: unknown[]; model: { precision?: unknown } };
+  const res = JSON.parse(readFileSync(out, 'utf8')) as { timings: { loadMs: number; runMs: number; metricsMs: number }; tokens: unknown[] };
   const t = res.timings;
-  const hit = /cache (hit|miss)/i.exec(r.stderr)?.[1] ?? '';
-  return { ...parseTimeV(r.stderr), loadS: t.loadMs / 1000, runS: t.runMs / 1000, metricsS: t.metricsMs / 1000, tokens: res.tokens.length, cacheHit: hit };
+  return { ...parseTimeV(r.stderr), loadS: t.loadMs / 1000, runS: t.runMs / 1000, metricsS: t.metricsMs / 1000, tokens: res.tokens.length };
 }
 
 /** A prompt of about `tokens` tokens from the model's own vocabulary (one word ≈ one token). */
