@@ -13,7 +13,8 @@
  * per run whose FIRST forward (bare) or analysis is timed (what the CLI and the first run in VS
  * Code get), bare and analysis processes alternating, with process CPU time beside wall time (on a
  * shared machine wall time measures the neighbours too). "first paint" = the forward's metrics
- * ready (Progress.partial), before the spectra. Then the weight-precision rows (unless --no-precision)
+ * ready (Progress.partial), before the spectra. The interleaved rounds also time the probes with the mixing
+ * probe reduced to one query ("mixing off"): probes minus that, over bare, is the mixing probe's cost. Then the weight-precision rows (unless --no-precision)
  * and the load time of a generated model, cold vs from the graph cache (unless --no-load).
  */
 import { spawnSync } from 'node:child_process';
@@ -119,6 +120,8 @@ interface Paired {
   cpu: number;
   /** Max over layers of |entropy - float64 reference| / reference (entropy and entropy without BOS). */
   entropyRelErr: number;
+  /** Median of (probes - probes with the mixing probe at one query) / bare: the mixing probe's cost. */
+  mixing: number;
 }
 
 interface Fresh {
@@ -182,11 +185,13 @@ async function measurePaired(dir: string, T: number, reps: number): Promise<Pair
   const fns = {
     bare: () => bare.forward({ ids }),
     probes: () => full.forward({ ids }),
+    mixOff: () => full.forward({ ids, mixQueries: 1 }),
     full: () => full.forward({ ids, gram, gramRows: !gram }),
     analysis: () => ((analysisStart = performance.now()), forwardAndMeasure(model, ids, o, {}, { onForward: () => (paintMs = performance.now() - analysisStart) })),
   };
   for (const fn of Object.values(fns)) await fn(); // warm-up
   const ratios: Record<'probes' | 'full' | 'analysis' | 'firstPaint' | 'cpu', number[]> = { probes: [], full: [], analysis: [], firstPaint: [], cpu: [] };
+  const mixing: number[] = [];
   for (let i = 0; i < reps; i++) {
     const times: Record<string, number> = {};
     const cpu: Record<string, number> = {};
@@ -202,13 +207,14 @@ async function measurePaired(dir: string, T: number, reps: number): Promise<Pair
     }
     for (const k of ['probes', 'full', 'analysis'] as const) ratios[k].push((times[k] as number) / (times.bare as number));
     ratios.firstPaint.push(paintMs / (times.bare as number));
+    mixing.push(((times.probes as number) - (times.mixOff as number)) / (times.bare as number));
     ratios.cpu.push((cpu.analysis as number) / (cpu.bare as number));
   }
   const entropyRelErr = await entropyDeviation(model, ids, o);
   await bare.dispose();
   await full.dispose();
   return {
-    entropyRelErr, T, pairs: reps, probes: median(ratios.probes), full: median(ratios.full), analysis: median(ratios.analysis), firstPaint: median(ratios.firstPaint), cpu: median(ratios.cpu) };
+    entropyRelErr, mixing: median(mixing), T, pairs: reps, probes: median(ratios.probes), full: median(ratios.full), analysis: median(ratios.analysis), firstPaint: median(ratios.firstPaint), cpu: median(ratios.cpu) };
 }
 
 /**
@@ -327,7 +333,7 @@ async function report(dir: string, Ts: number[], reps: number): Promise<void> {
   console.log('\nInterleaved in one process (median over rounds of time / bare time of the same round):');
   for (const T of Ts) {
     const p = runChild<Paired>(dir, 'pair', T, T >= 1024 ? 8 : 12);
-    console.log(`  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x · first paint ${p.firstPaint.toFixed(3)}x · analysis CPU ${p.cpu.toFixed(3)}x bare CPU  (${p.pairs} rounds; entropy vs float64: max rel. dev. ${p.entropyRelErr.toExponential(1)})`);
+    console.log(`  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x · first paint ${p.firstPaint.toFixed(3)}x · analysis CPU ${p.cpu.toFixed(3)}x bare CPU · mixing probe ${(100 * p.mixing).toFixed(1)}% of bare  (${p.pairs} rounds; entropy vs float64: max rel. dev. ${p.entropyRelErr.toExponential(1)})`);
   }
   printFresh(dir, Ts, Number(arg('fresh', '3')));
   if (!process.argv.includes('--no-precision')) precisionSection(dir, 256, reps, threads);

@@ -9,6 +9,7 @@ import type { ForwardRequest } from './graph/types';
 import type { LoadedModel } from './loaded';
 import { MetricsPool } from './parallel/metricsPool';
 import type { ResolvedOptions } from './options';
+import { settingsNotes } from './notes';
 
 export interface Measured {
   run: RunMetrics;
@@ -77,6 +78,8 @@ export async function forwardAndMeasure(
     gram: out.gram,
     gramRows: out.gramRows,
     lens: out.lens,
+    ...(out.mixing ? { mixing: out.mixing } : {}),
+    ...(out.bosWrites ? { bosWrites: out.bosWrites } : {}),
     tokenText: (id: number) => model.tokenizer.tokenText(id),
     options: metricOptions(o),
   };
@@ -101,6 +104,24 @@ function metricOptions(o: ResolvedOptions): RunMetricsOptions {
 function spectralPart(m: LayerMetrics): SpectralLayerMetrics {
   const { layer, entropy, entropyRaw, entropyExclBos, anisotropy, anisotropyLowerBound, entropyUpperBound } = m;
   return { layer, entropy, entropyRaw, entropyExclBos, anisotropy, anisotropyLowerBound, entropyUpperBound };
+}
+
+/**
+ * The ablated component: 'auto' = the one that writes most of the BOS change over the ablated blocks
+ * (the summed shares of their bosWrite; the MLP on a tie or without writes), else as asked.
+ */
+export function resolveAblationTarget(target: ResolvedOptions['ablateTarget'], blocks: readonly number[], base: RunMetrics): 'mlp' | 'attn' {
+  if (target !== 'auto') return target;
+  let attn = 0;
+  let mlp = 0;
+  for (const b of blocks) {
+    const w = base.layers[b + 1]?.bosWrite;
+    if (w) {
+      attn += w.attnShare;
+      mlp += w.mlpShare;
+    }
+  }
+  return attn > mlp ? 'attn' : 'mlp';
 }
 
 /** 'auto' = the spike blocks of the baseline run (a warning when there is none). */
@@ -132,13 +153,11 @@ export function buildSettings(
   model: LoadedModel,
   maxTokens: number,
   blocks: number[] | null,
+  run: RunMetrics,
+  ablateTarget: 'mlp' | 'attn',
 ): AnalysisSettings {
-  const notes: string[] = [];
-  if (o.entropy.alpha !== 1) notes.push(`Rényi entropy of order ${o.entropy.alpha} (default: Shannon); the theorem's entropy bound applies to Shannon only.`);
-  if (o.entropy.excludeBos) notes.push('Entropy excludes the BOS row.');
-  if (o.entropy.center) notes.push('Entropy of the centred representations.');
-  if (o.entropy.rowNormalize) notes.push('Entropy of unit-norm rows (prompt entropy).');
-  if (o.includeFirstQuery) notes.push('Head sink scores include query 0 (Gu et al. 2024).');
+  const notes = settingsNotes(o, enc, model, maxTokens, run);
+  if (blocks) notes.push(`Ablation zeroes the ${ablateTarget} write at BOS in block ${blocks.join(', ')}${o.ablateTarget === 'auto' ? ' (auto: the component that writes most of the BOS change there)' : ''}.`);
   notes.push(...precisionNotes(model.info.precision));
   return {
     prependBos: o.prependBos,
@@ -151,7 +170,7 @@ export function buildSettings(
     includeFirstQuery: o.includeFirstQuery,
     entropy: o.entropy,
     ablate: blocks,
-    ablateTarget: o.ablateTarget,
+    ablateTarget,
     massiveTopK: o.massiveTopK,
     logitLensTopK: o.logitLensTopK,
     threads: model.threads,

@@ -10,9 +10,10 @@ import { createHash } from 'node:crypto';
 import type { AnalyzeOptions, AttentionRequest, CacheListing, CacheOptions, EngineApi, LoadOptions, ModelHandle, Progress } from '../shared/engineApi';
 import { SinkLensError } from '../shared/errors';
 import { RESULT_SCHEMA_VERSION, type AnalysisResult, type AnalysisSettings, type AttentionMap, type PartialResult, type Warning } from '../shared/result';
-import { buildSettings, forwardAndMeasure, metricsPool, resolveAblationBlocks, warmUp } from './analysis';
+import { buildSettings, forwardAndMeasure, metricsPool, resolveAblationBlocks, resolveAblationTarget, warmUp } from './analysis';
 import { resolveCacheConfig } from './cache/config';
 import { GraphCache } from './cache/graphCache';
+import { MIN_INFORMATIVE_TOKENS } from './metrics/chance';
 import { openModel, type EngineInternals, type LoadContext, type LoadedModel } from './loaded';
 import { resolveOptions } from './options';
 import { resolveLoadOptions } from './precision';
@@ -96,16 +97,23 @@ export class Engine implements EngineApi {
 
     let ablation: AnalysisResult['ablation'] = null;
     const blocks = resolveAblationBlocks(o.ablate, base.run, model.config.numLayers, warnings);
+    const target = resolveAblationTarget(o.ablateTarget, blocks ?? [], base.run);
     if (blocks !== null) {
-      onProgress({ stage: 'ablate', fraction: 0.6, message: `zeroing the ${o.ablateTarget} write at BOS in block(s) ${blocks.join(', ')}` });
-      const req = o.ablateTarget === 'mlp' ? { ablateMlp: blocks } : { ablateAttn: blocks };
+      onProgress({ stage: 'ablate', fraction: 0.6, message: `zeroing the ${target} write at BOS in block(s) ${blocks.join(', ')}` });
+      const req = target === 'mlp' ? { ablateMlp: blocks } : { ablateAttn: blocks };
       const abl = await forwardAndMeasure(model, enc.ids, o, req);
-      ablation = compareRuns(base.run, abl.run, blocks, o.ablateTarget);
+      ablation = compareRuns(base.run, abl.run, blocks, target);
       base.runMs += abl.runMs;
       base.metricsMs += abl.metricsMs;
       warnings.push(...abl.warnings.map((w) => ({ ...w, message: `ablated run: ${w.message}` })));
     }
     warnings.push(...base.warnings);
+    if (enc.ids.length < MIN_INFORMATIVE_TOKENS) {
+      warnings.push({
+        code: 'shortPrompt',
+        message: `Only ${enc.ids.length} tokens (< ${MIN_INFORMATIVE_TOKENS}): sink rates and phases are not informative (a uniformly attending head already scores ${base.run.chanceSinkScore.toFixed(2)}); no phase bands.`,
+      });
+    }
     onProgress({ stage: 'done', fraction: 1 });
 
     return {
@@ -114,7 +122,7 @@ export class Engine implements EngineApi {
       input: { text, sha256 },
       tokens: enc.tokens,
       model: model.info,
-      settings: withMaxTokensNote(buildSettings({ ...o, maxTokens }, enc, model, maxTokens, blocks), o.maxTokens, limit, model.config.maxPositions),
+      settings: withMaxTokensNote(buildSettings(o, enc, model, maxTokens, blocks, base.run, target), o.maxTokens, limit, model.config.maxPositions),
       baseline: base.run,
       ablation,
       summary: summarize(base.run, enc.ids.length),
@@ -204,8 +212,8 @@ function lensLayersOf(model: LoadedModel, o: ReturnType<typeof resolveOptions>):
 
 /** The settings echo with the note saying what 'auto' (or the positions cap) resolved maxTokens to. */
 function withMaxTokensNote(s: AnalysisSettings, setting: number | 'auto', limit: ResolvedMaxTokens, positions: number): AnalysisSettings {
-  // A number capped at the positions is worth a note only when the prompt was cut there.
-  const note = setting === 'auto' || s.truncated ? maxTokensNote(setting, limit, positions) : null;
+  // A number capped at the positions is noted with the truncation (notes.ts); 'auto' always says what it resolved to.
+  const note = setting === 'auto' ? maxTokensNote(setting, limit, positions) : null;
   return note ? { ...s, notes: [note, ...s.notes] } : s;
 }
 

@@ -15,7 +15,7 @@ export interface ResolvedOptions {
   includeFirstQuery: boolean;
   entropy: EntropyOptions;
   ablate: 'auto' | number[] | null;
-  ablateTarget: 'mlp' | 'attn';
+  ablateTarget: 'mlp' | 'attn' | 'auto';
   massiveTopK: number;
   logitLens: 'all' | number[] | null;
   logitLensTopK: number;
@@ -55,7 +55,7 @@ function validate(r: ResolvedOptions): void {
   for (const k of ['massiveTopK', 'logitLensTopK', 'lastTopK'] as const) {
     if (!Number.isInteger(r[k]) || r[k] < 1 || r[k] > 1000) bad(`${k} must be an integer in 1..1000 (got ${r[k]}).`);
   }
-  if (r.ablateTarget !== 'mlp' && r.ablateTarget !== 'attn') bad(`ablateTarget must be mlp or attn.`);
+  if (!['mlp', 'attn', 'auto'].includes(r.ablateTarget)) bad(`ablateTarget must be mlp, attn or auto.`);
   if (Array.isArray(r.ablate) && r.ablate.some((b) => !Number.isInteger(b) || b < 0)) bad(`ablate must list block indices >= 0.`);
 }
 

@@ -36,7 +36,7 @@ export const DEFAULT_ANALYZE_OPTIONS = {
   tau: DEFAULT_TAU,
   includeFirstQuery: false,
   entropy: DEFAULT_ENTROPY,
-  ablateTarget: 'mlp',
+  ablateTarget: 'auto',
   massiveTopK: DEFAULT_MASSIVE_TOP_K,
   logitLensTopK: DEFAULT_LENS_TOP_K,
   lastTopK: DEFAULT_LAST_TOP_K,

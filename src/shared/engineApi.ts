@@ -75,7 +75,8 @@ export interface AnalyzeOptions {
   entropy?: Partial<EntropyOptions>; // defaults alpha 1, all flags false
   /** Ablation: 'auto' = the spike blocks; a list = those block indices; null/undefined = none. */
   ablate?: 'auto' | number[] | null;
-  ablateTarget?: 'mlp' | 'attn'; // default 'mlp'
+  /** default 'auto': the component that writes most of the BOS change in the ablated blocks (MLP on a tie). */
+  ablateTarget?: 'mlp' | 'attn' | 'auto';
   massiveTopK?: number; // default 5
   /** Logit lens over these layers (h indices); 'all', or none (default). */
   logitLens?: 'all' | number[] | null;

@@ -10,7 +10,8 @@
  * - Ablation and spike lists are block indices ("block index 1 -> h[2]").
  */
 
-export const RESULT_SCHEMA_VERSION = 1;
+/** 2: bounds paired with the raw layer's measurements, chance levels, phase evidence, measured mixing, BOS writers. */
+export const RESULT_SCHEMA_VERSION = 2;
 
 export type PrependBos = 'auto' | 'always' | 'never';
 
@@ -100,11 +101,15 @@ export interface AnalysisSettings {
   entropy: EntropyOptions;
   /** Block indices whose MLP (or attention) write at position 0 was zeroed in the ablation run; null = no ablation. */
   ablate: number[] | null;
+  /** The component zeroed in the ablation run (resolved: with `auto`, the component that writes the spike). */
   ablateTarget: 'mlp' | 'attn';
   massiveTopK: number;
   logitLensTopK: number;
   threads: number;
-  /** Deviations from the defaults of metrics.md, in words (empty when none). */
+  /**
+   * Every non-obvious choice in force, in words, one line each (r rule, valley rule, first query,
+   * BOS policy, truncation, short-prompt rule, chance level, mixing sample, the entropy variant...).
+   */
   notes: string[];
 }
 
@@ -136,6 +141,27 @@ export interface LogitLensLayer {
   crossEntropy: number;
 }
 
+/** What block b (= layer - 1) wrote at BOS, measured in the graph after any ablation. */
+export interface BosWrite {
+  /** ||attention write at position 0||. */
+  attnNorm: number;
+  /** ||MLP write at position 0||. */
+  mlpNorm: number;
+  /** Shares of the BOS change h[b+1][0] - h[b][0] = a + m: <a, a+m>/||a+m||^2 and <m, a+m>/||a+m||^2 (sum 1). */
+  attnShare: number;
+  mlpShare: number;
+  /** ||h[b+1][0]|| - ||h[b][0]||. */
+  normChange: number;
+}
+
+/** Measured mixing of one block (metrics.md "Mixing"). */
+export interface MixingHeads {
+  /** Per query head: mean over queries i >= 1 of the attention-row entropy / log(i+1). */
+  rowEntropy: number[];
+  /** Per query head: mean over queries i >= 1 of the attention mass on keys other than BOS and i. */
+  otherMass: number[];
+}
+
 export interface LayerMetrics {
   layer: number;
   /** ||h[l][t]||_2 per token. */
@@ -143,14 +169,26 @@ export interface LayerMetrics {
   bosNorm: number;
   medianOtherNorm: number;
   bosRatio: number;
-  /** Normalised matrix entropy H / log(min(T, d)) with the settings' options; null when h[l] holds NaN/Inf (a warning names the layer). */
+  /**
+   * Normalised matrix entropy H / log(min(T, d)) with the settings' options (the variant; see `bounded`); null when
+   * h[l] holds NaN/Inf (a warning names the layer).
+   */
   entropy: number | null;
   /** Unnormalised entropy (nats); null as entropy. */
   entropyRaw: number | null;
-  /** Normalised Shannon entropy with BOS excluded (always computed: it shows whether a valley is the BOS effect); null as entropy. */
+  /**
+   * Normalised Shannon entropy with BOS excluded (always computed: it shows whether a valley is the BOS
+   * effect), on the main curve's scale: divided by log(min(T, d)), not by log(min(T-1, d)); null as entropy.
+   */
   entropyExclBos: number | null;
-  /** p1 = sigma_1^2 / ||X||_F^2; null as entropy. */
+  /** p1 = sigma_1^2 / ||X||_F^2 with the settings' options (the variant); null as entropy. */
   anisotropy: number | null;
+  /**
+   * The measured side of the theorem: p1 and normalised Shannon H of the raw layer (BOS included,
+   * uncentred), the matrix the bounds are about. Equal to anisotropy/entropy under the default options;
+   * a bound is only ever shown beside these. Null as entropy.
+   */
+  bounded: { anisotropy: number | null; entropy: number | null };
   /** The theorem's lower bound on p1: (c + a) / (c + 1). */
   anisotropyLowerBound: number;
   /** The theorem's upper bound on normalised H_1; null where it does not apply (p < 1/r). */
@@ -161,25 +199,60 @@ export interface LayerMetrics {
   /** Per query head sink score s[l][k] of the block writing this layer; null for layer 0. */
   headSinkScores: number[] | null;
   sinkRate: number | null;
+  /** Heads whose sink score is within a factor 2 of the chance level u(T) (RunMetrics.chanceSinkScore); null for layer 0. */
+  headsAtChance: number[] | null;
   /** Per-token sink mass mean_k A[i][0] (length T); null for layer 0. */
   tokenSinkMass: number[] | null;
-  /** Mean normalised attention-row entropy; null for layer 0 or when not computed. */
+  /** Mean over heads of the normalised attention-row entropy (MixingHeads.rowEntropy); null for layer 0 or T < 2. */
   mixing: number | null;
+  /** Mean over heads of the attention mass on keys other than BOS and self; null for layer 0 or T < 2. */
+  otherMass: number | null;
+  /** Per-head mixing of the block writing this layer; null for layer 0 or T < 2. */
+  mixingHeads: MixingHeads | null;
+  /** What the block writing this layer wrote at BOS; null for layer 0. */
+  bosWrite: BosWrite | null;
   logitLens: LogitLensLayer | null;
 }
 
 export type PhaseName = 'mix' | 'compress' | 'refine';
+
+/** How strongly a band is supported; null where a quantity does not apply or was not measured. */
+export interface PhaseStrength {
+  /** Compress only: min(fall before, recovery after) of the entropy minimum (normalised entropy). */
+  valleyDepth: number | null;
+  /** Largest bosRatio in the band. */
+  bosRatio: number;
+  /** Mean sink rate over the band's layers that have attention. */
+  sinkRate: number | null;
+  /** Mean measured mixing (row entropy) over the band's layers. */
+  mixing: number | null;
+}
 
 export interface PhaseBand {
   phase: PhaseName;
   /** Inclusive layer range [start, end] over h indices. */
   start: number;
   end: number;
+  /** Words for the evidence behind this band (shown on hover / under the table). */
+  evidence: string[];
+  strength: PhaseStrength;
 }
 
+/**
+ * Why a valley is labelled Compress: 'bos' = a BOS spike at or just before it (the paper's
+ * mechanism); 'notBos' = the BOS-excluded entropy dips as well ("valley not explained by BOS").
+ */
+export type ValleyCause = 'bos' | 'notBos';
+
 export interface Phases {
-  /** False when no layer qualifies ("no valley"). */
+  /** False when there is no Compress band (no valley, no cause for it, or a short prompt). */
   valley: boolean;
+  /** False below the minimum prompt length: then no bands are produced. */
+  informative: boolean;
+  /** The valley's cause when `valley`; null otherwise. */
+  cause: ValleyCause | null;
+  /** Human label of the cause ('BOS spike' / 'valley not explained by BOS'); null without a valley. */
+  causeLabel: string | null;
   bands: PhaseBand[];
   /** Layer of the entropy minimum. */
   minLayer: number;
@@ -205,8 +278,19 @@ export interface RunMetrics {
   phases: Phases;
   /** Block indices where bosRatio first jumps by more than 3x (h[b] -> h[b+1]). */
   spikeBlocks: number[];
-  /** Dimensions that recur among the top massive activations across layers. */
-  recurringDims: { dim: number; layers: number[] }[];
+  /**
+   * Dimensions that recur (>= 2 layers) among the top scalars that pass a massive test: the relative one
+   * (> 1000 x median |h|) at least, 'absolute' when one also passes > 100. Ranked by magnitude.
+   */
+  recurringDims: { dim: number; layers: number[]; maxAbs: number; test: 'absolute' | 'relative' }[];
+  /** The sink score of a uniformly attending causal head at this T: mean over the scored queries of 1/(i+1). */
+  chanceSinkScore: number;
+  /** False below MIN_INFORMATIVE_TOKENS: sink rates and phases are then not informative. */
+  informative: boolean;
+  /** How many queries per head the mixing reduces (T - 1, or an evenly spaced sample of 128). */
+  mixingQueries: number;
+  /** The block and component that write the spike (the first spike block), or null without a spike. */
+  spikeWriter: { block: number; component: 'attn' | 'mlp'; share: number } | null;
   /** Top-k next-token predictions at the last position. */
   lastTopK: TopToken[];
 }
@@ -249,6 +333,7 @@ export interface PartialResult {
 }
 
 export interface Warning {
+  /** shortPrompt: T below the informative minimum (sink rates and phases not informative); nonFinite: NaN/Inf in a layer. */
   code: 'truncated' | 'noBos' | 'boundViolated' | 'shortPrompt' | 'nonFinite' | 'other';
   message: string;
 }
@@ -270,6 +355,14 @@ export interface ResultSummary {
   valley: { start: number; end: number } | null;
   spikeBlocks: number[];
   maxBosRatio: number;
+  /** The sink score a uniform causal head gets at this T (RunMetrics.chanceSinkScore). */
+  chanceSinkScore: number;
+  /** False for short prompts: the code lens and panel say sink rates and phases are not informative. */
+  informative: boolean;
+  /** Cause of the valley when there is one. */
+  valleyCause: ValleyCause | null;
+  /** Who writes the spike (RunMetrics.spikeWriter). */
+  spikeWriter: RunMetrics['spikeWriter'];
 }
 
 export interface AnalysisResult {

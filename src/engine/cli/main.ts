@@ -48,8 +48,9 @@ Analyze options:
   --model DIR            Hugging Face model folder or GGUF file (default: $SINKLENS_MODEL or the built-in sinklens-tiny)
   --json OUT             also write the full result as JSON ('-' = stdout, no table)
   --csv DIR              also write the per-layer, per-token and per-head tables as CSV (+ provenance.json)
-  --ablate auto|3,4      re-run with the MLP write at BOS zeroed in these blocks (auto = the spike blocks)
-  --ablate-target mlp|attn
+  --ablate auto|3,4      re-run with a write at BOS zeroed in these blocks (auto = the spike blocks)
+  --ablate-target mlp|attn|auto
+                         the component zeroed (default auto: the one that writes most of the BOS change there)
   --max-tokens N|auto    truncate the prompt to N tokens (default ${DEFAULT_MAX_TOKENS}: the model's positions,
                          the memory plan and ${AUTO_MAX_TOKENS_CAP}, whichever is smallest)
   --tau X                sink-rate threshold (default ${DEFAULT_TAU})
@@ -69,7 +70,7 @@ Analyze options:
   --execution-provider cpu|auto|cuda|...
                          onnxruntime execution provider (default cpu); an unavailable one falls
                          back to the CPU with a message, or fails with --strict-provider
-  --quiet                no progress on stderr
+  --quiet                no progress on stderr, no settings notes under the table
   --cache-dir DIR        graph cache folder (default: $SINKLENS_CACHE_DIR or the OS cache folder + sinklens)
   --cache-max-gb N       graph cache size limit, least recently used evicted first (default 20; 0 = no cache)
 ${STUDY_HELP}`;
@@ -105,7 +106,7 @@ function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
   o.ablate = asUsage(() => parseAblate(one(p, 'ablate')));
   const target = one(p, 'ablate-target');
   if (target !== undefined) {
-    if (target !== 'mlp' && target !== 'attn') throw new UsageError(`--ablate-target takes mlp or attn (got '${target}').`);
+    if (target !== 'mlp' && target !== 'attn' && target !== 'auto') throw new UsageError(`--ablate-target takes mlp, attn or auto (got '${target}').`);
     o.ablateTarget = target;
   }
   const lens = one(p, 'logit-lens');
@@ -237,7 +238,7 @@ async function cmdAnalyze(p: ParsedArgs): Promise<void> {
     const json = one(p, 'json');
     if (json === '-') await writeOut(`${JSON.stringify(r)}\n`);
     else {
-      if (!p.flags.has('no-table')) await writeOut(`${formatResult(r)}\n`);
+      if (!p.flags.has('no-table')) await writeOut(`${formatResult(r, { notes: !quiet })}\n`);
       if (json !== undefined) {
         writeFileSync(json, JSON.stringify(r, null, 1));
         if (!quiet) process.stderr.write(`wrote ${json}\n`);
@@ -308,7 +309,7 @@ async function cmdDemo(p: ParsedArgs): Promise<void> {
       const text = readFileSync(join(examples, f), 'utf8');
       await writeOut(`\n=== ${f} ===\n`);
       const r = await analyzeOne(engine, dir, text, { ablate: 'auto' }, p.flags.has('quiet'), loadOptions(p));
-      await writeOut(`${formatResult(r)}\n`);
+      await writeOut(`${formatResult(r, { notes: !p.flags.has('quiet') })}\n`);
     }
   } finally {
     await engine.dispose();

@@ -1,9 +1,11 @@
 /**
- * The CLI's readable per-layer table: layer, BOS ratio, entropy vs its bound, anisotropy vs its
- * bound, sink rate, phase; with an ablation, the ablated ratio/entropy/sink rate beside them.
+ * The CLI's readable per-layer table: layer, BOS ratio, the raw layer's entropy and p1 beside the
+ * theorem's bounds (the only values a bound is printed next to), the chosen entropy variant in its
+ * own columns, sink rate, mixing, the BOS writer's share, phase; with an ablation, the ablated
+ * ratio/entropy/sink rate beside them. Under it: the summary, and settings.notes one per line.
  * Pure: result in, lines out.
  */
-import type { AnalysisResult, AttentionMap, LayerMetrics, PhaseName, Phases } from '../../shared/result';
+import type { AnalysisResult, AttentionMap, EntropyOptions, LayerMetrics, PhaseName, Phases } from '../../shared/result';
 
 export function phaseOf(phases: Phases, layer: number): PhaseName | '-' {
   const band = phases.bands.find((b) => layer >= b.start && layer <= b.end);
@@ -37,22 +39,39 @@ export function formatHeader(r: AnalysisResult): string[] {
   return lines;
 }
 
+const isVariant = (e: EntropyOptions): boolean => e.alpha !== 1 || e.excludeBos || e.center || e.rowNormalize;
+
+/** A short column tag of the entropy variant, e.g. "α=0.5 −BOS". */
+export function variantTag(e: EntropyOptions): string {
+  const parts: string[] = [];
+  if (e.alpha !== 1) parts.push(`α=${e.alpha}`);
+  if (e.excludeBos) parts.push('−BOS');
+  if (e.center) parts.push('ctr');
+  if (e.rowNormalize) parts.push('unit');
+  return parts.join(' ');
+}
+
+/** "mlp 0.99" / "attn 0.80": the component with the larger share of the block's BOS change. */
+function writer(l: LayerMetrics): string {
+  const w = l.bosWrite;
+  if (!w) return '—';
+  return w.attnShare > w.mlpShare ? `attn ${f(w.attnShare, 2)}` : `mlp ${f(w.mlpShare, 2)}`;
+}
+
 export function formatTable(r: AnalysisResult): string[] {
   const abl = r.ablation;
-  // The theorem bounds the entropy from above and the anisotropy p1 from below: the headers say which.
-  const head = ['layer', 'BOS ratio', 'entropy', '≤ bound', 'p1', '≥ bound', 'sink rate', 'phase'];
+  const variant = isVariant(r.settings.entropy);
+  const tag = variantTag(r.settings.entropy);
+  // The theorem bounds the raw layer's entropy from above and its anisotropy p1 from below: the headers
+  // say which, and with an entropy variant the bounds stay beside the raw layer's own values.
+  const head = ['layer', 'BOS ratio', variant ? 'H raw' : 'entropy', '≤ bound', variant ? 'p1 raw' : 'p1', '≥ bound'];
+  if (variant) head.push(`H ${tag}`, `p1 ${tag}`);
+  head.push('sink rate', 'mixing', 'BOS writer', 'phase');
   if (abl) head.push('abl ratio', 'abl H', 'abl sink');
   const rows = r.baseline.layers.map((l: LayerMetrics, i) => {
-    const cells = [
-      `h[${l.layer}]`,
-      f(l.bosRatio, 2),
-      f(l.entropy),
-      f(l.entropyUpperBound),
-      f(l.anisotropy),
-      f(l.anisotropyLowerBound),
-      f(l.sinkRate, 2),
-      phaseOf(r.baseline.phases, l.layer),
-    ];
+    const cells = [`h[${l.layer}]`, f(l.bosRatio, 2), f(l.bounded.entropy), f(l.entropyUpperBound), f(l.bounded.anisotropy), f(l.anisotropyLowerBound)];
+    if (variant) cells.push(f(l.entropy), f(l.anisotropy));
+    cells.push(f(l.sinkRate, 2), f(l.mixing, 2), writer(l), phaseOf(r.baseline.phases, l.layer));
     if (abl) {
       const a = abl.run.layers[i];
       cells.push(f(a?.bosRatio, 2), f(a?.entropy), f(a?.sinkRate, 2));
@@ -68,9 +87,23 @@ export function formatSummary(r: AnalysisResult): string[] {
   const spike = s.spikeBlocks.length
     ? `spike: block ${s.spikeBlocks.join(', ')} -> h[${s.spikeBlocks.map((b) => b + 1).join(', ')}]`
     : 'spike: none';
-  const valley = s.valley ? `valley: Compress h[${s.valley.start}]–h[${s.valley.end}]` : 'valley: none';
-  const lines = [`${spike} · ${valley} · max BOS ratio ${f(s.maxBosRatio, 2)} · max sink rate ${f(s.maxSinkRate, 2)} · mean sink mass ${f(s.meanSinkMass)}`];
+  const cause = r.baseline.phases.causeLabel;
+  const valley = s.valley ? `valley: Compress h[${s.valley.start}]–h[${s.valley.end}]${cause ? ` (${cause})` : ''}` : 'valley: none';
+  const w = s.spikeWriter;
+  const writes = w ? ` · written by the ${w.component === 'mlp' ? 'MLP' : 'attention'} of block ${w.block} (${f(w.share * 100, 0)}% of the BOS change)` : '';
+  const lines = [`${spike}${writes} · ${valley} · max BOS ratio ${f(s.maxBosRatio, 2)} · max sink rate ${f(s.maxSinkRate, 2)} (chance ${f(s.chanceSinkScore, 2)}) · mean sink mass ${f(s.meanSinkMass)}`];
+  if (!s.informative) lines.push(`  not informative: ${s.tokens} tokens is too short for sink rates and phases (a uniform head scores ${f(s.chanceSinkScore, 2)})`);
   for (const sig of r.baseline.phases.signals) lines.push(`  phases: ${sig}`);
+  for (const b of r.baseline.phases.bands) {
+    const st = b.strength;
+    const parts = [st.valleyDepth !== null ? `depth ${f(st.valleyDepth)}` : null, `max BOS ratio ${f(st.bosRatio, 2)}`, `sink rate ${f(st.sinkRate, 2)}`, `mixing ${f(st.mixing, 2)}`];
+    lines.push(`  ${b.phase} h[${b.start}]–h[${b.end}]: ${parts.filter((x) => x !== null).join(', ')}`);
+  }
+  const chance = r.baseline.layers.filter((l) => l.headsAtChance?.length).map((l) => `h[${l.layer}] ${l.headsAtChance!.join(',')}`);
+  if (chance.length) lines.push(`  heads at chance (score within 2x of ${f(s.chanceSinkScore)}): ${chance.join('; ')}`);
+  if (r.baseline.recurringDims.length) {
+    lines.push(`  recurring massive dims: ${r.baseline.recurringDims.slice(0, 5).map((d) => `${d.dim} (${d.test}, max ${f(d.maxAbs, 1)}, h[${d.layers.join(',')}])`).join('; ')}`);
+  }
   const a = r.ablation;
   if (a) {
     const e = a.effect;
@@ -128,7 +161,14 @@ export function formatAttention(m: AttentionMap, labels: readonly string[], n = 
   return lines;
 }
 
-export function formatResult(r: AnalysisResult): string {
+/** settings.notes, one line each. */
+export function formatNotes(r: AnalysisResult): string[] {
+  return r.settings.notes.map((n) => `note: ${n}`);
+}
+
+/** The whole readable report; `notes: false` (the CLI's --quiet) leaves settings.notes out. */
+export function formatResult(r: AnalysisResult, o: { notes?: boolean } = {}): string {
   const lens = formatLens(r);
-  return [...formatHeader(r), '', ...formatTable(r), ...(lens.length ? ['', ...lens] : []), '', ...formatSummary(r)].join('\n');
+  const notes = o.notes === false ? [] : formatNotes(r);
+  return [...formatHeader(r), '', ...formatTable(r), ...(lens.length ? ['', ...lens] : []), '', ...formatSummary(r), ...(notes.length ? ['', ...notes] : [])].join('\n');
 }

@@ -8,6 +8,7 @@ import type { ModelWeights } from '../weights/types';
 import { DT, int, GraphBuilder, type LinearPlan } from './builder';
 import { makeAttention } from './blocks/attention';
 import { makeLinear } from './blocks/linear';
+import { makeMixingInputs, type MixingInputs } from './blocks/mixing';
 import { makeMlp } from './blocks/mlp';
 import { makeNorm } from './blocks/norm';
 import { makeRopeTables } from './blocks/rope';
@@ -25,6 +26,19 @@ interface Ctx {
   pos0: string | null;
   /** [T, KV, 1] float: the same, one per KV head (the key-0 value column; full only). */
   pos0Kv: string | null;
+  /** The mixing probe's sampled queries and masks (full only). */
+  mixing: MixingInputs | null;
+}
+
+/** What one block adds to the probes (full only; null on the bare path). */
+interface BlockProbes {
+  bos: string | null;
+  map: string | null;
+  /** [H] each: the mixing of this block. */
+  rowEntropy: string | null;
+  otherMass: string | null;
+  /** [3]: ||attn write at BOS||, ||MLP write at BOS||, the attention's share of their sum (see bosWrites). */
+  writes: string | null;
 }
 
 /** Builds the whole forward graph; weights are referenced lazily (loaded at serialization). */
@@ -38,6 +52,7 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     g.input(INPUTS.ablateAttn, DT.FLOAT, [L]);
     g.input(INPUTS.attnMapBlock, DT.INT64, []);
     g.input(INPUTS.attnMapHead, DT.INT64, []);
+    g.input(INPUTS.mixQueries, DT.INT64, ['m']);
   }
   const positions = makePositions(g, ids); // [T] int64
   const ctx: Ctx = {
@@ -47,28 +62,34 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     rope: cfg.rope ? makeRopeTables(g, cfg.rope, positions) : null,
     pos0: null,
     pos0Kv: null,
+    mixing: null,
   };
   if (full) {
     ctx.pos0 = makePos0(g, positions);
     const col = g.op('Unsqueeze', '/model/probes/pos0/Unsqueeze', [ctx.pos0, g.i64([2])]); // [T, 1, 1]
     ctx.pos0Kv = g.op('Expand', '/model/probes/pos0/Expand', [col, g.i64([1, cfg.numKvHeads, 1])]); // [T, KV, 1]
+    ctx.mixing = makeMixingInputs(g, positions, INPUTS.mixQueries);
   }
   let h = makeEmbeddings(g, w, ids, positions); // [T, d]
   const hidden = [h];
-  const bos: string[] = [];
+  const probes: BlockProbes[] = [];
   let map = g.f32([0], [1, 1, 1]); // placeholder until a block is selected
   for (let l = 0; l < L; l++) {
     const out = makeBlock(ctx, l, h, w, map);
     h = out.h;
     hidden.push(h);
-    if (out.bos) bos.push(out.bos);
+    probes.push(out);
     if (out.map) map = out.map;
   }
+  const all = (k: 'bos' | 'rowEntropy' | 'otherMass' | 'writes'): string[] => probes.map((p) => p[k]).filter((x): x is string => x !== null);
   g.output(makeLastLogits(g, cfg, w, h), OUTPUTS.logits, DT.FLOAT, [cfg.vocabSize]);
   if (full) {
     const stacked = stack(g, '/model/probes/hidden', hidden); // [L+1, T, d]
     g.output(stacked, OUTPUTS.hidden, DT.FLOAT, [L + 1, 'T', cfg.hiddenSize]);
-    g.output(stack(g, '/model/probes/attn_to_bos', bos), OUTPUTS.attnToBos, DT.FLOAT, [L, cfg.numHeads, 'T']);
+    g.output(stack(g, '/model/probes/attn_to_bos', all('bos')), OUTPUTS.attnToBos, DT.FLOAT, [L, cfg.numHeads, 'T']);
+    g.output(stack(g, '/model/probes/mix_row_entropy', all('rowEntropy')), OUTPUTS.mixRowEntropy, DT.FLOAT, [L, cfg.numHeads]);
+    g.output(stack(g, '/model/probes/mix_other_mass', all('otherMass')), OUTPUTS.mixOtherMass, DT.FLOAT, [L, cfg.numHeads]);
+    g.output(stack(g, '/model/probes/bos_writes', all('writes')), OUTPUTS.bosWrites, DT.FLOAT, [L, 3]);
     g.output(map, OUTPUTS.attnMap, DT.FLOAT, null);
     makeLogitLens(g, cfg, w, stacked);
   }
@@ -117,7 +138,7 @@ function ablate(ctx: Ctx, name: string, out: string, input: string, l: number): 
  *                  ├─ mlp_norm ── mlp ─(ablate)──┤
  *                  └──────────────────────────── + ─► h
  */
-function makeBlock(ctx: Ctx, l: number, x: string, w: ModelWeights, prevMap: string): { h: string; bos: string | null; map: string | null } {
+function makeBlock(ctx: Ctx, l: number, x: string, w: ModelWeights, prevMap: string): BlockProbes & { h: string } {
   const { g, cfg, full } = ctx;
   const p = `/model/layers.${l}`;
   const lw = w.layers[l];
@@ -125,19 +146,49 @@ function makeBlock(ctx: Ctx, l: number, x: string, w: ModelWeights, prevMap: str
   const ablateAttn = full ? INPUTS.ablateAttn : '';
   const ablateMlp = full ? INPUTS.ablateMlp : '';
   const attnIn = makeNorm(g, `${p}/attn_norm`, x, lw.attnNorm, cfg.norm, cfg.normEps);
-  const probes = ctx.pos0Kv ? { pos0: ctx.pos0Kv, prevMap, layer: l } : null;
+  const probes = ctx.pos0Kv && ctx.mixing ? { pos0: ctx.pos0Kv, prevMap, layer: l, mixing: ctx.mixing } : null;
   const attn = makeAttention(g, `${p}/attn`, attnIn, lw, cfg, ctx.rope, probes);
   const a = ablate(ctx, `${p}/attn/ablate`, attn.out, ablateAttn, l);
   if (cfg.parallelResidual) {
     const mlpIn = makeNorm(g, `${p}/mlp_norm`, x, lw.mlpNorm, cfg.norm, cfg.normEps);
     const m = ablate(ctx, `${p}/mlp/ablate`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), ablateMlp, l);
     const r = g.op('Add', `${p}/attn/residual/Add`, [x, a]);
-    return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), bos: attn.bos, map: attn.map };
+    return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), ...blockProbes(ctx, p, attn, a, m) };
   }
   const r = g.op('Add', `${p}/attn/residual/Add`, [x, a]); // [T, d]
   const mlpIn = makeNorm(g, `${p}/mlp_norm`, r, lw.mlpNorm, cfg.norm, cfg.normEps);
   const m = ablate(ctx, `${p}/mlp/ablate`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), ablateMlp, l);
-  return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), bos: attn.bos, map: attn.map };
+  return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), ...blockProbes(ctx, p, attn, a, m) };
+}
+
+function blockProbes(ctx: Ctx, p: string, attn: ReturnType<typeof makeAttention>, a: string, m: string): BlockProbes {
+  return {
+    bos: attn.bos,
+    map: attn.map,
+    rowEntropy: attn.mixing?.rowEntropy ?? null,
+    otherMass: attn.mixing?.otherMass ?? null,
+    writes: ctx.full ? bosWrites(ctx.g, `${p}/probes/bos_writes`, a, m) : null,
+  };
+}
+
+/*
+ *  a, m [T, d] (what joins the stream, after ablation) ─Gather(0)─► a0, m0 [d]
+ *  [ ||a0||, ||m0||, <a0, a0 + m0> / ||a0 + m0||^2 ] ─► [3]
+ *  The share is the attention's projection on the block's BOS change h[b+1][0] - h[b][0] = a0 + m0;
+ *  the MLP's is 1 minus it. A zero change gives share 0 (the floor 1e-30 avoids 0/0).
+ */
+function bosWrites(g: GraphBuilder, name: string, a: string, m: string): string {
+  const zero = g.i64([0], []);
+  const a0 = g.op('Gather', `${name}/attn/Gather`, [a, zero], { axis: int(0) }); // [d]
+  const m0 = g.op('Gather', `${name}/mlp/Gather`, [m, zero], { axis: int(0) }); // [d]
+  const keep = { keepdims: int(1) };
+  const an = g.op('ReduceL2', `${name}/attn/ReduceL2`, [a0, g.i64([0])], keep); // [1]
+  const mn = g.op('ReduceL2', `${name}/mlp/ReduceL2`, [m0, g.i64([0])], keep); // [1]
+  const delta = g.op('Add', `${name}/delta/Add`, [a0, m0]); // [d]
+  const dot = g.op('ReduceSum', `${name}/dot/ReduceSum`, [g.op('Mul', `${name}/dot/Mul`, [a0, delta]), g.i64([0])], keep); // [1]
+  const sq = g.op('ReduceSum', `${name}/delta/ReduceSum`, [g.op('Mul', `${name}/delta/Mul`, [delta, delta]), g.i64([0])], keep); // [1]
+  const share = g.op('Div', `${name}/share/Div`, [dot, g.op('Max', `${name}/share/Max`, [sq, g.f32([1e-30], [])])]); // [1]
+  return g.op('Concat', `${name}/Concat`, [an, mn, share], { axis: int(0) }); // [3]
 }
 
 /** h[L] [T, d] -> last row -> final norm -> lm head -> [V]. */

@@ -15,11 +15,19 @@ export const INPUTS = {
   attnMapHead: 'attn_map_head',
   /** int64 [n]: h indices (0..L) for the logit lens; any one index when the lens is off ('full' only). */
   lensLayers: 'lens_layers',
+  /**
+   * int64 [m]: the query positions (>= 1) whose attention rows the mixing probe reduces; the runner
+   * feeds 1..T-1, or MIX_MAX_QUERIES evenly spaced ones for longer prompts ('full' only).
+   */
+  mixQueries: 'mix_queries',
   /** int64 [1]: top-k of the lens; 0 turns the lens off (its If branch is skipped). */
   lensK: 'lens_k',
   /** int64 [T, 1]: next-token id per position (any valid id at the last position). */
   lensTargets: 'lens_targets',
 } as const;
+
+/** At most this many queries per head enter the mixing probe (all of them when T - 1 <= it). */
+export const MIX_MAX_QUERIES = 128;
 
 export const OUTPUTS = {
   /** float [V]: logits of the last position only (never [T, V]). */
@@ -31,6 +39,12 @@ export const OUTPUTS = {
    * appended to every value head (exact; the op's [H, T, T] output is never asked for here).
    */
   attnToBos: 'attn_to_bos',
+  /** float [L, H]: mean over the sampled queries of the attention-row entropy normalised by log(i+1). */
+  mixRowEntropy: 'mix_row_entropy',
+  /** float [L, H]: mean over the sampled queries of the attention mass on keys other than BOS and the query. */
+  mixOtherMass: 'mix_other_mass',
+  /** float [L, 3]: per block, ||attention write at BOS||, ||MLP write at BOS||, the attention's share of the BOS change. */
+  bosWrites: 'bos_writes',
   /** float [1, T, T] for the requested (block, head); [1, 1, 1] zeros when attn_map_block is -1. */
   attnMap: 'attn_map',
   /** float / int64 [n, T, k]: top-k logits / ids of final norm + unembedding on h[lens_layers]; [1,1,1] when off. */

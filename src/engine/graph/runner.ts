@@ -10,7 +10,7 @@ import type { ModelWeights } from '../weights/types';
 import type { Feed, Fetched } from '../runtime/ort';
 import { buildGramGraph } from './gram';
 import { buildForwardGraph } from './model';
-import { GRAM, INPUTS, OUTPUTS } from './probes';
+import { GRAM, INPUTS, MIX_MAX_QUERIES, OUTPUTS } from './probes';
 import { openSession, type OwnedSession, type SessionPlacement } from './session';
 import type { QuantScheme } from './blocks/linear';
 import type { CreateRunner, ForwardRequest, ForwardResult, Runner, RunnerOptions, RunnerPlacement } from './types';
@@ -56,6 +56,23 @@ function mask(L: number, blocks: readonly number[] | undefined): Feed {
   const m = new Float32Array(L); // [L]
   for (const b of blocks ?? []) m[b] = 1;
   return { type: 'float32', data: m, dims: [L] };
+}
+
+/**
+ * The query positions of the mixing probe: 1..T-1 when they are at most `max`, else `max` evenly
+ * spaced ones from 1 to T-1 (both ends included, no repeats). T = 1 has none.
+ */
+export function mixQueries(T: number, max = MIX_MAX_QUERIES): number[] {
+  const n = T - 1;
+  if (n <= 0) return [];
+  if (n <= max) return Array.from({ length: n }, (_, i) => i + 1);
+  if (max <= 1) return [T - 1];
+  const out: number[] = [];
+  for (let k = 0; k < max; k++) {
+    const q = 1 + Math.round((k * (n - 1)) / (max - 1));
+    if (out[out.length - 1] !== q) out.push(q);
+  }
+  return out;
 }
 
 const scalarI64 = (v: number): Feed => ({ type: 'int64', data: BigInt64Array.of(BigInt(v)), dims: [] });
@@ -159,6 +176,10 @@ class OrtRunner implements CachedRunner {
       feeds[INPUTS.attnMapHead] = scalarI64(req.attnMap ? req.attnMap.head : 0);
       Object.assign(feeds, lensFeeds(req));
     }
+    const queries = full ? mixQueries(T, req.mixQueries ?? MIX_MAX_QUERIES) : [];
+    // T = 1 has no query to sample; the graph still needs one row (its output is discarded).
+    const fed = queries.length ? queries : [0];
+    if (full) feeds[INPUTS.mixQueries] = { type: 'int64', data: BigInt64Array.from(fed, (q) => BigInt(q)), dims: [fed.length] };
     const out = await this.main.session.run(feeds);
     const result: ForwardResult = {
       T,
@@ -166,6 +187,10 @@ class OrtRunner implements CachedRunner {
       attnToBos: full ? floats(out[OUTPUTS.attnToBos], OUTPUTS.attnToBos) : new Float32Array(0),
       lastLogits: floats(out[OUTPUTS.logits], OUTPUTS.logits),
     };
+    if (full) {
+      result.mixing = { rowEntropy: floats(out[OUTPUTS.mixRowEntropy], OUTPUTS.mixRowEntropy), otherMass: floats(out[OUTPUTS.mixOtherMass], OUTPUTS.mixOtherMass), queries };
+      result.bosWrites = floats(out[OUTPUTS.bosWrites], OUTPUTS.bosWrites);
+    }
     if (req.attnMap) result.attnMap = floats(out[OUTPUTS.attnMap], OUTPUTS.attnMap);
     if (req.logitLens) result.lens = readLens(out, req.logitLens, T);
     if (req.gram || req.gramRows) Object.assign(result, await this.gramsNow(result.hidden, T, { cols: req.gram, rows: req.gramRows }));

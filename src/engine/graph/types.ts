@@ -39,6 +39,11 @@ export interface ForwardRequest {
   attnMap?: { block: number; head: number };
   /** Logit lens on these h indices (0..L), top-k per position and mean next-token CE. */
   logitLens?: { layers: readonly number[]; topK: number };
+  /**
+   * Most queries per head the mixing probe reduces (default MIX_MAX_QUERIES; all of 1..T-1 when
+   * T - 1 <= it, else that many evenly spaced). 1 makes the probe nearly free (the benchmark's "off").
+   */
+  mixQueries?: number;
   /** Also return the d x d Gram matrices X^T X of every h[l] (used for the entropy when T > d). */
   gram?: boolean;
   /** Also return the T x T Gram matrices X X^T of every h[l] (used for the entropy when T <= d). */
@@ -51,6 +56,13 @@ export interface ForwardResult {
   hidden: Float32Array;
   /** Attention probability to key position 0: [L, H, T] (block, query head, query). */
   attnToBos: Float32Array;
+  /**
+   * Mixing per block and query head ('full' probes): mean normalised attention-row entropy [L, H] and mean
+   * mass on keys other than BOS and self [L, H], over the query positions `queries` (empty when T = 1).
+   */
+  mixing?: { rowEntropy: Float32Array; otherMass: Float32Array; queries: number[] };
+  /** Per block [L, 3]: ||attention write at BOS||, ||MLP write at BOS||, attention's share of the BOS change ('full'). */
+  bosWrites?: Float32Array;
   /** Logits of the last position: [vocab]. */
   lastLogits: Float32Array;
   /** [T, T] when `attnMap` was asked. */

@@ -77,21 +77,37 @@ export function topAbs(x: FloatArray, k: number): number[] {
   return heap.sort((a, b) => (less(a, b) ? 1 : less(b, a) ? -1 : 0));
 }
 
+/** Whether a scalar of a layer with median |h| = med passes a massive test, and which one. */
+export function massiveTest(value: number, med: number): 'absolute' | 'relative' | null {
+  const a = Math.abs(value);
+  if (!(a > MASSIVE_RELATIVE * med)) return null;
+  return a > MASSIVE_ABSOLUTE ? 'absolute' : 'relative';
+}
+
 /**
- * Dimensions that appear among the top massive activations of at least `minLayers` layers
- * (perLayerTop[l] is layer l's top list). Sorted by number of layers (descending), then dim.
+ * Dimensions that appear among the top scalars of at least `minLayers` layers, counting only the
+ * scalars that pass a massive test (relative: > 1000 x the layer's median |h|; absolute: also > 100).
+ * `test` is 'absolute' when any counted scalar of the dim passes the absolute test. Ranked by
+ * magnitude (largest |value| first), then by number of layers, then dim.
  */
-export function recurringDims(perLayerTop: readonly (readonly MassiveActivation[])[], minLayers = 2): { dim: number; layers: number[] }[] {
-  const byDim = new Map<number, number[]>();
-  perLayerTop.forEach((top, layer) => {
-    for (const dim of new Set(top.map((m) => m.dim))) {
-      const layers = byDim.get(dim) ?? [];
-      layers.push(layer);
-      byDim.set(dim, layers);
+export function recurringDims(
+  perLayer: readonly { top: readonly MassiveActivation[]; medianAbs: number }[],
+  minLayers = 2,
+): { dim: number; layers: number[]; maxAbs: number; test: 'absolute' | 'relative' }[] {
+  const byDim = new Map<number, { layers: number[]; maxAbs: number; absolute: boolean }>();
+  perLayer.forEach(({ top, medianAbs }, layer) => {
+    for (const m of top) {
+      const test = massiveTest(m.value, medianAbs);
+      if (!test) continue;
+      const e = byDim.get(m.dim) ?? { layers: [], maxAbs: 0, absolute: false };
+      if (e.layers[e.layers.length - 1] !== layer) e.layers.push(layer);
+      e.maxAbs = Math.max(e.maxAbs, Math.abs(m.value));
+      e.absolute ||= test === 'absolute';
+      byDim.set(m.dim, e);
     }
   });
   return [...byDim.entries()]
-    .filter(([, layers]) => layers.length >= minLayers)
-    .map(([dim, layers]) => ({ dim, layers }))
-    .sort((a, b) => b.layers.length - a.layers.length || a.dim - b.dim);
+    .filter(([, e]) => e.layers.length >= minLayers)
+    .map(([dim, e]) => ({ dim, layers: e.layers, maxAbs: e.maxAbs, test: e.absolute ? ('absolute' as const) : ('relative' as const) }))
+    .sort((a, b) => b.maxAbs - a.maxAbs || b.layers.length - a.layers.length || a.dim - b.dim);
 }

@@ -3,10 +3,13 @@
  * a baseline with an ablated run, and summarises a run in one line.
  *
  * Entropy paths: every layer's raw spectrum (BOS included, uncentred, Shannon) is always computed,
- * because the theorem's bounds and their check refer to it; the user's options reuse it when they
- * are the defaults. entropyExclBos = Shannon, BOS excluded, the user's center/rowNormalize.
+ * because the theorem's bounds and their check refer to it (`bounded` holds its p1 and H, the only
+ * values a bound is shown beside); the user's options reuse it when they are the defaults.
+ * entropyExclBos = Shannon, BOS excluded, the user's center/rowNormalize. Every BOS-excluded entropy
+ * is normalised like the main curve, by log(min(T, d)) (not log(min(T-1, d))), so the curves share a scale.
  */
 import type { AblationResult, EntropyOptions, ForwardLayerMetrics, LayerMetrics, LogitLensLayer, ResultSummary, RunMetrics, Warning } from '../../shared/result';
+import { chanceSinkScore, headsAtChance, MIN_INFORMATIVE_TOKENS } from './chance';
 import { checkBounds, theoremBounds, type BoundRank } from './bounds';
 import { layerEntropy, rawAndExclBosSpectra, spectrumEntropy, type EntropyResult } from './entropy';
 import { lensLayers, topTokens, type LensInput } from './lens';
@@ -16,6 +19,7 @@ import { detectPhases } from './phases';
 import { headSinkScores, sinkRate, tokenSinkMass } from './sinks';
 import { spikeBlocks } from './spike';
 import type { FloatArray } from './types';
+import { bosWrite, spikeWriter } from './writers';
 
 export interface RunMetricsOptions {
   tau: number;
@@ -45,6 +49,10 @@ export interface RunMetricsInput {
   /** Optional X X^T of every raw h[l]: [L+1, T, T] (used when T <= d). */
   gramRows?: FloatArray;
   lens?: LensInput;
+  /** In-graph mixing [L, H] each, over the query positions `queries` (runner.ts). */
+  mixing?: { rowEntropy: FloatArray; otherMass: FloatArray; queries: readonly number[] };
+  /** In-graph BOS writes [L, 3]: ||attn||, ||MLP||, attention's share of the BOS change. */
+  bosWrites?: FloatArray;
 }
 
 const sameEntropy = (a: EntropyOptions, b: EntropyOptions): boolean =>
@@ -57,16 +65,21 @@ const sameEntropy = (a: EntropyOptions, b: EntropyOptions): boolean =>
  */
 function layerEntropies(h: FloatArray, gram: FloatArray | undefined, T: number, d: number, o: EntropyOptions, gramRows?: FloatArray): { raw: EntropyResult; ent: EntropyResult; excl: EntropyResult } {
   const spectra = rawAndExclBosSpectra(h, T, d, gram, gramRows);
-  const raw = spectrumEntropy(spectra.raw, 1, Math.min(T, d), T);
-  const exclPlain = (): EntropyResult => spectrumEntropy(spectra.excl, 1, Math.min(T - 1, d), Math.max(0, T - 1));
+  const main = Math.min(T, d); // the main curve's normaliser, for the BOS-excluded entropies too
+  const raw = spectrumEntropy(spectra.raw, 1, main, T);
   if (!o.center && !o.rowNormalize) {
-    const excl = exclPlain();
-    const ent = o.excludeBos ? spectrumEntropy(spectra.excl, o.alpha, Math.min(T - 1, d), Math.max(0, T - 1)) : spectrumEntropy(spectra.raw, o.alpha, Math.min(T, d), T);
+    const excl = spectrumEntropy(spectra.excl, 1, main, Math.max(0, T - 1));
+    const ent = o.excludeBos ? spectrumEntropy(spectra.excl, o.alpha, main, Math.max(0, T - 1)) : spectrumEntropy(spectra.raw, o.alpha, main, T);
     return { raw, ent, excl };
   }
-  const ent = layerEntropy(h, T, d, o, gram);
+  const ent = rescaled(layerEntropy(h, T, d, o, gram), main);
   const exclOpts: EntropyOptions = { ...o, alpha: 1, excludeBos: true };
-  return { raw, ent, excl: sameEntropy(o, exclOpts) ? ent : layerEntropy(h, T, d, exclOpts, gram) };
+  return { raw, ent, excl: sameEntropy(o, exclOpts) ? ent : rescaled(layerEntropy(h, T, d, exclOpts, gram), main) };
+}
+
+/** The same entropy normalised by log(normRank) (0 when normRank <= 1). */
+function rescaled(e: EntropyResult, normRank: number): EntropyResult {
+  return { ...e, entropy: normRank > 1 ? e.entropyRaw / Math.log(normRank) : 0 };
 }
 
 /** One layer's metrics and the theorem-bound violations found on it. */
@@ -111,20 +124,50 @@ export function assembleRun(input: RunMetricsInput, outcomes: readonly LayerOutc
     }
     layers.push(metrics);
   });
+  attachMeasured(input, layers);
   const ratios = layers.map((m) => m.bosRatio);
+  const spikes = spikeBlocks(ratios);
   const run: RunMetrics = {
     layers,
-    phases: detectPhases(
-      layers.map((m) => m.entropy),
-      ratios,
-      layers.map((m) => m.sinkRate),
-    ),
-    spikeBlocks: spikeBlocks(ratios),
-    recurringDims: recurringDims(layers.map((m) => m.massive.top)),
+    phases: detectPhases({
+      entropy: layers.map((m) => m.entropy),
+      entropyExclBos: layers.map((m) => m.entropyExclBos),
+      bosRatio: ratios,
+      sinkRate: layers.map((m) => m.sinkRate),
+      mixing: layers.map((m) => m.mixing),
+      spikeBlocks: spikes,
+      T,
+    }),
+    spikeBlocks: spikes,
+    recurringDims: recurringDims(layers.map((m) => m.massive)),
     lastTopK: topTokens(input.lastLogits, options.lastTopK, input.tokenText),
+    chanceSinkScore: chanceSinkScore(T, options.includeFirstQuery),
+    informative: T >= MIN_INFORMATIVE_TOKENS,
+    mixingQueries: input.mixing?.queries.length ?? 0,
+    spikeWriter: spikeWriter(spikes, layers.map((m) => m.bosWrite)),
   };
   return { run, warnings };
 }
+
+/** Fills the in-graph quantities of every layer l >= 1 (block l - 1): mixing and the BOS writes. */
+function attachMeasured(input: RunMetricsInput, layers: LayerMetrics[]): void {
+  const { H, T } = input;
+  const bosNorms = layers.map((m) => m.bosNorm);
+  for (const m of layers) {
+    const b = m.layer - 1;
+    if (b < 0) continue;
+    if (input.mixing && T > 1) {
+      const rowEntropy = Array.from(input.mixing.rowEntropy.subarray(b * H, (b + 1) * H));
+      const otherMass = Array.from(input.mixing.otherMass.subarray(b * H, (b + 1) * H));
+      m.mixingHeads = { rowEntropy, otherMass };
+      m.mixing = mean(rowEntropy);
+      m.otherMass = mean(otherMass);
+    }
+    if (input.bosWrites) m.bosWrite = bosWrite(input.bosWrites, b, bosNorms);
+  }
+}
+
+const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : 0);
 
 export function computeRunMetrics(input: RunMetricsInput): RunMetrics {
   return computeRunMetricsChecked(input).run;
@@ -177,14 +220,19 @@ export function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: num
     entropyRaw: spectral ? spectral.ent.entropyRaw : null,
     entropyExclBos: spectral ? spectral.excl.entropy : null,
     anisotropy: spectral ? spectral.ent.anisotropy : null,
+    bounded: { anisotropy: spectral ? spectral.raw.anisotropy : null, entropy: spectral ? spectral.raw.entropy : null },
     anisotropyLowerBound: b.p,
     entropyUpperBound: b.entropyUpperBound,
     bound: { M: b.M, R: b.R, c: b.c, a: b.a, r: b.r },
     massive: massiveActivations(h, T, d, options.massiveTopK),
     headSinkScores: fwd.headSinkScores,
     sinkRate: fwd.sinkRate,
+    headsAtChance: fwd.headSinkScores ? headsAtChance(fwd.headSinkScores, chanceSinkScore(T, options.includeFirstQuery)) : null,
     tokenSinkMass: fwd.tokenSinkMass,
-    mixing: null, // needs full attention rows; the runner only exports attention to key 0
+    mixing: null, // filled from the graph's reduction by assembleRun
+    otherMass: null,
+    mixingHeads: null,
+    bosWrite: null,
     logitLens: null,
   };
   return { metrics, violations, nonFinite: !finite };
@@ -237,5 +285,9 @@ export function summarize(run: RunMetrics, T: number): ResultSummary {
     valley: run.phases.valley && compress ? { start: compress.start, end: compress.end } : null,
     spikeBlocks: [...run.spikeBlocks],
     maxBosRatio: maxOf(run.layers.map((m) => m.bosRatio)),
+    chanceSinkScore: run.chanceSinkScore,
+    informative: run.informative,
+    valleyCause: run.phases.cause,
+    spikeWriter: run.spikeWriter,
   };
 }

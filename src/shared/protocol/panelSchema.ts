@@ -4,6 +4,8 @@
  * message is rejected at the boundary instead of failing half-way through a render. Each check
  * returns null when the value is fine, else a short reason with the path of the offending field.
  */
+import { RESULT_SCHEMA_VERSION } from '../result';
+
 export type Check = (v: unknown) => string | null;
 
 export const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -137,7 +139,7 @@ const ablation = fields({
 });
 
 const resultShape = fields({
-  schemaVersion: (v) => (v === 1 ? null : 'unsupported schemaVersion (expected 1)'),
+  schemaVersion: (v) => (v === RESULT_SCHEMA_VERSION ? null : `unsupported schemaVersion (expected ${RESULT_SCHEMA_VERSION})`),
   input: fields({ text: str }),
   tokens: arrayOf(token),
   model,

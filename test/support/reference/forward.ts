@@ -27,6 +27,8 @@ export interface RefResult {
   attn: Float64Array; // [L, H, T, T]
   attnToBos: Float64Array; // [L, H, T]
   logits: Float64Array; // [T, vocab]
+  /** What each block adds to position 0 (after ablation): the attention and the MLP writes, [L, d] each. */
+  bosWrites: { attn: Float64Array; mlp: Float64Array };
 }
 
 export interface RefModel {
@@ -124,6 +126,7 @@ export function forwardModel(m: RefModel, ids: number[], opts: RefOptions = {}):
   const attn = new Float64Array(L * H * T * T); // [L, H, T, T]
   const xs = embed(m, ids); // T x [d]
   xs.forEach((x, t) => hidden.set(x, t * d));
+  const bosWrites = { attn: new Float64Array(L * d), mlp: new Float64Array(L * d) }; // [L, d] each
   for (let l = 0; l < L; l++) {
     const lw = m.weights.layers[l]!;
     const cutAttn = opts.ablateAttn?.includes(l) ?? false;
@@ -132,13 +135,20 @@ export function forwardModel(m: RefModel, ids: number[], opts: RefOptions = {}):
     if (c.parallelResidual) {
       // GPT-NeoX: x + attn(ln1(x)) + mlp(ln2(x)), both branches reading the same x.
       const f = xs.map((x) => mlp(c, lw, normOf(c, x, lw.ln2)));
+      if (!cutAttn) bosWrites.attn.set(a[0]!, l * d);
+      if (!cutMlp) bosWrites.mlp.set(f[0]!, l * d);
       xs.forEach((x, t) => {
         addInto(x, a[t]!, cutAttn && t === 0);
         addInto(x, f[t]!, cutMlp && t === 0);
       });
     } else {
+      if (!cutAttn) bosWrites.attn.set(a[0]!, l * d);
       xs.forEach((x, t) => addInto(x, a[t]!, cutAttn && t === 0));
-      xs.forEach((x, t) => addInto(x, mlp(c, lw, normOf(c, x, lw.ln2)), cutMlp && t === 0));
+      xs.forEach((x, t) => {
+        const y = mlp(c, lw, normOf(c, x, lw.ln2));
+        if (t === 0 && !cutMlp) bosWrites.mlp.set(y, l * d);
+        addInto(x, y, cutMlp && t === 0);
+      });
     }
     xs.forEach((x, t) => hidden.set(x, ((l + 1) * T + t) * d));
   }
@@ -146,7 +156,7 @@ export function forwardModel(m: RefModel, ids: number[], opts: RefOptions = {}):
   xs.forEach((x, t) => logits.set(linear(m.weights.lmHead, normOf(c, x, m.weights.finalNorm)), t * vocab));
   const attnToBos = new Float64Array(L * H * T); // [L, H, T]
   for (let r = 0; r < L * H * T; r++) attnToBos[r] = attn[r * T] as number;
-  return { L, H, T, d, vocab, hidden, attn, attnToBos, logits };
+  return { L, H, T, d, vocab, hidden, attn, attnToBos, logits, bosWrites };
 }
 
 /** The oracle's logit lens: the final norm and the LM head applied to every h[l][t]: [L+1, T, vocab]. */

@@ -127,3 +127,50 @@ export function refMetrics(r: RefResult): RefLayerMetrics[] {
     return out;
   });
 }
+
+/**
+ * Mixing of one block from the full attention (metrics.md "Mixing"): per head, the mean over the
+ * queries `queries` (default 1..T-1) of -Σ_j A[i][j] log A[i][j] / log(i+1), and of the mass on keys
+ * other than BOS and the query itself, 1 - A[i][0] - A[i][i].
+ */
+export function refMixing(r: RefResult, block: number, queries?: number[]): { rowEntropy: number[]; otherMass: number[] } {
+  const qs = queries ?? Array.from({ length: r.T - 1 }, (_, i) => i + 1);
+  const rowEntropy: number[] = [];
+  const otherMass: number[] = [];
+  for (let h = 0; h < r.H; h++) {
+    let e = 0;
+    let o = 0;
+    for (const i of qs) {
+      const row = r.attn.subarray(((block * r.H + h) * r.T + i) * r.T, ((block * r.H + h) * r.T + i + 1) * r.T);
+      let hi = 0;
+      for (let j = 0; j <= i; j++) {
+        const p = row[j] as number;
+        if (p > 0) hi -= p * Math.log(p);
+      }
+      e += hi / Math.log(i + 1);
+      o += 1 - (row[0] as number) - (row[i] as number);
+    }
+    rowEntropy.push(qs.length ? e / qs.length : 0);
+    otherMass.push(qs.length ? o / qs.length : 0);
+  }
+  return { rowEntropy, otherMass };
+}
+
+/** Block b's writes at BOS: their norms and the attention's share <a, a+m> / ||a+m||^2 of the BOS change. */
+export function refBosWrites(r: RefResult, block: number): { attnNorm: number; mlpNorm: number; attnShare: number } {
+  const a = r.bosWrites.attn.subarray(block * r.d, (block + 1) * r.d);
+  const m = r.bosWrites.mlp.subarray(block * r.d, (block + 1) * r.d);
+  let an = 0;
+  let mn = 0;
+  let dot = 0;
+  let sq = 0;
+  for (let j = 0; j < r.d; j++) {
+    const x = a[j] as number;
+    const y = m[j] as number;
+    an += x * x;
+    mn += y * y;
+    dot += x * (x + y);
+    sq += (x + y) ** 2;
+  }
+  return { attnNorm: Math.sqrt(an), mlpNorm: Math.sqrt(mn), attnShare: sq > 0 ? dot / sq : 0 };
+}

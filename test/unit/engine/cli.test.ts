@@ -28,14 +28,20 @@ function cli(args: string[], input?: string) {
 describe('sinklens CLI', () => {
   test('analyze prints the per-layer table and writes the JSON', () => {
     const json = join(tmp, 'r.json');
-    const r = cli(['analyze', '--model', DEMO_MODEL_DIR, '--text', 'Once upon a time, there was a little dog.', '--json', json, '--ablate', 'auto']);
+    const r = cli(['analyze', '--model', DEMO_MODEL_DIR, '--text', 'Once upon a time, there was a little dog. He liked to run in the park with his friends.', '--json', json, '--ablate', 'auto']);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /layer\s+BOS ratio\s+entropy/);
+    assert.match(r.out, /layer\s+BOS ratio\s+entropy\s+≤ bound\s+p1\s+≥ bound\s+sink rate\s+mixing\s+BOS writer\s+phase/);
     assert.match(r.out, /h\[6\]/);
-    assert.match(r.out, /spike: block 1 -> h\[2\]/);
+    assert.match(r.out, /spike: block 1 -> h\[2\] · written by the MLP of block 1/);
+    assert.match(r.out, /valley: Compress h\[2\]–h\[\d\] \(BOS spike\)/);
     assert.match(r.err, /run/, 'progress on stderr');
     const res = JSON.parse(readFileSync(json, 'utf8')) as AnalysisResult;
-    assert.equal(res.schemaVersion, 1);
+    assert.equal(res.schemaVersion, 2);
+    // settings.notes under the table, one line each.
+    const noteLines = r.out.split('\n').filter((l) => l.startsWith('note: '));
+    assert.deepEqual(noteLines, res.settings.notes.map((n) => `note: ${n}`));
+    assert.ok(noteLines.some((l) => /r in the entropy bound = min\(T, d\)/.test(l)));
+    assert.equal(res.settings.ablateTarget, 'mlp', 'auto: the MLP writes the demo model\'s spike');
     assert.equal(res.baseline.layers.length, 7);
     assert.equal(res.tokens[0]?.id, 1, 'BOS first');
     assert.deepEqual(res.ablation?.blocks, [1]);
@@ -106,6 +112,7 @@ describe('sinklens CLI', () => {
     assert.match(r.out, /^\s+0 "<s>"\s+1\.00\s*$/m, 'the first query row is labelled with BOS and attends only to itself');
     assert.match(r.out, /≤ bound/);
     assert.match(r.out, /≥ bound/);
+    assert.doesNotMatch(r.out, /^note: /m, '--quiet hides the notes');
   });
 
   test('--json - delivers a >1 MB result whole through a pipe to a slow reader, and exits 0 after it drained', () => {

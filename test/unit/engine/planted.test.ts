@@ -40,6 +40,10 @@ describe('planted phenomenon', () => {
       const compress = r.baseline.phases.bands.find((b) => b.phase === 'compress');
       assert.ok(r.baseline.phases.valley && compress, 'a valley');
       assert.ok(compress.start <= k + 1 && compress.end >= k + 1, `Compress ${compress.start}-${compress.end} covers h[${k + 1}]`);
+      assert.equal(r.baseline.phases.cause, 'bos', r.baseline.phases.signals.join('; '));
+      assert.deepEqual(r.baseline.spikeWriter && [r.baseline.spikeWriter.block, r.baseline.spikeWriter.component], [k, 'mlp'], 'the planted MLP writes the spike');
+      assert.ok((layers[k + 1] as LayerMetrics).bosWrite!.mlpNorm > 10 * (layers[k + 1] as LayerMetrics).bosWrite!.attnNorm);
+      assert.equal(r.settings.ablateTarget, 'mlp');
 
       const abl = r.ablation;
       assert.ok(abl, 'ablation ran');

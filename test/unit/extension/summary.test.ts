@@ -5,14 +5,14 @@ import { makeResult } from './makeResult';
 
 describe('summary line', () => {
   it('formats sink rate, valley band and token count as in the issue', () => {
-    const s = { tokens: 128, maxSinkRate: 0.7249, meanSinkMass: 0.4, valley: { start: 4, end: 9 }, spikeBlocks: [1], maxBosRatio: 40 };
+    const s = { tokens: 128, maxSinkRate: 0.7249, meanSinkMass: 0.4, valley: { start: 4, end: 9 }, spikeBlocks: [1], maxBosRatio: 40, chanceSinkScore: 0.04, informative: true, valleyCause: 'bos' as const, spikeWriter: null };
     assert.equal(summaryLine(s), 'SinkLens: sink 0.72 · valley h[4]–h[9] · 128 tok');
   });
 
   it('says "no valley" when there is none and collapses a one-layer band', () => {
     assert.equal(valleyText(null), 'no valley');
     assert.equal(valleyText({ start: 3, end: 3 }), 'valley h[3]');
-    const s = { tokens: 5, maxSinkRate: 1, meanSinkMass: 0, valley: null, spikeBlocks: [], maxBosRatio: 1 };
+    const s = { tokens: 5, maxSinkRate: 1, meanSinkMass: 0, valley: null, spikeBlocks: [], maxBosRatio: 1, chanceSinkScore: 0.43, informative: false, valleyCause: null, spikeWriter: null };
     assert.equal(summaryLine(s), 'SinkLens: sink 1.00 · no valley · 5 tok');
   });
 

@@ -8,17 +8,31 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createRunner } from '../../../src/engine/graph/runner';
+import { createRunner, mixQueries } from '../../../src/engine/graph/runner';
+import type { ForwardResult } from '../../../src/engine/graph/types';
 import { loadModelFiles } from '../../../src/engine/model/load';
 import { assertClose } from '../../support/assertClose';
 import { requireFixture } from '../../support/fixtures';
 import { ARCH_SPECS, generateModel, randomIds } from '../../support/genModel';
-import { lensLogits, loadRefModel, referenceForward } from '../../support/reference';
+import { lensLogits, loadRefModel, referenceForward, refBosWrites, refMixing, type RefResult } from '../../support/reference';
 import { argmax, lastRow } from '../../support/arrays';
 
 const TOL = { rtol: 1e-4, atol: 1e-5 };
 const root = mkdtempSync(join(tmpdir(), 'sinklens-equiv-'));
 after(() => rmSync(root, { recursive: true, force: true }));
+
+/** The in-graph mixing [L, H] and BOS writes [L, 3] against the oracle's, over the given queries. */
+function checkReductions(r: ForwardResult, ref: RefResult, queries: number[], what: string): void {
+  assert.ok(r.mixing && r.bosWrites, `${what}: mixing and BOS writes are returned`);
+  assert.deepEqual(r.mixing.queries, queries, `${what}: sampled queries`);
+  for (let b = 0; b < ref.L; b++) {
+    const want = refMixing(ref, b, queries);
+    assertClose(r.mixing.rowEntropy.slice(b * ref.H, (b + 1) * ref.H), want.rowEntropy, TOL, `${what} block ${b} row entropy`);
+    assertClose(r.mixing.otherMass.slice(b * ref.H, (b + 1) * ref.H), want.otherMass, TOL, `${what} block ${b} other mass`);
+    const w = refBosWrites(ref, b);
+    assertClose(r.bosWrites.slice(b * 3, b * 3 + 3), [w.attnNorm, w.mlpNorm, w.attnShare], { rtol: 1e-3, atol: 1e-4 }, `${what} block ${b} BOS writes`);
+  }
+}
 
 /** Loads a model folder and builds its instrumented runner; the weight store is closed once the graph holds the weights. */
 async function openRunner(dir: string) {
@@ -52,6 +66,9 @@ for (const spec of ARCH_SPECS) {
           assertClose(r.lastLogits, lastRow(ref.logits, T, cfg.vocabSize), TOL, `${what} lastLogits`);
           const off = (map.block * cfg.numHeads + map.head) * T * T;
           assertClose(r.attnMap ?? [], ref.attn.slice(off, off + T * T), TOL, `${what} attnMap`);
+          checkReductions(r, ref, mixQueries(T), what);
+          // Sampled: 5 evenly spaced queries out of T - 1.
+          checkReductions(await runner.forward({ ids, ...ablation, mixQueries: 5 }), ref, mixQueries(T, 5), `${what} sampled`);
         }
         const ref = referenceForward(dir, ids);
         const refLens = lensLogits(loadRefModel(dir), ref); // [L+1, T, V]
@@ -88,6 +105,7 @@ for (const name of ['stories260k', 'sinklens-tiny']) {
           assertClose(r.hidden, ref.hidden, TOL, `${what} hidden`);
           assertClose(r.attnToBos, ref.attnToBos, TOL, `${what} attnToBos`);
           assertClose(r.lastLogits, lastRow(ref.logits, T, cfg.vocabSize), TOL, `${what} lastLogits`);
+          checkReductions(r, ref, mixQueries(T), what);
         }
       } finally {
         await runner.dispose();

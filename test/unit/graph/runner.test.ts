@@ -257,7 +257,10 @@ describe('graph runner, untied head with biases, external data, bare', () => {
     const bare = buildForwardGraph(cfg, weights, 'bare');
     assert.deepEqual(bare.outputs.map((o) => o.name), ['logits']);
     const full = buildForwardGraph(cfg, weights, 'full');
-    assert.deepEqual(full.outputs.map((o) => o.name), ['logits', 'hidden_states', 'attn_to_bos', 'attn_map', 'lens_values', 'lens_ids', 'lens_nll']);
+    assert.deepEqual(full.outputs.map((o) => o.name), ['logits', 'hidden_states', 'attn_to_bos', 'mix_row_entropy', 'mix_other_mass', 'bos_writes', 'attn_map', 'lens_values', 'lens_ids', 'lens_nll']);
+    assert.ok(full.inputs.some((i) => i.name === 'mix_queries'), 'the mixing sample is a graph input');
+    // The mixing rows exist only for the sampled queries: [H, m, T] per block, from Gather on mix_queries.
+    assert.equal(full.nodes.filter((n) => n.opType === 'Gather' && n.name.endsWith('/attn/mixing/q/Gather')).length, cfg.numLayers);
     assert.ok(full.nodes.some((n) => n.name === '/model/layers.2/attn/q_proj/Gemm'), 'nodes are named by address');
     // The [H, T, T] probabilities are requested only inside the then-branch of each block's If.
     const probOutputs = (nodes: readonly { opType: string; attrs: Record<string, unknown> }[]) =>

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { massiveActivations, recurringDims, topAbs } from '../../../src/engine/metrics/massive';
+import { massiveActivations, massiveTest, recurringDims, topAbs } from '../../../src/engine/metrics/massive';
 import { bosRatio, medianOtherNorm, tokenNorms } from '../../../src/engine/metrics/norms';
 import { median, medianAbs } from '../../../src/engine/metrics/stats';
 import { assertClose } from '../../support/assertClose';
@@ -76,11 +76,23 @@ test('massiveActivations on random data: counts and top-k vs brute force', () =>
   assert.equal(topAbs(h, 5000).length, T * d);
 });
 
-test('recurringDims: dims in the top lists of >= 2 layers, most frequent first', () => {
-  const top = (dims: number[]) => dims.map((dim) => ({ token: 0, dim, value: 1 }));
-  const got = recurringDims([top([3, 3, 9]), top([3, 5]), top([5, 3, 1]), top([2])]);
-  assert.deepEqual(got, [
-    { dim: 3, layers: [0, 1, 2] },
-    { dim: 5, layers: [1, 2] },
+test('recurringDims: only scalars passing a massive test count; ranked by magnitude; the test is stated', () => {
+  // median |h| = 0.1: the relative test needs |v| > 100; 150 also passes the absolute test (> 100).
+  const layer = (...vs: [number, number][]) => ({ top: vs.map(([dim, value]) => ({ token: 0, dim, value })), medianAbs: 0.1 });
+  const got = recurringDims([
+    layer([3, 150], [3, -120], [9, 5]), // dim 9 fails both tests (5 < 1000 x 0.1)
+    layer([3, 101], [5, -400], [9, 50]),
+    layer([5, 300], [3, 99], [1, 1000]), // dim 3 at 99 fails: layer 2 does not count for it
+    layer([2, 1e4], [9, 60]),
   ]);
+  assert.deepEqual(got, [
+    { dim: 5, layers: [1, 2], maxAbs: 400, test: 'absolute' },
+    { dim: 3, layers: [0, 1], maxAbs: 150, test: 'absolute' },
+  ]);
+  // A small model: median 1e-3, values 0.5..2 pass only the relative test.
+  const small = recurringDims([0, 1].map(() => ({ top: [{ token: 0, dim: 7, value: 2 }, { token: 1, dim: 8, value: 0.5 }], medianAbs: 1e-3 })));
+  assert.deepEqual(small, [{ dim: 7, layers: [0, 1], maxAbs: 2, test: 'relative' }]);
+  assert.equal(massiveTest(1.01, 1e-3), 'relative');
+  assert.equal(massiveTest(101, 0.1), 'absolute');
+  assert.equal(massiveTest(100, 0.1), null);
 });

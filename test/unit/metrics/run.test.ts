@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { resolveAblationTarget } from '../../../src/engine/analysis';
 import { bosRatio, tokenNorms } from '../../../src/engine/metrics/norms';
 import { matrixEntropy } from '../../../src/engine/metrics/entropy';
 import { compareRuns, computeRunMetrics, computeRunMetricsChecked, summarize, type RunMetricsInput } from '../../../src/engine/metrics/run';
@@ -42,7 +43,9 @@ test('computeRunMetrics assembles every layer from the standalone metrics', () =
     assert.equal(m.bosRatio, bosRatio(norms));
     const e = matrixEntropy(h, T, d);
     assertClose([m.entropy!, m.entropyRaw!, m.anisotropy!], [e.entropy, e.entropyRaw, e.anisotropy], { rtol: 1e-12 });
-    assertClose(m.entropyExclBos!, matrixEntropy(h, T, d, { ...defaults.entropy, excludeBos: true }).entropy, { rtol: 1e-12 });
+    // The BOS-excluded entropy is on the main curve's scale: divided by log(min(T, d)).
+    assertClose(m.entropyExclBos!, matrixEntropy(h, T, d, { ...defaults.entropy, excludeBos: true }).entropyRaw / Math.log(Math.min(T, d)), { rtol: 1e-12 });
+    assert.deepEqual(m.bounded, { anisotropy: m.anisotropy!, entropy: m.entropy! }, 'default options: the variant is the raw layer');
     assert.ok(m.anisotropy! >= m.anisotropyLowerBound - 1e-9);
     if (m.entropyUpperBound !== null) assert.ok(m.entropy! <= m.entropyUpperBound + 1e-9);
     assert.equal(m.bound.r, T);
@@ -58,8 +61,9 @@ test('computeRunMetrics assembles every layer from the standalone metrics', () =
   }
   assert.deepEqual(run.layers[2]!.massive.top[0], { token: 0, dim: 4, value: 300 });
   assert.deepEqual(run.spikeBlocks, [1]);
-  const dim4 = run.recurringDims.find((r) => r.dim === 4)!.layers;
-  assert.ok([2, 3, 4].every((l) => dim4.includes(l)), `dim 4 recurs in ${dim4}`);
+  // dim 4 tops h[2..4] but 300 is not > 1000 x the layer median |h|: it passes no massive test, so it is not "recurring".
+  assert.ok(run.layers[2]!.massive.medianAbs * 1000 > 300);
+  assert.deepEqual(run.recurringDims, []);
   assert.deepEqual(run.lastTopK.map((t) => t.id), [7, 3]);
   assert.equal(run.lastTopK[0]!.text, 't7');
   assert.equal(run.phases.minLayer, 2, run.phases.signals.join('; '));
@@ -80,9 +84,11 @@ test('the Gram path (T > d) gives the same metrics as the rows; entropy options 
   const centered = computeRunMetrics({ ...input, options: { ...defaults, entropy: { ...defaults.entropy, center: true, alpha: 2 } } });
   const h3 = input.hidden.subarray(3 * T * d, 4 * T * d);
   assertClose(centered.layers[3]!.entropy!, matrixEntropy(h3, T, d, { alpha: 2, excludeBos: false, center: true, rowNormalize: false }).entropy, { rtol: 1e-12 });
-  assertClose(centered.layers[3]!.entropyExclBos!, matrixEntropy(h3, T, d, { alpha: 1, excludeBos: true, center: true, rowNormalize: false }).entropy, { rtol: 1e-12 });
+  const scale = Math.log(Math.min(T, d));
+  assertClose(centered.layers[3]!.entropyExclBos!, matrixEntropy(h3, T, d, { alpha: 1, excludeBos: true, center: true, rowNormalize: false }).entropyRaw / scale, { rtol: 1e-12 });
+  assert.deepEqual(centered.layers[3]!.bounded, direct.layers[3]!.bounded, 'the bounded pair is the raw layer whatever the options');
   const exclAlpha = computeRunMetrics({ ...input, gram, options: { ...defaults, entropy: { ...defaults.entropy, excludeBos: true, alpha: 2 } } });
-  assertClose(exclAlpha.layers[3]!.entropy!, matrixEntropy(h3, T, d, { alpha: 2, excludeBos: true, center: false, rowNormalize: false }).entropy, { rtol: 1e-6 });
+  assertClose(exclAlpha.layers[3]!.entropy!, matrixEntropy(h3, T, d, { alpha: 2, excludeBos: true, center: false, rowNormalize: false }).entropyRaw / scale, { rtol: 1e-6 });
   assertClose(exclAlpha.layers[3]!.entropyExclBos!, direct.layers[3]!.entropyExclBos!, { rtol: 1e-6 });
   const rowNorm = computeRunMetrics({ ...input, options: { ...defaults, entropy: { ...defaults.entropy, rowNormalize: true } } });
   assertClose(rowNorm.layers[2]!.entropy!, matrixEntropy(input.hidden.subarray(2 * T * d, 3 * T * d), T, d, { ...defaults.entropy, rowNormalize: true }).entropy, { rtol: 1e-12 });
@@ -132,4 +138,48 @@ test('a one-token prompt (BOS only) yields finite, documented values', () => {
   }
   assert.deepEqual(JSON.parse(JSON.stringify(run)), run, 'JSON-safe: no NaN or Infinity');
   assert.equal(summarize(run, 1).meanSinkMass, 0);
+});
+
+test('mixing and BOS writes from the graph land on layer b + 1; the spike writer is the larger share', () => {
+  const T = 8;
+  const input = synthetic(T, true, true);
+  const rowEntropy = Float32Array.from({ length: L * H }, (_, i) => 0.01 * i); // [L, H]
+  const otherMass = Float32Array.from({ length: L * H }, (_, i) => 0.5 - 0.01 * i); // [L, H]
+  const bosWrites = new Float32Array(L * 3); // [L, 3]
+  for (let b = 0; b < L; b++) bosWrites.set([1 + b, 2 + b, b === 1 ? 0.2 : 0.7], b * 3);
+  const run = computeRunMetrics({ ...input, mixing: { rowEntropy, otherMass, queries: [1, 2, 3, 4, 5, 6, 7] }, bosWrites });
+  assert.equal(run.layers[0]!.mixing, null);
+  assert.equal(run.layers[0]!.bosWrite, null);
+  for (let b = 0; b < L; b++) {
+    const m = run.layers[b + 1]!;
+    const heads = Array.from(rowEntropy.subarray(b * H, (b + 1) * H));
+    assertClose(m.mixingHeads!.rowEntropy, heads, { rtol: 1e-12 });
+    assertClose(m.mixing!, heads.reduce((a, x) => a + x, 0) / H, { rtol: 1e-6 });
+    assertClose(m.otherMass!, Array.from(otherMass.subarray(b * H, (b + 1) * H)).reduce((a, x) => a + x, 0) / H, { rtol: 1e-6 });
+    const w = m.bosWrite!;
+    assertClose([w.attnNorm, w.mlpNorm, w.attnShare, w.mlpShare], [1 + b, 2 + b, bosWrites[b * 3 + 2]!, 1 - bosWrites[b * 3 + 2]!], { rtol: 1e-6 });
+    assertClose(w.normChange, m.bosNorm - run.layers[b]!.bosNorm, { rtol: 1e-12 });
+  }
+  assert.equal(run.mixingQueries, 7);
+  assert.deepEqual(run.spikeBlocks, [1]);
+  assert.deepEqual(run.spikeWriter, { block: 1, component: 'mlp', share: 1 - bosWrites[5]! });
+  assert.ok(Math.abs(run.chanceSinkScore - (1 / 2 + 1 / 3 + 1 / 4 + 1 / 5 + 1 / 6 + 1 / 7 + 1 / 8) / 7) < 1e-12);
+  assert.equal(run.informative, false, 'T = 8 < 16');
+});
+
+test('ablateTarget auto: the component with the larger summed share over the ablated blocks', () => {
+  const T = 8;
+  const input = synthetic(T, true, true);
+  const writes = (attnShare: number) => {
+    const w = new Float32Array(L * 3); // [L, 3]
+    for (let b = 0; b < L; b++) w.set([1, 1, attnShare], b * 3);
+    return w;
+  };
+  const attnRun = computeRunMetrics({ ...input, bosWrites: writes(0.8) });
+  const mlpRun = computeRunMetrics({ ...input, bosWrites: writes(0.3) });
+  assert.equal(resolveAblationTarget('auto', [1], attnRun), 'attn');
+  assert.equal(resolveAblationTarget('auto', [1, 2], mlpRun), 'mlp');
+  assert.equal(resolveAblationTarget('mlp', [1], attnRun), 'mlp', 'an explicit target wins');
+  assert.equal(resolveAblationTarget('auto', [1], computeRunMetrics(input)), 'mlp', 'no writes: the MLP');
+  assert.deepEqual(attnRun.spikeWriter, { block: 1, component: 'attn', share: Math.fround(0.8) });
 });

@@ -145,7 +145,7 @@ describe('panel protocol: malformed messages are rejected', () => {
       mutate(r);
       rejects(msg(DidChangeSnapshot.method, { snapshot: { result: r, source: { uri: '', offset: 0 } } }), 'toWebview', why);
     };
-    bad((r) => ((r as { schemaVersion: number }).schemaVersion = 2), /schemaVersion/);
+    bad((r) => ((r as { schemaVersion: number }).schemaVersion = 1), /schemaVersion/);
     bad((r) => ((r.tokens[2] as { text: unknown }).text = { html: '<b>' }), /tokens\[2\]\.text: expected a string/);
     bad((r) => (r.tokens as unknown[]).push(null), /tokens\[6\]: expected an object/);
     bad((r) => ((r.baseline.layers[3] as { bosRatio: unknown }).bosRatio = '9'), /baseline\.layers\[3\]\.bosRatio/);

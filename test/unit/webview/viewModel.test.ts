@@ -100,7 +100,7 @@ describe('phase bands and spikes', () => {
         ['Refine', 3.5, 6.5],
       ],
     );
-    assert.deepEqual(phaseBands({ ...p, bands: [{ phase: 'mix', start: 3, end: 1 }] }, 6), []);
+    assert.deepEqual(phaseBands({ ...p, bands: [{ ...p.bands[0]!, phase: 'mix', start: 3, end: 1 }] }, 6), []);
   });
 
   it('marks block b on layer b + 1 and looks phases up', () => {

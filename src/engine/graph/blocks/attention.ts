@@ -10,6 +10,7 @@ import type { LayerWeights } from '../../weights/types';
 import { DT, float, graph, int, ints, type AttrValue, type GraphBuilder } from '../builder';
 import { INPUTS } from '../probes';
 import { makeLinear } from './linear';
+import { makeMixing, type MixingInputs } from './mixing';
 import { makeNorm } from './norm';
 import { makeRope } from './rope';
 
@@ -20,6 +21,8 @@ export interface AttentionProbes {
   /** The attention map chosen by an earlier block, or the [1,1,1] placeholder. */
   prevMap: string;
   layer: number;
+  /** The sampled queries and masks of the mixing probe (blocks/mixing.ts). */
+  mixing: MixingInputs;
 }
 
 export interface AttentionOut {
@@ -28,6 +31,8 @@ export interface AttentionOut {
   bos: string | null;
   /** [1, T, T] if attn_map_block is this block, else `prevMap` (with probes). */
   map: string | null;
+  /** Mixing of this block: mean normalised row entropy [H] and mass on keys other than BOS and self [H] (with probes). */
+  mixing: { rowEntropy: string; otherMass: string } | null;
 }
 
 /*
@@ -57,7 +62,7 @@ export function makeAttention(
     const v = g.op('Reshape', `${prefix}/v/Reshape`, [vFlat, g.i64([1, -1, KV * hd])]); // [1, T, KV*hd]
     const y = g.op('Attention', `${prefix}/Attention`, [q, k, v], attrs); // [1, T, H*hd]
     const y2 = g.op('Reshape', `${prefix}/Y/Reshape`, [y, g.i64([-1, H * hd])]); // [T, H*hd]
-    return { out: makeLinear(g, `${prefix}/o_proj`, y2, w.o), bos: null, map: null };
+    return { out: makeLinear(g, `${prefix}/o_proj`, y2, w.o), bos: null, map: null, mixing: null };
   }
   const vHeads = g.op('Reshape', `${prefix}/v/heads/Reshape`, [vFlat, g.i64([-1, KV, hd])]); // [T, KV, hd]
   const vAug = g.op('Concat', `${prefix}/v/probe/Concat`, [vHeads, probes.pos0], { axis: int(-1) }); // [T, KV, hd+1]
@@ -68,7 +73,8 @@ export function makeAttention(
   const y2 = g.op('Reshape', `${prefix}/Y/Reshape`, [y as string, g.i64([-1, H * hd])]); // [T, H*hd]
   const bosTH = g.op('Reshape', `${prefix}/to_bos/Reshape`, [bosCol as string, g.i64([-1, H])]); // [T, H]
   const bos = g.op('Transpose', `${prefix}/to_bos/Transpose`, [bosTH], { perm: ints([1, 0]) }); // [H, T]
-  return { out: makeLinear(g, `${prefix}/o_proj`, y2, w.o), bos, map };
+  const mixing = makeMixing(g, prefix, q, k, cfg, probes.mixing);
+  return { out: makeLinear(g, `${prefix}/o_proj`, y2, w.o), bos, map, mixing };
 }
 
 /*

@@ -3,7 +3,7 @@
  * forms (so tests can compute expectations independently), not a model run: the panel renders
  * whatever the engine computed, and these tests check the rendering and the view-model arithmetic.
  */
-import type { AnalysisResult, LayerMetrics, RunMetrics, TokenInfo } from '../../../../src/shared/result';
+import type { AnalysisResult, LayerMetrics, PhaseBand, RunMetrics, TokenInfo } from '../../../../src/shared/result';
 
 export interface SampleOptions {
   texts?: string[];
@@ -59,16 +59,25 @@ function layer(l: number, T: number, H: number, scale: number): LayerMetrics {
     entropyRaw: 1,
     entropyExclBos: 0.78,
     anisotropy: 0.1,
+    bounded: { anisotropy: 0.1, entropy: 0.8 - 0.3 * scale * Math.exp(-((l - 2) ** 2)) },
     anisotropyLowerBound: 0.05,
     entropyUpperBound: l === 0 ? null : 0.9,
     bound: { M: 1, R: 1, c: 1, a: 0.1, r: 4 },
     massive: { top: [{ token: 0, dim: 16, value: 120 * scale + l }, { token: 3 % T, dim: 5, value: -4 }], maxAbs: 120, medianAbs: 0.1, relative: 1200, absoluteCount: l === 2 ? 1 : 0, relativeCount: 1 },
     headSinkScores: attn ? Array.from({ length: H }, (_, k) => sampleHeadScore(l, k)) : null,
     sinkRate: attn ? 0.1 * l : null,
+    headsAtChance: attn ? [] : null,
     tokenSinkMass: attn ? Array.from({ length: T }, (_, t) => sampleSinkMass(l, t)) : null,
-    mixing: null,
+    mixing: attn ? 0.6 : null,
+    otherMass: attn ? 0.3 : null,
+    mixingHeads: attn ? { rowEntropy: Array.from({ length: H }, () => 0.6), otherMass: Array.from({ length: H }, () => 0.3) } : null,
+    bosWrite: attn ? { attnNorm: 1, mlpNorm: l === 2 ? 40 : 1, attnShare: 0.1, mlpShare: 0.9, normChange: l === 2 ? 38 : 0 } : null,
     logitLens: null,
   };
+}
+
+function band(phase: PhaseBand['phase'], start: number, end: number): PhaseBand {
+  return { phase, start, end, evidence: [`${phase} evidence`], strength: { valleyDepth: phase === 'compress' ? 0.3 : null, bosRatio: 30, sinkRate: 0.5, mixing: 0.6 } };
 }
 
 function run(T: number, L: number, H: number, scale: number): RunMetrics {
@@ -76,7 +85,10 @@ function run(T: number, L: number, H: number, scale: number): RunMetrics {
     layers: Array.from({ length: L + 1 }, (_, l) => layer(l, T, H, scale)),
     phases: {
       valley: scale > 0,
-      bands: scale > 0 ? [{ phase: 'mix', start: 0, end: 1 }, { phase: 'compress', start: 2, end: 3 }, { phase: 'refine', start: 4, end: L }] : [],
+      informative: true,
+      cause: scale > 0 ? 'bos' : null,
+      causeLabel: scale > 0 ? 'BOS spike' : null,
+      bands: scale > 0 ? [band('mix', 0, 1), band('compress', 2, 3), band('refine', 4, L)] : [],
       minLayer: 2,
       minEntropy: 0.5,
       maxEntropy: 0.8,
@@ -85,8 +97,12 @@ function run(T: number, L: number, H: number, scale: number): RunMetrics {
       signals: ['entropy minimum at L2'],
     },
     spikeBlocks: scale > 0 ? [1] : [],
-    recurringDims: [{ dim: 16, layers: [2, 3, 4] }],
+    recurringDims: [{ dim: 16, layers: [2, 3, 4], maxAbs: 122, test: 'absolute' }],
     lastTopK: [{ id: 5, text: ' the', logit: 3, prob: 0.4 }],
+    chanceSinkScore: 0.3,
+    informative: true,
+    mixingQueries: T - 1,
+    spikeWriter: scale > 0 ? { block: 1, component: 'mlp', share: 0.9 } : null,
   };
 }
 
@@ -100,7 +116,7 @@ export function sampleResult(o: SampleOptions = {}): AnalysisResult {
   if (o.lens) for (const layer of baseline.layers) layer.logitLens = sampleLens(layer.layer, tokens);
   const ablated = run(T, L, H, 0);
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     createdAt: '2026-01-01T00:00:00.000Z',
     input: { text: texts.join(''), sha256: '0'.repeat(64) },
     tokens,
@@ -126,7 +142,7 @@ export function sampleResult(o: SampleOptions = {}): AnalysisResult {
     ablation: o.ablation
       ? { blocks: [1], target: 'mlp', run: ablated, delta: [], effect: { spikeRemoved: true, valleyRemoved: true, sinkRateBefore: 0.6, sinkRateAfter: 0.9 } }
       : null,
-    summary: { tokens: T, maxSinkRate: 0.1 * L, meanSinkMass: 0.2, valley: { start: 2, end: 3 }, spikeBlocks: [1], maxBosRatio: 35 },
+    summary: { tokens: T, maxSinkRate: 0.1 * L, meanSinkMass: 0.2, valley: { start: 2, end: 3 }, spikeBlocks: [1], maxBosRatio: 35, chanceSinkScore: 0.3, informative: true, valleyCause: 'bos', spikeWriter: { block: 1, component: 'mlp', share: 0.9 } },
     warnings: [{ code: 'shortPrompt', message: 'The prompt is short: metrics are noisy.' }],
     timings: { loadMs: 100, tokenizeMs: 1, runMs: 50, metricsMs: 5, totalMs: 156 },
   };
