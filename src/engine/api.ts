@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { AnalyzeOptions, AttentionRequest, CacheListing, CacheOptions, EngineApi, LoadOptions, ModelHandle, Progress } from '../shared/engineApi';
 import { SinkLensError } from '../shared/errors';
-import { RESULT_SCHEMA_VERSION, type AnalysisResult, type AttentionMap, type PartialResult, type Warning } from '../shared/result';
+import { RESULT_SCHEMA_VERSION, type AnalysisResult, type AnalysisSettings, type AttentionMap, type PartialResult, type Warning } from '../shared/result';
 import { buildSettings, forwardAndMeasure, metricsPool, resolveAblationBlocks, resolveAblationTarget, warmUp } from './analysis';
 import { resolveCacheConfig } from './cache/config';
 import { GraphCache } from './cache/graphCache';
@@ -19,6 +19,7 @@ import { resolveOptions } from './options';
 import { resolveLoadOptions } from './precision';
 import { compareRuns, summarize } from './metrics';
 import { assertFits, availableMemory, gb } from './plan/check';
+import { maxTokensNote, resolveMaxTokens, type ResolvedMaxTokens } from './plan/maxTokens';
 import { runBytes } from './plan/memory';
 
 type ProgressFn = (p: Progress) => void;
@@ -74,7 +75,8 @@ export class Engine implements EngineApi {
     for (const message of [p?.reason, p?.providerNote]) if (message) onProgress({ stage: 'load', fraction: 0.02, message });
     onProgress({ stage: 'tokenize', fraction: 0.05 });
     const tTok = performance.now();
-    const { enc, maxTokens } = encodePrompt(model, text, o);
+    const limit = this.maxTokensFor(model, o);
+    const { enc, maxTokens } = encodePrompt(model, text, limit.maxTokens, o);
     const tokenizeMs = performance.now() - tTok;
     const warnings: Warning[] = [...enc.warnings];
     checkAbort(signal);
@@ -120,7 +122,7 @@ export class Engine implements EngineApi {
       input: { text, sha256 },
       tokens: enc.tokens,
       model: model.info,
-      settings: buildSettings(o, enc, model, maxTokens, blocks, base.run, target),
+      settings: withMaxTokensNote(buildSettings(o, enc, model, maxTokens, blocks, base.run, target), o.maxTokens, limit, model.config.maxPositions),
       baseline: base.run,
       ablation,
       summary: summarize(base.run, enc.ids.length),
@@ -145,7 +147,7 @@ export class Engine implements EngineApi {
     if (!Number.isInteger(req.head) || req.head < 0 || req.head >= numHeads) {
       throw new SinkLensError('badRequest', `Head ${req.head} does not exist: the model has heads 0..${numHeads - 1}.`);
     }
-    const { enc } = encodePrompt(model, req.text, o);
+    const { enc } = encodePrompt(model, req.text, this.maxTokensFor(model, o).maxTokens, o);
     checkAbort(signal);
     const out = await model.runner.forward({ ids: enc.ids, attnMap: { block: req.block, head: req.head } });
     if (!out.attnMap) throw new SinkLensError('internal', 'The runner did not return the requested attention map.');
@@ -167,9 +169,15 @@ export class Engine implements EngineApi {
     await metricsPool.dispose(); // Restarted lazily if another Engine in this process analyses again.
   }
 
+  /** maxTokens as a number: 'auto' from the model's positions, the run's memory plan and the cap. */
+  private maxTokensFor(model: LoadedModel, o: ReturnType<typeof resolveOptions>): ResolvedMaxTokens {
+    const workload = { probes: 'full' as const, ablation: blocksWanted(o), lensLayers: lensLayersOf(model, o) };
+    return resolveMaxTokens(o.maxTokens, model.config, workload, (this.internals.availableMemory ?? availableMemory)());
+  }
+
   /** Refuses a run whose activations would not fit beside the loaded model. */
   private checkRunPlan(model: LoadedModel, tokens: number, o: ReturnType<typeof resolveOptions>, ablation: boolean): void {
-    const lensLayers = o.logitLens === null ? 0 : o.logitLens === 'all' ? model.config.numLayers + 1 : o.logitLens.length;
+    const lensLayers = lensLayersOf(model, o);
     const need = runBytes(model.config, { tokens, probes: 'full', ablation, lensLayers });
     assertFits({
       needBytes: need,
@@ -189,14 +197,24 @@ export class Engine implements EngineApi {
 }
 
 /** Tokenizes exactly as every request for this text and these options does (analysis and attention maps alike). */
-function encodePrompt(model: LoadedModel, text: string, o: ReturnType<typeof resolveOptions>) {
-  const maxTokens = Math.min(o.maxTokens, model.config.maxPositions);
+function encodePrompt(model: LoadedModel, text: string, maxTokens: number, o: ReturnType<typeof resolveOptions>) {
   return { enc: model.tokenizer.encode(text, { prependBos: o.prependBos, chatTemplate: o.chatTemplate, maxTokens }), maxTokens };
 }
 
 function cacheKey(dir: string, opts: LoadOptions): string {
   const o = resolveLoadOptions(opts);
   return [dir, o.threads, o.weights, o.executionProvider, o.strictProvider].join('\u0000');
+}
+
+function lensLayersOf(model: LoadedModel, o: ReturnType<typeof resolveOptions>): number {
+  return o.logitLens === null ? 0 : o.logitLens === 'all' ? model.config.numLayers + 1 : o.logitLens.length;
+}
+
+/** The settings echo with the note saying what 'auto' (or the positions cap) resolved maxTokens to. */
+function withMaxTokensNote(s: AnalysisSettings, setting: number | 'auto', limit: ResolvedMaxTokens, positions: number): AnalysisSettings {
+  // A number capped at the positions is noted with the truncation (notes.ts); 'auto' always says what it resolved to.
+  const note = setting === 'auto' ? maxTokensNote(setting, limit, positions) : null;
+  return note ? { ...s, notes: [note, ...s.notes] } : s;
 }
 
 /** Whether the options may add an ablated run (the spike blocks are known only after the first). */

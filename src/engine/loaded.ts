@@ -16,6 +16,7 @@ import type { Runner } from './graph/types';
 import type { PromptTokenizer } from './model/tokenizer';
 import type { CanonicalConfig } from './arch/types';
 import { assertFits, availableMemory, gb } from './plan/check';
+import { largestFitting } from './plan/maxTokens';
 import { planMemory, type Workload } from './plan/memory';
 import { chooseWeights, resolveLoadOptions } from './precision';
 
@@ -95,8 +96,10 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
 
 /** Refuses, before any weight is read, a load whose plan does not fit in available memory. */
 function checkLoadPlan(config: CanonicalConfig, precision: WeightPrecision, workload: Workload, availableBytes: number): void {
-  const tokens = Math.min(workload.tokens, config.maxPositions);
-  const plan = planMemory({ config, precision, workload: { ...workload, tokens }, cached: false });
+  const bound = Math.min(workload.tokens, config.maxPositions);
+  const planFor = (tokens: number) => planMemory({ config, precision, workload: { ...workload, tokens }, cached: false });
+  const tokens = workload.autoTokens ? Math.max(1, largestFitting(bound, (t) => planFor(t).peakBytes <= availableBytes)) : bound;
+  const plan = planFor(tokens);
   assertFits({
     needBytes: plan.peakBytes,
     availableBytes,

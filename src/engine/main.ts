@@ -27,6 +27,7 @@ import { isMsg, responseMethodOf, type Msg, type Notification, type ParamsOf, ty
 import { Engine } from './api';
 import { resolveCacheConfig } from './cache/config';
 import { GraphCache } from './cache/graphCache';
+import { plannedTokens } from './plan/maxTokens';
 import type { Workload } from './plan/memory';
 
 const engine = new Engine();
@@ -98,10 +99,8 @@ function study(requestId: string, p: ParamsOf<typeof EngineStudy>, signal: Abort
 
 /** The memory plan's view of an analyze request, before tokenizing: at most one token per UTF-8 byte (+ BOS). */
 function workloadOf(text: string, o: AnalyzeOptions): Partial<Workload> {
-  const maxTokens = o.maxTokens ?? 512;
-  const bound = o.chatTemplate && o.chatTemplate !== 'none' ? maxTokens : Math.min(maxTokens, Buffer.byteLength(text) + 1);
   const lens = o.logitLens ?? null;
-  return { tokens: bound, ablation: o.ablate !== null && o.ablate !== undefined, lensLayers: lens === null ? 0 : lens === 'all' ? 1 : lens.length };
+  return { ...plannedTokens(text, o.maxTokens, o.chatTemplate), ablation: o.ablate !== null && o.ablate !== undefined, lensLayers: lens === null ? 0 : lens === 'all' ? 1 : lens.length };
 }
 
 process.on('message', (raw: unknown) => {

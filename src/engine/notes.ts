@@ -47,7 +47,7 @@ export function settingsNotes(
       ? `BOS policy ${o.prependBos}: BOS (id ${model.config.bosTokenId ?? '?'}) at position 0.`
       : `BOS policy ${o.prependBos}: no BOS token; position 0 is the first prompt token and sink scores measure attention to it.`,
   );
-  if (enc.truncated) notes.push(`Prompt truncated to ${maxTokens} tokens${maxTokens < o.maxTokens ? ` (the model's ${model.config.maxPositions} positions)` : ' (maxTokens)'}.`);
+  if (enc.truncated) notes.push(`Prompt truncated to ${maxTokens} tokens${o.maxTokens !== 'auto' && maxTokens < o.maxTokens ? ` (the model's ${model.config.maxPositions} positions)` : ' (maxTokens)'}.`);
   notes.push(
     `Chance level: a uniformly attending causal head scores u(T) = ${run.chanceSinkScore.toFixed(3)} at T = ${T}; heads within a factor ${CHANCE_FACTOR} of it are marked at chance. Below ${MIN_INFORMATIVE_TOKENS} tokens sink rates and phases are not informative and no phase bands are produced.`,
   );

@@ -9,7 +9,8 @@ import type { ChatTemplateMode, EntropyOptions, PrependBos } from '../shared/res
 export interface ResolvedOptions {
   prependBos: PrependBos;
   chatTemplate: ChatTemplateMode;
-  maxTokens: number;
+  /** A number, or 'auto' (resolved against the loaded model by plan/maxTokens.ts). */
+  maxTokens: number | 'auto';
   tau: number;
   includeFirstQuery: boolean;
   entropy: EntropyOptions;
@@ -48,7 +49,7 @@ function bad(message: string): never {
 function validate(r: ResolvedOptions): void {
   if (!['auto', 'always', 'never'].includes(r.prependBos)) bad(`prependBos must be auto, always or never (got ${String(r.prependBos)}).`);
   if (!['none', 'user', 'system'].includes(r.chatTemplate)) bad(`chatTemplate must be none, user or system (got ${String(r.chatTemplate)}).`);
-  if (!Number.isInteger(r.maxTokens) || r.maxTokens < 1) bad(`maxTokens must be a positive integer (got ${r.maxTokens}).`);
+  if (r.maxTokens !== 'auto' && (!Number.isInteger(r.maxTokens) || r.maxTokens < 1)) bad(`maxTokens must be 'auto' or a positive integer (got ${String(r.maxTokens)}).`);
   if (!(r.tau > 0 && r.tau <= 1)) bad(`tau (the sink threshold) must be in (0, 1] (got ${r.tau}).`);
   if (!(r.entropy.alpha > 0) || !Number.isFinite(r.entropy.alpha)) bad(`entropy alpha must be a positive number (got ${r.entropy.alpha}).`);
   for (const k of ['massiveTopK', 'logitLensTopK', 'lastTopK'] as const) {

@@ -28,7 +28,8 @@ export interface Settings {
   defaultModel: string;
   promptFiles: string[];
   sinkThreshold: number;
-  maxTokens: number;
+  /** A number, or 'auto' (the engine resolves it from the model and the memory plan). */
+  maxTokens: number | 'auto';
   prependBos: PrependBos;
   chatTemplate: ChatTemplateMode;
   entropy: EntropyOptions;
@@ -92,7 +93,7 @@ export function readSettings(get: SettingGetter): ReadSettings {
     defaultModel: r.string('defaultModel', d.defaultModel),
     promptFiles: r.stringArray('promptFiles', d.promptFiles),
     sinkThreshold: r.number('sinkThreshold', d.sinkThreshold, { min: 0, max: 1 }),
-    maxTokens: r.number('maxTokens', d.maxTokens, { min: 2, max: 1 << 16, integer: true }),
+    maxTokens: r.autoOrNumber('maxTokens', d.maxTokens, { min: 2, max: 1 << 16, integer: true }),
     prependBos: r.oneOf('prependBos', ['auto', 'always', 'never'] as const, d.prependBos),
     chatTemplate: r.oneOf('chatTemplate', ['none', 'user', 'system'] as const, d.chatTemplate),
     entropy: {
@@ -175,7 +176,18 @@ class Reader {
     return fallback;
   }
 
-  number(key: string, fallback: number, rule: NumberRule): number {
+  /** 'auto', or a number checked as number() does. */
+  autoOrNumber(key: string, fallback: number | 'auto', rule: NumberRule): number | 'auto' {
+    const v = this.value(key);
+    if (v === 'auto') return v;
+    if (typeof v === 'string') {
+      this.bad(key, "must be 'auto' or a number", fallback);
+      return fallback;
+    }
+    return this.number(key, fallback, rule);
+  }
+
+  number<F = number>(key: string, fallback: F, rule: NumberRule): number | F {
     const v = this.value(key);
     if (v === undefined || v === null) return fallback;
     if (typeof v !== 'number' || !Number.isFinite(v)) {

@@ -9,8 +9,14 @@ import type { ChatTemplateMode, EntropyOptions, PrependBos, WeightsMode } from '
 
 /** Sink-rate threshold τ: a head is a sink head when its mean attention to BOS is at least τ. */
 export const DEFAULT_TAU = 0.3;
-/** Prompts are truncated to this many tokens (BOS included). */
-export const DEFAULT_MAX_TOKENS = 512;
+/**
+ * Prompts are truncated to this many tokens (BOS included). 'auto' = the smallest of the model's
+ * positions, the largest prompt the memory plan admits for the loaded model, and AUTO_MAX_TOKENS_CAP
+ * (resolved by the engine; the result's settings carry the number).
+ */
+export const DEFAULT_MAX_TOKENS = 'auto' as 'auto' | number;
+/** The most tokens 'auto' resolves to: an analysis at 4096 tokens is minutes on a laptop CPU. */
+export const AUTO_MAX_TOKENS_CAP = 4096;
 /** Matrix entropy: Rényi order α = 1 (Shannon), raw rows, BOS included. */
 export const DEFAULT_ENTROPY: Readonly<EntropyOptions> = Object.freeze({ alpha: 1, excludeBos: false, center: false, rowNormalize: false });
 export const DEFAULT_PREPEND_BOS: PrependBos = 'auto';

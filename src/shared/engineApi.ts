@@ -64,8 +64,11 @@ export interface AnalyzeOptions {
    * generation prompt, 'system' = one system message; default 'none' (the bare prompt).
    */
   chatTemplate?: ChatTemplateMode;
-  /** Truncate the prompt to this many tokens (BOS included); default 512. */
-  maxTokens?: number;
+  /**
+   * Truncate the prompt to this many tokens (BOS included); default 'auto' = the model's positions,
+   * the memory plan and AUTO_MAX_TOKENS_CAP (4096), whichever is smallest.
+   */
+  maxTokens?: number | 'auto';
   /** Sink-rate threshold tau; default 0.3. */
   tau?: number;
   includeFirstQuery?: boolean; // default false

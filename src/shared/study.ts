@@ -134,7 +134,7 @@ export interface RelativeDepthCurves {
 export interface StudySettings {
   prependBos: PrependBos;
   chatTemplate: ChatTemplateMode;
-  maxTokens: number;
+  maxTokens: number | 'auto';
   tau: number;
   entropy: { alpha: number; excludeBos: boolean; center: boolean; rowNormalize: boolean };
   includeFirstQuery: boolean;

@@ -9,7 +9,7 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_ENTROPY, DEFAULT_LAST_TOP_K, DEFAULT_MAX_TOKENS, DEFAULT_TAU } from '../../shared/defaults';
+import { AUTO_MAX_TOKENS_CAP, DEFAULT_ENTROPY, DEFAULT_LAST_TOP_K, DEFAULT_MAX_TOKENS, DEFAULT_TAU } from '../../shared/defaults';
 import { EXECUTION_PROVIDERS, WEIGHTS_MODES, type AnalyzeOptions, type ExecutionProviderChoice, type LoadOptions, type Progress } from '../../shared/engineApi';
 import type { WeightsMode } from '../../shared/result';
 import { SinkLensError, toErrorData, type ErrorCode } from '../../shared/errors';
@@ -19,6 +19,7 @@ import type { Env } from '../../node/hfCache';
 import { discoverModels } from '../model/discover';
 import { parseAblate, resolveOptions } from '../options';
 import { listExecutionProviders } from '../runtime/ort';
+import { plannedTokens } from '../plan/maxTokens';
 import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
 import { cacheOptions, cmdCache } from './cache';
 import { writeAnalysisCsv } from './exports';
@@ -50,7 +51,8 @@ Analyze options:
   --ablate auto|3,4      re-run with a write at BOS zeroed in these blocks (auto = the spike blocks)
   --ablate-target mlp|attn|auto
                          the component zeroed (default auto: the one that writes most of the BOS change there)
-  --max-tokens N         truncate the prompt to N tokens (default ${DEFAULT_MAX_TOKENS})
+  --max-tokens N|auto    truncate the prompt to N tokens (default ${DEFAULT_MAX_TOKENS}: the model's positions,
+                         the memory plan and ${AUTO_MAX_TOKENS_CAP}, whichever is smallest)
   --tau X                sink-rate threshold (default ${DEFAULT_TAU})
   --prepend-bos auto|always|never
   --chat-template none|user|system
@@ -85,9 +87,12 @@ function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
     if (chat !== 'none' && chat !== 'user' && chat !== 'system') throw new UsageError(`--chat-template takes none, user or system (got '${chat}').`);
     o.chatTemplate = chat;
   }
-  const maxTokens = num(p, 'max-tokens', { integer: true });
-  if (maxTokens !== undefined && maxTokens < 1) throw new UsageError(`--max-tokens must be a positive integer (got ${maxTokens}).`);
-  if (maxTokens !== undefined) o.maxTokens = maxTokens;
+  if (one(p, 'max-tokens') === 'auto') o.maxTokens = 'auto';
+  else {
+    const maxTokens = num(p, 'max-tokens', { integer: true });
+    if (maxTokens !== undefined && maxTokens < 1) throw new UsageError(`--max-tokens must be 'auto' or a positive integer (got ${maxTokens}).`);
+    if (maxTokens !== undefined) o.maxTokens = maxTokens;
+  }
   const tau = num(p, 'tau');
   if (tau !== undefined) o.tau = tau;
   const alpha = num(p, 'alpha');
@@ -192,7 +197,7 @@ async function analyzeOne(
 ): Promise<AnalysisResult> {
   const say = progressPrinter(quiet);
   const warn = (m: string): void => void process.stderr.write(`sinklens: ${m}\n`);
-  const workload = { tokens: o.maxTokens ?? 512, ablation: o.ablate !== null && o.ablate !== undefined, lensLayers: o.logitLens ? 1 : 0 };
+  const workload = { ...plannedTokens(text, o.maxTokens, o.chatTemplate), ablation: o.ablate !== null && o.ablate !== undefined, lensLayers: o.logitLens ? 1 : 0 };
   const h = await engine.load(dir, load, { onProgress: say, onWarn: warn, workload });
   const reused = seenHandles.has(h.id);
   seenHandles.add(h.id);

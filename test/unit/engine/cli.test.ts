@@ -82,7 +82,8 @@ describe('sinklens CLI', () => {
 
   // Usage errors (the flags themselves are wrong) exit 2; input and model errors exit 1.
   const exits: [string, string[], number, RegExp][] = [
-    ['--max-tokens 0', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--max-tokens', '0'], 2, /--max-tokens must be a positive integer/],
+    ['--max-tokens 0', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--max-tokens', '0'], 2, /--max-tokens must be 'auto' or a positive integer/],
+    ['--max-tokens lots', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--max-tokens', 'lots'], 2, /--max-tokens/],
     ['--max-tokens -1', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--max-tokens', '-1'], 2, /--max-tokens/],
     ['--tau 7', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--tau', '7'], 2, /tau/],
     ['--ablate past the last block', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi there', '--ablate', '9'], 2, /--ablate 9: the model has blocks 0\.\.5/],

@@ -14,7 +14,7 @@ import { Engine } from '../../../src/engine/api';
 import { buildForwardGraph } from '../../../src/engine/graph/model';
 import { initializerBytes } from '../../../src/engine/graph/serialize';
 import { loadModelFiles } from '../../../src/engine/model/load';
-import { autoPrecision, paramCounts, planMemory, runBytes, weightBytes, type Workload } from '../../../src/engine/plan/memory';
+import { autoPrecision, paramCounts, planMemory, runBytes, warmUpBytes, weightBytes, type Workload } from '../../../src/engine/plan/memory';
 import type { LoadOptions } from '../../../src/shared/engineApi';
 import { SinkLensError } from '../../../src/shared/errors';
 import { ARCH_SPECS, generateModel, samplePrompt } from '../../support/genModel';
@@ -93,6 +93,13 @@ describe('memory plan', () => {
     const warm = planMemory({ config: LLAMA_1B, precision: 'fp32', workload: W, cached: true });
     assert.ok(cold.peakBytes >= warm.peakBytes);
     assert.ok(cold.diskBytes > 4.5 * GiB && cold.diskBytes < 5 * GiB, `fp32 cache entry ${cold.diskBytes / GiB} GiB (measured 4.6)`);
+  });
+
+  test("the load counts the warm-up's [L+1, d, d] Gram: the 1b int4 cached plan covers its measured 3.46 GiB peak", () => {
+    assert.equal(warmUpBytes(LLAMA_1B), 2 * 17 * 2048 * 2048 * 4);
+    const plan = planMemory({ config: LLAMA_1B, precision: 'int4', workload: { ...W, tokens: 16 }, cached: true });
+    // Measured with bench/scaleBench.ts (docs/PERFORMANCE.md): a 16-token cached int4 run peaked at 3.46 GiB.
+    assert.ok(plan.peakBytes >= 3.46 * GiB && plan.peakBytes < 1.25 * 3.46 * GiB, `plan ${plan.peakBytes / GiB} GiB`);
   });
 
   test('the Llama-3-8B shape: refused in fp32 on a 24 GB machine, int4 within the 12 GB target', () => {

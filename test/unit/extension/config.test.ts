@@ -10,7 +10,8 @@ describe('settings', () => {
     assert.deepEqual(problems, []);
     assert.deepEqual(settings, DEFAULT_SETTINGS);
     assert.equal(settings.sinkThreshold, 0.3);
-    assert.equal(settings.maxTokens, 512);
+    assert.equal(settings.maxTokens, 'auto');
+    assert.equal(analyzeOptions(settings).maxTokens, 'auto');
     assert.deepEqual(settings.promptFiles, ['**/*.prompt', '**/*.prompty', '**/*.prompt.md', '**/prompts/**/*.{md,txt}']);
   });
 
@@ -36,6 +37,14 @@ describe('settings', () => {
     assert.deepEqual(settings.promptFiles, ['**/*.txt']);
   });
 
+  it("maxTokens takes 'auto' or a whole number; another string is a problem", () => {
+    assert.equal(readSettings(getter({ maxTokens: 'auto' })).settings.maxTokens, 'auto');
+    assert.equal(readSettings(getter({ maxTokens: 4096 })).settings.maxTokens, 4096);
+    const bad = readSettings(getter({ maxTokens: 'lots' }));
+    assert.equal(bad.settings.maxTokens, 'auto');
+    assert.match(bad.problems[0] as string, /sinklens\.maxTokens must be 'auto' or a number; using "auto"/);
+  });
+
   it('invalid values fall back to defaults with a message naming the setting', () => {
     const { settings, problems } = readSettings(
       getter({
@@ -44,7 +53,7 @@ describe('settings', () => {
       }),
     );
     assert.equal(settings.sinkThreshold, 0.3);
-    assert.equal(settings.maxTokens, 512);
+    assert.equal(settings.maxTokens, 'auto');
     assert.equal(settings.prependBos, 'auto');
     assert.equal(settings.chatTemplate, 'none');
     assert.equal(settings.entropy.alpha, 1);

@@ -1,0 +1,74 @@
+/**
+ * Resolves `maxTokens: 'auto'` to a number: the model's positions, the largest prompt whose
+ * analysis the memory plan admits beside the loaded model, and AUTO_MAX_TOKENS_CAP, whichever is
+ * smallest. A number is only capped at the model's positions. Pure: memory comes in as bytes.
+ */
+import { AUTO_MAX_TOKENS_CAP, DEFAULT_MAX_TOKENS } from '../../shared/defaults';
+import type { CanonicalConfig } from '../arch/types';
+import { runBytes, type Workload } from './memory';
+
+export type MaxTokensSetting = number | 'auto';
+
+export interface ResolvedMaxTokens {
+  maxTokens: number;
+  /** What limited it, for the result's notes (null when the number was taken as given). */
+  limitedBy: 'positions' | 'memory' | 'cap' | null;
+}
+
+/** The largest T in [1, hi] with fits(T) (fits is monotone: true up to some T); 0 when even 1 does not fit. */
+export function largestFitting(hi: number, fits: (tokens: number) => boolean): number {
+  if (hi < 1 || !fits(1)) return 0;
+  let lo = 1;
+  let top = Math.floor(hi);
+  while (lo < top) {
+    const mid = Math.ceil((lo + top) / 2);
+    if (fits(mid)) lo = mid;
+    else top = mid - 1;
+  }
+  return lo;
+}
+
+/** The largest T whose analysis (runBytes) fits in `availableBytes` beside the loaded model, up to `hi`. */
+export function largestRunTokens(config: CanonicalConfig, workload: Omit<Workload, 'tokens'>, availableBytes: number, hi: number): number {
+  return largestFitting(hi, (tokens) => runBytes(config, { ...workload, tokens }) <= availableBytes);
+}
+
+/**
+ * `availableBytes` is what the analysis may still use (the model already loaded). When even a
+ * one-token analysis does not fit, 'auto' resolves to 1 and the run's own plan check refuses it
+ * with the usual message.
+ */
+export function resolveMaxTokens(
+  setting: MaxTokensSetting,
+  config: CanonicalConfig,
+  workload: Omit<Workload, 'tokens'>,
+  availableBytes: number,
+  cap: number = AUTO_MAX_TOKENS_CAP,
+): ResolvedMaxTokens {
+  const positions = config.maxPositions;
+  if (setting !== 'auto') return setting > positions ? { maxTokens: positions, limitedBy: 'positions' } : { maxTokens: setting, limitedBy: null };
+  const hi = Math.min(positions, cap);
+  const fit = largestRunTokens(config, workload, availableBytes, hi);
+  if (fit < hi) return { maxTokens: Math.max(1, fit), limitedBy: 'memory' };
+  return { maxTokens: hi, limitedBy: positions <= cap ? 'positions' : 'cap' };
+}
+
+/** The settings note that says what 'auto' (or the positions cap) resolved to. */
+export function maxTokensNote(setting: MaxTokensSetting, r: ResolvedMaxTokens, positions: number): string | null {
+  if (r.limitedBy === null) return null;
+  if (setting !== 'auto') return `maxTokens capped at the model's ${positions} positions.`;
+  const why = r.limitedBy === 'memory' ? 'the largest prompt the memory plan admits' : r.limitedBy === 'positions' ? `the model's ${positions} positions` : `the default cap of ${AUTO_MAX_TOKENS_CAP}`;
+  return `maxTokens auto = ${r.maxTokens} (${why}).`;
+}
+
+/**
+ * The load plan's view of a prompt before tokenizing: at most one token per UTF-8 byte (+ BOS), at
+ * most maxTokens ('auto': the cap, and the load plan then checks the largest prompt that fits).
+ * A chat template adds tokens, so then only maxTokens bounds it.
+ */
+export function plannedTokens(text: string, setting: MaxTokensSetting | undefined, chatTemplate?: string): { tokens: number; autoTokens: boolean } {
+  const s = setting ?? DEFAULT_MAX_TOKENS;
+  const limit = s === 'auto' ? AUTO_MAX_TOKENS_CAP : s;
+  const tokens = chatTemplate && chatTemplate !== 'none' ? limit : Math.min(limit, Buffer.byteLength(text) + 1);
+  return { tokens, autoTokens: s === 'auto' };
+}
