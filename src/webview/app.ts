@@ -7,6 +7,7 @@
  */
 import type { PanelSnapshot, PanelStatus } from '../shared/protocol/panel';
 import { DidChangeSnapshot, DidChangeStatus, PanelReady } from '../shared/protocol/panel';
+import type { AnalysisResult } from '../shared/result';
 import type { HostIpc, VsCodeApiLike } from './ipc';
 import { massiveRows } from './model/heads';
 import { overlayWishAfter } from './model/overlay';
@@ -16,7 +17,8 @@ import { LayerSection } from './panel/layers';
 import { LensSection } from './panel/lens';
 import { TokenSection } from './panel/tokens';
 import { replaceChildren } from './render/dom';
-import { renderHeader, renderWarnings } from './render/header';
+import { informativeBanner } from './model/readings';
+import { renderHeader, renderNotes, renderWarnings } from './render/header';
 import { renderMassive } from './render/massive';
 import { buildPanelSkeleton } from './render/skeleton';
 import { statusText } from './render/status';
@@ -89,6 +91,7 @@ export class PanelApp {
     this.ui.ablationOverlay = overlayWishAfter(previous, r, this.ui.ablationOverlay);
     replaceChildren(this.ctx.$('sl-header-body'), ...renderHeader(this.doc, r));
     replaceChildren(this.ctx.$('sl-warnings'), ...renderWarnings(this.doc, r));
+    this.renderReadings(r);
     for (const section of [this.tokens, this.layers, this.heads, this.lens]) section.render(r);
     replaceChildren(this.ctx.$('sl-massive'), ...renderMassive(this.doc, massiveRows(r.baseline, r.tokens, 2), r.baseline.recurringDims));
     this.setStatus(this.status);
@@ -97,6 +100,18 @@ export class PanelApp {
       this.restoredScroll = true;
       this.doc.defaultView?.scrollTo?.(0, this.ui.scrollY);
     }
+  }
+
+  /** The short-prompt banner and the collapsible "Settings in force" list. */
+  private renderReadings(r: AnalysisResult): void {
+    const banner = this.ctx.$('sl-informative');
+    const text = informativeBanner(r);
+    banner.hidden = text === null;
+    banner.textContent = text ?? '';
+    const notes = renderNotes(this.doc, r);
+    replaceChildren(this.ctx.$('sl-notes-list'), ...notes);
+    this.ctx.$('sl-notes-title').textContent = `Settings in force (${notes.length})`;
+    this.ctx.$('sl-notes').hidden = notes.length === 0;
   }
 
   private save(): void {

@@ -5,11 +5,12 @@
  */
 import { SetAblation } from '../../shared/protocol/panel';
 import type { AnalysisResult } from '../../shared/result';
-import { PHASE_LABELS, phaseBands, spikeLayers } from '../model/bands';
+import { bandLabel, bandNotes, bandNotesAt, phaseBands, spikeLayers, spikeWriterLabel } from '../model/bands';
 import { fmtBlocks, fmtLayerRange, fmtNum, layerLabel } from '../model/format';
 import { overlayView } from '../model/overlay';
 import { hasLens, lensSeries } from '../model/lens';
-import { layerSeries } from '../model/series';
+import { entropyCaption, mixCaption } from '../model/readings';
+import { isDefaultEntropy, layerSeries, variantLabel } from '../model/series';
 import { LayerCharts } from '../render/charts';
 import { el, replaceChildren } from '../render/dom';
 import { readChartTheme } from '../render/theme';
@@ -28,6 +29,7 @@ export class LayerSection implements Section {
       bos: c.$('sl-chart-bos') as HTMLCanvasElement,
       entropy: c.$('sl-chart-entropy') as HTMLCanvasElement,
       sink: c.$('sl-chart-sink') as HTMLCanvasElement,
+      mix: c.$('sl-chart-mix') as HTMLCanvasElement,
       lens: c.$('sl-chart-lens') as HTMLCanvasElement,
     });
     c.$('sl-ablation-toggle').addEventListener('change', (e) => this.setAblation((e.target as { checked?: boolean }).checked === true));
@@ -44,9 +46,17 @@ export class LayerSection implements Section {
     const note = doc.getElementById('sl-header-ablation');
     if (note) note.textContent = view.header;
     const lastLayer = Math.max(...r.baseline.layers.map((l) => l.layer));
+    const b = r.baseline;
+    const e = r.settings.entropy;
+    this.c.$('sl-chart-entropy-note').textContent = entropyCaption(e);
+    this.c.$('sl-chart-mix-note').textContent = mixCaption(b.mixingQueries, r.tokens.length);
     this.charts.render(
       {
         series: layerSeries(r.baseline),
+        variant: isDefaultEntropy(e) ? null : variantLabel(e),
+        chance: Number.isFinite(b.chanceSinkScore) ? b.chanceSinkScore : null,
+        spikeLabel: spikeWriterLabel(b.spikeWriter),
+        bandNotes: (layer) => bandNotesAt(b.phases, layer),
         ablated: overlay && r.ablation ? layerSeries(r.ablation.run) : null,
         bands: phaseBands(r.baseline.phases, lastLayer),
         spikes: spikeLayers(r.baseline.spikeBlocks),
@@ -56,10 +66,29 @@ export class LayerSection implements Section {
       readChartTheme(doc),
     );
     this.renderAblationSummary(r, overlay);
+    this.renderPhases(r);
+  }
+
+  /** The band chips under the charts: hover (or focus) one for its evidence and strength. */
+  private renderPhases(r: AnalysisResult): void {
+    const { doc } = this.c;
     const p = r.baseline.phases;
-    const bands = p.bands.map((b) => el(doc, 'span', { class: `sl-phase sl-phase-${b.phase}`, text: `${PHASE_LABELS[b.phase]} ${fmtLayerRange(b.start, b.end)}` }));
+    if (p.informative === false || r.baseline.informative === false) {
+      return replaceChildren(this.c.$('sl-phases'), el(doc, 'span', { class: 'sl-hint', text: 'no phases: the prompt is too short for them to be informative' }));
+    }
+    const bands = p.bands.map((band) =>
+      el(doc, 'span', {
+        class: `sl-phase sl-phase-${band.phase}`,
+        text: `${bandLabel(band.phase, p)} ${fmtLayerRange(band.start, band.end)}`,
+        attrs: { title: bandNotes(band, p).join('\n'), tabindex: '0' },
+      }),
+    );
     const valley = p.valley ? `valley at ${layerLabel(p.minLayer)} (entropy ${fmtNum(p.minEntropy)})` : 'no compression valley';
-    replaceChildren(this.c.$('sl-phases'), ...bands, el(doc, 'span', { class: 'sl-hint', text: valley, attrs: { title: p.signals.join('\n') } }));
+    replaceChildren(
+      this.c.$('sl-phases'),
+      ...bands,
+      el(doc, 'span', { class: 'sl-hint', text: `${valley} · phases are a heuristic`, attrs: { title: p.signals.join('\n') } }),
+    );
   }
 
   private renderAblationSummary(r: AnalysisResult, overlay: boolean): void {
@@ -72,7 +101,7 @@ export class LayerSection implements Section {
     const yes = (v: boolean, t: string, f: string): HTMLElement => el(doc, 'span', { class: v ? 'sl-good' : 'sl-bad', text: v ? t : f });
     replaceChildren(
       box,
-      el(doc, 'span', { text: `Zeroed the BOS ${a.target.toUpperCase()} write in ${fmtBlocks(a.blocks)}: ` }),
+      el(doc, 'span', { text: `Zeroed the BOS ${componentName(r.settings.ablateTarget ?? a.target)} write in ${fmtBlocks(a.blocks)}: ` }),
       yes(e.spikeRemoved, 'spike removed', 'spike remains'),
       el(doc, 'span', { text: ' · ' }),
       yes(e.valleyRemoved, 'valley removed', 'valley remains'),
@@ -104,4 +133,8 @@ export class LayerSection implements Section {
     }
     if (r) this.render(r);
   }
+}
+
+function componentName(target: 'mlp' | 'attn'): string {
+  return target === 'mlp' ? 'MLP' : 'attention';
 }

@@ -12,6 +12,8 @@ import type { BandSpan } from '../model/bands';
 export interface BandsOptions {
   bands: BandSpan[];
   spikes: number[];
+  /** Text of the first spike's label (who writes it); null or absent for "spike". */
+  spikeLabel?: string | null;
   colors: Record<PhaseName, string>;
   spikeColor: string;
   labelColor: string;
@@ -70,6 +72,7 @@ export function labelSlots(
   spikesPx: readonly number[],
   area: Area,
   width: (text: string) => number,
+  firstSpikeLabel: string | null = null,
 ): LabelSlot[] {
   const out: LabelSlot[] = [];
   for (const r of rects) {
@@ -77,12 +80,15 @@ export function labelSlots(
     if (w + 4 <= r.w) out.push({ text: r.band.label, x: r.x + (r.w - w) / 2, row: 0 });
   }
   let lastRight = -Infinity;
+  let first = true;
   for (const px of [...spikesPx].sort((a, b) => a - b)) {
     if (px < area.left || px > area.right) continue;
-    const w = width('spike');
+    const text = first && firstSpikeLabel ? `spike: ${firstSpikeLabel}` : 'spike';
+    first = false;
+    const w = width(text);
     const x = Math.min(area.right - w, Math.max(area.left, px - w / 2));
     if (x < lastRight + 4) continue;
-    out.push({ text: 'spike', x, row: 1 });
+    out.push({ text, x, row: 1 });
     lastRight = x + w;
   }
   return out;
@@ -111,7 +117,7 @@ function drawBands(chart: Chart, o: BandsOptions): void {
     ctx.stroke();
   }
   ctx.textBaseline = 'bottom';
-  for (const slot of labelSlots(rects, spikesPx, chartArea, (t) => ctx.measureText(t).width)) {
+  for (const slot of labelSlots(rects, spikesPx, chartArea, (t) => ctx.measureText(t).width, o.spikeLabel ?? null)) {
     ctx.fillStyle = slot.row === 0 ? o.labelColor : o.spikeColor;
     ctx.fillText(slot.text, slot.x, chartArea.top - (slot.row === 0 ? ROW_PX : 0) - 2);
   }

@@ -44,11 +44,15 @@ function precisionChip(doc: Document, r: AnalysisResult): HTMLElement {
 }
 
 export function renderWarnings(doc: Document, r: AnalysisResult): HTMLElement[] {
-  const notes = r.settings.notes.map((n) => ({ code: 'note', message: n }));
-  return [...r.warnings, ...notes].map((w) =>
+  return r.warnings.map((w) =>
     el(doc, 'div', { class: `sl-warning sl-warning-${w.code}`, attrs: { role: 'note' } }, [
-      el(doc, 'span', { class: 'sl-warning-icon', text: w.code === 'note' ? 'ℹ' : '⚠', attrs: { 'aria-hidden': 'true' } }),
+      el(doc, 'span', { class: 'sl-warning-icon', text: '⚠', attrs: { 'aria-hidden': 'true' } }),
       el(doc, 'span', { text: w.message }),
     ]),
   );
+}
+
+/** The "Settings in force" list (#sl-notes-list): every non-obvious choice the engine echoed, one line each. */
+export function renderNotes(doc: Document, r: AnalysisResult): HTMLElement[] {
+  return (r.settings.notes ?? []).map((n) => el(doc, 'li', { text: n }));
 }

@@ -67,7 +67,7 @@ describe('chart axes', () => {
 
   it('every chart has axis titles with units, h[l] tick labels, and a legend only with several series', () => {
     const r = sampleResult({ layers: 6, ablation: true });
-    const data = { series: layerSeries(r.baseline), ablated: null, bands: [], spikes: [2], lastLayer: 6 };
+    const data = { series: layerSeries(r.baseline), ablated: null, bands: [], spikes: [2], lastLayer: 6, variant: null, chance: null, spikeLabel: null, bandNotes: () => [] };
     for (const kind of ['bos', 'entropy', 'sink'] as const) {
       const c = configFor(kind, data, THEME);
       const x = c.options?.scales?.x as { title: { text: string; display: boolean }; ticks: { callback: (v: number) => string } };
@@ -85,13 +85,13 @@ describe('chart axes', () => {
 
   it('series that can coincide differ in dash, point style, and the thin ones are drawn on top', () => {
     const r = sampleResult({ layers: 6, ablation: true });
-    const ds = datasetsFor('entropy', { series: layerSeries(r.baseline), ablated: layerSeries(r.ablation!.run), bands: [], spikes: [], lastLayer: 6 }, THEME);
+    const ds = datasetsFor('entropy', { series: layerSeries(r.baseline), ablated: layerSeries(r.ablation!.run), bands: [], spikes: [], lastLayer: 6, variant: null, chance: null, spikeLabel: null, bandNotes: () => [] }, THEME);
     const byLabel = Object.fromEntries(ds.map((d) => [d.label, d]));
     const entropy = byLabel['entropy']!;
-    const excl = byLabel['excl. BOS']!;
+    const excl = byLabel['excl. BOS (same scale)']!;
     const ablated = byLabel['ablated']!;
     const dash = (d: typeof entropy) => JSON.stringify(d.borderDash ?? []);
-    assert.equal(new Set([dash(entropy), dash(excl), dash(ablated), dash(byLabel['upper bound']!)]).size, 4, 'four dash patterns');
+    assert.equal(new Set([dash(entropy), dash(excl), dash(ablated), dash(byLabel['≤ bound']!)]).size, 4, 'four dash patterns');
     assert.notEqual(excl.pointStyle, entropy.pointStyle ?? 'circle');
     assert.notEqual(ablated.pointStyle, excl.pointStyle);
     // chart.js draws a lower order last (on top)
