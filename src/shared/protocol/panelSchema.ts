@@ -209,3 +209,47 @@ export const checkAttentionMap: Check = (v) => {
   const m = v as { tokens: number; data: number[] };
   return m.data.length === m.tokens * m.tokens ? null : `data has ${m.data.length} entries, expected tokens^2 = ${m.tokens * m.tokens}`;
 };
+
+const forwardLayer = fields({
+  layer: int,
+  norms: numbersOrNulls,
+  bosNorm: numOrNull,
+  medianOtherNorm: numOrNull,
+  bosRatio: numOrNull,
+  headSinkScores: nullable(numbersOrNulls),
+  sinkRate: numOrNull,
+  tokenSinkMass: nullable(numbersOrNulls),
+});
+
+const partialShape = fields({
+  schemaVersion: (v) => (v === RESULT_SCHEMA_VERSION ? null : `unsupported schemaVersion (expected ${RESULT_SCHEMA_VERSION})`),
+  input: fields({ sha256: str }),
+  tokens: arrayOf(token),
+  model,
+  layers: arrayOf(forwardLayer, (n) => (n > 0 ? null : 'expected at least one layer')),
+  spikeBlocks: arrayOf(int),
+});
+
+/** The forward's metrics sent before the spectra (PartialResult); per-token arrays must match T, as in a result. */
+export const checkPartialResult: Check = (v) => {
+  const why = partialShape(v);
+  if (why !== null) return why;
+  const r = v as { tokens: unknown[]; layers: { norms: unknown[]; tokenSinkMass: unknown[] | null }[] };
+  const T = r.tokens.length;
+  for (const l of r.layers) {
+    if (l.norms.length !== T) return `layers: norms has ${l.norms.length} entries for ${T} tokens`;
+    if (l.tokenSinkMass && l.tokenSinkMass.length !== T) return `layers: tokenSinkMass has ${l.tokenSinkMass.length} entries for ${T} tokens`;
+  }
+  return null;
+};
+
+/** One layer's entropy figures as its spectrum completes (SpectralLayerMetrics). */
+export const checkSpectralLayer: Check = fields({
+  layer: int,
+  entropy: numOrNull,
+  entropyRaw: numOrNull,
+  entropyExclBos: numOrNull,
+  anisotropy: numOrNull,
+  anisotropyLowerBound: numOrNull,
+  entropyUpperBound: numOrNull,
+});

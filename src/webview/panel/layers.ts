@@ -9,6 +9,7 @@ import { bandLabel, bandNotes, bandNotesAt, phaseBands, spikeLayers, spikeWriter
 import { fmtBlocks, fmtLayerRange, fmtNum, layerLabel } from '../model/format';
 import { overlayView } from '../model/overlay';
 import { hasLens, lensSeries } from '../model/lens';
+import { isProvisional } from '../model/provisional';
 import { entropyCaption, mixCaption } from '../model/readings';
 import { isDefaultEntropy, layerSeries, variantLabel } from '../model/series';
 import { LayerCharts } from '../render/charts';
@@ -48,8 +49,10 @@ export class LayerSection implements Section {
     const lastLayer = Math.max(...r.baseline.layers.map((l) => l.layer));
     const b = r.baseline;
     const e = r.settings.entropy;
-    this.c.$('sl-chart-entropy-note').textContent = entropyCaption(e);
-    this.c.$('sl-chart-mix-note').textContent = mixCaption(b.mixingQueries, r.tokens.length);
+    const early = isProvisional(r);
+    const spectra = b.layers.filter((l) => l.entropy !== null).length;
+    this.c.$('sl-chart-entropy-note').textContent = early ? `computing… (${spectra} of ${b.layers.length} layers)` : entropyCaption(e);
+    this.c.$('sl-chart-mix-note').textContent = early ? 'computing…' : mixCaption(b.mixingQueries, r.tokens.length);
     this.charts.render(
       {
         series: layerSeries(r.baseline),
@@ -73,6 +76,7 @@ export class LayerSection implements Section {
   private renderPhases(r: AnalysisResult): void {
     const { doc } = this.c;
     const p = r.baseline.phases;
+    if (isProvisional(r)) return replaceChildren(this.c.$('sl-phases'), el(doc, 'span', { class: 'sl-hint', text: 'phases: computing…' }));
     if (p.informative === false || r.baseline.informative === false) {
       return replaceChildren(this.c.$('sl-phases'), el(doc, 'span', { class: 'sl-hint', text: 'no phases: the prompt is too short for them to be informative' }));
     }
