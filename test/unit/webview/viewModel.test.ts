@@ -202,6 +202,16 @@ describe('summary view model', () => {
     assert.equal(Math.max(...m.heat.slice(1)), 1);
     assert.equal(m.heat[1], 1);
   });
+
+  it('a short prompt says it is too short and shows no phases', () => {
+    const r = sampleResult({ layers: 6 });
+    r.summary.informative = false;
+    r.baseline.phases.informative = false;
+    const m = summaryModel(r);
+    assert.equal(m.line, '6 tok · too short for sinks/phases');
+    assert.equal(m.valley, 'no phases below 16 tokens');
+    assert.deepEqual(m.phases, []);
+  });
 });
 
 describe('persisted UI state', () => {
