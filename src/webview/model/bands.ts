@@ -5,6 +5,8 @@ import { fmtNum, fmtPercent, layerLabel } from './format';
 export interface BandSpan {
   phase: PhaseName;
   label: string;
+  /** The bare phase name, drawn when `label` (with the cause) does not fit the band. */
+  shortLabel: string;
   /** x extent on the layer axis: a band covering layers [s, e] is drawn from s - 0.5 to e + 0.5. */
   x0: number;
   x1: number;
@@ -32,6 +34,7 @@ export function phaseBands(phases: Phases, lastLayer: number): BandSpan[] {
     .map((b) => ({
       phase: b.phase,
       label: bandLabel(b.phase, phases),
+      shortLabel: PHASE_LABELS[b.phase],
       start: b.start,
       end: b.end,
       x0: Math.max(-0.5, b.start - 0.5),

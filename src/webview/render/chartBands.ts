@@ -63,8 +63,7 @@ export interface LabelSlot {
 }
 
 /**
- * Where the strip's labels go: band names centred over their band (dropped when they do not fit
- * it), spike labels centred on their marker in the row below, kept inside the plot's width and
+ * Where the strip's labels go: band names centred over their band (the bare name when the one with its cause does not fit, dropped when neither does), spike labels centred on their marker in the row below, kept inside the plot's width and
  * dropped when they would run into the previous spike label.
  */
 export function labelSlots(
@@ -76,8 +75,9 @@ export function labelSlots(
 ): LabelSlot[] {
   const out: LabelSlot[] = [];
   for (const r of rects) {
-    const w = width(r.band.label);
-    if (w + 4 <= r.w) out.push({ text: r.band.label, x: r.x + (r.w - w) / 2, row: 0 });
+    // The label with its cause when it fits, else the bare phase name (the cause is in the hover text).
+    const text = [r.band.label, r.band.shortLabel ?? r.band.label].find((t) => width(t) + 4 <= r.w);
+    if (text !== undefined) out.push({ text, x: r.x + (r.w - width(text)) / 2, row: 0 });
   }
   let lastRight = -Infinity;
   let first = true;

@@ -105,7 +105,7 @@ export function datasetsFor(kind: ChartKind, d: ChartsData, t: ChartTheme): Line
   if (kind === 'sink') {
     const out = [line('baseline', s.layers, s.sinkRate, t.primary, base)];
     if (a) out.push(line('ablated', a.layers, a.sinkRate, t.ablated, ablated));
-    if (d.chance !== null) out.push(line('uniform head (sink score)', s.layers, s.layers.map(() => d.chance), t.muted, { borderDash: [2, 4], borderWidth: 1.5, pointRadius: 0, order: 5 }));
+    if (d.chance !== null) out.push(line('uniform head (sink score)', s.layers, s.layers.map((l) => (l === 0 ? null : d.chance)), t.muted, { borderDash: [2, 4], borderWidth: 1.5, pointRadius: 0, order: 5 }));
     return out;
   }
   if (kind === 'mix') {

@@ -100,8 +100,8 @@ describe('chart axes', () => {
 });
 
 describe('band and spike labels', () => {
-  const band = (label: string, x: number, w: number): { band: BandSpan; x: number; y: number; w: number; h: number } => ({
-    band: { phase: 'compress', label, x0: 0, x1: 1, start: 0, end: 1 },
+  const band = (label: string, x: number, w: number, shortLabel = label): { band: BandSpan; x: number; y: number; w: number; h: number } => ({
+    band: { phase: 'compress', label, shortLabel, x0: 0, x1: 1, start: 0, end: 1 },
     x,
     y: 30,
     w,
@@ -126,6 +126,14 @@ describe('band and spike labels', () => {
   it('drops a band label that does not fit and a spike label that would overlap the previous one', () => {
     const slots = labelSlots([band('Compress', 40, 20)], [100, 104, 250], area, width);
     assert.deepEqual(slots.map((s) => s.text), ['spike', 'spike']);
+  });
+
+  it('falls back to the bare phase name when the cause does not fit, and names the first spike writer', () => {
+    const slots = labelSlots([band('Compress (BOS spike)', 120, 80, 'Compress')], [121, 250], area, width, 'block 1 (writes h[2]) · MLP 97%');
+    // The writer's label (216 px) reaches past the second spike's slot, which is then dropped.
+    assert.deepEqual(slots.map((s) => s.text), ['Compress', 'spike: block 1 (writes h[2]) · MLP 97%']);
+    const wide = labelSlots([band('Compress (BOS spike)', 40, 200, 'Compress')], [], area, width);
+    assert.deepEqual(wide.map((s) => s.text), ['Compress (BOS spike)']);
   });
 });
 
