@@ -84,7 +84,8 @@ describe('chance level, mixing and the spike writer', () => {
   it('draws the uniform head on the sink chart and the mixing series with their sample caption', () => {
     const r = sampleResult({ layers: 4 });
     const sink = datasetsFor('sink', chartsData(r, { chance: 0.25 }), THEME);
-    assert.deepEqual(sink[1]?.data.map((p) => p.y), [0.25, 0.25, 0.25, 0.25, 0.25]);
+    // h[0] has no attention: the line starts at h[1].
+    assert.deepEqual(sink[1]?.data.map((p) => p.y), [null, 0.25, 0.25, 0.25, 0.25]);
     assert.match(sink[1]?.label ?? '', /uniform head/);
     const mix = datasetsFor('mix', chartsData(r), THEME);
     assert.deepEqual(mix.map((d) => d.data.map((p) => p.y)), [[null, 0.6, 0.6, 0.6, 0.6], [null, 0.3, 0.3, 0.3, 0.3]]);
