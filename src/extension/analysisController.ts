@@ -139,7 +139,8 @@ export class AnalysisController implements vscode.Disposable {
           const now = p.fraction === undefined ? done : Math.max(done, Math.min(1, p.fraction));
           progress.report({ message: p.message ?? STAGE_TEXT[p.stage], increment: (now - done) * 100 });
           done = now;
-          this.panel.showProgress(p);
+          // A superseded run's late reports (its partial result, its layers) must not reach the panel.
+          if (flight.isCurrent()) this.panel.showProgress(p);
         };
         report({ stage: 'load', fraction: 0 });
         return work(report).finally(() => sub.dispose());

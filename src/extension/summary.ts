@@ -5,8 +5,12 @@
  */
 import type { AnalysisResult, ResultSummary } from '../shared/result';
 
-/** `SinkLens: sink 0.72 · valley h[4]–h[9] · 128 tok` (`no valley` when there is none). */
+/**
+ * `SinkLens: sink 0.72 · valley h[4]–h[9] · 128 tok` (`no valley` when there is none); a short prompt
+ * reads `SinkLens: 5 tok · too short for sinks/phases` (its sink rate and phases are not informative).
+ */
 export function summaryLine(s: ResultSummary): string {
+  if (s.informative === false) return `SinkLens: ${s.tokens} tok · too short for sinks/phases`;
   return `SinkLens: sink ${fixed2(s.maxSinkRate)} · ${valleyText(s.valley)} · ${s.tokens} tok`;
 }
 
@@ -19,13 +23,17 @@ export function valleyText(v: ResultSummary['valley']): string {
 export function summaryTooltip(r: AnalysisResult): string {
   const s = r.summary;
   const spikes = s.spikeBlocks.length ? `spike at ${s.spikeBlocks.map((b) => `block ${b} (writes h[${b + 1}])`).join(', ')}` : 'no BOS norm spike';
+  const w = s.spikeWriter;
+  const writer = w ? ` (written by the ${w.component === 'mlp' ? 'MLP' : 'attention'} of block ${w.block}, ${Math.round(w.share * 100)}%)` : '';
+  const cause = s.valley && s.valleyCause === 'notBos' ? ' (not explained by BOS)' : '';
   const lines = [
     `${r.model.name} (${r.model.arch}, ${r.model.layers} layers, ${r.model.heads} heads)`,
-    `max sink rate ${fixed2(s.maxSinkRate)} (tau ${r.settings.tau}), mean sink mass ${fixed2(s.meanSinkMass)}`,
-    `${valleyText(s.valley)}; ${spikes}; max BOS norm ratio ${fixed1(s.maxBosRatio)}`,
+    s.informative === false ? `${s.tokens} tokens: too short, sink rates and phases are not informative below 16 tokens` : null,
+    `max sink rate ${fixed2(s.maxSinkRate)} (tau ${r.settings.tau}; a uniform head scores ${fixed2(s.chanceSinkScore)}), mean sink mass ${fixed2(s.meanSinkMass)}`,
+    `${valleyText(s.valley)}${cause}; ${spikes}${writer}; max BOS norm ratio ${fixed1(s.maxBosRatio)}`,
     `${s.tokens} tokens${r.settings.truncated ? ' (truncated)' : ''}, ${Math.round(r.timings.totalMs)} ms`,
   ];
-  return lines.join('\n');
+  return lines.filter((l): l is string => l !== null).join('\n');
 }
 
 function fixed2(x: number): string {

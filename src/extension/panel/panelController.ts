@@ -7,7 +7,7 @@
  * and the webview asks for the complete state again with its Ready request when it comes back.
  */
 import * as vscode from 'vscode';
-import { DidChangeSnapshot, DidChangeStatus } from '../../shared/protocol/panel';
+import { DidChangeSnapshot, DidChangeStatus, DidReceivePartial } from '../../shared/protocol/panel';
 import { renderWebviewHtml, webviewOptions } from './html';
 import { PanelChannel, type ChannelHandlers, type Logger } from './panelChannel';
 import type { PanelStore } from './panelStore';
@@ -51,7 +51,12 @@ export class PanelController implements vscode.Disposable {
     const sub = store.onChange((what) => {
       const b = store.bootstrap();
       if (what === 'snapshot') this.channel.notifyState(DidChangeSnapshot, { snapshot: b.snapshot });
-      else this.channel.notifyState(DidChangeStatus, { status: b.status });
+      else if (what === 'status') this.channel.notifyState(DidChangeStatus, { status: b.status });
+      else {
+        // First paint of a running analysis (the panel only; the summary view waits for the result).
+        const u = store.lastPartial();
+        if (u) this.channel.notifyState(DidReceivePartial, u);
+      }
     });
     this.disposables.push(
       { dispose: () => sub.dispose() },

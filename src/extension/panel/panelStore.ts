@@ -6,14 +6,24 @@
 import type { Progress } from '../../shared/engineApi';
 import type { ErrorData } from '../../shared/errors';
 import type { PanelBootstrap, PanelCompare, PanelSnapshot, PanelSource, PanelStatus } from '../../shared/protocol/panel';
-import type { AnalysisResult } from '../../shared/result';
+import type { AnalysisResult, PartialResult, SpectralLayerMetrics } from '../../shared/result';
 
-export type StoreListener = (what: 'snapshot' | 'status') => void;
+export type StoreListener = (what: 'snapshot' | 'status' | 'partial') => void;
+
+/** One first-paint message: the forward's partial result of run `runId`, or one layer's spectra of it. */
+export interface PartialUpdate {
+  runId: number;
+  partial: PartialResult | null;
+  layer: SpectralLayerMetrics | null;
+}
 
 export class PanelStore {
   private snapshot: PanelSnapshot | null = null;
   private status: PanelStatus = { kind: 'idle' };
   private readonly listeners = new Set<StoreListener>();
+  /** Numbers the runs whose partial results were seen; 0 = none yet. */
+  private runId = 0;
+  private update: PartialUpdate | null = null;
 
   bootstrap(): PanelBootstrap {
     return { snapshot: this.snapshot, status: this.status };
@@ -30,9 +40,28 @@ export class PanelStore {
     this.emit('status');
   }
 
+  /**
+   * A progress report. Its partial result (once per run, after the forward) or layer (as each
+   * spectrum completes) goes out as a 'partial' change, tagged with the run it belongs to; the
+   * status keeps only the stage, fraction and message, so status messages stay small.
+   */
   setProgress(progress: Progress): void {
-    this.status = { kind: 'running', progress };
+    const { partial, layer, ...rest } = progress;
+    if (partial) {
+      this.runId += 1;
+      this.update = { runId: this.runId, partial, layer: null };
+      this.emit('partial');
+    } else if (layer && this.runId > 0) {
+      this.update = { runId: this.runId, partial: null, layer };
+      this.emit('partial');
+    }
+    this.status = { kind: 'running', progress: rest };
     this.emit('status');
+  }
+
+  /** The last first-paint message (read by listeners on a 'partial' change). */
+  lastPartial(): PartialUpdate | null {
+    return this.update;
   }
 
   setError(error: ErrorData): void {
@@ -51,7 +80,7 @@ export class PanelStore {
     return { dispose: () => this.listeners.delete(l) };
   }
 
-  private emit(what: 'snapshot' | 'status'): void {
+  private emit(what: 'snapshot' | 'status' | 'partial'): void {
     for (const l of [...this.listeners]) l(what);
   }
 }

@@ -24,7 +24,7 @@ export class SummaryViewProvider implements vscode.WebviewViewProvider, vscode.D
     const sub = store.onChange((what) => {
       const b = store.bootstrap();
       if (what === 'snapshot') this.channel?.notifyState(DidChangeSnapshot, { snapshot: b.snapshot });
-      else this.channel?.notifyState(DidChangeStatus, { status: b.status });
+      else if (what === 'status') this.channel?.notifyState(DidChangeStatus, { status: b.status });
     });
     this.disposables.push({ dispose: () => sub.dispose() });
   }

@@ -13,10 +13,10 @@
  */
 import type { Progress } from '../engineApi';
 import { isErrorData, type ErrorData } from '../errors';
-import type { AnalysisResult, AttentionMap } from '../result';
+import type { AnalysisResult, AttentionMap, PartialResult, SpectralLayerMetrics } from '../result';
 import type { LogLevel } from '../log';
 import { Command, isMsg, Notification, Request, requestMethodOf, type Msg, type ResponsePayload } from './messages';
-import { bool, checkAnalysisResult, checkAttentionMap, fields, int, isObj, oneOf, reason, str, type Check } from './panelSchema';
+import { bool, checkAnalysisResult, checkAttentionMap, checkPartialResult, checkSpectralLayer, fields, int, isObj, oneOf, reason, str, type Check } from './panelSchema';
 
 /** UTF-16 range [start, end). */
 export interface CharRange {
@@ -81,6 +81,13 @@ export const WebviewLog = new Command<{ level: WebviewLogLevel; message: string 
 // host -> webview
 export const DidChangeSnapshot = new Notification<{ snapshot: PanelSnapshot | null }>('panel/didChangeSnapshot');
 export const DidChangeStatus = new Notification<{ status: PanelStatus }>('panel/didChangeStatus');
+/**
+ * First paint of a running analysis: the forward's metrics (`partial`, once, right after the forward)
+ * and then each layer's entropy figures (`layer`) as the spectra complete. `runId` ties the layers to
+ * their partial: the webview ignores a layer whose run is not the one it is painting. The final
+ * result (DidChangeSnapshot) replaces both.
+ */
+export const DidReceivePartial = new Notification<{ runId: number; partial: PartialResult | null; layer: SpectralLayerMetrics | null }>('panel/didReceivePartial');
 
 export type PanelDirection = 'toHost' | 'toWebview';
 
@@ -145,6 +152,15 @@ const SPECS: Record<string, Spec> = {
   },
   [DidChangeSnapshot.method]: { direction: 'toWebview', params: fields({ snapshot }) },
   [DidChangeStatus.method]: { direction: 'toWebview', params: fields({ status }) },
+  [DidReceivePartial.method]: {
+    direction: 'toWebview',
+    params: (v) => {
+      const why = fields({ runId: int, partial: (p) => (p === null ? null : checkPartialResult(p)), layer: (l) => (l === null ? null : checkSpectralLayer(l)) })(v);
+      if (why !== null) return why;
+      const p = v as { partial: unknown; layer: unknown };
+      return (p.partial === null) === (p.layer === null) ? 'expected exactly one of partial, layer' : null;
+    },
+  },
 };
 
 export type Validated = { ok: true; msg: Msg } | { ok: false; error: ErrorData };

@@ -64,14 +64,26 @@ const numbers: Check = (v) => {
   return null;
 };
 
+/**
+ * Numbers that JSON may have turned into null: a layer whose hidden state holds NaN/Inf (a
+ * `nonFinite` warning names it) has NaN norms and ratios, which JSON writes as null. The panel
+ * draws those as gaps rather than rejecting the whole result.
+ */
+const numOrNull: Check = nullable(num);
+const numbersOrNulls: Check = (v) => {
+  if (!Array.isArray(v)) return 'expected an array of numbers';
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'number' && v[i] !== null) return `[${i}]: expected a number or null`;
+  return null;
+};
+
 const optionalBool: Check = (v) => (v === undefined ? null : bool(v));
 const token = fields({ index: int, id: int, text: str, start: int, end: int, special: bool, template: optionalBool });
 
 const massive = fields({
-  top: arrayOf(fields({ token: int, dim: int, value: num })),
-  maxAbs: num,
-  medianAbs: num,
-  relative: num,
+  top: arrayOf(fields({ token: int, dim: int, value: numOrNull })),
+  maxAbs: numOrNull,
+  medianAbs: numOrNull,
+  relative: numOrNull,
   absoluteCount: int,
   relativeCount: int,
 });
@@ -81,32 +93,49 @@ const massive = fields({
 const logitLens = fields({ top1: numbers, top1Text: arrayOf(str), crossEntropy: (v) => (v === null ? null : typeof v === 'number' ? null : 'expected a number') });
 const optionalLens: Check = (v) => (v === undefined || v === null ? null : logitLens(v));
 
+const bosWrite = fields({ attnNorm: numOrNull, mlpNorm: numOrNull, attnShare: numOrNull, mlpShare: numOrNull, normChange: numOrNull });
+
+// Every number of a layer may be null where a NaN/Inf hidden state made it NaN (see numOrNull).
 const layer = fields({
   layer: int,
-  norms: numbers,
-  bosNorm: num,
-  medianOtherNorm: num,
-  bosRatio: num,
-  entropy: nullable(num), // null: NaN/Inf hidden states at this layer (a nonFinite warning names it)
-  entropyExclBos: nullable(num),
-  entropyUpperBound: nullable(num),
+  norms: numbersOrNulls,
+  bosNorm: numOrNull,
+  medianOtherNorm: numOrNull,
+  bosRatio: numOrNull,
+  entropy: numOrNull,
+  entropyExclBos: numOrNull,
+  anisotropy: numOrNull,
+  bounded: fields({ anisotropy: numOrNull, entropy: numOrNull }),
+  anisotropyLowerBound: numOrNull,
+  entropyUpperBound: numOrNull,
   massive,
-  headSinkScores: nullable(numbers),
-  sinkRate: nullable(num),
-  tokenSinkMass: nullable(numbers),
+  headSinkScores: nullable(numbersOrNulls),
+  sinkRate: numOrNull,
+  headsAtChance: nullable(arrayOf(int)),
+  tokenSinkMass: nullable(numbersOrNulls),
+  mixing: numOrNull,
+  otherMass: numOrNull,
+  bosWrite: nullable(bosWrite),
   logitLens: optionalLens,
 });
 
+const strength = fields({ valleyDepth: numOrNull, bosRatio: numOrNull, sinkRate: numOrNull, mixing: numOrNull });
+
 const phases = fields({
   valley: bool,
+  informative: bool,
+  causeLabel: nullable(str),
   bands: arrayOf(
     fields({
       phase: oneOf('mix', 'compress', 'refine'),
       start: int,
       end: int,
+      evidence: arrayOf(str),
+      strength,
     }),
   ),
   minLayer: int,
+  minEntropy: numOrNull,
   signals: arrayOf(str),
 });
 
@@ -114,8 +143,12 @@ const run = fields({
   layers: arrayOf(layer, (n) => (n > 0 ? null : 'expected at least one layer')),
   phases,
   spikeBlocks: arrayOf(int),
-  recurringDims: arrayOf(fields({ dim: int, layers: arrayOf(int) })),
-  lastTopK: arrayOf(fields({ id: int, text: str, logit: num, prob: num })),
+  recurringDims: arrayOf(fields({ dim: int, layers: arrayOf(int), maxAbs: numOrNull, test: oneOf('absolute', 'relative') })),
+  chanceSinkScore: num,
+  informative: bool,
+  mixingQueries: int,
+  spikeWriter: nullable(fields({ block: int, component: oneOf('attn', 'mlp'), share: numOrNull })),
+  lastTopK: arrayOf(fields({ id: int, text: str, logit: numOrNull, prob: numOrNull })),
 });
 
 const model = fields({ name: str, arch: str, modelType: str, layers: int, heads: int, hiddenSize: int, dtype: str, params: num });
@@ -128,12 +161,13 @@ const settings = fields({
   tau: num,
   entropy: fields({ alpha: num, excludeBos: bool, center: bool, rowNormalize: bool }),
   ablate: nullable(arrayOf(int)),
+  ablateTarget: oneOf('mlp', 'attn'),
   notes: arrayOf(str),
 });
 
 const ablation = fields({
   blocks: arrayOf(int),
-  target: str,
+  target: oneOf('mlp', 'attn'),
   run,
   effect: fields({ spikeRemoved: bool, valleyRemoved: bool, sinkRateBefore: num, sinkRateAfter: num }),
 });
@@ -146,6 +180,7 @@ const resultShape = fields({
   settings,
   baseline: run,
   ablation: nullable(ablation),
+  summary: fields({ tokens: int, informative: bool, chanceSinkScore: num }),
   warnings: arrayOf(fields({ code: str, message: str })),
   timings: fields({ totalMs: num }),
 });
@@ -174,3 +209,47 @@ export const checkAttentionMap: Check = (v) => {
   const m = v as { tokens: number; data: number[] };
   return m.data.length === m.tokens * m.tokens ? null : `data has ${m.data.length} entries, expected tokens^2 = ${m.tokens * m.tokens}`;
 };
+
+const forwardLayer = fields({
+  layer: int,
+  norms: numbersOrNulls,
+  bosNorm: numOrNull,
+  medianOtherNorm: numOrNull,
+  bosRatio: numOrNull,
+  headSinkScores: nullable(numbersOrNulls),
+  sinkRate: numOrNull,
+  tokenSinkMass: nullable(numbersOrNulls),
+});
+
+const partialShape = fields({
+  schemaVersion: (v) => (v === RESULT_SCHEMA_VERSION ? null : `unsupported schemaVersion (expected ${RESULT_SCHEMA_VERSION})`),
+  input: fields({ sha256: str }),
+  tokens: arrayOf(token),
+  model,
+  layers: arrayOf(forwardLayer, (n) => (n > 0 ? null : 'expected at least one layer')),
+  spikeBlocks: arrayOf(int),
+});
+
+/** The forward's metrics sent before the spectra (PartialResult); per-token arrays must match T, as in a result. */
+export const checkPartialResult: Check = (v) => {
+  const why = partialShape(v);
+  if (why !== null) return why;
+  const r = v as { tokens: unknown[]; layers: { norms: unknown[]; tokenSinkMass: unknown[] | null }[] };
+  const T = r.tokens.length;
+  for (const l of r.layers) {
+    if (l.norms.length !== T) return `layers: norms has ${l.norms.length} entries for ${T} tokens`;
+    if (l.tokenSinkMass && l.tokenSinkMass.length !== T) return `layers: tokenSinkMass has ${l.tokenSinkMass.length} entries for ${T} tokens`;
+  }
+  return null;
+};
+
+/** One layer's entropy figures as its spectrum completes (SpectralLayerMetrics). */
+export const checkSpectralLayer: Check = fields({
+  layer: int,
+  entropy: numOrNull,
+  entropyRaw: numOrNull,
+  entropyExclBos: numOrNull,
+  anisotropy: numOrNull,
+  anisotropyLowerBound: numOrNull,
+  entropyUpperBound: numOrNull,
+});

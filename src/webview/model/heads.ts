@@ -6,6 +6,8 @@ export interface HeadCell {
   layer: number;
   head: number;
   score: number;
+  /** The score is within noise of a uniformly attending head's (the layer's headsAtChance). */
+  atChance: boolean;
 }
 
 /** Grid rows = heads, columns = attention layers (block b on layer b+1). */
@@ -25,7 +27,7 @@ export function headGrid(run: RunMetrics): HeadGrid {
     cols.map((l) => {
       const score = (l.headSinkScores as number[])[head] ?? NaN;
       if (Number.isFinite(score) && score > max) max = score;
-      return { block: l.layer - 1, layer: l.layer, head, score };
+      return { block: l.layer - 1, layer: l.layer, head, score, atChance: l.headsAtChance?.includes(head) ?? false };
     }),
   );
   return { heads, layers: cols.map((l) => l.layer), cells, max };

@@ -5,11 +5,13 @@
  */
 import { SaveChartImage, SetAblation } from '../../shared/protocol/panel';
 import type { AnalysisResult } from '../../shared/result';
-import { PHASE_LABELS, phaseBands, spikeLayers } from '../model/bands';
+import { bandLabel, bandNotes, bandNotesAt, phaseBands, spikeLayers, spikeWriterLabel } from '../model/bands';
 import { fmtBlocks, fmtLayerRange, fmtNum, layerLabel } from '../model/format';
 import { overlayView } from '../model/overlay';
 import { hasLens, lensSeries } from '../model/lens';
-import { layerSeries } from '../model/series';
+import { isProvisional } from '../model/provisional';
+import { entropyCaption, mixCaption } from '../model/readings';
+import { isDefaultEntropy, layerSeries, variantLabel } from '../model/series';
 import { LayerCharts } from '../render/charts';
 import { el, replaceChildren } from '../render/dom';
 import { readChartTheme } from '../render/theme';
@@ -28,6 +30,7 @@ export class LayerSection implements Section {
       bos: c.$('sl-chart-bos') as HTMLCanvasElement,
       entropy: c.$('sl-chart-entropy') as HTMLCanvasElement,
       sink: c.$('sl-chart-sink') as HTMLCanvasElement,
+      mix: c.$('sl-chart-mix') as HTMLCanvasElement,
       lens: c.$('sl-chart-lens') as HTMLCanvasElement,
     });
     for (const b of Array.from(c.doc.querySelectorAll<HTMLElement>('.sl-chart-png'))) b.addEventListener('click', () => this.savePng(b.dataset.chart ?? ''));
@@ -55,9 +58,19 @@ export class LayerSection implements Section {
     const cmp = this.c.compare?.();
     if (note) note.textContent = cmp ? `vs ${cmp.label}: ${cmp.verdict}` : view.header;
     const lastLayer = Math.max(...r.baseline.layers.map((l) => l.layer));
+    const b = r.baseline;
+    const e = r.settings.entropy;
+    const early = isProvisional(r);
+    const spectra = b.layers.filter((l) => l.entropy !== null).length;
+    this.c.$('sl-chart-entropy-note').textContent = early ? `computing… (${spectra} of ${b.layers.length} layers)` : entropyCaption(e);
+    this.c.$('sl-chart-mix-note').textContent = early ? 'computing…' : mixCaption(b.mixingQueries, r.tokens.length);
     this.charts.render(
       {
         series: layerSeries(r.baseline),
+        variant: isDefaultEntropy(e) ? null : variantLabel(e),
+        chance: Number.isFinite(b.chanceSinkScore) ? b.chanceSinkScore : null,
+        spikeLabel: spikeWriterLabel(b.spikeWriter),
+        bandNotes: (layer) => bandNotesAt(b.phases, layer),
         ablated: cmp ? layerSeries(cmp.other.baseline) : overlay && r.ablation ? layerSeries(r.ablation.run) : null,
         ...(cmp ? { overlayLabel: cmp.label } : {}),
         bands: phaseBands(r.baseline.phases, lastLayer),
@@ -68,10 +81,30 @@ export class LayerSection implements Section {
       readChartTheme(doc),
     );
     this.renderAblationSummary(r, overlay);
+    this.renderPhases(r);
+  }
+
+  /** The band chips under the charts: hover (or focus) one for its evidence and strength. */
+  private renderPhases(r: AnalysisResult): void {
+    const { doc } = this.c;
     const p = r.baseline.phases;
-    const bands = p.bands.map((b) => el(doc, 'span', { class: `sl-phase sl-phase-${b.phase}`, text: `${PHASE_LABELS[b.phase]} ${fmtLayerRange(b.start, b.end)}` }));
+    if (isProvisional(r)) return replaceChildren(this.c.$('sl-phases'), el(doc, 'span', { class: 'sl-hint', text: 'phases: computing…' }));
+    if (p.informative === false || r.baseline.informative === false) {
+      return replaceChildren(this.c.$('sl-phases'), el(doc, 'span', { class: 'sl-hint', text: 'no phases: the prompt is too short for them to be informative' }));
+    }
+    const bands = p.bands.map((band) =>
+      el(doc, 'span', {
+        class: `sl-phase sl-phase-${band.phase}`,
+        text: `${bandLabel(band.phase, p)} ${fmtLayerRange(band.start, band.end)}`,
+        attrs: { title: bandNotes(band, p).join('\n'), tabindex: '0' },
+      }),
+    );
     const valley = p.valley ? `valley at ${layerLabel(p.minLayer)} (entropy ${fmtNum(p.minEntropy)})` : 'no compression valley';
-    replaceChildren(this.c.$('sl-phases'), ...bands, el(doc, 'span', { class: 'sl-hint', text: valley, attrs: { title: p.signals.join('\n') } }));
+    replaceChildren(
+      this.c.$('sl-phases'),
+      ...bands,
+      el(doc, 'span', { class: 'sl-hint', text: `${valley} · phases are a heuristic`, attrs: { title: p.signals.join('\n') } }),
+    );
   }
 
   private renderAblationSummary(r: AnalysisResult, overlay: boolean): void {
@@ -84,7 +117,7 @@ export class LayerSection implements Section {
     const yes = (v: boolean, t: string, f: string): HTMLElement => el(doc, 'span', { class: v ? 'sl-good' : 'sl-bad', text: v ? t : f });
     replaceChildren(
       box,
-      el(doc, 'span', { text: `Zeroed the BOS ${a.target.toUpperCase()} write in ${fmtBlocks(a.blocks)}: ` }),
+      el(doc, 'span', { text: `Zeroed the BOS ${componentName(r.settings.ablateTarget ?? a.target)} write in ${fmtBlocks(a.blocks)}: ` }),
       yes(e.spikeRemoved, 'spike removed', 'spike remains'),
       el(doc, 'span', { text: ' · ' }),
       yes(e.valleyRemoved, 'valley removed', 'valley remains'),
@@ -116,4 +149,8 @@ export class LayerSection implements Section {
     }
     if (r) this.render(r);
   }
+}
+
+function componentName(target: 'mlp' | 'attn'): string {
+  return target === 'mlp' ? 'MLP' : 'attention';
 }

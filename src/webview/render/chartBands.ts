@@ -12,6 +12,8 @@ import type { BandSpan } from '../model/bands';
 export interface BandsOptions {
   bands: BandSpan[];
   spikes: number[];
+  /** Text of the first spike's label (who writes it); null or absent for "spike". */
+  spikeLabel?: string | null;
   colors: Record<PhaseName, string>;
   spikeColor: string;
   labelColor: string;
@@ -61,8 +63,7 @@ export interface LabelSlot {
 }
 
 /**
- * Where the strip's labels go: band names centred over their band (dropped when they do not fit
- * it), spike labels centred on their marker in the row below, kept inside the plot's width and
+ * Where the strip's labels go: band names centred over their band (the bare name when the one with its cause does not fit, dropped when neither does), spike labels centred on their marker in the row below, kept inside the plot's width and
  * dropped when they would run into the previous spike label.
  */
 export function labelSlots(
@@ -70,19 +71,24 @@ export function labelSlots(
   spikesPx: readonly number[],
   area: Area,
   width: (text: string) => number,
+  firstSpikeLabel: string | null = null,
 ): LabelSlot[] {
   const out: LabelSlot[] = [];
   for (const r of rects) {
-    const w = width(r.band.label);
-    if (w + 4 <= r.w) out.push({ text: r.band.label, x: r.x + (r.w - w) / 2, row: 0 });
+    // The label with its cause when it fits, else the bare phase name (the cause is in the hover text).
+    const text = [r.band.label, r.band.shortLabel ?? r.band.label].find((t) => width(t) + 4 <= r.w);
+    if (text !== undefined) out.push({ text, x: r.x + (r.w - width(text)) / 2, row: 0 });
   }
   let lastRight = -Infinity;
+  let first = true;
   for (const px of [...spikesPx].sort((a, b) => a - b)) {
     if (px < area.left || px > area.right) continue;
-    const w = width('spike');
+    const text = first && firstSpikeLabel ? `spike: ${firstSpikeLabel}` : 'spike';
+    first = false;
+    const w = width(text);
     const x = Math.min(area.right - w, Math.max(area.left, px - w / 2));
     if (x < lastRight + 4) continue;
-    out.push({ text: 'spike', x, row: 1 });
+    out.push({ text, x, row: 1 });
     lastRight = x + w;
   }
   return out;
@@ -111,7 +117,7 @@ function drawBands(chart: Chart, o: BandsOptions): void {
     ctx.stroke();
   }
   ctx.textBaseline = 'bottom';
-  for (const slot of labelSlots(rects, spikesPx, chartArea, (t) => ctx.measureText(t).width)) {
+  for (const slot of labelSlots(rects, spikesPx, chartArea, (t) => ctx.measureText(t).width, o.spikeLabel ?? null)) {
     ctx.fillStyle = slot.row === 0 ? o.labelColor : o.spikeColor;
     ctx.fillText(slot.text, slot.x, chartArea.top - (slot.row === 0 ? ROW_PX : 0) - 2);
   }

@@ -18,7 +18,7 @@ import {
 } from 'chart.js';
 import type { PhaseName } from '../../shared/result';
 import type { BandSpan } from '../model/bands';
-import { fmtNum, layerLabel } from '../model/format';
+import { fmtNum, fmtPercent, layerLabel } from '../model/format';
 import type { LensSeries } from '../model/lens';
 import { isUnitTick, layerTicks, maxLayerTicks, unitRange, unitTicks, zeroBasedRange } from '../model/axes';
 import { logBounds, points, type LayerSeries } from '../model/series';
@@ -45,6 +45,14 @@ export interface ChartTheme {
 
 export interface ChartsData {
   series: LayerSeries;
+  /** Legend label of the user's entropy variant, or null under the default options (then it is the bounded curve). */
+  variant: string | null;
+  /** The sink score of a uniformly attending head at this T (drawn on the sink-rate chart); null to omit. */
+  chance: number | null;
+  /** The label of the first spike marker on the BOS chart (who writes it), or null for plain "spike". */
+  spikeLabel: string | null;
+  /** Tooltip lines for a hovered layer: its band's evidence and strength (empty outside bands). */
+  bandNotes: (layer: number) => string[];
   ablated: LayerSeries | null;
   bands: BandSpan[];
   spikes: number[];
@@ -55,7 +63,7 @@ export interface ChartsData {
   lens?: { base: LensSeries; ablated: LensSeries | null } | null;
 }
 
-export type ChartKind = 'bos' | 'entropy' | 'sink' | 'lens';
+export type ChartKind = 'bos' | 'entropy' | 'sink' | 'mix' | 'lens';
 
 type LineDataset = ChartDataset<'line', { x: number; y: number | null }[]>;
 
@@ -99,14 +107,25 @@ export function datasetsFor(kind: ChartKind, d: ChartsData, t: ChartTheme): Line
   if (kind === 'sink') {
     const out = [line('baseline', s.layers, s.sinkRate, t.primary, base)];
     if (a) out.push(line(d.overlayLabel ?? 'ablated', a.layers, a.sinkRate, t.ablated, ablated));
+    if (d.chance !== null) out.push(line('uniform head (sink score)', s.layers, s.layers.map((l) => (l === 0 ? null : d.chance)), t.muted, { borderDash: [2, 4], borderWidth: 1.5, pointRadius: 0, order: 5 }));
     return out;
   }
+  if (kind === 'mix') {
+    const out = [
+      line('row entropy', s.layers, s.mixing, t.primary, base),
+      line('mass off BOS and self', s.layers, s.otherMass, t.secondary, { borderDash: [3, 3], pointStyle: 'triangle', pointRadius: 3.5, borderWidth: 2, order: 2 }),
+    ];
+    if (a) out.push(line('ablated row entropy', a.layers, a.mixing, t.ablated, ablated));
+    return out;
+  }
+  // The bound is drawn beside the raw layer's entropy only (the theorem's matrix); a variant gets its own series.
   const out = [
-    line('entropy', s.layers, s.entropy, t.primary, { ...base, borderWidth: 2.5, pointRadius: 3 }),
-    line('excl. BOS', s.layers, s.entropyExclBos, t.secondary, { borderDash: [3, 3], pointStyle: 'triangle', pointRadius: 3.5, borderWidth: 2, order: 2 }),
-    line('upper bound', s.layers, s.entropyUpperBound, t.bound, { borderDash: [1, 3], borderWidth: 2, pointRadius: 0, order: 4 }),
+    line(d.variant ? 'raw layer' : 'entropy', s.layers, s.boundedEntropy, t.primary, { ...base, borderWidth: 2.5, pointRadius: 3 }),
+    line('≤ bound', s.layers, s.entropyUpperBound, t.bound, { borderDash: [1, 3], borderWidth: 2, pointRadius: 0, order: 4 }),
+    line('excl. BOS (same scale)', s.layers, s.entropyExclBos, t.secondary, { borderDash: [3, 3], pointStyle: 'triangle', pointRadius: 3.5, borderWidth: 2, order: 2 }),
   ];
-  if (a) out.push(line(d.overlayLabel ?? 'ablated', a.layers, a.entropy, t.ablated, ablated));
+  if (d.variant) out.push(line(d.variant, s.layers, s.entropy, t.spike, { borderDash: [8, 3], pointStyle: 'rect', pointRadius: 3, borderWidth: 2, order: 2 }));
+  if (a) out.push(line(d.overlayLabel ?? 'ablated', a.layers, a.boundedEntropy, t.ablated, ablated));
   return out;
 }
 
@@ -115,6 +134,7 @@ export const Y_TITLES: Record<ChartKind, string> = {
   bos: 'BOS ‖h‖ ÷ median ‖h‖ (log)',
   entropy: 'normalised entropy (0–1)',
   sink: 'share of heads (0–1)',
+  mix: 'mean over heads (0–1)',
   lens: 'cross-entropy (nats)',
 };
 
@@ -127,7 +147,12 @@ function yScale(kind: ChartKind, d: ChartsData): YScale {
   if (kind === 'lens') return { type: 'linear', ...zeroBasedRange([...(d.lens?.base.crossEntropy ?? []), ...(d.lens?.ablated?.crossEntropy ?? [])]) };
   const s = d.series;
   const a = d.ablated;
-  const vs = kind === 'sink' ? [...s.sinkRate, ...(a?.sinkRate ?? [])] : [...s.entropy, ...s.entropyExclBos, ...s.entropyUpperBound, ...(a?.entropy ?? [])];
+  const vs =
+    kind === 'sink'
+      ? [...s.sinkRate, ...(a?.sinkRate ?? []), d.chance]
+      : kind === 'mix'
+        ? [...s.mixing, ...s.otherMass, ...(a?.mixing ?? [])]
+        : [...s.boundedEntropy, ...(d.variant ? s.entropy : []), ...s.entropyExclBos, ...s.entropyUpperBound, ...(a?.boundedEntropy ?? [])];
   const range = unitRange(vs);
   // Round ticks only (chart.js would start at the padded minimum).
   const ticks = unitTicks(range).map((value) => ({ value }));
@@ -141,7 +166,7 @@ function yTick(kind: ChartKind, v: number): string {
 }
 
 export function configFor(kind: ChartKind, d: ChartsData, t: ChartTheme): ChartConfiguration<'line', { x: number; y: number | null }[]> {
-  const bands: BandsOptions = { bands: d.bands, spikes: d.spikes, colors: t.bands, spikeColor: t.spike, labelColor: t.muted, font: `10px ${t.font}` };
+  const bands: BandsOptions = { bands: d.bands, spikes: d.spikes, spikeLabel: kind === 'bos' ? d.spikeLabel : null, colors: t.bands, spikeColor: t.spike, labelColor: t.muted, font: `10px ${t.font}` };
   const datasets = datasetsFor(kind, d, t);
   const title = (text: string) => ({ display: true, text, color: t.muted, font: { size: 11 } });
   return {
@@ -176,11 +201,20 @@ export function configFor(kind: ChartKind, d: ChartsData, t: ChartTheme): ChartC
       plugins: {
         // A legend only where it tells series apart: one baseline curve needs none.
         legend: { display: datasets.length > 1, position: 'bottom', labels: { color: t.fg, usePointStyle: true, pointStyleWidth: 26, boxHeight: 10, font: { size: 11 }, generateLabels: legendItems } },
-        tooltip: { callbacks: { title: (items) => (items[0] ? layerLabel(Number(items[0].parsed.x)) : ''), label: (i) => `${i.dataset.label}: ${fmtNum(i.parsed.y)}` } },
+        tooltip: { callbacks: { title: (items) => (items[0] ? layerLabel(Number(items[0].parsed.x)) : ''), label: (i) => `${i.dataset.label}: ${fmtNum(i.parsed.y)}`, footer: (items) => tooltipFooter(kind, d, items[0] ? Number(items[0].parsed.x) : NaN) } },
         slBands: bands,
       },
     },
   };
+}
+
+/** Under the values of a hovered layer: the BOS writers (BOS chart) and the band's evidence and strength. */
+export function tooltipFooter(kind: ChartKind, d: ChartsData, layer: number): string[] {
+  const i = d.series.layers.indexOf(layer);
+  const attn = d.series.attnShare[i] ?? null;
+  const mlp = d.series.mlpShare[i] ?? null;
+  const writers = kind === 'bos' && attn !== null && mlp !== null ? [`BOS write of block ${layer - 1}: attention ${fmtPercent(attn)} · MLP ${fmtPercent(mlp)}`] : [];
+  return [...writers, ...d.bandNotes(layer)];
 }
 
 /** Legend entries drawn as a short line in the series' dash pattern (chart.js draws boxes or points only). */
@@ -206,7 +240,7 @@ export class LayerCharts {
 
   render(d: ChartsData, theme: ChartTheme): void {
     this.dispose();
-    for (const kind of ['bos', 'entropy', 'sink', 'lens'] as const) {
+    for (const kind of ['bos', 'entropy', 'sink', 'mix', 'lens'] as const) {
       const canvas = this.canvases[kind];
       if (!canvas || (kind === 'lens' && !d.lens)) continue;
       // No 2D context (a test DOM, a GPU-less host): the rest of the panel still works.

@@ -12,7 +12,8 @@ export function settingsText(r: AnalysisResult): string {
   return [`τ=${fmtNum(s.tau)}`, entropy, `BOS ${s.prependBos}${s.bosPrepended ? '' : ' (none)'}`, `max ${s.maxTokens} tok`].join(' · ');
 }
 
-export function renderHeader(doc: Document, r: AnalysisResult): HTMLElement[] {
+/** `early`: the first paint of a running analysis (no settings echo or timings yet). */
+export function renderHeader(doc: Document, r: AnalysisResult, early = false): HTMLElement[] {
   const m = r.model;
   const title = el(doc, 'div', { class: 'sl-title' }, [
     el(doc, 'h1', { class: 'sl-model', text: m.name, attrs: { title: m.dir } }),
@@ -28,10 +29,12 @@ export function renderHeader(doc: Document, r: AnalysisResult): HTMLElement[] {
     chip(doc, 'run', fmtMs(r.timings.totalMs), `load ${fmtMs(r.timings.loadMs)} · run ${fmtMs(r.timings.runMs)} · metrics ${fmtMs(r.timings.metricsMs)}`),
   ]);
   // The ablation note is filled by the layer section from the same state as the overlay checkbox (model/overlay.ts).
-  const settings = el(doc, 'div', { class: 'sl-settings' }, [
-    el(doc, 'span', { text: `${settingsText(r)} · ` }),
-    el(doc, 'span', { id: 'sl-header-ablation', text: overlayView(r, false, false).header }),
-  ]);
+  const settings = early
+    ? el(doc, 'div', { class: 'sl-settings' }, [el(doc, 'span', { text: 'forward done; computing the spectra… · ' }), el(doc, 'span', { id: 'sl-header-ablation', text: 'no ablation' })])
+    : el(doc, 'div', { class: 'sl-settings' }, [
+        el(doc, 'span', { text: `${settingsText(r)} · ` }),
+        el(doc, 'span', { id: 'sl-header-ablation', text: overlayView(r, false, false).header }),
+      ]);
   return [title, chips, settings];
 }
 
@@ -44,11 +47,15 @@ function precisionChip(doc: Document, r: AnalysisResult): HTMLElement {
 }
 
 export function renderWarnings(doc: Document, r: AnalysisResult): HTMLElement[] {
-  const notes = r.settings.notes.map((n) => ({ code: 'note', message: n }));
-  return [...r.warnings, ...notes].map((w) =>
+  return r.warnings.map((w) =>
     el(doc, 'div', { class: `sl-warning sl-warning-${w.code}`, attrs: { role: 'note' } }, [
-      el(doc, 'span', { class: 'sl-warning-icon', text: w.code === 'note' ? 'ℹ' : '⚠', attrs: { 'aria-hidden': 'true' } }),
+      el(doc, 'span', { class: 'sl-warning-icon', text: '⚠', attrs: { 'aria-hidden': 'true' } }),
       el(doc, 'span', { text: w.message }),
     ]),
   );
+}
+
+/** The "Settings in force" list (#sl-notes-list): every non-obvious choice the engine echoed, one line each. */
+export function renderNotes(doc: Document, r: AnalysisResult): HTMLElement[] {
+  return (r.settings.notes ?? []).map((n) => el(doc, 'li', { text: n }));
 }

@@ -35,15 +35,16 @@ export function renderHeatmap(doc: Document, d: HeatmapData): HTMLElement {
       const isFocus = focus?.block === c.block && focus.head === c.head;
       const ink = textOnHeat(heatRgba(c.score, { minAlpha: 0.06 }), d.darkTheme);
       return el(doc, 'span', {
-        class: `sl-cell sl-ink-${ink}${isSel ? ' sl-selected' : ''}`,
-        text: d.showValues ? fmtNum(c.score) : '',
+        class: `sl-cell sl-ink-${ink}${isSel ? ' sl-selected' : ''}${c.atChance ? ' sl-head-chance' : ''}`,
+        text: d.showValues ? `${fmtNum(c.score)}${c.atChance ? '≈' : ''}` : '',
         attrs: {
           role: 'gridcell',
           tabindex: isFocus ? '0' : '-1',
           'data-block': String(c.block),
           'data-head': String(c.head),
           'aria-selected': String(isSel),
-          'aria-label': `${blockLabel(c.block)}, head ${c.head}: sink score ${fmtNum(c.score)}`,
+          'aria-label': `${blockLabel(c.block)}, head ${c.head}: sink score ${fmtNum(c.score)}${c.atChance ? ' (at chance: a uniform head scores as much)' : ''}`,
+          ...(c.atChance ? { title: 'at chance: within a factor 2 of the score of a uniformly attending head' } : {}),
         },
         style: { backgroundColor: heatColor(c.score) },
       });

@@ -27,9 +27,15 @@ export function renderMassive(doc: Document, rows: readonly MassiveRow[], recurr
   });
   const table = el(doc, 'table', { class: 'sl-table' }, [el(doc, 'thead', {}, [head]), el(doc, 'tbody', {}, body)]);
   const dims = recurring.length
-    ? recurring.map((d) => el(doc, 'span', { class: 'sl-chip' }, [el(doc, 'span', { class: 'sl-chip-label', text: `dim ${d.dim}` }), el(doc, 'span', { class: 'sl-chip-value', text: layersText(d.layers) })]))
+    ? recurring.map((d) =>
+        el(doc, 'span', { class: 'sl-chip', attrs: { title: recurringTitle(d) } }, [
+          el(doc, 'span', { class: 'sl-chip-label', text: `dim ${d.dim}` }),
+          el(doc, 'span', { class: 'sl-chip-value', text: `${d.test ?? 'relative'} · max ${fmtNum(d.maxAbs)} · ${layersText(d.layers)}` }),
+        ]),
+      )
     : [el(doc, 'span', { class: 'sl-muted', text: 'none' })];
-  const rec = el(doc, 'div', { class: 'sl-recurring' }, [el(doc, 'span', { class: 'sl-muted', text: 'Recurring dims: ' }), ...dims]);
+  // In the engine's order (by magnitude), never re-sorted here.
+  const rec = el(doc, 'div', { class: 'sl-recurring' }, [el(doc, 'span', { class: 'sl-muted', text: 'Recurring dims (pass a massive test): ' }), ...dims]);
   return [rec, table];
 }
 
@@ -39,4 +45,10 @@ export function layersText(layers: readonly number[]): string {
   if (s.length === 0) return '';
   const contiguous = s.every((v, i) => i === 0 || v === (s[i - 1] as number) + 1);
   return contiguous ? fmtLayerRange(s[0] as number, s[s.length - 1] as number) : s.map(layerLabel).join(', ');
+}
+
+/** The hover text of a recurring dim: which test it passes, stated. */
+export function recurringTitle(d: RunMetrics['recurringDims'][number]): string {
+  const test = d.test === 'absolute' ? 'absolute test (|v| > 100 and > 1000 × median)' : 'relative test (> 1000 × median |h|)';
+  return `dim ${d.dim}: passes the ${test}; max |v| ${fmtNum(d.maxAbs)}; top scalar in ${layersText(d.layers)}`;
 }

@@ -19,7 +19,7 @@ function chartCard(doc: Document, id: string, title: string, note: string, label
     // One line (cut with an ellipsis, full text in the tooltip) so neighbouring plots start at the same height.
     el(doc, 'figcaption', { attrs: { title: `${title} · ${note}` } }, [
       el(doc, 'span', { class: 'sl-chart-title', text: title }),
-      el(doc, 'span', { class: 'sl-hint', text: note }),
+      el(doc, 'span', { id: `${id}-note`, class: 'sl-hint', text: note }),
       // Saves the drawn chart as PNG (the layer section wires it; the host asks where).
       el(doc, 'button', { class: 'sl-chart-png', text: 'PNG', attrs: { type: 'button', 'data-chart': id, 'aria-label': `Save the ${title} chart as PNG`, title: 'Save as PNG' } }),
     ]),
@@ -37,6 +37,12 @@ export function buildPanelSkeleton(doc: Document): HTMLElement {
     el(doc, 'div', { id: 'sl-status', class: 'sl-status', text: 'no analysis yet', attrs: { role: 'status', 'aria-live': 'polite' } }),
   ]);
   const warnings = el(doc, 'div', { id: 'sl-warnings', class: 'sl-warnings', attrs: { 'aria-label': 'Warnings' } });
+  // Below 16 tokens sink rates and phases are not informative: said once, above everything they feed.
+  const banner = el(doc, 'div', { id: 'sl-informative', class: 'sl-warning sl-banner', attrs: { role: 'note', hidden: '' } });
+  const notes = el(doc, 'details', { id: 'sl-notes', class: 'sl-notes' }, [
+    el(doc, 'summary', { id: 'sl-notes-title', text: 'Settings in force' }),
+    el(doc, 'ul', { id: 'sl-notes-list', class: 'sl-notes-list' }),
+  ]);
 
   const tokens = section(
     doc,
@@ -50,7 +56,7 @@ export function buildPanelSkeleton(doc: Document): HTMLElement {
     'mean sink mass per query token',
   );
 
-  const toggle = el(doc, 'vscode-checkbox', { id: 'sl-ablation-toggle', attrs: { label: 'Ablation overlay', title: 'Re-run with the BOS MLP write zeroed at the spike layers and overlay the curves' } });
+  const toggle = el(doc, 'vscode-checkbox', { id: 'sl-ablation-toggle', attrs: { label: 'Ablation overlay', title: 'Re-run with the BOS write of the component that writes the spike (MLP or attention) zeroed at the spike layers, and overlay the curves' } });
   toggle.textContent = 'Ablation overlay';
   const layers = section(
     doc,
@@ -62,7 +68,8 @@ export function buildPanelSkeleton(doc: Document): HTMLElement {
       el(doc, 'div', { class: 'sl-charts' }, [
         chartCard(doc, 'sl-chart-bos', 'BOS norm ratio', 'log scale', 'BOS norm divided by the median norm of the other tokens, per layer'),
         chartCard(doc, 'sl-chart-entropy', 'Normalised entropy', 'with upper bound', 'Normalised matrix entropy per layer, with the upper bound and the entropy excluding BOS'),
-        chartCard(doc, 'sl-chart-sink', 'Sink rate', 'share of heads above τ', 'Sink rate per layer'),
+        chartCard(doc, 'sl-chart-sink', 'Sink rate', 'share of heads above τ', 'Sink rate per layer, with the sink score of a uniformly attending head'),
+        chartCard(doc, 'sl-chart-mix', 'Mixing', 'row entropy and mass off BOS and self', 'Measured mixing per layer: mean normalised attention-row entropy and attention mass on tokens other than BOS and self'),
       ]),
       el(doc, 'div', { id: 'sl-phases', class: 'sl-phases' }),
     ],
@@ -122,5 +129,5 @@ export function buildPanelSkeleton(doc: Document): HTMLElement {
   ]);
   const main = el(doc, 'main', { class: 'sl-main' }, [tokens, layers, heads, lens, massive]);
   const tooltip = el(doc, 'div', { id: 'sl-tooltip', class: 'sl-tooltip', attrs: { role: 'tooltip', hidden: '' } });
-  return el(doc, 'div', { id: 'sl-root', class: 'sl-root sl-no-result' }, [header, warnings, empty, main, tooltip]);
+  return el(doc, 'div', { id: 'sl-root', class: 'sl-root sl-no-result' }, [header, warnings, banner, notes, empty, main, tooltip]);
 }

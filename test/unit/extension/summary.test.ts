@@ -13,7 +13,9 @@ describe('summary line', () => {
     assert.equal(valleyText(null), 'no valley');
     assert.equal(valleyText({ start: 3, end: 3 }), 'valley h[3]');
     const s = { tokens: 5, maxSinkRate: 1, meanSinkMass: 0, valley: null, spikeBlocks: [], maxBosRatio: 1, chanceSinkScore: 0.43, informative: false, valleyCause: null, spikeWriter: null };
-    assert.equal(summaryLine(s), 'SinkLens: sink 1.00 · no valley · 5 tok');
+    assert.equal(summaryLine({ ...s, informative: true }), 'SinkLens: sink 1.00 · no valley · 5 tok');
+    // Below 16 tokens the lens says the sink rate and phases mean nothing rather than print them.
+    assert.equal(summaryLine(s), 'SinkLens: 5 tok · too short for sinks/phases');
   });
 
   it('the tooltip names the model, the spike and truncation', () => {
@@ -23,5 +25,13 @@ describe('summary line', () => {
     assert.match(t, /^tiny \(llama, 1 layers, 2 heads\)/);
     assert.match(t, /spike at block 1 \(writes h\[2\]\), block 2 \(writes h\[3\]\); max BOS norm ratio 12\.3/);
     assert.match(t, /1 tokens \(truncated\), 4 ms/);
+    assert.match(t, /a uniform head scores 0\.10/);
+  });
+
+  it('the tooltip names who writes the spike and a short prompt', () => {
+    const r = makeResult({ text: 'ab', tokens: [{ text: 'a', start: 0, end: 1 }], mass: [[0.5]], summary: { spikeBlocks: [1], informative: false, spikeWriter: { block: 1, component: 'mlp', share: 0.968 } } });
+    const t = summaryTooltip(r);
+    assert.match(t, /spike at block 1 \(writes h\[2\]\) \(written by the MLP of block 1, 97%\)/);
+    assert.match(t, /too short, sink rates and phases are not informative below 16 tokens/);
   });
 });

@@ -157,6 +157,28 @@ describe('panel protocol: malformed messages are rejected', () => {
     bad((r) => ((r.model as { name: unknown }).name = undefined), /model\.name/);
     bad((r) => ((r as { ablation: unknown }).ablation = { blocks: [1] }), /ablation\.target/);
     bad((r) => ((r.warnings as unknown[]) = [{ code: 'x' }]), /warnings\[0\]\.message/);
+    // Schema 2's readings: the bounded pair, chance, mixing, writers, band evidence, recurring-dim tests.
+    bad((r) => delete (r.baseline.layers[2] as { bounded?: unknown }).bounded, /layers\[2\]\.bounded: expected an object/);
+    bad((r) => ((r.baseline.layers[2] as { headsAtChance: unknown }).headsAtChance = [0.5]), /headsAtChance\[0\]/);
+    bad((r) => ((r.baseline.layers[2] as { mixing: unknown }).mixing = 'high'), /layers\[2\]\.mixing/);
+    bad((r) => ((r.baseline.layers[2]!.bosWrite as { mlpShare: unknown }).mlpShare = '0.9'), /bosWrite\.mlpShare/);
+    bad((r) => ((r.baseline.phases.bands[1] as { evidence: unknown }).evidence = 'valley'), /bands\[1\]\.evidence/);
+    bad((r) => ((r.baseline.phases.bands[1]!.strength as { bosRatio: unknown }).bosRatio = 'big'), /strength\.bosRatio/);
+    bad((r) => ((r.baseline.recurringDims[0] as { test: unknown }).test = 'vibes'), /recurringDims\[0\]\.test/);
+    bad((r) => ((r.baseline.spikeWriter as { component: unknown }).component = 'norm'), /spikeWriter\.component/);
+    bad((r) => ((r.summary as { informative: unknown }).informative = 'no'), /summary\.informative/);
+    bad((r) => ((r.settings as { ablateTarget: unknown }).ablateTarget = 'auto'), /settings\.ablateTarget/);
+  });
+
+  it('accepts the nulls a NaN/Inf layer leaves after JSON (norms, ratios, entropies)', () => {
+    const r = sampleResult();
+    const l = r.baseline.layers[3]!;
+    Object.assign(l, { norms: l.norms.map(() => NaN), bosNorm: NaN, medianOtherNorm: NaN, bosRatio: NaN, entropy: null, entropyExclBos: null, anisotropy: null });
+    Object.assign(l, { bounded: { anisotropy: null, entropy: null }, anisotropyLowerBound: NaN, entropyUpperBound: null });
+    l.massive = { ...l.massive, maxAbs: NaN, medianAbs: NaN, relative: NaN };
+    const wire = JSON.parse(JSON.stringify(msg(DidChangeSnapshot.method, { snapshot: { result: r, source: { uri: '', offset: 0 } } })));
+    assert.equal(wire.params.snapshot.result.baseline.layers[3].norms[0], null);
+    accepts(wire, 'toWebview');
   });
 
   it('bad responses', () => {

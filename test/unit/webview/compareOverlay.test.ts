@@ -28,10 +28,10 @@ describe('compare overlay', () => {
   it('the other run is drawn as the dashed overlay under its own label', () => {
     const now = sampleResult({ layers: 4 });
     const head = sampleResult({ layers: 4, texts: ['x'] });
-    const d = { series: layerSeries(now.baseline), ablated: layerSeries(head.baseline), bands: [], spikes: [], lastLayer: 4, overlayLabel: 'HEAD' };
+    const d = { series: layerSeries(now.baseline), ablated: layerSeries(head.baseline), bands: [], spikes: [], lastLayer: 4, overlayLabel: 'HEAD', variant: null, chance: null, spikeLabel: null, bandNotes: () => [] };
     const sets = datasetsFor('sink', d, theme);
     assert.deepEqual(sets.map((s) => s.label), ['baseline', 'HEAD']);
     assert.deepEqual(sets[1]!.data.map((p) => p.y), head.baseline.layers.map((l) => l.sinkRate));
-    assert.deepEqual(datasetsFor('bos', { ...d, overlayLabel: undefined }, theme).map((s) => s.label), ['baseline', 'ablated']);
+    assert.deepEqual(datasetsFor('bos', { ...d, overlayLabel: 'ablated' }, theme).map((s) => s.label), ['baseline', 'ablated']);
   });
 });

@@ -67,7 +67,7 @@ describe('chart axes', () => {
 
   it('every chart has axis titles with units, h[l] tick labels, and a legend only with several series', () => {
     const r = sampleResult({ layers: 6, ablation: true });
-    const data = { series: layerSeries(r.baseline), ablated: null, bands: [], spikes: [2], lastLayer: 6 };
+    const data = { series: layerSeries(r.baseline), ablated: null, bands: [], spikes: [2], lastLayer: 6, variant: null, chance: null, spikeLabel: null, bandNotes: () => [] };
     for (const kind of ['bos', 'entropy', 'sink'] as const) {
       const c = configFor(kind, data, THEME);
       const x = c.options?.scales?.x as { title: { text: string; display: boolean }; ticks: { callback: (v: number) => string } };
@@ -85,13 +85,13 @@ describe('chart axes', () => {
 
   it('series that can coincide differ in dash, point style, and the thin ones are drawn on top', () => {
     const r = sampleResult({ layers: 6, ablation: true });
-    const ds = datasetsFor('entropy', { series: layerSeries(r.baseline), ablated: layerSeries(r.ablation!.run), bands: [], spikes: [], lastLayer: 6 }, THEME);
+    const ds = datasetsFor('entropy', { series: layerSeries(r.baseline), ablated: layerSeries(r.ablation!.run), bands: [], spikes: [], lastLayer: 6, variant: null, chance: null, spikeLabel: null, bandNotes: () => [] }, THEME);
     const byLabel = Object.fromEntries(ds.map((d) => [d.label, d]));
     const entropy = byLabel['entropy']!;
-    const excl = byLabel['excl. BOS']!;
+    const excl = byLabel['excl. BOS (same scale)']!;
     const ablated = byLabel['ablated']!;
     const dash = (d: typeof entropy) => JSON.stringify(d.borderDash ?? []);
-    assert.equal(new Set([dash(entropy), dash(excl), dash(ablated), dash(byLabel['upper bound']!)]).size, 4, 'four dash patterns');
+    assert.equal(new Set([dash(entropy), dash(excl), dash(ablated), dash(byLabel['≤ bound']!)]).size, 4, 'four dash patterns');
     assert.notEqual(excl.pointStyle, entropy.pointStyle ?? 'circle');
     assert.notEqual(ablated.pointStyle, excl.pointStyle);
     // chart.js draws a lower order last (on top)
@@ -100,8 +100,8 @@ describe('chart axes', () => {
 });
 
 describe('band and spike labels', () => {
-  const band = (label: string, x: number, w: number): { band: BandSpan; x: number; y: number; w: number; h: number } => ({
-    band: { phase: 'compress', label, x0: 0, x1: 1, start: 0, end: 1 },
+  const band = (label: string, x: number, w: number, shortLabel = label): { band: BandSpan; x: number; y: number; w: number; h: number } => ({
+    band: { phase: 'compress', label, shortLabel, x0: 0, x1: 1, start: 0, end: 1 },
     x,
     y: 30,
     w,
@@ -126,6 +126,14 @@ describe('band and spike labels', () => {
   it('drops a band label that does not fit and a spike label that would overlap the previous one', () => {
     const slots = labelSlots([band('Compress', 40, 20)], [100, 104, 250], area, width);
     assert.deepEqual(slots.map((s) => s.text), ['spike', 'spike']);
+  });
+
+  it('falls back to the bare phase name when the cause does not fit, and names the first spike writer', () => {
+    const slots = labelSlots([band('Compress (BOS spike)', 120, 80, 'Compress')], [121, 250], area, width, 'block 1 (writes h[2]) · MLP 97%');
+    // The writer's label (216 px) reaches past the second spike's slot, which is then dropped.
+    assert.deepEqual(slots.map((s) => s.text), ['Compress', 'spike: block 1 (writes h[2]) · MLP 97%']);
+    const wide = labelSlots([band('Compress (BOS spike)', 40, 200, 'Compress')], [], area, width);
+    assert.deepEqual(wide.map((s) => s.text), ['Compress (BOS spike)']);
   });
 });
 

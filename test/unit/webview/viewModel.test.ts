@@ -96,10 +96,12 @@ describe('phase bands and spikes', () => {
       b.map((x) => [x.label, x.x0, x.x1]),
       [
         ['Mix', -0.5, 1.5],
-        ['Compress', 1.5, 3.5],
+        ['Compress (BOS spike)', 1.5, 3.5],
         ['Refine', 3.5, 6.5],
       ],
     );
+    // A short prompt: no bands at all, whatever the list holds.
+    assert.deepEqual(phaseBands({ ...p, informative: false }, 6), []);
     assert.deepEqual(phaseBands({ ...p, bands: [{ ...p.bands[0]!, phase: 'mix', start: 3, end: 1 }] }, 6), []);
   });
 
@@ -132,7 +134,9 @@ describe('series, grid and massive rows', () => {
     const g = headGrid(r.baseline);
     assert.equal(g.heads, 3);
     assert.deepEqual(g.layers, [1, 2, 3, 4]);
-    assert.deepEqual(g.cells[2]?.[1], { block: 1, layer: 2, head: 2, score: sampleHeadScore(2, 2) });
+    assert.deepEqual(g.cells[2]?.[1], { block: 1, layer: 2, head: 2, score: sampleHeadScore(2, 2), atChance: false });
+    const marked = { ...r.baseline, layers: r.baseline.layers.map((l) => (l.layer === 2 ? { ...l, headsAtChance: [0, 2] } : l)) };
+    assert.deepEqual(headGrid(marked).cells.map((row) => row[1]?.atChance), [true, false, true]);
     assert.equal(g.max, Math.max(...[1, 2, 3, 4].flatMap((l) => [0, 1, 2].map((k) => sampleHeadScore(l, k)))));
   });
 
@@ -197,6 +201,16 @@ describe('summary view model', () => {
     // BOS is excluded from the colour domain: the strongest other token (index 1) is exactly 1.
     assert.equal(Math.max(...m.heat.slice(1)), 1);
     assert.equal(m.heat[1], 1);
+  });
+
+  it('a short prompt says it is too short and shows no phases', () => {
+    const r = sampleResult({ layers: 6 });
+    r.summary.informative = false;
+    r.baseline.phases.informative = false;
+    const m = summaryModel(r);
+    assert.equal(m.line, '6 tok · too short for sinks/phases');
+    assert.equal(m.valley, 'no phases below 16 tokens');
+    assert.deepEqual(m.phases, []);
   });
 });
 

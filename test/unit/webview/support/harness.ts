@@ -7,7 +7,7 @@ import type { Logger } from '../../../../src/extension/panel/panelChannel';
 import { PanelChannel } from '../../../../src/extension/panel/panelChannel';
 import { panelHandlers } from '../../../../src/extension/panel/panelHandlers';
 import { PanelStore } from '../../../../src/extension/panel/panelStore';
-import { DidChangeSnapshot, DidChangeStatus, type CharRange } from '../../../../src/shared/protocol/panel';
+import { DidChangeSnapshot, DidChangeStatus, DidReceivePartial, type CharRange } from '../../../../src/shared/protocol/panel';
 import type { AnalysisResult, AttentionMap } from '../../../../src/shared/result';
 import { PanelApp } from '../../../../src/webview/app';
 import { HostIpc } from '../../../../src/webview/ipc';
@@ -85,7 +85,11 @@ export function startPanel(o: HarnessOptions = {}) {
   store.onChange((what) => {
     const b = store.bootstrap();
     if (what === 'snapshot') channel.notifyState(DidChangeSnapshot, { snapshot: b.snapshot });
-    else channel.notifyState(DidChangeStatus, { status: b.status });
+    else if (what === 'status') channel.notifyState(DidChangeStatus, { status: b.status });
+    else {
+      const u = store.lastPartial();
+      if (u) channel.notifyState(DidReceivePartial, u);
+    }
   });
   let saved: unknown = o.savedState;
   const toHostMsgs: unknown[] = [];
