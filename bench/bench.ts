@@ -232,7 +232,8 @@ async function entropyDeviation(model: Parameters<typeof forwardAndMeasure>[0], 
     const h = hidden.subarray(l * T * d, (l + 1) * T * d); // [T, d]
     const m = run.layers[l];
     const ref = matrixEntropy(h, T, d).entropy;
-    const refExcl = matrixEntropy(h, T, d, { alpha: 1, excludeBos: true, center: false, rowNormalize: false }).entropy;
+    // The BOS-excluded entropy is on the main curve's scale (log min(T, d)), not its own.
+    const refExcl = matrixEntropy(h, T, d, { alpha: 1, excludeBos: true, center: false, rowNormalize: false }).entropyRaw / Math.log(Math.min(T, d));
     worst = Math.max(worst, Math.abs((m?.entropy ?? NaN) - ref) / ref, Math.abs((m?.entropyExclBos ?? NaN) - refExcl) / refExcl);
   }
   return worst;

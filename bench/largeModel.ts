@@ -108,7 +108,8 @@ export function writeLargeModel(dir: string, spec: ModelSpec = LLAMA_1B): number
   return offset;
 }
 
-if (require.main === module) {
+// Only when run as this file: bundled into another program (dist/bench.js), `require.main === module` holds there too.
+if (require.main === module && /largeModel\.[cm]?[jt]s$/.test(process.argv[1] ?? '')) {
   const dir = process.argv[2];
   if (!dir) throw new Error('usage: largeModel.ts DIR');
   const t0 = performance.now();

@@ -111,4 +111,5 @@ function f1(x: number): string {
   return x.toFixed(1);
 }
 
-if (require.main === module) main();
+// Only when run as this file: bundled into another program (dist/bench.js), `require.main === module` holds there too.
+if (require.main === module && /scaleBench\.[cm]?[jt]s$/.test(process.argv[1] ?? '')) main();

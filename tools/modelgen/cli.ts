@@ -87,7 +87,8 @@ function main(argv: string[]): void {
   else throw new UsageError(`unknown command "${command ?? ''}"; use gen or shapes`);
 }
 
-if (require.main === module) {
+// Only when run as this file: bundled into another program (dist/bench.js), `require.main === module` holds there too.
+if (require.main === module && /cli\.[cm]?[jt]s$/.test(process.argv[1] ?? '')) {
   try {
     main(process.argv.slice(2));
   } catch (e) {
