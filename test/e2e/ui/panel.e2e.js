@@ -43,10 +43,22 @@ const shot = async (page, name, target) => {
 };
 
 async function quickOpen(page, file) {
-  await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(file);
+  // Quick Open can close again at once when a webview takes the focus late (seen as an "inert" input that then
+  // hides): close whatever is open and try again, a few times, before failing.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.keyboard.press('Control+P');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(file, { timeout: 10_000 });
+      break;
+    } catch (e) {
+      if (attempt >= 4) throw e;
+      console.log(`quick open: attempt ${attempt} failed (${String(e.message).split('\n')[0]}); retrying`);
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(500);
+    }
+  }
   // Enter picks the FIRST row: wait until filtering made it our file (recently opened files are listed at first)
   await page.locator('.quick-input-list .monaco-list-row').first().filter({ hasText: file }).waitFor();
   await page.keyboard.press('Enter');
