@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { MINIMAL_MODEL, snapshot } from '../../support/hfCacheLayout';
 import { DEFAULT_SETTINGS } from '../../../src/extension/config';
 import { scanAllHubCaches } from '../../../src/node/hfCache';
 import { parseRepoRef, resolveModel } from '../../../src/extension/models/resolve';
@@ -10,19 +11,7 @@ import { parseRepoRef, resolveModel } from '../../../src/extension/models/resolv
 const tmp = mkdtempSync(join(tmpdir(), 'sinklens-models-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function snapshot(root: string, repo: string, commit: string, files: Record<string, string>, refs: Record<string, string> = {}): string {
-  const repoDir = join(root, `models--${repo.replace('/', '--')}`);
-  const dir = join(repoDir, 'snapshots', commit);
-  mkdirSync(dir, { recursive: true });
-  for (const [n, c] of Object.entries(files)) writeFileSync(join(dir, n), c);
-  for (const [r, c] of Object.entries(refs)) {
-    mkdirSync(join(repoDir, 'refs', r, '..'), { recursive: true });
-    writeFileSync(join(repoDir, 'refs', r), `${c}\n`);
-  }
-  return dir;
-}
-
-const model = { 'config.json': '{"model_type":"llama"}', 'model.safetensors': 'x' };
+const model = MINIMAL_MODEL;
 
 describe('model resolution', () => {
   const root = join(tmp, 'hub');
