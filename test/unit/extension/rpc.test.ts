@@ -125,10 +125,10 @@ describe('RpcConnection (fake channel)', () => {
 describe('EngineProcess (real forked child)', () => {
   const script = join(__dirname, 'fakeEngine.mjs');
 
-  function engine() {
+  function engine(opts: { cancelGraceMs?: number } = {}) {
     const logs: string[] = [];
     const crashes: EngineExit[] = [];
-    const ep = new EngineProcess({ script, onLog: (l, m) => logs.push(`${l} ${m}`), onCrash: (x) => crashes.push(x) });
+    const ep = new EngineProcess({ script, ...opts, onLog: (l, m) => logs.push(`${l} ${m}`), onCrash: (x) => crashes.push(x) });
     return { ep, logs, crashes };
   }
 
@@ -190,9 +190,7 @@ describe('EngineProcess (real forked child)', () => {
   });
 
   it('a cancel the engine cannot honour in time restarts it; the request queued behind it is answered by the fresh engine', async (t) => {
-    const logs: string[] = [];
-    const crashes: EngineExit[] = [];
-    const ep = new EngineProcess({ script, cancelGraceMs: 500, onLog: (l, m) => logs.push(`${l} ${m}`), onCrash: (x) => crashes.push(x) });
+    const { ep, logs, crashes } = engine({ cancelGraceMs: 500 });
     t.after(() => ep.dispose());
     await ep.request(EnginePing, undefined);
     const pid1 = ep.pid;
@@ -214,7 +212,7 @@ describe('EngineProcess (real forked child)', () => {
   });
 
   it('a cancel the engine honours in time keeps the engine', async (t) => {
-    const ep = new EngineProcess({ script, cancelGraceMs: 300, onLog: () => {} });
+    const { ep } = engine({ cancelGraceMs: 300 });
     t.after(() => ep.dispose());
     await ep.request(EnginePing, undefined);
     const ac = new AbortController();
