@@ -110,6 +110,9 @@ describe('HTML report', () => {
     const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
     if (!existsSync(pw) || !existsSync(chromiumPath)) {
       const why = `HEADLESS CHROMIUM CHECK SKIPPED: needs ${pw} (test/e2e/setup-tools.sh, or E2E_TOOLS_DIR) and ${chromiumPath} (or CHROMIUM)`;
+      // CI provisions the toolchain before the unit tests and sets SINKLENS_REQUIRE_BROWSER: there a missing
+      // browser is a failure, not a skip.
+      if (process.env.SINKLENS_REQUIRE_BROWSER === '1') assert.fail(why);
       console.warn(`\n*** ${why} ***\n`);
       t.skip(why);
       return;
