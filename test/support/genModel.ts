@@ -37,6 +37,9 @@ export const ARCH_SPECS: readonly ModelSpec[] = [
   { name: 'mistral-sharded-f16', family: 'mistral', hidden: 64, layers: 3, heads: 8, kvHeads: 2, intermediate: 128, vocab: 100, dtype: 'F16', shards: 3, seed: 14 },
   { name: 'qwen2-bias', family: 'qwen2', hidden: 32, layers: 2, heads: 4, kvHeads: 2, intermediate: 80, vocab: 72, tie: true, seed: 15 },
   { name: 'qwen3-qknorm', family: 'qwen3', hidden: 48, layers: 2, heads: 4, kvHeads: 2, headDim: 16, intermediate: 96, vocab: 90, tie: false, seed: 16 },
+  // Windows shorter than the 24-token test prompt, so the band mask matters (BOS leaves the view of queries i >= W).
+  { name: 'mistral-window', family: 'mistral', hidden: 32, layers: 2, heads: 4, kvHeads: 2, intermediate: 64, vocab: 80, slidingWindow: 7, seed: 20 },
+  { name: 'qwen2-window-upper', family: 'qwen2', hidden: 32, layers: 3, heads: 4, kvHeads: 2, intermediate: 64, vocab: 72, slidingWindow: 5, maxWindowLayers: 1, seed: 21 },
   { name: 'gpt2-tied', family: 'gpt2', hidden: 32, layers: 2, heads: 4, intermediate: 128, vocab: 70, maxPositions: 64, seed: 17 },
   { name: 'gpt-neox-parallel', family: 'gpt_neox', hidden: 64, layers: 2, heads: 4, intermediate: 256, vocab: 84, rotaryPct: 0.25, parallelResidual: true, seed: 18 },
   { name: 'gpt-neox-sequential', family: 'gpt_neox', hidden: 32, layers: 3, heads: 2, intermediate: 128, vocab: 64, rotaryPct: 0.5, parallelResidual: false, seed: 19 },

@@ -41,8 +41,11 @@ function llamaLike(spec: ModelSpec, v: VocabLayout): Record<string, unknown> {
   if (spec.headDim !== undefined || spec.family === 'qwen3') c.head_dim = headDimOf(spec);
   if (spec.family === 'llama') Object.assign(c, { attention_bias: spec.attentionBias ?? false, mlp_bias: spec.mlpBias ?? false, pretraining_tp: 1 });
   if (spec.family === 'qwen3') c.attention_bias = false;
-  if (spec.family === 'mistral') c.sliding_window = null;
-  if (qwen) Object.assign(c, { use_sliding_window: false, sliding_window: null, max_window_layers: spec.layers });
+  if (spec.family === 'mistral') c.sliding_window = spec.slidingWindow ?? null;
+  if (qwen) {
+    const on = spec.slidingWindow !== undefined;
+    Object.assign(c, { use_sliding_window: on, sliding_window: spec.slidingWindow ?? null, max_window_layers: spec.maxWindowLayers ?? (on ? 0 : spec.layers) });
+  }
   return { ...c, ...common(spec, v) };
 }
 

@@ -37,6 +37,11 @@ export interface ModelSpec {
   addBos?: boolean;
   /** GPT-2 only: write tensor names without the `transformer.` prefix (the original openai-community/gpt2 layout). */
   gpt2NoPrefix?: boolean;
+  // Gemma / sliding window
+  /** sliding_window (Mistral, Qwen2/3 with use_sliding_window, Starcoder2, Gemma 2/3); absent = none (Gemma: 4096). */
+  slidingWindow?: number;
+  /** Qwen2/3 max_window_layers: layers from this index on are windowed; default all layers. */
+  maxWindowLayers?: number;
 }
 
 export function addsBos(spec: ModelSpec): boolean {

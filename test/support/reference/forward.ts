@@ -29,6 +29,8 @@ export interface RefResult {
   logits: Float64Array; // [T, vocab]
   /** What each block adds to position 0 (after ablation): the attention and the MLP writes, [L, d] each. */
   bosWrites: { attn: Float64Array; mlp: Float64Array };
+  /** Per block: the sliding window, or null (absent: all full causal). */
+  windows?: (number | null)[];
 }
 
 export interface RefModel {
@@ -79,12 +81,14 @@ function attention(c: RefConfig, lw: RefLayer, xs: Float64Array[], block: number
   for (let t = 0; t < T; t++) {
     if (lw.qNorm) headNorm(c, q[t]!, H, lw.qNorm);
     if (lw.kNorm) headNorm(c, k[t]!, KV, lw.kNorm);
-    if (c.invFreq) {
-      for (let h = 0; h < H; h++) applyRope(q[t]!, h * hd, t, c.invFreq);
-      for (let h = 0; h < KV; h++) applyRope(k[t]!, h * hd, t, c.invFreq);
+    const inv = blockInvFreq(c, block);
+    if (inv) {
+      for (let h = 0; h < H; h++) applyRope(q[t]!, h * hd, t, inv);
+      for (let h = 0; h < KV; h++) applyRope(k[t]!, h * hd, t, inv);
     }
   }
   const scale = c.attnScale(block);
+  const W = c.windows?.[block] ?? null;
   const ctx = xs.map(() => new Float64Array(H * hd)); // T x [H*hd]
   const row = new Float64Array(T);
   for (let h = 0; h < H; h++) {
@@ -93,7 +97,7 @@ function attention(c: RefConfig, lw: RefLayer, xs: Float64Array[], block: number
       for (let j = 0; j <= i; j++) {
         let s = 0;
         for (let e = 0; e < hd; e++) s += (q[i]![h * hd + e] as number) * (k[j]![kvh * hd + e] as number);
-        row[j] = s * scale;
+        row[j] = capAndMask(c, s * scale, i, j, W);
       }
       softmaxPrefix(row, i + 1);
       attnOut.set(row, (h * T + i) * T);
@@ -104,6 +108,20 @@ function attention(c: RefConfig, lw: RefLayer, xs: Float64Array[], block: number
     }
   }
   return ctx.map((cv) => linear(lw.o, cv));
+}
+
+/** RoPE frequencies of a block: Gemma 3's windowed blocks use the local base. */
+function blockInvFreq(c: RefConfig, block: number): Float64Array | null {
+  return c.localInvFreq && (c.windows?.[block] ?? null) !== null ? c.localInvFreq : c.invFreq;
+}
+
+/**
+ * One scaled score after Gemma 2's soft-capping (c tanh(s / c)) and the sliding window: keys with
+ * i - j >= W get -Infinity (the softmax turns them into exact zeros; key i itself is always visible).
+ */
+function capAndMask(c: RefConfig, s: number, i: number, j: number, W: number | null): number {
+  const capped = c.attnSoftcap ? c.attnSoftcap * Math.tanh(s / c.attnSoftcap) : s;
+  return W !== null && i - j >= W ? -Infinity : capped;
 }
 
 function mlp(c: RefConfig, lw: RefLayer, x: Float64Array): Float64Array {
@@ -156,7 +174,7 @@ export function forwardModel(m: RefModel, ids: number[], opts: RefOptions = {}):
   xs.forEach((x, t) => logits.set(linear(m.weights.lmHead, normOf(c, x, m.weights.finalNorm)), t * vocab));
   const attnToBos = new Float64Array(L * H * T); // [L, H, T]
   for (let r = 0; r < L * H * T; r++) attnToBos[r] = attn[r * T] as number;
-  return { L, H, T, d, vocab, hidden, attn, attnToBos, logits, bosWrites };
+  return { L, H, T, d, vocab, hidden, attn, attnToBos, logits, bosWrites, ...(c.windows ? { windows: c.windows } : {}) };
 }
 
 /** The oracle's logit lens: the final norm and the LM head applied to every h[l][t]: [L+1, T, vocab]. */
