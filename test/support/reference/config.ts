@@ -4,8 +4,10 @@
  * modeling_rope_utils.py. Deliberately independent of the engine's normaliser.
  */
 import type { RefAct } from './ops';
+import { parseGemmaConfig } from './gemma';
+import { parseStarcoder2Config } from './starcoder2';
 
-export type RefFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' | 'gpt_neox';
+export type RefFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' | 'gpt_neox' | 'gemma' | 'starcoder2';
 
 export interface RefConfig {
   family: RefFamily;
@@ -44,6 +46,8 @@ export interface RefConfig {
   embedScale?: number;
   /** Gemma 2/3: post_attention_layernorm / post_feedforward_layernorm on each sublayer output. */
   postNorms?: boolean;
+  /** Gemma 1/2/3: which layout of norms and names (reference/gemma.ts). */
+  gemmaVersion?: 1 | 2 | 3;
 }
 
 type Json = Record<string, unknown>;
@@ -203,6 +207,10 @@ export function parseRefConfig(c: Json): RefConfig {
     const r = llamaLike(c, t);
     return { ...r, windows: llamaLikeWindows(c, t, r.L) };
   }
+  if (t === 'starcoder2') return parseStarcoder2Config(c);
+  if (t === 'gemma') return parseGemmaConfig(c, 1);
+  if (t === 'gemma2') return parseGemmaConfig(c, 2);
+  if (t === 'gemma3_text') return parseGemmaConfig(c, 3);
   if (t === 'gpt2') return gpt2(c);
   if (t === 'gpt_neox') return gptNeox(c);
   throw new Error(`reference: model_type ${String(t)} not implemented`);

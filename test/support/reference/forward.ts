@@ -60,6 +60,7 @@ function embed(m: RefModel, ids: number[]): Float64Array[] {
   return ids.map((id, t) => {
     if (!(id >= 0 && id < vocab)) throw new Error(`reference: token id ${id} out of range`);
     const x = m.weights.embed.slice(id * d, (id + 1) * d); // [d]
+    if (m.config.embedScale !== undefined) for (let j = 0; j < d; j++) x[j] = (x[j] as number) * m.config.embedScale;
     const pos = m.weights.positions;
     if (pos) for (let j = 0; j < d; j++) x[j] = (x[j] as number) + (pos[t * d + j] as number);
     return x;
@@ -131,6 +132,18 @@ function mlp(c: RefConfig, lw: RefLayer, x: Float64Array): Float64Array {
   return linear(lw.down, act);
 }
 
+/** Gemma 2/3: a sublayer's outputs through its post-norm before the residual add (identity without one). */
+function postNormed(c: RefConfig, n: RefNorm | undefined, ys: Float64Array[]): Float64Array[] {
+  return n ? ys.map((y) => normOf(c, y, n)) : ys;
+}
+
+/** Gemma 2 final soft-capping c tanh(z / c) of a logit row, in place. */
+function capLogits(c: RefConfig, z: Float64Array): Float64Array {
+  const cap = c.finalSoftcap;
+  if (cap) for (let j = 0; j < z.length; j++) z[j] = cap * Math.tanh((z[j] as number) / cap);
+  return z;
+}
+
 function addInto(x: Float64Array, y: Float64Array, zero: boolean): void {
   if (zero) return;
   for (let j = 0; j < x.length; j++) x[j] = (x[j] as number) + (y[j] as number);
@@ -149,7 +162,7 @@ export function forwardModel(m: RefModel, ids: number[], opts: RefOptions = {}):
     const lw = m.weights.layers[l]!;
     const cutAttn = opts.ablateAttn?.includes(l) ?? false;
     const cutMlp = opts.ablateMlp?.includes(l) ?? false;
-    const a = attention(c, lw, xs.map((x) => normOf(c, x, lw.ln1)), l, attn.subarray(l * H * T * T, (l + 1) * H * T * T));
+    const a = postNormed(c, lw.postAttn, attention(c, lw, xs.map((x) => normOf(c, x, lw.ln1)), l, attn.subarray(l * H * T * T, (l + 1) * H * T * T)));
     if (c.parallelResidual) {
       // GPT-NeoX: x + attn(ln1(x)) + mlp(ln2(x)), both branches reading the same x.
       const f = xs.map((x) => mlp(c, lw, normOf(c, x, lw.ln2)));
@@ -163,7 +176,7 @@ export function forwardModel(m: RefModel, ids: number[], opts: RefOptions = {}):
       if (!cutAttn) bosWrites.attn.set(a[0]!, l * d);
       xs.forEach((x, t) => addInto(x, a[t]!, cutAttn && t === 0));
       xs.forEach((x, t) => {
-        const y = mlp(c, lw, normOf(c, x, lw.ln2));
+        const y = postNormed(c, lw.postMlp, [mlp(c, lw, normOf(c, x, lw.ln2))])[0]!;
         if (t === 0 && !cutMlp) bosWrites.mlp.set(y, l * d);
         addInto(x, y, cutMlp && t === 0);
       });
@@ -171,7 +184,7 @@ export function forwardModel(m: RefModel, ids: number[], opts: RefOptions = {}):
     xs.forEach((x, t) => hidden.set(x, ((l + 1) * T + t) * d));
   }
   const logits = new Float64Array(T * vocab); // [T, vocab]
-  xs.forEach((x, t) => logits.set(linear(m.weights.lmHead, normOf(c, x, m.weights.finalNorm)), t * vocab));
+  xs.forEach((x, t) => logits.set(capLogits(c, linear(m.weights.lmHead, normOf(c, x, m.weights.finalNorm))), t * vocab));
   const attnToBos = new Float64Array(L * H * T); // [L, H, T]
   for (let r = 0; r < L * H * T; r++) attnToBos[r] = attn[r * T] as number;
   return { L, H, T, d, vocab, hidden, attn, attnToBos, logits, bosWrites, ...(c.windows ? { windows: c.windows } : {}) };
@@ -183,7 +196,7 @@ export function lensLogits(m: RefModel, r: RefResult): Float64Array {
   const out = new Float64Array((r.L + 1) * r.T * vocab);
   for (let row = 0; row < (r.L + 1) * r.T; row++) {
     const x = r.hidden.slice(row * d, (row + 1) * d); // [d]
-    out.set(linear(m.weights.lmHead, normOf(m.config, x, m.weights.finalNorm)), row * vocab);
+    out.set(capLogits(m.config, linear(m.weights.lmHead, normOf(m.config, x, m.weights.finalNorm))), row * vocab);
   }
   return out;
 }
