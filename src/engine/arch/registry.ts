@@ -59,7 +59,7 @@ export function getAdapter(modelType: unknown): ArchAdapter {
     throw new SinkLensError(
       'unsupportedArch',
       `SinkLens does not support model_type ${JSON.stringify(modelType)}. Supported: ${supportedModelTypes().join(', ')}.`,
-      'Pick a model of a supported family (e.g. Llama, Qwen2/3, Mistral, GPT-2, Pythia).',
+      'Pick a model of a supported family (e.g. Llama, Qwen2/3, Mistral, Gemma, GPT-2, Pythia).',
     );
   }
   return a;
