@@ -65,6 +65,15 @@ function gemmaWindows(raw: RawConfig, name: string, v: GemmaVersion, layers: num
   return Array.from({ length: layers }, (_, i) => ((i + 1) % pattern !== 0 ? w : null));
 }
 
+/**
+ * Gemma 2/3 read `hidden_activation`. Gemma 1's MLP reads `hidden_act` in current transformers, but its
+ * checkpoints shipped `hidden_act: "gelu"` beside the corrected `hidden_activation: "gelu_pytorch_tanh"`
+ * (the model was trained with tanh GELU): the explicit `hidden_activation` wins when present.
+ */
+function actKey(raw: RawConfig, v: GemmaVersion): string {
+  return v === 1 && (raw['hidden_activation'] === undefined || raw['hidden_activation'] === null) ? 'hidden_act' : 'hidden_activation';
+}
+
 /** A soft-cap field: absent = the family default, null = off. */
 function softcap(raw: RawConfig, name: string, key: string, dflt: number | null): number | null {
   return key in raw ? optNum(raw, name, key) : dflt;
@@ -114,7 +123,7 @@ export function gemmaConfig(input: RawConfig, name: string, v: GemmaVersion): Ca
     maxPositions: optNum(raw, name, 'max_position_embeddings') ?? (g3 ? 131072 : 8192),
     norm: 'rms',
     normEps: optNum(raw, name, 'rms_norm_eps') ?? 1e-6,
-    act: activation(raw, name, 'hidden_activation', 'gelu_pytorch_tanh'),
+    act: activation(raw, name, actKey(raw, v), 'gelu_pytorch_tanh'),
     gatedMlp: true,
     position: 'rope',
     rope: rope.rope,

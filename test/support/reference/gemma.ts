@@ -55,8 +55,9 @@ export function gemmaEmbedScale(c: Json, d: number): number {
   return Math.fround(s);
 }
 
-function act(c: Json): RefAct {
-  const a = c.hidden_activation ?? 'gelu_pytorch_tanh';
+/** hidden_activation (Gemma 2/3, and Gemma 1's corrected key); Gemma 1 without it: hidden_act. */
+function act(c: Json, version: number): RefAct {
+  const a = c.hidden_activation ?? (version === 1 ? c.hidden_act : undefined) ?? 'gelu_pytorch_tanh';
   if (a === 'gelu_pytorch_tanh' || a === 'gelu_new') return 'gelu_new';
   if (a === 'gelu') return 'gelu';
   throw new Error(`reference: gemma activation ${String(a)} not implemented`);
@@ -92,7 +93,7 @@ export function parseGemmaConfig(c: Json, version: 1 | 2 | 3): RefConfig {
     vocab: numOr(c, 'vocab_size', 262208),
     norm: 'rms',
     eps: numOr(c, 'rms_norm_eps', 1e-6),
-    act: act(c),
+    act: act(c, version),
     gated: true,
     learnedPositions: false,
     invFreq: ropeInvFreq(globalTheta, hd, (c.rope_scaling ?? null) as Json | null),

@@ -29,6 +29,11 @@ describe('Gemma config dialects', () => {
     assert.equal(c.layerWindows, undefined);
     assert.equal(c.attnSoftcap, null);
     assert.equal(c.finalSoftcap, null);
+    // hidden_activation (the corrected key) wins over the shipped hidden_act "gelu"; without it hidden_act counts.
+    const legacy: Record<string, unknown> = { ...GEMMA_2B };
+    delete legacy['hidden_activation'];
+    assert.equal(norm(legacy).act, 'gelu');
+    assert.equal(norm({ ...legacy, hidden_act: 'gelu_pytorch_tanh' }).act, 'gelu_new');
   });
 
   it('Gemma 2 2B: soft-caps 50 / 30, query_pre_attn_scalar, even layers windowed at 4096, float32 scale exact', () => {
