@@ -11,7 +11,7 @@
 import { SinkLensError } from '../../shared/errors';
 import type { CanonicalConfig } from './types';
 import type { RawConfig } from './adapter';
-import { activation, optBool, optNum, posInt, ropeScaling, tokenId } from './configFields';
+import { activation, optBool, optNum, posInt, ropeScaling, ropeTheta, tokenId } from './configFields';
 import { layerTypesWindows } from './windows';
 
 export type GemmaVersion = 1 | 2 | 3;
@@ -108,7 +108,7 @@ export function gemmaConfig(input: RawConfig, name: string, v: GemmaVersion): Ca
   const headDim = optNum(raw, name, 'head_dim') ?? 256;
   if (optBool(raw, 'attention_bias', false)) throw new SinkLensError('unsupportedArch', `${name} sets attention_bias, which no Gemma checkpoint uses and SinkLens does not map.`);
   const windows = gemmaWindows(raw, name, v, numLayers);
-  const rope = g3 ? gemma3Rope(raw, name, headDim) : { rope: { theta: optNum(raw, name, 'rope_theta') ?? 10000, rotaryDim: headDim, scaling: ropeScaling(raw, name) } };
+  const rope = g3 ? gemma3Rope(raw, name, headDim) : { rope: { theta: ropeTheta(raw, name, 10000), rotaryDim: headDim, scaling: ropeScaling(raw, name) } };
   const qpas = v === 1 ? headDim : (optNum(raw, name, 'query_pre_attn_scalar') ?? 256);
   return {
     arch: `gemma${v === 1 ? '' : v}`,

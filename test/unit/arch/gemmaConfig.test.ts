@@ -49,6 +49,10 @@ describe('Gemma config dialects', () => {
     delete absent['final_logit_softcapping'];
     assert.equal(norm(absent).finalSoftcap, 30, "Gemma2Config's default");
     assert.equal(norm({ ...GEMMA2_2B, query_pre_attn_scalar: 144 }).attnScale, 1 / 12);
+    // transformers v5 writes rope_parameters instead of rope_theta.
+    const v5: Record<string, unknown> = { ...GEMMA2_2B, rope_parameters: { rope_type: 'default', rope_theta: 20000 } };
+    delete v5['rope_theta'];
+    assert.deepEqual(norm(v5).rope, { theta: 20000, rotaryDim: 256, scaling: null });
   });
 
   it('Gemma 3 1B: 5 local : 1 global, window 512, local RoPE 1e4 vs global 1e6, q/k norm, sqrt(1152) -> 34 in bf16', () => {
@@ -61,6 +65,17 @@ describe('Gemma config dialects', () => {
     assert.equal(c.embedScale, 34);
     assert.equal(c.attnSoftcap, null);
     assert.equal(c.eosTokenId, 1);
+  });
+
+  it('Gemma 3 in the v5 dialect: rope_parameters keyed by layer type', () => {
+    const raw: Record<string, unknown> = {
+      ...GEMMA3_1B,
+      rope_parameters: { full_attention: { rope_type: 'linear', factor: 8, rope_theta: 1e6 }, sliding_attention: { rope_type: 'default', rope_theta: 1e4 } },
+    };
+    for (const k of ['rope_theta', 'rope_local_base_freq', 'rope_scaling']) delete raw[k];
+    const c = norm(raw);
+    assert.deepEqual(c.rope, { theta: 1e6, rotaryDim: 256, scaling: { type: 'linear', factor: 8 } });
+    assert.deepEqual(c.ropeLocal, { theta: 1e4, rotaryDim: 256, scaling: null });
   });
 
   it('Gemma 3: a layer_types list replaces sliding_window_pattern', () => {
