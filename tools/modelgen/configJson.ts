@@ -41,8 +41,11 @@ function llamaLike(spec: ModelSpec, v: VocabLayout): Record<string, unknown> {
   if (spec.headDim !== undefined || spec.family === 'qwen3') c.head_dim = headDimOf(spec);
   if (spec.family === 'llama') Object.assign(c, { attention_bias: spec.attentionBias ?? false, mlp_bias: spec.mlpBias ?? false, pretraining_tp: 1 });
   if (spec.family === 'qwen3') c.attention_bias = false;
-  if (spec.family === 'mistral') c.sliding_window = null;
-  if (qwen) Object.assign(c, { use_sliding_window: false, sliding_window: null, max_window_layers: spec.layers });
+  if (spec.family === 'mistral') c.sliding_window = spec.slidingWindow ?? null;
+  if (qwen) {
+    const on = spec.slidingWindow !== undefined;
+    Object.assign(c, { use_sliding_window: on, sliding_window: spec.slidingWindow ?? null, max_window_layers: spec.maxWindowLayers ?? (on ? 0 : spec.layers) });
+  }
   return { ...c, ...common(spec, v) };
 }
 
@@ -91,7 +94,76 @@ function gptNeox(spec: ModelSpec, v: VocabLayout): Record<string, unknown> {
   };
 }
 
+/** Gemma 2/3 sliding layers: the per-layer list the pattern implies, when the spec asks for layer_types. */
+function gemmaLayerTypes(spec: ModelSpec, pattern: number): string[] {
+  return Array.from({ length: spec.layers }, (_, i) => ((i + 1) % pattern ? 'sliding_attention' : 'full_attention'));
+}
+
+function gemma(spec: ModelSpec, v: VocabLayout): Record<string, unknown> {
+  const arch = { gemma: 'GemmaForCausalLM', gemma2: 'Gemma2ForCausalLM', gemma3_text: 'Gemma3ForCausalLM' }[spec.family as 'gemma' | 'gemma2' | 'gemma3_text'];
+  const c: Record<string, unknown> = {
+    architectures: [arch],
+    model_type: spec.family,
+    hidden_size: spec.hidden,
+    intermediate_size: spec.intermediate,
+    num_hidden_layers: spec.layers,
+    num_attention_heads: spec.heads,
+    num_key_value_heads: spec.kvHeads ?? spec.heads,
+    head_dim: headDimOf(spec),
+    max_position_embeddings: spec.maxPositions ?? 128,
+    rms_norm_eps: 1e-6,
+    rope_theta: spec.ropeTheta ?? (spec.family === 'gemma3_text' ? 1000000 : 10000),
+    hidden_act: 'gelu_pytorch_tanh',
+    hidden_activation: 'gelu_pytorch_tanh',
+    tie_word_embeddings: spec.tie ?? true,
+    attention_bias: false,
+    attention_dropout: 0,
+  };
+  if (spec.family !== 'gemma') {
+    Object.assign(c, {
+      query_pre_attn_scalar: spec.queryPreAttnScalar ?? 256,
+      attn_logit_softcapping: spec.attnSoftcap === undefined ? (spec.family === 'gemma2' ? 50 : null) : spec.attnSoftcap,
+      final_logit_softcapping: spec.finalSoftcap === undefined ? (spec.family === 'gemma2' ? 30 : null) : spec.finalSoftcap,
+      sliding_window: spec.slidingWindow ?? 4096,
+      cache_implementation: 'hybrid',
+    });
+  }
+  if (spec.family === 'gemma3_text') {
+    const pattern = spec.slidingWindowPattern ?? 6;
+    Object.assign(c, { rope_local_base_freq: spec.ropeLocalTheta ?? 10000, rope_scaling: spec.ropeScaling ?? null });
+    if (spec.layerTypes) c.layer_types = gemmaLayerTypes(spec, pattern);
+    else c.sliding_window_pattern = pattern;
+  }
+  if (spec.family === 'gemma2' && spec.layerTypes) c.layer_types = gemmaLayerTypes(spec, 2);
+  return { ...c, ...common(spec, v) };
+}
+
+function starcoder2(spec: ModelSpec, v: VocabLayout): Record<string, unknown> {
+  return {
+    architectures: ['Starcoder2ForCausalLM'],
+    model_type: 'starcoder2',
+    hidden_size: spec.hidden,
+    intermediate_size: spec.intermediate,
+    num_hidden_layers: spec.layers,
+    num_attention_heads: spec.heads,
+    num_key_value_heads: spec.kvHeads ?? spec.heads,
+    max_position_embeddings: spec.maxPositions ?? 128,
+    norm_epsilon: 1e-5,
+    rope_theta: spec.ropeTheta ?? 100000,
+    hidden_act: 'gelu_pytorch_tanh',
+    use_bias: true,
+    sliding_window: spec.slidingWindow ?? null,
+    residual_dropout: 0,
+    embedding_dropout: 0,
+    attention_dropout: 0,
+    tie_word_embeddings: spec.tie ?? true,
+    ...common(spec, v),
+  };
+}
+
 export function configJson(spec: ModelSpec, v: VocabLayout): Record<string, unknown> {
+  if (spec.family === 'gemma' || spec.family === 'gemma2' || spec.family === 'gemma3_text') return gemma(spec, v);
+  if (spec.family === 'starcoder2') return starcoder2(spec, v);
   if (spec.family === 'gpt2') return gpt2(spec, v);
   if (spec.family === 'gpt_neox') return gptNeox(spec, v);
   return llamaLike(spec, v);

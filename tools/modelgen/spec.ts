@@ -1,7 +1,7 @@
 /** What a generated model looks like; every field but the shape has a per-family default. */
 import type { StorageDtype } from './safetensors';
 
-export type GenFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' | 'gpt_neox';
+export type GenFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' | 'gpt_neox' | 'gemma' | 'gemma2' | 'gemma3_text' | 'starcoder2';
 
 export interface ModelSpec {
   name: string;
@@ -37,10 +37,25 @@ export interface ModelSpec {
   addBos?: boolean;
   /** GPT-2 only: write tensor names without the `transformer.` prefix (the original openai-community/gpt2 layout). */
   gpt2NoPrefix?: boolean;
+  // Gemma / sliding window
+  /** sliding_window (Mistral, Qwen2/3 with use_sliding_window, Starcoder2, Gemma 2/3); absent = none (Gemma: 4096). */
+  slidingWindow?: number;
+  /** Qwen2/3 max_window_layers: layers from this index on are windowed; default all layers. */
+  maxWindowLayers?: number;
+  /** Gemma 2/3 query_pre_attn_scalar (default 256 there, as in transformers). */
+  queryPreAttnScalar?: number;
+  /** Gemma 2/3 attn_logit_softcapping / final_logit_softcapping; null writes an explicit null (off). */
+  attnSoftcap?: number | null;
+  finalSoftcap?: number | null;
+  /** Gemma 3: sliding_window_pattern, or (layerTypes) the equivalent layer_types list. */
+  slidingWindowPattern?: number;
+  layerTypes?: boolean;
+  /** Gemma 3 rope_local_base_freq. */
+  ropeLocalTheta?: number;
 }
 
 export function addsBos(spec: ModelSpec): boolean {
-  return spec.addBos ?? !(spec.family === 'gpt2' || spec.family === 'gpt_neox');
+  return spec.addBos ?? !(spec.family === 'gpt2' || spec.family === 'gpt_neox' || spec.family === 'starcoder2');
 }
 
 export function headDimOf(spec: ModelSpec): number {

@@ -101,10 +101,76 @@ function gptNeox(spec: ModelSpec, emit: Emit): void {
   if (!(spec.tie ?? false)) linear(emit, 'embed_out', spec.vocab, d, { bias: false });
 }
 
+/** Gemma norms store w and scale by (1 + w): drawn around 0 so the gain is near 1. */
+function gemmaNorm(emit: Emit, name: string, n: number): void {
+  emit(`${name}.weight`, [n], 0.1); // [n]
+}
+
+/** Gemma 1/2/3: the Llama names, (1 + w) norms, Gemma 2/3's sublayer post-norms, Gemma 3's q/k norms. */
+function gemma(spec: ModelSpec, emit: Emit): void {
+  const d = spec.hidden;
+  const hd = headDimOf(spec);
+  const kv = spec.kvHeads ?? spec.heads;
+  const outGain = 1 / Math.sqrt(2 * spec.layers);
+  const post = spec.family !== 'gemma';
+  // The embedding is scaled by sqrt(d) in the model: unit rows / sqrt(d) keep h[0] O(1) and tied logits O(few).
+  emit('model.embed_tokens.weight', [spec.vocab, d], 1 / Math.sqrt(d)); // [vocab, d]
+  for (let i = 0; i < spec.layers; i++) {
+    const p = `model.layers.${i}.`;
+    gemmaNorm(emit, `${p}input_layernorm`, d);
+    linear(emit, `${p}self_attn.q_proj`, spec.heads * hd, d, { bias: false, gain: 2 });
+    linear(emit, `${p}self_attn.k_proj`, kv * hd, d, { bias: false, gain: 2 });
+    linear(emit, `${p}self_attn.v_proj`, kv * hd, d, { bias: false });
+    linear(emit, `${p}self_attn.o_proj`, d, spec.heads * hd, { bias: false, gain: outGain });
+    if (spec.family === 'gemma3_text') {
+      gemmaNorm(emit, `${p}self_attn.q_norm`, hd);
+      gemmaNorm(emit, `${p}self_attn.k_norm`, hd);
+    }
+    gemmaNorm(emit, `${p}post_attention_layernorm`, d);
+    if (post) gemmaNorm(emit, `${p}pre_feedforward_layernorm`, d);
+    if (post) gemmaNorm(emit, `${p}post_feedforward_layernorm`, d);
+    linear(emit, `${p}mlp.gate_proj`, spec.intermediate, d, { bias: false });
+    linear(emit, `${p}mlp.up_proj`, spec.intermediate, d, { bias: false });
+    linear(emit, `${p}mlp.down_proj`, d, spec.intermediate, { bias: false, gain: outGain });
+  }
+  gemmaNorm(emit, 'model.norm', d);
+  if (!(spec.tie ?? true)) linear(emit, 'lm_head', spec.vocab, d, { bias: false });
+}
+
+/** Starcoder2: LayerNorms with bias, biased q/k/v/o (use_bias), plain GELU MLP c_fc / c_proj with biases. */
+function starcoder2(spec: ModelSpec, emit: Emit): void {
+  const d = spec.hidden;
+  const hd = headDimOf(spec);
+  const kv = spec.kvHeads ?? spec.heads;
+  const outGain = 1 / Math.sqrt(2 * spec.layers);
+  emit('model.embed_tokens.weight', [spec.vocab, d], spec.tie ?? true ? 0.3 : 1); // [vocab, d]
+  for (let i = 0; i < spec.layers; i++) {
+    const p = `model.layers.${i}.`;
+    norm(emit, `${p}input_layernorm`, d, true);
+    linear(emit, `${p}self_attn.q_proj`, spec.heads * hd, d, { bias: true, gain: 2 });
+    linear(emit, `${p}self_attn.k_proj`, kv * hd, d, { bias: true, gain: 2 });
+    linear(emit, `${p}self_attn.v_proj`, kv * hd, d, { bias: true });
+    linear(emit, `${p}self_attn.o_proj`, d, spec.heads * hd, { bias: true, gain: outGain });
+    norm(emit, `${p}post_attention_layernorm`, d, true);
+    linear(emit, `${p}mlp.c_fc`, spec.intermediate, d, { bias: true });
+    linear(emit, `${p}mlp.c_proj`, d, spec.intermediate, { bias: true, gain: outGain });
+  }
+  norm(emit, 'model.norm', d, true);
+  if (!(spec.tie ?? true)) linear(emit, 'lm_head', spec.vocab, d, { bias: false });
+}
+
 /** Every tensor of the model, in save order. */
 export function tensorPlan(spec: ModelSpec): PlannedTensor[] {
   const out: PlannedTensor[] = [];
   const emit: Emit = (name, dims, std, mean = 0) => out.push({ name, dims, std, mean });
+  if (spec.family === 'gemma' || spec.family === 'gemma2' || spec.family === 'gemma3_text') {
+    gemma(spec, emit);
+    return out;
+  }
+  if (spec.family === 'starcoder2') {
+    starcoder2(spec, emit);
+    return out;
+  }
   if (spec.family === 'gpt2') gpt2(spec, emit);
   else if (spec.family === 'gpt_neox') gptNeox(spec, emit);
   else llamaLike(spec, emit);

@@ -34,6 +34,11 @@ const HF_NAMES: Record<string, string> = {
   rotaryDim: 'rotary_pct / partial_rotary_factor',
   attnScale: 'the attention scale',
   factor: 'rope_scaling.factor',
+  layerWindows: 'sliding_window',
+  attnSoftcap: 'attn_logit_softcapping',
+  finalSoftcap: 'final_logit_softcapping',
+  embedScale: 'hidden_size (embedding scale)',
+  localTheta: 'rope_local_base_freq',
 };
 
 export function checkCanonicalConfig(cfg: CanonicalConfig, file: string): CanonicalConfig {
@@ -61,8 +66,23 @@ export function checkCanonicalConfig(cfg: CanonicalConfig, file: string): Canoni
       bad('factor', 'llama3 scaling needs original_max_position_embeddings > 0 and high_freq_factor > low_freq_factor > 0');
     }
   }
+  checkWindowFields(cfg, bad);
   for (const [k, id] of [['bos_token_id', cfg.bosTokenId], ['eos_token_id', cfg.eosTokenId]] as const) {
     if (id !== null && (!Number.isSafeInteger(id) || id < 0 || id >= cfg.vocabSize)) bad(k, `is ${id}, outside the vocabulary (0..${cfg.vocabSize - 1})`);
   }
   return cfg;
+}
+
+/** The sliding-window / Gemma fields (all optional). */
+function checkWindowFields(cfg: CanonicalConfig, bad: (field: string, what: string) => never): void {
+  const w = cfg.layerWindows;
+  if (w && w.length !== cfg.numLayers) bad('layerWindows', `gives ${w.length} layer types for ${cfg.numLayers} layers`);
+  for (const v of w ?? []) if (v !== null && !(Number.isSafeInteger(v) && v >= 1)) bad('layerWindows', `must be a positive integer (got ${v})`);
+  for (const k of ['attnSoftcap', 'finalSoftcap'] as const) {
+    const v = cfg[k];
+    if (v !== undefined && v !== null && !(Number.isFinite(v) && v > 0)) bad(k, `must be a positive number (got ${v})`);
+  }
+  if (cfg.embedScale !== undefined && !(Number.isFinite(cfg.embedScale) && cfg.embedScale > 0)) bad('embedScale', `gives a scale of ${cfg.embedScale}`);
+  const t = cfg.ropeLocal?.theta;
+  if (t !== undefined && !(Number.isFinite(t) && t > 0)) bad('localTheta', `must be a positive number (got ${t})`);
 }

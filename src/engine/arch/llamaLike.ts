@@ -16,6 +16,8 @@ export interface LlamaLikeFlags {
   defaultTheta: number;
   defaultEps: number;
   defaultTie: boolean;
+  /** How config.json states sliding windows (arch/windows.ts); absent = none (Llama). */
+  windows?: (raw: RawConfig, name: string, layers: number) => readonly (number | null)[] | undefined;
 }
 
 /** true = required, false = absent, 'detect' = used when stored (Llama's attention_bias / mlp_bias). */
@@ -37,11 +39,13 @@ export function llamaLikeConfig(raw: RawConfig, name: string, flags: LlamaLikeFl
   if (!Number.isInteger(headDim) || numHeads % numKvHeads !== 0) {
     throw new SinkLensError('badConfig', `config.json of ${name}: head_dim ${headDim} / heads ${numHeads} / kv heads ${numKvHeads} are inconsistent.`);
   }
+  const numLayers = posInt(raw, name, 'num_hidden_layers');
+  const layerWindows = flags.windows?.(raw, name, numLayers);
   return {
     arch: flags.arch,
     modelType: String(raw['model_type']),
     hiddenSize,
-    numLayers: posInt(raw, name, 'num_hidden_layers'),
+    numLayers,
     numHeads,
     numKvHeads,
     headDim,
@@ -61,6 +65,7 @@ export function llamaLikeConfig(raw: RawConfig, name: string, flags: LlamaLikeFl
     bosTokenId: tokenId(raw['bos_token_id']),
     eosTokenId: tokenId(raw['eos_token_id']),
     name,
+    ...(layerWindows ? { layerWindows } : {}),
   };
 }
 

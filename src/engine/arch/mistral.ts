@@ -1,13 +1,14 @@
 /**
- * Mistral: the Llama layout without biases. Its sliding window (4096+) is wider than any prompt
- * SinkLens analyses by default, so full causal attention is exact here.
+ * Mistral: the Llama layout without biases, with `sliding_window` (MistralConfig's default 4096;
+ * null in v0.2+) applied to every layer.
  */
 import type { ArchAdapter } from './adapter';
 import { llamaLikeConfig, llamaLikeWeights } from './llamaLike';
+import { uniformWindows } from './windows';
 
 export const mistralAdapter: ArchAdapter = {
   id: 'mistral',
   modelTypes: ['mistral'],
-  normalizeConfig: (raw, name) => llamaLikeConfig(raw, name, { arch: 'mistral', defaultTheta: 10000, defaultEps: 1e-6, defaultTie: false }),
+  normalizeConfig: (raw, name) => llamaLikeConfig(raw, name, { arch: 'mistral', defaultTheta: 10000, defaultEps: 1e-6, defaultTie: false, windows: (r, n, l) => uniformWindows(r, n, l, 4096) }),
   mapWeights: (store, cfg) => llamaLikeWeights(store, cfg, { qkv: false, o: false, mlp: false, qkNorm: false }),
 };

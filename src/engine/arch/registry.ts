@@ -5,14 +5,16 @@
  */
 import { SinkLensError } from '../../shared/errors';
 import type { ArchAdapter } from './adapter';
+import { gemmaAdapter, gemma2Adapter, gemma3Adapter } from './gemma';
 import { gpt2Adapter } from './gpt2';
 import { gptNeoxAdapter } from './gpt_neox';
 import { llamaAdapter } from './llama';
 import { mistralAdapter } from './mistral';
 import { qwen2Adapter } from './qwen2';
 import { qwen3Adapter } from './qwen3';
+import { starcoder2Adapter } from './starcoder2';
 
-const BUILT_IN: readonly ArchAdapter[] = [llamaAdapter, mistralAdapter, qwen2Adapter, qwen3Adapter, gpt2Adapter, gptNeoxAdapter];
+const BUILT_IN: readonly ArchAdapter[] = [llamaAdapter, mistralAdapter, qwen2Adapter, qwen3Adapter, gpt2Adapter, gptNeoxAdapter, gemmaAdapter, gemma2Adapter, gemma3Adapter, starcoder2Adapter];
 
 const BY_MODEL_TYPE = new Map<string, ArchAdapter>();
 const BY_ID = new Map<string, ArchAdapter>();
@@ -57,7 +59,7 @@ export function getAdapter(modelType: unknown): ArchAdapter {
     throw new SinkLensError(
       'unsupportedArch',
       `SinkLens does not support model_type ${JSON.stringify(modelType)}. Supported: ${supportedModelTypes().join(', ')}.`,
-      'Pick a model of a supported family (e.g. Llama, Qwen2/3, Mistral, GPT-2, Pythia).',
+      'Pick a model of a supported family (e.g. Llama, Qwen2/3, Mistral, Gemma, GPT-2, Pythia).',
     );
   }
   return a;

@@ -47,4 +47,19 @@ export interface CanonicalConfig {
   eosTokenId: number | null;
   /** Model name for display (folder name or `_name_or_path`). */
   name: string;
+  // Gemma / sliding window
+  /**
+   * Per layer: the sliding window W, or null for full causal attention. Query i sees keys j with
+   * i - W < j <= i (transformers' sliding_window_overlay), so BOS leaves the view of queries i >= W.
+   * Absent: every layer is fully causal.
+   */
+  layerWindows?: readonly (number | null)[];
+  /** RoPE of the windowed (local) layers when it differs from `rope` (Gemma 3's rope_local_base_freq); absent = `rope`. */
+  ropeLocal?: { theta: number; rotaryDim: number; scaling: RopeScaling | null } | null;
+  /** h[0] = embed[ids] * embedScale (Gemma: sqrt(hidden) rounded to the checkpoint dtype); absent = 1. */
+  embedScale?: number;
+  /** Attention logit soft-capping c: scores -> c * tanh(scores / c) before the mask (Gemma 2); absent/null = none. */
+  attnSoftcap?: number | null;
+  /** Final logit soft-capping c: logits -> c * tanh(logits / c) (Gemma 2); absent/null = none. */
+  finalSoftcap?: number | null;
 }

@@ -9,6 +9,7 @@ import type { ModelWeights } from '../weights/types';
 import { DT, graph, int, type GraphBuilder } from './builder';
 import { makeLinear } from './blocks/linear';
 import { makeNorm } from './blocks/norm';
+import { softcapLogits } from './blocks/softcap';
 import { INPUTS, OUTPUTS } from './probes';
 
 /** Declares the lens inputs and outputs; `hidden` is the stacked [L+1, T, d] probe. */
@@ -50,7 +51,8 @@ function makeLensBody(g: GraphBuilder, cfg: CanonicalConfig, w: ModelWeights, hi
   const l = b.op('Gather', `${p}/layer/Gather`, [INPUTS.lensLayers, iter], { axis: int(0) }); // scalar
   const h = b.op('Gather', `${p}/hidden/Gather`, [hidden, l], { axis: int(0) }); // [T, d]
   const normed = makeNorm(b, `${p}/norm`, h, w.finalNorm, cfg.norm, cfg.normEps);
-  const logits = makeLinear(b, `${p}/lm_head`, normed, { weight: w.lmHead, bias: w.lmHeadBias }, 'head'); // [T, V]
+  const raw = makeLinear(b, `${p}/lm_head`, normed, { weight: w.lmHead, bias: w.lmHeadBias }, 'head'); // [T, V]
+  const logits = softcapLogits(b, `${p}/lm_head`, raw, cfg.finalSoftcap, g); // [T, V]
   const [values, ids] = b.node('TopK', `${p}/TopK`, [logits, INPUTS.lensK], { axis: int(-1) }, 2);
   const lse = b.op('ReduceLogSumExp', `${p}/ReduceLogSumExp`, [logits, g.i64([-1])], { keepdims: int(1) }); // [T, 1]
   const picked = b.op('GatherElements', `${p}/GatherElements`, [logits, INPUTS.lensTargets], { axis: int(1) }); // [T, 1]

@@ -4,14 +4,16 @@
  * on-demand attention map); 'bare' is the same code path with only last-position logits.
  */
 import type { CanonicalConfig } from '../arch/types';
-import type { ModelWeights } from '../weights/types';
+import type { LayerWeights, ModelWeights } from '../weights/types';
 import { DT, int, GraphBuilder, type LinearPlan } from './builder';
 import { makeAttention } from './blocks/attention';
 import { makeLinear } from './blocks/linear';
 import { makeMixingInputs, type MixingInputs } from './blocks/mixing';
 import { makeMlp } from './blocks/mlp';
 import { makeNorm } from './blocks/norm';
+import { softcapLogits } from './blocks/softcap';
 import { makeRopeTables } from './blocks/rope';
+import { makeWindowMask, windowedMixingInputs } from './blocks/window';
 import { makeLogitLens } from './lens';
 import { INPUTS, OUTPUTS } from './probes';
 
@@ -22,6 +24,12 @@ interface Ctx {
   cfg: CanonicalConfig;
   full: boolean;
   rope: { cos: string; sin: string } | null;
+  /** The windowed layers' RoPE tables when they differ from `rope` (Gemma 3), else null. */
+  ropeLocal: { cos: string; sin: string; rotaryDim: number } | null;
+  /** [T] int64: 0..T-1. */
+  positions: string;
+  /** Per sliding window W: its attention mask and mixing inputs, made once on first use. */
+  windows: Map<number, { mask: string; mixing: MixingInputs | null }>;
   /** [T, 1] float: 1 at position 0, else 0 (full only). */
   pos0: string | null;
   /** [T, KV, 1] float: the same, one per KV head (the key-0 value column; full only). */
@@ -60,6 +68,9 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     cfg,
     full,
     rope: cfg.rope ? makeRopeTables(g, cfg.rope, positions) : null,
+    ropeLocal: cfg.ropeLocal ? { ...makeRopeTables(g, cfg.ropeLocal, positions, '/model/rotary_local'), rotaryDim: cfg.ropeLocal.rotaryDim } : null,
+    positions,
+    windows: new Map(),
     pos0: null,
     pos0Kv: null,
     mixing: null,
@@ -70,7 +81,7 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     ctx.pos0Kv = g.op('Expand', '/model/probes/pos0/Expand', [col, g.i64([1, cfg.numKvHeads, 1])]); // [T, KV, 1]
     ctx.mixing = makeMixingInputs(g, positions, INPUTS.mixQueries);
   }
-  let h = makeEmbeddings(g, w, ids, positions); // [T, d]
+  let h = makeEmbeddings(g, w, ids, positions, cfg.embedScale ?? 1); // [T, d]
   const hidden = [h];
   const probes: BlockProbes[] = [];
   let map = g.f32([0], [1, 1, 1]); // placeholder until a block is selected
@@ -110,11 +121,12 @@ function makePos0(g: GraphBuilder, positions: string): string {
   return g.op('Unsqueeze', '/model/ablation/pos0/Unsqueeze', [f, g.i64([1])]); // [T, 1]
 }
 
-/** h[0] [T, d] = embed[ids] (+ learned positions[0..T-1]). */
-function makeEmbeddings(g: GraphBuilder, w: ModelWeights, ids: string, positions: string): string {
+/** h[0] [T, d] = embed[ids] * scale (+ learned positions[0..T-1]); the scale is Gemma's sqrt(d). */
+function makeEmbeddings(g: GraphBuilder, w: ModelWeights, ids: string, positions: string, scale: number): string {
   const flat = g.op('Reshape', '/model/embed_tokens/Reshape', [ids, g.i64([-1])]); // [T]
   const table = g.weight(w.embed, 'model.embed_tokens.weight');
-  const tok = g.op('Gather', '/model/embed_tokens/Gather', [table, flat], { axis: int(0) }); // [T, d]
+  const gathered = g.op('Gather', '/model/embed_tokens/Gather', [table, flat], { axis: int(0) }); // [T, d]
+  const tok = scale === 1 ? gathered : g.op('Mul', '/model/embed_tokens/scale/Mul', [gathered, g.f32([scale], [])]); // [T, d]
   if (!w.positions) return tok;
   const posTable = g.weight(w.positions, 'model.embed_positions.weight');
   const pos = g.op('Gather', '/model/embed_positions/Gather', [posTable, positions], { axis: int(0) }); // [T, d]
@@ -146,19 +158,39 @@ function makeBlock(ctx: Ctx, l: number, x: string, w: ModelWeights, prevMap: str
   const ablateAttn = full ? INPUTS.ablateAttn : '';
   const ablateMlp = full ? INPUTS.ablateMlp : '';
   const attnIn = makeNorm(g, `${p}/attn_norm`, x, lw.attnNorm, cfg.norm, cfg.normEps);
-  const probes = ctx.pos0Kv && ctx.mixing ? { pos0: ctx.pos0Kv, prevMap, layer: l, mixing: ctx.mixing } : null;
-  const attn = makeAttention(g, `${p}/attn`, attnIn, lw, cfg, ctx.rope, probes);
-  const a = ablate(ctx, `${p}/attn/ablate`, attn.out, ablateAttn, l);
+  const win = layerWindow(ctx, l);
+  const mixing = win ? win.mixing : ctx.mixing;
+  const probes = ctx.pos0Kv && mixing ? { pos0: ctx.pos0Kv, prevMap, layer: l, mixing } : null;
+  const rope = win && ctx.ropeLocal ? ctx.ropeLocal : ctx.rope;
+  const attn = makeAttention(g, `${p}/attn`, attnIn, lw, cfg, rope, probes, win?.mask ?? null);
+  const a = ablate(ctx, `${p}/attn/ablate`, postNorm(ctx, `${p}/attn_post_norm`, attn.out, lw.attnPostNorm), ablateAttn, l);
   if (cfg.parallelResidual) {
     const mlpIn = makeNorm(g, `${p}/mlp_norm`, x, lw.mlpNorm, cfg.norm, cfg.normEps);
-    const m = ablate(ctx, `${p}/mlp/ablate`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), ablateMlp, l);
+    const m = ablate(ctx, `${p}/mlp/ablate`, postNorm(ctx, `${p}/mlp_post_norm`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), lw.mlpPostNorm), ablateMlp, l);
     const r = g.op('Add', `${p}/attn/residual/Add`, [x, a]);
     return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), ...blockProbes(ctx, p, attn, a, m) };
   }
   const r = g.op('Add', `${p}/attn/residual/Add`, [x, a]); // [T, d]
   const mlpIn = makeNorm(g, `${p}/mlp_norm`, r, lw.mlpNorm, cfg.norm, cfg.normEps);
-  const m = ablate(ctx, `${p}/mlp/ablate`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), ablateMlp, l);
+  const m = ablate(ctx, `${p}/mlp/ablate`, postNorm(ctx, `${p}/mlp_post_norm`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), lw.mlpPostNorm), ablateMlp, l);
   return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), ...blockProbes(ctx, p, attn, a, m) };
+}
+
+/** Gemma 2/3: the sublayer output is normed before it joins the residual (and before ablation). */
+function postNorm(ctx: Ctx, name: string, out: string, w: LayerWeights['attnPostNorm']): string {
+  return w ? makeNorm(ctx.g, name, out, w, ctx.cfg.norm, ctx.cfg.normEps) : out;
+}
+
+/** Layer l's sliding window: the shared band mask and windowed mixing inputs, or null for full causal attention. */
+function layerWindow(ctx: Ctx, l: number): { mask: string; mixing: MixingInputs | null } | null {
+  const W = ctx.cfg.layerWindows?.[l] ?? null;
+  if (W === null) return null;
+  let win = ctx.windows.get(W);
+  if (!win) {
+    win = { mask: makeWindowMask(ctx.g, ctx.positions, W), mixing: ctx.mixing ? windowedMixingInputs(ctx.g, ctx.positions, ctx.mixing, W) : null };
+    ctx.windows.set(W, win);
+  }
+  return win;
 }
 
 function blockProbes(ctx: Ctx, p: string, attn: ReturnType<typeof makeAttention>, a: string, m: string): BlockProbes {
@@ -196,7 +228,7 @@ function makeLastLogits(g: GraphBuilder, cfg: CanonicalConfig, w: ModelWeights, 
   const last = g.op('Gather', '/model/last/Gather', [h, g.i64([-1], [1])], { axis: int(0) }); // [1, d]
   const normed = makeNorm(g, '/model/norm', last, w.finalNorm, cfg.norm, cfg.normEps);
   const logits = makeLinear(g, '/lm_head', normed, { weight: w.lmHead, bias: w.lmHeadBias }, 'head'); // [1, V]
-  return g.op('Reshape', '/lm_head/Reshape', [logits, g.i64([-1])]); // [V]
+  return g.op('Reshape', '/lm_head/Reshape', [softcapLogits(g, '/lm_head', logits, cfg.finalSoftcap), g.i64([-1])]); // [V]
 }
 
 /** n tensors [A, B] -> [n, A, B]. */

@@ -69,6 +69,9 @@ export interface LayerWeights {
   gate: LinearWeights | null; // [ff, d], gated MLPs only
   up: LinearWeights; // [ff, d]
   down: LinearWeights; // [d, ff]
+  /** Gemma 2/3: norms of the attention and MLP outputs before they join the residual ([d] each). */
+  attnPostNorm?: NormWeights | null;
+  mlpPostNorm?: NormWeights | null;
 }
 
 export interface ModelWeights {

@@ -4,8 +4,10 @@
  * modeling_rope_utils.py. Deliberately independent of the engine's normaliser.
  */
 import type { RefAct } from './ops';
+import { parseGemmaConfig } from './gemma';
+import { parseStarcoder2Config } from './starcoder2';
 
-export type RefFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' | 'gpt_neox';
+export type RefFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' | 'gpt_neox' | 'gemma' | 'starcoder2';
 
 export interface RefConfig {
   family: RefFamily;
@@ -31,6 +33,21 @@ export interface RefConfig {
   /** attention_bias / mlp_bias (llama family): biases are then required, not just tolerated. */
   attnBias: boolean;
   mlpBias: boolean;
+  // Gemma / sliding window (absent: off)
+  /** Per block: the sliding window W (query i sees keys j with i - W < j <= i) or null. */
+  windows?: (number | null)[];
+  /** Inverse frequencies of the windowed blocks when they differ (Gemma 3's rope_local_base_freq). */
+  localInvFreq?: Float64Array;
+  /** Gemma 2 attention logit soft-capping c: s -> c tanh(s / c) before the mask. */
+  attnSoftcap?: number;
+  /** Gemma 2 final logit soft-capping. */
+  finalSoftcap?: number;
+  /** The embedding multiplier (Gemma: sqrt(hidden) cast to the model dtype). */
+  embedScale?: number;
+  /** Gemma 2/3: post_attention_layernorm / post_feedforward_layernorm on each sublayer output. */
+  postNorms?: boolean;
+  /** Gemma 1/2/3: which layout of norms and names (reference/gemma.ts). */
+  gemmaVersion?: 1 | 2 | 3;
 }
 
 type Json = Record<string, unknown>;
@@ -173,9 +190,27 @@ function gptNeox(c: Json): RefConfig {
   };
 }
 
+/** Per-layer sliding windows of the llama-like families (MistralConfig, Qwen2Config / Qwen3Config). */
+function llamaLikeWindows(c: Json, family: RefFamily, L: number): (number | null)[] | undefined {
+  const size = (dflt: number | null): number | null => ('sliding_window' in c ? ((c.sliding_window as number | null) ?? null) : dflt);
+  if (family === 'mistral') return Array.from({ length: L }, () => size(4096));
+  if (family !== 'qwen2' && family !== 'qwen3') return undefined;
+  const w = bool(c, 'use_sliding_window', false) ? size(4096) : null;
+  if (Array.isArray(c.layer_types)) return (c.layer_types as string[]).map((t) => (t === 'sliding_attention' ? w : null));
+  const first = num(c, 'max_window_layers', 28);
+  return Array.from({ length: L }, (_, i) => (w !== null && i >= first ? w : null));
+}
+
 export function parseRefConfig(c: Json): RefConfig {
   const t = c.model_type;
-  if (t === 'llama' || t === 'mistral' || t === 'qwen2' || t === 'qwen3') return llamaLike(c, t);
+  if (t === 'llama' || t === 'mistral' || t === 'qwen2' || t === 'qwen3') {
+    const r = llamaLike(c, t);
+    return { ...r, windows: llamaLikeWindows(c, t, r.L) };
+  }
+  if (t === 'starcoder2') return parseStarcoder2Config(c);
+  if (t === 'gemma') return parseGemmaConfig(c, 1);
+  if (t === 'gemma2') return parseGemmaConfig(c, 2);
+  if (t === 'gemma3_text') return parseGemmaConfig(c, 3);
   if (t === 'gpt2') return gpt2(c);
   if (t === 'gpt_neox') return gptNeox(c);
   throw new Error(`reference: model_type ${String(t)} not implemented`);

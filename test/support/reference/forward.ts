@@ -29,6 +29,8 @@ export interface RefResult {
   logits: Float64Array; // [T, vocab]
   /** What each block adds to position 0 (after ablation): the attention and the MLP writes, [L, d] each. */
   bosWrites: { attn: Float64Array; mlp: Float64Array };
+  /** Per block: the sliding window, or null (absent: all full causal). */
+  windows?: (number | null)[];
 }
 
 export interface RefModel {
@@ -58,6 +60,7 @@ function embed(m: RefModel, ids: number[]): Float64Array[] {
   return ids.map((id, t) => {
     if (!(id >= 0 && id < vocab)) throw new Error(`reference: token id ${id} out of range`);
     const x = m.weights.embed.slice(id * d, (id + 1) * d); // [d]
+    if (m.config.embedScale !== undefined) for (let j = 0; j < d; j++) x[j] = (x[j] as number) * m.config.embedScale;
     const pos = m.weights.positions;
     if (pos) for (let j = 0; j < d; j++) x[j] = (x[j] as number) + (pos[t * d + j] as number);
     return x;
@@ -79,12 +82,14 @@ function attention(c: RefConfig, lw: RefLayer, xs: Float64Array[], block: number
   for (let t = 0; t < T; t++) {
     if (lw.qNorm) headNorm(c, q[t]!, H, lw.qNorm);
     if (lw.kNorm) headNorm(c, k[t]!, KV, lw.kNorm);
-    if (c.invFreq) {
-      for (let h = 0; h < H; h++) applyRope(q[t]!, h * hd, t, c.invFreq);
-      for (let h = 0; h < KV; h++) applyRope(k[t]!, h * hd, t, c.invFreq);
+    const inv = blockInvFreq(c, block);
+    if (inv) {
+      for (let h = 0; h < H; h++) applyRope(q[t]!, h * hd, t, inv);
+      for (let h = 0; h < KV; h++) applyRope(k[t]!, h * hd, t, inv);
     }
   }
   const scale = c.attnScale(block);
+  const W = c.windows?.[block] ?? null;
   const ctx = xs.map(() => new Float64Array(H * hd)); // T x [H*hd]
   const row = new Float64Array(T);
   for (let h = 0; h < H; h++) {
@@ -93,7 +98,7 @@ function attention(c: RefConfig, lw: RefLayer, xs: Float64Array[], block: number
       for (let j = 0; j <= i; j++) {
         let s = 0;
         for (let e = 0; e < hd; e++) s += (q[i]![h * hd + e] as number) * (k[j]![kvh * hd + e] as number);
-        row[j] = s * scale;
+        row[j] = capAndMask(c, s * scale, i, j, W);
       }
       softmaxPrefix(row, i + 1);
       attnOut.set(row, (h * T + i) * T);
@@ -106,11 +111,37 @@ function attention(c: RefConfig, lw: RefLayer, xs: Float64Array[], block: number
   return ctx.map((cv) => linear(lw.o, cv));
 }
 
+/** RoPE frequencies of a block: Gemma 3's windowed blocks use the local base. */
+function blockInvFreq(c: RefConfig, block: number): Float64Array | null {
+  return c.localInvFreq && (c.windows?.[block] ?? null) !== null ? c.localInvFreq : c.invFreq;
+}
+
+/**
+ * One scaled score after Gemma 2's soft-capping (c tanh(s / c)) and the sliding window: keys with
+ * i - j >= W get -Infinity (the softmax turns them into exact zeros; key i itself is always visible).
+ */
+function capAndMask(c: RefConfig, s: number, i: number, j: number, W: number | null): number {
+  const capped = c.attnSoftcap ? c.attnSoftcap * Math.tanh(s / c.attnSoftcap) : s;
+  return W !== null && i - j >= W ? -Infinity : capped;
+}
+
 function mlp(c: RefConfig, lw: RefLayer, x: Float64Array): Float64Array {
   const up = linear(lw.up, x); // [ff]
   const gate = lw.gate ? linear(lw.gate, x) : null; // [ff]
   const act = up.map((u, i) => (gate ? activate(c.act, gate[i] as number) * u : activate(c.act, u)));
   return linear(lw.down, act);
+}
+
+/** Gemma 2/3: a sublayer's outputs through its post-norm before the residual add (identity without one). */
+function postNormed(c: RefConfig, n: RefNorm | undefined, ys: Float64Array[]): Float64Array[] {
+  return n ? ys.map((y) => normOf(c, y, n)) : ys;
+}
+
+/** Gemma 2 final soft-capping c tanh(z / c) of a logit row, in place. */
+function capLogits(c: RefConfig, z: Float64Array): Float64Array {
+  const cap = c.finalSoftcap;
+  if (cap) for (let j = 0; j < z.length; j++) z[j] = cap * Math.tanh((z[j] as number) / cap);
+  return z;
 }
 
 function addInto(x: Float64Array, y: Float64Array, zero: boolean): void {
@@ -131,7 +162,7 @@ export function forwardModel(m: RefModel, ids: number[], opts: RefOptions = {}):
     const lw = m.weights.layers[l]!;
     const cutAttn = opts.ablateAttn?.includes(l) ?? false;
     const cutMlp = opts.ablateMlp?.includes(l) ?? false;
-    const a = attention(c, lw, xs.map((x) => normOf(c, x, lw.ln1)), l, attn.subarray(l * H * T * T, (l + 1) * H * T * T));
+    const a = postNormed(c, lw.postAttn, attention(c, lw, xs.map((x) => normOf(c, x, lw.ln1)), l, attn.subarray(l * H * T * T, (l + 1) * H * T * T)));
     if (c.parallelResidual) {
       // GPT-NeoX: x + attn(ln1(x)) + mlp(ln2(x)), both branches reading the same x.
       const f = xs.map((x) => mlp(c, lw, normOf(c, x, lw.ln2)));
@@ -145,7 +176,7 @@ export function forwardModel(m: RefModel, ids: number[], opts: RefOptions = {}):
       if (!cutAttn) bosWrites.attn.set(a[0]!, l * d);
       xs.forEach((x, t) => addInto(x, a[t]!, cutAttn && t === 0));
       xs.forEach((x, t) => {
-        const y = mlp(c, lw, normOf(c, x, lw.ln2));
+        const y = postNormed(c, lw.postMlp, [mlp(c, lw, normOf(c, x, lw.ln2))])[0]!;
         if (t === 0 && !cutMlp) bosWrites.mlp.set(y, l * d);
         addInto(x, y, cutMlp && t === 0);
       });
@@ -153,10 +184,10 @@ export function forwardModel(m: RefModel, ids: number[], opts: RefOptions = {}):
     xs.forEach((x, t) => hidden.set(x, ((l + 1) * T + t) * d));
   }
   const logits = new Float64Array(T * vocab); // [T, vocab]
-  xs.forEach((x, t) => logits.set(linear(m.weights.lmHead, normOf(c, x, m.weights.finalNorm)), t * vocab));
+  xs.forEach((x, t) => logits.set(capLogits(c, linear(m.weights.lmHead, normOf(c, x, m.weights.finalNorm))), t * vocab));
   const attnToBos = new Float64Array(L * H * T); // [L, H, T]
   for (let r = 0; r < L * H * T; r++) attnToBos[r] = attn[r * T] as number;
-  return { L, H, T, d, vocab, hidden, attn, attnToBos, logits, bosWrites };
+  return { L, H, T, d, vocab, hidden, attn, attnToBos, logits, bosWrites, ...(c.windows ? { windows: c.windows } : {}) };
 }
 
 /** The oracle's logit lens: the final norm and the LM head applied to every h[l][t]: [L+1, T, vocab]. */
@@ -165,7 +196,7 @@ export function lensLogits(m: RefModel, r: RefResult): Float64Array {
   const out = new Float64Array((r.L + 1) * r.T * vocab);
   for (let row = 0; row < (r.L + 1) * r.T; row++) {
     const x = r.hidden.slice(row * d, (row + 1) * d); // [d]
-    out.set(linear(m.weights.lmHead, normOf(m.config, x, m.weights.finalNorm)), row * vocab);
+    out.set(capLogits(m.config, linear(m.weights.lmHead, normOf(m.config, x, m.weights.finalNorm))), row * vocab);
   }
   return out;
 }

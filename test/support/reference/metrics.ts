@@ -137,6 +137,9 @@ export function refMixing(r: RefResult, block: number, queries?: number[]): { ro
   const qs = queries ?? Array.from({ length: r.T - 1 }, (_, i) => i + 1);
   const rowEntropy: number[] = [];
   const otherMass: number[] = [];
+  // A windowed block's row has min(i + 1, W) visible keys: its entropy is normalised by their log (at least log 2).
+  const W = r.windows?.[block] ?? null;
+  const visible = (i: number): number => Math.max(2, W === null ? i + 1 : Math.min(i + 1, W));
   for (let h = 0; h < r.H; h++) {
     let e = 0;
     let o = 0;
@@ -147,7 +150,7 @@ export function refMixing(r: RefResult, block: number, queries?: number[]): { ro
         const p = row[j] as number;
         if (p > 0) hi -= p * Math.log(p);
       }
-      e += hi / Math.log(i + 1);
+      e += hi / Math.log(visible(i));
       o += 1 - (row[0] as number) - (row[i] as number);
     }
     rowEntropy.push(qs.length ? e / qs.length : 0);

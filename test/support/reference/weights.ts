@@ -6,10 +6,14 @@
 import type { ReadTensor } from './safetensors';
 import type { RefConfig } from './config';
 import type { RefLinear, RefNorm } from './ops';
+import { loadStarcoder2Weights } from './starcoder2';
 
 export interface RefLayer {
   ln1: RefNorm;
   ln2: RefNorm;
+  /** Gemma 2/3: norms of the attention and MLP outputs (post_attention_layernorm, post_feedforward_layernorm). */
+  postAttn?: RefNorm;
+  postMlp?: RefNorm;
   q: RefLinear; // [H*hd, d]
   k: RefLinear; // [KV*hd, d]
   v: RefLinear; // [KV*hd, d]
@@ -163,7 +167,41 @@ function gptNeox(tensors: Tensors, c: RefConfig): RefWeights {
   return { embed, positions: null, layers, finalNorm: src.norm('gpt_neox.final_layer_norm', d, true), lmHead: { w: head, b: null, out: c.vocab, in: d } };
 }
 
+/** GemmaRMSNorm keeps w and scales by `1.0 + weight.float()`, a float32 sum: stored here so rmsNorm applies it. */
+function gemmaNorm(src: Source, name: string, n: number): RefNorm {
+  return { w: src.get(`${name}.weight`, [n]).map((v) => Math.fround(1 + v)), b: null };
+}
+
+function gemma(src: Source, c: RefConfig): RefWeights {
+  const { d, hd, H, KV, ff } = c;
+  const v = c.gemmaVersion ?? 1;
+  const layers = range(0, c.L).map((i): RefLayer => {
+    const p = `model.layers.${i}.`;
+    const post = v !== 1;
+    return {
+      ln1: gemmaNorm(src, `${p}input_layernorm`, d),
+      // Gemma 1's post_attention_layernorm is the MLP's input norm; Gemma 2/3 call that pre_feedforward_layernorm.
+      ln2: gemmaNorm(src, `${p}${post ? 'pre_feedforward_layernorm' : 'post_attention_layernorm'}`, d),
+      ...(post ? { postAttn: gemmaNorm(src, `${p}post_attention_layernorm`, d), postMlp: gemmaNorm(src, `${p}post_feedforward_layernorm`, d) } : {}),
+      q: src.lin(`${p}self_attn.q_proj`, H * hd, d, 'no'),
+      k: src.lin(`${p}self_attn.k_proj`, KV * hd, d, 'no'),
+      v: src.lin(`${p}self_attn.v_proj`, KV * hd, d, 'no'),
+      o: src.lin(`${p}self_attn.o_proj`, d, H * hd, 'no'),
+      qNorm: v === 3 ? gemmaNorm(src, `${p}self_attn.q_norm`, hd) : null,
+      kNorm: v === 3 ? gemmaNorm(src, `${p}self_attn.k_norm`, hd) : null,
+      gate: src.lin(`${p}mlp.gate_proj`, ff, d, 'no'),
+      up: src.lin(`${p}mlp.up_proj`, ff, d, 'no'),
+      down: src.lin(`${p}mlp.down_proj`, d, ff, 'no'),
+    };
+  });
+  const embed = src.get('model.embed_tokens.weight', [c.vocab, d]);
+  const head = c.tied ? embed : src.get('lm_head.weight', [c.vocab, d]);
+  return { embed, positions: null, layers, finalNorm: gemmaNorm(src, 'model.norm', d), lmHead: { w: head, b: null, out: c.vocab, in: d } };
+}
+
 export function loadRefWeights(tensors: Tensors, c: RefConfig): RefWeights {
+  if (c.family === 'gemma') return gemma(new Source(tensors), c);
+  if (c.family === 'starcoder2') return loadStarcoder2Weights(tensors, c);
   if (c.family === 'gpt2') return gpt2(tensors, c);
   if (c.family === 'gpt_neox') return gptNeox(tensors, c);
   return llamaLike(new Source(tensors), c);

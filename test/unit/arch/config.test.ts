@@ -102,7 +102,7 @@ describe('config normalisation', () => {
       () => getAdapter('bert'),
       (e: unknown) => SinkLensError.is(e, 'unsupportedArch') && e.message.includes('"bert"') && supportedModelTypes().every((t) => e.message.includes(t)),
     );
-    assert.deepEqual(supportedModelTypes().sort(), ['gpt2', 'gpt_neox', 'llama', 'mistral', 'qwen2', 'qwen3']);
+    assert.deepEqual(supportedModelTypes().sort(), ['gemma', 'gemma2', 'gemma3', 'gemma3_text', 'gpt2', 'gpt_neox', 'llama', 'mistral', 'qwen2', 'qwen3', 'starcoder2']);
   });
 
   it('missing or invalid fields are badConfig naming the field', () => {
@@ -112,5 +112,34 @@ describe('config normalisation', () => {
     assert.throws(() => norm({ ...GPT2, n_head: 'twelve' }), (e: unknown) => SinkLensError.is(e, 'badConfig') && e.message.includes('n_head'));
     assert.throws(() => norm({ ...TINYLLAMA, num_key_value_heads: 5 }), (e: unknown) => SinkLensError.is(e, 'badConfig'));
     assert.throws(() => norm({ ...TINYLLAMA, hidden_act: 'swiglu_weird' }), (e: unknown) => SinkLensError.is(e, 'unsupportedArch') && e.message.includes('swiglu_weird'));
+  });
+});
+
+describe('sliding windows (query i sees keys j with i - W < j <= i)', () => {
+  const isBad = (code: 'badConfig' | 'unsupportedArch', what: string) => (e: unknown) => SinkLensError.is(e, code) && e.message.includes(what);
+
+  it('Mistral 7B v0.1: sliding_window 4096 on every layer; null (v0.2+) is none; absent is MistralConfig\'s 4096', () => {
+    assert.deepEqual(norm(MISTRAL_7B).layerWindows, Array.from({ length: 32 }, () => 4096));
+    assert.equal(norm({ ...MISTRAL_7B, sliding_window: null }).layerWindows, undefined);
+    const raw: Record<string, unknown> = { ...MISTRAL_7B };
+    delete raw['sliding_window'];
+    assert.deepEqual(norm(raw).layerWindows?.[31], 4096);
+    assert.throws(() => norm({ ...MISTRAL_7B, sliding_window: 0 }), isBad('badConfig', 'sliding_window'));
+  });
+
+  it('Qwen2.5: off unless use_sliding_window; then layers i >= max_window_layers are windowed', () => {
+    assert.equal(norm(QWEN25_05B).layerWindows, undefined);
+    const c = norm({ ...QWEN25_05B, use_sliding_window: true, max_window_layers: 21, sliding_window: 4096 });
+    assert.deepEqual(c.layerWindows, Array.from({ length: 24 }, (_, i) => (i >= 21 ? 4096 : null)));
+    // max_window_layers = num_hidden_layers (the shipped value) leaves every layer full.
+    assert.equal(norm({ ...QWEN25_05B, use_sliding_window: true }).layerWindows, undefined);
+  });
+
+  it('Qwen3: an explicit layer_types list wins; unknown types are refused', () => {
+    const types = Array.from({ length: 28 }, (_, i) => (i % 2 ? 'full_attention' : 'sliding_attention'));
+    const c = norm({ ...QWEN3_06B, use_sliding_window: true, sliding_window: 512, layer_types: types });
+    assert.deepEqual(c.layerWindows, types.map((t) => (t === 'sliding_attention' ? 512 : null)));
+    assert.throws(() => norm({ ...QWEN3_06B, use_sliding_window: true, sliding_window: 512, layer_types: types.map(() => 'chunked_attention') }), isBad('unsupportedArch', 'chunked_attention'));
+    assert.throws(() => norm({ ...QWEN3_06B, use_sliding_window: true, sliding_window: 512, layer_types: ['full_attention'] }), isBad('badConfig', 'layer_types'));
   });
 });

@@ -120,3 +120,33 @@ export function tinyNeox(): TinyModel {
   Object.assign(s, { 'gpt_neox.final_layer_norm.weight': [d], 'gpt_neox.final_layer_norm.bias': [d], 'embed_out.weight': [V, d] });
   return { config, shapes: s };
 }
+
+/**
+ * Gemma 3 in the image-text layout: the text model under `prefix` (`language_model.model.` before
+ * transformers 4.52, `model.language_model.` after), a vision tower beside it, tied head. d 4, 2 heads,
+ * 1 kv head, head_dim 4, ff 6, vocab 7, 2 layers.
+ */
+export function tinyGemma3Multimodal(prefix: string): TinyModel {
+  const d = 4, H = 2, KV = 1, hd = 4, ff = 6, V = 7, L = 2;
+  const config: Record<string, unknown> = {
+    model_type: 'gemma3', torch_dtype: 'float32', bos_token_id: 2, eos_token_id: 1,
+    text_config: { model_type: 'gemma3_text', hidden_size: d, num_attention_heads: H, num_key_value_heads: KV, head_dim: hd, intermediate_size: ff, vocab_size: V, num_hidden_layers: L, sliding_window: 4 },
+    vision_config: { model_type: 'siglip_vision_model' },
+  };
+  const s: Shapes = { [`${prefix}embed_tokens.weight`]: [V, d], 'vision_tower.vision_model.post_layernorm.weight': [8] };
+  for (let i = 0; i < L; i++) {
+    const p = `${prefix}layers.${i}`;
+    for (const n of ['input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm']) s[`${p}.${n}.weight`] = [d];
+    s[`${p}.self_attn.q_proj.weight`] = [H * hd, d];
+    s[`${p}.self_attn.k_proj.weight`] = [KV * hd, d];
+    s[`${p}.self_attn.v_proj.weight`] = [KV * hd, d];
+    s[`${p}.self_attn.o_proj.weight`] = [d, H * hd];
+    s[`${p}.self_attn.q_norm.weight`] = [hd];
+    s[`${p}.self_attn.k_norm.weight`] = [hd];
+    s[`${p}.mlp.gate_proj.weight`] = [ff, d];
+    s[`${p}.mlp.up_proj.weight`] = [ff, d];
+    s[`${p}.mlp.down_proj.weight`] = [d, ff];
+  }
+  s[`${prefix}norm.weight`] = [d];
+  return { config, shapes: s };
+}

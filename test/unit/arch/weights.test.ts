@@ -6,7 +6,7 @@ import { getAdapter } from '../../../src/engine/arch/registry';
 import { loadConfig } from '../../../src/engine/model/config';
 import { openWeights } from '../../../src/engine/model/safetensors';
 import type { ModelWeights, WeightRef } from '../../../src/engine/weights/types';
-import { tinyGpt2, tinyLlama, tinyNeox, valuesOf, writeModel, type TinyModel } from './tinyModels';
+import { tinyGemma3Multimodal, tinyGpt2, tinyLlama, tinyNeox, valuesOf, writeModel, type TinyModel } from './tinyModels';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -22,7 +22,7 @@ function allRefs(w: ModelWeights): WeightRef[] {
   const refs: WeightRef[] = [w.embed, w.lmHead, w.finalNorm.weight];
   for (const r of [w.positions, w.lmHeadBias, w.finalNorm.bias]) if (r) refs.push(r);
   for (const l of w.layers) {
-    for (const n of [l.attnNorm, l.mlpNorm, l.qNorm, l.kNorm]) if (n) refs.push(n.weight, ...(n.bias ? [n.bias] : []));
+    for (const n of [l.attnNorm, l.mlpNorm, l.qNorm, l.kNorm, l.attnPostNorm, l.mlpPostNorm]) if (n) refs.push(n.weight, ...(n.bias ? [n.bias] : []));
     for (const lin of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) if (lin) refs.push(lin.weight, ...(lin.bias ? [lin.bias] : []));
   }
   return refs;
@@ -182,5 +182,30 @@ describe('gpt_neox weight mapping', () => {
 
   it('names a missing tensor', () => {
     throwsCode(() => map(tinyNeox(), ['embed_out.weight']), 'missingWeights', 'embed_out.weight');
+  });
+});
+
+describe('gemma3 image-text checkpoints: the language model only', () => {
+  for (const prefix of ['language_model.model.', 'model.language_model.']) {
+    it(`maps ${prefix}*: (1 + w) norms, post-norms in their slots, q/k norms, tied head; the vision tower is ignored`, () => {
+      const m = tinyGemma3Multimodal(prefix);
+      const w = map(m);
+      assertKeysUnique(w);
+      assert.equal(w.lmHead, w.embed);
+      const plus1 = (name: string) => Array.from(valuesOf(m.shapes, name), (v) => Math.fround(1 + v));
+      const l1 = w.layers[1]!;
+      assert.deepEqual(Array.from(l1.attnNorm.weight.load()), plus1(`${prefix}layers.1.input_layernorm.weight`));
+      assert.deepEqual(Array.from(l1.attnPostNorm!.weight.load()), plus1(`${prefix}layers.1.post_attention_layernorm.weight`));
+      assert.deepEqual(Array.from(l1.mlpNorm.weight.load()), plus1(`${prefix}layers.1.pre_feedforward_layernorm.weight`));
+      assert.deepEqual(Array.from(l1.mlpPostNorm!.weight.load()), plus1(`${prefix}layers.1.post_feedforward_layernorm.weight`));
+      assert.deepEqual(Array.from(l1.kNorm!.weight.load()), plus1(`${prefix}layers.1.self_attn.k_norm.weight`));
+      assert.deepEqual(Array.from(w.finalNorm.weight.load()), plus1(`${prefix}norm.weight`));
+      assert.deepEqual(Array.from(l1.q.weight.load()), Array.from(valuesOf(m.shapes, `${prefix}layers.1.self_attn.q_proj.weight`)));
+    });
+  }
+
+  it('a missing post-norm is named', () => {
+    const m = tinyGemma3Multimodal('model.language_model.');
+    throwsCode(() => map(m, ['model.language_model.layers.0.post_feedforward_layernorm.weight']), 'missingWeights', 'post_feedforward_layernorm');
   });
 });

@@ -113,3 +113,32 @@ for (const name of ['stories260k', 'sinklens-tiny']) {
     });
   });
 }
+
+describe('sliding windows: BOS leaves the view of queries beyond the window', () => {
+  for (const spec of ARCH_SPECS.filter((s) => s.slidingWindow !== undefined)) {
+    it(`${spec.name}: attention to BOS is exactly 0 for queries i >= W in windowed layers, positive before`, async () => {
+      const dir = join(root, `${spec.name}-bos`);
+      generateModel(dir, spec);
+      const { files, runner } = await openRunner(dir);
+      try {
+        const cfg = files.config;
+        const T = 24;
+        const windows = cfg.layerWindows ?? [];
+        assert.ok(windows.some((w) => w !== null && w < T), 'a window shorter than the prompt');
+        const r = await runner.forward({ ids: randomIds(T, cfg.vocabSize, 5) });
+        for (let l = 0; l < cfg.numLayers; l++) {
+          const W = windows[l] ?? null;
+          for (let h = 0; h < cfg.numHeads; h++) {
+            for (let i = 0; i < T; i++) {
+              const p = r.attnToBos[(l * cfg.numHeads + h) * T + i] as number;
+              if (W !== null && i >= W) assert.equal(p, 0, `layer ${l} head ${h} query ${i} (W = ${W})`);
+              else assert.ok(p > 0, `layer ${l} head ${h} query ${i} sees BOS`);
+            }
+          }
+        }
+      } finally {
+        await runner.dispose();
+      }
+    });
+  }
+});

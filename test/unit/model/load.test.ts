@@ -40,7 +40,7 @@ describe('loadModelFiles on generated models of every family', () => {
       try {
         const ref = loadRefModel(dir).weights;
         const w = files.weights;
-        assert.equal(files.config.arch, spec.family);
+        assert.equal(files.config.arch, spec.family === 'gemma3_text' ? 'gemma3' : spec.family);
         assert.equal(w.layers.length, spec.layers);
         assertClose(w.embed.load(), ref.embed, exact, 'embed');
         assertClose(w.lmHead.load(), ref.lmHead.w, exact, 'lmHead');
@@ -54,6 +54,8 @@ describe('loadModelFiles on generated models of every family', () => {
           sameNorm(l.mlpNorm, r.ln2, `L${i}.mlpNorm`);
           sameNorm(l.qNorm, r.qNorm, `L${i}.qNorm`);
           sameNorm(l.kNorm, r.kNorm, `L${i}.kNorm`);
+          sameNorm(l.attnPostNorm ?? null, r.postAttn ?? null, `L${i}.attnPostNorm`);
+          sameNorm(l.mlpPostNorm ?? null, r.postMlp ?? null, `L${i}.mlpPostNorm`);
           for (const k of ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const) sameLinear(l[k], r[k], `L${i}.${k}`);
         });
         const enc = files.tokenizer.encode(samplePrompt(gen, 6), { prependBos: 'auto' });

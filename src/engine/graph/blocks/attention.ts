@@ -52,22 +52,25 @@ export function makeAttention(
   cfg: CanonicalConfig,
   rope: { cos: string; sin: string } | null,
   probes: AttentionProbes | null,
+  windowMask: string | null = null,
 ): AttentionOut {
   const { numHeads: H, numKvHeads: KV, headDim: hd } = cfg;
   const q = headed(g, `${prefix}/q`, makeLinear(g, `${prefix}/q_proj`, x, w.q), w.qNorm, H, cfg, rope);
   const k = headed(g, `${prefix}/k`, makeLinear(g, `${prefix}/k_proj`, x, w.k), w.kNorm, KV, cfg, rope);
   const vFlat = makeLinear(g, `${prefix}/v_proj`, x, w.v); // [T, KV*hd]
-  const attrs = { is_causal: int(1), q_num_heads: int(H), kv_num_heads: int(KV), scale: float(cfg.attnScale) };
+  const attrs = attentionAttrs(cfg, windowMask !== null);
+  // A windowed layer passes its band mask [T, T] (blocks/window.ts) instead of is_causal.
+  const extra = windowMask ? [windowMask] : [];
   if (!probes) {
     const v = g.op('Reshape', `${prefix}/v/Reshape`, [vFlat, g.i64([1, -1, KV * hd])]); // [1, T, KV*hd]
-    const y = g.op('Attention', `${prefix}/Attention`, [q, k, v], attrs); // [1, T, H*hd]
+    const y = g.op('Attention', `${prefix}/Attention`, [q, k, v, ...extra], attrs); // [1, T, H*hd]
     const y2 = g.op('Reshape', `${prefix}/Y/Reshape`, [y, g.i64([-1, H * hd])]); // [T, H*hd]
     return { out: makeLinear(g, `${prefix}/o_proj`, y2, w.o), bos: null, map: null, mixing: null };
   }
   const vHeads = g.op('Reshape', `${prefix}/v/heads/Reshape`, [vFlat, g.i64([-1, KV, hd])]); // [T, KV, hd]
   const vAug = g.op('Concat', `${prefix}/v/probe/Concat`, [vHeads, probes.pos0], { axis: int(-1) }); // [T, KV, hd+1]
   const v = g.op('Reshape', `${prefix}/v/Reshape`, [vAug, g.i64([1, -1, KV * (hd + 1)])]); // [1, T, KV*(hd+1)]
-  const [yAug, map] = makeSelectableAttention(g, prefix, [q, k, v], attrs, probes);
+  const [yAug, map] = makeSelectableAttention(g, prefix, [q, k, v, ...extra], attrs, probes);
   const yHeads = g.op('Reshape', `${prefix}/Y/heads/Reshape`, [yAug, g.i64([-1, H, hd + 1])]); // [T, H, hd+1]
   const [y, bosCol] = g.node('Split', `${prefix}/Y/Split`, [yHeads, g.i64([hd, 1])], { axis: int(-1) }, 2);
   const y2 = g.op('Reshape', `${prefix}/Y/Reshape`, [y as string, g.i64([-1, H * hd])]); // [T, H*hd]
@@ -75,6 +78,16 @@ export function makeAttention(
   const bos = g.op('Transpose', `${prefix}/to_bos/Transpose`, [bosTH], { perm: ints([1, 0]) }); // [H, T]
   const mixing = makeMixing(g, prefix, q, k, cfg, probes.mixing);
   return { out: makeLinear(g, `${prefix}/o_proj`, y2, w.o), bos, map, mixing };
+}
+
+/**
+ * The op's attributes. Soft-capping (Gemma 2) is the op's own `softcap`: ORT applies c * tanh(s / c)
+ * to the scaled scores before the causal or explicit mask, the order of transformers' eager attention.
+ */
+function attentionAttrs(cfg: CanonicalConfig, windowed: boolean): Record<string, AttrValue> {
+  const attrs: Record<string, AttrValue> = { is_causal: int(windowed ? 0 : 1), q_num_heads: int(cfg.numHeads), kv_num_heads: int(cfg.numKvHeads), scale: float(cfg.attnScale) };
+  if (cfg.attnSoftcap) attrs['softcap'] = float(cfg.attnSoftcap);
+  return attrs;
 }
 
 /*
@@ -112,12 +125,12 @@ function headed(
   norm: LayerWeights['qNorm'],
   n: number,
   cfg: CanonicalConfig,
-  rope: { cos: string; sin: string } | null,
+  rope: { cos: string; sin: string; rotaryDim?: number } | null,
 ): string {
   const hd = cfg.headDim;
   if (!norm && !rope) return g.op('Reshape', `${name}/Reshape`, [x, g.i64([1, -1, n * hd])]);
   let h = g.op('Reshape', `${name}/heads/Reshape`, [x, g.i64([-1, n, hd])]); // [T, n, hd]
   if (norm) h = makeNorm(g, `${name}_norm`, h, norm, 'rms', cfg.normEps);
-  if (rope && cfg.rope) h = makeRope(g, `${name}/rotary`, h, hd, cfg.rope.rotaryDim, rope);
+  if (rope && cfg.rope) h = makeRope(g, `${name}/rotary`, h, hd, rope.rotaryDim ?? cfg.rope.rotaryDim, rope);
   return g.op('Reshape', `${name}/Reshape`, [h, g.i64([1, -1, n * hd])]); // [1, T, n*hd]
 }

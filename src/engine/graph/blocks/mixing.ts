@@ -60,7 +60,13 @@ export function makeMixing(g: GraphBuilder, prefix: string, q: string, k: string
     kt = g.op('Reshape', `${p}/k/heads/Reshape`, [ke, g.i64([H, hd, -1])]); // [H, hd, T]
   }
   const raw = g.op('MatMul', `${p}/scores/MatMul`, [qt, kt]); // [H, m, T]
-  const scores = g.op('Mul', `${p}/scores/Mul`, [raw, g.f32([cfg.attnScale], [])]); // [H, m, T]
+  let scores = g.op('Mul', `${p}/scores/Mul`, [raw, g.f32([cfg.attnScale], [])]); // [H, m, T]
+  if (cfg.attnSoftcap) {
+    // Gemma 2 soft-capping, as the Attention op applies it: c * tanh(s / c), before the mask.
+    const c = cfg.attnSoftcap;
+    const t = g.op('Tanh', `${p}/softcap/Tanh`, [g.op('Div', `${p}/softcap/Div`, [scores, g.f32([c], [])])]);
+    scores = g.op('Mul', `${p}/softcap/Mul`, [t, g.f32([c], [])]); // [H, m, T]
+  }
   // A large finite negative instead of -inf: masked keys get p = 0 and p log p = 0 (never 0 * -inf = NaN).
   const masked = g.op('Where', `${p}/scores/Where`, [mix.causal, scores, g.f32([-1e30], [])]); // [H, m, T]
   const logp = g.op('LogSoftmax', `${p}/LogSoftmax`, [masked], { axis: int(-1) }); // [H, m, T]

@@ -58,23 +58,24 @@ export function ropeCaches(rope: Rope, positions: number): { cos: Float32Array; 
 
 /**
  * The per-position rows, shared by every layer: cos/sin [T, 1, rd] (broadcast over heads), computed from
- * `positions` [T] int64: angles = float32(p) * inv_freq, as torch does in float32.
+ * `positions` [T] int64: angles = float32(p) * inv_freq, as torch does in float32. `p` names the
+ * tables (Gemma 3's local RoPE gets its own).
  */
-export function makeRopeTables(g: GraphBuilder, rope: Rope, positions: string): { cos: string; sin: string } {
+export function makeRopeTables(g: GraphBuilder, rope: Rope, positions: string, p = '/model/rotary'): { cos: string; sin: string } {
   const inv = inverseFrequencies(rope);
-  const invFreq = g.floatTensor('/model/rotary/inv_freq', [1, inv.length], inv); // [1, rd/2]
-  const posF = g.op('Cast', '/model/rotary/positions/Cast', [positions], { to: int(DT.FLOAT) }); // [T]
-  const posCol = g.op('Unsqueeze', '/model/rotary/positions/Unsqueeze', [posF, g.i64([1])]); // [T, 1]
-  const angles = g.op('Mul', '/model/rotary/angles/Mul', [posCol, invFreq]); // [T, rd/2]
-  const c = g.op('Cos', '/model/rotary/Cos', [angles]); // [T, rd/2]
-  const s = g.op('Sin', '/model/rotary/Sin', [angles]); // [T, rd/2]
-  const negS = g.op('Neg', '/model/rotary/sin/Neg', [s]); // [T, rd/2]
-  const cosT = g.op('Concat', '/model/rotary/cos/Concat', [c, c], { axis: int(-1) }); // [T, rd]
-  const sinT = g.op('Concat', '/model/rotary/sin/Concat', [negS, s], { axis: int(-1) }); // [T, rd]
+  const invFreq = g.floatTensor(`${p}/inv_freq`, [1, inv.length], inv); // [1, rd/2]
+  const posF = g.op('Cast', `${p}/positions/Cast`, [positions], { to: int(DT.FLOAT) }); // [T]
+  const posCol = g.op('Unsqueeze', `${p}/positions/Unsqueeze`, [posF, g.i64([1])]); // [T, 1]
+  const angles = g.op('Mul', `${p}/angles/Mul`, [posCol, invFreq]); // [T, rd/2]
+  const c = g.op('Cos', `${p}/Cos`, [angles]); // [T, rd/2]
+  const s = g.op('Sin', `${p}/Sin`, [angles]); // [T, rd/2]
+  const negS = g.op('Neg', `${p}/sin/Neg`, [s]); // [T, rd/2]
+  const cosT = g.op('Concat', `${p}/cos/Concat`, [c, c], { axis: int(-1) }); // [T, rd]
+  const sinT = g.op('Concat', `${p}/sin/Concat`, [negS, s], { axis: int(-1) }); // [T, rd]
   const axis1 = g.i64([1]);
   return {
-    cos: g.op('Unsqueeze', '/model/rotary/cos/Unsqueeze', [cosT, axis1]), // [T, 1, rd]
-    sin: g.op('Unsqueeze', '/model/rotary/sin/Unsqueeze', [sinT, axis1]), // [T, 1, rd]
+    cos: g.op('Unsqueeze', `${p}/cos/Unsqueeze`, [cosT, axis1]), // [T, 1, rd]
+    sin: g.op('Unsqueeze', `${p}/sin/Unsqueeze`, [sinT, axis1]), // [T, 1, rd]
   };
 }
 

@@ -100,7 +100,8 @@ function gguf(spec: ModelSpec, opts: Parameters<typeof writeGgufModel>[2] = {}):
 }
 
 describe('GGUF from generated llama / mistral / qwen2 / qwen3 models', () => {
-  for (const spec of ARCH_SPECS.filter((s) => ['llama', 'mistral', 'qwen2', 'qwen3'].includes(s.family))) {
+  // GGUF metadata of these layouts carries no sliding window (llama.cpp runs them fully causal): windowed specs are left out.
+  for (const spec of ARCH_SPECS.filter((s) => ['llama', 'mistral', 'qwen2', 'qwen3'].includes(s.family) && s.slidingWindow === undefined)) {
     const stored = spec.dtype ?? 'F32';
     it(`${spec.name}: a ${stored} GGUF forward equals the safetensors forward (hidden states, attention to BOS, logits)`, async () => {
       const { dir, path } = gguf(spec, { quant: stored });
