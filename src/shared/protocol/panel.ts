@@ -38,8 +38,13 @@ export interface PanelSnapshot {
 }
 
 export interface PanelCompare {
-  /** What the other run is, e.g. `HEAD`. */
+  /** What the other run is, e.g. `HEAD`, `selected: a.prompt:3`, a model's name. */
   label: string;
+  /**
+   * The x axis both runs share: `layer` (h[l], the same model or the same depth) or `relative` (l/L, two
+   * models of different depths, as a study aligns them). Absent means `layer`.
+   */
+  depth?: 'layer' | 'relative';
   /** One line, other run -> shown run: "valley moved h[5]→h[7], max sink rate −0.31, spike unchanged". */
   verdict: string;
   other: AnalysisResult;
@@ -126,7 +131,7 @@ const status: Check = (v) => {
 
 const snapshot: Check = (v) => {
   if (v === null) return null;
-  const compare: Check = (c) => (c === undefined ? null : fields({ label: str, verdict: str, other: checkAnalysisResult })(c));
+  const compare: Check = (c) => (c === undefined ? null : fields({ label: str, verdict: str, other: checkAnalysisResult, depth: (d) => (d === undefined ? null : oneOf('layer', 'relative')(d)) })(c));
   return fields({ result: checkAnalysisResult, source: fields({ uri: str, offset: int }), compare })(v);
 };
 

@@ -11,7 +11,8 @@ import { overlayView } from '../model/overlay';
 import { hasLens, lensSeries } from '../model/lens';
 import { isProvisional } from '../model/provisional';
 import { entropyCaption, mixCaption } from '../model/readings';
-import { isDefaultEntropy, layerSeries, variantLabel } from '../model/series';
+import { isDefaultEntropy, layerSeries, variantLabel, type LayerSeries } from '../model/series';
+import { layerAt, relativeBands, relativeSeries } from '../model/compareView';
 import { LayerCharts } from '../render/charts';
 import { el, replaceChildren } from '../render/dom';
 import { readChartTheme } from '../render/theme';
@@ -64,19 +65,26 @@ export class LayerSection implements Section {
     const spectra = b.layers.filter((l) => l.entropy !== null).length;
     this.c.$('sl-chart-entropy-note').textContent = early ? `computing… (${spectra} of ${b.layers.length} layers)` : entropyCaption(e);
     this.c.$('sl-chart-mix-note').textContent = early ? 'computing…' : mixCaption(b.mixingQueries, r.tokens.length);
+    // Two models of different depths: both runs on relative depth l/L (bands, spikes and tooltips follow).
+    const rel = cmp?.depth === 'relative';
+    const lastOther = cmp ? Math.max(...cmp.other.baseline.layers.map((l) => l.layer)) : lastLayer;
+    const onDepth = (s: LayerSeries, last: number): LayerSeries => (rel ? relativeSeries(s, last) : s);
+    const bands = phaseBands(r.baseline.phases, lastLayer);
+    const spikes = spikeLayers(r.baseline.spikeBlocks);
     this.charts.render(
       {
-        series: layerSeries(r.baseline),
+        series: onDepth(layerSeries(r.baseline), lastLayer),
         variant: isDefaultEntropy(e) ? null : variantLabel(e),
         chance: Number.isFinite(b.chanceSinkScore) ? b.chanceSinkScore : null,
         spikeLabel: spikeWriterLabel(b.spikeWriter),
-        bandNotes: (layer) => bandNotesAt(b.phases, layer),
-        ablated: cmp ? layerSeries(cmp.other.baseline) : overlay && r.ablation ? layerSeries(r.ablation.run) : null,
+        bandNotes: (x) => bandNotesAt(b.phases, rel ? layerAt(x, lastLayer) : x),
+        ablated: cmp ? onDepth(layerSeries(cmp.other.baseline), lastOther) : overlay && r.ablation ? layerSeries(r.ablation.run) : null,
         ...(cmp ? { overlayLabel: cmp.label } : {}),
-        bands: phaseBands(r.baseline.phases, lastLayer),
-        spikes: spikeLayers(r.baseline.spikeBlocks),
+        ...(rel ? { depth: 'relative' as const } : {}),
+        bands: rel ? relativeBands(bands, lastLayer) : bands,
+        spikes: rel ? spikes.map((l) => l / Math.max(1, lastLayer)) : spikes,
         lastLayer,
-        lens: hasLens(r.baseline) ? { base: lensSeries(r.baseline), ablated: r.ablation && hasLens(r.ablation.run) ? lensSeries(r.ablation.run) : null } : null,
+        lens: hasLens(r.baseline) ? { base: rel ? { ...lensSeries(r.baseline), layers: lensSeries(r.baseline).layers.map((l) => l / Math.max(1, lastLayer)) } : lensSeries(r.baseline), ablated: r.ablation && hasLens(r.ablation.run) ? lensSeries(r.ablation.run) : null } : null,
       },
       readChartTheme(doc),
     );

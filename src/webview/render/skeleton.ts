@@ -52,6 +52,11 @@ export function buildPanelSkeleton(doc: Document): HTMLElement {
     [
       el(doc, 'div', { id: 'sl-token-strip', class: 'sl-token-strip', attrs: { role: 'listbox', 'aria-multiselectable': 'true', 'aria-label': 'Tokens coloured by sink mass', tabindex: '-1' } }),
       el(doc, 'div', { id: 'sl-selection', class: 'sl-hint', text: 'Click a token to highlight it in the editor; Shift-click extends, Ctrl/Cmd-click adds.' }),
+      // A comparison's per-token table: both runs aligned by character offsets.
+      el(doc, 'div', { id: 'sl-compare-tokens', class: 'sl-compare-tokens', attrs: { hidden: '' } }, [
+        el(doc, 'div', { id: 'sl-compare-caption', class: 'sl-hint' }),
+        el(doc, 'div', { id: 'sl-compare-list', class: 'sl-compare-list', attrs: { role: 'list', 'aria-label': 'Sink mass per token in both runs, aligned' } }),
+      ]),
     ],
     'mean sink mass per query token',
   );
