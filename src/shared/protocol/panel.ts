@@ -15,6 +15,7 @@ import type { Progress } from '../engineApi';
 import { isErrorData, type ErrorData } from '../errors';
 import type { AnalysisResult, AttentionMap, PartialResult, SpectralLayerMetrics } from '../result';
 import type { LogLevel } from '../log';
+import { svgSpecProblem, type SvgChartSpec } from '../chartSvg';
 import { Command, isMsg, Notification, Request, requestMethodOf, type Msg, type ResponsePayload } from './messages';
 import { bool, checkAnalysisResult, checkAttentionMap, checkPartialResult, checkSpectralLayer, fields, int, isObj, oneOf, reason, str, type Check } from './panelSchema';
 
@@ -77,6 +78,8 @@ export const RevealTokens = new Command<{ ranges: CharRange[] }>('panel/revealTo
 export const OpenPanel = new Command<Record<string, never>>('panel/open');
 /** Save one chart as PNG (`dataUrl` from chart.js's toBase64Image); the host asks where. */
 export const SaveChartImage = new Command<{ name: string; dataUrl: string }>('panel/saveChartImage');
+/** Save one chart as SVG: the drawn chart read into a spec (shared/chartSvg.ts); the host adds the provenance. */
+export const SaveChartSvg = new Command<{ name: string; spec: SvgChartSpec }>('panel/saveChartSvg');
 /** The levels a webview may log at (the host's Logger has these three). */
 export const WEBVIEW_LOG_LEVELS = ['info', 'warn', 'error'] as const satisfies readonly LogLevel[];
 export type WebviewLogLevel = (typeof WEBVIEW_LOG_LEVELS)[number];
@@ -151,6 +154,7 @@ const SPECS: Record<string, Spec> = {
   [RevealTokens.method]: { direction: 'toHost', params: fields({ ranges }) },
   [OpenPanel.method]: { direction: 'toHost', params: fields({}) },
   [SaveChartImage.method]: { direction: 'toHost', params: fields({ name: str, dataUrl: pngDataUrl }) },
+  [SaveChartSvg.method]: { direction: 'toHost', params: fields({ name: str, spec: svgSpecProblem }) },
   [WebviewLog.method]: {
     direction: 'toHost',
     params: fields({ level: oneOf(...(WEBVIEW_LOG_LEVELS as readonly string[])), message: str }),

@@ -3,7 +3,7 @@
  * the ablation overlay: its toggle (#sl-ablation-toggle) asks the host to re-run when the shown
  * result has no ablation yet, and its summary says what zeroing the BOS write changed.
  */
-import { SaveChartImage, SetAblation } from '../../shared/protocol/panel';
+import { SaveChartImage, SaveChartSvg, SetAblation } from '../../shared/protocol/panel';
 import type { AnalysisResult } from '../../shared/result';
 import { bandLabel, bandNotes, bandNotesAt, phaseBands, spikeLayers, spikeWriterLabel } from '../model/bands';
 import { fmtBlocks, fmtLayerRange, fmtNum, layerLabel } from '../model/format';
@@ -34,7 +34,10 @@ export class LayerSection implements Section {
       mix: c.$('sl-chart-mix') as HTMLCanvasElement,
       lens: c.$('sl-chart-lens') as HTMLCanvasElement,
     });
-    for (const b of Array.from(c.doc.querySelectorAll<HTMLElement>('.sl-chart-png'))) b.addEventListener('click', () => this.savePng(b.dataset.chart ?? ''));
+    for (const b of Array.from(c.doc.querySelectorAll<HTMLElement>('.sl-chart-png'))) {
+      const svg = b.classList.contains('sl-chart-svg');
+      b.addEventListener('click', () => (svg ? this.saveSvg(b.dataset.chart ?? '', b.dataset.title ?? '') : this.savePng(b.dataset.chart ?? '')));
+    }
     c.$('sl-ablation-toggle').addEventListener('change', (e) => this.setAblation((e.target as { checked?: boolean }).checked === true));
   }
 
@@ -44,6 +47,14 @@ export class LayerSection implements Section {
     if (kind !== 'bos' && kind !== 'entropy' && kind !== 'sink' && kind !== 'lens') return;
     const dataUrl = this.charts.png(kind);
     if (dataUrl) this.c.ipc.command(SaveChartImage, { name: `sinklens-${kind}.png`, dataUrl });
+  }
+
+  /** Asks the host to save one drawn chart as SVG (the host adds the provenance). */
+  private saveSvg(canvasId: string, title: string): void {
+    const kind = canvasId.replace(/^sl-chart-/, '');
+    if (kind !== 'bos' && kind !== 'entropy' && kind !== 'sink' && kind !== 'mix' && kind !== 'lens') return;
+    const spec = this.charts.svgSpec(kind, title);
+    if (spec) this.c.ipc.command(SaveChartSvg, { name: `sinklens-${kind}.svg`, spec });
   }
 
   render(r: AnalysisResult): void {

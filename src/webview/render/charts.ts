@@ -25,6 +25,8 @@ import { logBounds, points, type LayerSeries } from '../model/series';
 import { RELATIVE_TICKS, RELATIVE_X_TITLE } from '../model/compareView';
 import { bandsPlugin, LABEL_STRIP_PX, type BandsOptions } from './chartBands';
 import { legendLine } from './legendLine';
+import type { SvgChartSpec } from '../../shared/chartSvg';
+import { svgSpecOf, type DrawnChart } from './chartSpec';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend, bandsPlugin);
 // As chart.js's own UMD build does: `Chart.getChart(canvas)` then reads a drawn chart's scales and
@@ -276,6 +278,12 @@ export class LayerCharts {
       if (!canvas.getContext('2d')) continue;
       this.charts.set(kind, new Chart(canvas, configFor(kind, d, theme) as unknown as ChartConfiguration));
     }
+  }
+
+  /** The drawn chart read into an SVG spec (scales, ticks, datasets, bands); null when it is not drawn. */
+  svgSpec(kind: ChartKind, title: string): SvgChartSpec | null {
+    const chart = this.charts.get(kind);
+    return chart ? svgSpecOf(chart as unknown as DrawnChart, title) : null;
   }
 
   /** The drawn chart as a PNG data URL; null when it is not drawn. */

@@ -22,6 +22,8 @@ function chartCard(doc: Document, id: string, title: string, note: string, label
       el(doc, 'span', { id: `${id}-note`, class: 'sl-hint', text: note }),
       // Saves the drawn chart as PNG (the layer section wires it; the host asks where).
       el(doc, 'button', { class: 'sl-chart-png', text: 'PNG', attrs: { type: 'button', 'data-chart': id, 'aria-label': `Save the ${title} chart as PNG`, title: 'Save as PNG' } }),
+      // The same chart as SVG, written from the drawn chart's scales and datasets, provenance inside.
+      el(doc, 'button', { class: 'sl-chart-png sl-chart-svg', text: 'SVG', attrs: { type: 'button', 'data-chart': id, 'data-title': title, 'aria-label': `Save the ${title} chart as SVG`, title: 'Save as SVG' } }),
     ]),
     el(doc, 'div', { class: 'sl-chart-box' }, [el(doc, 'canvas', { id, attrs: { role: 'img', 'aria-label': label } })]),
   ]);
