@@ -4,7 +4,9 @@
  * progress line. Unit-tested without VS Code.
  */
 import { createHash } from 'node:crypto';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { STUDY_JOURNAL_KEEP, STUDY_JOURNAL_MAX_AGE_DAYS } from '../../shared/defaults';
 import type { StudyProgress } from '../../shared/study';
 import type { Settings } from '../config';
 import { hubModelChoices } from '../models/modelList';
@@ -57,6 +59,42 @@ export function studyModelChoices(s: Settings, rc: ResolveContext, currentDir: s
 export function journalPathFor(storageDir: string, promptSetPath: string, models: readonly string[], limit: number | undefined): string {
   const key = createHash('sha256').update(JSON.stringify([promptSetPath, models, limit ?? null])).digest('hex').slice(0, 24);
   return join(storageDir, 'studies', `${key}.journal.jsonl`);
+}
+
+const JOURNAL_SUFFIX = '.journal.jsonl';
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * Which journals to remove (pure): those of unfinished studies untouched for `maxAgeDays`, and all but the
+ * `keep` most recently written. A completed study's journal is removed when it completes (not here).
+ */
+export function journalsToPrune(
+  files: readonly { name: string; mtimeMs: number }[],
+  nowMs: number,
+  o: { maxAgeDays: number; keep: number } = { maxAgeDays: STUDY_JOURNAL_MAX_AGE_DAYS, keep: STUDY_JOURNAL_KEEP },
+): string[] {
+  const journals = files.filter((f) => f.name.endsWith(JOURNAL_SUFFIX)).sort((a, b) => b.mtimeMs - a.mtimeMs || a.name.localeCompare(b.name));
+  return journals.filter((f, i) => i >= o.keep || nowMs - f.mtimeMs > o.maxAgeDays * DAY_MS).map((f) => f.name);
+}
+
+/** Removes the journals `journalsToPrune` names from `dir` (the `studies/` folder); returns their names. */
+export function pruneJournals(dir: string, nowMs = Date.now()): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return []; // No studies folder yet.
+  }
+  const files = names.flatMap((name) => {
+    try {
+      return [{ name, mtimeMs: statSync(join(dir, name)).mtimeMs }];
+    } catch {
+      return [];
+    }
+  });
+  const gone = journalsToPrune(files, nowMs);
+  for (const name of gone) rmSync(join(dir, name), { force: true });
+  return gone;
 }
 
 /** `1m 05s`, `42s`, `…` when unknown. */
