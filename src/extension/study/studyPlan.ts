@@ -4,10 +4,10 @@
  * progress line. Unit-tested without VS Code.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { STUDY_JOURNAL_KEEP, STUDY_JOURNAL_MAX_AGE_DAYS } from '../../shared/defaults';
-import type { StudyProgress } from '../../shared/study';
+import type { StudyProgress, StudyResult } from '../../shared/study';
 import type { Settings } from '../config';
 import { hubModelChoices } from '../models/modelList';
 import { DEMO_LABEL, resolveModel, type ResolveContext } from '../models/resolve';
@@ -114,4 +114,19 @@ export function progressLine(p: StudyProgress, failed: number): string {
 /** Share (0..100) of the whole study one finished prompt is worth. */
 export function incrementPerPrompt(p: StudyProgress): number {
   return p.total > 0 && p.models > 0 ? 100 / (p.total * p.models) : 0;
+}
+
+/** Where the last shown study is kept for the view's restore, beside the journals. */
+export function lastStudyPath(storageDir: string): string {
+  return join(storageDir, 'studies', 'last.study.json');
+}
+
+/** The kept study, or undefined when there is none or it is not a study (never shown unchecked). */
+export function readLastStudy(file: string): StudyResult | undefined {
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as StudyResult;
+    return s && s.kind === 'sinklens-study' && Array.isArray(s.models) && Array.isArray(s.prompts) ? s : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -55,6 +55,8 @@ export class StudyApp {
   }
 
   show(study: StudyResult): void {
+    // Marks the view as one VS Code restores after a reload (the host shows its kept study again); no study here.
+    this.api.setState({ view: 'study' });
     this.charts = studyCharts(study);
     this.rows = studyRows(study);
     const root = this.doc.getElementById('sl-study') as HTMLElement;

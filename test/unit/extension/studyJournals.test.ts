@@ -1,10 +1,10 @@
-/** Run Study's journal pruning: the documented policy (age in days, the newest N kept), on names and on a real folder. */
+/** Run Study's journal pruning (the documented policy: age in days, the newest N kept) and the study kept for the view's restore. */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { journalsToPrune, pruneJournals } from '../../../src/extension/study/studyPlan';
+import { journalsToPrune, lastStudyPath, pruneJournals, readLastStudy } from '../../../src/extension/study/studyPlan';
 import { STUDY_JOURNAL_KEEP, STUDY_JOURNAL_MAX_AGE_DAYS } from '../../../src/shared/defaults';
 
 const DAY = 24 * 3600 * 1000;
@@ -47,5 +47,23 @@ describe('study journal pruning', () => {
     assert.deepEqual(gone, ['20.journal.jsonl', '21.journal.jsonl', 'old.journal.jsonl']);
     assert.deepEqual(readdirSync(dir).sort(), [...names.slice(0, STUDY_JOURNAL_KEEP), 'last.study.json'].sort());
     assert.deepEqual(pruneJournals(join(tmp, 'missing'), NOW), []);
+  });
+});
+
+describe('the study view keeps its study for a reload', () => {
+  it('reads back a kept study and refuses what is not one', () => {
+    const file = lastStudyPath(tmp);
+    assert.equal(file, join(tmp, 'studies', 'last.study.json'));
+    assert.equal(readLastStudy(file), undefined, 'nothing kept yet');
+    mkdirSync(join(tmp, 'studies'), { recursive: true });
+    const study = { kind: 'sinklens-study', models: [{ name: 'm' }], prompts: [{ id: 'p' }], complete: true };
+    writeFileSync(file, JSON.stringify(study));
+    assert.deepEqual(readLastStudy(file), study);
+    writeFileSync(file, JSON.stringify({ kind: 'other', models: [], prompts: [] }));
+    assert.equal(readLastStudy(file), undefined);
+    writeFileSync(file, '{"kind": "sinklens-st');
+    assert.equal(readLastStudy(file), undefined);
+    // The kept study sits beside the journals and is never pruned as one.
+    assert.deepEqual(journalsToPrune([{ name: 'last.study.json', mtimeMs: 0 }], NOW), []);
   });
 });
