@@ -68,7 +68,9 @@ export class LayerSection implements Section {
     const note = doc.getElementById('sl-header-ablation');
     // A comparison takes the overlay's place: the other run's curves dashed, the verdict in the header.
     const cmp = this.c.compare?.();
-    if (note) note.textContent = cmp ? `vs ${cmp.label}: ${cmp.verdict}` : view.header;
+    // Two depths: the h[l] of the verdict are each model's own; the curves share l/L.
+    const depths = cmp?.depth === 'relative' ? ` (${cmp.other.model.layers} vs ${r.model.layers} layers, curves on l/L)` : '';
+    if (note) note.textContent = cmp ? `vs ${cmp.label}${depths}: ${cmp.verdict}` : view.header;
     const lastLayer = Math.max(...r.baseline.layers.map((l) => l.layer));
     const b = r.baseline;
     const e = r.settings.entropy;

@@ -86,6 +86,18 @@ describe('aligned per-token compare', () => {
 });
 
 describe('relative-depth overlay', () => {
+  it('the panel header names both depths when two models share the l/L axis', async () => {
+    const h = startPanel();
+    await h.started;
+    const now = sampleResult({ layers: 5 });
+    const other = sampleResult({ layers: 6 });
+    const verdict = compareVerdict(verdictInput(other), verdictInput(now));
+    h.store.setResult(now, { uri: 'file:///p.prompt', offset: 0 }, { label: 'demo', verdict, other, depth: 'relative' });
+    await flush();
+    assert.equal(h.$('#sl-header-ablation').textContent, `vs demo (6 vs 5 layers, curves on l/L): ${verdict}`);
+  });
+
+
   it('maps layers to l/L and bands to half a layer either side, clipped to [0, 1]', () => {
     const s = layerSeries(sampleResult({ layers: 4 }).baseline);
     assert.deepEqual(relativeSeries(s, 4).layers, [0, 0.25, 0.5, 0.75, 1]);
