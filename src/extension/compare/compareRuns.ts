@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { compareVerdict, verdictInput } from '../../shared/compare';
-import { SinkLensError } from '../../shared/errors';
+import { SinkLensError, toErrorData } from '../../shared/errors';
 import type { PanelCompare } from '../../shared/protocol/panel';
 import type { AnalysisResult } from '../../shared/result';
 import type { AnalysisController, AnalysisTarget } from '../analysisController';
@@ -34,12 +34,22 @@ export async function runComparison(ctx: Ctx, controller: AnalysisController, pa
   if (c.otherText.trim() === '' || c.target.text.trim() === '') throw new SinkLensError('emptyPrompt', 'One of the two prompts is empty: select some text or open a prompt file for each side.');
   const otherDir = c.otherModelDir ?? model.model.dir;
   const options = ctx.analyzeOptions(null, false);
-  const before: AnalysisResult = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: c.progressTitle, cancellable: true },
-    (_p, token) => ctx.engine.analyze(otherDir, loadOptions(ctx.settings), c.otherText, options, { token }),
-  );
-  // A second model leaves the engine before the current one runs: the engine holds one model per comparison side
-  // only while that side runs (the current model stays loaded, as after any analysis).
+  const runOther = (): Thenable<AnalysisResult> =>
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: c.progressTitle, cancellable: true }, (_p, token) =>
+      ctx.engine.analyze(otherDir, loadOptions(ctx.settings), c.otherText, options, { token }),
+    );
+  let before: AnalysisResult;
+  try {
+    before = await runOther();
+  } catch (e) {
+    // The second model does not fit beside the loaded current one: release everything and run the two in turn.
+    if (otherDir === model.model.dir || toErrorData(e).code !== 'insufficientMemory') throw e;
+    ctx.log.info(`compare: ${c.label} does not fit beside the loaded model; unloading it and running the models one at a time`);
+    await ctx.engine.unloadAll();
+    before = await runOther();
+  }
+  // A second model leaves the engine before the current one runs: it is loaded only while its side runs (the current
+  // model stays loaded, as after any analysis, unless the second did not fit beside it).
   if (otherDir !== model.model.dir) await ctx.engine.unload(otherDir);
   const after = await controller.analyze(c.target, { progress: 'notification', reveal: true, modelDir: model.model.dir, logitLens: false });
   const relative = lastLayer(before) !== lastLayer(after);
