@@ -11,6 +11,7 @@ import type { SinkDecorations } from './decorations';
 import { targetOf, type PanelHost } from './panel/panelHost';
 import { addModelFolder, downloadModelCommand, selectModel } from './models/modelCommands';
 import { compareWithHead } from './compare/compareWithHead';
+import type { PromptCompare } from './compare/comparePrompts';
 import { exportAnalysis } from './study/exports';
 import { runStudyCommand } from './study/studyCommand';
 import type { StudyView } from './study/studyView';
@@ -22,6 +23,8 @@ export interface CommandDeps {
   /** The panel, its summary view and the last shown result. */
   panel: PanelHost;
   study: StudyView;
+  /** Compare Prompts / Compare Across Models (the side selected for compare). */
+  compare: PromptCompare;
 }
 
 type Handler = (...args: unknown[]) => unknown;
@@ -49,6 +52,13 @@ export function commandTable(d: CommandDeps): Record<string, Handler> {
     // Optional (table, target path) skip the table picker and the save dialog.
     'sinklens.exportCsv': (table?: unknown, target?: unknown) => guard(d, () => exportAnalysis(ctx, d.panel, 'csv', table, target)),
     'sinklens.compareWithHead': (uri?: unknown) => guard(d, () => compareWithHead(ctx, d.controller, d.panel, uri)),
+    // Editor and explorer menus pass the resource's uri; the selection, else the whole prompt, is the side.
+    'sinklens.selectForCompare': (uri?: unknown) => guard(d, async () => d.compare.select(await targetFromArgs(ctx, uri, undefined))),
+    'sinklens.compareWithSelected': (uri?: unknown) => guard(d, async () => d.compare.compareWith(await targetFromArgs(ctx, uri, undefined))),
+    'sinklens.comparePrompts': (uri?: unknown) => guard(d, async () => d.compare.step(await targetFromArgs(ctx, uri, undefined))),
+    // An optional defaultModel value (a name, a folder, `org/name@rev`, '' = demo) skips the model picker.
+    'sinklens.compareAcrossModels': (model?: unknown, uri?: unknown) =>
+      guard(d, async () => d.compare.acrossModels(await targetFromArgs(ctx, uri, undefined), asString(model))),
     'sinklens.exportJson': (target?: unknown) => guard(d, () => exportAnalysis(ctx, d.panel, 'json', undefined, target)),
   };
 }

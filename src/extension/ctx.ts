@@ -87,6 +87,15 @@ export class Ctx implements vscode.Disposable {
     });
   }
 
+  /** Resolves a defaultModel value other than the selected one (a second model to compare with). */
+  resolveModelValue(value: string): Resolution {
+    return resolveModel({ ...this.current, defaultModel: value }, {
+      demoDir: this.demoModelDir,
+      baseDir: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+      cached: () => this.cachedHubModels(),
+    });
+  }
+
   /** `logitLens` overrides the sinklens.logitLens setting for one request (undefined = the setting). */
   analyzeOptions(ablate: AnalyzeOptions['ablate'] = null, logitLens?: boolean): AnalyzeOptions {
     return analyzeOptions(this.current, ablate, logitLens);

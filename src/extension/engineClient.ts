@@ -83,6 +83,16 @@ export class EngineClient implements vscode.Disposable {
     }
   }
 
+  /** Drops one model from the engine (a second model run for a comparison), so at most one stays loaded. */
+  async unload(modelDir: string): Promise<void> {
+    if (this.proc.pid === undefined) return;
+    try {
+      await this.proc.request(EngineUnload, { modelDir }, { timeoutMs: 10_000 });
+    } catch (e) {
+      this.log.warn(`unload of ${modelDir} failed: ${(e as Error).message}`);
+    }
+  }
+
   dispose(): void {
     this.proc.dispose();
     this.crashEmitter.dispose();

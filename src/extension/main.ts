@@ -16,6 +16,7 @@ import { PanelHost } from './panel/panelHost';
 import { registerModelCacheCommand } from './modelCache';
 import { ModelStatusBar } from './statusBar';
 import { StudyView } from './study/studyView';
+import { PromptCompare } from './compare/comparePrompts';
 
 export type { SinkLensApi } from './api';
 
@@ -69,6 +70,7 @@ function build(context: vscode.ExtensionContext): SinkLensApi {
     decorations,
     panel,
     study,
+    compare: new PromptCompare(c, controller, panel),
   });
   for (const [id, handler] of Object.entries(table)) c.push(vscode.commands.registerCommand(id, handler));
   c.push(registerModelCacheCommand(c));

@@ -87,10 +87,16 @@ export function alignByOffsets(before: readonly SpanValue[], after: readonly Spa
  * tokens of two versions of a prompt before alignByOffsets.
  */
 export function offsetMap(before: string, after: string): (offset: number) => number | null {
+  const { prefix: p, suffix: s } = commonEnds(before, after);
+  const delta = before.length - after.length;
+  return (o) => (o <= p ? o : o >= after.length - s ? o + delta : null);
+}
+
+/** The lengths of the common prefix and (non-overlapping) common suffix of two texts: the edit is what lies between. */
+export function commonEnds(before: string, after: string): { prefix: number; suffix: number } {
   let p = 0;
   while (p < before.length && p < after.length && before[p] === after[p]) p++;
   let s = 0;
   while (s < before.length - p && s < after.length - p && before[before.length - 1 - s] === after[after.length - 1 - s]) s++;
-  const delta = before.length - after.length;
-  return (o) => (o <= p ? o : o >= after.length - s ? o + delta : null);
+  return { prefix: p, suffix: s };
 }

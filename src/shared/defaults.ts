@@ -44,6 +44,13 @@ export const DEFAULT_ANALYZE_OPTIONS = {
 
 export const DEFAULT_PROMPT_FILES: readonly string[] = ['**/*.prompt', '**/*.prompty', '**/*.prompt.md', '**/prompts/**/*.{md,txt}'];
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
+/**
+ * Run Study's resume journals in the extension's storage: a completed study's journal is removed at once; an
+ * unfinished one (cancelled, or the window closed) is kept to resume, but removed after this many days without
+ * a write, and only the newest `STUDY_JOURNAL_KEEP` are kept.
+ */
+export const STUDY_JOURNAL_MAX_AGE_DAYS = 30;
+export const STUDY_JOURNAL_KEEP = 20;
 
 /**
  * The default of every contributed setting, by its key under `sinklens.` (package.json's

@@ -12,6 +12,7 @@ import type { HostIpc, VsCodeApiLike } from './ipc';
 import { massiveRows } from './model/heads';
 import { overlayWishAfter } from './model/overlay';
 import type { PanelContext } from './panel/context';
+import { CompareTokenSection } from './panel/compareTokens';
 import { HeadSection } from './panel/heads';
 import { LayerSection } from './panel/layers';
 import { LensSection } from './panel/lens';
@@ -37,6 +38,7 @@ export class PanelApp {
   private readonly layers: LayerSection;
   private readonly heads: HeadSection;
   private readonly lens: LensSection;
+  private readonly compareTokens: CompareTokenSection;
 
   constructor(
     private readonly doc: Document,
@@ -59,6 +61,7 @@ export class PanelApp {
     this.layers = new LayerSection(this.ctx);
     this.heads = new HeadSection(this.ctx);
     this.lens = new LensSection(this.ctx);
+    this.compareTokens = new CompareTokenSection(this.ctx);
     this.wireWindow();
   }
 
@@ -130,7 +133,7 @@ export class PanelApp {
     replaceChildren(this.ctx.$('sl-header-body'), ...renderHeader(this.doc, r));
     replaceChildren(this.ctx.$('sl-warnings'), ...renderWarnings(this.doc, r));
     this.renderReadings(r);
-    for (const section of [this.tokens, this.layers, this.heads, this.lens]) section.render(r);
+    for (const section of [this.tokens, this.compareTokens, this.layers, this.heads, this.lens]) section.render(r);
     replaceChildren(this.ctx.$('sl-massive'), ...renderMassive(this.doc, massiveRows(r.baseline, r.tokens, 2), r.baseline.recurringDims));
     this.setStatus(this.status);
     this.save();

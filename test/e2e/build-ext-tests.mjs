@@ -10,7 +10,7 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const EXT_TESTS_OUT = process.env.E2E_EXT_OUT || join(REPO, 'out', 'e2e-ext');
 
 /** Suites run in this order (mocha would otherwise follow the glob's order); other *.test.ts files follow. */
-const ORDER = ['activation', 'codelens', 'analyze', 'panel', 'ablation', 'decorations', 'study', 'compare', 'crash'];
+const ORDER = ['activation', 'codelens', 'analyze', 'panel', 'ablation', 'decorations', 'study', 'compare', 'comparePrompts', 'crash'];
 
 export function buildExtTests() {
   const src = join(REPO, 'test', 'e2e', 'ext');

@@ -1,12 +1,13 @@
 /**
  * Runs a study: every prompt on every model, one model at a time (loaded once, released before the
  * next), prompts streamed one by one, each finished prompt journaled so that a killed study resumes.
- * Progress reports carry an ETA from the mean time per prompt of this run.
+ * Progress reports carry an ETA from the mean time per prompt of this run. A cancel reaches the prompt being
+ * analysed (the engine checks it between its stages): that prompt stops, the finished ones are kept.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { AnalyzeOptions, LoadOptions, ModelHandle } from '../../shared/engineApi';
+import type { AnalyzeOptions, LoadOptions, ModelHandle, Progress } from '../../shared/engineApi';
 import { SinkLensError, toErrorData } from '../../shared/errors';
 import type { AnalysisResult } from '../../shared/result';
 import { PREVIEW_CHARS, STUDY_SCHEMA_VERSION, type PromptFailure, type PromptRecord, type Provenance, type StudyProgress, type StudyPrompt, type StudyResult, type StudySettings } from '../../shared/study';
@@ -18,7 +19,8 @@ import { toPromptRecord } from './record';
 /** The engine surface a study needs (the in-process Engine provides it). */
 export interface StudyEngine {
   load(modelDir: string, opts?: LoadOptions): Promise<ModelHandle>;
-  analyze(handle: ModelHandle, text: string, opts?: AnalyzeOptions): Promise<AnalysisResult>;
+  /** `signal`: the study's cancel, checked by the engine between the analysis' stages (it stops mid-prompt). */
+  analyze(handle: ModelHandle, text: string, opts?: AnalyzeOptions, onProgress?: (p: Progress) => void, signal?: AbortSignal): Promise<AnalysisResult>;
   unload?(modelDir?: string): Promise<void>;
 }
 
@@ -129,10 +131,15 @@ async function runModel(engine: StudyEngine, o: StudyRunOptions, job: ModelJob):
         run.complete = false;
         break;
       }
-      const failure = await analyzeOne(engine, handle, p, job.options, (rec) => {
+      const failure = await analyzeOne(engine, handle, p, job.options, o.signal, (rec) => {
         run.records.push(rec);
         job.journal?.append({ model: dir, weights, record: rec });
       });
+      // Cancelled inside the prompt: it is neither done nor failed (not journaled, so a rerun analyses it).
+      if (failure === 'cancelled') {
+        run.complete = false;
+        break;
+      }
       if (failure) run.failures.push(failure);
       clock.ran += 1;
       clock.left -= 1;
@@ -164,13 +171,15 @@ async function analyzeOne(
   handle: ModelHandle,
   p: StudyPrompt,
   opts: AnalyzeOptions,
+  signal: StudyRunOptions['signal'],
   keep: (r: PromptRecord) => void,
-): Promise<PromptFailure | null> {
+): Promise<PromptFailure | null | 'cancelled'> {
   try {
-    keep(toPromptRecord(p, await engine.analyze(handle, p.text, opts)));
+    keep(toPromptRecord(p, await engine.analyze(handle, p.text, opts, () => {}, signal as AbortSignal | undefined)));
     return null;
   } catch (e) {
     const d = toErrorData(e);
+    if (d.code === 'cancelled' && signal?.aborted) return 'cancelled';
     if (FATAL.has(d.code)) throw e;
     return { index: p.index, id: p.id, source: p.source, code: d.code, message: d.message };
   }

@@ -28,21 +28,7 @@ export async function selectModel(ctx: Ctx, value?: string): Promise<void> {
     return;
   }
   const current = ctx.settings.defaultModel;
-  const cached = ctx.cachedHubModels();
-  const mark = (v: string): string => (v === current ? '$(check) ' : '');
-  const items: ModelPick[] = [{ label: `${mark('')}${DEMO_LABEL}`, description: 'ships with SinkLens', value: '' }];
-  const configured = ctx.settings.models;
-  if (configured.length) items.push({ label: 'Configured (sinklens.models)', kind: vscode.QuickPickItemKind.Separator });
-  for (const m of configured) items.push({ label: `${mark(m.name)}${m.name}`, description: describeEntry(m, ctx), value: m.name });
-  if (cached.length) items.push({ label: 'Hugging Face cache', kind: vscode.QuickPickItemKind.Separator });
-  for (const c of hubModelChoices(cached)) items.push({ ...c, label: `${mark(c.value)}${c.label}` });
-  const stored = storeModelChoices(listStoreModels(process.env));
-  if (stored.length) items.push({ label: 'GGUF (Ollama, LM Studio, llama.cpp)', kind: vscode.QuickPickItemKind.Separator });
-  const byPath = new Map(configured.flatMap((m) => (isHubModel(m) ? [] : [[m.path, m.name] as const])));
-  for (const c of stored) {
-    const v = byPath.get(c.value) ?? c.value;
-    items.push({ ...c, label: `${mark(v)}${c.label}`, gguf: { name: c.label, path: c.value } });
-  }
+  const items = modelItems(ctx, current);
   items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
   items.push({ label: '$(folder-opened) Add Model Folder…', action: 'add' });
   items.push({ label: '$(file-binary) Add GGUF File…', action: 'addGguf' });
@@ -68,6 +54,37 @@ export async function selectModel(ctx: Ctx, value?: string): Promise<void> {
   }
   if (pick.value === undefined) return;
   await ctx.updateSetting('defaultModel', pick.value);
+}
+
+/** The models Select Model lists (demo, configured, Hugging Face cache, GGUF stores), `current` checked. */
+function modelItems(ctx: Ctx, current: string): ModelPick[] {
+  const cached = ctx.cachedHubModels();
+  const mark = (v: string): string => (v === current ? '$(check) ' : '');
+  const items: ModelPick[] = [{ label: `${mark('')}${DEMO_LABEL}`, description: 'ships with SinkLens', value: '' }];
+  const configured = ctx.settings.models;
+  if (configured.length) items.push({ label: 'Configured (sinklens.models)', kind: vscode.QuickPickItemKind.Separator });
+  for (const m of configured) items.push({ label: `${mark(m.name)}${m.name}`, description: describeEntry(m, ctx), value: m.name });
+  if (cached.length) items.push({ label: 'Hugging Face cache', kind: vscode.QuickPickItemKind.Separator });
+  for (const c of hubModelChoices(cached)) items.push({ ...c, label: `${mark(c.value)}${c.label}` });
+  const stored = storeModelChoices(listStoreModels(process.env));
+  if (stored.length) items.push({ label: 'GGUF (Ollama, LM Studio, llama.cpp)', kind: vscode.QuickPickItemKind.Separator });
+  const byPath = new Map(configured.flatMap((m) => (isHubModel(m) ? [] : [[m.path, m.name] as const])));
+  for (const c of stored) {
+    const v = byPath.get(c.value) ?? c.value;
+    items.push({ ...c, label: `${mark(v)}${c.label}`, gguf: { name: c.label, path: c.value } });
+  }
+  return items;
+}
+
+/**
+ * Picks a model as Select Model lists them, without selecting it: the value (a defaultModel value) for a second
+ * model to run beside the current one (Compare Across Models). A GGUF store model is picked by its path.
+ */
+export async function pickModelValue(ctx: Ctx, title: string): Promise<string | undefined> {
+  const current = ctx.settings.defaultModel;
+  const items = modelItems(ctx, current).filter((i) => i.kind === vscode.QuickPickItemKind.Separator || (i.value ?? i.gguf?.path) !== current);
+  const pick = await vscode.window.showQuickPick(items, { title, placeHolder: 'The second model; the current model runs the same prompt' });
+  return pick ? (pick.value ?? pick.gguf?.path) : undefined;
 }
 
 /** Adds `{name, path}` to sinklens.models (unless that path is there) and selects it. */

@@ -5,6 +5,7 @@
  * off, or window reload) the webview sends Ready again and gets the full state again.
  * No vscode import at runtime: unit-tested with a fake webview.
  */
+import type { SvgChartSpec } from '../../shared/chartSvg';
 import { toErrorData } from '../../shared/errors';
 import { requestMethodOf, responseMethodOf, type Msg, type Notification, type ParamsOf, type Request, type ResponsePayload } from '../../shared/protocol/messages';
 import {
@@ -14,6 +15,7 @@ import {
   OpenPanel,
   PanelReady,
   SaveChartImage,
+  SaveChartSvg,
   RevealTokens,
   SetAblation,
   SetLogitLens,
@@ -44,6 +46,7 @@ export interface ChannelHandlers {
   openPanel(): void;
   /** Save one chart's PNG (absent: the view has no charts to save). */
   saveChartImage?(name: string, dataUrl: string): void;
+  saveChartSvg?(name: string, spec: SvgChartSpec): void;
 }
 
 export class PanelChannel {
@@ -102,6 +105,7 @@ export class PanelChannel {
     if (RevealTokens.is(m)) return this.handlers.revealTokens(m.params.ranges);
     if (OpenPanel.is(m)) return this.handlers.openPanel();
     if (SaveChartImage.is(m)) return this.handlers.saveChartImage?.(m.params.name, m.params.dataUrl);
+    if (SaveChartSvg.is(m)) return this.handlers.saveChartSvg?.(m.params.name, m.params.spec);
     if (WebviewLog.is(m)) return this.log[m.params.level](`panel (${this.view ?? '?'}): ${m.params.message}`);
   }
 

@@ -2,6 +2,7 @@
  * What the host does for each webview request, shared by the panel and the summary view.
  * No vscode import at runtime (unit-tested with fakes).
  */
+import type { SvgChartSpec } from '../../shared/chartSvg';
 import type { CharRange } from '../../shared/protocol/panel';
 import type { AnalysisResult, AttentionMap } from '../../shared/result';
 import type { ChannelHandlers } from './panelChannel';
@@ -18,6 +19,8 @@ export interface HandlerDeps {
   revealTokens(ranges: CharRange[], uri: string): void;
   /** Save a chart of the shown result as PNG (with its provenance beside it). */
   saveChartImage?(name: string, dataUrl: string, result: AnalysisResult): void;
+  /** Save a chart of the shown result as SVG (provenance inside the file and beside it). */
+  saveChartSvg?(name: string, spec: SvgChartSpec, result: AnalysisResult): void;
 }
 
 /** Whether a result carries logit-lens data (on any baseline layer). */
@@ -59,6 +62,10 @@ export function panelHandlers(store: PanelStore, deps: HandlerDeps, openPanel: (
     saveChartImage: (name, dataUrl) => {
       const snap = store.current();
       if (snap) deps.saveChartImage?.(name, dataUrl, snap.result);
+    },
+    saveChartSvg: (name, spec) => {
+      const snap = store.current();
+      if (snap) deps.saveChartSvg?.(name, spec, snap.result);
     },
   };
 }

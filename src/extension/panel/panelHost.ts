@@ -20,7 +20,7 @@ import { createWebviewPanel, PANEL_VIEW_TYPE, PanelController, type WebviewDeps 
 import { hasLogitLens, panelHandlers } from './panelHandlers';
 import { PanelStore } from './panelStore';
 import { SUMMARY_VIEW_ID, SummaryViewProvider } from './summaryView';
-import { saveChartPng } from '../study/exports';
+import { saveChartPng, saveChartSvg } from '../study/exports';
 
 /** Runs one analysis (the AnalysisController's `analyze`); the panel's re-runs go through it. */
 export type Analyze = (target: AnalysisTarget, opts: RunOptions) => Promise<AnalysisResult>;
@@ -49,6 +49,9 @@ export class PanelHost implements PanelPort, vscode.Disposable {
         },
         saveChartImage: (name, dataUrl, result) => {
           saveChartPng(ctx, name, dataUrl, result).catch((e: unknown) => void vscode.window.showErrorMessage(`SinkLens: export failed: ${(e as Error).message}`));
+        },
+        saveChartSvg: (name, spec, result) => {
+          saveChartSvg(ctx, name, spec, result).catch((e: unknown) => void vscode.window.showErrorMessage(`SinkLens: export failed: ${(e as Error).message}`));
         },
       },
       () => this.open(false),

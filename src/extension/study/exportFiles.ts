@@ -4,6 +4,7 @@
  * and the provenance written beside every CSV and PNG (`<file>.provenance.json`: SinkLens version, models
  * with weight sha256, tokenizer, settings, time). The JSON results carry their provenance inside.
  */
+import { chartSvg, type SvgChartSpec } from '../../shared/chartSvg';
 import { analysisCsv, studyCsv } from '../../shared/csv';
 import type { AnalysisResult } from '../../shared/result';
 import type { StudyResult } from '../../shared/study';
@@ -50,6 +51,11 @@ export function pngExport(name: string, dataUrl: string, provenance: object): Ex
   const bytes = Uint8Array.from(Buffer.from(dataUrl.slice(prefix.length), 'base64'));
   if (bytes.length < 8 || bytes[0] !== 0x89 || bytes[1] !== 0x50) throw new Error('the chart image is not a PNG');
   return { name, content: bytes, provenance };
+}
+
+/** One chart as SVG: the provenance inside the file (`<desc>`, `<metadata>`) and in `<file>.provenance.json`. */
+export function svgExport(name: string, spec: SvgChartSpec, provenance: object): ExportFile {
+  return { name, content: chartSvg(spec, provenance as Record<string, unknown>), provenance };
 }
 
 export function analysisProvenance(r: AnalysisResult, version: string, tokenizerSha256: string | null): object {

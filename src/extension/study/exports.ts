@@ -6,13 +6,14 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { SvgChartSpec } from '../../shared/chartSvg';
 import { SinkLensError } from '../../shared/errors';
 import type { StudyExportRequest } from '../../shared/protocol/study';
 import type { AnalysisResult } from '../../shared/result';
 import type { StudyResult } from '../../shared/study';
 import type { Ctx } from '../ctx';
 import type { PanelHost } from '../panel/panelHost';
-import { analysisCsvExport, analysisJsonExport, analysisProvenance, pngExport, studyCsvExport, studyJsonExport, type AnalysisTable, type ExportFile } from './exportFiles';
+import { analysisCsvExport, analysisJsonExport, analysisProvenance, pngExport, studyCsvExport, svgExport, studyJsonExport, type AnalysisTable, type ExportFile } from './exportFiles';
 
 export function versionOf(ctx: Ctx): string {
   return String((ctx.context.extension.packageJSON as { version?: unknown }).version ?? 'unknown');
@@ -35,7 +36,14 @@ export async function saveExport(file: ExportFile, target?: string): Promise<str
 }
 
 export async function exportStudy(ctx: Ctx, study: StudyResult, req: StudyExportRequest, target?: string): Promise<string | undefined> {
-  const file = req.kind === 'json' ? studyJsonExport(study) : req.kind === 'csv' ? studyCsvExport(study, req.table) : pngExport(req.name, req.dataUrl, study.provenance);
+  const file =
+    req.kind === 'json'
+      ? studyJsonExport(study)
+      : req.kind === 'csv'
+        ? studyCsvExport(study, req.table)
+        : req.kind === 'svg'
+          ? svgExport(req.name, req.spec, study.provenance)
+          : pngExport(req.name, req.dataUrl, study.provenance);
   const out = await saveExport(file, target);
   if (out) ctx.log.info(`exported ${out}`);
   return out;
@@ -66,6 +74,13 @@ export async function exportAnalysis(ctx: Ctx, panel: PanelHost, kind: 'csv' | '
 /** One chart of the panel as PNG, with the shown result's provenance beside it. */
 export async function saveChartPng(ctx: Ctx, name: string, dataUrl: string, r: AnalysisResult, target?: string): Promise<string | undefined> {
   const out = await saveExport(pngExport(name, dataUrl, analysisProvenance(r, versionOf(ctx), tokenizerSha(r.model.dir))), target);
+  if (out) ctx.log.info(`exported ${out}`);
+  return out;
+}
+
+/** One chart of the panel as SVG, the shown result's provenance inside it and beside it. */
+export async function saveChartSvg(ctx: Ctx, name: string, spec: SvgChartSpec, r: AnalysisResult, target?: string): Promise<string | undefined> {
+  const out = await saveExport(svgExport(name, spec, analysisProvenance(r, versionOf(ctx), tokenizerSha(r.model.dir))), target);
   if (out) ctx.log.info(`exported ${out}`);
   return out;
 }

@@ -13,7 +13,8 @@ import type { StudyResult } from '../../shared/study';
 import { loadOptions } from '../config';
 import type { Ctx } from '../ctx';
 import { versionOf } from './exports';
-import { incrementPerPrompt, journalPathFor, progressLine, studyArgsOf, studyModelChoices } from './studyPlan';
+import { incrementPerPrompt, journalPathFor, progressLine, pruneJournals, studyArgsOf, studyModelChoices } from './studyPlan';
+import { STUDY_JOURNAL_KEEP, STUDY_JOURNAL_MAX_AGE_DAYS } from '../../shared/defaults';
 import type { StudyView } from './studyView';
 
 export async function runStudyCommand(ctx: Ctx, view: StudyView, target: unknown, extra: unknown): Promise<StudyResult | undefined> {
@@ -37,17 +38,19 @@ export async function runStudyCommand(ctx: Ctx, view: StudyView, target: unknown
 async function runWithProgress(ctx: Ctx, setPath: string, models: string[], limit: number | undefined): Promise<StudyResult> {
   const journalPath = journalPathFor(ctx.context.globalStorageUri.fsPath, setPath, models, limit);
   fs.mkdirSync(path.dirname(journalPath), { recursive: true }); // The extension's storage folder may not exist yet.
+  const pruned = pruneJournals(path.dirname(journalPath)).filter((name) => path.join(path.dirname(journalPath), name) !== journalPath);
+  if (pruned.length) ctx.log.info(`study: removed ${pruned.length} old study journal(s) (unfinished for ${STUDY_JOURNAL_MAX_AGE_DAYS} days, or beyond the newest ${STUDY_JOURNAL_KEEP})`);
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'SinkLens study', cancellable: true },
     async (progress, token) => {
       const ac = new AbortController();
       const sub = token.onCancellationRequested(() => {
         ac.abort();
-        progress.report({ message: 'cancelling after the current prompt…' });
+        progress.report({ message: 'cancelling: stopping the current prompt…' });
       });
       let failed = 0;
       try {
-        return await ctx.engine.study(
+        const study = await ctx.engine.study(
           { models, loadOptions: loadOptions(ctx.settings), promptSetPath: setPath, ...(limit !== undefined ? { limit } : {}), options: ctx.analyzeOptions(null, false), journalPath, version: versionOf(ctx) },
           (p) => {
             if (p.failure) {
@@ -59,6 +62,9 @@ async function runWithProgress(ctx: Ctx, setPath: string, models: string[], limi
           },
           ac.signal,
         );
+        // A completed study needs no resume: its journal goes (the study view keeps the result, studyView.ts).
+        if (study.complete) fs.rmSync(journalPath, { force: true });
+        return study;
       } finally {
         sub.dispose();
       }

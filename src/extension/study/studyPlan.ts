@@ -4,8 +4,10 @@
  * progress line. Unit-tested without VS Code.
  */
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StudyProgress } from '../../shared/study';
+import { STUDY_JOURNAL_KEEP, STUDY_JOURNAL_MAX_AGE_DAYS } from '../../shared/defaults';
+import type { StudyProgress, StudyResult } from '../../shared/study';
 import type { Settings } from '../config';
 import { hubModelChoices } from '../models/modelList';
 import { DEMO_LABEL, resolveModel, type ResolveContext } from '../models/resolve';
@@ -59,6 +61,42 @@ export function journalPathFor(storageDir: string, promptSetPath: string, models
   return join(storageDir, 'studies', `${key}.journal.jsonl`);
 }
 
+const JOURNAL_SUFFIX = '.journal.jsonl';
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * Which journals to remove (pure): those of unfinished studies untouched for `maxAgeDays`, and all but the
+ * `keep` most recently written. A completed study's journal is removed when it completes (not here).
+ */
+export function journalsToPrune(
+  files: readonly { name: string; mtimeMs: number }[],
+  nowMs: number,
+  o: { maxAgeDays: number; keep: number } = { maxAgeDays: STUDY_JOURNAL_MAX_AGE_DAYS, keep: STUDY_JOURNAL_KEEP },
+): string[] {
+  const journals = files.filter((f) => f.name.endsWith(JOURNAL_SUFFIX)).sort((a, b) => b.mtimeMs - a.mtimeMs || a.name.localeCompare(b.name));
+  return journals.filter((f, i) => i >= o.keep || nowMs - f.mtimeMs > o.maxAgeDays * DAY_MS).map((f) => f.name);
+}
+
+/** Removes the journals `journalsToPrune` names from `dir` (the `studies/` folder); returns their names. */
+export function pruneJournals(dir: string, nowMs = Date.now()): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return []; // No studies folder yet.
+  }
+  const files = names.flatMap((name) => {
+    try {
+      return [{ name, mtimeMs: statSync(join(dir, name)).mtimeMs }];
+    } catch {
+      return [];
+    }
+  });
+  const gone = journalsToPrune(files, nowMs);
+  for (const name of gone) rmSync(join(dir, name), { force: true });
+  return gone;
+}
+
 /** `1m 05s`, `42s`, `…` when unknown. */
 export function fmtEta(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '…';
@@ -76,4 +114,19 @@ export function progressLine(p: StudyProgress, failed: number): string {
 /** Share (0..100) of the whole study one finished prompt is worth. */
 export function incrementPerPrompt(p: StudyProgress): number {
   return p.total > 0 && p.models > 0 ? 100 / (p.total * p.models) : 0;
+}
+
+/** Where the last shown study is kept for the view's restore, beside the journals. */
+export function lastStudyPath(storageDir: string): string {
+  return join(storageDir, 'studies', 'last.study.json');
+}
+
+/** The kept study, or undefined when there is none or it is not a study (never shown unchecked). */
+export function readLastStudy(file: string): StudyResult | undefined {
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as StudyResult;
+    return s && s.kind === 'sinklens-study' && Array.isArray(s.models) && Array.isArray(s.prompts) ? s : undefined;
+  } catch {
+    return undefined;
+  }
 }

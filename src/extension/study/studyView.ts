@@ -2,6 +2,10 @@
  * The study view: a webview panel (viewType 'sinklens.study', at most one) showing the last study run
  * in this window. The HTML comes from the one builder (panel/html.ts, view 'study'); the study travels by
  * postMessage (StudyChannel). Rows open the prompt's analysis in the analysis panel on the row's model.
+ *
+ * After a window reload VS Code restores the view through the registered serializer: the host keeps the last
+ * shown study in the extension's storage (`studies/last.study.json`, written when shown) and shows it again;
+ * the webview keeps no study of its own.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,6 +17,7 @@ import type { Ctx } from '../ctx';
 import { renderWebviewHtml, webviewOptions } from '../panel/html';
 import { StudyChannel } from './studyChannel';
 import { exportStudy } from './exports';
+import { lastStudyPath, readLastStudy } from './studyPlan';
 
 export const STUDY_VIEW_TYPE = 'sinklens.study';
 
@@ -27,13 +32,19 @@ export interface StudyViewState {
 export class StudyView implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private channel: StudyChannel | undefined;
+  private readonly serializer: vscode.Disposable;
 
   constructor(
     private readonly ctx: Ctx,
     private readonly analyze: Analyze,
-  ) {}
+  ) {
+    this.serializer = vscode.window.registerWebviewPanelSerializer(STUDY_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel) => this.restore(panel),
+    });
+  }
 
   show(study: StudyResult): void {
+    this.persist(study);
     if (this.panel && this.channel) {
       this.channel.show(study);
       this.panel.reveal(vscode.ViewColumn.Active);
@@ -43,6 +54,35 @@ export class StudyView implements vscode.Disposable {
       ...webviewOptions(this.ctx.context.extensionUri, vscode.Uri.joinPath),
       retainContextWhenHidden: false,
     });
+    this.adopt(panel, study);
+  }
+
+  /** A study view VS Code restores after a reload: the last shown study again, or nothing to show (closed). */
+  private restore(panel: vscode.WebviewPanel): void {
+    const study = readLastStudy(lastStudyPath(this.ctx.context.globalStorageUri.fsPath));
+    if (!study) {
+      this.ctx.log.info('study view: no saved study to restore; closing the view');
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = webviewOptions(this.ctx.context.extensionUri, vscode.Uri.joinPath);
+    this.panel?.dispose();
+    this.adopt(panel, study);
+    this.ctx.log.info(`study view restored (${study.models.length} model(s), ${study.prompts.length} prompt(s))`);
+  }
+
+  /** Keeps the shown study for a reload (best effort: a failed write only costs the restore). */
+  private persist(study: StudyResult): void {
+    const file = lastStudyPath(this.ctx.context.globalStorageUri.fsPath);
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, JSON.stringify(study));
+    } catch (e) {
+      this.ctx.log.warn(`study view: could not keep the study for a reload: ${(e as Error).message}`);
+    }
+  }
+
+  private adopt(panel: vscode.WebviewPanel, study: StudyResult): void {
     const channel = new StudyChannel(panel.webview, study, { openPrompt: (m, p) => this.openPrompt(m, p), exportStudy: (r) => this.export(r) }, this.ctx.log);
     panel.webview.html = renderWebviewHtml({ webview: panel.webview, extensionUri: this.ctx.context.extensionUri, join: vscode.Uri.joinPath, view: 'study' }).html;
     panel.onDidChangeViewState(() => {
@@ -70,6 +110,7 @@ export class StudyView implements vscode.Disposable {
 
   dispose(): void {
     this.panel?.dispose();
+    this.serializer.dispose();
   }
 
   /** Analyses one prompt of the shown study on the row's model, in the analysis panel. */
@@ -106,3 +147,4 @@ function promptFile(setPath: string, id: string, text: string): vscode.Uri | und
     return undefined;
   }
 }
+

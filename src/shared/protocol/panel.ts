@@ -15,6 +15,7 @@ import type { Progress } from '../engineApi';
 import { isErrorData, type ErrorData } from '../errors';
 import type { AnalysisResult, AttentionMap, PartialResult, SpectralLayerMetrics } from '../result';
 import type { LogLevel } from '../log';
+import { svgSpecProblem, type SvgChartSpec } from '../chartSvg';
 import { Command, isMsg, Notification, Request, requestMethodOf, type Msg, type ResponsePayload } from './messages';
 import { bool, checkAnalysisResult, checkAttentionMap, checkPartialResult, checkSpectralLayer, fields, int, isObj, oneOf, reason, str, type Check } from './panelSchema';
 
@@ -38,8 +39,13 @@ export interface PanelSnapshot {
 }
 
 export interface PanelCompare {
-  /** What the other run is, e.g. `HEAD`. */
+  /** What the other run is, e.g. `HEAD`, `selected: a.prompt:3`, a model's name. */
   label: string;
+  /**
+   * The x axis both runs share: `layer` (h[l], the same model or the same depth) or `relative` (l/L, two
+   * models of different depths, as a study aligns them). Absent means `layer`.
+   */
+  depth?: 'layer' | 'relative';
   /** One line, other run -> shown run: "valley moved h[5]→h[7], max sink rate −0.31, spike unchanged". */
   verdict: string;
   other: AnalysisResult;
@@ -72,6 +78,8 @@ export const RevealTokens = new Command<{ ranges: CharRange[] }>('panel/revealTo
 export const OpenPanel = new Command<Record<string, never>>('panel/open');
 /** Save one chart as PNG (`dataUrl` from chart.js's toBase64Image); the host asks where. */
 export const SaveChartImage = new Command<{ name: string; dataUrl: string }>('panel/saveChartImage');
+/** Save one chart as SVG: the drawn chart read into a spec (shared/chartSvg.ts); the host adds the provenance. */
+export const SaveChartSvg = new Command<{ name: string; spec: SvgChartSpec }>('panel/saveChartSvg');
 /** The levels a webview may log at (the host's Logger has these three). */
 export const WEBVIEW_LOG_LEVELS = ['info', 'warn', 'error'] as const satisfies readonly LogLevel[];
 export type WebviewLogLevel = (typeof WEBVIEW_LOG_LEVELS)[number];
@@ -126,7 +134,7 @@ const status: Check = (v) => {
 
 const snapshot: Check = (v) => {
   if (v === null) return null;
-  const compare: Check = (c) => (c === undefined ? null : fields({ label: str, verdict: str, other: checkAnalysisResult })(c));
+  const compare: Check = (c) => (c === undefined ? null : fields({ label: str, verdict: str, other: checkAnalysisResult, depth: (d) => (d === undefined ? null : oneOf('layer', 'relative')(d)) })(c));
   return fields({ result: checkAnalysisResult, source: fields({ uri: str, offset: int }), compare })(v);
 };
 
@@ -146,6 +154,7 @@ const SPECS: Record<string, Spec> = {
   [RevealTokens.method]: { direction: 'toHost', params: fields({ ranges }) },
   [OpenPanel.method]: { direction: 'toHost', params: fields({}) },
   [SaveChartImage.method]: { direction: 'toHost', params: fields({ name: str, dataUrl: pngDataUrl }) },
+  [SaveChartSvg.method]: { direction: 'toHost', params: fields({ name: str, spec: svgSpecProblem }) },
   [WebviewLog.method]: {
     direction: 'toHost',
     params: fields({ level: oneOf(...(WEBVIEW_LOG_LEVELS as readonly string[])), message: str }),

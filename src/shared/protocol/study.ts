@@ -8,6 +8,7 @@
 import type { StudyResult } from '../study';
 import { Command, Notification, type Msg } from './messages';
 import { isObj } from './panelSchema';
+import { svgSpecProblem, type SvgChartSpec } from '../chartSvg';
 
 export const StudyViewReady = new Command<Record<string, never>>('study/ready');
 export const StudyOpenPrompt = new Command<{ modelIndex: number; promptIndex: number }>('study/openPrompt');
@@ -19,7 +20,12 @@ export interface StudyRenderReport {
 }
 export const StudyRendered = new Command<StudyRenderReport>('study/rendered');
 /** `png`: one chart's image (a data: URL from chart.js's toBase64Image), saved under `name`. */
-export type StudyExportRequest = { kind: 'json' } | { kind: 'csv'; table: 'layers' | 'prompts' | 'tokens' | 'heads' } | { kind: 'png'; name: string; dataUrl: string };
+export type StudyExportRequest =
+  | { kind: 'json' }
+  | { kind: 'csv'; table: 'layers' | 'prompts' | 'tokens' | 'heads' }
+  | { kind: 'png'; name: string; dataUrl: string }
+  /** `svg`: one chart read into a spec (shared/chartSvg.ts); the host writes it with the study's provenance. */
+  | { kind: 'svg'; name: string; spec: SvgChartSpec };
 export const StudyExport = new Command<StudyExportRequest>('study/export');
 
 export const StudyShow = new Notification<{ study: StudyResult }>('study/show');
@@ -43,5 +49,6 @@ const CSV_TABLES = ['layers', 'prompts', 'tokens', 'heads'];
 function isExport(p: Record<string, unknown>): boolean {
   if (p['kind'] === 'json') return true;
   if (p['kind'] === 'csv') return typeof p['table'] === 'string' && CSV_TABLES.includes(p['table']);
+  if (p['kind'] === 'svg') return typeof p['name'] === 'string' && svgSpecProblem(p['spec']) === null;
   return p['kind'] === 'png' && typeof p['name'] === 'string' && typeof p['dataUrl'] === 'string' && p['dataUrl'].startsWith('data:image/png;base64,');
 }

@@ -3,7 +3,7 @@
  * the ablation overlay: its toggle (#sl-ablation-toggle) asks the host to re-run when the shown
  * result has no ablation yet, and its summary says what zeroing the BOS write changed.
  */
-import { SaveChartImage, SetAblation } from '../../shared/protocol/panel';
+import { SaveChartImage, SaveChartSvg, SetAblation } from '../../shared/protocol/panel';
 import type { AnalysisResult } from '../../shared/result';
 import { bandLabel, bandNotes, bandNotesAt, phaseBands, spikeLayers, spikeWriterLabel } from '../model/bands';
 import { fmtBlocks, fmtLayerRange, fmtNum, layerLabel } from '../model/format';
@@ -11,7 +11,8 @@ import { overlayView } from '../model/overlay';
 import { hasLens, lensSeries } from '../model/lens';
 import { isProvisional } from '../model/provisional';
 import { entropyCaption, mixCaption } from '../model/readings';
-import { isDefaultEntropy, layerSeries, variantLabel } from '../model/series';
+import { isDefaultEntropy, layerSeries, variantLabel, type LayerSeries } from '../model/series';
+import { layerAt, relativeBands, relativeSeries } from '../model/compareView';
 import { LayerCharts } from '../render/charts';
 import { el, replaceChildren } from '../render/dom';
 import { readChartTheme } from '../render/theme';
@@ -33,7 +34,10 @@ export class LayerSection implements Section {
       mix: c.$('sl-chart-mix') as HTMLCanvasElement,
       lens: c.$('sl-chart-lens') as HTMLCanvasElement,
     });
-    for (const b of Array.from(c.doc.querySelectorAll<HTMLElement>('.sl-chart-png'))) b.addEventListener('click', () => this.savePng(b.dataset.chart ?? ''));
+    for (const b of Array.from(c.doc.querySelectorAll<HTMLElement>('.sl-chart-png'))) {
+      const svg = b.classList.contains('sl-chart-svg');
+      b.addEventListener('click', () => (svg ? this.saveSvg(b.dataset.chart ?? '', b.dataset.title ?? '') : this.savePng(b.dataset.chart ?? '')));
+    }
     c.$('sl-ablation-toggle').addEventListener('change', (e) => this.setAblation((e.target as { checked?: boolean }).checked === true));
   }
 
@@ -43,6 +47,14 @@ export class LayerSection implements Section {
     if (kind !== 'bos' && kind !== 'entropy' && kind !== 'sink' && kind !== 'lens') return;
     const dataUrl = this.charts.png(kind);
     if (dataUrl) this.c.ipc.command(SaveChartImage, { name: `sinklens-${kind}.png`, dataUrl });
+  }
+
+  /** Asks the host to save one drawn chart as SVG (the host adds the provenance). */
+  private saveSvg(canvasId: string, title: string): void {
+    const kind = canvasId.replace(/^sl-chart-/, '');
+    if (kind !== 'bos' && kind !== 'entropy' && kind !== 'sink' && kind !== 'mix' && kind !== 'lens') return;
+    const spec = this.charts.svgSpec(kind, title);
+    if (spec) this.c.ipc.command(SaveChartSvg, { name: `sinklens-${kind}.svg`, spec });
   }
 
   render(r: AnalysisResult): void {
@@ -56,7 +68,9 @@ export class LayerSection implements Section {
     const note = doc.getElementById('sl-header-ablation');
     // A comparison takes the overlay's place: the other run's curves dashed, the verdict in the header.
     const cmp = this.c.compare?.();
-    if (note) note.textContent = cmp ? `vs ${cmp.label}: ${cmp.verdict}` : view.header;
+    // Two depths: the h[l] of the verdict are each model's own; the curves share l/L.
+    const depths = cmp?.depth === 'relative' ? ` (${cmp.other.model.layers} vs ${r.model.layers} layers, curves on l/L)` : '';
+    if (note) note.textContent = cmp ? `vs ${cmp.label}${depths}: ${cmp.verdict}` : view.header;
     const lastLayer = Math.max(...r.baseline.layers.map((l) => l.layer));
     const b = r.baseline;
     const e = r.settings.entropy;
@@ -64,19 +78,26 @@ export class LayerSection implements Section {
     const spectra = b.layers.filter((l) => l.entropy !== null).length;
     this.c.$('sl-chart-entropy-note').textContent = early ? `computing… (${spectra} of ${b.layers.length} layers)` : entropyCaption(e);
     this.c.$('sl-chart-mix-note').textContent = early ? 'computing…' : mixCaption(b.mixingQueries, r.tokens.length);
+    // Two models of different depths: both runs on relative depth l/L (bands, spikes and tooltips follow).
+    const rel = cmp?.depth === 'relative';
+    const lastOther = cmp ? Math.max(...cmp.other.baseline.layers.map((l) => l.layer)) : lastLayer;
+    const onDepth = (s: LayerSeries, last: number): LayerSeries => (rel ? relativeSeries(s, last) : s);
+    const bands = phaseBands(r.baseline.phases, lastLayer);
+    const spikes = spikeLayers(r.baseline.spikeBlocks);
     this.charts.render(
       {
-        series: layerSeries(r.baseline),
+        series: onDepth(layerSeries(r.baseline), lastLayer),
         variant: isDefaultEntropy(e) ? null : variantLabel(e),
         chance: Number.isFinite(b.chanceSinkScore) ? b.chanceSinkScore : null,
         spikeLabel: spikeWriterLabel(b.spikeWriter),
-        bandNotes: (layer) => bandNotesAt(b.phases, layer),
-        ablated: cmp ? layerSeries(cmp.other.baseline) : overlay && r.ablation ? layerSeries(r.ablation.run) : null,
+        bandNotes: (x) => bandNotesAt(b.phases, rel ? layerAt(x, lastLayer) : x),
+        ablated: cmp ? onDepth(layerSeries(cmp.other.baseline), lastOther) : overlay && r.ablation ? layerSeries(r.ablation.run) : null,
         ...(cmp ? { overlayLabel: cmp.label } : {}),
-        bands: phaseBands(r.baseline.phases, lastLayer),
-        spikes: spikeLayers(r.baseline.spikeBlocks),
+        ...(rel ? { depth: 'relative' as const } : {}),
+        bands: rel ? relativeBands(bands, lastLayer) : bands,
+        spikes: rel ? spikes.map((l) => l / Math.max(1, lastLayer)) : spikes,
         lastLayer,
-        lens: hasLens(r.baseline) ? { base: lensSeries(r.baseline), ablated: r.ablation && hasLens(r.ablation.run) ? lensSeries(r.ablation.run) : null } : null,
+        lens: hasLens(r.baseline) ? { base: rel ? { ...lensSeries(r.baseline), layers: lensSeries(r.baseline).layers.map((l) => l / Math.max(1, lastLayer)) } : lensSeries(r.baseline), ablated: r.ablation && hasLens(r.ablation.run) ? lensSeries(r.ablation.run) : null } : null,
       },
       readChartTheme(doc),
     );

@@ -22,8 +22,11 @@ import { fmtNum, fmtPercent, layerLabel } from '../model/format';
 import type { LensSeries } from '../model/lens';
 import { isUnitTick, layerTicks, maxLayerTicks, unitRange, unitTicks, zeroBasedRange } from '../model/axes';
 import { logBounds, points, type LayerSeries } from '../model/series';
+import { RELATIVE_TICKS, RELATIVE_X_TITLE } from '../model/compareView';
 import { bandsPlugin, LABEL_STRIP_PX, type BandsOptions } from './chartBands';
 import { legendLine } from './legendLine';
+import type { SvgChartSpec } from '../../shared/chartSvg';
+import { svgSpecOf, type DrawnChart } from './chartSpec';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend, bandsPlugin);
 // As chart.js's own UMD build does: `Chart.getChart(canvas)` then reads a drawn chart's scales and
@@ -59,6 +62,11 @@ export interface ChartsData {
   lastLayer: number;
   /** The overlay's legend label: 'ablated' (default) or the compared run's (`HEAD`). */
   overlayLabel?: string;
+  /**
+   * The x axis: 'layer' (h[l], default) or 'relative' (l/L in [0, 1]: two models of different depths; the
+   * series, bands and spikes are then given in l/L).
+   */
+  depth?: 'layer' | 'relative';
   /** Logit-lens cross-entropy (baseline, ablated when the ablation carries a lens); absent without lens data. */
   lens?: { base: LensSeries; ablated: LensSeries | null } | null;
 }
@@ -179,18 +187,7 @@ export function configFor(kind: ChartKind, d: ChartsData, t: ChartTheme): ChartC
       interaction: { mode: 'index', intersect: false },
       layout: { padding: { top: LABEL_STRIP_PX, right: 4 } },
       scales: {
-        x: {
-          type: 'linear',
-          min: -0.5,
-          max: d.lastLayer + 0.5,
-          grid: { color: t.grid },
-          title: title(X_TITLE),
-          // chart.js would put ticks on the half-layer padding: place them on the layers themselves.
-          afterBuildTicks: (axis) => {
-            axis.ticks = layerTicks(d.lastLayer, maxLayerTicks(axis.chart.width)).map((value) => ({ value }));
-          },
-          ticks: { color: t.fg, autoSkip: false, maxRotation: 0, font: { size: 10 }, callback: (v) => layerLabel(Number(v)) },
-        },
+        x: xScale(d, t, title),
         y: {
           ...yScale(kind, d),
           grid: { color: t.grid },
@@ -201,10 +198,44 @@ export function configFor(kind: ChartKind, d: ChartsData, t: ChartTheme): ChartC
       plugins: {
         // A legend only where it tells series apart: one baseline curve needs none.
         legend: { display: datasets.length > 1, position: 'bottom', labels: { color: t.fg, usePointStyle: true, pointStyleWidth: 26, boxHeight: 10, font: { size: 11 }, generateLabels: legendItems } },
-        tooltip: { callbacks: { title: (items) => (items[0] ? layerLabel(Number(items[0].parsed.x)) : ''), label: (i) => `${i.dataset.label}: ${fmtNum(i.parsed.y)}`, footer: (items) => tooltipFooter(kind, d, items[0] ? Number(items[0].parsed.x) : NaN) } },
+        tooltip: { callbacks: { title: (items) => (items[0] ? xLabel(d, Number(items[0].parsed.x)) : ''), label: (i) => `${i.dataset.label}: ${fmtNum(i.parsed.y)}`, footer: (items) => tooltipFooter(kind, d, items[0] ? Number(items[0].parsed.x) : NaN) } },
         slBands: bands,
       },
     },
+  };
+}
+
+/** A hovered point's x: `h[l]`, or `l/L 0.40` on the relative-depth axis. */
+function xLabel(d: ChartsData, x: number): string {
+  return d.depth === 'relative' ? `l/L ${x.toFixed(2)}` : layerLabel(x);
+}
+
+type Title = (text: string) => { display: boolean; text: string; color: string; font: { size: number } };
+
+/** The layer axis (ticks on h[l], half a layer of padding), or the relative-depth axis l/L for two models. */
+function xScale(d: ChartsData, t: ChartTheme, title: Title) {
+  if (d.depth === 'relative') {
+    return {
+      type: 'linear' as const,
+      min: -0.03,
+      max: 1.03,
+      grid: { color: t.grid },
+      title: title(RELATIVE_X_TITLE),
+      afterBuildTicks: (axis: { ticks: { value: number }[] }) => void (axis.ticks = RELATIVE_TICKS.map((value) => ({ value }))),
+      ticks: { color: t.fg, autoSkip: false, maxRotation: 0, font: { size: 10 }, callback: (v: number | string) => Number(v).toFixed(2) },
+    };
+  }
+  return {
+    type: 'linear' as const,
+    min: -0.5,
+    max: d.lastLayer + 0.5,
+    grid: { color: t.grid },
+    title: title(X_TITLE),
+    // chart.js would put ticks on the half-layer padding: place them on the layers themselves.
+    afterBuildTicks: (axis: { ticks: { value: number }[]; chart: { width: number } }) => {
+      axis.ticks = layerTicks(d.lastLayer, maxLayerTicks(axis.chart.width)).map((value) => ({ value }));
+    },
+    ticks: { color: t.fg, autoSkip: false, maxRotation: 0, font: { size: 10 }, callback: (v: number | string) => layerLabel(Number(v)) },
   };
 }
 
@@ -247,6 +278,12 @@ export class LayerCharts {
       if (!canvas.getContext('2d')) continue;
       this.charts.set(kind, new Chart(canvas, configFor(kind, d, theme) as unknown as ChartConfiguration));
     }
+  }
+
+  /** The drawn chart read into an SVG spec (scales, ticks, datasets, bands); null when it is not drawn. */
+  svgSpec(kind: ChartKind, title: string): SvgChartSpec | null {
+    const chart = this.charts.get(kind);
+    return chart ? svgSpecOf(chart as unknown as DrawnChart, title) : null;
   }
 
   /** The drawn chart as a PNG data URL; null when it is not drawn. */

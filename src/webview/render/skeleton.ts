@@ -22,6 +22,8 @@ function chartCard(doc: Document, id: string, title: string, note: string, label
       el(doc, 'span', { id: `${id}-note`, class: 'sl-hint', text: note }),
       // Saves the drawn chart as PNG (the layer section wires it; the host asks where).
       el(doc, 'button', { class: 'sl-chart-png', text: 'PNG', attrs: { type: 'button', 'data-chart': id, 'aria-label': `Save the ${title} chart as PNG`, title: 'Save as PNG' } }),
+      // The same chart as SVG, written from the drawn chart's scales and datasets, provenance inside.
+      el(doc, 'button', { class: 'sl-chart-png sl-chart-svg', text: 'SVG', attrs: { type: 'button', 'data-chart': id, 'data-title': title, 'aria-label': `Save the ${title} chart as SVG`, title: 'Save as SVG' } }),
     ]),
     el(doc, 'div', { class: 'sl-chart-box' }, [el(doc, 'canvas', { id, attrs: { role: 'img', 'aria-label': label } })]),
   ]);
@@ -52,6 +54,11 @@ export function buildPanelSkeleton(doc: Document): HTMLElement {
     [
       el(doc, 'div', { id: 'sl-token-strip', class: 'sl-token-strip', attrs: { role: 'listbox', 'aria-multiselectable': 'true', 'aria-label': 'Tokens coloured by sink mass', tabindex: '-1' } }),
       el(doc, 'div', { id: 'sl-selection', class: 'sl-hint', text: 'Click a token to highlight it in the editor; Shift-click extends, Ctrl/Cmd-click adds.' }),
+      // A comparison's per-token table: both runs aligned by character offsets.
+      el(doc, 'div', { id: 'sl-compare-tokens', class: 'sl-compare-tokens', attrs: { hidden: '' } }, [
+        el(doc, 'div', { id: 'sl-compare-caption', class: 'sl-hint' }),
+        el(doc, 'div', { id: 'sl-compare-list', class: 'sl-compare-list', attrs: { role: 'list', 'aria-label': 'Sink mass per token in both runs, aligned' } }),
+      ]),
     ],
     'mean sink mass per query token',
   );

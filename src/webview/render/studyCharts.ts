@@ -8,6 +8,8 @@ import { layerTicks, maxLayerTicks } from '../model/axes';
 import { fmtNum, layerLabel } from '../model/format';
 import type { BandSeries, StudyCharts, StudyPanel } from '../model/study';
 import { withAlpha } from './theme';
+import type { SvgChartSpec } from '../../shared/chartSvg';
+import { svgSpecOf, type DrawnChart } from './chartSpec';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Legend, Filler);
 if (typeof window !== 'undefined') (window as unknown as { Chart?: typeof Chart }).Chart ??= Chart;
@@ -89,6 +91,12 @@ export class StudyChartSet {
       if (!canvas?.getContext('2d')) continue; // No 2D context (a test DOM): the table still works.
       this.charts.set(p.metric, new Chart(canvas, studyChartConfig(c, p, t) as unknown as ChartConfiguration));
     }
+  }
+
+  /** The chart read into an SVG spec, or null when it was not drawn. */
+  svgSpec(metric: string, title: string): SvgChartSpec | null {
+    const chart = this.charts.get(metric);
+    return chart ? svgSpecOf(chart as unknown as DrawnChart, title) : null;
   }
 
   /** The chart's PNG (a data: URL), or null when it was not drawn. */

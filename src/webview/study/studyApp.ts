@@ -55,6 +55,8 @@ export class StudyApp {
   }
 
   show(study: StudyResult): void {
+    // Marks the view as one VS Code restores after a reload (the host shows its kept study again); no study here.
+    this.api.setState({ view: 'study' });
     this.charts = studyCharts(study);
     this.rows = studyRows(study);
     const root = this.doc.getElementById('sl-study') as HTMLElement;
@@ -111,8 +113,14 @@ export class StudyApp {
         const dataUrl = this.chartSet.png(p.metric);
         if (dataUrl) post(this.api, StudyExport, { kind: 'png', name: `study-${p.metric}.png`, dataUrl });
       });
+      // The same chart as SVG, from the drawn chart's scales and datasets; the host adds the study's provenance.
+      const svg = el(d, 'button', { class: 'sl-study-export sl-study-svg', text: 'SVG', attrs: { type: 'button', title: `Save the ${p.title} chart as SVG` } });
+      svg.addEventListener('click', () => {
+        const spec = this.chartSet.svgSpec(p.metric, p.title);
+        if (spec) post(this.api, StudyExport, { kind: 'svg', name: `study-${p.metric}.svg`, spec });
+      });
       return el(d, 'figure', { class: 'sl-chart-card' }, [
-        el(d, 'figcaption', {}, [el(d, 'span', { class: 'sl-chart-title', text: p.title }), png]),
+        el(d, 'figcaption', {}, [el(d, 'span', { class: 'sl-chart-title', text: p.title }), png, svg]),
         el(d, 'div', { class: 'sl-chart-box' }, [canvas]),
       ]);
     });

@@ -86,4 +86,30 @@ describe('runStudy', () => {
     assert.deepEqual(calls, ['gamma', 'delta']);
     assert.equal(done.complete, true);
   });
+
+  test('a cancel during a prompt stops that prompt: the finished ones are kept, the stopped one is not journaled', async () => {
+    const journalPath = join(tmp, 'midprompt.journal.jsonl');
+    const ac = new AbortController();
+    const seen: (AbortSignal | undefined)[] = [];
+    const engine = fakeEngine(() => null);
+    const inner = engine.analyze;
+    // The third prompt is cancelled while it runs: the engine notices at its next stage boundary and throws `cancelled`.
+    engine.analyze = async (h, text, opts, onProgress, signal) => {
+      seen.push(signal);
+      if (text === 'gamma') {
+        ac.abort();
+        if (signal?.aborted) throw new SinkLensError('cancelled', 'The analysis was cancelled.');
+      }
+      return inner(h, text, opts, onProgress, signal);
+    };
+    const s = await runStudy(engine, { ...base, journalPath, signal: ac.signal });
+    assert.equal(seen[0], ac.signal, 'the study hands its cancel to each analysis');
+    assert.equal(s.complete, false);
+    assert.deepEqual(s.models[0]!.prompts.map((p) => p.id), ['alpha', 'beta']);
+    assert.deepEqual(s.models[0]!.failures, [], 'a cancelled prompt is not a failure');
+    const calls: string[] = [];
+    const done = await runStudy(fakeEngine(() => null, calls), { ...base, journalPath });
+    assert.deepEqual(calls, ['gamma', 'delta']);
+    assert.equal(done.complete, true);
+  });
 });
