@@ -1,0 +1,115 @@
+/**
+ * Quantised GGUF matrices run as stored: a generated llama (GQA, untied head, rows of 256 so every
+ * K-quant applies, q/k rows permuted in the file) forwards the same through MatMulNBits on the
+ * stored blocks as through float32 Gemms on the dequantised weights (accuracy_level 0: float
+ * compute, so only accumulation order differs); which linears are taken as stored and which are
+ * quantised again follows the precision; and sinklens-tiny's metrics in Q4_0 / Q8_0 at the engine's
+ * default int4 / int8 stay within the level-4 drift docs/gguf.md records of the fp32 ones.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Engine } from '../../../../src/engine/api';
+import { buildForwardGraph } from '../../../../src/engine/graph/model';
+import { createRunnerWith } from '../../../../src/engine/graph/runner';
+import type { ForwardResult } from '../../../../src/engine/graph/types';
+import { loadModelFiles } from '../../../../src/engine/model/load';
+import type { WeightPrecision } from '../../../../src/shared/result';
+import { assertClose } from '../../../support/assertClose';
+import { requireFixture } from '../../../support/fixtures';
+import { generateModel, randomIds, type ModelSpec } from '../../../support/genModel';
+import { writeGgufModel } from '../../../support/ggufModel';
+
+const root = mkdtempSync(join(tmpdir(), 'sinklens-gguf-direct-'));
+const engine = new Engine();
+after(() => {
+  engine.dispose();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const SPEC: ModelSpec = { name: 'llama-kquant', family: 'llama', hidden: 256, layers: 2, heads: 4, kvHeads: 2, intermediate: 512, vocab: 64, tie: false, seed: 23 };
+
+function gguf(quant: 'Q4_0' | 'Q8_0' | 'Q4_K' | 'Q5_K' | 'Q6_K'): string {
+  const dir = join(root, 'hf');
+  mkdirSync(dir, { recursive: true });
+  generateModel(dir, SPEC);
+  return writeGgufModel(dir, join(root, `${quant}.gguf`), { quant }).path;
+}
+
+async function forward(path: string, ids: number[], weights: WeightPrecision): Promise<ForwardResult> {
+  const f = await loadModelFiles(path);
+  const runner = await createRunnerWith(f.config, f.weights, { threads: 1, probes: 'full', weights }, { quant: { accuracyLevel: 0 } }).finally(() => f.store.close());
+  try {
+    return await runner.forward({ ids });
+  } finally {
+    await runner.dispose();
+  }
+}
+
+/** MatMulNBits initializer names of one built graph: `weight_q4bit_Q4_0` (stored) or `weight_q4bit` (quantised again). */
+async function packedNames(path: string, weights: WeightPrecision): Promise<string[]> {
+  const f = await loadModelFiles(path);
+  try {
+    return buildForwardGraph(f.config, f.weights, 'bare', { weights }).initializers.map((i) => i.name).filter((n) => /\/weight_q\d/.test(n));
+  } finally {
+    f.store.close();
+  }
+}
+
+describe('GGUF matrices run as stored (MatMulNBits on the file\'s blocks)', () => {
+  const cases = [
+    ['Q4_0', 'int4'],
+    ['Q4_0', 'int8'],
+    ['Q8_0', 'int8'],
+    ['Q4_K', 'int4'],
+    ['Q5_K', 'int8'],
+    ['Q6_K', 'int8'],
+  ] as const;
+  for (const [quant, weights] of cases) {
+    it(`${quant} at ${weights}: the forward equals the dequantised float32 forward`, async () => {
+      const path = gguf(quant);
+      const names = await packedNames(path, weights);
+      assert.equal(names.length, SPEC.layers * 7 + 1, 'every linear and the untied head');
+      assert.ok(names.every((n) => n.endsWith(`_${quant}`)), `all taken as stored: ${names.join(', ')}`);
+      const ids = randomIds(11, SPEC.vocab, 3);
+      ids[0] = 1;
+      const [got, want] = [await forward(path, ids, weights), await forward(path, ids, 'fp32')];
+      const tol = { rtol: 1e-4, atol: 1e-5 };
+      assertClose(got.hidden, want.hidden, tol, 'hidden');
+      assertClose(got.attnToBos, want.attnToBos, tol, 'attnToBos');
+      assertClose(got.lastLogits, want.lastLogits, tol, 'lastLogits');
+    });
+  }
+
+  it('8-bit stored forms are quantised again at int4; 4-bit ones are taken as stored at both', async () => {
+    for (const quant of ['Q8_0', 'Q5_K', 'Q6_K'] as const) {
+      const names = await packedNames(gguf(quant), 'int4');
+      // int4 keeps an untied head at 8 bits, so the head is taken as stored.
+      assert.deepEqual(names.filter((n) => n.endsWith(`_${quant}`)), [`/lm_head/weight_q8bit_${quant}`], quant);
+      assert.equal(names.filter((n) => n.endsWith('weight_q4bit')).length, SPEC.layers * 7, quant);
+    }
+  });
+});
+
+describe('sinklens-tiny stored as Q4_0 / Q8_0: direct int4 / int8 against the dequantised fp32 run', () => {
+  // Measured maxima (docs/gguf.md) with ~2x headroom: the only difference is MatMulNBits' int8 activations.
+  const CASES = [['Q4_0', 'int4', 2e-2], ['Q8_0', 'int8', 2e-2]] as const;
+  for (const [quant, weights, tol] of CASES) {
+    it(`${quant} at ${weights}: metrics within ${tol} of fp32, the same spike blocks`, async (t) => {
+      const dir = requireFixture(t, 'sinklens-tiny');
+      if (!dir) return;
+      const path = writeGgufModel(dir, join(root, `tiny-${quant}.gguf`), { quant }).path;
+      const [direct, dense] = [await engine.load(path, { weights }), await engine.load(path, { weights: 'fp32' })];
+      for (const text of ['The capital of France is Paris.', 'Once upon a time there was a little dog.']) {
+        const [a, b] = [await engine.analyze(direct, text), await engine.analyze(dense, text)];
+        assert.deepEqual(a.tokens.map((x) => x.id), b.tokens.map((x) => x.id));
+        for (const k of ['bosRatio', 'entropy', 'bosNorm'] as const) {
+          assertClose(a.baseline.layers.map((l) => l[k] ?? NaN), b.baseline.layers.map((l) => l[k] ?? NaN), { rtol: tol, atol: tol }, `${quant} ${k}`);
+        }
+        assert.deepEqual(a.baseline.spikeBlocks, b.baseline.spikeBlocks);
+      }
+    });
+  }
+});
