@@ -9,6 +9,7 @@ import type { ModelInfo, PrecisionInfo, WeightPrecision } from '../shared/result
 import { resolveCacheConfig } from './cache/config';
 import { GraphCache } from './cache/graphCache';
 import { fingerprintFile, graphOptionsJson, modelFingerprint } from './cache/key';
+import { describeLinearSources } from './graph/linearSources';
 import { createRunnerWith, type CachedRunner } from './graph/runner';
 import { loadModelFiles, modelWeightPaths, readModelConfig } from './model/load';
 import { sha256Files } from './model/safetensors';
@@ -85,7 +86,8 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
     const hashes = await sourceHashes(cache, runner.graphCache, weightFiles, cold.hashing());
     // What was picked and any provider fallback travel with the model info (analyze reports them).
     const { executionProvider, providerNote } = runner.placement;
-    const precisionInfo: PrecisionInfo = { weights: precision, requested: o.weights, executionProvider, reason: pick.reason, providerNote };
+    const sources = describeLinearSources(files.weights, precision);
+    const precisionInfo: PrecisionInfo = { weights: precision, requested: o.weights, executionProvider, reason: pick.reason, providerNote, ...(sources ? { sources } : {}) };
     const info = { ...modelInfo(dir, files.config, files.store.dtypeSummary(), weightFiles, hashes, countParams(files.store)), precision: precisionInfo };
     const loadMs = performance.now() - t0;
     return { id, key, dir, config: files.config, tokenizer: files.tokenizer, runner, graphCache: runner.graphCache, info, loadMs, threads, precision };

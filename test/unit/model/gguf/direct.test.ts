@@ -12,8 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Engine } from '../../../../src/engine/api';
+import { describeLinearSources } from '../../../../src/engine/graph/linearSources';
 import { buildForwardGraph } from '../../../../src/engine/graph/model';
 import { createRunnerWith } from '../../../../src/engine/graph/runner';
+import { graphSignature } from '../../../../src/engine/graph/serialize';
+import type { ModelWeights, WeightRef } from '../../../../src/engine/weights/types';
 import type { ForwardResult } from '../../../../src/engine/graph/types';
 import { loadModelFiles } from '../../../../src/engine/model/load';
 import type { WeightPrecision } from '../../../../src/shared/result';
@@ -91,6 +94,28 @@ describe('GGUF matrices run as stored (MatMulNBits on the file\'s blocks)', () =
       assert.equal(names.filter((n) => n.endsWith('weight_q4bit')).length, SPEC.layers * 7, quant);
     }
   });
+
+  it('the graph cache key tells a graph on stored blocks from one quantised again', async () => {
+    const f = await loadModelFiles(gguf('Q8_0'));
+    f.store.close();
+    const strip = ({ stored: _, ...r }: WeightRef): WeightRef => r;
+    const lin = <T extends { weight: WeightRef } | null>(l: T): T => (l ? { ...l, weight: strip(l.weight) } : l);
+    const requantised: ModelWeights = { ...f.weights, lmHead: strip(f.weights.lmHead), layers: f.weights.layers.map((l) => ({ ...l, q: lin(l.q), k: lin(l.k), v: lin(l.v), o: lin(l.o), gate: lin(l.gate), up: lin(l.up), down: lin(l.down) })) };
+    const sig = (w: ModelWeights) => graphSignature(buildForwardGraph(f.config, w, 'full', { weights: 'int8' }));
+    // Same shapes, dtypes and byte sizes (Q8_0 as stored and int8 symmetric agree on all three): only the names differ.
+    assert.notEqual(sig(f.weights), sig(requantised));
+  });
+
+  it('the precision report says per stored format what happened', async () => {
+    const f = await loadModelFiles(gguf('Q6_K'));
+    f.store.close();
+    assert.equal(describeLinearSources(f.weights, 'int4'), '14 Q6_K re-quantised to 4-bit, 1 Q6_K as stored (8-bit)');
+    assert.equal(describeLinearSources(f.weights, 'int8'), '15 Q6_K as stored (8-bit)');
+    assert.equal(describeLinearSources(f.weights, 'fp32'), '15 Q6_K dequantised to fp32');
+    const hf = await loadModelFiles(join(root, 'hf'));
+    hf.store.close();
+    assert.equal(describeLinearSources(hf.weights, 'int4'), null, 'a float model has nothing to report');
+  });
 });
 
 describe('sinklens-tiny stored as Q4_0 / Q8_0: direct int4 / int8 against the dequantised fp32 run', () => {
@@ -102,6 +127,8 @@ describe('sinklens-tiny stored as Q4_0 / Q8_0: direct int4 / int8 against the de
       if (!dir) return;
       const path = writeGgufModel(dir, join(root, `tiny-${quant}.gguf`), { quant }).path;
       const [direct, dense] = [await engine.load(path, { weights }), await engine.load(path, { weights: 'fp32' })];
+      assert.match(direct.info.precision?.sources ?? '', new RegExp(`^\\d+ ${quant} as stored \\(${weights.slice(3)}-bit\\)`));
+      assert.match(dense.info.precision?.sources ?? '', new RegExp(`^\\d+ ${quant} dequantised to fp32`));
       for (const text of ['The capital of France is Paris.', 'Once upon a time there was a little dog.']) {
         const [a, b] = [await engine.analyze(direct, text), await engine.analyze(dense, text)];
         assert.deepEqual(a.tokens.map((x) => x.id), b.tokens.map((x) => x.id));
