@@ -12,7 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Engine } from '../../../../src/engine/api';
-import { describeLinearSources } from '../../../../src/engine/graph/linearSources';
+import { describeLinearSources, storedLinearBytesPerWeight } from '../../../../src/engine/graph/linearSources';
+import { DEFAULT_WORKLOAD } from '../../../../src/engine/loaded';
+import { BYTES_PER_WEIGHT, planMemory } from '../../../../src/engine/plan/memory';
+import { SinkLensError } from '../../../../src/shared/errors';
 import { buildForwardGraph } from '../../../../src/engine/graph/model';
 import { createRunnerWith } from '../../../../src/engine/graph/runner';
 import { graphSignature } from '../../../../src/engine/graph/serialize';
@@ -104,6 +107,35 @@ describe('GGUF matrices run as stored (MatMulNBits on the file\'s blocks)', () =
     const sig = (w: ModelWeights) => graphSignature(buildForwardGraph(f.config, w, 'full', { weights: 'int8' }));
     // Same shapes, dtypes and byte sizes (Q8_0 as stored and int8 symmetric agree on all three): only the names differ.
     assert.notEqual(sig(f.weights), sig(requantised));
+  });
+
+  it('the memory plan\'s bytes per linear weight are the bytes the graph holds for stored blocks', async () => {
+    const cases = [['Q4_0', 'int4', 0.625], ['Q4_K', 'int4', 0.765625], ['Q8_0', 'int8', 1.125], ['Q5_K', 'int8', 1.25], ['Q6_K', 'int8', 1.25]] as const;
+    for (const [quant, weights, per] of cases) {
+      const f = await loadModelFiles(gguf(quant));
+      f.store.close();
+      const g = buildForwardGraph(f.config, f.weights, 'bare', { weights });
+      const held = g.initializers.filter((i) => i.name.endsWith(`_${quant}`)).reduce((a, i) => a + i.byteLength, 0);
+      const params = SPEC.layers * (2 * 256 * 256 + 2 * 256 * 128 + 3 * 256 * 512) + SPEC.vocab * 256;
+      assert.equal(storedLinearBytesPerWeight(f.weights, weights, BYTES_PER_WEIGHT), per, quant);
+      assert.equal(held / params, per, `${quant}: the graph's initializers`);
+    }
+    const f = await loadModelFiles(gguf('Q6_K'));
+    f.store.close();
+    assert.equal(storedLinearBytesPerWeight(f.weights, 'fp32', BYTES_PER_WEIGHT), null, 'dequantised: the plan\'s float32 bytes hold');
+  });
+
+  it('a load is planned with the stored blocks\' bytes, not the precision\'s', async () => {
+    const path = gguf('Q6_K');
+    const f = await loadModelFiles(path);
+    f.store.close();
+    const plan = (linearBytesPerWeight?: number) => planMemory({ config: f.config, precision: 'int8', workload: { ...DEFAULT_WORKLOAD, tokens: Math.min(DEFAULT_WORKLOAD.tokens, f.config.maxPositions) }, cached: false, ...(linearBytesPerWeight ? { linearBytesPerWeight } : {}) }).peakBytes;
+    const [table, stored] = [plan(), plan(1.25)];
+    assert.ok(stored > table);
+    // Between the two plans: the precision's bytes would admit the load, the stored blocks' do not.
+    const e = new Engine({ availableMemory: () => (table + stored) / 2 });
+    await assert.rejects(e.load(path, { weights: 'int8' }), (err: unknown) => SinkLensError.is(err, 'insufficientMemory'));
+    e.dispose();
   });
 
   it('the precision report says per stored format what happened', async () => {
