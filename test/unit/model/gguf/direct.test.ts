@@ -18,7 +18,7 @@ import { BYTES_PER_WEIGHT, planMemory } from '../../../../src/engine/plan/memory
 import { SinkLensError } from '../../../../src/shared/errors';
 import { buildForwardGraph } from '../../../../src/engine/graph/model';
 import { createRunnerWith } from '../../../../src/engine/graph/runner';
-import { graphSignature } from '../../../../src/engine/graph/serialize';
+import { graphSignature, serializeInline } from '../../../../src/engine/graph/serialize';
 import type { ModelWeights, WeightRef } from '../../../../src/engine/weights/types';
 import type { ForwardResult } from '../../../../src/engine/graph/types';
 import { loadModelFiles } from '../../../../src/engine/model/load';
@@ -96,6 +96,20 @@ describe('GGUF matrices run as stored (MatMulNBits on the file\'s blocks)', () =
       assert.deepEqual(names.filter((n) => n.endsWith(`_${quant}`)), [`/lm_head/weight_q8bit_${quant}`], quant);
       assert.equal(names.filter((n) => n.endsWith('weight_q4bit')).length, SPEC.layers * 7, quant);
     }
+  });
+
+  it('no linear taken as stored is ever dequantised to float32 (only the embedding and the norms are)', async () => {
+    const f = await loadModelFiles(gguf('Q4_K'));
+    const dequantised: string[] = [];
+    const watch = (r: WeightRef): WeightRef => ({ ...r, load: () => (dequantised.push(r.key), r.load()) });
+    const lin = <T extends { weight: WeightRef } | null>(l: T): T => (l ? { ...l, weight: watch(l.weight) } : l);
+    const w: ModelWeights = { ...f.weights, embed: watch(f.weights.embed), lmHead: watch(f.weights.lmHead), layers: f.weights.layers.map((l) => ({ ...l, q: lin(l.q), k: lin(l.k), v: lin(l.v), o: lin(l.o), gate: lin(l.gate), up: lin(l.up), down: lin(l.down) })) };
+    try {
+      serializeInline(buildForwardGraph(f.config, w, 'full', { weights: 'int4' }));
+    } finally {
+      f.store.close();
+    }
+    assert.deepEqual(dequantised, ['model.embed_tokens.weight']);
   });
 
   it('the graph cache key tells a graph on stored blocks from one quantised again', async () => {
