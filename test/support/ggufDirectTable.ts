@@ -7,14 +7,14 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describeLinearSources } from '../../src/engine/graph/linearSources';
 import { loadModelFiles } from '../../src/engine/model/load';
+import { fixturePath } from './fixtures';
 import { generateModel } from './genModel';
 import { writeGgufModel } from './ggufModel';
 import { DEVIATION_KEYS, FIXTURE_TEXTS, generatedPrompts, measurePrecisions, type Variant } from './precision';
 
-const FIXTURES = process.env.SINKLENS_FIXTURES ?? resolve(__dirname, '..', '..', 'shared', 'fixtures');
 const TYPES = ['Q4_0', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
 const MODES: Variant[] = [
   { label: 'int8', weights: 'int8' },
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   try {
     const gen = generateModel(join(tmp, 'gen'), { name: 'llama-d256', family: 'llama', hidden: 256, layers: 3, heads: 4, kvHeads: 2, intermediate: 768, vocab: 96, tie: false, seed: 31 });
     const sources = [
-      { name: 'sinklens-tiny', dir: join(FIXTURES, 'sinklens-tiny'), texts: FIXTURE_TEXTS },
+      { name: 'sinklens-tiny', dir: fixturePath('sinklens-tiny'), texts: FIXTURE_TEXTS },
       { name: 'generated llama d256', dir: gen.dir, texts: generatedPrompts(gen) },
     ];
     console.log(`| model | type | mode | linears | ${DEVIATION_KEYS.join(' | ')} |`);

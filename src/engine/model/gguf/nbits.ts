@@ -5,12 +5,14 @@
  *   Q4_0  4-bit, block 32, no zero points (the default 8): code = q,        scale = d
  *   Q8_0  8-bit, block 32, no zero points (the default 128): code = q + 128, scale = d
  *   Q6_K  8-bit, block 16, no zero points: code = q6 − 32 + 128,            scale = d · sc
- *   Q4_K  4-bit, block 32, zero points 0:  code = q,                        scale = d · sc, offset = −dmin · m
- *   Q5_K  8-bit, block 32, no zero points: code = q5 + 128,                 scale = d · sc, offset = −dmin · m
- * An f16 times a ≤ 8-bit integer is exact in float32, so scales and offsets are the very products
- * quants.ts forms; MatMulNBits has no exact 8-bit form with fractional zero points (float zero
- * points run 4-bit only, on a slow path that dequantises every call), hence the offsets: the graph
- * adds the block sums of x times them.
+ *   Q4_K  4-bit, block 32, no zero points: code = q,                        scale = d · sc, offset = 8 · d · sc − dmin · m
+ *   Q5_K  8-bit, block 32, no zero points: code = q5 + 112,                 scale = d · sc, offset = 16 · d · sc − dmin · m
+ * An f16 times a ≤ 8-bit integer is exact in float32, so the scales are the very products quants.ts
+ * forms. MatMulNBits has no exact form with fractional zero points at 8 bits (float zero points run
+ * 4-bit only, on a slow path that dequantises every call), hence the offsets, which the graph adds
+ * as the block sums of x times them. The K-quant codes are centred (q − 8, q − 16) so the int8
+ * activations of accuracy_level 4 multiply codes half as large; the offset then holds the centre,
+ * one float32 rounding of 8·d·sc − dmin·m (exact whenever its 17-bit terms are < 2^7 apart in scale).
  */
 import type { NBitsBlocks, StoredNBits } from '../../weights/types';
 import { halfToFloat } from '../dtypes';
@@ -22,7 +24,7 @@ const FORMS: Readonly<Record<number, NBitsForm>> = {
   [GGML.Q4_0]: { format: 'Q4_0', bits: 4, block: 32, zeroPoints: false, offsets: false },
   [GGML.Q8_0]: { format: 'Q8_0', bits: 8, block: 32, zeroPoints: false, offsets: false },
   [GGML.Q6_K]: { format: 'Q6_K', bits: 8, block: 16, zeroPoints: false, offsets: false },
-  [GGML.Q4_K]: { format: 'Q4_K', bits: 4, block: 32, zeroPoints: true, offsets: true },
+  [GGML.Q4_K]: { format: 'Q4_K', bits: 4, block: 32, zeroPoints: false, offsets: true },
   [GGML.Q5_K]: { format: 'Q5_K', bits: 8, block: 32, zeroPoints: false, offsets: true },
 };
 
@@ -42,7 +44,7 @@ export function toNBits(bytes: Uint8Array, type: number, N: number, K: number): 
   const out: NBitsBlocks = {
     packed: new Uint8Array(N * kBlocks * blob), // [N, kBlocks, blob]
     scales: new Float32Array(N * kBlocks), // [N * kBlocks]
-    zeros: form.zeroPoints ? new Uint8Array(N * Math.ceil(kBlocks / 2)) : null, // all 0: 4-bit codes are q itself
+    zeros: null, // no form needs zero points: the default (2^(bits−1)) centres every code
     offsets: form.offsets ? new Float32Array(N * kBlocks) : null, // [N, kBlocks]
   };
   const s8 = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -102,21 +104,21 @@ function scaleMin(j: number, u: Uint8Array, s: number): [number, number] {
   return [((u[s + j + 4] as number) & 0xf) | (((u[s + j - 4] as number) >> 6) << 4), ((u[s + j + 4] as number) >> 4) | (((u[s + j] as number) >> 6) << 4)];
 }
 
-/** Q4_K / Q5_K: 8 blocks of 32, scale d·sc and offset −dmin·m each. */
-function kScales(u: Uint8Array, b: number, out: NBitsBlocks, o: number): void {
+/** Q4_K / Q5_K: 8 blocks of 32, scale d·sc and offset centre·d·sc − dmin·m each (codes are q − centre). */
+function kScales(u: Uint8Array, b: number, out: NBitsBlocks, o: number, centre: number): void {
   const d = f16(u, b);
   const dmin = f16(u, b + 2);
   const offsets = out.offsets as Float32Array;
   for (let j = 0; j < 8; j++) {
     const [sc, m] = scaleMin(j, u, b + 4);
     out.scales[o + j] = d * sc;
-    offsets[o + j] = -dmin * m;
+    offsets[o + j] = centre * d * sc - dmin * m;
   }
 }
 
 /** Q4_K: qs[128] at b + 16; chunk c of 64 elements: block 2c from the low nibbles of qs[32c..], 2c+1 from the high. */
 function q4_K(u: Uint8Array, _s8: Int8Array, b: number, out: NBitsBlocks, o: number): void {
-  kScales(u, b, out, o);
+  kScales(u, b, out, o, 8);
   for (let c = 0; c < 4; c++) {
     const qs = b + 16 + 32 * c;
     const p0 = (o + 2 * c) * 16;
@@ -132,15 +134,16 @@ function q4_K(u: Uint8Array, _s8: Int8Array, b: number, out: NBitsBlocks, o: num
 
 /** Q5_K: qh[32] at b + 16, qs[128] at b + 48; the fifth bit of block 2c is bit 2c of qh, of 2c+1 bit 2c+1. */
 function q5_K(u: Uint8Array, _s8: Int8Array, b: number, out: NBitsBlocks, o: number): void {
-  kScales(u, b, out, o);
+  kScales(u, b, out, o, 16);
   for (let c = 0; c < 4; c++) {
     const qs = b + 48 + 32 * c;
     const p0 = (o + 2 * c) * 32;
     for (let l = 0; l < 32; l++) {
       const q = u[qs + l] as number;
       const h = u[b + 16 + l] as number;
-      out.packed[p0 + l] = (q & 0xf) + ((h >> (2 * c)) & 1 ? 16 : 0) + 128;
-      out.packed[p0 + 32 + l] = (q >> 4) + ((h >> (2 * c + 1)) & 1 ? 16 : 0) + 128;
+      // q5 − 16 + 128 = q5 + 112
+      out.packed[p0 + l] = (q & 0xf) + ((h >> (2 * c)) & 1 ? 16 : 0) + 112;
+      out.packed[p0 + 32 + l] = (q >> 4) + ((h >> (2 * c + 1)) & 1 ? 16 : 0) + 112;
     }
   }
 }
