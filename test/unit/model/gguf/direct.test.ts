@@ -152,6 +152,17 @@ describe('GGUF matrices run as stored (MatMulNBits on the file\'s blocks)', () =
     e.dispose();
   });
 
+  it('the logit lens reads the stored head (offsets inside its subgraph) as the fp32 lens reads the dequantised one', async () => {
+    const path = gguf('Q4_K');
+    const [direct, dense] = [await engine.load(path, { weights: 'int4' }), await engine.load(path, { weights: 'fp32' })];
+    const text = 'abcdefghij';
+    const [a, b] = [await engine.analyze(direct, text, { logitLens: 'all' }), await engine.analyze(dense, text, { logitLens: 'all' })];
+    const ce = (r: typeof a) => r.baseline.layers.map((l) => l.logitLens?.crossEntropy ?? NaN);
+    assert.equal(ce(a).length, SPEC.layers + 1);
+    assert.ok(ce(a).every(Number.isFinite), 'every layer has a lens');
+    assertClose(ce(a), ce(b), { rtol: 1e-2, atol: 1e-2 }, 'lens cross-entropy');
+  });
+
   it('the precision report says per stored format what happened', async () => {
     const f = await loadModelFiles(gguf('Q6_K'));
     f.store.close();
