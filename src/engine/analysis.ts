@@ -186,6 +186,7 @@ function precisionNotes(p: LoadedModel['info']['precision']): string[] {
     if (p.reason) out.push(p.reason);
     out.push(`Linear weights in ${p.weights} (${p.weights === 'fp16' ? 'stored fp16, computed fp32' : 'MatMulNBits, block 32'}); metrics differ from fp32 within the tolerances in docs/PERFORMANCE.md.`);
   }
+  if (p.sources) out.push(`Linear weights from the GGUF file: ${p.sources} (docs/gguf.md).`);
   if (p.providerNote) out.push(p.providerNote);
   return out;
 }

@@ -9,6 +9,7 @@ import type { ModelInfo, PrecisionInfo, WeightPrecision } from '../shared/result
 import { resolveCacheConfig } from './cache/config';
 import { GraphCache } from './cache/graphCache';
 import { fingerprintFile, graphOptionsJson, modelFingerprint } from './cache/key';
+import { describeLinearSources, storedLinearBytesPerWeight } from './graph/linearSources';
 import { createRunnerWith, type CachedRunner } from './graph/runner';
 import { loadModelFiles, modelWeightPaths, readModelConfig } from './model/load';
 import { sha256Files } from './model/safetensors';
@@ -17,7 +18,7 @@ import type { PromptTokenizer } from './model/tokenizer';
 import type { CanonicalConfig } from './arch/types';
 import { assertFits, availableMemory, gb } from './plan/check';
 import { largestFitting } from './plan/maxTokens';
-import { planMemory, type Workload } from './plan/memory';
+import { BYTES_PER_WEIGHT, planMemory, type Workload } from './plan/memory';
 import { chooseWeights, resolveLoadOptions } from './precision';
 
 export interface LoadedModel {
@@ -70,6 +71,16 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
   const removed = cache.sweep();
   if (removed.length) ctx.onWarn?.(`removed ${removed.length} folder(s) left by killed runs: ${removed.join(', ')}`);
   const files = await loadModelFiles(dir);
+  // GGUF blocks taken as stored have their own size (docs/gguf.md): checked again now that the store is open (no weight read yet).
+  const stored = storedLinearBytesPerWeight(files.weights, precision, BYTES_PER_WEIGHT);
+  if (stored !== null) {
+    try {
+      checkLoadPlan(config, precision, workload, available, stored);
+    } catch (e) {
+      files.store.close();
+      throw e;
+    }
+  }
   const threads = o.threads;
   try {
     const fingerprint = modelFingerprint(files.config, graphOpts, modelWeightPaths(dir).map(fingerprintFile));
@@ -85,7 +96,8 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
     const hashes = await sourceHashes(cache, runner.graphCache, weightFiles, cold.hashing());
     // What was picked and any provider fallback travel with the model info (analyze reports them).
     const { executionProvider, providerNote } = runner.placement;
-    const precisionInfo: PrecisionInfo = { weights: precision, requested: o.weights, executionProvider, reason: pick.reason, providerNote };
+    const sources = describeLinearSources(files.weights, precision);
+    const precisionInfo: PrecisionInfo = { weights: precision, requested: o.weights, executionProvider, reason: pick.reason, providerNote, ...(sources ? { sources } : {}) };
     const info = { ...modelInfo(dir, files.config, files.store.dtypeSummary(), weightFiles, hashes, countParams(files.store)), precision: precisionInfo };
     const loadMs = performance.now() - t0;
     return { id, key, dir, config: files.config, tokenizer: files.tokenizer, runner, graphCache: runner.graphCache, info, loadMs, threads, precision };
@@ -95,9 +107,10 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
 }
 
 /** Refuses, before any weight is read, a load whose plan does not fit in available memory. */
-function checkLoadPlan(config: CanonicalConfig, precision: WeightPrecision, workload: Workload, availableBytes: number): void {
+function checkLoadPlan(config: CanonicalConfig, precision: WeightPrecision, workload: Workload, availableBytes: number, linearBytesPerWeight?: number): void {
   const bound = Math.min(workload.tokens, config.maxPositions);
-  const planFor = (tokens: number) => planMemory({ config, precision, workload: { ...workload, tokens }, cached: false });
+  const stored = linearBytesPerWeight === undefined ? {} : { linearBytesPerWeight };
+  const planFor = (tokens: number) => planMemory({ config, precision, workload: { ...workload, tokens }, cached: false, ...stored });
   const tokens = workload.autoTokens ? Math.max(1, largestFitting(bound, (t) => planFor(t).peakBytes <= availableBytes)) : bound;
   const plan = planFor(tokens);
   assertFits({

@@ -31,6 +31,11 @@ export interface PrecisionInfo {
   reason: string | null;
   /** Why the session is not on the provider asked for (null when it is). */
   providerNote: string | null;
+  /**
+   * Where the linears' weights came from when the file stores them block-quantised (GGUF), e.g.
+   * `14 Q4_0 as stored (4-bit), 2 Q6_K re-quantised to 4-bit`; absent or null otherwise.
+   */
+  sources?: string | null;
 }
 
 export interface TokenInfo {

@@ -40,7 +40,8 @@ export function expectStored(store: WeightStore, name: string, dims: readonly nu
 /** A tensor used as stored. */
 export function direct(store: WeightStore, name: string, dims: readonly number[]): WeightRef {
   expectStored(store, name, dims);
-  return { key: name, dims, load: () => store.read(name) };
+  const stored = store.stored?.(name);
+  return { key: name, dims, load: () => store.read(name), ...(stored ? { stored } : {}) };
 }
 
 /** Transposes a stored [rows, cols] matrix to [cols, rows]. */

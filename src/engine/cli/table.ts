@@ -26,7 +26,7 @@ function pad(cells: string[], widths: number[]): string {
 function precisionLabel(m: AnalysisResult['model']): string {
   const p = m.precision;
   if (!p) return '';
-  return ` · weights ${p.weights}${p.requested === 'auto' ? ' (auto)' : ''} · ${p.executionProvider}`;
+  return ` · weights ${p.weights}${p.requested === 'auto' ? ' (auto)' : ''}${p.sources ? ` (GGUF: ${p.sources})` : ''} · ${p.executionProvider}`;
 }
 
 export function formatHeader(r: AnalysisResult): string[] {

@@ -44,6 +44,8 @@ export interface PlanInput {
   workload: Workload;
   /** The graph is in the cache: no conversion on the way in. */
   cached: boolean;
+  /** Resident bytes per linear weight when known from the file (GGUF blocks taken as stored); default: the precision's. */
+  linearBytesPerWeight?: number;
 }
 
 export interface MemoryPlan {
@@ -140,7 +142,7 @@ export function warmUpBytes(c: CanonicalConfig): number {
 }
 
 export function planMemory(p: PlanInput): MemoryPlan {
-  const weightsBytes = weightBytes(p.config, p.precision);
+  const weightsBytes = weightBytes(p.config, p.precision, p.linearBytesPerWeight === undefined ? BYTES_PER_WEIGHT : { [p.precision]: p.linearBytesPerWeight });
   const base = RUNTIME_BASE_BYTES + p.config.vocabSize * TOKENIZER_BYTES_PER_TOKEN + warmUpBytes(p.config);
   const loadBytes = base + Math.max(weightsBytes * WEIGHTS_MARGIN, p.cached ? 0 : conversionBytes(p.config));
   const run = runBytes(p.config, p.workload);

@@ -32,7 +32,40 @@ export interface WeightStore {
   dtypeSummary(): string;
   /** Total number of elements over all tensors. */
   numElements(): number;
+  /** The tensor's block-quantised form when it maps exactly onto MatMulNBits (GGUF Q4_0, Q8_0, K-quants). */
+  stored?(name: string): StoredNBits | undefined;
   close(): void;
+}
+
+/**
+ * A weight [N, K] stored block-quantised in a form that MatMulNBits reproduces exactly:
+ *   W[n, k] = (code[n, k] − zero[n, b]) · scale[n, b] + offset[n, b],   b = k / block
+ * (zero = 2^(bits−1) when there are no zero points, offset = 0 when there are none). The graph
+ * uses it instead of quantising the float32 weight when `bits` fits the precision asked for.
+ */
+export interface StoredNBits {
+  /** The stored format, e.g. `Q4_0` (named in reports and in initializer names). */
+  format: string;
+  bits: 4 | 8;
+  /** Elements per block along K (a power of two >= 16). */
+  block: number;
+  /** Whether `read()` gives uint8 zero points (in MatMulNBits' packing). */
+  zeroPoints: boolean;
+  /** Whether `read()` gives per-block offsets (K-quants' mins), added as x's block sums times them. */
+  offsets: boolean;
+  /** The blocks in MatMulNBits' layout, read from the file; no float32 copy of the weight is made. */
+  read(): NBitsBlocks;
+}
+
+export interface NBitsBlocks {
+  /** [N, kBlocks, block · bits / 8] */
+  packed: Uint8Array;
+  /** [N · kBlocks] */
+  scales: Float32Array;
+  /** [N · zpRowBytes] (4-bit: two per byte, block 2j low nibble) or null. */
+  zeros: Uint8Array | null;
+  /** [N, kBlocks] or null. */
+  offsets: Float32Array | null;
 }
 
 /**
@@ -44,6 +77,8 @@ export interface WeightRef {
   key: string;
   dims: readonly number[];
   load(): Float32Array;
+  /** Set when the stored tensor is block-quantised in a form MatMulNBits reads as is (graph/blocks/linear.ts). */
+  stored?: StoredNBits;
 }
 
 export interface NormWeights {

@@ -42,7 +42,7 @@ export function renderHeader(doc: Document, r: AnalysisResult, early = false): H
 function precisionChip(doc: Document, r: AnalysisResult): HTMLElement {
   const p = r.model.precision ?? { weights: 'fp32', requested: 'fp32', executionProvider: 'cpu', reason: null, providerNote: null };
   const value = `${p.weights}${p.requested === 'auto' ? ' (auto)' : ''}${p.executionProvider !== 'cpu' ? ` · ${p.executionProvider}` : ''}`;
-  const title = [p.reason, p.providerNote].filter(Boolean).join('\n') || undefined;
+  const title = [p.reason, p.sources ? `GGUF linears: ${p.sources}` : null, p.providerNote].filter(Boolean).join('\n') || undefined;
   return chip(doc, 'weights', value, title);
 }
 

@@ -11,6 +11,7 @@ import { after, describe, test } from 'node:test';
 import type { AnalysisResult } from '../../../src/shared/result';
 import { DEMO_MODEL_DIR, PROJECT_ROOT } from '../../support/fixtures';
 import { generateModel, samplePrompt } from '../../support/genModel';
+import { writeGgufModel } from '../../support/ggufModel';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sinklens-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -145,6 +146,16 @@ describe('sinklens CLI', () => {
     assert.ok(res.settings.notes.some((n) => /Linear weights in int8/.test(n)), res.settings.notes.join('\n'));
     const auto = cli(['analyze', '--model', DEMO_MODEL_DIR, '--text', 'The dog ran.', '--no-table']);
     assert.match(auto.err, /weights auto → fp32: fp32 weights take/, 'auto says what it picked');
+  });
+
+  test('a GGUF file\'s linears taken as stored are named in the header, the JSON and the notes', () => {
+    const path = writeGgufModel(DEMO_MODEL_DIR, join(tmp, 'demo-q4_0.gguf'), { quant: 'Q4_0' }).path;
+    const r = cli(['analyze', '--model', path, '--text', 'The dog ran to the park.', '--weights', 'int4', '--json', join(tmp, 'g.json')]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^SinkLens · .* · weights int4 \(GGUF: \d+ Q4_0 as stored \(4-bit\)\) · cpu · \d+ tokens/m);
+    const res = JSON.parse(readFileSync(join(tmp, 'g.json'), 'utf8')) as AnalysisResult;
+    assert.match(res.model.precision?.sources ?? '', /^\d+ Q4_0 as stored \(4-bit\)$/);
+    assert.ok(res.settings.notes.some((n) => /^Linear weights from the GGUF file: \d+ Q4_0 as stored/.test(n)), res.settings.notes.join('\n'));
   });
 
   test('providers lists the binding\'s execution providers', () => {

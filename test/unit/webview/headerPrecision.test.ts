@@ -36,6 +36,13 @@ describe('panel header: precision', () => {
     assert.equal(cpu.getAttribute('title'), note);
   });
 
+  it('says in the tooltip where a GGUF file\'s linears came from', () => {
+    const sources = '14 Q4_0 as stored (4-bit), 1 Q6_K re-quantised to 4-bit';
+    const chip = weightsChip(withPrecision({ weights: 'int4', requested: 'int4', executionProvider: 'cpu', reason: null, providerNote: null, sources }));
+    assert.equal(chip.querySelector('.sl-chip-value')?.textContent, 'int4');
+    assert.equal(chip.getAttribute('title'), `GGUF linears: ${sources}`);
+  });
+
   it('a result saved before precisions existed reads fp32', () => {
     const chip = weightsChip(sampleResult());
     assert.equal(chip.querySelector('.sl-chip-value')?.textContent, 'fp32');

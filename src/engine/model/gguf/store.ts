@@ -1,7 +1,9 @@
 /**
  * A `WeightStore` over one GGUF file, under the Hugging Face names the arch adapters expect
- * (names.ts). Tensors are read and dequantised to float32 one at a time; llama's q/k rows are
- * un-permuted back to the HF rotate_half layout. Shapes are the torch shapes (ggml dims reversed).
+ * (names.ts). Tensors are read and dequantised to float32 one at a time, or, for a block-quantised
+ * matrix the graph takes as is, read straight into MatMulNBits' layout (`stored`, nbits.ts); llama's
+ * q/k rows are un-permuted back to the HF rotate_half layout either way. Shapes are the torch shapes
+ * (ggml dims reversed).
  */
 import { closeSync, openSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -9,6 +11,7 @@ import { SinkLensError } from '../../../shared/errors';
 import type { TensorEntry, WeightStore } from '../../weights/types';
 import { readFully } from '../safetensorsHeader';
 import { hfTensorName, unpermuteRows } from './names';
+import { nbitsForm, toNBits, unpermuteNBits } from './nbits';
 import { dequantize, ggmlTypeName, READABLE_TYPES, unknownType } from './quants';
 import type { GgufFile, GgufTensorInfo } from './reader';
 
@@ -46,6 +49,21 @@ export function openGgufStore(file: GgufFile, opts: GgufStoreOptions): WeightSto
       fd ??= openSync(file.path, 'r');
       return unpermute(name, readGgufTensor(fd, file.path, info), entry.shape, opts.permute);
     },
+    stored(name) {
+      const { entry, info } = get(name);
+      const form = nbitsForm(info.type);
+      if (!form || entry.shape.length !== 2) return undefined;
+      const [N, K] = entry.shape as [number, number];
+      const heads = permutedHeads(name, opts.permute);
+      return {
+        ...form,
+        read() {
+          fd ??= openSync(file.path, 'r');
+          const blocks = toNBits(readGgufBytes(fd, file.path, info), info.type, N, K);
+          return heads === null ? blocks : unpermuteNBits(blocks, heads, N);
+        },
+      };
+    },
     files: () => [{ name: basename(file.path), path: file.path, bytes: file.bytes }],
     dtypeSummary: () => [...new Set([...byName.values()].map((t) => t.entry.dtype))].sort().join('+'),
     numElements: () => [...byName.values()].reduce((n, t) => n + t.entry.shape.reduce((a, b) => a * b, 1), 0),
@@ -58,6 +76,11 @@ export function openGgufStore(file: GgufFile, opts: GgufStoreOptions): WeightSto
 
 /** Reads one tensor's bytes through `fd` and dequantises them to float32. */
 export function readGgufTensor(fd: number, path: string, info: GgufTensorInfo): Float32Array {
+  return dequantize(readGgufBytes(fd, path, info), info.type, info.dims.reduce((a, b) => a * b, 1), info.name);
+}
+
+/** Reads one tensor's stored bytes through `fd`. */
+function readGgufBytes(fd: number, path: string, info: GgufTensorInfo): Uint8Array {
   if (!READABLE_TYPES.has(info.type)) throw unknownType(info.name, info.type);
   const [start, end] = info.byteRange;
   const bytes = new Uint8Array(end - start);
@@ -65,13 +88,18 @@ export function readGgufTensor(fd: number, path: string, info: GgufTensorInfo): 
   if (got !== bytes.byteLength) {
     throw new SinkLensError('corruptWeights', `GGUF tensor "${info.name}" could not be read fully (${got} of ${bytes.byteLength} bytes).`, `File: ${path}. The file changed or is truncated.`);
   }
-  return dequantize(bytes, info.type, info.dims.reduce((a, b) => a * b, 1), info.name);
+  return bytes;
+}
+
+/** The heads whose rows llama.cpp permuted in this tensor (llama q/k), or null. */
+function permutedHeads(name: string, p: GgufStoreOptions['permute']): number | null {
+  const m = p && /\.self_attn\.([qk])_proj\.(weight|bias)$/.exec(name);
+  if (!p || !m) return null;
+  return m[1] === 'q' ? p.heads : p.kvHeads;
 }
 
 function unpermute(name: string, x: Float32Array, shape: readonly number[], p: GgufStoreOptions['permute']): Float32Array {
-  if (!p) return x;
-  const m = /\.self_attn\.([qk])_proj\.(weight|bias)$/.exec(name);
-  if (!m) return x;
-  const heads = m[1] === 'q' ? p.heads : p.kvHeads;
-  return unpermuteRows(x, heads, m[2] === 'weight' ? (shape[1] as number) : 1);
+  const heads = permutedHeads(name, p);
+  if (heads === null) return x;
+  return unpermuteRows(x, heads, name.endsWith('.weight') ? (shape[1] as number) : 1);
 }
