@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { NON_GRAPH_LOAD_KEYS, type LoadOptions } from '../../shared/engineApi';
+import { readGgufHeader } from '../model/gguf/reader';
 
 /** Bump when the bytes of a cached graph would change for the same inputs (e.g. a weight transform). */
 export const CACHE_FORMAT = 1;
@@ -34,18 +35,27 @@ export interface SourceFile {
   name: string;
   bytes: number;
   mtimeMs: number;
-  /** sha256 of the safetensors header (length prefix + JSON). */
+  /** sha256 of the file's header: safetensors' length prefix + JSON, or a GGUF file's bytes before its tensor data. */
   headerSha256: string;
 }
 
-/** Size, mtime and header hash of one safetensors file: reads only its header. */
+/** Little-endian u32 of the ASCII magic "GGUF". */
+const GGUF_MAGIC = 0x46554747;
+/** The most of a file's head hashed (a safetensors header is rarely over a few MB). */
+const MAX_HEAD_BYTES = 100 * 1024 * 1024;
+
+/**
+ * Size, mtime and header hash of one weight file: reads only its header. A GGUF file's first 8 bytes are its
+ * magic and version, not a header length, so its header ends where its first tensor's data starts.
+ */
 export function fingerprintFile(path: string): SourceFile {
   const st = statSync(path);
   const fd = openSync(path, 'r');
   try {
     const len = Buffer.alloc(8);
     readSync(fd, len, 0, 8, 0);
-    const n = Math.min(Number(len.readBigUInt64LE(0)), Math.max(0, st.size - 8), 100 * 1024 * 1024);
+    const declared = len.readUInt32LE(0) === GGUF_MAGIC ? ggufHeaderEnd(path) - 8 : Number(len.readBigUInt64LE(0));
+    const n = Math.max(0, Math.min(declared, st.size - 8, MAX_HEAD_BYTES));
     const head = Buffer.alloc(n);
     readSync(fd, head, 0, n, 8);
     const headerSha256 = createHash('sha256').update(len).update(head).digest('hex');
@@ -54,6 +64,12 @@ export function fingerprintFile(path: string): SourceFile {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Where a GGUF file's tensor data starts (its header's end; the file size when it holds no tensor). */
+function ggufHeaderEnd(path: string): number {
+  const g = readGgufHeader(path);
+  return g.tensors.reduce((lo, t) => Math.min(lo, t.byteRange[0]), g.bytes);
 }
 
 /** The model-side part of the key (the session adds the graph structure). */
