@@ -6,8 +6,10 @@
 import { SaveChartImage, SetAblation } from '../../shared/protocol/panel';
 import type { AnalysisResult } from '../../shared/result';
 import { bandLabel, bandNotes, bandNotesAt, phaseBands, spikeLayers, spikeWriterLabel } from '../model/bands';
-import { fmtBlocks, fmtLayerRange, fmtNum, layerLabel } from '../model/format';
+import { fmtLayerRange, fmtNum, layerLabel } from '../model/format';
 import { overlayView } from '../model/overlay';
+import { interventionsOf, interventionTitle, lossLine, lossStripView, topKView } from '../model/intervention';
+import { renderLossStrip, renderTopK } from '../render/lossStrip';
 import { hasLens, lensSeries } from '../model/lens';
 import { isProvisional } from '../model/provisional';
 import { entropyCaption, mixCaption } from '../model/readings';
@@ -115,13 +117,21 @@ export class LayerSection implements Section {
     if (!overlay || !a) return replaceChildren(box);
     const e = a.effect;
     const yes = (v: boolean, t: string, f: string): HTMLElement => el(doc, 'span', { class: v ? 'sl-good' : 'sl-bad', text: v ? t : f });
+    const loss = lossLine(a);
+    const topK = topKView(a);
+    const strip = lossStripView(r, true);
     replaceChildren(
       box,
-      el(doc, 'span', { text: `Zeroed the BOS ${componentName(r.settings.ablateTarget ?? a.target)} write in ${fmtBlocks(a.blocks)}: ` }),
-      yes(e.spikeRemoved, 'spike removed', 'spike remains'),
-      el(doc, 'span', { text: ' · ' }),
-      yes(e.valleyRemoved, 'valley removed', 'valley remains'),
-      el(doc, 'span', { text: ` · max sink rate ${fmtNum(e.sinkRateBefore)} → ${fmtNum(e.sinkRateAfter)}` }),
+      el(doc, 'div', { id: 'sl-ablation-effect' }, [
+        el(doc, 'span', { text: `${interventionTitle(interventionsOf(a, r.settings.ablateTarget ?? a.target))}: ` }),
+        yes(e.spikeRemoved, 'spike removed', 'spike remains'),
+        el(doc, 'span', { text: ' · ' }),
+        yes(e.valleyRemoved, 'valley removed', 'valley remains'),
+        el(doc, 'span', { text: ` · max sink rate ${fmtNum(e.sinkRateBefore)} → ${fmtNum(e.sinkRateAfter)}` }),
+      ]),
+      loss ? el(doc, 'div', { id: 'sl-ablation-loss', class: 'sl-ablation-loss', text: loss }) : null,
+      topK ? renderTopK(doc, topK) : null,
+      strip?.mode === 'delta' ? el(doc, 'div', { id: 'sl-loss-delta', class: 'sl-loss' }, renderLossStrip(doc, strip)) : null,
     );
   }
 
@@ -149,8 +159,4 @@ export class LayerSection implements Section {
     }
     if (r) this.render(r);
   }
-}
-
-function componentName(target: 'mlp' | 'attn'): string {
-  return target === 'mlp' ? 'MLP' : 'attention';
 }

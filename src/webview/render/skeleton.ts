@@ -1,7 +1,7 @@
 /**
  * The static layout of the full panel, with the element ids the UI test relies on
  * (#sl-header, #sl-token-strip, #sl-chart-*, #sl-heatmap, #sl-attn-map, #sl-massive,
- * #sl-ablation-toggle, #sl-warnings, #sl-status, #sl-logit-lens). Sections are filled by the renderers.
+ * #sl-ablation-toggle, #sl-ablation-summary, #sl-loss, #sl-warnings, #sl-status, #sl-logit-lens). Sections are filled by the renderers.
  */
 import { el } from './dom';
 
@@ -52,6 +52,7 @@ export function buildPanelSkeleton(doc: Document): HTMLElement {
     [
       el(doc, 'div', { id: 'sl-token-strip', class: 'sl-token-strip', attrs: { role: 'listbox', 'aria-multiselectable': 'true', 'aria-label': 'Tokens coloured by sink mass', tabindex: '-1' } }),
       el(doc, 'div', { id: 'sl-selection', class: 'sl-hint', text: 'Click a token to highlight it in the editor; Shift-click extends, Ctrl/Cmd-click adds.' }),
+      el(doc, 'div', { id: 'sl-loss', class: 'sl-loss', attrs: { hidden: '' } }),
     ],
     'mean sink mass per query token',
   );
