@@ -187,6 +187,9 @@ const intervention: Check = (v) =>
         factor: (f) => (f === undefined ? null : num(f)),
       })(v);
 
+/** A non-empty list of interventions (the panel's request; at most 16). */
+export const interventionList: Check = arrayOf(intervention, (n) => (n > 0 && n <= 16 ? null : 'expected 1 to 16 interventions'));
+
 const lossChange = fields({
   before: numbersOrNulls,
   after: numbersOrNulls,

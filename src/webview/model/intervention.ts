@@ -3,7 +3,7 @@
  * (per token: the loss of predicting it, or its change under the intervention) and the summary lines
  * (what was changed, the mean loss before → after, the last top-k before and after). Pure.
  */
-import { describeIntervention } from '../../shared/interventions';
+import { blockList, checkInterventions, describeIntervention, INTERVENE_SYNTAX, interventionSpec, parseIntervention } from '../../shared/interventions';
 import type { AblationResult, AnalysisResult, Intervention, TopToken } from '../../shared/result';
 import { fmtNum, tokenLabel } from './format';
 
@@ -102,4 +102,39 @@ export function topKView(a: AblationResult, n = 5): TopKView | null {
   const first = (xs: readonly TopToken[]): string => (xs[0] ? `“${tokenLabel(xs[0].text)}”` : fmtNum(null));
   const verdict = k.top1Changed ? `next token changed: ${first(k.before)} → ${first(k.after)}` : `next token unchanged: ${first(k.before)}`;
   return { verdict, before: items(k.before, k.left), after: items(k.after, k.entered) };
+}
+
+/**
+ * The intervention field's starting text for a result: the interventions it was run with, else zeroing the
+ * spike writer's write at BOS in the spike blocks (what the toggle runs), else block 0's MLP write at BOS.
+ */
+export function defaultSpec(r: AnalysisResult): string {
+  const a = r.ablation;
+  if (a?.interventions && r.settings.ablate === null) return a.interventions.map(interventionSpec).join(' ');
+  const w = r.baseline.spikeWriter;
+  if (w && r.baseline.spikeBlocks.length) return `${w.component}@${blockList(r.baseline.spikeBlocks)}:bos=zero`;
+  return 'mlp@0:bos=zero';
+}
+
+/** Specs separated by spaces or semicolons -> interventions, or the first problem in one line. */
+export function parseSpecs(text: string): { ok: true; list: Intervention[] } | { ok: false; error: string } {
+  const parts = text.split(/[\s;]+/).filter((s) => s !== '');
+  if (parts.length === 0) return { ok: false, error: `Type an intervention: ${INTERVENE_SYNTAX}.` };
+  try {
+    const list = parts.map(parseIntervention);
+    checkInterventions(list);
+    return { ok: true, list };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message.replace(/^--intervene /, '') };
+  }
+}
+
+/** Every write spec's position set to token `t` (`:pos=t`, or `:bos` for 0); head specs stay as they are. */
+export function withPosition(text: string, t: number): string {
+  const pos = t === 0 ? 'bos' : `pos=${t}`;
+  return text
+    .split(/[\s;]+/)
+    .filter((s) => s !== '')
+    .map((s) => (s.startsWith('head@') ? s : s.replace(/^((?:mlp|attn)@[0-9,-]+)(?::(?:bos|pos=[0-9]+))?=/, `$1:${pos}=`)))
+    .join(' ');
 }

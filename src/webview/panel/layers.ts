@@ -4,11 +4,12 @@
  * result has no ablation yet, and its summary says what zeroing the BOS write changed.
  */
 import { SaveChartImage, SetAblation } from '../../shared/protocol/panel';
-import type { AnalysisResult } from '../../shared/result';
+import { interventionSpec } from '../../shared/interventions';
+import type { AnalysisResult, Intervention } from '../../shared/result';
 import { bandLabel, bandNotes, bandNotesAt, phaseBands, spikeLayers, spikeWriterLabel } from '../model/bands';
 import { fmtLayerRange, fmtNum, layerLabel } from '../model/format';
 import { overlayView } from '../model/overlay';
-import { interventionsOf, interventionTitle, lossLine, lossStripView, topKView } from '../model/intervention';
+import { defaultSpec, interventionsOf, interventionTitle, lossLine, lossStripView, parseSpecs, topKView, withPosition } from '../model/intervention';
 import { renderLossStrip, renderTopK } from '../render/lossStrip';
 import { hasLens, lensSeries } from '../model/lens';
 import { isProvisional } from '../model/provisional';
@@ -26,6 +27,8 @@ export class LayerSection implements Section {
   private readonly charts: LayerCharts;
   /** A SetAblation re-run is in flight (the checkbox stays ticked until its result or error). */
   private pending = false;
+  /** The user typed in the intervention field: a new result no longer replaces its text. */
+  private specEdited = false;
 
   constructor(private readonly c: PanelContext) {
     this.charts = new LayerCharts({
@@ -37,6 +40,40 @@ export class LayerSection implements Section {
     });
     for (const b of Array.from(c.doc.querySelectorAll<HTMLElement>('.sl-chart-png'))) b.addEventListener('click', () => this.savePng(b.dataset.chart ?? ''));
     c.$('sl-ablation-toggle').addEventListener('change', (e) => this.setAblation((e.target as { checked?: boolean }).checked === true));
+    c.$('sl-intervene-run').addEventListener('click', () => this.runIntervention());
+    c.$('sl-intervene-pos').addEventListener('click', () => this.atSelectedToken());
+    c.$('sl-intervene-spec').addEventListener('input', () => (this.specEdited = true));
+    c.$('sl-intervene-spec').addEventListener('keydown', (e) => {
+      if ((e as KeyboardEvent).key === 'Enter') this.runIntervention();
+    });
+  }
+
+  private get spec(): HTMLInputElement {
+    return this.c.$('sl-intervene-spec') as HTMLInputElement;
+  }
+
+  private hint(text: string, error: boolean): void {
+    const h = this.c.$('sl-intervene-hint');
+    h.textContent = text;
+    h.classList.toggle('sl-error', error);
+  }
+
+  /** Runs the typed interventions (the same syntax as the CLI's --intervene) and shows them as the overlay. */
+  private runIntervention(): void {
+    const parsed = parseSpecs(this.spec.value);
+    if (!parsed.ok) return this.hint(parsed.error, true);
+    this.hint(`running ${parsed.list.map(interventionSpec).join(' ')}…`, false);
+    this.setAblation(true, parsed.list);
+  }
+
+  /** Moves every write intervention in the field to the first selected token. */
+  private atSelectedToken(): void {
+    const t = this.c.ui.selectedTokens[0];
+    if (t === undefined) return this.hint('Select a token in the strip first (click it).', true);
+    if (this.spec.value.trim() === '') return this.hint('Type an intervention first (e.g. mlp@1:bos=zero).', true);
+    this.spec.value = withPosition(this.spec.value, t);
+    this.specEdited = true;
+    this.hint(`position set to token ${t}`, false);
   }
 
   /** Asks the host to save one drawn chart (`sl-chart-<kind>`) as PNG. */
@@ -84,6 +121,7 @@ export class LayerSection implements Section {
     );
     this.renderAblationSummary(r, overlay);
     this.renderPhases(r);
+    if (!this.specEdited || this.spec.value.trim() === '') this.spec.value = defaultSpec(r);
   }
 
   /** The band chips under the charts: hover (or focus) one for its evidence and strength. */
@@ -135,19 +173,21 @@ export class LayerSection implements Section {
     );
   }
 
-  /** The overlay is the webview's business; the host re-runs only when the result has no ablation. */
-  private setAblation(on: boolean): void {
+  /** The overlay is the webview's business; the host re-runs only when the result lacks the ablation (or these interventions). */
+  private setAblation(on: boolean, interventions?: Intervention[]): void {
     const { ui } = this.c;
     ui.ablationOverlay = on;
     this.c.save();
     const r = this.c.result();
-    if (on && r && !r.ablation) {
+    if (on && r && (interventions || !r.ablation)) {
       this.pending = true;
       this.render(r);
       this.c.ipc
-        .request(SetAblation, { on }, RERUN_TIMEOUT_MS)
+        .request(SetAblation, interventions ? { on, interventions } : { on }, RERUN_TIMEOUT_MS)
+        .then(() => interventions && this.hint('done: the overlay shows the intervention', false))
         .catch((e: Error) => {
           ui.ablationOverlay = false;
+          if (interventions) this.hint(e.message, true);
           this.c.showError(e.message);
         })
         .finally(() => {

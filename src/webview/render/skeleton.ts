@@ -65,6 +65,18 @@ export function buildPanelSkeleton(doc: Document): HTMLElement {
     'Per layer',
     [toggle],
     [
+      el(doc, 'div', { id: 'sl-intervene', class: 'sl-intervene' }, [
+        el(doc, 'label', { text: 'Intervention', attrs: { for: 'sl-intervene-spec' } }),
+        el(doc, 'input', { id: 'sl-intervene-spec', class: 'sl-intervene-spec', attrs: { type: 'text', spellcheck: 'false', placeholder: 'mlp@1:bos=zero', 'aria-describedby': 'sl-intervene-hint' } }),
+        el(doc, 'button', { id: 'sl-intervene-pos', class: 'sl-button', text: 'At selected token', attrs: { type: 'button', title: 'Set the position of the intervention to the first selected token' } }),
+        el(doc, 'button', { id: 'sl-intervene-run', class: 'sl-button', text: 'Run intervention', attrs: { type: 'button', title: 'Re-run this analysis with the intervention and overlay the curves' } }),
+        el(doc, 'span', {
+          id: 'sl-intervene-hint',
+          class: 'sl-hint',
+          text: 'mlp|attn@BLOCKS[:bos|:pos=N]=zero|mean|scale:K · head@B.H=zero · several: separate with spaces',
+          attrs: { role: 'status' },
+        }),
+      ]),
       el(doc, 'div', { id: 'sl-ablation-summary', class: 'sl-ablation-summary', attrs: { hidden: '' } }),
       el(doc, 'div', { class: 'sl-charts' }, [
         chartCard(doc, 'sl-chart-bos', 'BOS norm ratio', 'log scale', 'BOS norm divided by the median norm of the other tokens, per layer'),

@@ -124,6 +124,9 @@ describe('panel protocol: malformed messages are rejected', () => {
     rejects(msg(GetAttention.method, { block: 1.5, head: 0 }), 'toHost', /block/);
     rejects(msg(GetAttention.method, { block: 0 }), 'toHost', /head/);
     rejects(msg(SetAblation.method, { on: 'yes' }), 'toHost', /on: expected a boolean/);
+    accepts(msg(SetAblation.method, { on: true, interventions: [{ target: 'attn', blocks: [2, 3], position: 5, op: 'scale', factor: 0.5 }, { target: 'head', block: 1, head: 0, op: 'zero' }] }), 'toHost');
+    rejects(msg(SetAblation.method, { on: true, interventions: [] }), 'toHost', /expected 1 to 16 interventions/);
+    rejects(msg(SetAblation.method, { on: true, interventions: [{ target: 'mlp', blocks: [-1], position: 'bos', op: 'zero' }] }), 'toHost', /interventions\[0\]\.blocks\[0\]/);
     rejects(msg(RevealTokens.method, { ranges: 'all' }), 'toHost', /ranges/);
     rejects(msg(RevealTokens.method, { ranges: [{ start: 5, end: 2 }] }), 'toHost', /end < start/);
     rejects(msg(RevealTokens.method, { ranges: [{ start: '0', end: 2 }] }), 'toHost', /start/);

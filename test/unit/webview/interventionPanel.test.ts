@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fmtNum } from '../../../src/webview/model/format';
-import { fmtSigned, lossStripView, topKView } from '../../../src/webview/model/intervention';
+import { defaultSpec, fmtSigned, lossStripView, parseSpecs, topKView, withPosition } from '../../../src/webview/model/intervention';
 import { overlayView } from '../../../src/webview/model/overlay';
 import { flush, startPanel } from './support/harness';
 import { sampleLoss, sampleResult } from './support/sampleResult';
@@ -87,5 +87,63 @@ describe('loss and intervention in the panel', () => {
     assert.deepEqual(texts(box.querySelectorAll('.sl-topk-row')), ['before“ the” 0.40', 'after“ a” 0.30']);
     assert.deepEqual(texts(box.querySelectorAll('#sl-loss-delta .sl-loss-value')), ['–', '+1.50', '+0.10', '+0.10', '+0.10', '+0.10']);
     assert.equal(h.$('#sl-header-ablation').textContent, 'intervention mlp@1:bos=zero head@3.2=zero (overlay shown)');
+  });
+});
+
+describe('the intervention field', () => {
+  it('defaultSpec, parseSpecs, withPosition', () => {
+    assert.equal(defaultSpec(sampleResult()), 'mlp@1:bos=zero', 'the spike writer at BOS in the spike blocks');
+    assert.equal(defaultSpec(sampleResult({ ablation: true, loss: true })), 'mlp@1:bos=zero head@3.2=zero', 'the interventions shown');
+    const ok = parseSpecs('attn@2-3:pos=4=scale:0.5; head@1.0=zero');
+    assert.deepEqual(ok, {
+      ok: true,
+      list: [
+        { target: 'attn', blocks: [2, 3], position: 4, op: 'scale', factor: 0.5 },
+        { target: 'head', block: 1, head: 0, op: 'zero' },
+      ],
+    });
+    const bad = parseSpecs('mlp@1=melt');
+    assert.equal(bad.ok, false);
+    assert.match(bad.ok ? '' : bad.error, /^'mlp@1=melt': not an intervention; expected mlp\|attn@BLOCKS/);
+    assert.match((parseSpecs('mlp@1=zero mlp@1:pos=2=mean') as { error: string }).error, /Two interventions on mlp@1/);
+    assert.equal(withPosition('mlp@1:bos=zero attn@2-3=mean head@1.0=zero', 4), 'mlp@1:pos=4=zero attn@2-3:pos=4=mean head@1.0=zero');
+    assert.equal(withPosition('mlp@1:pos=4=scale:2', 0), 'mlp@1:bos=scale:2');
+  });
+
+  it('typing a spec and Run asks the host for exactly those interventions and shows the result as the overlay', async () => {
+    const withLoss = sampleResult({ ablation: true, loss: true });
+    const h = startPanel({ ablated: () => withLoss });
+    await h.started;
+    h.store.setResult(sampleResult({ loss: true }), SOURCE);
+    await flush();
+    const spec = h.$('#sl-intervene-spec') as HTMLInputElement;
+    assert.equal(spec.value, 'mlp@1:bos=zero', 'prefilled with what the toggle would run');
+    // A token selection moves the position there.
+    h.$('#sl-token-strip').querySelectorAll<HTMLElement>('.sl-token')[3]!.click();
+    await flush();
+    h.$('#sl-intervene-pos').click();
+    assert.equal(spec.value, 'mlp@1:pos=3=zero');
+    spec.value = 'bogus';
+    h.$('#sl-intervene-run').click();
+    await flush();
+    assert.match(h.$('#sl-intervene-hint').textContent ?? '', /'bogus': not an intervention/);
+    assert.deepEqual(h.interventionCalls, [], 'nothing is sent for a bad spec');
+    spec.value = 'mlp@1:bos=zero head@3.2=zero';
+    spec.dispatchEvent(new (h.window.Event as unknown as typeof Event)('input'));
+    h.$('#sl-intervene-run').click();
+    await flush();
+    assert.deepEqual(h.interventionCalls, [
+      [
+        { target: 'mlp', blocks: [1], position: 'bos', op: 'zero' },
+        { target: 'head', block: 3, head: 2, op: 'zero' },
+      ],
+    ]);
+    assert.equal(h.$('#sl-ablation-summary').hidden, false);
+    assert.match(h.$('#sl-ablation-loss').textContent ?? '', /^next-token loss 2\.50 → 2\.88 nats/);
+    assert.equal((h.$('#sl-ablation-toggle') as HTMLElement & { checked: boolean }).checked, true);
+    // The same interventions again: the host answers without a re-run.
+    h.$('#sl-intervene-run').click();
+    await flush();
+    assert.equal(h.interventionCalls.length, 1);
   });
 });

@@ -163,7 +163,8 @@ export function sampleResult(o: SampleOptions = {}): AnalysisResult {
       tau: 0.3,
       includeFirstQuery: false,
       entropy: { alpha: 1, excludeBos: false, center: false, rowNormalize: false },
-      ablate: o.ablation ? [1] : null,
+      // An intervention run (loss) was asked through interventions, not ablate.
+      ablate: o.ablation && !o.loss ? [1] : null,
       ablateTarget: 'mlp',
       massiveTopK: 5,
       logitLensTopK: 1,
