@@ -13,7 +13,7 @@ import { flush, startPanel } from './support/harness';
 import { sampleLoss, sampleResult } from './support/sampleResult';
 
 const SOURCE = { uri: 'file:///p.prompt', offset: 0 };
-const texts = (els: Iterable<Element>): string[] => Array.from(els, (e) => e.textContent ?? '');
+const texts = (els: ArrayLike<Element>): string[] => Array.from(els, (e) => e.textContent ?? '');
 
 describe('loss and intervention view-models', () => {
   it('the baseline strip: token 0 has no loss, token t + 1 shows the loss of predicting it; shading by magnitude', () => {
