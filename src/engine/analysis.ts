@@ -3,8 +3,9 @@
  * metrics.md from its probes. Also the small policies around it (which blocks to ablate, the
  * settings echo).
  */
-import type { AnalysisSettings, ForwardLayerMetrics, LayerMetrics, RunMetrics, SpectralLayerMetrics, Warning } from '../shared/result';
-import { forwardRunMetrics, type RunMetricsInput, type RunMetricsOptions } from './metrics';
+import { describeIntervention } from '../shared/interventions';
+import type { AnalysisSettings, ForwardLayerMetrics, Intervention, LayerMetrics, RunMetrics, SpectralLayerMetrics, Warning } from '../shared/result';
+import { forwardRunMetrics, tokenLossOf, type RunMetricsInput, type RunMetricsOptions } from './metrics';
 import type { ForwardRequest } from './graph/types';
 import type { LoadedModel } from './loaded';
 import { MetricsPool } from './parallel/metricsPool';
@@ -47,7 +48,7 @@ export async function forwardAndMeasure(
   model: Measurable,
   ids: readonly number[],
   o: ResolvedOptions,
-  extra: Pick<ForwardRequest, 'ablateMlp' | 'ablateAttn'>,
+  extra: Pick<ForwardRequest, 'ablateMlp' | 'ablateAttn' | 'edits' | 'headsOff'>,
   hooks: MeasureHooks = {},
 ): Promise<Measured> {
   const { numLayers: L, hiddenSize: d, numHeads: H } = model.config;
@@ -61,6 +62,7 @@ export async function forwardAndMeasure(
   const out = await model.runner.forward({
     ids,
     ...extra,
+    tokenLoss: o.tokenLoss,
     ...(lensLayers ? { logitLens: { layers: lensLayers, topK: o.logitLensTopK } } : {}),
   });
   const t1 = performance.now();
@@ -84,6 +86,7 @@ export async function forwardAndMeasure(
     options: metricOptions(o),
   };
   const { run, warnings } = await metricsPool.computeRun(input, ({ metrics: m }) => hooks.onLayer?.(spectralPart(m)));
+  run.tokenLoss = out.tokenLoss ? tokenLossOf(out.tokenLoss) : null;
   return { run, warnings, runMs: t1 - t0, metricsMs: performance.now() - t1 };
 }
 
@@ -158,6 +161,8 @@ export function buildSettings(
 ): AnalysisSettings {
   const notes = settingsNotes(o, enc, model, maxTokens, run);
   if (blocks) notes.push(`Ablation zeroes the ${ablateTarget} write at BOS in block ${blocks.join(', ')}${o.ablateTarget === 'auto' ? ' (auto: the component that writes most of the BOS change there)' : ''}.`);
+  if (o.interventions.length) notes.push(interventionNote(o.interventions));
+  if (o.tokenLoss && enc.ids.length > 1) notes.push(`Loss: the final layer's next-token cross-entropy (natural log) at positions 0..${enc.ids.length - 2}, each predicting the prompt's next token; the mean is over ${enc.ids.length - 1} predictions.`);
   notes.push(...precisionNotes(model.info.precision));
   return {
     prependBos: o.prependBos,
@@ -176,6 +181,12 @@ export function buildSettings(
     threads: model.threads,
     notes,
   };
+}
+
+/** One line: what the compared run changes, and that the interventions apply together. */
+function interventionNote(list: readonly Intervention[]): string {
+  const words = list.map(describeIntervention).join('; ');
+  return `Intervention${list.length > 1 ? 's (applied together in one run)' : ''}: ${words}. "Mean" is the mean of that write over the prompt's other positions.`;
 }
 
 /** The precision in words when it is not fp32 (and why 'auto' chose it), and a provider fallback. */

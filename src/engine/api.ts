@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import type { AnalyzeOptions, AttentionRequest, CacheListing, CacheOptions, EngineApi, LoadOptions, ModelHandle, Progress } from '../shared/engineApi';
 import { SinkLensError } from '../shared/errors';
-import { RESULT_SCHEMA_VERSION, type AnalysisResult, type AnalysisSettings, type AttentionMap, type PartialResult, type Warning } from '../shared/result';
+import { describeIntervention } from '../shared/interventions';
+import { RESULT_SCHEMA_VERSION, type AblationResult, type AnalysisResult, type AnalysisSettings, type AttentionMap, type Intervention, type PartialResult, type RunMetrics, type Warning } from '../shared/result';
 import { buildSettings, forwardAndMeasure, metricsPool, resolveAblationBlocks, resolveAblationTarget, warmUp } from './analysis';
 import { resolveCacheConfig } from './cache/config';
 import { GraphCache } from './cache/graphCache';
@@ -17,7 +18,8 @@ import { MIN_INFORMATIVE_TOKENS } from './metrics/chance';
 import { openModel, type EngineInternals, type LoadContext, type LoadedModel } from './loaded';
 import { resolveOptions } from './options';
 import { resolveLoadOptions } from './precision';
-import { compareRuns, summarize } from './metrics';
+import { compareLoss, compareRuns, compareTopK, summarize } from './metrics';
+import { interventionBlocks, interventionRequest } from './intervene';
 import { assertFits, availableMemory, gb } from './plan/check';
 import { maxTokensNote, resolveMaxTokens, type ResolvedMaxTokens } from './plan/maxTokens';
 import { runBytes } from './plan/memory';
@@ -81,6 +83,8 @@ export class Engine implements EngineApi {
     const warnings: Warning[] = [...enc.warnings];
     checkAbort(signal);
 
+    // Refuse an intervention the model or the prompt cannot take before the first forward.
+    interventionRequest(o.interventions, model.config, enc.ids.length);
     this.checkRunPlan(model, enc.ids.length, o, blocksWanted(o));
     onProgress({ stage: 'run', fraction: 0.15, message: `${enc.ids.length} tokens` });
     const sha256 = createHash('sha256').update(text).digest('hex');
@@ -98,11 +102,11 @@ export class Engine implements EngineApi {
     let ablation: AnalysisResult['ablation'] = null;
     const blocks = resolveAblationBlocks(o.ablate, base.run, model.config.numLayers, warnings);
     const target = resolveAblationTarget(o.ablateTarget, blocks ?? [], base.run);
-    if (blocks !== null) {
-      onProgress({ stage: 'ablate', fraction: 0.6, message: `zeroing the ${target} write at BOS in block(s) ${blocks.join(', ')}` });
-      const req = target === 'mlp' ? { ablateMlp: blocks } : { ablateAttn: blocks };
-      const abl = await forwardAndMeasure(model, enc.ids, o, req);
-      ablation = compareRuns(base.run, abl.run, blocks, target);
+    const applied: Intervention[] = [...(blocks !== null ? [{ target, blocks, position: 'bos' as const, op: 'zero' as const }] : []), ...o.interventions];
+    if (applied.length) {
+      onProgress({ stage: 'ablate', fraction: 0.6, message: applied.map(describeIntervention).join('; ') });
+      const abl = await forwardAndMeasure(model, enc.ids, o, interventionRequest(applied, model.config, enc.ids.length));
+      ablation = compareIntervened(base.run, abl.run, applied);
       base.runMs += abl.runMs;
       base.metricsMs += abl.metricsMs;
       warnings.push(...abl.warnings.map((w) => ({ ...w, message: `ablated run: ${w.message}` })));
@@ -171,21 +175,21 @@ export class Engine implements EngineApi {
 
   /** maxTokens as a number: 'auto' from the model's positions, the run's memory plan and the cap. */
   private maxTokensFor(model: LoadedModel, o: ReturnType<typeof resolveOptions>): ResolvedMaxTokens {
-    const workload = { probes: 'full' as const, ablation: blocksWanted(o), lensLayers: lensLayersOf(model, o) };
+    const workload = { probes: 'full' as const, ablation: blocksWanted(o), lensLayers: lensLayersOf(model, o), tokenLoss: o.tokenLoss };
     return resolveMaxTokens(o.maxTokens, model.config, workload, (this.internals.availableMemory ?? availableMemory)());
   }
 
   /** Refuses a run whose activations would not fit beside the loaded model. */
   private checkRunPlan(model: LoadedModel, tokens: number, o: ReturnType<typeof resolveOptions>, ablation: boolean): void {
     const lensLayers = lensLayersOf(model, o);
-    const need = runBytes(model.config, { tokens, probes: 'full', ablation, lensLayers });
+    const need = runBytes(model.config, { tokens, probes: 'full', ablation, lensLayers, tokenLoss: o.tokenLoss });
     assertFits({
       needBytes: need,
       availableBytes: (this.internals.availableMemory ?? availableMemory)(),
       what: `analysing ${tokens} tokens with ${model.info.name}`,
       precision: model.precision,
       tokens,
-      breakdown: `activations ${gb(need)} GB${ablation ? ' (with the ablated run)' : ''}${lensLayers ? `, logit lens on ${lensLayers} layers` : ''}`,
+      breakdown: `activations ${gb(need)} GB${ablation ? ' (with the ablated run)' : ''}${lensLayers ? `, logit lens on ${lensLayers} layers` : ''}${o.tokenLoss ? ', next-token loss' : ''}`,
     });
   }
 
@@ -219,7 +223,19 @@ function withMaxTokensNote(s: AnalysisSettings, setting: number | 'auto', limit:
 
 /** Whether the options may add an ablated run (the spike blocks are known only after the first). */
 function blocksWanted(o: ReturnType<typeof resolveOptions>): boolean {
-  return o.ablate !== null && (o.ablate === 'auto' || o.ablate.length > 0);
+  return o.interventions.length > 0 || (o.ablate !== null && (o.ablate === 'auto' || o.ablate.length > 0));
+}
+
+/** The per-layer comparison plus what the interventions did to the loss and the last top-k. */
+function compareIntervened(base: RunMetrics, after: RunMetrics, applied: Intervention[]): AblationResult {
+  const first = applied.find((i) => i.target !== 'head');
+  const target = first?.target === 'mlp' ? 'mlp' : 'attn';
+  return {
+    ...compareRuns(base, after, interventionBlocks(applied), target),
+    interventions: applied,
+    loss: base.tokenLoss && after.tokenLoss ? compareLoss(base.tokenLoss, after.tokenLoss) : null,
+    topK: compareTopK(base.lastTopK, after.lastTopK),
+  };
 }
 
 function checkAbort(signal: AbortSignal | undefined): void {

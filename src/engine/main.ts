@@ -100,7 +100,8 @@ function study(requestId: string, p: ParamsOf<typeof EngineStudy>, signal: Abort
 /** The memory plan's view of an analyze request, before tokenizing: at most one token per UTF-8 byte (+ BOS). */
 function workloadOf(text: string, o: AnalyzeOptions): Partial<Workload> {
   const lens = o.logitLens ?? null;
-  return { ...plannedTokens(text, o.maxTokens, o.chatTemplate), ablation: o.ablate !== null && o.ablate !== undefined, lensLayers: lens === null ? 0 : lens === 'all' ? 1 : lens.length };
+  const ablation = (o.ablate !== null && o.ablate !== undefined) || Boolean(o.interventions?.length);
+  return { ...plannedTokens(text, o.maxTokens, o.chatTemplate), ablation, lensLayers: lens === null ? 0 : lens === 'all' ? 1 : lens.length, tokenLoss: o.tokenLoss ?? true };
 }
 
 process.on('message', (raw: unknown) => {

@@ -4,7 +4,8 @@
 import { DEFAULT_ANALYZE_OPTIONS } from '../shared/defaults';
 import type { AnalyzeOptions } from '../shared/engineApi';
 import { SinkLensError } from '../shared/errors';
-import type { ChatTemplateMode, EntropyOptions, PrependBos } from '../shared/result';
+import { checkInterventions } from '../shared/interventions';
+import type { ChatTemplateMode, EntropyOptions, Intervention, PrependBos } from '../shared/result';
 
 export interface ResolvedOptions {
   prependBos: PrependBos;
@@ -16,6 +17,9 @@ export interface ResolvedOptions {
   entropy: EntropyOptions;
   ablate: 'auto' | number[] | null;
   ablateTarget: 'mlp' | 'attn' | 'auto';
+  /** Interventions of the compared run besides `ablate` (empty = none). */
+  interventions: Intervention[];
+  tokenLoss: boolean;
   massiveTopK: number;
   logitLens: 'all' | number[] | null;
   logitLensTopK: number;
@@ -33,6 +37,8 @@ export function resolveOptions(o: AnalyzeOptions = {}): ResolvedOptions {
     entropy: { ...d.entropy, ...(o.entropy ?? {}) },
     ablate: o.ablate ?? null,
     ablateTarget: o.ablateTarget ?? d.ablateTarget,
+    interventions: o.interventions ? [...o.interventions] : [],
+    tokenLoss: o.tokenLoss ?? d.tokenLoss,
     massiveTopK: o.massiveTopK ?? d.massiveTopK,
     logitLens: o.logitLens ?? null,
     logitLensTopK: o.logitLensTopK ?? d.logitLensTopK,
@@ -57,6 +63,27 @@ function validate(r: ResolvedOptions): void {
   }
   if (!['mlp', 'attn', 'auto'].includes(r.ablateTarget)) bad(`ablateTarget must be mlp, attn or auto.`);
   if (Array.isArray(r.ablate) && r.ablate.some((b) => !Number.isInteger(b) || b < 0)) bad(`ablate must list block indices >= 0.`);
+  if (typeof r.tokenLoss !== 'boolean') bad(`tokenLoss must be true or false.`);
+  if (!Array.isArray(r.interventions)) bad(`interventions must be a list.`);
+  r.interventions.forEach(checkShape);
+  checkInterventions(r.interventions);
+}
+
+const isIndex = (x: unknown): boolean => Number.isInteger(x) && (x as number) >= 0;
+
+/** The shape of one intervention as it arrives over IPC (ranges against the model are checked at run time). */
+function checkShape(i: Intervention, n: number): void {
+  const where = `interventions[${n}]`;
+  if (typeof i !== 'object' || i === null) bad(`${where} must be an object.`);
+  if (i.target === 'head') {
+    if (!isIndex(i.block) || !isIndex(i.head) || i.op !== 'zero') bad(`${where}: a head intervention is {target: 'head', block, head, op: 'zero'}.`);
+    return;
+  }
+  if (i.target !== 'mlp' && i.target !== 'attn') bad(`${where}: target must be mlp, attn or head.`);
+  if (!Array.isArray(i.blocks) || i.blocks.length === 0 || !i.blocks.every(isIndex)) bad(`${where}: blocks must list block indices >= 0.`);
+  if (i.position !== 'bos' && !isIndex(i.position)) bad(`${where}: position must be 'bos' or a token index.`);
+  if (!['zero', 'mean', 'scale'].includes(i.op)) bad(`${where}: op must be zero, mean or scale.`);
+  if (i.op === 'scale' && !Number.isFinite(i.factor)) bad(`${where}: scale needs a finite factor.`);
 }
 
 /** Parses the CLI/settings form of --ablate: 'auto', 'none', or '3,4'. */

@@ -21,6 +21,8 @@ export interface AnalysisTarget {
 
 export interface RunOptions {
   ablate?: AnalyzeOptions['ablate'];
+  /** Interventions of the compared run (the panel's intervention control); absent = none. */
+  interventions?: AnalyzeOptions['interventions'];
   /** Overrides the sinklens.logitLens setting for this run (the panel's lens re-run). */
   logitLens?: boolean;
   /** Overrides the configured model (API callers). */
@@ -72,7 +74,7 @@ export class AnalysisController implements vscode.Disposable {
   async analyze(target: AnalysisTarget, opts: RunOptions = {}): Promise<AnalysisResult> {
     const modelDir = opts.modelDir ?? this.modelDir();
     const ablate = opts.ablate ?? null;
-    const key = this.ctx.keyFor(target.text, modelDir, ablate, opts.logitLens) as string;
+    const key = this.ctx.keyFor(target.text, modelDir, ablate, opts.logitLens, opts.interventions) as string;
     const cached = this.ctx.cache.get(key);
     if (cached) {
       // The newest request wins even when it is answered from the cache: a stale run must not overwrite it.
@@ -86,7 +88,7 @@ export class AnalysisController implements vscode.Disposable {
     this.busyEmitter.fire(true);
     try {
       const result = await this.withProgress(opts.progress ?? 'notification', flight, (report) =>
-        this.ctx.engine.analyze(modelDir, loadOptions(this.ctx.settings), target.text, this.ctx.analyzeOptions(ablate, opts.logitLens), {
+        this.ctx.engine.analyze(modelDir, loadOptions(this.ctx.settings), target.text, this.ctx.analyzeOptions(ablate, opts.logitLens, opts.interventions), {
           signal: flight.signal,
           onProgress: report,
         }),

@@ -120,7 +120,12 @@ export function readSettings(get: SettingGetter): ReadSettings {
  * `logitLens` overrides the setting for one request (the panel's "compute the lens" button).
  * The lens key is present only when on, so the cache keys of lens-less runs stay what they were.
  */
-export function analyzeOptions(s: Settings, ablate: AnalyzeOptions['ablate'] = null, logitLens: boolean = s.logitLens): AnalyzeOptions {
+export function analyzeOptions(
+  s: Settings,
+  ablate: AnalyzeOptions['ablate'] = null,
+  logitLens: boolean = s.logitLens,
+  interventions: AnalyzeOptions['interventions'] = null,
+): AnalyzeOptions {
   return {
     prependBos: s.prependBos,
     chatTemplate: s.chatTemplate,
@@ -129,6 +134,8 @@ export function analyzeOptions(s: Settings, ablate: AnalyzeOptions['ablate'] = n
     entropy: { ...s.entropy },
     ablate,
     ...(logitLens ? { logitLens: 'all' as const } : {}),
+    // Added only when asked, so the cache keys of every other run stay as they were.
+    ...(interventions?.length ? { interventions } : {}),
   };
 }
 

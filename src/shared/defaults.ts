@@ -37,6 +37,7 @@ export const DEFAULT_ANALYZE_OPTIONS = {
   includeFirstQuery: false,
   entropy: DEFAULT_ENTROPY,
   ablateTarget: 'auto',
+  tokenLoss: true,
   massiveTopK: DEFAULT_MASSIVE_TOP_K,
   logitLensTopK: DEFAULT_LENS_TOP_K,
   lastTopK: DEFAULT_LAST_TOP_K,

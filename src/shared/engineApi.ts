@@ -3,9 +3,9 @@
  * call. Implemented by `src/engine/api.ts`; served over IPC by `src/engine/main.ts`. The defaults of
  * the options are `DEFAULT_ANALYZE_OPTIONS` in `defaults.ts`.
  */
-import type { AnalysisResult, AttentionMap, ChatTemplateMode, EntropyOptions, ModelInfo, PartialResult, PrependBos, SpectralLayerMetrics, WeightsMode } from './result';
+import type { AnalysisResult, AttentionMap, ChatTemplateMode, EntropyOptions, Intervention, ModelInfo, PartialResult, PrependBos, SpectralLayerMetrics, WeightsMode } from './result';
 
-export type { ChatTemplateMode, WeightPrecision, WeightsMode } from './result';
+export type { ChatTemplateMode, HeadIntervention, Intervention, InterventionOp, WeightPrecision, WeightsMode, WriteIntervention } from './result';
 
 /** onnxruntime execution providers SinkLens can ask for; 'auto' = the best one that opens, else cpu. */
 export type ExecutionProviderChoice = 'auto' | 'cpu' | 'cuda' | 'tensorrt' | 'webgpu' | 'dml' | 'coreml';
@@ -77,6 +77,13 @@ export interface AnalyzeOptions {
   ablate?: 'auto' | number[] | null;
   /** default 'auto': the component that writes most of the BOS change in the ablated blocks (MLP on a tie). */
   ablateTarget?: 'mlp' | 'attn' | 'auto';
+  /**
+   * Interventions applied together in one compared run (with `ablate`, which is zero at BOS): a write's
+   * zero / mean over the other positions / scale at a position of chosen blocks, or one head off.
+   */
+  interventions?: Intervention[] | null;
+  /** Compute the next-token loss over the prompt (a [T, V] transient per run); default true. */
+  tokenLoss?: boolean;
   massiveTopK?: number; // default 5
   /** Logit lens over these layers (h indices); 'all', or none (default). */
   logitLens?: 'all' | number[] | null;

@@ -92,6 +92,63 @@ export interface EntropyOptions {
 /** How the prompt is wrapped: as is, or as the model's chat template of one user / system message. */
 export type ChatTemplateMode = 'none' | 'user' | 'system';
 
+/** What an intervention does to a write at its position: zero it, replace it by its mean over the other positions, or scale it. */
+export type InterventionOp = 'zero' | 'mean' | 'scale';
+
+/**
+ * An intervention on the attention or MLP write (the block's output before the residual add) at one
+ * position of the chosen blocks. `factor` is k of 'scale' (absent otherwise).
+ */
+export interface WriteIntervention {
+  target: 'mlp' | 'attn';
+  blocks: number[];
+  /** 'bos' = position 0 (the BOS token when one was prepended), else a token index. */
+  position: 'bos' | number;
+  op: InterventionOp;
+  factor?: number;
+}
+
+/** One query head's output (before o_proj) zeroed at every position of one block. */
+export interface HeadIntervention {
+  target: 'head';
+  block: number;
+  head: number;
+  op: 'zero';
+}
+
+export type Intervention = WriteIntervention | HeadIntervention;
+
+/** The next-token loss of one run: entry t is -log p(token t+1 | tokens 0..t), t = 0..T-2 (natural log). */
+export interface TokenLoss {
+  perPosition: number[];
+  /** Mean over the T-1 positions; null for a one-token prompt. */
+  mean: number | null;
+}
+
+/** The loss before and after an intervention, per predicted position (t predicts token t+1). */
+export interface LossChange {
+  before: number[];
+  after: number[];
+  /** after - before, per position. */
+  delta: number[];
+  meanBefore: number | null;
+  meanAfter: number | null;
+  meanDelta: number | null;
+  /** The positions t with the largest |delta| (at most 5), largest first. */
+  mostAffected: { position: number; delta: number }[];
+}
+
+/** The last position's top-k before and after an intervention. */
+export interface TopKChange {
+  before: TopToken[];
+  after: TopToken[];
+  /** Whether the most likely next token changed. */
+  top1Changed: boolean;
+  /** Ids in the top-k after but not before, and before but not after. */
+  entered: number[];
+  left: number[];
+}
+
 export interface AnalysisSettings {
   prependBos: PrependBos;
   /** The chat template the prompt was rendered with ('none' = the bare prompt). */
@@ -298,11 +355,21 @@ export interface RunMetrics {
   spikeWriter: { block: number; component: 'attn' | 'mlp'; share: number } | null;
   /** Top-k next-token predictions at the last position. */
   lastTopK: TopToken[];
+  /** The final layer's next-token loss over the prompt; absent or null when not computed. */
+  tokenLoss?: TokenLoss | null;
 }
 
 export interface AblationResult {
+  /** Every block the compared run intervened on. */
   blocks: number[];
+  /** The component of the first write intervention ('attn' when only heads were switched off). */
   target: 'mlp' | 'attn';
+  /** What the compared run changed, as applied (`ablate` is zero at BOS); absent in results saved before interventions. */
+  interventions?: Intervention[];
+  /** The next-token loss before and after; absent or null when the loss was not computed. */
+  loss?: LossChange | null;
+  /** The last position's top-k before and after; absent in results saved before interventions. */
+  topK?: TopKChange;
   run: RunMetrics;
   /** Per layer: ablated minus baseline for the headline metrics. */
   delta: { layer: number; bosRatio: number; entropy: number | null; sinkRate: number | null }[];

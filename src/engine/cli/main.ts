@@ -18,6 +18,7 @@ import { Engine } from '../api';
 import type { Env } from '../../node/hfCache';
 import { discoverModels } from '../model/discover';
 import { parseAblate, resolveOptions } from '../options';
+import { interventionSpec, parseIntervention } from '../../shared/interventions';
 import { listExecutionProviders } from '../runtime/ort';
 import { plannedTokens } from '../plan/maxTokens';
 import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
@@ -27,8 +28,8 @@ import { cmdStudy, rejectStudyOptions, STUDY_HELP, STUDY_USAGE, STUDY_VALUES } f
 import { formatAttention, formatResult } from './table';
 
 const SPEC = {
-  values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'weights', 'execution-provider', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples', 'cache-dir', 'cache-max-gb', 'key', ...STUDY_VALUES],
-  flags: ['help', 'version', 'strict-provider', 'exclude-bos', 'center', 'row-normalize', 'include-first-query', 'quiet', 'no-table'],
+  values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'intervene', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'weights', 'execution-provider', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples', 'cache-dir', 'cache-max-gb', 'key', ...STUDY_VALUES],
+  flags: ['help', 'version', 'strict-provider', 'exclude-bos', 'center', 'row-normalize', 'include-first-query', 'quiet', 'no-table', 'no-loss'],
 } as const;
 
 const ROOT = resolve(__dirname, '..');
@@ -51,6 +52,13 @@ Analyze options:
   --ablate auto|3,4      re-run with a write at BOS zeroed in these blocks (auto = the spike blocks)
   --ablate-target mlp|attn|auto
                          the component zeroed (default auto: the one that writes most of the BOS change there)
+  --intervene SPEC       re-run with an intervention and report every metric, the next-token loss and the
+                         top-k before/after; repeatable (all apply together in one run; --ablate joins them):
+                           mlp@3:bos=zero        zero block 3's MLP write at BOS (position 0)
+                           attn@2-4:pos=5=scale:0.5   scale the attention write at token 5 in blocks 2-4
+                           mlp@1,3:pos=7=mean    replace it by its mean over the other positions
+                           head@3.1=zero         head 1 of block 3 off (before o_proj, every position)
+  --no-loss              skip the next-token loss over the prompt (saves a tokens x vocab transient)
   --max-tokens N|auto    truncate the prompt to N tokens (default ${DEFAULT_MAX_TOKENS}: the model's positions,
                          the memory plan and ${AUTO_MAX_TOKENS_CAP}, whichever is smallest)
   --tau X                sink-rate threshold (default ${DEFAULT_TAU})
@@ -109,6 +117,9 @@ function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
     if (target !== 'mlp' && target !== 'attn' && target !== 'auto') throw new UsageError(`--ablate-target takes mlp, attn or auto (got '${target}').`);
     o.ablateTarget = target;
   }
+  const specs = p.values.get('intervene') ?? [];
+  if (specs.length) o.interventions = asUsage(() => specs.map(parseIntervention));
+  if (p.flags.has('no-loss')) o.tokenLoss = false;
   const lens = one(p, 'logit-lens');
   if (lens !== undefined) o.logitLens = lens === 'all' ? 'all' : parseLayers(lens);
   const topK = num(p, 'top-k', { integer: true });
@@ -197,11 +208,12 @@ async function analyzeOne(
 ): Promise<AnalysisResult> {
   const say = progressPrinter(quiet);
   const warn = (m: string): void => void process.stderr.write(`sinklens: ${m}\n`);
-  const workload = { ...plannedTokens(text, o.maxTokens, o.chatTemplate), ablation: o.ablate !== null && o.ablate !== undefined, lensLayers: o.logitLens ? 1 : 0 };
+  const ablation = (o.ablate !== null && o.ablate !== undefined) || Boolean(o.interventions?.length);
+  const workload = { ...plannedTokens(text, o.maxTokens, o.chatTemplate), ablation, lensLayers: o.logitLens ? 1 : 0, tokenLoss: o.tokenLoss ?? true };
   const h = await engine.load(dir, load, { onProgress: say, onWarn: warn, workload });
   const reused = seenHandles.has(h.id);
   seenHandles.add(h.id);
-  checkRanges(o, h.info.layers);
+  checkRanges(o, h.info.layers, h.info.heads);
   if (at && (at.block >= h.info.layers || at.head >= h.info.heads)) {
     throw new UsageError(`--attention ${at.block},${at.head}: the model has blocks 0..${h.info.layers - 1} and heads 0..${h.info.heads - 1}.`);
   }
@@ -212,10 +224,15 @@ async function analyzeOne(
 }
 
 /** Block and layer indices the user typed must exist in this model (the engine only warns, for the panel's sake). */
-function checkRanges(o: AnalyzeOptions, blocks: number): void {
+function checkRanges(o: AnalyzeOptions, blocks: number, heads: number): void {
   if (Array.isArray(o.ablate)) {
     const bad = o.ablate.filter((b) => b >= blocks);
     if (bad.length) throw new UsageError(`--ablate ${bad.join(',')}: the model has blocks 0..${blocks - 1}.`);
+  }
+  for (const i of o.interventions ?? []) {
+    const bad = i.target === 'head' ? (i.block >= blocks ? [i.block] : []) : i.blocks.filter((b) => b >= blocks);
+    if (bad.length) throw new UsageError(`--intervene ${interventionSpec(i)}: block ${bad.join(',')} does not exist; the model has blocks 0..${blocks - 1}.`);
+    if (i.target === 'head' && i.head >= heads) throw new UsageError(`--intervene ${interventionSpec(i)}: the model has heads 0..${heads - 1}.`);
   }
   if (Array.isArray(o.logitLens)) {
     const bad = o.logitLens.filter((l) => l > blocks);

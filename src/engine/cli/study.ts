@@ -32,7 +32,7 @@ export function rejectStudyOptions(p: ParsedArgs): void {
 }
 
 /** analyze's options that a study does not take. */
-const NOT_FOR_STUDY = ['text', 'file', 'ablate', 'ablate-target', 'logit-lens', 'top-k', 'attention', 'dir', 'examples'];
+const NOT_FOR_STUDY = ['text', 'file', 'ablate', 'ablate-target', 'intervene', 'logit-lens', 'top-k', 'attention', 'dir', 'examples'];
 
 export const STUDY_USAGE = `  sinklens study [--model DIR ...] [PROMPTS] [--json OUT] [--csv DIR] [--state DIR] [--limit N]
   sinklens report [--model DIR ...] [PROMPTS] --out report.html [--json OUT] [--csv DIR] [--fail-if EXPR ...]

@@ -6,6 +6,7 @@
  * Pure: result in, lines out.
  */
 import type { AnalysisResult, AttentionMap, EntropyOptions, LayerMetrics, PhaseName, Phases } from '../../shared/result';
+import { formatBaselineLoss, formatIntervention } from './interventionTable';
 
 export function phaseOf(phases: Phases, layer: number): PhaseName | '-' {
   const band = phases.bands.find((b) => layer >= b.start && layer <= b.end);
@@ -104,15 +105,9 @@ export function formatSummary(r: AnalysisResult): string[] {
   if (r.baseline.recurringDims.length) {
     lines.push(`  recurring massive dims: ${r.baseline.recurringDims.slice(0, 5).map((d) => `${d.dim} (${d.test}, max ${f(d.maxAbs, 1)}, h[${d.layers.join(',')}])`).join('; ')}`);
   }
-  const a = r.ablation;
-  if (a) {
-    const e = a.effect;
-    lines.push(
-      `ablation (${a.target} write at BOS zeroed in block ${a.blocks.join(', ')}): spike ${e.spikeRemoved ? 'removed' : 'remains'}, valley ${e.valleyRemoved ? 'removed' : 'remains'}, max sink rate ${f(e.sinkRateBefore, 2)} -> ${f(e.sinkRateAfter, 2)}`,
-    );
-  }
   const top = r.baseline.lastTopK.slice(0, 5).map((t) => `${JSON.stringify(t.text)} ${f(t.prob, 2)}`);
   lines.push(`next token: ${top.join(', ')}`);
+  lines.push(...formatBaselineLoss(r), ...formatIntervention(r));
   const t = r.timings;
   const load = t.loadMs > 0 ? `load ${Math.round(t.loadMs)} ms` : 'model already loaded';
   lines.push(`time: ${load} · run ${Math.round(t.runMs)} ms · metrics ${Math.round(t.metricsMs)} ms · total ${Math.round(t.totalMs)} ms`);

@@ -1,7 +1,7 @@
 /**
  * The forward graph of one canonical decoder-only model, batch 1, T dynamic. Residual stream
- * values are [T, d]. 'full' adds the probes (hidden states, attention to key 0, ablation inputs,
- * on-demand attention map); 'bare' is the same code path with only last-position logits.
+ * values are [T, d]. 'full' adds the probes (hidden states, attention to key 0, intervention inputs,
+ * the next-token loss, on-demand attention map); 'bare' is the same code path with only last-position logits.
  */
 import type { CanonicalConfig } from '../arch/types';
 import type { LayerWeights, ModelWeights } from '../weights/types';
@@ -14,6 +14,7 @@ import { makeNorm } from './blocks/norm';
 import { softcapLogits } from './blocks/softcap';
 import { makeRopeTables } from './blocks/rope';
 import { makeWindowMask, windowedMixingInputs } from './blocks/window';
+import { interveneWrite, makeInterveneInputs, makeTokenLoss, type InterveneCtx } from './intervene';
 import { makeLogitLens } from './lens';
 import { INPUTS, OUTPUTS } from './probes';
 
@@ -36,6 +37,8 @@ interface Ctx {
   pos0Kv: string | null;
   /** The mixing probe's sampled queries and masks (full only). */
   mixing: MixingInputs | null;
+  /** The write interventions' shared tensors (full only). */
+  intervene: InterveneCtx | null;
 }
 
 /** What one block adds to the probes (full only; null on the bare path). */
@@ -56,8 +59,6 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
   const L = cfg.numLayers;
   const ids = g.input(INPUTS.ids, DT.INT64, [1, 'T']);
   if (full) {
-    g.input(INPUTS.ablateMlp, DT.FLOAT, [L]);
-    g.input(INPUTS.ablateAttn, DT.FLOAT, [L]);
     g.input(INPUTS.attnMapBlock, DT.INT64, []);
     g.input(INPUTS.attnMapHead, DT.INT64, []);
     g.input(INPUTS.mixQueries, DT.INT64, ['m']);
@@ -74,8 +75,10 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     pos0: null,
     pos0Kv: null,
     mixing: null,
+    intervene: null,
   };
   if (full) {
+    ctx.intervene = makeInterveneInputs(g, cfg, positions);
     ctx.pos0 = makePos0(g, positions);
     const col = g.op('Unsqueeze', '/model/probes/pos0/Unsqueeze', [ctx.pos0, g.i64([2])]); // [T, 1, 1]
     ctx.pos0Kv = g.op('Expand', '/model/probes/pos0/Expand', [col, g.i64([1, cfg.numKvHeads, 1])]); // [T, KV, 1]
@@ -103,6 +106,7 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     g.output(stack(g, '/model/probes/bos_writes', all('writes')), OUTPUTS.bosWrites, DT.FLOAT, [L, 3]);
     g.output(map, OUTPUTS.attnMap, DT.FLOAT, null);
     makeLogitLens(g, cfg, w, stacked);
+    makeTokenLoss(g, cfg, w, h);
   }
   return g;
 }
@@ -114,11 +118,11 @@ function makePositions(g: GraphBuilder, ids: string): string {
   return g.op('Range', '/model/positions/Range', [g.i64([0], []), T, g.i64([1], [])]); // [T]
 }
 
-/** [T, 1] float mask of position 0, for ablation. */
+/** [T, 1] float mask of position 0, for the key-0 value column. */
 function makePos0(g: GraphBuilder, positions: string): string {
-  const eq = g.op('Equal', '/model/ablation/pos0/Equal', [positions, g.i64([0], [])]); // [T] bool
-  const f = g.op('Cast', '/model/ablation/pos0/Cast', [eq], { to: int(DT.FLOAT) });
-  return g.op('Unsqueeze', '/model/ablation/pos0/Unsqueeze', [f, g.i64([1])]); // [T, 1]
+  const eq = g.op('Equal', '/model/probes/pos0/mask/Equal', [positions, g.i64([0], [])]); // [T] bool
+  const f = g.op('Cast', '/model/probes/pos0/mask/Cast', [eq], { to: int(DT.FLOAT) });
+  return g.op('Unsqueeze', '/model/probes/pos0/mask/Unsqueeze', [f, g.i64([1])]); // [T, 1]
 }
 
 /** h[0] [T, d] = embed[ids] * scale (+ learned positions[0..T-1]); the scale is Gemma's sqrt(d). */
@@ -133,21 +137,16 @@ function makeEmbeddings(g: GraphBuilder, w: ModelWeights, ids: string, positions
   return g.op('Add', '/model/embeddings/Add', [tok, pos]);
 }
 
-/** out * (1 - ablate[l] * pos0): zeroes the block output at position 0 when asked. */
-function ablate(ctx: Ctx, name: string, out: string, input: string, l: number): string {
-  const { g, pos0 } = ctx;
-  if (!pos0) return out;
-  const m = g.op('Gather', `${name}/Gather`, [input, g.i64([l], [])], { axis: int(0) }); // scalar
-  const drop = g.op('Mul', `${name}/Mul`, [pos0, m]); // [T, 1]
-  const keep = g.op('Sub', `${name}/Sub`, [g.f32([1], []), drop]); // [T, 1]
-  return g.op('Mul', `${name}/keep/Mul`, [out, keep]); // [T, d]
+/** The block's write after its intervention (full only; the bare graph has none). */
+function intervene(ctx: Ctx, name: string, out: string, which: 'mlp' | 'attn', l: number): string {
+  return ctx.intervene ? interveneWrite(ctx.g, ctx.intervene, name, out, which, l) : out;
 }
 
 /*
- *  sequential:  x ─ attn_norm ─ attn ─(ablate)─ + ─► r ─ mlp_norm ─ mlp ─(ablate)─ + ─► h
- *               └──────────────────────────────┘  └──────────────────────────────┘
- *  parallel:    x ─┬─ attn_norm ─ attn ─(ablate)─┐
- *                  ├─ mlp_norm ── mlp ─(ablate)──┤
+ *  sequential:  x ─ attn_norm ─ attn ─(intervene)─ + ─► r ─ mlp_norm ─ mlp ─(intervene)─ + ─► h
+ *               └─────────────────────────────────┘  └─────────────────────────────────┘
+ *  parallel:    x ─┬─ attn_norm ─ attn ─(intervene)─┐
+ *                  ├─ mlp_norm ── mlp ─(intervene)──┤
  *                  └──────────────────────────── + ─► h
  */
 function makeBlock(ctx: Ctx, l: number, x: string, w: ModelWeights, prevMap: string): BlockProbes & { h: string } {
@@ -155,24 +154,22 @@ function makeBlock(ctx: Ctx, l: number, x: string, w: ModelWeights, prevMap: str
   const p = `/model/layers.${l}`;
   const lw = w.layers[l];
   if (!lw) throw new Error(`weights: layer ${l} missing`);
-  const ablateAttn = full ? INPUTS.ablateAttn : '';
-  const ablateMlp = full ? INPUTS.ablateMlp : '';
   const attnIn = makeNorm(g, `${p}/attn_norm`, x, lw.attnNorm, cfg.norm, cfg.normEps);
   const win = layerWindow(ctx, l);
   const mixing = win ? win.mixing : ctx.mixing;
-  const probes = ctx.pos0Kv && mixing ? { pos0: ctx.pos0Kv, prevMap, layer: l, mixing } : null;
+  const probes = full && ctx.pos0Kv && mixing ? { pos0: ctx.pos0Kv, prevMap, layer: l, mixing, headMask: INPUTS.headMask } : null;
   const rope = win && ctx.ropeLocal ? ctx.ropeLocal : ctx.rope;
   const attn = makeAttention(g, `${p}/attn`, attnIn, lw, cfg, rope, probes, win?.mask ?? null);
-  const a = ablate(ctx, `${p}/attn/ablate`, postNorm(ctx, `${p}/attn_post_norm`, attn.out, lw.attnPostNorm), ablateAttn, l);
+  const a = intervene(ctx, `${p}/attn/intervene`, postNorm(ctx, `${p}/attn_post_norm`, attn.out, lw.attnPostNorm), 'attn', l);
   if (cfg.parallelResidual) {
     const mlpIn = makeNorm(g, `${p}/mlp_norm`, x, lw.mlpNorm, cfg.norm, cfg.normEps);
-    const m = ablate(ctx, `${p}/mlp/ablate`, postNorm(ctx, `${p}/mlp_post_norm`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), lw.mlpPostNorm), ablateMlp, l);
+    const m = intervene(ctx, `${p}/mlp/intervene`, postNorm(ctx, `${p}/mlp_post_norm`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), lw.mlpPostNorm), 'mlp', l);
     const r = g.op('Add', `${p}/attn/residual/Add`, [x, a]);
     return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), ...blockProbes(ctx, p, attn, a, m) };
   }
   const r = g.op('Add', `${p}/attn/residual/Add`, [x, a]); // [T, d]
   const mlpIn = makeNorm(g, `${p}/mlp_norm`, r, lw.mlpNorm, cfg.norm, cfg.normEps);
-  const m = ablate(ctx, `${p}/mlp/ablate`, postNorm(ctx, `${p}/mlp_post_norm`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), lw.mlpPostNorm), ablateMlp, l);
+  const m = intervene(ctx, `${p}/mlp/intervene`, postNorm(ctx, `${p}/mlp_post_norm`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), lw.mlpPostNorm), 'mlp', l);
   return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), ...blockProbes(ctx, p, attn, a, m) };
 }
 
@@ -204,7 +201,7 @@ function blockProbes(ctx: Ctx, p: string, attn: ReturnType<typeof makeAttention>
 }
 
 /*
- *  a, m [T, d] (what joins the stream, after ablation) ─Gather(0)─► a0, m0 [d]
+ *  a, m [T, d] (what joins the stream, after any intervention) ─Gather(0)─► a0, m0 [d]
  *  [ ||a0||, ||m0||, <a0, a0 + m0> / ||a0 + m0||^2 ] ─► [3]
  *  The share is the attention's projection on the block's BOS change h[b+1][0] - h[b][0] = a0 + m0;
  *  the MLP's is 1 minus it. A zero change gives share 0 (the floor 1e-30 avoids 0/0).

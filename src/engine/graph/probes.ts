@@ -5,10 +5,21 @@
 export const INPUTS = {
   /** int64 [1, T]: token ids. */
   ids: 'input_ids',
-  /** float [L]: 1 zeroes block l's MLP output at position 0 before the residual add ('full' only). */
-  ablateMlp: 'ablate_mlp',
-  /** float [L]: same for the attention output ('full' only). */
-  ablateAttn: 'ablate_attn',
+  /**
+   * float [L, 2]: per block, (keep, mean) of the MLP write at position intervene_mlp_pos[l]: that row becomes
+   * keep * write[p] + mean * (mean of the write over the other positions); (1, 0) leaves it as is ('full' only).
+   */
+  interveneMlp: 'intervene_mlp',
+  /** float [L, 2]: the same for the attention write (after o_proj) ('full' only). */
+  interveneAttn: 'intervene_attn',
+  /** int64 [L]: the position whose MLP write intervene_mlp edits in block l ('full' only). */
+  interveneMlpPos: 'intervene_mlp_pos',
+  /** int64 [L]: the same for the attention write ('full' only). */
+  interveneAttnPos: 'intervene_attn_pos',
+  /** float [L, H]: 1 keeps query head h's output of block l (before o_proj), 0 zeroes it at every position ('full' only). */
+  headMask: 'head_mask',
+  /** int64 [1]: 1 computes the next-token loss over the prompt (token_loss), 0 skips it ('full' only). */
+  lossOn: 'loss_on',
   /** int64 scalar: block whose attention map to return, -1 for none ('full' only). */
   attnMapBlock: 'attn_map_block',
   /** int64 scalar: query head of that map ('full' only). */
@@ -22,7 +33,7 @@ export const INPUTS = {
   mixQueries: 'mix_queries',
   /** int64 [1]: top-k of the lens; 0 turns the lens off (its If branch is skipped). */
   lensK: 'lens_k',
-  /** int64 [T, 1]: next-token id per position (any valid id at the last position). */
+  /** int64 [T, 1]: next-token id per position (any valid id at the last position); the lens and the loss read it. */
   lensTargets: 'lens_targets',
 } as const;
 
@@ -52,6 +63,11 @@ export const OUTPUTS = {
   lensIds: 'lens_ids',
   /** float [n, T]: -log p(lens_targets[t]) per layer and position; [1,1] when off. */
   lensNll: 'lens_nll',
+  /**
+   * float [T-1]: next-token cross-entropy of the final layer, logsumexp(logits[t]) - logits[t][ids[t+1]] for
+   * t = 0..T-2 (the [T, V] logits are transient); [1] zeros when loss_on is 0.
+   */
+  tokenLoss: 'token_loss',
 } as const;
 
 /** The Gram side session (built only when asked; no weights). */

@@ -52,10 +52,43 @@ function floats(f: Fetched | undefined, name: string): Float32Array {
   return f.data;
 }
 
-function mask(L: number, blocks: readonly number[] | undefined): Feed {
-  const m = new Float32Array(L); // [L]
-  for (const b of blocks ?? []) m[b] = 1;
-  return { type: 'float32', data: m, dims: [L] };
+/** The write-edit inputs of one component: (keep, mean) [L, 2] (1, 0 = untouched) and positions [L]. */
+function editFeeds(L: number, component: 'mlp' | 'attn', req: ForwardRequest): [Feed, Feed] {
+  const coef = new Float32Array(2 * L); // [L, 2]
+  const pos = new BigInt64Array(L); // [L]
+  for (let b = 0; b < L; b++) coef[2 * b] = 1;
+  for (const b of (component === 'mlp' ? req.ablateMlp : req.ablateAttn) ?? []) coef[2 * b] = 0;
+  for (const e of req.edits ?? []) {
+    if (e.component !== component) continue;
+    coef[2 * e.block] = e.keep;
+    coef[2 * e.block + 1] = e.mean;
+    pos[e.block] = BigInt(e.position);
+  }
+  return [
+    { type: 'float32', data: coef, dims: [L, 2] },
+    { type: 'int64', data: pos, dims: [L] },
+  ];
+}
+
+/** head_mask [L, H]: 1 everywhere but the heads switched off. */
+function headMaskFeed(cfg: CanonicalConfig, off: ForwardRequest['headsOff']): Feed {
+  const m = new Float32Array(cfg.numLayers * cfg.numHeads).fill(1); // [L, H]
+  for (const { block, head } of off ?? []) m[block * cfg.numHeads + head] = 0;
+  return { type: 'float32', data: m, dims: [cfg.numLayers, cfg.numHeads] };
+}
+
+/** All the intervention and loss inputs of a full graph. */
+function interventionFeeds(cfg: CanonicalConfig, req: ForwardRequest): Record<string, Feed> {
+  const [mlp, mlpPos] = editFeeds(cfg.numLayers, 'mlp', req);
+  const [attn, attnPos] = editFeeds(cfg.numLayers, 'attn', req);
+  return {
+    [INPUTS.interveneMlp]: mlp,
+    [INPUTS.interveneMlpPos]: mlpPos,
+    [INPUTS.interveneAttn]: attn,
+    [INPUTS.interveneAttnPos]: attnPos,
+    [INPUTS.headMask]: headMaskFeed(cfg, req.headsOff),
+    [INPUTS.lossOn]: { type: 'int64', data: BigInt64Array.of(req.tokenLoss ? 1n : 0n), dims: [1] },
+  };
 }
 
 /**
@@ -170,8 +203,7 @@ class OrtRunner implements CachedRunner {
     };
     const full = this.opts.probes === 'full';
     if (full) {
-      feeds[INPUTS.ablateMlp] = mask(cfg.numLayers, req.ablateMlp);
-      feeds[INPUTS.ablateAttn] = mask(cfg.numLayers, req.ablateAttn);
+      Object.assign(feeds, interventionFeeds(cfg, req));
       feeds[INPUTS.attnMapBlock] = scalarI64(req.attnMap ? req.attnMap.block : -1);
       feeds[INPUTS.attnMapHead] = scalarI64(req.attnMap ? req.attnMap.head : 0);
       Object.assign(feeds, lensFeeds(req));
@@ -193,6 +225,7 @@ class OrtRunner implements CachedRunner {
     }
     if (req.attnMap) result.attnMap = floats(out[OUTPUTS.attnMap], OUTPUTS.attnMap);
     if (req.logitLens) result.lens = readLens(out, req.logitLens, T);
+    if (req.tokenLoss) result.tokenLoss = T > 1 ? floats(out[OUTPUTS.tokenLoss], OUTPUTS.tokenLoss) : new Float32Array(0);
     if (req.gram || req.gramRows) Object.assign(result, await this.gramsNow(result.hidden, T, { cols: req.gram, rows: req.gramRows }));
     return result;
   }

@@ -28,6 +28,19 @@ export interface RunnerPlacement {
   threads: number;
 }
 
+/**
+ * One block's write edited at one position (no graph rebuild): that row becomes
+ * keep * write[position] + mean * (the mean of the write over the other positions).
+ * Zero = (0, 0), mean over the other positions = (0, 1), scale by k = (k, 0).
+ */
+export interface WriteEdit {
+  component: 'mlp' | 'attn';
+  block: number;
+  position: number;
+  keep: number;
+  mean: number;
+}
+
 export interface ForwardRequest {
   /** Token ids, length T >= 1 (position 0 is BOS when one was prepended). */
   ids: readonly number[];
@@ -35,6 +48,12 @@ export interface ForwardRequest {
   ablateMlp?: readonly number[];
   /** Block indices whose attention output written at position 0 is zeroed. */
   ablateAttn?: readonly number[];
+  /** Write edits, at most one per (component, block); they combine with ablateMlp/ablateAttn on other blocks. */
+  edits?: readonly WriteEdit[];
+  /** Query heads whose output (before o_proj) is zeroed at every position. */
+  headsOff?: readonly { block: number; head: number }[];
+  /** Also return the final layer's next-token loss per position (a [T, V] transient in the graph). */
+  tokenLoss?: boolean;
   /** Return the full T x T attention of this (block, head). */
   attnMap?: { block: number; head: number };
   /** Logit lens on these h indices (0..L), top-k per position and mean next-token CE. */
@@ -69,6 +88,8 @@ export interface ForwardResult {
   attnMap?: Float32Array;
   /** When `logitLens` was asked: per requested layer, top-k ids/values [n, T, k] and mean CE [n]. */
   lens?: { layers: number[]; topK: number; ids: Int32Array; values: Float32Array; crossEntropy: Float32Array };
+  /** [T-1] when `tokenLoss` was asked: -log p(ids[t+1]) of the final layer for t = 0..T-2. */
+  tokenLoss?: Float32Array;
   /** [L+1, d, d] when `gram` was asked: h[l]^T h[l] per layer. */
   gram?: Float32Array;
   /** [L+1, T, T] when `gramRows` was asked: h[l] h[l]^T per layer. */

@@ -25,10 +25,13 @@ export function validateRequest(cfg: CanonicalConfig, req: ForwardRequest, probe
   for (const id of req.ids) {
     if (!Number.isInteger(id) || id < 0 || id >= cfg.vocabSize) bad(`Token id ${id} is outside the vocabulary (0..${cfg.vocabSize - 1}).`);
   }
-  const wantsProbes = Boolean(req.ablateMlp?.length || req.ablateAttn?.length || req.attnMap || req.logitLens || req.gram || req.gramRows);
-  if (probes === 'bare' && wantsProbes) bad('This runner was built with probes: "bare" (logits only); ablation, maps, lens and Gram need probes: "full".');
+  const wantsProbes = Boolean(
+    req.ablateMlp?.length || req.ablateAttn?.length || req.edits?.length || req.headsOff?.length || req.tokenLoss || req.attnMap || req.logitLens || req.gram || req.gramRows,
+  );
+  if (probes === 'bare' && wantsProbes) bad('This runner was built with probes: "bare" (logits only); interventions, loss, maps, lens and Gram need probes: "full".');
   checkBlocks('ablateMlp', req.ablateMlp, cfg.numLayers);
   checkBlocks('ablateAttn', req.ablateAttn, cfg.numLayers);
+  checkEdits(cfg, req, T);
   if (req.attnMap) {
     const { block, head } = req.attnMap;
     checkBlocks('attnMap', [block], cfg.numLayers);
@@ -38,5 +41,23 @@ export function validateRequest(cfg: CanonicalConfig, req: ForwardRequest, probe
     const { layers, topK } = req.logitLens;
     for (const l of layers) if (!Number.isInteger(l) || l < 0 || l > cfg.numLayers) bad(`logitLens: layer ${l} is not in 0..${cfg.numLayers}.`);
     if (!Number.isInteger(topK) || topK < 1 || topK > cfg.vocabSize) bad(`logitLens: topK ${topK} is not in 1..${cfg.vocabSize}.`);
+  }
+}
+
+/** Each edit on an existing block and position, finite factors, one edit per (component, block), heads in range. */
+function checkEdits(cfg: CanonicalConfig, req: ForwardRequest, T: number): void {
+  const seen = new Set<string>();
+  const zeroed = (c: 'mlp' | 'attn', b: number): boolean => (c === 'mlp' ? req.ablateMlp : req.ablateAttn)?.includes(b) ?? false;
+  for (const e of req.edits ?? []) {
+    checkBlocks(`${e.component} edit`, [e.block], cfg.numLayers);
+    if (!Number.isInteger(e.position) || e.position < 0 || e.position >= T) bad(`${e.component} edit in block ${e.block}: position ${e.position} is not in 0..${T - 1}.`);
+    if (!Number.isFinite(e.keep) || !Number.isFinite(e.mean)) bad(`${e.component} edit in block ${e.block}: its factors must be finite numbers.`);
+    const key = `${e.component}@${e.block}`;
+    if (seen.has(key) || zeroed(e.component, e.block)) bad(`Two interventions on the ${e.component} write of block ${e.block}: give at most one per block and component.`);
+    seen.add(key);
+  }
+  for (const { block, head } of req.headsOff ?? []) {
+    checkBlocks('head ablation', [block], cfg.numLayers);
+    if (!Number.isInteger(head) || head < 0 || head >= cfg.numHeads) bad(`head ablation in block ${block}: head ${head} is not in 0..${cfg.numHeads - 1}.`);
   }
 }

@@ -14,3 +14,4 @@ export { chanceSinkScore, headsAtChance, MIN_INFORMATIVE_TOKENS, CHANCE_FACTOR }
 export { bosWrite, spikeWriter } from './writers';
 export { lensLayers, topTokens, logSumExp, type LensInput } from './lens';
 export { computeRunMetrics, computeRunMetricsChecked, computeLayer, layerMetrics, forwardLayerMetrics, forwardRunMetrics, assembleRun, compareRuns, summarize, type RunMetricsInput, type RunMetricsOptions, type LayerInput, type LayerOutcome } from './run';
+export { tokenLossOf, compareLoss, compareTopK, MOST_AFFECTED } from './intervention';

@@ -30,6 +30,8 @@ export interface Workload {
   ablation: boolean;
   /** Layers of the logit lens (0 = off). */
   lensLayers: number;
+  /** The next-token loss over the prompt: a transient [T, V] logits tensor and its log-sum-exp (absent = off). */
+  tokenLoss?: boolean;
   /**
    * maxTokens is 'auto': `tokens` is only an upper bound, and the load plan checks the largest
    * prompt that fits under it instead of refusing (the analysis is cut there).
@@ -96,7 +98,8 @@ export function bytesPerWeight(precision: string, table: Readonly<Record<string,
 /**
  * One analysis on top of the loaded model: the hidden-state probe (ORT's stacked output, the JS
  * copy and the metrics' copy), one block's working set (MLP activations, q/k/v, two [H, T, T]
- * attention buffers), the logit lens's [T, V] logits and log-softmax, the Gram matrices when
+ * attention buffers), the logit lens's [T, V] logits and log-softmax, the token loss's [T, V] logits
+ * and the exp of its log-sum-exp (2 x T x V floats, once per run: the runs are sequential), the Gram matrices when
  * T > d, and the eigen workspaces of the two metrics workers (float64).
  */
 export function runBytes(c: CanonicalConfig, w: Workload): number {
@@ -107,12 +110,13 @@ export function runBytes(c: CanonicalConfig, w: Workload): number {
   const block = T * (3 * c.intermediateSize + 6 * d + (c.numHeads + 2 * c.numKvHeads + 2) * c.headDim) * F32 + 2 * c.numHeads * T * T * F32;
   if (w.probes === 'bare') return block + T * d * F32;
   const lens = w.lensLayers > 0 ? 3 * T * c.vocabSize * F32 : 0;
+  const loss = w.tokenLoss ? 2 * T * c.vocabSize * F32 : 0;
   const gram = T > d ? 2 * (L + 1) * d * d * F32 : 0;
   const m = Math.min(T, d);
   const eigen = 2 * 3 * m * m * 8;
   const bos = L * c.numHeads * T * F32;
   const ablation = w.ablation ? hidden + bos : 0;
-  return 3 * hidden + block + lens + gram + eigen + 2 * bos + ablation;
+  return 3 * hidden + block + lens + loss + gram + eigen + 2 * bos + ablation;
 }
 
 /**

@@ -46,7 +46,7 @@ export interface StudyRunOptions {
 
 /** Analyze options of a study: the user's, without ablation, logit lens or a long top-k (not aggregated). */
 export function studyAnalyzeOptions(o: AnalyzeOptions): AnalyzeOptions {
-  return { ...o, ablate: null, logitLens: null, lastTopK: 1 };
+  return { ...o, ablate: null, interventions: null, tokenLoss: false, logitLens: null, lastTopK: 1 };
 }
 
 export function studySettings(o: AnalyzeOptions): StudySettings {

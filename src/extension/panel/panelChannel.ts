@@ -26,7 +26,7 @@ import {
   type PanelView,
   type WebviewLogLevel,
 } from '../../shared/protocol/panel';
-import type { AttentionMap } from '../../shared/result';
+import type { AttentionMap, Intervention } from '../../shared/result';
 
 /** The part of `vscode.Webview` the channel uses. */
 export interface WebviewPort {
@@ -40,7 +40,7 @@ export type Logger = Record<WebviewLogLevel, (message: string) => void>;
 export interface ChannelHandlers {
   bootstrap(): PanelBootstrap;
   getAttention(block: number, head: number): Promise<AttentionMap>;
-  setAblation(on: boolean): Promise<{ rerun: boolean }>;
+  setAblation(on: boolean, interventions?: Intervention[]): Promise<{ rerun: boolean }>;
   setLogitLens(on: boolean): Promise<{ rerun: boolean }>;
   revealTokens(ranges: CharRange[]): void;
   openPanel(): void;
@@ -100,7 +100,7 @@ export class PanelChannel {
     const m = v.msg;
     if (PanelReady.is(m)) return this.onReady(m);
     if (GetAttention.is(m)) return this.answer(GetAttention, m, () => this.handlers.getAttention(m.params.block, m.params.head));
-    if (SetAblation.is(m)) return this.answer(SetAblation, m, () => this.handlers.setAblation(m.params.on));
+    if (SetAblation.is(m)) return this.answer(SetAblation, m, () => this.handlers.setAblation(m.params.on, m.params.interventions));
     if (SetLogitLens.is(m)) return this.answer(SetLogitLens, m, () => this.handlers.setLogitLens(m.params.on));
     if (RevealTokens.is(m)) return this.handlers.revealTokens(m.params.ranges);
     if (OpenPanel.is(m)) return this.handlers.openPanel();

@@ -4,15 +4,18 @@
  */
 import type { SvgChartSpec } from '../../shared/chartSvg';
 import type { CharRange } from '../../shared/protocol/panel';
-import type { AnalysisResult, AttentionMap } from '../../shared/result';
+import type { AnalysisResult, AttentionMap, Intervention } from '../../shared/result';
 import type { ChannelHandlers } from './panelChannel';
 import type { PanelStore } from './panelStore';
 
 export interface HandlerDeps {
   /** Full T x T attention of one (block, head) for the current result's text and settings. */
   requestAttention(block: number, head: number): Promise<AttentionMap>;
-  /** Re-run the current text with `ablate: 'auto'` (on) and return the new result, or undefined if there is nothing to re-run. */
-  requestAblation(on: boolean): Promise<AnalysisResult | undefined>;
+  /**
+   * Re-run the current text with `ablate: 'auto'` (on), or with these interventions, and return the new result,
+   * or undefined if there is nothing to re-run.
+   */
+  requestAblation(on: boolean, interventions?: Intervention[]): Promise<AnalysisResult | undefined>;
   /** Re-run the current text with `logitLens: 'all'` and return the new result, or undefined if there is nothing to re-run. */
   requestLogitLens(on: boolean): Promise<AnalysisResult | undefined>;
   /** Highlight these document ranges (UTF-16 offsets into the document at `uri`) in its editor. */
@@ -28,15 +31,21 @@ export function hasLogitLens(r: AnalysisResult): boolean {
   return r.baseline.layers.some((l) => l.logitLens != null);
 }
 
+/** Whether the shown result's compared run is exactly these interventions (and no `ablate` besides). */
+export function sameInterventions(r: AnalysisResult, list: readonly Intervention[]): boolean {
+  return r.settings.ablate === null && JSON.stringify(r.ablation?.interventions ?? null) === JSON.stringify(list);
+}
+
 export function panelHandlers(store: PanelStore, deps: HandlerDeps, openPanel: () => void): ChannelHandlers {
   return {
     bootstrap: () => store.bootstrap(),
     getAttention: (block, head) => deps.requestAttention(block, head),
-    setAblation: async (on) => {
+    setAblation: async (on, interventions) => {
       const snap = store.current();
       // The overlay itself is the webview's business; the host only re-runs when the data is missing.
-      if (!on || !snap || snap.result.ablation) return { rerun: false };
-      const result = await deps.requestAblation(true);
+      if (!on || !snap) return { rerun: false };
+      if (interventions ? sameInterventions(snap.result, interventions) : snap.result.ablation) return { rerun: false };
+      const result = await deps.requestAblation(true, interventions);
       if (result) store.setResult(result, snap.source);
       return { rerun: result !== undefined };
     },

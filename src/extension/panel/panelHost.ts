@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import type { Progress } from '../../shared/engineApi';
 import { SinkLensError, type ErrorData } from '../../shared/errors';
 import type { CharRange, PanelCompare, PanelSnapshot, PanelSource } from '../../shared/protocol/panel';
-import type { AnalysisResult, AttentionMap } from '../../shared/result';
+import type { AnalysisResult, AttentionMap, Intervention } from '../../shared/result';
 import type { AnalysisTarget, PanelPort, RunOptions } from '../analysisController';
 import type { PanelState } from '../api';
 import { loadOptions } from '../config';
@@ -41,9 +41,10 @@ export class PanelHost implements PanelPort, vscode.Disposable {
       this.store,
       {
         requestAttention: (block, head) => this.attention(block, head),
-        requestAblation: (on) => this.rerunShown((r) => ({ ablate: on ? 'auto' : null, logitLens: hasLogitLens(r) || undefined })),
-        // The lens on every layer (on) or as the setting says (off), keeping the shown ablation.
-        requestLogitLens: (on) => this.rerunShown((r) => ({ ablate: r.ablation ? 'auto' : null, logitLens: on || undefined })),
+        requestAblation: (on, interventions) =>
+          this.rerunShown((r) => ({ ...(interventions ? { ablate: null, interventions } : { ablate: on ? 'auto' : null }), logitLens: hasLogitLens(r) || undefined })),
+        // The lens on every layer (on) or as the setting says (off), keeping the shown ablation or interventions.
+        requestLogitLens: (on) => this.rerunShown((r) => ({ ...shownIntervention(r), logitLens: on || undefined })),
         revealTokens: (ranges, uri) => {
           this.reveal(ranges, uri).catch((e: unknown) => ctx.log.warn(`reveal tokens failed: ${(e as Error).message}`));
         },
@@ -139,7 +140,7 @@ export class PanelHost implements PanelPort, vscode.Disposable {
 
   /** Re-analyses the text of the shown result, on its model, with the given overrides. */
   private async rerunShown(
-    overrides: (r: AnalysisResult) => { ablate: 'auto' | null; logitLens: true | undefined },
+    overrides: (r: AnalysisResult) => { ablate: 'auto' | null; interventions?: Intervention[]; logitLens: true | undefined },
   ): Promise<AnalysisResult | undefined> {
     const snap = this.store.current();
     if (!snap) return undefined;
@@ -161,6 +162,13 @@ export class PanelHost implements PanelPort, vscode.Disposable {
     const first = editor.selections[0];
     if (first) editor.revealRange(first, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   }
+}
+
+/** The shown result's compared run as run options: `ablate: 'auto'`, or the interventions it was asked for. */
+function shownIntervention(r: AnalysisResult): { ablate: 'auto' | null; interventions?: Intervention[] } {
+  if (!r.ablation) return { ablate: null };
+  if (r.settings.ablate !== null || !r.ablation.interventions) return { ablate: 'auto' };
+  return { ablate: null, interventions: r.ablation.interventions };
 }
 
 /** The analysis target of a shown result: its text, its document ('' = none) and the text's offset there. */

@@ -13,11 +13,11 @@
  */
 import type { Progress } from '../engineApi';
 import { isErrorData, type ErrorData } from '../errors';
-import type { AnalysisResult, AttentionMap, PartialResult, SpectralLayerMetrics } from '../result';
+import type { AnalysisResult, AttentionMap, Intervention, PartialResult, SpectralLayerMetrics } from '../result';
 import type { LogLevel } from '../log';
 import { svgSpecProblem, type SvgChartSpec } from '../chartSvg';
 import { Command, isMsg, Notification, Request, requestMethodOf, type Msg, type ResponsePayload } from './messages';
-import { bool, checkAnalysisResult, checkAttentionMap, checkPartialResult, checkSpectralLayer, fields, int, isObj, oneOf, reason, str, type Check } from './panelSchema';
+import { bool, checkAnalysisResult, checkAttentionMap, checkPartialResult, checkSpectralLayer, fields, int, interventionList, isObj, oneOf, reason, str, type Check } from './panelSchema';
 
 /** UTF-16 range [start, end). */
 export interface CharRange {
@@ -69,7 +69,11 @@ export const PanelReady = new Request<{ clientId: string; view: PanelView }, Pan
 /** Ask for one head's full T x T attention (block index, query head). */
 export const GetAttention = new Request<{ block: number; head: number }, AttentionMap>('panel/getAttention');
 /** Turn the ablation overlay on or off; on without an ablation in the snapshot asks the host to re-run. */
-export const SetAblation = new Request<{ on: boolean }, { rerun: boolean }>('panel/setAblation');
+/**
+ * Ask for the ablation overlay: on without an ablation in the snapshot asks the host to re-run with `ablate: 'auto'`;
+ * with `interventions`, to re-run with those (unless the snapshot already has exactly them).
+ */
+export const SetAblation = new Request<{ on: boolean; interventions?: Intervention[] }, { rerun: boolean }>('panel/setAblation');
 /** Ask for the logit lens: on without lens data in the snapshot asks the host to re-run with `logitLens: 'all'`. */
 export const SetLogitLens = new Request<{ on: boolean }, { rerun: boolean }>('panel/setLogitLens');
 /** Highlight these ranges of the analysed text in its editor (relative to the analysed text). */
@@ -149,7 +153,7 @@ const SPECS: Record<string, Spec> = {
     response: fields({ snapshot, status }),
   },
   [GetAttention.method]: { direction: 'toHost', params: fields({ block: int, head: int }), response: checkAttentionMap },
-  [SetAblation.method]: { direction: 'toHost', params: fields({ on: bool }), response: fields({ rerun: bool }) },
+  [SetAblation.method]: { direction: 'toHost', params: fields({ on: bool, interventions: (v) => (v === undefined ? null : interventionList(v)) }), response: fields({ rerun: bool }) },
   [SetLogitLens.method]: { direction: 'toHost', params: fields({ on: bool }), response: fields({ rerun: bool }) },
   [RevealTokens.method]: { direction: 'toHost', params: fields({ ranges }) },
   [OpenPanel.method]: { direction: 'toHost', params: fields({}) },

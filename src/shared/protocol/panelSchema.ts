@@ -139,6 +139,16 @@ const phases = fields({
   signals: arrayOf(str),
 });
 
+/** An optional field: absent (results saved before it existed) or null, else checked. */
+const optional =
+  (c: Check): Check =>
+  (v) =>
+    v === undefined || v === null ? null : c(v);
+
+// A run's next-token loss: -log p per predicted position (NaN/Inf become null in JSON, drawn as gaps).
+const tokenLoss = fields({ perPosition: numbersOrNulls, mean: numOrNull });
+const topToken = fields({ id: int, text: str, logit: numOrNull, prob: numOrNull });
+
 const run = fields({
   layers: arrayOf(layer, (n) => (n > 0 ? null : 'expected at least one layer')),
   phases,
@@ -148,7 +158,8 @@ const run = fields({
   informative: bool,
   mixingQueries: int,
   spikeWriter: nullable(fields({ block: int, component: oneOf('attn', 'mlp'), share: numOrNull })),
-  lastTopK: arrayOf(fields({ id: int, text: str, logit: numOrNull, prob: numOrNull })),
+  lastTopK: arrayOf(topToken),
+  tokenLoss: optional(tokenLoss),
 });
 
 const model = fields({ name: str, arch: str, modelType: str, layers: int, heads: int, hiddenSize: int, dtype: str, params: num });
@@ -165,11 +176,40 @@ const settings = fields({
   notes: arrayOf(str),
 });
 
+const intervention: Check = (v) =>
+  isObj(v) && v.target === 'head'
+    ? fields({ block: int, head: int, op: oneOf('zero') })(v)
+    : fields({
+        target: oneOf('mlp', 'attn'),
+        blocks: arrayOf(int),
+        position: (p) => (p === 'bos' ? null : int(p)),
+        op: oneOf('zero', 'mean', 'scale'),
+        factor: (f) => (f === undefined ? null : num(f)),
+      })(v);
+
+/** A non-empty list of interventions (the panel's request; at most 16). */
+export const interventionList: Check = arrayOf(intervention, (n) => (n > 0 && n <= 16 ? null : 'expected 1 to 16 interventions'));
+
+const lossChange = fields({
+  before: numbersOrNulls,
+  after: numbersOrNulls,
+  delta: numbersOrNulls,
+  meanBefore: numOrNull,
+  meanAfter: numOrNull,
+  meanDelta: numOrNull,
+  mostAffected: arrayOf(fields({ position: int, delta: numOrNull })),
+});
+
+const topKChange = fields({ before: arrayOf(topToken), after: arrayOf(topToken), top1Changed: bool, entered: arrayOf(int), left: arrayOf(int) });
+
 const ablation = fields({
   blocks: arrayOf(int),
   target: oneOf('mlp', 'attn'),
   run,
   effect: fields({ spikeRemoved: bool, valleyRemoved: bool, sinkRateBefore: num, sinkRateAfter: num }),
+  interventions: optional(arrayOf(intervention)),
+  loss: optional(lossChange),
+  topK: optional(topKChange),
 });
 
 const resultShape = fields({
@@ -191,9 +231,15 @@ export const checkAnalysisResult: Check = (v) => {
   if (why !== null) return reason(why);
   const r = v as {
     tokens: unknown[];
-    baseline: { layers: { norms: unknown[]; tokenSinkMass: unknown[] | null; logitLens?: { top1: unknown[]; top1Text: unknown[] } | null }[] };
+    baseline: { layers: { norms: unknown[]; tokenSinkMass: unknown[] | null; logitLens?: { top1: unknown[]; top1Text: unknown[] } | null }[]; tokenLoss?: { perPosition: unknown[] } | null };
+    ablation: { loss?: { before: unknown[]; after: unknown[]; delta: unknown[] } | null } | null;
   };
   const T = r.tokens.length;
+  const predicted = Math.max(0, T - 1);
+  const loss = r.baseline.tokenLoss;
+  if (loss && loss.perPosition.length !== predicted) return `baseline.tokenLoss: perPosition has ${loss.perPosition.length} entries for ${T} tokens (expected ${predicted})`;
+  const change = r.ablation?.loss;
+  if (change && [change.before, change.after, change.delta].some((xs) => xs.length !== predicted)) return `ablation.loss: expected ${predicted} entries per array for ${T} tokens`;
   for (const l of r.baseline.layers) {
     if (l.norms.length !== T) return `baseline.layers: norms has ${l.norms.length} entries for ${T} tokens`;
     if (l.tokenSinkMass && l.tokenSinkMass.length !== T) return `baseline.layers: tokenSinkMass has ${l.tokenSinkMass.length} entries for ${T} tokens`;

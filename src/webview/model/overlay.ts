@@ -3,7 +3,8 @@
  * ablated curves all come from `overlayView`, computed from the shown result, the user's wish
  * (`UiState.ablationOverlay`) and whether a re-run for it is in flight — so they cannot disagree.
  */
-import type { AnalysisResult } from '../../shared/result';
+import { interventionSpec } from '../../shared/interventions';
+import type { AblationResult, AnalysisResult } from '../../shared/result';
 import { fmtBlocks } from './format';
 
 export interface OverlayView {
@@ -19,11 +20,18 @@ export function overlayView(r: AnalysisResult, wish: boolean, pending: boolean):
   const a = r.ablation;
   const curves = wish && a !== null;
   const header = a
-    ? `ablated BOS ${a.target.toUpperCase()} write @ ${fmtBlocks(a.blocks)} (${curves ? 'overlay shown' : 'overlay hidden'})`
+    ? `${whatChanged(a)} (${curves ? 'overlay shown' : 'overlay hidden'})`
     : pending
       ? 'ablation running…'
       : 'no ablation';
   return { checked: curves || pending, curves, header };
+}
+
+/** The plain ablation in its old words; any other intervention by its written form (`attn@2:pos=5=scale:0.5`). */
+function whatChanged(a: AblationResult): string {
+  const list = a.interventions ?? [];
+  const plain = list.length === 0 || (list.length === 1 && list[0]?.target !== 'head' && list[0]?.op === 'zero' && list[0].position === 'bos');
+  return plain ? `ablated BOS ${a.target.toUpperCase()} write @ ${fmtBlocks(a.blocks)}` : `intervention ${list.map(interventionSpec).join(' ')}`;
 }
 
 /**

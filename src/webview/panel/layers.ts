@@ -4,10 +4,13 @@
  * result has no ablation yet, and its summary says what zeroing the BOS write changed.
  */
 import { SaveChartImage, SaveChartSvg, SetAblation } from '../../shared/protocol/panel';
-import type { AnalysisResult } from '../../shared/result';
+import { interventionSpec } from '../../shared/interventions';
+import type { AnalysisResult, Intervention } from '../../shared/result';
 import { bandLabel, bandNotes, bandNotesAt, phaseBands, spikeLayers, spikeWriterLabel } from '../model/bands';
-import { fmtBlocks, fmtLayerRange, fmtNum, layerLabel } from '../model/format';
+import { fmtLayerRange, fmtNum, layerLabel } from '../model/format';
 import { overlayView } from '../model/overlay';
+import { defaultSpec, interventionsOf, interventionTitle, lossLine, lossStripView, parseSpecs, topKView, withPosition } from '../model/intervention';
+import { renderLossStrip, renderTopK } from '../render/lossStrip';
 import { hasLens, lensSeries } from '../model/lens';
 import { isProvisional } from '../model/provisional';
 import { entropyCaption, mixCaption } from '../model/readings';
@@ -25,6 +28,8 @@ export class LayerSection implements Section {
   private readonly charts: LayerCharts;
   /** A SetAblation re-run is in flight (the checkbox stays ticked until its result or error). */
   private pending = false;
+  /** The user typed in the intervention field: a new result no longer replaces its text. */
+  private specEdited = false;
 
   constructor(private readonly c: PanelContext) {
     this.charts = new LayerCharts({
@@ -39,6 +44,40 @@ export class LayerSection implements Section {
       b.addEventListener('click', () => (svg ? this.saveSvg(b.dataset.chart ?? '', b.dataset.title ?? '') : this.savePng(b.dataset.chart ?? '')));
     }
     c.$('sl-ablation-toggle').addEventListener('change', (e) => this.setAblation((e.target as { checked?: boolean }).checked === true));
+    c.$('sl-intervene-run').addEventListener('click', () => this.runIntervention());
+    c.$('sl-intervene-pos').addEventListener('click', () => this.atSelectedToken());
+    c.$('sl-intervene-spec').addEventListener('input', () => (this.specEdited = true));
+    c.$('sl-intervene-spec').addEventListener('keydown', (e) => {
+      if ((e as KeyboardEvent).key === 'Enter') this.runIntervention();
+    });
+  }
+
+  private get spec(): HTMLInputElement {
+    return this.c.$('sl-intervene-spec') as HTMLInputElement;
+  }
+
+  private hint(text: string, error: boolean): void {
+    const h = this.c.$('sl-intervene-hint');
+    h.textContent = text;
+    h.classList.toggle('sl-error', error);
+  }
+
+  /** Runs the typed interventions (the same syntax as the CLI's --intervene) and shows them as the overlay. */
+  private runIntervention(): void {
+    const parsed = parseSpecs(this.spec.value);
+    if (!parsed.ok) return this.hint(parsed.error, true);
+    this.hint(`running ${parsed.list.map(interventionSpec).join(' ')}…`, false);
+    this.setAblation(true, parsed.list);
+  }
+
+  /** Moves every write intervention in the field to the first selected token. */
+  private atSelectedToken(): void {
+    const t = this.c.ui.selectedTokens[0];
+    if (t === undefined) return this.hint('Select a token in the strip first (click it).', true);
+    if (this.spec.value.trim() === '') return this.hint('Type an intervention first (e.g. mlp@1:bos=zero).', true);
+    this.spec.value = withPosition(this.spec.value, t);
+    this.specEdited = true;
+    this.hint(`position set to token ${t}`, false);
   }
 
   /** Asks the host to save one drawn chart (`sl-chart-<kind>`) as PNG. */
@@ -103,6 +142,7 @@ export class LayerSection implements Section {
     );
     this.renderAblationSummary(r, overlay);
     this.renderPhases(r);
+    if (!this.specEdited || this.spec.value.trim() === '') this.spec.value = defaultSpec(r);
   }
 
   /** The band chips under the charts: hover (or focus) one for its evidence and strength. */
@@ -136,29 +176,39 @@ export class LayerSection implements Section {
     if (!overlay || !a) return replaceChildren(box);
     const e = a.effect;
     const yes = (v: boolean, t: string, f: string): HTMLElement => el(doc, 'span', { class: v ? 'sl-good' : 'sl-bad', text: v ? t : f });
+    const loss = lossLine(a);
+    const topK = topKView(a);
+    const strip = lossStripView(r, true);
     replaceChildren(
       box,
-      el(doc, 'span', { text: `Zeroed the BOS ${componentName(r.settings.ablateTarget ?? a.target)} write in ${fmtBlocks(a.blocks)}: ` }),
-      yes(e.spikeRemoved, 'spike removed', 'spike remains'),
-      el(doc, 'span', { text: ' · ' }),
-      yes(e.valleyRemoved, 'valley removed', 'valley remains'),
-      el(doc, 'span', { text: ` · max sink rate ${fmtNum(e.sinkRateBefore)} → ${fmtNum(e.sinkRateAfter)}` }),
+      el(doc, 'div', { id: 'sl-ablation-effect' }, [
+        el(doc, 'span', { text: `${interventionTitle(interventionsOf(a, r.settings.ablateTarget ?? a.target))}: ` }),
+        yes(e.spikeRemoved, 'spike removed', 'spike remains'),
+        el(doc, 'span', { text: ' · ' }),
+        yes(e.valleyRemoved, 'valley removed', 'valley remains'),
+        el(doc, 'span', { text: ` · max sink rate ${fmtNum(e.sinkRateBefore)} → ${fmtNum(e.sinkRateAfter)}` }),
+      ]),
+      loss ? el(doc, 'div', { id: 'sl-ablation-loss', class: 'sl-ablation-loss', text: loss }) : null,
+      topK ? renderTopK(doc, topK) : null,
+      strip?.mode === 'delta' ? el(doc, 'div', { id: 'sl-loss-delta', class: 'sl-loss' }, renderLossStrip(doc, strip)) : null,
     );
   }
 
-  /** The overlay is the webview's business; the host re-runs only when the result has no ablation. */
-  private setAblation(on: boolean): void {
+  /** The overlay is the webview's business; the host re-runs only when the result lacks the ablation (or these interventions). */
+  private setAblation(on: boolean, interventions?: Intervention[]): void {
     const { ui } = this.c;
     ui.ablationOverlay = on;
     this.c.save();
     const r = this.c.result();
-    if (on && r && !r.ablation) {
+    if (on && r && (interventions || !r.ablation)) {
       this.pending = true;
       this.render(r);
       this.c.ipc
-        .request(SetAblation, { on }, RERUN_TIMEOUT_MS)
+        .request(SetAblation, interventions ? { on, interventions } : { on }, RERUN_TIMEOUT_MS)
+        .then(() => interventions && this.hint('done: the overlay shows the intervention', false))
         .catch((e: Error) => {
           ui.ablationOverlay = false;
+          if (interventions) this.hint(e.message, true);
           this.c.showError(e.message);
         })
         .finally(() => {
@@ -170,8 +220,4 @@ export class LayerSection implements Section {
     }
     if (r) this.render(r);
   }
-}
-
-function componentName(target: 'mlp' | 'attn'): string {
-  return target === 'mlp' ? 'MLP' : 'attention';
 }

@@ -10,6 +10,8 @@ import { clampRange, meanTokenSinkMass, rangeForRun, selectionRanges, spanSelect
 import { el, replaceChildren } from '../render/dom';
 import { isDarkTheme } from '../render/theme';
 import { renderTokenCard, renderTokens, stripKeyTarget } from '../render/tokenStrip';
+import { lossStripView } from '../model/intervention';
+import { renderLossStrip } from '../render/lossStrip';
 import type { PanelContext, Section } from './context';
 
 type Modifiers = { shiftKey: boolean; ctrlKey: boolean; metaKey: boolean };
@@ -46,6 +48,15 @@ export class TokenSection implements Section {
     this.focus = Math.min(this.focus, Math.max(0, r.tokens.length - 1));
     this.renderRangeSelects(r.baseline);
     this.renderStrip(r);
+    this.renderLoss(r);
+  }
+
+  /** The baseline's next-token loss under each token (#sl-loss); hidden when the result has none. */
+  private renderLoss(r: AnalysisResult): void {
+    const box = this.c.$('sl-loss');
+    const v = lossStripView(r, false);
+    box.hidden = v === null;
+    replaceChildren(box, ...(v ? renderLossStrip(this.c.doc, v) : []));
   }
 
   private renderRangeSelects(run: RunMetrics): void {

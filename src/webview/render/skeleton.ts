@@ -1,7 +1,7 @@
 /**
  * The static layout of the full panel, with the element ids the UI test relies on
  * (#sl-header, #sl-token-strip, #sl-chart-*, #sl-heatmap, #sl-attn-map, #sl-massive,
- * #sl-ablation-toggle, #sl-warnings, #sl-status, #sl-logit-lens). Sections are filled by the renderers.
+ * #sl-ablation-toggle, #sl-ablation-summary, #sl-loss, #sl-warnings, #sl-status, #sl-logit-lens). Sections are filled by the renderers.
  */
 import { el } from './dom';
 
@@ -59,6 +59,7 @@ export function buildPanelSkeleton(doc: Document): HTMLElement {
         el(doc, 'div', { id: 'sl-compare-caption', class: 'sl-hint' }),
         el(doc, 'div', { id: 'sl-compare-list', class: 'sl-compare-list', attrs: { role: 'list', 'aria-label': 'Sink mass per token in both runs, aligned' } }),
       ]),
+      el(doc, 'div', { id: 'sl-loss', class: 'sl-loss', attrs: { hidden: '' } }),
     ],
     'mean sink mass per query token',
   );
@@ -71,6 +72,18 @@ export function buildPanelSkeleton(doc: Document): HTMLElement {
     'Per layer',
     [toggle],
     [
+      el(doc, 'div', { id: 'sl-intervene', class: 'sl-intervene' }, [
+        el(doc, 'label', { text: 'Intervention', attrs: { for: 'sl-intervene-spec' } }),
+        el(doc, 'input', { id: 'sl-intervene-spec', class: 'sl-intervene-spec', attrs: { type: 'text', spellcheck: 'false', placeholder: 'mlp@1:bos=zero', 'aria-describedby': 'sl-intervene-hint' } }),
+        el(doc, 'button', { id: 'sl-intervene-pos', class: 'sl-button', text: 'At selected token', attrs: { type: 'button', title: 'Set the position of the intervention to the first selected token' } }),
+        el(doc, 'button', { id: 'sl-intervene-run', class: 'sl-button', text: 'Run intervention', attrs: { type: 'button', title: 'Re-run this analysis with the intervention and overlay the curves' } }),
+        el(doc, 'span', {
+          id: 'sl-intervene-hint',
+          class: 'sl-hint',
+          text: 'mlp|attn@BLOCKS[:bos|:pos=N]=zero|mean|scale:K · head@B.H=zero · several: separate with spaces',
+          attrs: { role: 'status' },
+        }),
+      ]),
       el(doc, 'div', { id: 'sl-ablation-summary', class: 'sl-ablation-summary', attrs: { hidden: '' } }),
       el(doc, 'div', { class: 'sl-charts' }, [
         chartCard(doc, 'sl-chart-bos', 'BOS norm ratio', 'log scale', 'BOS norm divided by the median norm of the other tokens, per layer'),

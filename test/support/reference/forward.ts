@@ -10,11 +10,28 @@ import { parseRefConfig, type RefConfig } from './config';
 import { activate, applyRope, layerNorm, linear, rmsNorm, softmaxPrefix, type RefNorm } from './ops';
 import { loadRefWeights, type RefLayer, type RefWeights } from './weights';
 
+/**
+ * One write intervention: the block's attention (after o_proj) or MLP output at `position` is replaced,
+ * before it joins the residual stream: 'zero' by 0, 'mean' by the mean of that write over the other
+ * positions, 'scale' by `factor` times itself.
+ */
+export interface RefEdit {
+  component: 'mlp' | 'attn';
+  block: number;
+  position: number;
+  op: 'zero' | 'mean' | 'scale';
+  factor?: number;
+}
+
 export interface RefOptions {
   /** Zero the MLP output at position 0 in these blocks (0-based) before it joins the residual. */
   ablateMlp?: number[];
   /** Zero the attention output (after o_proj) at position 0 in these blocks. */
   ablateAttn?: number[];
+  /** Write interventions (in addition to the ablations above). */
+  edits?: RefEdit[];
+  /** Query heads whose attention output is dropped (before o_proj) at every position. */
+  headsOff?: { block: number; head: number }[];
 }
 
 export interface RefResult {
@@ -73,7 +90,7 @@ function headNorm(c: RefConfig, v: Float64Array, heads: number, n: RefNorm): voi
 }
 
 /** Causal multi-head attention over the normed inputs xs; writes A into attnOut [H, T, T]. */
-function attention(c: RefConfig, lw: RefLayer, xs: Float64Array[], block: number, attnOut: Float64Array): Float64Array[] {
+function attention(c: RefConfig, lw: RefLayer, xs: Float64Array[], block: number, attnOut: Float64Array, dropped: number[] = []): Float64Array[] {
   const { H, KV, hd } = c;
   const T = xs.length;
   const q = xs.map((x) => linear(lw.q, x)); // T x [H*hd]
@@ -108,6 +125,7 @@ function attention(c: RefConfig, lw: RefLayer, xs: Float64Array[], block: number
       }
     }
   }
+  for (const h of dropped) for (const cv of ctx) cv.fill(0, h * hd, (h + 1) * hd);
   return ctx.map((cv) => linear(lw.o, cv));
 }
 
@@ -123,6 +141,33 @@ function blockInvFreq(c: RefConfig, block: number): Float64Array | null {
 function capAndMask(c: RefConfig, s: number, i: number, j: number, W: number | null): number {
   const capped = c.attnSoftcap ? c.attnSoftcap * Math.tanh(s / c.attnSoftcap) : s;
   return W !== null && i - j >= W ? -Infinity : capped;
+}
+
+/** Applies the edits of (component, block) to its per-position writes ys, in place (the mean reads the unedited writes). */
+function applyEdits(ys: Float64Array[], edits: RefEdit[]): void {
+  for (const e of edits) {
+    const y = ys[e.position];
+    if (!y) throw new Error(`reference: edit position ${e.position} outside the prompt`);
+    if (e.op === 'zero') y.fill(0);
+    else if (e.op === 'scale') y.forEach((v, j) => (y[j] = v * (e.factor ?? 1)));
+    else {
+      const n = ys.length - 1;
+      for (let j = 0; j < y.length; j++) {
+        let s = 0;
+        ys.forEach((o, t) => {
+          if (t !== e.position) s += o[j] as number;
+        });
+        y[j] = n > 0 ? s / n : 0;
+      }
+    }
+  }
+}
+
+/** The edits of one (component, block), the legacy ablation lists as zero edits at position 0. */
+function editsOf(opts: RefOptions, component: 'mlp' | 'attn', block: number): RefEdit[] {
+  const cut = (component === 'mlp' ? opts.ablateMlp : opts.ablateAttn)?.includes(block) ?? false;
+  const own = (opts.edits ?? []).filter((e) => e.component === component && e.block === block);
+  return cut ? [{ component, block, position: 0, op: 'zero' }, ...own] : own;
 }
 
 function mlp(c: RefConfig, lw: RefLayer, x: Float64Array): Float64Array {
@@ -144,8 +189,7 @@ function capLogits(c: RefConfig, z: Float64Array): Float64Array {
   return z;
 }
 
-function addInto(x: Float64Array, y: Float64Array, zero: boolean): void {
-  if (zero) return;
+function addInto(x: Float64Array, y: Float64Array): void {
   for (let j = 0; j < x.length; j++) x[j] = (x[j] as number) + (y[j] as number);
 }
 
@@ -160,26 +204,26 @@ export function forwardModel(m: RefModel, ids: number[], opts: RefOptions = {}):
   const bosWrites = { attn: new Float64Array(L * d), mlp: new Float64Array(L * d) }; // [L, d] each
   for (let l = 0; l < L; l++) {
     const lw = m.weights.layers[l]!;
-    const cutAttn = opts.ablateAttn?.includes(l) ?? false;
-    const cutMlp = opts.ablateMlp?.includes(l) ?? false;
-    const a = postNormed(c, lw.postAttn, attention(c, lw, xs.map((x) => normOf(c, x, lw.ln1)), l, attn.subarray(l * H * T * T, (l + 1) * H * T * T)));
+    const dropped = (opts.headsOff ?? []).filter((o) => o.block === l).map((o) => o.head);
+    const a = postNormed(c, lw.postAttn, attention(c, lw, xs.map((x) => normOf(c, x, lw.ln1)), l, attn.subarray(l * H * T * T, (l + 1) * H * T * T), dropped));
+    applyEdits(a, editsOf(opts, 'attn', l));
+    bosWrites.attn.set(a[0]!, l * d);
     if (c.parallelResidual) {
       // GPT-NeoX: x + attn(ln1(x)) + mlp(ln2(x)), both branches reading the same x.
       const f = xs.map((x) => mlp(c, lw, normOf(c, x, lw.ln2)));
-      if (!cutAttn) bosWrites.attn.set(a[0]!, l * d);
-      if (!cutMlp) bosWrites.mlp.set(f[0]!, l * d);
+      applyEdits(f, editsOf(opts, 'mlp', l));
+      bosWrites.mlp.set(f[0]!, l * d);
       xs.forEach((x, t) => {
-        addInto(x, a[t]!, cutAttn && t === 0);
-        addInto(x, f[t]!, cutMlp && t === 0);
+        addInto(x, a[t]!);
+        addInto(x, f[t]!);
       });
     } else {
-      if (!cutAttn) bosWrites.attn.set(a[0]!, l * d);
-      xs.forEach((x, t) => addInto(x, a[t]!, cutAttn && t === 0));
-      xs.forEach((x, t) => {
-        const y = postNormed(c, lw.postMlp, [mlp(c, lw, normOf(c, x, lw.ln2))])[0]!;
-        if (t === 0 && !cutMlp) bosWrites.mlp.set(y, l * d);
-        addInto(x, y, cutMlp && t === 0);
-      });
+      xs.forEach((x, t) => addInto(x, a[t]!));
+      // The MLP reads the residual after attention at every position, so all of it is computed before an edit.
+      const f = postNormed(c, lw.postMlp, xs.map((x) => mlp(c, lw, normOf(c, x, lw.ln2))));
+      applyEdits(f, editsOf(opts, 'mlp', l));
+      bosWrites.mlp.set(f[0]!, l * d);
+      xs.forEach((x, t) => addInto(x, f[t]!));
     }
     xs.forEach((x, t) => hidden.set(x, ((l + 1) * T + t) * d));
   }
@@ -197,6 +241,24 @@ export function lensLogits(m: RefModel, r: RefResult): Float64Array {
   for (let row = 0; row < (r.L + 1) * r.T; row++) {
     const x = r.hidden.slice(row * d, (row + 1) * d); // [d]
     out.set(capLogits(m.config, linear(m.weights.lmHead, normOf(m.config, x, m.weights.finalNorm))), row * vocab);
+  }
+  return out;
+}
+
+/**
+ * The oracle's next-token loss: for t = 0..T-2, -log softmax(logits[t])[ids[t+1]], computed in float64 with
+ * the max subtracted before exp. [T-1].
+ */
+export function tokenLoss(r: RefResult, ids: number[]): Float64Array {
+  const V = r.vocab;
+  const out = new Float64Array(Math.max(0, r.T - 1));
+  for (let t = 0; t + 1 < r.T; t++) {
+    const row = r.logits.subarray(t * V, (t + 1) * V);
+    let max = -Infinity;
+    for (const v of row) if (v > max) max = v;
+    let sum = 0;
+    for (const v of row) sum += Math.exp(v - max);
+    out[t] = max + Math.log(sum) - (row[ids[t + 1]!] as number);
   }
   return out;
 }

@@ -81,6 +81,10 @@ describe('maxTokens auto', () => {
     // 'auto' on 20 GB available beside the loaded int4 model: the full 4096.
     const available = 20 * GiB - plan.loadBytes;
     assert.deepEqual(resolveMaxTokens('auto', LLAMA_1B, W, available), { maxTokens: 4096, limitedBy: 'cap' });
+    // The next-token loss (on by default) adds its [T, V] logits and their exp: 2 x 4096 x 128256 floats, still 4096 tokens.
+    const loss = runBytes(LLAMA_1B, { ...W, tokenLoss: true, tokens: T }) - runBytes(LLAMA_1B, { ...W, tokens: T });
+    assert.equal(loss, 2 * T * LLAMA_1B.vocabSize * 4);
+    assert.deepEqual(resolveMaxTokens('auto', LLAMA_1B, { ...W, tokenLoss: true }, available), { maxTokens: 4096, limitedBy: 'cap' });
   });
 
   test("the load plan's bound: one token per UTF-8 byte + BOS, at most maxTokens or the cap", () => {
@@ -112,8 +116,8 @@ describe('maxTokens auto', () => {
       const config = readModelConfig(m.dir);
       assert.equal(r.settings.maxTokens, Math.min(config.maxPositions, AUTO_MAX_TOKENS_CAP));
       assert.ok(r.settings.notes.some((n) => n.startsWith(`maxTokens auto = ${r.settings.maxTokens} (`)), r.settings.notes.join(' | '));
-      // Room for exactly 5 tokens of this analysis: auto cuts the prompt there instead of refusing.
-      available = runBytes(config, { ...W, tokens: 5 });
+      // Room for exactly 5 tokens of this analysis (with its next-token loss, on by default): auto cuts the prompt there instead of refusing.
+      available = runBytes(config, { ...W, tokenLoss: true, tokens: 5 });
       const cut = await engine.analyze(h, text);
       assert.equal(cut.settings.maxTokens, 5);
       assert.equal(cut.tokens.length, 5);

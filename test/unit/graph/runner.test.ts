@@ -257,8 +257,14 @@ describe('graph runner, untied head with biases, external data, bare', () => {
     const bare = buildForwardGraph(cfg, weights, 'bare');
     assert.deepEqual(bare.outputs.map((o) => o.name), ['logits']);
     const full = buildForwardGraph(cfg, weights, 'full');
-    assert.deepEqual(full.outputs.map((o) => o.name), ['logits', 'hidden_states', 'attn_to_bos', 'mix_row_entropy', 'mix_other_mass', 'bos_writes', 'attn_map', 'lens_values', 'lens_ids', 'lens_nll']);
+    assert.deepEqual(full.outputs.map((o) => o.name), ['logits', 'hidden_states', 'attn_to_bos', 'mix_row_entropy', 'mix_other_mass', 'bos_writes', 'attn_map', 'lens_values', 'lens_ids', 'lens_nll', 'token_loss']);
     assert.ok(full.inputs.some((i) => i.name === 'mix_queries'), 'the mixing sample is a graph input');
+    for (const name of ['intervene_mlp', 'intervene_attn', 'intervene_mlp_pos', 'intervene_attn_pos', 'head_mask', 'loss_on']) {
+      assert.ok(full.inputs.some((i) => i.name === name), `interventions and the loss are switched by graph input ${name}`);
+    }
+    // The loss's [T, V] logits exist only inside the If that loss_on switches.
+    assert.ok(full.nodes.some((n) => n.opType === 'If' && n.name === '/model/loss/If'));
+    assert.ok(!full.nodes.some((n) => n.name.startsWith('/model/loss/lm_head')), 'no [T, V] logits outside the If');
     // The mixing rows exist only for the sampled queries: [H, m, T] per block, from Gather on mix_queries.
     assert.equal(full.nodes.filter((n) => n.opType === 'Gather' && n.name.endsWith('/attn/mixing/q/Gather')).length, cfg.numLayers);
     assert.ok(full.nodes.some((n) => n.name === '/model/layers.2/attn/q_proj/Gemm'), 'nodes are named by address');

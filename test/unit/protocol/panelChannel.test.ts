@@ -156,4 +156,18 @@ describe('host panel channel', () => {
     assert.deepEqual(await h.setAblation(true), { rerun: false });
     assert.equal(runs, 1);
   });
+
+  it('interventions: the host re-runs with them unless the snapshot was run with exactly them', async () => {
+    const store = new PanelStore();
+    const asked: unknown[] = [];
+    const shown = sampleResult({ ablation: true, loss: true });
+    const h = panelHandlers(store, { requestAttention: async () => Promise.reject(new Error('x')), requestAblation: async (_on, iv) => (asked.push(iv), shown), requestLogitLens: async () => undefined, revealTokens: () => undefined }, () => undefined);
+    store.setResult(sampleResult({ ablation: true }), { uri: 'u', offset: 0 });
+    const list = shown.ablation!.interventions!;
+    assert.deepEqual(await h.setAblation(true, list), { rerun: true }, 'a plain ablation is not these interventions');
+    assert.deepEqual(asked, [list]);
+    assert.deepEqual(await h.setAblation(true, list), { rerun: false }, 'already shown');
+    assert.deepEqual(await h.setAblation(true, [{ target: 'attn', blocks: [0], position: 2, op: 'mean' }]), { rerun: true });
+    assert.equal(asked.length, 2);
+  });
 });

@@ -124,6 +124,9 @@ describe('panel protocol: malformed messages are rejected', () => {
     rejects(msg(GetAttention.method, { block: 1.5, head: 0 }), 'toHost', /block/);
     rejects(msg(GetAttention.method, { block: 0 }), 'toHost', /head/);
     rejects(msg(SetAblation.method, { on: 'yes' }), 'toHost', /on: expected a boolean/);
+    accepts(msg(SetAblation.method, { on: true, interventions: [{ target: 'attn', blocks: [2, 3], position: 5, op: 'scale', factor: 0.5 }, { target: 'head', block: 1, head: 0, op: 'zero' }] }), 'toHost');
+    rejects(msg(SetAblation.method, { on: true, interventions: [] }), 'toHost', /expected 1 to 16 interventions/);
+    rejects(msg(SetAblation.method, { on: true, interventions: [{ target: 'mlp', blocks: [-1], position: 'bos', op: 'zero' }] }), 'toHost', /interventions\[0\]\.blocks\[0\]/);
     rejects(msg(RevealTokens.method, { ranges: 'all' }), 'toHost', /ranges/);
     rejects(msg(RevealTokens.method, { ranges: [{ start: 5, end: 2 }] }), 'toHost', /end < start/);
     rejects(msg(RevealTokens.method, { ranges: [{ start: '0', end: 2 }] }), 'toHost', /start/);
@@ -168,6 +171,24 @@ describe('panel protocol: malformed messages are rejected', () => {
     bad((r) => ((r.baseline.spikeWriter as { component: unknown }).component = 'norm'), /spikeWriter\.component/);
     bad((r) => ((r.summary as { informative: unknown }).informative = 'no'), /summary\.informative/);
     bad((r) => ((r.settings as { ablateTarget: unknown }).ablateTarget = 'auto'), /settings\.ablateTarget/);
+  });
+
+  it('intervention results: loss per predicted position, top-k change, the interventions; older results without them', () => {
+    const ok = (r: ReturnType<typeof sampleResult>) => accepts(msg(DidChangeSnapshot.method, { snapshot: { result: JSON.parse(JSON.stringify(r)) as unknown, source: { uri: '', offset: 0 } } }), 'toWebview');
+    ok(sampleResult({ ablation: true, loss: true }));
+    ok(sampleResult({ ablation: true }));
+    const bad = (mutate: (r: ReturnType<typeof sampleResult>) => void, why: RegExp): void => {
+      const r = sampleResult({ ablation: true, loss: true });
+      mutate(r);
+      rejects(msg(DidChangeSnapshot.method, { snapshot: { result: r, source: { uri: '', offset: 0 } } }), 'toWebview', why);
+    };
+    bad((r) => r.baseline.tokenLoss!.perPosition.push(1), /baseline\.tokenLoss: perPosition has 6 entries for 6 tokens \(expected 5\)/);
+    bad((r) => r.ablation!.loss!.delta.pop(), /ablation\.loss: expected 5 entries per array for 6 tokens/);
+    bad((r) => ((r.ablation!.loss as { meanDelta: unknown }).meanDelta = 'up'), /ablation\.loss\.meanDelta/);
+    bad((r) => ((r.ablation!.topK as { top1Changed: unknown }).top1Changed = 'yes'), /ablation\.topK\.top1Changed/);
+    bad((r) => ((r.ablation!.interventions![0] as { op: unknown }).op = 'melt'), /ablation\.interventions\[0\]\.op/);
+    bad((r) => ((r.ablation!.interventions![1] as { head: unknown }).head = -1), /ablation\.interventions\[1\]\.head/);
+    bad((r) => ((r.ablation!.interventions![0] as { position: unknown }).position = 'end'), /ablation\.interventions\[0\]\.position/);
   });
 
   it('accepts the nulls a NaN/Inf layer leaves after JSON (norms, ratios, entropies)', () => {

@@ -23,6 +23,8 @@ export interface AttentionProbes {
   layer: number;
   /** The sampled queries and masks of the mixing probe (blocks/mixing.ts). */
   mixing: MixingInputs;
+  /** float [L, H] graph input: 1 keeps a query head's output, 0 zeroes it before o_proj. */
+  headMask: string;
 }
 
 export interface AttentionOut {
@@ -35,6 +37,13 @@ export interface AttentionOut {
   mixing: { rowEntropy: string; otherMass: string } | null;
 }
 
+/** y [T, H, hd] * head_mask[layer] as [H, 1]: a zero drops that head's output before o_proj. */
+function maskHeads(g: GraphBuilder, name: string, y: string, headMask: string, layer: number, H: number): string {
+  const row = g.op('Gather', `${name}/Gather`, [headMask, g.i64([layer], [])], { axis: int(0) }); // [H]
+  const col = g.op('Reshape', `${name}/Reshape`, [row, g.i64([H, 1])]); // [H, 1]
+  return g.op('Mul', `${name}/Mul`, [y, col]); // [T, H, hd]
+}
+
 /*
  *  x [T,d] ─┬─ q_proj ─► [T,H*hd] ─Reshape─► [T,H,hd] ─(q_norm)─(RoPE)─Reshape─► q [1,T,H*hd]
  *           ├─ k_proj ─► [T,KV*hd] ─Reshape─► [T,KV,hd] ─(k_norm)─(RoPE)─Reshape─► k [1,T,KV*hd]
@@ -42,7 +51,7 @@ export interface AttentionOut {
  *                                                                                       │
  *   Attention(q, k, v; is_causal, scale) ─► Y [1,T,H*hv]   (probes: inside If(block == attn_map_block))
  *                │
- *   (probes: Split the key-0 column ─► bos [H,T])  Reshape [T,H*hd] ─ o_proj ─► [T,d]
+ *   (probes: Split the key-0 column ─► bos [H,T]; × head_mask[l])  Reshape [T,H*hd] ─ o_proj ─► [T,d]
  */
 export function makeAttention(
   g: GraphBuilder,
@@ -73,7 +82,8 @@ export function makeAttention(
   const [yAug, map] = makeSelectableAttention(g, prefix, [q, k, v, ...extra], attrs, probes);
   const yHeads = g.op('Reshape', `${prefix}/Y/heads/Reshape`, [yAug, g.i64([-1, H, hd + 1])]); // [T, H, hd+1]
   const [y, bosCol] = g.node('Split', `${prefix}/Y/Split`, [yHeads, g.i64([hd, 1])], { axis: int(-1) }, 2);
-  const y2 = g.op('Reshape', `${prefix}/Y/Reshape`, [y as string, g.i64([-1, H * hd])]); // [T, H*hd]
+  const kept = maskHeads(g, `${prefix}/head_mask`, y as string, probes.headMask, probes.layer, H); // [T, H, hd]
+  const y2 = g.op('Reshape', `${prefix}/Y/Reshape`, [kept, g.i64([-1, H * hd])]); // [T, H*hd]
   const bosTH = g.op('Reshape', `${prefix}/to_bos/Reshape`, [bosCol as string, g.i64([-1, H])]); // [T, H]
   const bos = g.op('Transpose', `${prefix}/to_bos/Transpose`, [bosTH], { perm: ints([1, 0]) }); // [H, T]
   const mixing = makeMixing(g, prefix, q, k, cfg, probes.mixing);

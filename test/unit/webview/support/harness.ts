@@ -8,7 +8,7 @@ import { PanelChannel } from '../../../../src/extension/panel/panelChannel';
 import { panelHandlers } from '../../../../src/extension/panel/panelHandlers';
 import { PanelStore } from '../../../../src/extension/panel/panelStore';
 import { DidChangeSnapshot, DidChangeStatus, DidReceivePartial, type CharRange } from '../../../../src/shared/protocol/panel';
-import type { AnalysisResult, AttentionMap } from '../../../../src/shared/result';
+import type { AnalysisResult, AttentionMap, Intervention } from '../../../../src/shared/result';
 import { PanelApp } from '../../../../src/webview/app';
 import { HostIpc } from '../../../../src/webview/ipc';
 
@@ -22,7 +22,7 @@ const clone = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(
 export interface HarnessOptions {
   store?: PanelStore;
   savedState?: unknown;
-  ablated?: () => AnalysisResult | undefined;
+  ablated?: (interventions?: Intervention[]) => AnalysisResult | undefined;
   lensed?: () => AnalysisResult | undefined;
   attention?: (block: number, head: number) => Promise<AttentionMap>;
 }
@@ -43,6 +43,7 @@ export function startPanel(o: HarnessOptions = {}) {
   const reveals: { ranges: CharRange[]; uri: string }[] = [];
   const attentionCalls: [number, number][] = [];
   const ablationCalls: boolean[] = [];
+  const interventionCalls: (Intervention[] | undefined)[] = [];
   const lensCalls: boolean[] = [];
   let opened = 0;
   let toHost: (m: unknown) => void = () => undefined;
@@ -68,9 +69,10 @@ export function startPanel(o: HarnessOptions = {}) {
           attentionCalls.push([b, h]);
           return o.attention ? o.attention(b, h) : uniformAttention(b, h, store.current()?.result.tokens.length ?? 0);
         },
-        requestAblation: async (on) => {
+        requestAblation: async (on, interventions) => {
           ablationCalls.push(on);
-          return o.ablated?.();
+          interventionCalls.push(interventions);
+          return o.ablated?.(interventions);
         },
         requestLogitLens: async (on) => {
           lensCalls.push(on);
@@ -121,6 +123,7 @@ export function startPanel(o: HarnessOptions = {}) {
     reveals,
     attentionCalls,
     ablationCalls,
+    interventionCalls,
     lensCalls,
     toHostMsgs,
     toWebview,

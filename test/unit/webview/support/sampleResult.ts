@@ -12,6 +12,16 @@ export interface SampleOptions {
   ablation?: boolean;
   /** Give every baseline layer a logit lens (see sampleLens). */
   lens?: boolean;
+  /**
+   * The next-token loss (see sampleLoss) on the baseline and, with `ablation`, the intervention's loss and
+   * top-k change: the compared run zeroes block 1's MLP write at BOS and switches head 2 of block 3 off.
+   */
+  loss?: boolean;
+}
+
+/** The sample loss at predicted position t: 2 + t/4 before; after the intervention + 1.5 at t = 0, + 0.1 elsewhere. */
+export function sampleLoss(t: number, after = false): number {
+  return 2 + t / 4 + (after ? (t === 0 ? 1.5 : 0.1) : 0);
 }
 
 /**
@@ -115,6 +125,28 @@ export function sampleResult(o: SampleOptions = {}): AnalysisResult {
   const baseline = run(T, L, H, 1);
   if (o.lens) for (const layer of baseline.layers) layer.logitLens = sampleLens(layer.layer, tokens);
   const ablated = run(T, L, H, 0);
+  if (o.loss) {
+    const lossOf = (after: boolean) => {
+      const perPosition = Array.from({ length: T - 1 }, (_, t) => sampleLoss(t, after));
+      return { perPosition, mean: perPosition.reduce((s, v) => s + v, 0) / perPosition.length };
+    };
+    baseline.tokenLoss = lossOf(false);
+    ablated.tokenLoss = lossOf(true);
+    ablated.lastTopK = [{ id: 9, text: ' a', logit: 2, prob: 0.3 }];
+  }
+  const change = (): Pick<NonNullable<AnalysisResult['ablation']>, 'interventions' | 'loss' | 'topK'> => {
+    const b = baseline.tokenLoss!;
+    const a = ablated.tokenLoss!;
+    const delta = a.perPosition.map((v, t) => v - (b.perPosition[t] as number));
+    return {
+      interventions: [
+        { target: 'mlp', blocks: [1], position: 'bos', op: 'zero' },
+        { target: 'head', block: 3, head: 2, op: 'zero' },
+      ],
+      loss: { before: b.perPosition, after: a.perPosition, delta, meanBefore: b.mean, meanAfter: a.mean, meanDelta: (a.mean as number) - (b.mean as number), mostAffected: [{ position: 0, delta: 1.5 }] },
+      topK: { before: baseline.lastTopK, after: ablated.lastTopK, top1Changed: true, entered: [9], left: [5] },
+    };
+  };
   return {
     schemaVersion: 2,
     createdAt: '2026-01-01T00:00:00.000Z',
@@ -131,7 +163,8 @@ export function sampleResult(o: SampleOptions = {}): AnalysisResult {
       tau: 0.3,
       includeFirstQuery: false,
       entropy: { alpha: 1, excludeBos: false, center: false, rowNormalize: false },
-      ablate: o.ablation ? [1] : null,
+      // An intervention run (loss) was asked through interventions, not ablate.
+      ablate: o.ablation && !o.loss ? [1] : null,
       ablateTarget: 'mlp',
       massiveTopK: 5,
       logitLensTopK: 1,
@@ -140,7 +173,7 @@ export function sampleResult(o: SampleOptions = {}): AnalysisResult {
     },
     baseline,
     ablation: o.ablation
-      ? { blocks: [1], target: 'mlp', run: ablated, delta: [], effect: { spikeRemoved: true, valleyRemoved: true, sinkRateBefore: 0.6, sinkRateAfter: 0.9 } }
+      ? { blocks: [1], target: 'mlp', run: ablated, delta: [], effect: { spikeRemoved: true, valleyRemoved: true, sinkRateBefore: 0.6, sinkRateAfter: 0.9 }, ...(o.loss ? change() : {}) }
       : null,
     summary: { tokens: T, maxSinkRate: 0.1 * L, meanSinkMass: 0.2, valley: { start: 2, end: 3 }, spikeBlocks: [1], maxBosRatio: 35, chanceSinkScore: 0.3, informative: true, valleyCause: 'bos', spikeWriter: { block: 1, component: 'mlp', share: 0.9 } },
     warnings: [{ code: 'shortPrompt', message: 'The prompt is short: metrics are noisy.' }],
