@@ -78,18 +78,18 @@ export function ropeScaling(raw: RawConfig, name: string, longropeDim?: number):
   const type = rs['rope_type'] ?? rs['type'] ?? 'default';
   if (type === 'default') return null;
   if ((type === 'longrope' || type === 'su') && longropeDim !== undefined) return longrope(raw, rs, name, longropeDim);
+  if (type !== 'linear' && type !== 'llama3') {
+    throw new SinkLensError('unsupportedArch', `${name} uses rope_scaling type ${JSON.stringify(type)}, which SinkLens does not implement.`, 'Supported rope_scaling types: llama3, linear (or none), and longrope for Phi-3.');
+  }
   const factor = num(rs, name, 'factor');
   if (type === 'linear') return { type: 'linear', factor };
-  if (type === 'llama3') {
-    return {
-      type: 'llama3',
-      factor,
-      lowFreqFactor: num(rs, name, 'low_freq_factor'),
-      highFreqFactor: num(rs, name, 'high_freq_factor'),
-      originalMaxPositions: num(rs, name, 'original_max_position_embeddings'),
-    };
-  }
-  throw new SinkLensError('unsupportedArch', `${name} uses rope_scaling type ${JSON.stringify(type)}, which SinkLens does not implement.`, 'Supported rope_scaling types: llama3, linear (or none), and longrope for Phi-3.');
+  return {
+    type: 'llama3',
+    factor,
+    lowFreqFactor: num(rs, name, 'low_freq_factor'),
+    highFreqFactor: num(rs, name, 'high_freq_factor'),
+    originalMaxPositions: num(rs, name, 'original_max_position_embeddings'),
+  };
 }
 
 function factorList(rs: RawConfig, name: string, key: string, n: number): number[] {

@@ -48,12 +48,16 @@ describe('loadModelFiles on generated models of every family', () => {
         assert.equal(w.positions === null, ref.positions === null);
         if (w.positions && ref.positions) assertClose(w.positions.load(), ref.positions, exact, 'positions');
         sameNorm(w.finalNorm, ref.finalNorm, 'finalNorm');
+        sameLinear(w.embedProjIn ?? null, ref.projIn ?? null, 'embedProjIn');
+        sameLinear(w.embedProjOut ?? null, ref.projOut ?? null, 'embedProjOut');
         w.layers.forEach((l, i) => {
           const r = ref.layers[i]!;
           sameNorm(l.attnNorm, r.ln1, `L${i}.attnNorm`);
           sameNorm(l.mlpNorm, r.ln2, `L${i}.mlpNorm`);
           sameNorm(l.qNorm, r.qNorm, `L${i}.qNorm`);
           sameNorm(l.kNorm, r.kNorm, `L${i}.kNorm`);
+          sameNorm(l.attnPostNorm ?? null, r.postAttn ?? null, `L${i}.attnPostNorm`);
+          sameNorm(l.mlpPostNorm ?? null, r.postMlp ?? null, `L${i}.mlpPostNorm`);
           for (const k of ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const) sameLinear(l[k], r[k], `L${i}.${k}`);
         });
         const enc = files.tokenizer.encode(samplePrompt(gen, 6), { prependBos: 'auto' });
