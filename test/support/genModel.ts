@@ -49,8 +49,8 @@ const MORE_SPECS: readonly ModelSpec[] = [
     seed: 24,
     granite: { embedding: 4, residual: 0.5, attention: 0.1, logits: 3 },
   },
-  { name: 'opt-preln', family: 'opt', hidden: 32, layers: 2, heads: 4, intermediate: 128, vocab: 70, maxPositions: 64, seed: 25 },
-  { name: 'opt-postln-proj-f16', family: 'opt', hidden: 48, layers: 3, heads: 4, intermediate: 96, vocab: 66, maxPositions: 48, dtype: 'F16', seed: 26, preLn: false, wordEmbedProjDim: 32 },
+  { name: 'opt-preln', family: 'opt', tie: true, hidden: 32, layers: 2, heads: 4, intermediate: 128, vocab: 70, maxPositions: 64, seed: 25 },
+  { name: 'opt-postln-proj-f16', family: 'opt', tie: true, hidden: 48, layers: 3, heads: 4, intermediate: 96, vocab: 66, maxPositions: 48, dtype: 'F16', seed: 26, preLn: false, wordEmbedProjDim: 32 },
 ];
 
 /** The specs every architecture test iterates over (tiny: hidden 32-64, 2-3 layers, vocab 64-100). */
