@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { SinkLensError } from '../../../src/shared/errors';
 import { getAdapter } from '../../../src/engine/arch/registry';
 import type { CanonicalConfig } from '../../../src/engine/arch/types';
-import { GRANITE_3_2B, OLMO2_7B, OLMO_7B_0424, OPT_125M, OPT_350M, PHI3_MINI_128K, PHI3_MINI_4K, PHI4_MINI, TINYLLAMA } from './configs';
+import { GRANITE_3_2B, OLMO2_7B, OLMO_7B_0424, OPT_125M, OPT_350M, PHI3_MINI_4K, PHI3_VISION_128K, PHI4_MINI, TINYLLAMA } from './configs';
 
 const norm = (raw: Record<string, unknown>, name = 'm'): CanonicalConfig => getAdapter(raw['model_type']).normalizeConfig(raw, name);
 const refuses = (raw: Record<string, unknown>, code: 'unsupportedArch' | 'badConfig', mention: string): void =>
@@ -18,15 +18,15 @@ describe('config normalisation: Phi-3', () => {
     assert.deepEqual([c.norm, c.normEps, c.act, c.gatedMlp, c.tieWordEmbeddings, c.bosTokenId, c.eosTokenId], ['rms', 1e-5, 'silu', true, false, 1, 32000]);
   });
 
-  it('Phi-3-mini-128k: longrope with factor 131072 / 4096 and attention factor sqrt(1 + ln 32 / ln 4096)', () => {
-    const s = norm(PHI3_MINI_128K).rope?.scaling;
+  it('Phi-3-vision-128k ("su"): longrope with factor 131072 / 4096 and attention factor sqrt(1 + ln 32 / ln 4096)', () => {
+    const s = norm(PHI3_VISION_128K).rope?.scaling;
     assert.ok(s?.type === 'longrope');
     assert.equal(s.factor, 32);
     assert.equal(s.originalMaxPositions, 4096);
     assert.ok(Math.abs(s.attentionFactor - Math.sqrt(1 + Math.log(32) / Math.log(4096))) < 1e-12);
     assert.equal(s.attentionFactor.toFixed(4), '1.1902');
-    assert.deepEqual(s.shortFactor, PHI3_MINI_128K.rope_scaling.short_factor);
-    assert.deepEqual(s.longFactor, PHI3_MINI_128K.rope_scaling.long_factor);
+    assert.deepEqual(s.shortFactor, PHI3_VISION_128K.rope_scaling.short_factor);
+    assert.deepEqual(s.longFactor, PHI3_VISION_128K.rope_scaling.long_factor);
   });
 
   it('Phi-4-mini: partial rotary 0.75 of head_dim 128 = 96 dims, GQA, tied; an explicit attention_factor wins', () => {
@@ -41,7 +41,7 @@ describe('config normalisation: Phi-3', () => {
   it('refuses factor lists of the wrong length, other scalings, and longrope outside Phi-3', () => {
     refuses({ ...PHI4_MINI, rope_scaling: { ...PHI4_MINI.rope_scaling, short_factor: [1, 2] } }, 'badConfig', 'short_factor must be 48');
     refuses({ ...PHI3_MINI_4K, rope_scaling: { type: 'yarn', factor: 4 } }, 'unsupportedArch', 'yarn');
-    refuses({ ...TINYLLAMA, rope_scaling: PHI3_MINI_128K.rope_scaling }, 'unsupportedArch', 'longrope');
+    refuses({ ...TINYLLAMA, rope_scaling: { ...PHI3_VISION_128K.rope_scaling, type: 'longrope' } }, 'unsupportedArch', 'longrope');
     refuses({ ...PHI3_MINI_4K, partial_rotary_factor: 0.01 }, 'badConfig', 'partial_rotary_factor');
   });
 });
