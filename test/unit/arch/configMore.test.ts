@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SinkLensError } from '../../../src/shared/errors';
+import { checkCanonicalConfig } from '../../../src/engine/arch/checkConfig';
 import { getAdapter } from '../../../src/engine/arch/registry';
 import type { CanonicalConfig } from '../../../src/engine/arch/types';
 import { GRANITE_3_2B, OLMO2_7B, OLMO_7B_0424, OPT_125M, OPT_350M, PHI3_MINI_4K, PHI3_VISION_128K, PHI4_MINI, TINYLLAMA } from './configs';
@@ -43,6 +44,15 @@ describe('config normalisation: Phi-3', () => {
     refuses({ ...PHI3_MINI_4K, rope_scaling: { type: 'yarn', factor: 4 } }, 'unsupportedArch', 'yarn');
     refuses({ ...TINYLLAMA, rope_scaling: { ...PHI3_VISION_128K.rope_scaling, type: 'longrope' } }, 'unsupportedArch', 'longrope');
     refuses({ ...PHI3_MINI_4K, partial_rotary_factor: 0.01 }, 'badConfig', 'partial_rotary_factor');
+  });
+
+  it('range checks: a zero attention factor or original context is refused naming the file', () => {
+    const rs = PHI3_VISION_128K.rope_scaling;
+    for (const raw of [{ ...PHI3_VISION_128K, rope_scaling: { ...rs, attention_factor: 0 } }, { ...PHI3_VISION_128K, original_max_position_embeddings: 0 }]) {
+      assert.throws(() => checkCanonicalConfig(norm(raw), '/m/config.json'), (e: unknown) => SinkLensError.is(e, 'badConfig') && e.message.startsWith('/m/config.json'));
+    }
+    const real: Record<string, Record<string, unknown>> = { PHI3_MINI_4K, PHI3_VISION_128K, PHI4_MINI, OLMO_7B_0424, OLMO2_7B, GRANITE_3_2B, OPT_125M, OPT_350M };
+    for (const [what, raw] of Object.entries(real)) assert.doesNotThrow(() => checkCanonicalConfig(norm(raw), '/m/config.json'), what);
   });
 });
 
