@@ -25,6 +25,7 @@ function optConfig(raw: RawConfig, name: string): CanonicalConfig {
   if (d % heads !== 0) throw new SinkLensError('badConfig', `config.json of ${name}: hidden_size ${d} is not divisible by num_attention_heads ${heads}.`);
   if (!optBool(raw, 'enable_bias', true)) throw refuse(name, 'sets enable_bias false (linear layers without biases)');
   if (!optBool(raw, 'layer_norm_elementwise_affine', true)) throw refuse(name, 'sets layer_norm_elementwise_affine false (LayerNorms without parameters)');
+  if (optBool(raw, '_remove_final_layer_norm', false)) throw refuse(name, 'sets _remove_final_layer_norm (a pre-LN model without its final norm)');
   const headDim = d / heads;
   const preLn = optBool(raw, 'do_layer_norm_before', true);
   return {

@@ -98,8 +98,9 @@ describe('config normalisation: OPT', () => {
     assert.deepEqual([c.hiddenSize, c.numHeads, c.postLn], [1024, 16, true]);
   });
 
-  it('refuses linear layers without biases and LayerNorms without parameters', () => {
+  it('refuses linear layers without biases, LayerNorms without parameters and a removed final norm', () => {
     refuses({ ...OPT_125M, enable_bias: false }, 'unsupportedArch', 'enable_bias');
     refuses({ ...OPT_125M, layer_norm_elementwise_affine: false }, 'unsupportedArch', 'layer_norm_elementwise_affine');
+    refuses({ ...OPT_125M, _remove_final_layer_norm: true }, 'unsupportedArch', '_remove_final_layer_norm');
   });
 });
