@@ -11,6 +11,48 @@ export type { ModelSpec, GenFamily, GeneratedModel, VocabLayout } from '../../to
 export { writeModelFolder } from '../../tools/modelgen';
 export { generatePlantedModel, type PlantedOptions, type PlantedModel } from './planted';
 
+/**
+ * Phi-3, OLMo, OLMo2, Granite and OPT with their quirks on. Phi-3: fused projections, partial rotary
+ * (6 of 12 dims), longrope with original 16 of 64 positions (T = 24 takes the long factors; the
+ * longrope test also runs T <= 16), BF16. OLMo: clip_qkv small enough to clip, sharded. OPT: pre-LN,
+ * and post-LN with word_embed_proj_dim 32 != hidden 48 (opt-350m's layout).
+ */
+const MORE_SPECS: readonly ModelSpec[] = [
+  {
+    name: 'phi3-longrope-bf16',
+    family: 'phi3',
+    hidden: 48,
+    layers: 2,
+    heads: 4,
+    kvHeads: 2,
+    intermediate: 96,
+    vocab: 88,
+    maxPositions: 64,
+    dtype: 'BF16',
+    seed: 21,
+    partialRotary: 0.5,
+    originalMaxPositions: 16,
+    ropeScaling: { type: 'longrope', short_factor: [1, 1.5, 2.5], long_factor: [1.5, 4, 9] },
+  },
+  { name: 'olmo-clip-sharded', family: 'olmo', hidden: 32, layers: 3, heads: 4, kvHeads: 4, intermediate: 64, vocab: 72, shards: 2, seed: 22, clipQkv: 0.8 },
+  { name: 'olmo2-postnorm', family: 'olmo2', hidden: 32, layers: 2, heads: 4, kvHeads: 2, intermediate: 80, vocab: 76, seed: 23 },
+  {
+    name: 'granite-multipliers',
+    family: 'granite',
+    hidden: 32,
+    layers: 2,
+    heads: 4,
+    kvHeads: 2,
+    intermediate: 64,
+    vocab: 80,
+    tie: true,
+    seed: 24,
+    granite: { embedding: 4, residual: 0.5, attention: 0.1, logits: 3 },
+  },
+  { name: 'opt-preln', family: 'opt', tie: true, hidden: 32, layers: 2, heads: 4, intermediate: 128, vocab: 70, maxPositions: 64, seed: 25 },
+  { name: 'opt-postln-proj-f16', family: 'opt', tie: true, hidden: 48, layers: 3, heads: 4, intermediate: 96, vocab: 66, maxPositions: 48, dtype: 'F16', seed: 26, preLn: false, wordEmbedProjDim: 32 },
+];
+
 /** The specs every architecture test iterates over (tiny: hidden 32-64, 2-3 layers, vocab 64-100). */
 export const ARCH_SPECS: readonly ModelSpec[] = [
   { name: 'llama-gqa-tied', family: 'llama', hidden: 32, layers: 2, heads: 4, kvHeads: 2, intermediate: 64, vocab: 80, tie: true, seed: 11 },
@@ -86,6 +128,7 @@ export const ARCH_SPECS: readonly ModelSpec[] = [
   { name: 'gpt2-tied', family: 'gpt2', hidden: 32, layers: 2, heads: 4, intermediate: 128, vocab: 70, maxPositions: 64, seed: 17 },
   { name: 'gpt-neox-parallel', family: 'gpt_neox', hidden: 64, layers: 2, heads: 4, intermediate: 256, vocab: 84, rotaryPct: 0.25, parallelResidual: true, seed: 18 },
   { name: 'gpt-neox-sequential', family: 'gpt_neox', hidden: 32, layers: 3, heads: 2, intermediate: 128, vocab: 64, rotaryPct: 0.5, parallelResidual: false, seed: 19 },
+  ...MORE_SPECS,
 ];
 
 /** Generates a complete random model folder for `spec` (deterministic in spec.seed). */

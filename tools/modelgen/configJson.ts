@@ -1,6 +1,7 @@
 /** config.json in each family's real dialect (the keys transformers' save_pretrained writes). */
 import type { ModelSpec } from './spec';
-import { headDimOf } from './spec';
+import { headDimOf, isMoreFamily } from './spec';
+import { moreConfigJson } from './moreFamilies';
 import type { VocabLayout } from './tokenizerFiles';
 
 const TORCH_DTYPE = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' } as const;
@@ -166,5 +167,6 @@ export function configJson(spec: ModelSpec, v: VocabLayout): Record<string, unkn
   if (spec.family === 'starcoder2') return starcoder2(spec, v);
   if (spec.family === 'gpt2') return gpt2(spec, v);
   if (spec.family === 'gpt_neox') return gptNeox(spec, v);
+  if (isMoreFamily(spec.family)) return moreConfigJson({ ...spec, family: spec.family }, common(spec, v));
   return llamaLike(spec, v);
 }

@@ -1,7 +1,14 @@
 /** What a generated model looks like; every field but the shape has a per-family default. */
 import type { StorageDtype } from './safetensors';
 
-export type GenFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' | 'gpt_neox' | 'gemma' | 'gemma2' | 'gemma3_text' | 'starcoder2';
+export type GenFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' | 'gpt_neox' | 'gemma' | 'gemma2' | 'gemma3_text' | 'starcoder2' | MoreFamily;
+
+/** Phi-3, OLMo, OLMo2, Granite and OPT (written by moreFamilies.ts). */
+export type MoreFamily = 'phi3' | 'olmo' | 'olmo2' | 'granite' | 'opt';
+
+export function isMoreFamily(f: GenFamily): f is MoreFamily {
+  return f === 'phi3' || f === 'olmo' || f === 'olmo2' || f === 'granite' || f === 'opt';
+}
 
 export interface ModelSpec {
   name: string;
@@ -52,6 +59,20 @@ export interface ModelSpec {
   layerTypes?: boolean;
   /** Gemma 3 rope_local_base_freq. */
   ropeLocalTheta?: number;
+
+  // --- Phi-3, OLMo, OLMo2, Granite, OPT ---
+  /** Phi-3 partial_rotary_factor. */
+  partialRotary?: number;
+  /** Phi-3 top-level original_max_position_embeddings (longrope's short/long threshold). */
+  originalMaxPositions?: number;
+  /** OLMo clip_qkv. */
+  clipQkv?: number;
+  /** Granite's four scalars (1 when absent). */
+  granite?: { embedding: number; residual: number; attention: number; logits: number };
+  /** OPT word_embed_proj_dim (defaults to hidden: no project_in / project_out). */
+  wordEmbedProjDim?: number;
+  /** OPT do_layer_norm_before (default true: pre-LN with a final norm). */
+  preLn?: boolean;
 }
 
 export function addsBos(spec: ModelSpec): boolean {

@@ -7,7 +7,8 @@
  */
 import { numel, type StorageDtype, type TensorSource, type TensorToWrite } from './safetensors';
 import { normals, type Rng } from './prng';
-import { headDimOf, type ModelSpec } from './spec';
+import { headDimOf, isMoreFamily, type ModelSpec } from './spec';
+import { moreTensors } from './moreFamilies';
 
 /** One planned tensor: values ~ N(mean, std^2). */
 export interface PlannedTensor {
@@ -173,6 +174,7 @@ export function tensorPlan(spec: ModelSpec): PlannedTensor[] {
   }
   if (spec.family === 'gpt2') gpt2(spec, emit);
   else if (spec.family === 'gpt_neox') gptNeox(spec, emit);
+  else if (isMoreFamily(spec.family)) moreTensors({ ...spec, family: spec.family }, emit);
   else llamaLike(spec, emit);
   return out;
 }

@@ -65,6 +65,9 @@ export function checkCanonicalConfig(cfg: CanonicalConfig, file: string): Canoni
     if (r.scaling?.type === 'llama3' && !(r.scaling.originalMaxPositions > 0 && r.scaling.lowFreqFactor > 0 && r.scaling.highFreqFactor > r.scaling.lowFreqFactor)) {
       bad('factor', 'llama3 scaling needs original_max_position_embeddings > 0 and high_freq_factor > low_freq_factor > 0');
     }
+    if (r.scaling?.type === 'longrope' && !(r.scaling.originalMaxPositions > 0 && Number.isFinite(r.scaling.attentionFactor) && r.scaling.attentionFactor > 0)) {
+      bad('factor', 'longrope scaling needs original_max_position_embeddings > 0 and a positive attention_factor');
+    }
   }
   checkWindowFields(cfg, bad);
   for (const [k, id] of [['bos_token_id', cfg.bosTokenId], ['eos_token_id', cfg.eosTokenId]] as const) {

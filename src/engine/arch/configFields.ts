@@ -68,22 +68,55 @@ export function ropeTheta(raw: RawConfig, name: string, dflt: number, ...keys: s
   return optNum(raw, name, 'rope_theta', ...keys) ?? (params ? optNum(params, name, 'rope_theta') : null) ?? dflt;
 }
 
-/** Parses `rope_scaling` (v4) or `rope_parameters` (v5). 'default'/absent -> null. */
-export function ropeScaling(raw: RawConfig, name: string): RopeScaling | null {
+/**
+ * Parses `rope_scaling` (v4) or `rope_parameters` (v5). 'default'/absent -> null. `longrope` (and its
+ * older name `su`) is read only when the family passes its rotary dim (Phi-3); others refuse it.
+ */
+export function ropeScaling(raw: RawConfig, name: string, longropeDim?: number): RopeScaling | null {
   const rs = (raw['rope_scaling'] ?? raw['rope_parameters']) as RawConfig | null | undefined;
   if (rs === null || rs === undefined || typeof rs !== 'object') return null;
   const type = rs['rope_type'] ?? rs['type'] ?? 'default';
   if (type === 'default') return null;
+  if ((type === 'longrope' || type === 'su') && longropeDim !== undefined) return longrope(raw, rs, name, longropeDim);
+  if (type !== 'linear' && type !== 'llama3') {
+    throw new SinkLensError('unsupportedArch', `${name} uses rope_scaling type ${JSON.stringify(type)}, which SinkLens does not implement.`, 'Supported rope_scaling types: llama3, linear (or none), and longrope for Phi-3.');
+  }
   const factor = num(rs, name, 'factor');
   if (type === 'linear') return { type: 'linear', factor };
-  if (type === 'llama3') {
-    return {
-      type: 'llama3',
-      factor,
-      lowFreqFactor: num(rs, name, 'low_freq_factor'),
-      highFreqFactor: num(rs, name, 'high_freq_factor'),
-      originalMaxPositions: num(rs, name, 'original_max_position_embeddings'),
-    };
+  return {
+    type: 'llama3',
+    factor,
+    lowFreqFactor: num(rs, name, 'low_freq_factor'),
+    highFreqFactor: num(rs, name, 'high_freq_factor'),
+    originalMaxPositions: num(rs, name, 'original_max_position_embeddings'),
+  };
+}
+
+function factorList(rs: RawConfig, name: string, key: string, n: number): number[] {
+  const v = rs[key];
+  if (!Array.isArray(v) || v.length !== n || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && x > 0)) {
+    throw bad(name, `rope_scaling.${key} must be ${n} positive numbers (one per rotary frequency)`);
   }
-  throw new SinkLensError('unsupportedArch', `${name} uses rope_scaling type ${JSON.stringify(type)}, which SinkLens does not implement.`, 'Supported rope_scaling types: llama3, linear (or none).');
+  return v as number[];
+}
+
+/**
+ * transformers' `_compute_longrope_parameters`: when config.json has a top-level
+ * original_max_position_embeddings (Phi-3 always does, default 4096) the factor is
+ * max_position_embeddings / original; the attention factor defaults to sqrt(1 + ln(factor) / ln(original)).
+ */
+function longrope(raw: RawConfig, rs: RawConfig, name: string, dim: number): RopeScaling {
+  const maxPos = optNum(raw, name, 'max_position_embeddings') ?? 4096;
+  const top = optNum(raw, name, 'original_max_position_embeddings');
+  const original = top ?? maxPos;
+  const factor = top !== null ? maxPos / top : (optNum(rs, name, 'factor') ?? 1);
+  const attentionFactor = optNum(rs, name, 'attention_factor') ?? (factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original)));
+  return {
+    type: 'longrope',
+    factor,
+    shortFactor: factorList(rs, name, 'short_factor', dim / 2),
+    longFactor: factorList(rs, name, 'long_factor', dim / 2),
+    originalMaxPositions: original,
+    attentionFactor,
+  };
 }

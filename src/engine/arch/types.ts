@@ -13,7 +13,13 @@ export type ArchId = string;
 
 export type RopeScaling =
   | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number }
-  | { type: 'linear'; factor: number };
+  | { type: 'linear'; factor: number }
+  /**
+   * Phi-3 `longrope` (`su`): per-frequency divisors, `short` while the prompt fits in
+   * `originalMaxPositions` tokens, `long` beyond it (chosen per forward from T, as transformers does),
+   * and cos/sin scaled by `attentionFactor`. `factor` is max_position_embeddings / original.
+   */
+  | { type: 'longrope'; factor: number; shortFactor: number[]; longFactor: number[]; originalMaxPositions: number; attentionFactor: number };
 
 /** One canonical config, whatever dialect config.json speaks (normalised by arch/<family>.ts). */
 export interface CanonicalConfig {
@@ -62,4 +68,22 @@ export interface CanonicalConfig {
   attnSoftcap?: number | null;
   /** Final logit soft-capping c: logits -> c * tanh(logits / c) (Gemma 2); absent/null = none. */
   finalSoftcap?: number | null;
+
+  // --- Block variants of Phi-3, OLMo, OLMo2, Granite and OPT (optional: absent = the plain pre-norm block) ---
+  /** Sublayer outputs are normed (LayerWeights.attnPostNorm / mlpPostNorm) before the residual add (OLMo2). */
+  postNorms?: boolean;
+  /** Post-LN blocks (OPT do_layer_norm_before = false): attn/mlp norms follow the residual adds. */
+  postLn?: boolean;
+  /** Scope of the q/k norms: 'head' (Qwen3, weights [hd]) or 'full' (OLMo2, weights [H*hd] / [KV*hd]). Default 'head'. */
+  qkNormScope?: 'head' | 'full';
+  /** OLMo clip_qkv: q, k and v are clamped to [-c, c] after their projections. */
+  clipQkv?: number | null;
+  /** Granite: h[0] = embed * m. */
+  embeddingMultiplier?: number;
+  /** Granite: each sublayer output is multiplied by m before it joins the residual. */
+  residualMultiplier?: number;
+  /** Granite logits_scaling: logits (and the logit lens) are divided by s. */
+  logitsScaling?: number;
+  /** Learned positions read row position + offset of the table (OPT: 2). */
+  positionOffset?: number;
 }

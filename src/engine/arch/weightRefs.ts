@@ -91,3 +91,18 @@ export function rmsNorm(store: WeightStore, prefix: string, n: number): NormWeig
 export function layerNorm(store: WeightStore, prefix: string, n: number): NormWeights {
   return { weight: direct(store, `${prefix}.weight`, [n]), bias: direct(store, `${prefix}.bias`, [n]) };
 }
+
+/**
+ * Rows [start, start + n) of a stored [rows, cols] tensor (or [rows] when cols is 1 and the tensor is
+ * 1-d): one part of a fused projection stored as consecutive row blocks (Phi-3 qkv_proj, gate_up_proj).
+ */
+export function rowBlock(store: WeightStore, name: string, storedDims: readonly number[], part: string, start: number, n: number): WeightRef {
+  const cols = storedDims.length > 1 ? (storedDims[1] as number) : 1;
+  const dims = storedDims.length > 1 ? [n, cols] : [n];
+  return derived(store, name, storedDims, part, dims, (src) => src.slice(start * cols, (start + n) * cols));
+}
+
+/** A norm without parameters (OLMo's LayerNorm): weight 1, no bias, one shared constant per size. */
+export function unitNorm(n: number): NormWeights {
+  return { weight: { key: `#ones[${n}]`, dims: [n], load: () => new Float32Array(n).fill(1) }, bias: null };
+}

@@ -10,9 +10,7 @@
 import type { CanonicalConfig } from '../arch/types';
 import type { ModelWeights } from '../weights/types';
 import { DT, graph, int, type GraphBuilder } from './builder';
-import { makeLinear } from './blocks/linear';
-import { makeNorm } from './blocks/norm';
-import { softcapLogits } from './blocks/softcap';
+import { makeHead } from './blocks/head';
 import { INPUTS, OUTPUTS } from './probes';
 
 /** What every block's write intervention shares: the positions and the count of "other" positions. */
@@ -71,9 +69,8 @@ export function makeTokenLoss(g: GraphBuilder, cfg: CanonicalConfig, w: ModelWei
   const n = '/model/loss';
   const cond = g.op('Greater', `${n}/on/Greater`, [g.op('Reshape', `${n}/on/Reshape`, [on, g.i64([], [0])]), g.i64([0], [])]);
   const then = g.subgraph();
-  const normed = makeNorm(then, `${n}/norm`, h, w.finalNorm, cfg.norm, cfg.normEps);
-  const raw = makeLinear(then, `${n}/lm_head`, normed, { weight: w.lmHead, bias: w.lmHeadBias }, 'head'); // [T, V]
-  const logits = softcapLogits(then, `${n}/lm_head`, raw, cfg.finalSoftcap, g); // [T, V] (Gemma 2's final cap)
+  // The same unembedding as the last logits and the lens (final norm, project_out, logits scaling, soft-cap).
+  const logits = makeHead(then, { norm: `${n}/norm`, head: `${n}/lm_head` }, h, cfg, w, g); // [T, V]
   const lse = then.op('ReduceLogSumExp', `${n}/ReduceLogSumExp`, [logits, g.i64([-1])], { keepdims: int(1) }); // [T, 1]
   const picked = then.op('GatherElements', `${n}/GatherElements`, [logits, INPUTS.lensTargets], { axis: int(1) }); // [T, 1]
   const nll = then.op('Reshape', `${n}/nll/Reshape`, [then.op('Sub', `${n}/nll/Sub`, [lse, picked]), g.i64([-1])]); // [T]

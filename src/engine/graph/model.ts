@@ -4,14 +4,14 @@
  * the next-token loss, on-demand attention map); 'bare' is the same code path with only last-position logits.
  */
 import type { CanonicalConfig } from '../arch/types';
-import type { LayerWeights, ModelWeights } from '../weights/types';
+import type { ModelWeights, NormWeights } from '../weights/types';
 import { DT, int, GraphBuilder, type LinearPlan } from './builder';
 import { makeAttention } from './blocks/attention';
+import { makeHead } from './blocks/head';
 import { makeLinear } from './blocks/linear';
 import { makeMixingInputs, type MixingInputs } from './blocks/mixing';
 import { makeMlp } from './blocks/mlp';
 import { makeNorm } from './blocks/norm';
-import { softcapLogits } from './blocks/softcap';
 import { makeRopeTables } from './blocks/rope';
 import { makeWindowMask, windowedMixingInputs } from './blocks/window';
 import { interveneWrite, makeInterveneInputs, makeTokenLoss, type InterveneCtx } from './intervene';
@@ -84,7 +84,7 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     ctx.pos0Kv = g.op('Expand', '/model/probes/pos0/Expand', [col, g.i64([1, cfg.numKvHeads, 1])]); // [T, KV, 1]
     ctx.mixing = makeMixingInputs(g, positions, INPUTS.mixQueries);
   }
-  let h = makeEmbeddings(g, w, ids, positions, cfg.embedScale ?? 1); // [T, d]
+  let h = makeEmbeddings(g, cfg, w, ids, positions); // [T, d]
   const hidden = [h];
   const probes: BlockProbes[] = [];
   let map = g.f32([0], [1, 1, 1]); // placeholder until a block is selected
@@ -125,15 +125,22 @@ function makePos0(g: GraphBuilder, positions: string): string {
   return g.op('Unsqueeze', '/model/probes/pos0/mask/Unsqueeze', [f, g.i64([1])]); // [T, 1]
 }
 
-/** h[0] [T, d] = embed[ids] * scale (+ learned positions[0..T-1]); the scale is Gemma's sqrt(d). */
-function makeEmbeddings(g: GraphBuilder, w: ModelWeights, ids: string, positions: string, scale: number): string {
+/**
+ * h[0] [T, d] = embed[ids] (-> project_in, OPT) (* Gemma's sqrt(d) in the checkpoint dtype, or Granite's
+ * embedding_multiplier) (+ learned positions[offset..offset+T-1], offset 2 for OPT).
+ */
+function makeEmbeddings(g: GraphBuilder, cfg: CanonicalConfig, w: ModelWeights, ids: string, positions: string): string {
   const flat = g.op('Reshape', '/model/embed_tokens/Reshape', [ids, g.i64([-1])]); // [T]
   const table = g.weight(w.embed, 'model.embed_tokens.weight');
-  const gathered = g.op('Gather', '/model/embed_tokens/Gather', [table, flat], { axis: int(0) }); // [T, d]
-  const tok = scale === 1 ? gathered : g.op('Mul', '/model/embed_tokens/scale/Mul', [gathered, g.f32([scale], [])]); // [T, d]
+  let tok = g.op('Gather', '/model/embed_tokens/Gather', [table, flat], { axis: int(0) }); // [T, d] (or [T, e] before project_in)
+  if (w.embedProjIn) tok = makeLinear(g, '/model/project_in', tok, w.embedProjIn); // [T, d]
+  const m = (cfg.embedScale ?? 1) * (cfg.embeddingMultiplier ?? 1);
+  if (m !== 1) tok = g.op('Mul', '/model/embed_tokens/scale/Mul', [tok, g.f32([m], [])]); // [T, d]
   if (!w.positions) return tok;
   const posTable = g.weight(w.positions, 'model.embed_positions.weight');
-  const pos = g.op('Gather', '/model/embed_positions/Gather', [posTable, positions], { axis: int(0) }); // [T, d]
+  const offset = cfg.positionOffset ?? 0;
+  const rows = offset ? g.op('Add', '/model/embed_positions/offset/Add', [positions, g.i64([offset], [])]) : positions; // [T]
+  const pos = g.op('Gather', '/model/embed_positions/Gather', [posTable, rows], { axis: int(0) }); // [T, d]
   return g.op('Add', '/model/embeddings/Add', [tok, pos]);
 }
 
@@ -142,41 +149,60 @@ function intervene(ctx: Ctx, name: string, out: string, which: 'mlp' | 'attn', l
   return ctx.intervene ? interveneWrite(ctx.g, ctx.intervene, name, out, which, l) : out;
 }
 
+/** x, or its norm when the block has this norm (OLMo2 has no pre-norms). */
+function maybeNorm(ctx: Ctx, name: string, x: string, w: NormWeights | null): string {
+  return w ? makeNorm(ctx.g, name, x, w, ctx.cfg.norm, ctx.cfg.normEps) : x;
+}
+
+/**
+ * What a sublayer adds to the residual: its output (-> post norm: Gemma 2/3 when stored, OLMo2's
+ * cfg.postNorms) (* residual_multiplier, Granite), then the interventions of this write. [T, d].
+ */
+function joins(ctx: Ctx, name: string, out: string, postNorm: NormWeights | null | undefined, which: 'mlp' | 'attn', l: number): string {
+  if (ctx.cfg.postNorms && !postNorm) throw new Error(`${name}: postNorms without the post norm weights`);
+  let y = postNorm ? makeNorm(ctx.g, `${name}/post_norm`, out, postNorm, ctx.cfg.norm, ctx.cfg.normEps) : out;
+  const m = ctx.cfg.residualMultiplier ?? 1;
+  if (m !== 1) y = ctx.g.op('Mul', `${name}/residual_multiplier/Mul`, [y, ctx.g.f32([m], [])]);
+  return intervene(ctx, `${name}/intervene`, y, which, l);
+}
+
 /*
- *  sequential:  x ─ attn_norm ─ attn ─(intervene)─ + ─► r ─ mlp_norm ─ mlp ─(intervene)─ + ─► h
- *               └─────────────────────────────────┘  └─────────────────────────────────┘
- *  parallel:    x ─┬─ attn_norm ─ attn ─(intervene)─┐
- *                  ├─ mlp_norm ── mlp ─(intervene)──┤
- *                  └──────────────────────────── + ─► h
+ *  sequential:  x ─ attn_norm ─ attn ─ j ─ + ─► r ─ mlp_norm ─ mlp ─ j ─ + ─► h
+ *               └─────────────────────────┘  └─────────────────────────┘
+ *  parallel:    x ─┬─ attn_norm ─ attn ─ j ─┐
+ *                  ├─ mlp_norm ── mlp ── j ─┤
+ *                  └─────────────────────── + ─► h
+ *  j (joins): (post_norm) (* residual_multiplier) (intervene). Absent pre-norms are skipped (OLMo2).
+ *  post-LN (cfg.postLn, OPT): x ─ attn ─ j ─ + ─ attn_norm ─► r ─ mlp ─ j ─ + ─ mlp_norm ─► h
  */
 function makeBlock(ctx: Ctx, l: number, x: string, w: ModelWeights, prevMap: string): BlockProbes & { h: string } {
   const { g, cfg, full } = ctx;
   const p = `/model/layers.${l}`;
   const lw = w.layers[l];
   if (!lw) throw new Error(`weights: layer ${l} missing`);
-  const attnIn = makeNorm(g, `${p}/attn_norm`, x, lw.attnNorm, cfg.norm, cfg.normEps);
+  const post = cfg.postLn === true;
+  const attnIn = post ? x : maybeNorm(ctx, `${p}/attn_norm`, x, lw.attnNorm);
   const win = layerWindow(ctx, l);
   const mixing = win ? win.mixing : ctx.mixing;
   const probes = full && ctx.pos0Kv && mixing ? { pos0: ctx.pos0Kv, prevMap, layer: l, mixing, headMask: INPUTS.headMask } : null;
   const rope = win && ctx.ropeLocal ? ctx.ropeLocal : ctx.rope;
   const attn = makeAttention(g, `${p}/attn`, attnIn, lw, cfg, rope, probes, win?.mask ?? null);
-  const a = intervene(ctx, `${p}/attn/intervene`, postNorm(ctx, `${p}/attn_post_norm`, attn.out, lw.attnPostNorm), 'attn', l);
+  const a = joins(ctx, `${p}/attn`, attn.out, lw.attnPostNorm, 'attn', l);
   if (cfg.parallelResidual) {
-    const mlpIn = makeNorm(g, `${p}/mlp_norm`, x, lw.mlpNorm, cfg.norm, cfg.normEps);
-    const m = intervene(ctx, `${p}/mlp/intervene`, postNorm(ctx, `${p}/mlp_post_norm`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), lw.mlpPostNorm), 'mlp', l);
+    if (post) throw new Error('post-LN blocks with a parallel residual are not a canonical layout');
+    const mlpIn = maybeNorm(ctx, `${p}/mlp_norm`, x, lw.mlpNorm);
+    const m = joins(ctx, `${p}/mlp`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), lw.mlpPostNorm, 'mlp', l);
     const r = g.op('Add', `${p}/attn/residual/Add`, [x, a]);
     return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), ...blockProbes(ctx, p, attn, a, m) };
   }
-  const r = g.op('Add', `${p}/attn/residual/Add`, [x, a]); // [T, d]
-  const mlpIn = makeNorm(g, `${p}/mlp_norm`, r, lw.mlpNorm, cfg.norm, cfg.normEps);
-  const m = intervene(ctx, `${p}/mlp/intervene`, postNorm(ctx, `${p}/mlp_post_norm`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), lw.mlpPostNorm), 'mlp', l);
-  return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), ...blockProbes(ctx, p, attn, a, m) };
+  const sum = g.op('Add', `${p}/attn/residual/Add`, [x, a]); // [T, d]
+  const r = post ? maybeNorm(ctx, `${p}/attn_norm`, sum, lw.attnNorm) : sum; // [T, d]
+  const mlpIn = post ? r : maybeNorm(ctx, `${p}/mlp_norm`, r, lw.mlpNorm);
+  const m = joins(ctx, `${p}/mlp`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), lw.mlpPostNorm, 'mlp', l);
+  const h = g.op('Add', `${p}/mlp/residual/Add`, [r, m]); // [T, d]
+  return { h: post ? maybeNorm(ctx, `${p}/mlp_norm`, h, lw.mlpNorm) : h, ...blockProbes(ctx, p, attn, a, m) };
 }
 
-/** Gemma 2/3: the sublayer output is normed before it joins the residual (and before ablation). */
-function postNorm(ctx: Ctx, name: string, out: string, w: LayerWeights['attnPostNorm']): string {
-  return w ? makeNorm(ctx.g, name, out, w, ctx.cfg.norm, ctx.cfg.normEps) : out;
-}
 
 /** Layer l's sliding window: the shared band mask and windowed mixing inputs, or null for full causal attention. */
 function layerWindow(ctx: Ctx, l: number): { mask: string; mixing: MixingInputs | null } | null {
@@ -220,12 +246,11 @@ function bosWrites(g: GraphBuilder, name: string, a: string, m: string): string 
   return g.op('Concat', `${name}/Concat`, [an, mn, share], { axis: int(0) }); // [3]
 }
 
-/** h[L] [T, d] -> last row -> final norm -> lm head -> [V]. */
+/** h[L] [T, d] -> last row -> final norm -> lm head -> [V] (blocks/head.ts). */
 function makeLastLogits(g: GraphBuilder, cfg: CanonicalConfig, w: ModelWeights, h: string): string {
   const last = g.op('Gather', '/model/last/Gather', [h, g.i64([-1], [1])], { axis: int(0) }); // [1, d]
-  const normed = makeNorm(g, '/model/norm', last, w.finalNorm, cfg.norm, cfg.normEps);
-  const logits = makeLinear(g, '/lm_head', normed, { weight: w.lmHead, bias: w.lmHeadBias }, 'head'); // [1, V]
-  return g.op('Reshape', '/lm_head/Reshape', [softcapLogits(g, '/lm_head', logits, cfg.finalSoftcap), g.i64([-1])]); // [V]
+  const logits = makeHead(g, { norm: '/model/norm', head: '/lm_head' }, last, cfg, w); // [1, V]
+  return g.op('Reshape', '/lm_head/Reshape', [logits, g.i64([-1])]); // [V]
 }
 
 /** n tensors [A, B] -> [n, A, B]. */

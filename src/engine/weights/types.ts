@@ -93,18 +93,19 @@ export interface LinearWeights {
 }
 
 export interface LayerWeights {
-  attnNorm: NormWeights; // [d]
+  /** [d]; null when the block has no pre-norm (OLMo2 norms the sublayer outputs instead). */
+  attnNorm: NormWeights | null;
   q: LinearWeights; // [H*hd, d]
   k: LinearWeights; // [KV*hd, d]
   v: LinearWeights; // [KV*hd, d]
   o: LinearWeights; // [d, H*hd]
-  qNorm: NormWeights | null; // [hd], Qwen3
-  kNorm: NormWeights | null; // [hd], Qwen3
-  mlpNorm: NormWeights; // [d]
+  qNorm: NormWeights | null; // [hd] (Qwen3) or [H*hd] (OLMo2, qkNormScope 'full')
+  kNorm: NormWeights | null; // [hd] (Qwen3) or [KV*hd] (OLMo2)
+  mlpNorm: NormWeights | null; // [d]; null like attnNorm
   gate: LinearWeights | null; // [ff, d], gated MLPs only
   up: LinearWeights; // [ff, d]
   down: LinearWeights; // [d, ff]
-  /** Gemma 2/3: norms of the attention and MLP outputs before they join the residual ([d] each). */
+  /** [d] each: norms of the attention / MLP outputs before the residual add (Gemma 2/3; cfg.postNorms, OLMo2). */
   attnPostNorm?: NormWeights | null;
   mlpPostNorm?: NormWeights | null;
 }
@@ -113,8 +114,12 @@ export interface ModelWeights {
   embed: WeightRef; // [vocab, d]
   positions: WeightRef | null; // [maxPos, d], learned positions
   layers: LayerWeights[];
-  finalNorm: NormWeights; // [d]
+  /** [d]; null when the model has none (OPT post-LN). */
+  finalNorm: NormWeights | null;
   /** [vocab, d]; the same ref (same key) as `embed` when tied. */
   lmHead: WeightRef;
   lmHeadBias: WeightRef | null; // [vocab]
+  /** OPT word_embed_proj_dim != hidden: project_in [d, e] after the embedding, project_out [e, d] before the head. */
+  embedProjIn?: LinearWeights | null;
+  embedProjOut?: LinearWeights | null;
 }

@@ -4,10 +4,11 @@
  * modeling_rope_utils.py. Deliberately independent of the engine's normaliser.
  */
 import type { RefAct } from './ops';
+import { parseMoreConfig } from './configMore';
 import { parseGemmaConfig } from './gemma';
 import { parseStarcoder2Config } from './starcoder2';
 
-export type RefFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' | 'gpt_neox' | 'gemma' | 'starcoder2';
+export type RefFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' | 'gpt_neox' | 'gemma' | 'starcoder2' | 'phi3' | 'olmo' | 'olmo2' | 'granite' | 'opt';
 
 export interface RefConfig {
   family: RefFamily;
@@ -48,18 +49,40 @@ export interface RefConfig {
   postNorms?: boolean;
   /** Gemma 1/2/3: which layout of norms and names (reference/gemma.ts). */
   gemmaVersion?: 1 | 2 | 3;
+  /** Phi-3, OLMo, OLMo2, Granite and OPT (configMore.ts); absent for the families above. */
+  more?: RefMore;
 }
 
-type Json = Record<string, unknown>;
+/** What the later families add to the block (read by forward.ts; see configMore.ts for each family). */
+export interface RefMore {
+  /** OPT do_layer_norm_before = false: each norm is applied after its residual add; no final norm. */
+  postLn: boolean;
+  /** OLMo2: the sublayer outputs are RMSNormed before the residual add (no pre-norms). */
+  postNorms: boolean;
+  /** OLMo2: q_norm / k_norm over the whole projection. */
+  qkNormFull: boolean;
+  /** OLMo clip_qkv. */
+  clipQkv: number | null;
+  /** Granite. */
+  embeddingMultiplier: number;
+  residualMultiplier: number;
+  logitsScaling: number;
+  /** OPT: learned position p is row p + offset. */
+  positionOffset: number;
+  /** Phi-3 longrope: `invFreq` holds the short table; beyond `original` tokens `long` is used; cos/sin times mscale. */
+  longrope: { original: number; long: Float64Array; mscale: number } | null;
+}
 
-function num(c: Json, key: string, fallback?: number): number {
+export type Json = Record<string, unknown>;
+
+export function num(c: Json, key: string, fallback?: number): number {
   const v = c[key];
   if (typeof v === 'number') return v;
   if (fallback !== undefined) return fallback;
   throw new Error(`config.json: missing number ${key}`);
 }
 
-function bool(c: Json, key: string, fallback: boolean): boolean {
+export function bool(c: Json, key: string, fallback: boolean): boolean {
   const v = c[key];
   return typeof v === 'boolean' ? v : fallback;
 }
@@ -96,7 +119,7 @@ function ropeOf(c: Json, hd: number, rotaryFraction: number, thetaKey = 'rope_th
   return ropeInvFreq(theta, dim, scaling);
 }
 
-function actOf(name: unknown): RefAct {
+export function actOf(name: unknown): RefAct {
   if (name === 'silu' || name === 'swish') return 'silu';
   if (name === 'gelu_new' || name === 'gelu_pytorch_tanh' || name === 'gelu_fast') return 'gelu_new';
   if (name === 'gelu') return 'gelu';
@@ -203,6 +226,7 @@ function llamaLikeWindows(c: Json, family: RefFamily, L: number): (number | null
 
 export function parseRefConfig(c: Json): RefConfig {
   const t = c.model_type;
+  if (t === 'phi3' || t === 'olmo' || t === 'olmo2' || t === 'granite' || t === 'opt') return parseMoreConfig(c, t);
   if (t === 'llama' || t === 'mistral' || t === 'qwen2' || t === 'qwen3') {
     const r = llamaLike(c, t);
     return { ...r, windows: llamaLikeWindows(c, t, r.L) };

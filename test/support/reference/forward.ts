@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensorsDir } from './safetensors';
 import { parseRefConfig, type RefConfig } from './config';
-import { activate, applyRope, layerNorm, linear, rmsNorm, softmaxPrefix, type RefNorm } from './ops';
+import { activate, applyRope, layerNorm, linear, rmsNorm, softmaxPrefix, type RefLinear, type RefNorm } from './ops';
 import { loadRefWeights, type RefLayer, type RefWeights } from './weights';
 
 /**
@@ -72,16 +72,46 @@ function normOf(c: RefConfig, x: Float64Array, n: RefNorm): Float64Array {
   return c.norm === 'rms' ? rmsNorm(x, n, c.eps) : layerNorm(x, n, c.eps);
 }
 
+/**
+ * h[0]: the embedding row (-> OPT project_in) (* Granite embedding_multiplier) (+ learned position
+ * t + offset; OPT's offset is 2).
+ */
 function embed(m: RefModel, ids: number[]): Float64Array[] {
   const { d, vocab } = m.config;
+  const more = m.config.more;
+  const e = m.weights.embed.length / vocab; // d, or OPT's word_embed_proj_dim
   return ids.map((id, t) => {
     if (!(id >= 0 && id < vocab)) throw new Error(`reference: token id ${id} out of range`);
-    const x = m.weights.embed.slice(id * d, (id + 1) * d); // [d]
-    if (m.config.embedScale !== undefined) for (let j = 0; j < d; j++) x[j] = (x[j] as number) * m.config.embedScale;
+    let x: Float64Array = m.weights.embed.slice(id * e, (id + 1) * e); // [e]
+    if (m.weights.projIn) x = linear(m.weights.projIn, x); // [d]
+    const mult = (m.config.embedScale ?? 1) * (more?.embeddingMultiplier ?? 1);
+    if (mult !== 1) x = x.map((v) => v * mult);
     const pos = m.weights.positions;
-    if (pos) for (let j = 0; j < d; j++) x[j] = (x[j] as number) + (pos[t * d + j] as number);
+    const row = t + (more?.positionOffset ?? 0);
+    if (pos) for (let j = 0; j < d; j++) x[j] = (x[j] as number) + (pos[row * d + j] as number);
     return x;
   });
+}
+
+/** The final norm (when there is one), OPT's project_out, the LM head, Granite's logits_scaling, Gemma 2's soft-cap. */
+function unembed(m: RefModel, x: Float64Array): Float64Array {
+  let y = m.weights.finalNorm ? normOf(m.config, x, m.weights.finalNorm) : x;
+  if (m.weights.projOut) y = linear(m.weights.projOut, y);
+  const logits = linear(m.weights.lmHead, y);
+  const s = m.config.more?.logitsScaling ?? 1;
+  return capLogits(m.config, s === 1 ? logits : logits.map((v) => v / s));
+}
+
+/** A norm the block may lack (OLMo2 has no pre-norms). */
+function maybeNorm(c: RefConfig, x: Float64Array, n: RefNorm | null): Float64Array {
+  return n ? normOf(c, x, n) : x;
+}
+
+/** What a sublayer output adds to the residual: (Gemma 2/3, OLMo2 post norm) (* Granite residual_multiplier). */
+function joined(c: RefConfig, y: Float64Array, post: RefNorm | undefined): Float64Array {
+  const z = post ? normOf(c, y, post) : y;
+  const m = c.more?.residualMultiplier ?? 1;
+  return m === 1 ? z : z.map((v) => v * m);
 }
 
 /** Per-head RMSNorm (Qwen3 q_norm / k_norm) over each hd-slice of v, in place. */
@@ -89,20 +119,42 @@ function headNorm(c: RefConfig, v: Float64Array, heads: number, n: RefNorm): voi
   for (let h = 0; h < heads; h++) v.set(rmsNorm(v.subarray(h * c.hd, (h + 1) * c.hd), n, c.eps), h * c.hd);
 }
 
+/** The inverse frequencies for a forward of T tokens (Phi-3 longrope: long beyond `original`) and the cos/sin scale. */
+function ropeFor(c: RefConfig, T: number): { inv: Float64Array; mscale: number } | null {
+  if (!c.invFreq) return null;
+  const lr = c.more?.longrope;
+  if (!lr) return { inv: c.invFreq, mscale: 1 };
+  return { inv: T > lr.original ? lr.long : c.invFreq, mscale: lr.mscale };
+}
+
+/** RoPE with cos and sin multiplied by mscale: the rotated dims scale by mscale, the rest stay. */
+function ropeScaled(x: Float64Array, offset: number, pos: number, rope: { inv: Float64Array; mscale: number }): void {
+  applyRope(x, offset, pos, rope.inv);
+  if (rope.mscale !== 1) for (let i = 0; i < 2 * rope.inv.length; i++) x[offset + i] = (x[offset + i] as number) * rope.mscale;
+}
+
 /** Causal multi-head attention over the normed inputs xs; writes A into attnOut [H, T, T]. */
 function attention(c: RefConfig, lw: RefLayer, xs: Float64Array[], block: number, attnOut: Float64Array, dropped: number[] = []): Float64Array[] {
   const { H, KV, hd } = c;
   const T = xs.length;
-  const q = xs.map((x) => linear(lw.q, x)); // T x [H*hd]
-  const k = xs.map((x) => linear(lw.k, x)); // T x [KV*hd]
-  const v = xs.map((x) => linear(lw.v, x)); // T x [KV*hd]
+  const clip = c.more?.clipQkv ?? null; // OLMo: clamp(-c, c) after each projection
+  const proj = (lin: RefLinear, x: Float64Array) => (clip === null ? linear(lin, x) : linear(lin, x).map((u) => Math.min(clip, Math.max(-clip, u))));
+  const q = xs.map((x) => proj(lw.q, x)); // T x [H*hd]
+  const k = xs.map((x) => proj(lw.k, x)); // T x [KV*hd]
+  const v = xs.map((x) => proj(lw.v, x)); // T x [KV*hd]
+  const rope = blockRope(c, block, T);
   for (let t = 0; t < T; t++) {
-    if (lw.qNorm) headNorm(c, q[t]!, H, lw.qNorm);
-    if (lw.kNorm) headNorm(c, k[t]!, KV, lw.kNorm);
-    const inv = blockInvFreq(c, block);
-    if (inv) {
-      for (let h = 0; h < H; h++) applyRope(q[t]!, h * hd, t, inv);
-      for (let h = 0; h < KV; h++) applyRope(k[t]!, h * hd, t, inv);
+    if (c.more?.qkNormFull) {
+      // OLMo2: RMSNorm over the whole q / k projection, before the head split.
+      q[t] = rmsNorm(q[t]!, lw.qNorm!, c.eps);
+      k[t] = rmsNorm(k[t]!, lw.kNorm!, c.eps);
+    } else {
+      if (lw.qNorm) headNorm(c, q[t]!, H, lw.qNorm);
+      if (lw.kNorm) headNorm(c, k[t]!, KV, lw.kNorm);
+    }
+    if (rope) {
+      for (let h = 0; h < H; h++) ropeScaled(q[t]!, h * hd, t, rope);
+      for (let h = 0; h < KV; h++) ropeScaled(k[t]!, h * hd, t, rope);
     }
   }
   const scale = c.attnScale(block);
@@ -129,9 +181,9 @@ function attention(c: RefConfig, lw: RefLayer, xs: Float64Array[], block: number
   return ctx.map((cv) => linear(lw.o, cv));
 }
 
-/** RoPE frequencies of a block: Gemma 3's windowed blocks use the local base. */
-function blockInvFreq(c: RefConfig, block: number): Float64Array | null {
-  return c.localInvFreq && (c.windows?.[block] ?? null) !== null ? c.localInvFreq : c.invFreq;
+/** RoPE of a block: Gemma 3's windowed blocks use the local base, the others ropeFor's tables. */
+function blockRope(c: RefConfig, block: number, T: number): { inv: Float64Array; mscale: number } | null {
+  return c.localInvFreq && (c.windows?.[block] ?? null) !== null ? { inv: c.localInvFreq, mscale: 1 } : ropeFor(c, T);
 }
 
 /**
@@ -177,11 +229,6 @@ function mlp(c: RefConfig, lw: RefLayer, x: Float64Array): Float64Array {
   return linear(lw.down, act);
 }
 
-/** Gemma 2/3: a sublayer's outputs through its post-norm before the residual add (identity without one). */
-function postNormed(c: RefConfig, n: RefNorm | undefined, ys: Float64Array[]): Float64Array[] {
-  return n ? ys.map((y) => normOf(c, y, n)) : ys;
-}
-
 /** Gemma 2 final soft-capping c tanh(z / c) of a logit row, in place. */
 function capLogits(c: RefConfig, z: Float64Array): Float64Array {
   const cap = c.finalSoftcap;
@@ -205,12 +252,14 @@ export function forwardModel(m: RefModel, ids: number[], opts: RefOptions = {}):
   for (let l = 0; l < L; l++) {
     const lw = m.weights.layers[l]!;
     const dropped = (opts.headsOff ?? []).filter((o) => o.block === l).map((o) => o.head);
-    const a = postNormed(c, lw.postAttn, attention(c, lw, xs.map((x) => normOf(c, x, lw.ln1)), l, attn.subarray(l * H * T * T, (l + 1) * H * T * T), dropped));
+    const postLn = c.more?.postLn ?? false;
+    const attnIn = xs.map((x) => (postLn ? x : maybeNorm(c, x, lw.ln1)));
+    const a = attention(c, lw, attnIn, l, attn.subarray(l * H * T * T, (l + 1) * H * T * T), dropped).map((y) => joined(c, y, lw.postAttn));
     applyEdits(a, editsOf(opts, 'attn', l));
     bosWrites.attn.set(a[0]!, l * d);
     if (c.parallelResidual) {
       // GPT-NeoX: x + attn(ln1(x)) + mlp(ln2(x)), both branches reading the same x.
-      const f = xs.map((x) => mlp(c, lw, normOf(c, x, lw.ln2)));
+      const f = xs.map((x) => joined(c, mlp(c, lw, maybeNorm(c, x, lw.ln2)), lw.postMlp));
       applyEdits(f, editsOf(opts, 'mlp', l));
       bosWrites.mlp.set(f[0]!, l * d);
       xs.forEach((x, t) => {
@@ -219,16 +268,21 @@ export function forwardModel(m: RefModel, ids: number[], opts: RefOptions = {}):
       });
     } else {
       xs.forEach((x, t) => addInto(x, a[t]!));
+      // OPT post-LN: x = self_attn_layer_norm(x + attn(x)), then x = final_layer_norm(x + mlp(x)).
+      if (postLn) xs.forEach((x) => x.set(maybeNorm(c, x, lw.ln1)));
       // The MLP reads the residual after attention at every position, so all of it is computed before an edit.
-      const f = postNormed(c, lw.postMlp, xs.map((x) => mlp(c, lw, normOf(c, x, lw.ln2))));
+      const f = xs.map((x) => joined(c, mlp(c, lw, postLn ? x : maybeNorm(c, x, lw.ln2)), lw.postMlp));
       applyEdits(f, editsOf(opts, 'mlp', l));
       bosWrites.mlp.set(f[0]!, l * d);
-      xs.forEach((x, t) => addInto(x, f[t]!));
+      xs.forEach((x, t) => {
+        addInto(x, f[t]!);
+        if (postLn) x.set(maybeNorm(c, x, lw.ln2));
+      });
     }
     xs.forEach((x, t) => hidden.set(x, ((l + 1) * T + t) * d));
   }
   const logits = new Float64Array(T * vocab); // [T, vocab]
-  xs.forEach((x, t) => logits.set(capLogits(c, linear(m.weights.lmHead, normOf(c, x, m.weights.finalNorm))), t * vocab));
+  xs.forEach((x, t) => logits.set(unembed(m, x), t * vocab));
   const attnToBos = new Float64Array(L * H * T); // [L, H, T]
   for (let r = 0; r < L * H * T; r++) attnToBos[r] = attn[r * T] as number;
   return { L, H, T, d, vocab, hidden, attn, attnToBos, logits, bosWrites, ...(c.windows ? { windows: c.windows } : {}) };
@@ -240,7 +294,7 @@ export function lensLogits(m: RefModel, r: RefResult): Float64Array {
   const out = new Float64Array((r.L + 1) * r.T * vocab);
   for (let row = 0; row < (r.L + 1) * r.T; row++) {
     const x = r.hidden.slice(row * d, (row + 1) * d); // [d]
-    out.set(capLogits(m.config, linear(m.weights.lmHead, normOf(m.config, x, m.weights.finalNorm))), row * vocab);
+    out.set(unembed(m, x), row * vocab);
   }
   return out;
 }

@@ -7,11 +7,13 @@ import type { ReadTensor } from './safetensors';
 import type { RefConfig } from './config';
 import type { RefLinear, RefNorm } from './ops';
 import { loadStarcoder2Weights } from './starcoder2';
+import { loadMoreWeights } from './weightsMore';
 
 export interface RefLayer {
-  ln1: RefNorm;
-  ln2: RefNorm;
-  /** Gemma 2/3: norms of the attention and MLP outputs (post_attention_layernorm, post_feedforward_layernorm). */
+  /** Null where the block has no such norm (OLMo2's pre-norms). */
+  ln1: RefNorm | null;
+  ln2: RefNorm | null;
+  /** Gemma 2/3, OLMo2: norms of the attention and MLP outputs before the residual add. */
   postAttn?: RefNorm;
   postMlp?: RefNorm;
   q: RefLinear; // [H*hd, d]
@@ -29,13 +31,17 @@ export interface RefWeights {
   embed: Float64Array; // [vocab, d]
   positions: Float64Array | null; // [maxPos, d]
   layers: RefLayer[];
-  finalNorm: RefNorm;
-  lmHead: RefLinear; // [vocab, d]
+  /** Null without a final norm (OPT post-LN). */
+  finalNorm: RefNorm | null;
+  lmHead: RefLinear; // [vocab, d] (OPT: [vocab, word_embed_proj_dim])
+  /** OPT project_in [d, e] / project_out [e, d]. */
+  projIn?: RefLinear;
+  projOut?: RefLinear;
 }
 
-type Tensors = Map<string, ReadTensor>;
+export type Tensors = Map<string, ReadTensor>;
 
-class Source {
+export class Source {
   constructor(
     private readonly tensors: Tensors,
     private readonly prefix = '',
@@ -62,7 +68,7 @@ class Source {
 }
 
 /** The listed rows of a [rows, cols] matrix, in the order given. */
-function rows(m: Float64Array, cols: number, pick: number[]): Float64Array {
+export function rows(m: Float64Array, cols: number, pick: number[]): Float64Array {
   const out = new Float64Array(pick.length * cols);
   pick.forEach((r, i) => out.set(m.subarray(r * cols, (r + 1) * cols), i * cols));
   return out;
@@ -74,7 +80,7 @@ function transpose(m: Float64Array, r: number, c: number): Float64Array {
   return out;
 }
 
-function range(start: number, n: number): number[] {
+export function range(start: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => start + i);
 }
 
@@ -202,6 +208,7 @@ function gemma(src: Source, c: RefConfig): RefWeights {
 export function loadRefWeights(tensors: Tensors, c: RefConfig): RefWeights {
   if (c.family === 'gemma') return gemma(new Source(tensors), c);
   if (c.family === 'starcoder2') return loadStarcoder2Weights(tensors, c);
+  if (c.more) return loadMoreWeights(tensors, c);
   if (c.family === 'gpt2') return gpt2(tensors, c);
   if (c.family === 'gpt_neox') return gptNeox(tensors, c);
   return llamaLike(new Source(tensors), c);

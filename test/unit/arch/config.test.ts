@@ -102,7 +102,7 @@ describe('config normalisation', () => {
       () => getAdapter('bert'),
       (e: unknown) => SinkLensError.is(e, 'unsupportedArch') && e.message.includes('"bert"') && supportedModelTypes().every((t) => e.message.includes(t)),
     );
-    assert.deepEqual(supportedModelTypes().sort(), ['gemma', 'gemma2', 'gemma3', 'gemma3_text', 'gpt2', 'gpt_neox', 'llama', 'mistral', 'qwen2', 'qwen3', 'starcoder2']);
+    assert.deepEqual(supportedModelTypes().sort(), ['gemma', 'gemma2', 'gemma3', 'gemma3_text', 'gpt2', 'gpt_neox', 'granite', 'llama', 'mistral', 'olmo', 'olmo2', 'opt', 'phi3', 'qwen2', 'qwen3', 'starcoder2']);
   });
 
   it('missing or invalid fields are badConfig naming the field', () => {

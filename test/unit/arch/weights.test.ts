@@ -19,8 +19,9 @@ function map(m: TinyModel, drop: string[] = []): ModelWeights {
 }
 
 function allRefs(w: ModelWeights): WeightRef[] {
-  const refs: WeightRef[] = [w.embed, w.lmHead, w.finalNorm.weight];
-  for (const r of [w.positions, w.lmHeadBias, w.finalNorm.bias]) if (r) refs.push(r);
+  const refs: WeightRef[] = [w.embed, w.lmHead];
+  for (const r of [w.positions, w.lmHeadBias, w.finalNorm?.weight, w.finalNorm?.bias]) if (r) refs.push(r);
+  for (const lin of [w.embedProjIn, w.embedProjOut]) if (lin) refs.push(lin.weight, ...(lin.bias ? [lin.bias] : []));
   for (const l of w.layers) {
     for (const n of [l.attnNorm, l.mlpNorm, l.qNorm, l.kNorm, l.attnPostNorm, l.mlpPostNorm]) if (n) refs.push(n.weight, ...(n.bias ? [n.bias] : []));
     for (const lin of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) if (lin) refs.push(lin.weight, ...(lin.bias ? [lin.bias] : []));
@@ -136,7 +137,7 @@ describe('gpt2 weight mapping', () => {
       assert.equal(w.layers[0]!.gate, null);
       assert.deepEqual(Array.from(w.positions!.load()), Array.from(valuesOf(m.shapes, `${prefix}wpe.weight`)));
       assert.equal(w.lmHead.key, w.embed.key);
-      assert.deepEqual(Array.from(w.finalNorm.bias!.load()), Array.from(valuesOf(m.shapes, `${prefix}ln_f.bias`)));
+      assert.deepEqual(Array.from(w.finalNorm!.bias!.load()), Array.from(valuesOf(m.shapes, `${prefix}ln_f.bias`)));
       assertKeysUnique(w);
     });
   }
@@ -176,7 +177,7 @@ describe('gpt_neox weight mapping', () => {
     assert.notEqual(w.lmHead.key, w.embed.key);
     assert.deepEqual(Array.from(w.layers[0]!.o.bias!.load()), Array.from(valuesOf(m.shapes, 'gpt_neox.layers.0.attention.dense.bias')));
     assert.deepEqual(w.layers[0]!.up.weight.dims, [10, 6]);
-    assert.deepEqual(Array.from(w.finalNorm.weight.load()), Array.from(valuesOf(m.shapes, 'gpt_neox.final_layer_norm.weight')));
+    assert.deepEqual(Array.from(w.finalNorm!.weight.load()), Array.from(valuesOf(m.shapes, 'gpt_neox.final_layer_norm.weight')));
     assertKeysUnique(w);
   });
 

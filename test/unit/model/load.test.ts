@@ -48,6 +48,8 @@ describe('loadModelFiles on generated models of every family', () => {
         assert.equal(w.positions === null, ref.positions === null);
         if (w.positions && ref.positions) assertClose(w.positions.load(), ref.positions, exact, 'positions');
         sameNorm(w.finalNorm, ref.finalNorm, 'finalNorm');
+        sameLinear(w.embedProjIn ?? null, ref.projIn ?? null, 'embedProjIn');
+        sameLinear(w.embedProjOut ?? null, ref.projOut ?? null, 'embedProjOut');
         w.layers.forEach((l, i) => {
           const r = ref.layers[i]!;
           sameNorm(l.attnNorm, r.ln1, `L${i}.attnNorm`);

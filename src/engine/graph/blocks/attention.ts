@@ -64,9 +64,9 @@ export function makeAttention(
   windowMask: string | null = null,
 ): AttentionOut {
   const { numHeads: H, numKvHeads: KV, headDim: hd } = cfg;
-  const q = headed(g, `${prefix}/q`, makeLinear(g, `${prefix}/q_proj`, x, w.q), w.qNorm, H, cfg, rope);
-  const k = headed(g, `${prefix}/k`, makeLinear(g, `${prefix}/k_proj`, x, w.k), w.kNorm, KV, cfg, rope);
-  const vFlat = makeLinear(g, `${prefix}/v_proj`, x, w.v); // [T, KV*hd]
+  const q = headed(g, `${prefix}/q`, projected(g, `${prefix}/q_proj`, x, w.q, cfg), w.qNorm, H, cfg, rope);
+  const k = headed(g, `${prefix}/k`, projected(g, `${prefix}/k_proj`, x, w.k, cfg), w.kNorm, KV, cfg, rope);
+  const vFlat = projected(g, `${prefix}/v_proj`, x, w.v, cfg); // [T, KV*hd]
   const attrs = attentionAttrs(cfg, windowMask !== null);
   // A windowed layer passes its band mask [T, T] (blocks/window.ts) instead of is_causal.
   const extra = windowMask ? [windowMask] : [];
@@ -127,7 +127,17 @@ function makeSelectableAttention(
   return [y as string, map as string];
 }
 
-/** [T, n*hd] -> optional per-head RMSNorm and RoPE -> [1, T, n*hd]. */
+/** x [T, d] -> [T, n*hd] = x W^T + b, clamped to [-c, c] when cfg.clipQkv is set (OLMo clip_qkv). */
+function projected(g: GraphBuilder, name: string, x: string, w: LayerWeights['q'], cfg: CanonicalConfig): string {
+  const y = makeLinear(g, name, x, w); // [T, n*hd]
+  const c = cfg.clipQkv;
+  return c ? g.op('Clip', `${name}/clip_qkv/Clip`, [y, g.f32([-c], []), g.f32([c], [])]) : y;
+}
+
+/**
+ * [T, n*hd] -> optional RMSNorm (per head [hd], or over the whole projection [n*hd] when
+ * cfg.qkNormScope is 'full', OLMo2) and RoPE -> [1, T, n*hd].
+ */
 function headed(
   g: GraphBuilder,
   name: string,
@@ -138,6 +148,7 @@ function headed(
   rope: { cos: string; sin: string; rotaryDim?: number } | null,
 ): string {
   const hd = cfg.headDim;
+  if (norm && cfg.qkNormScope === 'full') return headed(g, name, makeNorm(g, `${name}_norm`, x, norm, 'rms', cfg.normEps), null, n, cfg, rope);
   if (!norm && !rope) return g.op('Reshape', `${name}/Reshape`, [x, g.i64([1, -1, n * hd])]);
   let h = g.op('Reshape', `${name}/heads/Reshape`, [x, g.i64([-1, n, hd])]); // [T, n, hd]
   if (norm) h = makeNorm(g, `${name}_norm`, h, norm, 'rms', cfg.normEps);

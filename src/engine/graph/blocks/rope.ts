@@ -10,16 +10,29 @@ import { DT, int, type GraphBuilder } from '../builder';
 
 type Rope = NonNullable<CanonicalConfig['rope']>;
 
-/** inv_freq[i] = theta^(-2i/rotaryDim), i < rotaryDim/2, rounded to float32 like torch, then scaled. */
-export function inverseFrequencies(rope: Rope): Float32Array {
+/**
+ * inv_freq[i] = theta^(-2i/rotaryDim), i < rotaryDim/2, rounded to float32 like torch, then scaled.
+ * Longrope has two tables; `long` picks the one used beyond original_max_position_embeddings.
+ */
+export function inverseFrequencies(rope: Rope, long = false): Float32Array {
   const half = rope.rotaryDim / 2;
   const inv = new Float32Array(half);
-  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(rope.theta, Math.fround((2 * i) / rope.rotaryDim));
-  return rope.scaling ? scaleFrequencies(inv, rope.scaling) : inv;
+  const s = rope.scaling;
+  for (let i = 0; i < half; i++) {
+    const pow = Math.pow(rope.theta, Math.fround((2 * i) / rope.rotaryDim));
+    // longrope: 1 / (ext[i] * theta^(2i/rd)) (transformers' _compute_longrope_parameters)
+    inv[i] = s?.type === 'longrope' ? 1 / Math.fround(((long ? s.longFactor : s.shortFactor)[i] as number) * Math.fround(pow)) : 1 / pow;
+  }
+  return s && s.type !== 'longrope' ? scaleFrequencies(inv, s) : inv;
+}
+
+/** The factor cos and sin are multiplied by (longrope's attention factor; 1 otherwise). */
+export function ropeAttentionFactor(rope: Rope): number {
+  return rope.scaling?.type === 'longrope' ? rope.scaling.attentionFactor : 1;
 }
 
 /** transformers' `_compute_llama3_parameters` and linear scaling (positions / factor). */
-function scaleFrequencies(inv: Float32Array, s: RopeScaling): Float32Array {
+function scaleFrequencies(inv: Float32Array, s: Exclude<RopeScaling, { type: 'longrope' }>): Float32Array {
   if (s.type === 'linear') return inv.map((f) => f / s.factor);
   const lowWavelen = s.originalMaxPositions / s.lowFreqFactor;
   const highWavelen = s.originalMaxPositions / s.highFreqFactor;
@@ -37,7 +50,9 @@ function scaleFrequencies(inv: Float32Array, s: RopeScaling): Float32Array {
  * rotate_half(x) * sin_hf = swap_halves(x) * sin. Angles are float32 products, as in torch.
  */
 export function ropeCaches(rope: Rope, positions: number): { cos: Float32Array; sin: Float32Array } {
-  const inv = inverseFrequencies(rope);
+  const long = rope.scaling?.type === 'longrope' && positions > rope.scaling.originalMaxPositions;
+  const inv = inverseFrequencies(rope, long);
+  const m = ropeAttentionFactor(rope);
   const rd = rope.rotaryDim;
   const half = rd / 2;
   const cos = new Float32Array(positions * rd);
@@ -45,8 +60,8 @@ export function ropeCaches(rope: Rope, positions: number): { cos: Float32Array; 
   for (let p = 0; p < positions; p++) {
     for (let i = 0; i < half; i++) {
       const angle = Math.fround(p * (inv[i] as number));
-      const c = Math.cos(angle);
-      const s = Math.sin(angle);
+      const c = Math.cos(angle) * m;
+      const s = Math.sin(angle) * m;
       cos[p * rd + i] = c;
       cos[p * rd + half + i] = c;
       sin[p * rd + i] = -s;
@@ -57,21 +72,40 @@ export function ropeCaches(rope: Rope, positions: number): { cos: Float32Array; 
 }
 
 /**
+ * [1, rd/2] inv_freq. Longrope: both tables, and Where(T > original_max_position_embeddings, long,
+ * short) in the graph, since T is dynamic (transformers picks per forward from the sequence length).
+ */
+function makeInvFreq(g: GraphBuilder, rope: Rope, positions: string, p: string): string {
+  const inv = inverseFrequencies(rope);
+  const short = g.floatTensor(`${p}/inv_freq`, [1, inv.length], inv); // [1, rd/2]
+  if (rope.scaling?.type !== 'longrope') return short;
+  const long = g.floatTensor(`${p}/inv_freq_long`, [1, inv.length], inverseFrequencies(rope, true)); // [1, rd/2]
+  const T = g.op('Shape', `${p}/longrope/Shape`, [positions]); // [1]
+  const isLong = g.op('Greater', `${p}/longrope/Greater`, [T, g.i64([rope.scaling.originalMaxPositions])]); // [1] bool
+  return g.op('Where', `${p}/longrope/Where`, [isLong, long, short]); // [1, rd/2]
+}
+
+/** cos/sin [T, rd] times the attention factor when it is not 1 (longrope). */
+function scaled(g: GraphBuilder, name: string, x: string, rope: Rope): string {
+  const m = ropeAttentionFactor(rope);
+  return m === 1 ? x : g.op('Mul', `${name}/Mul`, [x, g.f32([m], [])]);
+}
+
+/**
  * The per-position rows, shared by every layer: cos/sin [T, 1, rd] (broadcast over heads), computed from
  * `positions` [T] int64: angles = float32(p) * inv_freq, as torch does in float32. `p` names the
  * tables (Gemma 3's local RoPE gets its own).
  */
 export function makeRopeTables(g: GraphBuilder, rope: Rope, positions: string, p = '/model/rotary'): { cos: string; sin: string } {
-  const inv = inverseFrequencies(rope);
-  const invFreq = g.floatTensor(`${p}/inv_freq`, [1, inv.length], inv); // [1, rd/2]
+  const invFreq = makeInvFreq(g, rope, positions, p); // [1, rd/2]
   const posF = g.op('Cast', `${p}/positions/Cast`, [positions], { to: int(DT.FLOAT) }); // [T]
   const posCol = g.op('Unsqueeze', `${p}/positions/Unsqueeze`, [posF, g.i64([1])]); // [T, 1]
   const angles = g.op('Mul', `${p}/angles/Mul`, [posCol, invFreq]); // [T, rd/2]
   const c = g.op('Cos', `${p}/Cos`, [angles]); // [T, rd/2]
   const s = g.op('Sin', `${p}/Sin`, [angles]); // [T, rd/2]
   const negS = g.op('Neg', `${p}/sin/Neg`, [s]); // [T, rd/2]
-  const cosT = g.op('Concat', `${p}/cos/Concat`, [c, c], { axis: int(-1) }); // [T, rd]
-  const sinT = g.op('Concat', `${p}/sin/Concat`, [negS, s], { axis: int(-1) }); // [T, rd]
+  const cosT = scaled(g, `${p}/cos/scale`, g.op('Concat', `${p}/cos/Concat`, [c, c], { axis: int(-1) }), rope); // [T, rd]
+  const sinT = scaled(g, `${p}/sin/scale`, g.op('Concat', `${p}/sin/Concat`, [negS, s], { axis: int(-1) }), rope); // [T, rd]
   const axis1 = g.i64([1]);
   return {
     cos: g.op('Unsqueeze', `${p}/cos/Unsqueeze`, [cosT, axis1]), // [T, 1, rd]
