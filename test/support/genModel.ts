@@ -32,6 +32,7 @@ const MORE_SPECS: readonly ModelSpec[] = [
     seed: 21,
     partialRotary: 0.5,
     originalMaxPositions: 16,
+    slidingWindow: 10,
     ropeScaling: { type: 'longrope', short_factor: [1, 1.5, 2.5], long_factor: [1.5, 4, 9] },
   },
   { name: 'olmo-clip-sharded', family: 'olmo', hidden: 32, layers: 3, heads: 4, kvHeads: 4, intermediate: 64, vocab: 72, shards: 2, seed: 22, clipQkv: 0.8 },

@@ -36,7 +36,7 @@ function llamaStyle(spec: ModelSpec & { family: MoreFamily }): Record<string, un
   if (spec.family !== 'olmo') c.rms_norm_eps = spec.family === 'granite' ? 1e-6 : 1e-5;
   if (spec.family === 'phi3') {
     Object.assign(c, { partial_rotary_factor: spec.partialRotary ?? 1, original_max_position_embeddings: spec.originalMaxPositions ?? 4096 });
-    Object.assign(c, { sliding_window: null, resid_pdrop: 0, embd_pdrop: 0 });
+    Object.assign(c, { sliding_window: spec.slidingWindow ?? null, resid_pdrop: 0, embd_pdrop: 0 });
   }
   if (spec.family === 'olmo') c.clip_qkv = spec.clipQkv ?? null;
   if (spec.family === 'granite' && spec.granite) {

@@ -226,7 +226,13 @@ function llamaLikeWindows(c: Json, family: RefFamily, L: number): (number | null
 
 export function parseRefConfig(c: Json): RefConfig {
   const t = c.model_type;
-  if (t === 'phi3' || t === 'olmo' || t === 'olmo2' || t === 'granite' || t === 'opt') return parseMoreConfig(c, t);
+  if (t === 'phi3') {
+    // Phi3Model: the sliding-window causal mask on every layer when sliding_window is set.
+    const r = parseMoreConfig(c, t);
+    const w = (c.sliding_window as number | null | undefined) ?? null;
+    return w === null ? r : { ...r, windows: Array.from({ length: r.L }, () => w) };
+  }
+  if (t === 'olmo' || t === 'olmo2' || t === 'granite' || t === 'opt') return parseMoreConfig(c, t);
   if (t === 'llama' || t === 'mistral' || t === 'qwen2' || t === 'qwen3') {
     const r = llamaLike(c, t);
     return { ...r, windows: llamaLikeWindows(c, t, r.L) };

@@ -109,7 +109,7 @@ function maybeNorm(c: RefConfig, x: Float64Array, n: RefNorm | null): Float64Arr
 
 /** What a sublayer output adds to the residual: (Gemma 2/3, OLMo2 post norm) (* Granite residual_multiplier). */
 function joined(c: RefConfig, y: Float64Array, post: RefNorm | undefined): Float64Array {
-  const z = post ? normOf(c, y, post) : y;
+  const z = post && c.more?.postNorms !== false ? normOf(c, y, post) : y; // loaded only where the family has them
   const m = c.more?.residualMultiplier ?? 1;
   return m === 1 ? z : z.map((v) => v * m);
 }

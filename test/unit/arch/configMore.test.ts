@@ -17,6 +17,9 @@ describe('config normalisation: Phi-3', () => {
     assert.deepEqual([c.arch, c.hiddenSize, c.numLayers, c.numHeads, c.numKvHeads, c.headDim, c.intermediateSize, c.vocabSize, c.maxPositions], ['phi3', 3072, 32, 32, 32, 96, 8192, 32064, 4096]);
     assert.deepEqual(c.rope, { theta: 10000, rotaryDim: 96, scaling: null });
     assert.deepEqual([c.norm, c.normEps, c.act, c.gatedMlp, c.tieWordEmbeddings, c.bosTokenId, c.eosTokenId], ['rms', 1e-5, 'silu', true, false, 1, 32000]);
+    // sliding_window 2047 on every layer (Phi3Model's sliding-window causal mask); null switches it off.
+    assert.deepEqual(c.layerWindows, Array.from({ length: 32 }, () => 2047));
+    assert.equal(norm({ ...PHI3_MINI_4K, sliding_window: null }).layerWindows, undefined);
   });
 
   it('Phi-3-vision-128k ("su"): longrope with factor 131072 / 4096 and attention factor sqrt(1 + ln 32 / ln 4096)', () => {

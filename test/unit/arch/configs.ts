@@ -347,6 +347,8 @@ export const STARCODER2_3B = {
   use_bias: true,
   use_cache: true,
   vocab_size: 49152,
+};
+
 // --- Phi-3, OLMo, OLMo2, Granite, OPT ---
 
 /** microsoft/Phi-3-mini-4k-instruct (auto_map omitted): no RoPE scaling, sliding_window 2047. */

@@ -195,12 +195,12 @@ describe('gemma3 image-text checkpoints: the language model only', () => {
       assert.equal(w.lmHead, w.embed);
       const plus1 = (name: string) => Array.from(valuesOf(m.shapes, name), (v) => Math.fround(1 + v));
       const l1 = w.layers[1]!;
-      assert.deepEqual(Array.from(l1.attnNorm.weight.load()), plus1(`${prefix}layers.1.input_layernorm.weight`));
+      assert.deepEqual(Array.from(l1.attnNorm!.weight.load()), plus1(`${prefix}layers.1.input_layernorm.weight`));
       assert.deepEqual(Array.from(l1.attnPostNorm!.weight.load()), plus1(`${prefix}layers.1.post_attention_layernorm.weight`));
-      assert.deepEqual(Array.from(l1.mlpNorm.weight.load()), plus1(`${prefix}layers.1.pre_feedforward_layernorm.weight`));
+      assert.deepEqual(Array.from(l1.mlpNorm!.weight.load()), plus1(`${prefix}layers.1.pre_feedforward_layernorm.weight`));
       assert.deepEqual(Array.from(l1.mlpPostNorm!.weight.load()), plus1(`${prefix}layers.1.post_feedforward_layernorm.weight`));
       assert.deepEqual(Array.from(l1.kNorm!.weight.load()), plus1(`${prefix}layers.1.self_attn.k_norm.weight`));
-      assert.deepEqual(Array.from(w.finalNorm.weight.load()), plus1(`${prefix}norm.weight`));
+      assert.deepEqual(Array.from(w.finalNorm!.weight.load()), plus1(`${prefix}norm.weight`));
       assert.deepEqual(Array.from(l1.q.weight.load()), Array.from(valuesOf(m.shapes, `${prefix}layers.1.self_attn.q_proj.weight`)));
     });
   }
