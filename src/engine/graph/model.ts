@@ -68,7 +68,7 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     ctx.pos0 = makePos0(g, positions);
     const col = g.op('Unsqueeze', '/model/probes/pos0/Unsqueeze', [ctx.pos0, g.i64([2])]); // [T, 1, 1]
     ctx.pos0Kv = g.op('Expand', '/model/probes/pos0/Expand', [col, g.i64([1, cfg.numKvHeads, 1])]); // [T, KV, 1]
-    ctx.mixing = makeMixingInputs(g, positions, INPUTS.mixQueries);
+    ctx.mixing = makeMixingInputs(g, positions, INPUTS.mixQueries, cfg);
   }
   let h = makeEmbeddings(g, w, ids, positions); // [T, d]
   const hidden = [h];
