@@ -150,18 +150,9 @@ const TOKENIZER_BYTES_PER_TOKEN = 1024;
 /** Allocator overhead and fragmentation on top of the weights (measured 1b peaks were within 1% of the plain sum). */
 const WEIGHTS_MARGIN = 1.03;
 
-/**
- * The load ends with a warm-up of the Gram side session on a one-token prompt, which still returns
- * the full [L+1, d, d] column Gram: onnxruntime's output and its JS copy. Measured on the 1b shape
- * (int4, cached): +0.54 GiB of peak RSS, the planned 2 x 0.27 GiB.
- */
-export function warmUpBytes(c: CanonicalConfig): number {
-  return 2 * (c.numLayers + 1) * c.hiddenSize * c.hiddenSize * F32;
-}
-
 export function planMemory(p: PlanInput): MemoryPlan {
   const weightsBytes = weightBytes(p.config, p.precision);
-  const base = RUNTIME_BASE_BYTES + p.config.vocabSize * TOKENIZER_BYTES_PER_TOKEN + warmUpBytes(p.config);
+  const base = RUNTIME_BASE_BYTES + p.config.vocabSize * TOKENIZER_BYTES_PER_TOKEN;
   const loadBytes = base + Math.max(weightsBytes * WEIGHTS_MARGIN, p.cached ? 0 : conversionBytes(p.config));
   const run = runBytes(p.config, p.workload);
   const diskBytes = weightBytes(p.config, p.precision, 'disk');
