@@ -11,7 +11,7 @@
  *
  * Cost: the [H, m, T] tensor is touched by as few full passes as the reduction allows (the scores
  * GEMM, one broadcast Add of the causal mask, LogSoftmax, Exp, p·log p and its sum); p_i0 and p_ii
- * are gathered from log p ([H, m] each), never read through a [m, T] mask. Query heads are laid
+ * are gathered from log p in one [H, m, 2] gather, never read through a [m, T] mask. Query heads are laid
  * out [KV, H/KV, m, T], so grouped-query heads share their key head by broadcasting (no copy).
  */
 import type { CanonicalConfig } from '../../arch/types';
@@ -23,10 +23,10 @@ export interface MixingInputs {
   queries: string;
   /** float [m, T]: 0 where key j is visible to query S_k (j <= S_k), else -1e30 (added to the scores). */
   causalBias: string;
-  /** int64 [KV, H/KV, m, 1]: S_k, the query's own key, for every query head (GatherElements indices). */
-  selfIndex: string;
-  /** float [m]: log(S_k + 1), the row entropy's maximum (floored at log 2 so T = 1 stays finite). */
-  logNorm: string;
+  /** int64 [KV, H/KV, m, 2]: keys 0 and S_k (BOS and the query itself) for every query head (GatherElements indices). */
+  keyIndex: string;
+  /** float [m]: -log(S_k + 1), minus the row entropy's maximum (floored at log 2 so T = 1 stays finite). */
+  negLogNorm: string;
 }
 
 /** The shared tensors: positions [T] int64, queries [m] int64. */
@@ -38,15 +38,16 @@ export function makeMixingInputs(g: GraphBuilder, positions: string, queries: st
   const causal = g.op('LessOrEqual', `${p}/causal/LessOrEqual`, [row, col]); // [m, T] bool
   // A large finite negative instead of -inf: masked keys get p = 0 and p log p = 0 (never 0 * -inf = NaN).
   const causalBias = g.op('Where', `${p}/causal/Where`, [causal, g.f32([0], []), g.f32([-1e30], [])]); // [m, T]
-  const q4 = g.op('Reshape', `${p}/self/Reshape`, [queries, g.i64([1, 1, -1, 1])]); // [1, 1, m, 1]
-  const m = g.op('Shape', `${p}/self/Shape`, [queries]); // [1]
-  const target = g.op('Concat', `${p}/self/Concat`, [g.i64([KV, H / KV]), m, g.i64([1])], { axis: int(0) }); // [4]
-  const selfIndex = g.op('Expand', `${p}/self/Expand`, [q4, target]); // [KV, H/KV, m, 1]
+  const q4 = g.op('Reshape', `${p}/keys/Reshape`, [queries, g.i64([1, 1, -1, 1])]); // [1, 1, m, 1]
+  const pair = g.op('Concat', `${p}/keys/Concat`, [g.op('Mul', `${p}/keys/Mul`, [q4, g.i64([0], [])]), q4], { axis: int(3) }); // [1, 1, m, 2]: (0, S_k)
+  const m = g.op('Shape', `${p}/keys/Shape`, [queries]); // [1]
+  const target = g.op('Concat', `${p}/keys/target/Concat`, [g.i64([KV, H / KV]), m, g.i64([2])], { axis: int(0) }); // [4]
+  const keyIndex = g.op('Expand', `${p}/keys/Expand`, [pair, target]); // [KV, H/KV, m, 2]
   const qf = g.op('Cast', `${p}/norm/Cast`, [queries], { to: int(DT.FLOAT) }); // [m] float
   const n = g.op('Add', `${p}/norm/Add`, [qf, g.f32([1], [])]); // [m]: i + 1
   const floor = g.op('Max', `${p}/norm/Max`, [n, g.f32([2], [])]); // [m]
-  const logNorm = g.op('Log', `${p}/norm/Log`, [floor]); // [m]
-  return { queries, causalBias, selfIndex, logNorm };
+  const negLogNorm = g.op('Neg', `${p}/norm/Neg`, [g.op('Log', `${p}/norm/Log`, [floor])]); // [m]
+  return { queries, causalBias, keyIndex, negLogNorm };
 }
 
 /**
@@ -69,17 +70,13 @@ export function makeMixing(g: GraphBuilder, prefix: string, q: string, k: string
   const prob = g.op('Exp', `${p}/Exp`, [logp]); // [KV, G, m, T]
   const plogp = g.op('Mul', `${p}/entropy/Mul`, [prob, logp]); // [KV, G, m, T]
   const negH = g.op('ReduceSum', `${p}/entropy/ReduceSum`, [plogp, g.i64([-1])], { keepdims: int(0) }); // [KV, G, m]
-  const hn = g.op('Div', `${p}/entropy/Div`, [negH, mix.logNorm]); // [KV, G, m]: -H / log(i+1)
+  const hn = g.op('Div', `${p}/entropy/Div`, [negH, mix.negLogNorm]); // [KV, G, m]: H / log(i+1)
   const hm = g.op('Reshape', `${p}/entropy/Reshape`, [hn, g.i64([H, -1])]); // [H, m]
-  const meanNeg = g.op('ReduceMean', `${p}/entropy/ReduceMean`, [hm, g.i64([1])], { keepdims: int(0) }); // [H]
-  const rowEntropy = g.op('Neg', `${p}/entropy/Neg`, [meanNeg]); // [H]
-  const lp0 = g.op('Gather', `${p}/bos/Gather`, [logp, g.i64([0], [])], { axis: int(3) }); // [KV, G, m]: log p_i0
-  const lpSelf = g.op('GatherElements', `${p}/self/GatherElements`, [logp, mix.selfIndex], { axis: int(3) }); // [KV, G, m, 1]: log p_ii
-  const lp0H = g.op('Reshape', `${p}/bos/Reshape`, [lp0, g.i64([1, H, -1])]); // [1, H, m]
-  const lpSelfH = g.op('Reshape', `${p}/self/Reshape`, [lpSelf, g.i64([1, H, -1])]); // [1, H, m]
-  const both = g.op('Exp', `${p}/other/Exp`, [g.op('Concat', `${p}/other/Concat`, [lp0H, lpSelfH], { axis: int(0) })]); // [2, H, m]
-  const known = g.op('ReduceSum', `${p}/other/ReduceSum`, [both, g.i64([0])], { keepdims: int(0) }); // [H, m]: p_i0 + p_ii
-  const rest = g.op('Sub', `${p}/other/Sub`, [g.f32([1], []), known]); // [H, m]
-  const otherMass = g.op('ReduceMean', `${p}/other/ReduceMean`, [rest, g.i64([1])], { keepdims: int(0) }); // [H]
+  const rowEntropy = g.op('ReduceMean', `${p}/entropy/ReduceMean`, [hm, g.i64([1])], { keepdims: int(0) }); // [H]
+  const lpKeys = g.op('GatherElements', `${p}/keys/GatherElements`, [logp, mix.keyIndex], { axis: int(3) }); // [KV, G, m, 2]: log p_i0, log p_ii
+  const known = g.op('ReduceSum', `${p}/keys/ReduceSum`, [g.op('Exp', `${p}/keys/Exp`, [lpKeys]), g.i64([-1])], { keepdims: int(0) }); // [KV, G, m]: p_i0 + p_ii
+  const rest = g.op('Sub', `${p}/other/Sub`, [g.f32([1], []), known]); // [KV, G, m]
+  const rm = g.op('Reshape', `${p}/other/Reshape`, [rest, g.i64([H, -1])]); // [H, m]
+  const otherMass = g.op('ReduceMean', `${p}/other/ReduceMean`, [rm, g.i64([1])], { keepdims: int(0) }); // [H]
   return { rowEntropy, otherMass };
 }
