@@ -150,9 +150,19 @@ const TOKENIZER_BYTES_PER_TOKEN = 1024;
 /** Allocator overhead and fragmentation on top of the weights (measured 1b peaks were within 1% of the plain sum). */
 const WEIGHTS_MARGIN = 1.03;
 
+/**
+ * `MatMulNBits` prepacks its weights into buffers of its own when the session is created, while the
+ * initializers it read (memory-mapped external data) stay resident: the quantised linears count
+ * twice. Measured: GPT-2-wide int8/int4 sessions hold ~0.45 GB above their weights; the 1b shape in int4,
+ * cached, peaked at 3.19 GiB for 16 tokens (docs/PERFORMANCE.md).
+ */
+export function prepackBytes(c: CanonicalConfig, precision: string): number {
+  return precision === 'int8' || precision === 'int4' ? paramCounts(c).linear * bytesPerWeight(precision) : 0;
+}
+
 export function planMemory(p: PlanInput): MemoryPlan {
   const weightsBytes = weightBytes(p.config, p.precision);
-  const base = RUNTIME_BASE_BYTES + p.config.vocabSize * TOKENIZER_BYTES_PER_TOKEN;
+  const base = RUNTIME_BASE_BYTES + p.config.vocabSize * TOKENIZER_BYTES_PER_TOKEN + prepackBytes(p.config, p.precision);
   const loadBytes = base + Math.max(weightsBytes * WEIGHTS_MARGIN, p.cached ? 0 : conversionBytes(p.config));
   const run = runBytes(p.config, p.workload);
   const diskBytes = weightBytes(p.config, p.precision, 'disk');
