@@ -13,8 +13,8 @@
  * per run whose FIRST forward (bare) or analysis is timed (what the CLI and the first run in VS
  * Code get), bare and analysis processes alternating, with process CPU time beside wall time (on a
  * shared machine wall time measures the neighbours too). "first paint" = the forward's metrics
- * ready (Progress.partial), before the spectra. The interleaved rounds also time the probes with the mixing
- * probe reduced to one query ("mixing off"): probes minus that, over bare, is the mixing probe's cost. Then the weight-precision rows (unless --no-precision)
+ * ready (Progress.partial), before the spectra. Then the mixing probe's cost at T = 1024 (`--mixing-t`, 0 skips;
+ * bench/mixingBench.ts: probes with vs without the mixing probe, interleaved). Then the weight-precision rows (unless --no-precision)
  * and the load time of a generated model, cold vs from the graph cache (unless --no-load).
  */
 import { spawnSync } from 'node:child_process';
@@ -32,6 +32,7 @@ import { createSession } from '../src/engine/runtime/ort';
 import { modelSize, shapeSpec, writeRandomModel } from '../tools/modelgen';
 import { forwardFlops } from './flops';
 import { LOAD_HEADER, loadRowText, measureLoad } from './loadMeasure';
+import { MIXING_CHILD, measureMixing, mixingRowText, type MixingCost } from './mixingBench';
 import { PRECISION_CHILD, PRECISION_PAIR_CHILD, precisionChild, precisionPairChild, precisionSection } from './precisionBench';
 
 type Mode = 'bare' | 'probes' | 'full' | 'analysis' | 'peak' | 'pair' | 'fresh-bare' | 'fresh-analysis';
@@ -120,8 +121,6 @@ interface Paired {
   cpu: number;
   /** Max over layers of |entropy - float64 reference| / reference (entropy and entropy without BOS). */
   entropyRelErr: number;
-  /** Median of (probes - probes with the mixing probe at one query) / bare: the mixing probe's cost. */
-  mixing: number;
 }
 
 interface Fresh {
@@ -185,13 +184,11 @@ async function measurePaired(dir: string, T: number, reps: number): Promise<Pair
   const fns = {
     bare: () => bare.forward({ ids }),
     probes: () => full.forward({ ids }),
-    mixOff: () => full.forward({ ids, mixQueries: 1 }),
     full: () => full.forward({ ids, gram, gramRows: !gram }),
     analysis: () => ((analysisStart = performance.now()), forwardAndMeasure(model, ids, o, {}, { onForward: () => (paintMs = performance.now() - analysisStart) })),
   };
   for (const fn of Object.values(fns)) await fn(); // warm-up
   const ratios: Record<'probes' | 'full' | 'analysis' | 'firstPaint' | 'cpu', number[]> = { probes: [], full: [], analysis: [], firstPaint: [], cpu: [] };
-  const mixing: number[] = [];
   for (let i = 0; i < reps; i++) {
     const times: Record<string, number> = {};
     const cpu: Record<string, number> = {};
@@ -207,14 +204,13 @@ async function measurePaired(dir: string, T: number, reps: number): Promise<Pair
     }
     for (const k of ['probes', 'full', 'analysis'] as const) ratios[k].push((times[k] as number) / (times.bare as number));
     ratios.firstPaint.push(paintMs / (times.bare as number));
-    mixing.push(((times.probes as number) - (times.mixOff as number)) / (times.bare as number));
     ratios.cpu.push((cpu.analysis as number) / (cpu.bare as number));
   }
   const entropyRelErr = await entropyDeviation(model, ids, o);
   await bare.dispose();
   await full.dispose();
   return {
-    entropyRelErr, mixing: median(mixing), T, pairs: reps, probes: median(ratios.probes), full: median(ratios.full), analysis: median(ratios.analysis), firstPaint: median(ratios.firstPaint), cpu: median(ratios.cpu) };
+    entropyRelErr, T, pairs: reps, probes: median(ratios.probes), full: median(ratios.full), analysis: median(ratios.analysis), firstPaint: median(ratios.firstPaint), cpu: median(ratios.cpu) };
 }
 
 /**
@@ -263,6 +259,14 @@ function runChild<R = Measurement>(dir: string, mode: Mode, T: number, reps: num
   return JSON.parse(last) as R;
 }
 
+/** A child selected by its own flag (`--mixing`), JSON on the last line. */
+function runFlagChild<R>(dir: string, flag: string, T: number, reps: number): R {
+  const args = [`--${flag}`, '--model', dir, '--t', String(T), '--reps', String(reps), '--threads', String(threads)];
+  const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`bench ${flag} T=${T} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as R;
+}
+
 function row(cells: (string | number)[]): string {
   return cells.map((c, i) => (i === 0 ? String(c).padEnd(9) : String(c).padStart(11))).join(' ');
 }
@@ -284,6 +288,10 @@ async function main(): Promise<void> {
   }
   if (process.argv.includes(PRECISION_PAIR_CHILD)) {
     await precisionPairChild(arg('model', ''), Number(arg('t', '256')), Number(arg('reps', '3')) * 2, threads);
+    return;
+  }
+  if (process.argv.includes(`--${MIXING_CHILD}`)) {
+    process.stdout.write(`${JSON.stringify(await measureMixing(arg('model', ''), Number(arg('t', '1024')), Number(arg('reps', '12')), threads))}\n`);
     return;
   }
   if (process.argv.includes('--child')) {
@@ -334,7 +342,12 @@ async function report(dir: string, Ts: number[], reps: number): Promise<void> {
   console.log('\nInterleaved in one process (median over rounds of time / bare time of the same round):');
   for (const T of Ts) {
     const p = runChild<Paired>(dir, 'pair', T, T >= 1024 ? 8 : 12);
-    console.log(`  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x · first paint ${p.firstPaint.toFixed(3)}x · analysis CPU ${p.cpu.toFixed(3)}x bare CPU · mixing probe ${(100 * p.mixing).toFixed(1)}% of bare  (${p.pairs} rounds; entropy vs float64: max rel. dev. ${p.entropyRelErr.toExponential(1)})`);
+    console.log(`  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x · first paint ${p.firstPaint.toFixed(3)}x · analysis CPU ${p.cpu.toFixed(3)}x bare CPU (${p.pairs} rounds; entropy vs float64: max rel. dev. ${p.entropyRelErr.toExponential(1)})`);
+  }
+  const mixT = Number(arg('mixing-t', '1024'));
+  if (mixT > 0) {
+    console.log('\nMixing probe (interleaved in one process: bare, probes, probes built without the mixing probe; median over rounds of the difference / bare):');
+    console.log(mixingRowText(runFlagChild<MixingCost>(dir, MIXING_CHILD, mixT, Number(arg('mixing-rounds', '12')))));
   }
   printFresh(dir, Ts, Number(arg('fresh', '3')));
   if (!process.argv.includes('--no-precision')) precisionSection(dir, 256, reps, threads);

@@ -1,14 +1,13 @@
 /**
- * Load options for precision and placement: validation, the weight bytes of each precision, and
- * what `weights: 'auto'` picks from the model size and the memory available (docs/PERFORMANCE.md).
+ * Load options for precision and placement: validation, and what `weights: 'auto'` picks from the
+ * model's weight bytes (`weightBytes`, plan/memory.ts) and the memory available (docs/PERFORMANCE.md).
  */
 import { readFileSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { EXECUTION_PROVIDERS, WEIGHTS_MODES, type LoadOptions } from '../shared/engineApi';
 import { SinkLensError } from '../shared/errors';
 import type { WeightPrecision, WeightsMode } from '../shared/result';
-import { DEFAULT_QUANT_SCHEME } from './graph/blocks/linear';
-import { QUANT_BLOCK } from './graph/quant';
+import { weightBytes } from './plan/memory';
 import type { CanonicalConfig } from './arch/types';
 
 export interface ResolvedLoadOptions {
@@ -30,31 +29,6 @@ export function resolveLoadOptions(o: LoadOptions = {}): ResolvedLoadOptions {
     throw new SinkLensError('badRequest', `executionProvider must be one of ${EXECUTION_PROVIDERS.join(', ')} (got '${String(executionProvider)}').`);
   }
   return { threads, weights, executionProvider, strictProvider: o.strictProvider === true };
-}
-
-/** Parameters in the linear layers (the part a precision changes) and in the rest (always float32). */
-export function paramSplit(c: CanonicalConfig): { linear: number; head: number; other: number } {
-  const d = c.hiddenSize;
-  const attn = d * c.numHeads * c.headDim * 2 + d * c.numKvHeads * c.headDim * 2;
-  const mlp = d * c.intermediateSize * (c.gatedMlp ? 3 : 2);
-  const embed = c.vocabSize * d + (c.position === 'learned' ? c.maxPositions * d : 0);
-  const head = c.tieWordEmbeddings ? 0 : c.vocabSize * d;
-  const norms = (2 * c.numLayers + 1) * d * (c.norm === 'layer' ? 2 : 1) + (c.qkNorm ? 2 * c.numLayers * c.headDim : 0);
-  return { linear: c.numLayers * (attn + mlp), head, other: embed + norms };
-}
-
-/** Bytes per weight of a MatMulNBits matrix: codes, a float32 scale and (4-bit) a zero nibble per block. */
-function nbitsBytesPerParam(bits: 4 | 8): number {
-  const zp = DEFAULT_QUANT_SCHEME.zeroPoints[bits] ? bits / 8 : 0;
-  return bits / 8 + (4 + zp) / QUANT_BLOCK;
-}
-
-/** The session's weight bytes in one precision (an fp16 weight becomes float32 in the session). */
-export function weightBytes(c: CanonicalConfig, p: WeightPrecision): number {
-  const { linear, head, other } = paramSplit(c);
-  const per = { fp32: 4, fp16: 4, int8: nbitsBytesPerParam(8), int4: nbitsBytesPerParam(4) }[p];
-  const headPer = p === 'int4' ? nbitsBytesPerParam(DEFAULT_QUANT_SCHEME.headBitsInInt4) : per;
-  return linear * per + head * headPer + other * 4;
 }
 
 /** Share of the available memory the weights may take; the rest is activations, the runtime and the OS. */

@@ -52,8 +52,17 @@ interface BlockProbes {
   writes: string | null;
 }
 
+/** Measurement knobs of the graph (never set by `analyze`). */
+export interface GraphKnobs {
+  /**
+   * false omits the mixing probe (its outputs become zeros, `mix_queries` is ignored): only for
+   * timing what the probe costs (`npm run bench`). Default true.
+   */
+  mixing?: boolean;
+}
+
 /** Builds the whole forward graph; weights are referenced lazily (loaded at serialization). */
-export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: ProbeMode, linear: LinearPlan = { weights: 'fp32' }): GraphBuilder {
+export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: ProbeMode, linear: LinearPlan = { weights: 'fp32' }, knobs: GraphKnobs = {}): GraphBuilder {
   const g = new GraphBuilder(undefined, linear);
   const full = mode === 'full';
   const L = cfg.numLayers;
@@ -82,7 +91,7 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     ctx.pos0 = makePos0(g, positions);
     const col = g.op('Unsqueeze', '/model/probes/pos0/Unsqueeze', [ctx.pos0, g.i64([2])]); // [T, 1, 1]
     ctx.pos0Kv = g.op('Expand', '/model/probes/pos0/Expand', [col, g.i64([1, cfg.numKvHeads, 1])]); // [T, KV, 1]
-    ctx.mixing = makeMixingInputs(g, positions, INPUTS.mixQueries);
+    if (knobs.mixing !== false) ctx.mixing = makeMixingInputs(g, positions, INPUTS.mixQueries, cfg);
   }
   let h = makeEmbeddings(g, cfg, w, ids, positions); // [T, d]
   const hidden = [h];
@@ -101,8 +110,10 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     const stacked = stack(g, '/model/probes/hidden', hidden); // [L+1, T, d]
     g.output(stacked, OUTPUTS.hidden, DT.FLOAT, [L + 1, 'T', cfg.hiddenSize]);
     g.output(stack(g, '/model/probes/attn_to_bos', all('bos')), OUTPUTS.attnToBos, DT.FLOAT, [L, cfg.numHeads, 'T']);
-    g.output(stack(g, '/model/probes/mix_row_entropy', all('rowEntropy')), OUTPUTS.mixRowEntropy, DT.FLOAT, [L, cfg.numHeads]);
-    g.output(stack(g, '/model/probes/mix_other_mass', all('otherMass')), OUTPUTS.mixOtherMass, DT.FLOAT, [L, cfg.numHeads]);
+    const mixOut = (name: string, k: 'rowEntropy' | 'otherMass'): string =>
+      ctx.mixing ? stack(g, name, all(k)) : g.f32(new Array<number>(L * cfg.numHeads).fill(0), [L, cfg.numHeads]);
+    g.output(mixOut('/model/probes/mix_row_entropy', 'rowEntropy'), OUTPUTS.mixRowEntropy, DT.FLOAT, [L, cfg.numHeads]);
+    g.output(mixOut('/model/probes/mix_other_mass', 'otherMass'), OUTPUTS.mixOtherMass, DT.FLOAT, [L, cfg.numHeads]);
     g.output(stack(g, '/model/probes/bos_writes', all('writes')), OUTPUTS.bosWrites, DT.FLOAT, [L, 3]);
     g.output(map, OUTPUTS.attnMap, DT.FLOAT, null);
     makeLogitLens(g, cfg, w, stacked);
@@ -184,7 +195,7 @@ function makeBlock(ctx: Ctx, l: number, x: string, w: ModelWeights, prevMap: str
   const attnIn = post ? x : maybeNorm(ctx, `${p}/attn_norm`, x, lw.attnNorm);
   const win = layerWindow(ctx, l);
   const mixing = win ? win.mixing : ctx.mixing;
-  const probes = full && ctx.pos0Kv && mixing ? { pos0: ctx.pos0Kv, prevMap, layer: l, mixing, headMask: INPUTS.headMask } : null;
+  const probes = full && ctx.pos0Kv ? { pos0: ctx.pos0Kv, prevMap, layer: l, mixing, headMask: INPUTS.headMask } : null;
   const rope = win && ctx.ropeLocal ? ctx.ropeLocal : ctx.rope;
   const attn = makeAttention(g, `${p}/attn`, attnIn, lw, cfg, rope, probes, win?.mask ?? null);
   const a = joins(ctx, `${p}/attn`, attn.out, lw.attnPostNorm, 'attn', l);

@@ -9,15 +9,15 @@ import type { CanonicalConfig } from '../arch/types';
 import type { ModelWeights } from '../weights/types';
 import type { Feed, Fetched } from '../runtime/ort';
 import { buildGramGraph } from './gram';
-import { buildForwardGraph } from './model';
+import { buildForwardGraph, type GraphKnobs } from './model';
 import { GRAM, INPUTS, MIX_MAX_QUERIES, OUTPUTS } from './probes';
 import { openSession, type OwnedSession, type SessionPlacement } from './session';
 import type { QuantScheme } from './blocks/linear';
 import type { CreateRunner, ForwardRequest, ForwardResult, Runner, RunnerOptions, RunnerPlacement } from './types';
 import { validateRequest } from './validate';
 
-/** Knobs beyond the contract's RunnerOptions: the graph cache, write progress, test thresholds, the quantisation scheme. */
-export type RunnerInternals = Omit<SessionPlacement, 'threads' | 'executionProvider' | 'strictProvider'> & { quant?: Partial<QuantScheme> };
+/** Knobs beyond the contract's RunnerOptions: the graph cache, write progress, test thresholds, the quantisation scheme, measurement knobs of the graph. */
+export type RunnerInternals = Omit<SessionPlacement, 'threads' | 'executionProvider' | 'strictProvider'> & { quant?: Partial<QuantScheme>; graph?: GraphKnobs };
 
 /** A runner plus how its graph was obtained (cache key and hit, or null when not cached). */
 export type CachedRunner = Runner & { readonly graphCache: OwnedSession['cached'] };
@@ -30,14 +30,14 @@ export async function createRunnerWith(
   opts: RunnerOptions,
   internals: RunnerInternals,
 ): Promise<CachedRunner> {
-  const { quant, ...sessionInternals } = internals;
+  const { quant, graph, ...sessionInternals } = internals;
   const provider = {
     ...(opts.executionProvider !== undefined ? { executionProvider: opts.executionProvider } : {}),
     ...(opts.strictProvider !== undefined ? { strictProvider: opts.strictProvider } : {}),
   };
   const placement: SessionPlacement = { threads: opts.threads, ...provider, ...sessionInternals };
   const linear = { weights: opts.weights ?? 'fp32', ...(quant ? { quant } : {}) };
-  const main = await openSession(buildForwardGraph(config, weights, opts.probes, linear), placement);
+  const main = await openSession(buildForwardGraph(config, weights, opts.probes, linear, graph), placement);
   // The Gram side session has no weights: nothing to cache or report.
   const side: SessionPlacement = {
     threads: opts.threads,

@@ -75,10 +75,23 @@ function implicitQL(d: Float64Array, e: Float64Array, iterationsPerEigenvalue: n
   return true;
 }
 
+/** sqrt(a^2 + b^2) without overflow or underflow: squares directly inside [2^-500, 2^500] (exact to
+ * an ulp, like Math.hypot, which V8 runs several times slower), scaled by the larger outside it. */
+function hypot2(a: number, b: number): number {
+  const x = Math.abs(a);
+  const y = Math.abs(b);
+  const big = x > y ? x : y;
+  if (big < 2 ** 500 && big > 2 ** -500) return Math.sqrt(x * x + y * y);
+  if (!(big > 0)) return big === 0 ? 0 : Math.hypot(a, b); // 0, or NaN (Math.hypot's rules)
+  const u = x / big;
+  const v = y / big;
+  return big === Infinity ? Infinity : big * Math.sqrt(u * u + v * v);
+}
+
 /** One implicit QL sweep with a Wilkinson shift over the unreduced block l..m. */
 function qlSweep(d: Float64Array, e: Float64Array, l: number, m: number): void {
   let g = ((d[l + 1] as number) - (d[l] as number)) / (2 * (e[l] as number));
-  let r = Math.hypot(g, 1);
+  let r = hypot2(g, 1);
   g = (d[m] as number) - (d[l] as number) + (e[l] as number) / (g + (g >= 0 ? r : -r));
   let s = 1;
   let c = 1;
@@ -86,7 +99,7 @@ function qlSweep(d: Float64Array, e: Float64Array, l: number, m: number): void {
   for (let i = m - 1; i >= l; i--) {
     const f = s * (e[i] as number);
     const b = c * (e[i] as number);
-    r = Math.hypot(f, g);
+    r = hypot2(f, g);
     e[i + 1] = r;
     if (r === 0) {
       // Underflow: the block splits here; deflate and let the caller rescan.

@@ -5,19 +5,32 @@
  * Validated against measured peak RSS in docs/PERFORMANCE.md.
  */
 import type { CanonicalConfig } from '../arch/types';
+import { DEFAULT_QUANT_SCHEME } from '../graph/blocks/linear';
+import { QUANT_BLOCK } from '../graph/quant';
 
-/** Resident bytes per linear-layer weight, scales and zero points included. */
+const F32 = 4;
+
+/**
+ * Bytes per weight of a MatMulNBits matrix in the default scheme: the codes, one float32 scale per
+ * block of QUANT_BLOCK, and a zero point (bits wide) per block where the scheme has them.
+ */
+export function nbitsBytesPerWeight(bits: 4 | 8): number {
+  const zeroPoint = DEFAULT_QUANT_SCHEME.zeroPoints[bits] ? bits / 8 : 0;
+  return bits / 8 + (F32 + zeroPoint) / QUANT_BLOCK;
+}
+
+/** Resident bytes per linear-layer weight in the session, scales and zero points included. */
 export const BYTES_PER_WEIGHT: Readonly<Record<string, number>> = {
   fp32: 4,
   // onnxruntime's CPU kernels compute fp16 linears in float32 (Cast folded at session creation),
   // so in memory an fp16 weight costs what an fp32 one does; on disk it is 2 bytes.
   fp16: 4,
-  int8: 1.0625, // 1 byte + one fp32 scale per block of 32 (+ zero points)
-  int4: 0.5625, // 0.5 byte + one fp32 scale per block of 32 (+ zero points)
+  int8: nbitsBytesPerWeight(8), // 1 byte + a float32 scale per block of 32 (symmetric: no zero points)
+  int4: nbitsBytesPerWeight(4), // 0.5 byte + a float32 scale and a 4-bit zero point per block of 32
 };
 
 /** Bytes per linear-layer weight in the cached graph file. */
-export const DISK_BYTES_PER_WEIGHT: Readonly<Record<string, number>> = { fp32: 4, fp16: 2, int8: 1.0625, int4: 0.5625 };
+export const DISK_BYTES_PER_WEIGHT: Readonly<Record<string, number>> = { ...BYTES_PER_WEIGHT, fp16: 2 };
 
 /** Node, onnxruntime, the tokenizer and the metrics workers, measured idle (~0.2 GB) plus headroom. */
 export const RUNTIME_BASE_BYTES = 320 * 1024 ** 2;
@@ -63,7 +76,6 @@ export interface MemoryPlan {
   diskBytes: number;
 }
 
-const F32 = 4;
 
 /** Parameter counts by kind: the linears take the precision, the rest stays float32. */
 export function paramCounts(c: CanonicalConfig): { linear: number; embed: number; head: number; other: number } {
@@ -79,11 +91,20 @@ export function paramCounts(c: CanonicalConfig): { linear: number; embed: number
   return { linear: c.numLayers * perLayer, embed, head: c.vocabSize * d, other: c.numLayers * (4 * d + biases) + 2 * d };
 }
 
-export function weightBytes(c: CanonicalConfig, precision: string, table: Readonly<Record<string, number>> = BYTES_PER_WEIGHT): number {
-  const bpw = bytesPerWeight(precision, table);
+/**
+ * Bytes of the model's weights in one precision: resident in the session (BYTES_PER_WEIGHT,
+ * `where` = 'memory') or in the cached graph file (DISK_BYTES_PER_WEIGHT, 'disk'). The one estimate of weight
+ * bytes: the memory plan and `weights: 'auto'` (precision.ts) both use it. `linearBytesPerWeight` replaces the
+ * precision's rate for the layers' linears when a GGUF file's blocks are taken as stored (linearSources.ts).
+ */
+export function weightBytes(c: CanonicalConfig, precision: string, where: 'memory' | 'disk' = 'memory', linearBytesPerWeight?: number): number {
+  const bpw = linearBytesPerWeight ?? bytesPerWeight(precision, where === 'memory' ? BYTES_PER_WEIGHT : DISK_BYTES_PER_WEIGHT);
   const n = paramCounts(c);
-  // A tied head is prepacked for its Gemm: a second, float32 copy beside the embedding table.
-  const head = c.tieWordEmbeddings ? n.head * F32 : n.head * bpw;
+  // A tied head is prepacked for its Gemm: a second, float32 copy beside the embedding table (in
+  // memory only; the file holds the table once). An untied head in int4 mode is quantised to
+  // DEFAULT_QUANT_SCHEME.headBitsInInt4 bits (blocks/linear.ts).
+  const untiedBpw = precision === 'int4' ? nbitsBytesPerWeight(DEFAULT_QUANT_SCHEME.headBitsInInt4) : bpw;
+  const head = c.tieWordEmbeddings ? (where === 'memory' ? n.head * F32 : 0) : n.head * untiedBpw;
   // Shape constants, masks and indicator columns of the graph: a few hundred bytes per block.
   const constants = 16 * 1024 + 4 * 1024 * c.numLayers;
   return n.linear * bpw + n.embed * F32 + head + n.other * F32 + constants;
@@ -137,20 +158,22 @@ const TOKENIZER_BYTES_PER_TOKEN = 1024;
 const WEIGHTS_MARGIN = 1.03;
 
 /**
- * The load ends with a warm-up of the Gram side session on a one-token prompt, which still returns
- * the full [L+1, d, d] column Gram: onnxruntime's output and its JS copy. Measured on the 1b shape
- * (int4, cached): +0.54 GiB of peak RSS, the planned 2 x 0.27 GiB.
+ * `MatMulNBits` prepacks its weights into buffers of its own when the session is created, while the
+ * initializers it read (memory-mapped external data) stay resident: the quantised linears count
+ * twice. Measured: GPT-2-wide int8/int4 sessions hold ~0.45 GB above their weights; the 1b shape in int4,
+ * cached, peaked at 3.19 GiB for 16 tokens (docs/PERFORMANCE.md).
  */
-export function warmUpBytes(c: CanonicalConfig): number {
-  return 2 * (c.numLayers + 1) * c.hiddenSize * c.hiddenSize * F32;
+export function prepackBytes(c: CanonicalConfig, precision: string, linearBytesPerWeight?: number): number {
+  return precision === 'int8' || precision === 'int4' ? paramCounts(c).linear * (linearBytesPerWeight ?? bytesPerWeight(precision)) : 0;
 }
 
 export function planMemory(p: PlanInput): MemoryPlan {
-  const weightsBytes = weightBytes(p.config, p.precision, p.linearBytesPerWeight === undefined ? BYTES_PER_WEIGHT : { [p.precision]: p.linearBytesPerWeight });
-  const base = RUNTIME_BASE_BYTES + p.config.vocabSize * TOKENIZER_BYTES_PER_TOKEN + warmUpBytes(p.config);
+  const linear = p.linearBytesPerWeight;
+  const weightsBytes = weightBytes(p.config, p.precision, 'memory', linear);
+  const base = RUNTIME_BASE_BYTES + p.config.vocabSize * TOKENIZER_BYTES_PER_TOKEN + prepackBytes(p.config, p.precision, linear);
   const loadBytes = base + Math.max(weightsBytes * WEIGHTS_MARGIN, p.cached ? 0 : conversionBytes(p.config));
   const run = runBytes(p.config, p.workload);
-  const diskBytes = weightBytes(p.config, p.precision, DISK_BYTES_PER_WEIGHT) - (p.config.tieWordEmbeddings ? paramCounts(p.config).head * F32 : 0);
+  const diskBytes = weightBytes(p.config, p.precision, 'disk', linear);
   return { loadBytes, weightsBytes, runBytes: run, peakBytes: loadBytes + run, diskBytes };
 }
 

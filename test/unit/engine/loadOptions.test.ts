@@ -8,7 +8,8 @@ import { after, describe, it } from 'node:test';
 import { Engine } from '../../../src/engine/api';
 import { DT, GraphBuilder } from '../../../src/engine/graph/builder';
 import { serializeInline } from '../../../src/engine/graph/serialize';
-import { availableMemory, chooseWeights, paramSplit, resolveLoadOptions, weightBytes } from '../../../src/engine/precision';
+import { availableMemory, chooseWeights, resolveLoadOptions } from '../../../src/engine/precision';
+import { paramCounts, planMemory, weightBytes } from '../../../src/engine/plan/memory';
 import { createSession, listExecutionProviders, ortSessionOptions, providerPlan } from '../../../src/engine/runtime/ort';
 import type { CanonicalConfig } from '../../../src/engine/arch/types';
 import { SinkLensError } from '../../../src/shared/errors';
@@ -114,8 +115,9 @@ describe('load option validation and weights auto', () => {
   };
 
   it('counts the parameters of a Llama-3-8B shape', () => {
-    const p = paramSplit(llama8b);
-    assert.equal(p.linear + p.head + p.other, 8_030_261_248); // Meta-Llama-3-8B's parameter count
+    const p = paramCounts(llama8b);
+    // Meta-Llama-3-8B's parameter count (norms: two per layer and the final one; paramCounts.other bounds them from above).
+    assert.equal(p.linear + p.embed + p.head + (2 * llama8b.numLayers + 1) * llama8b.hiddenSize, 8_030_261_248);
     assert.ok(weightBytes(llama8b, 'int4') < weightBytes(llama8b, 'int8') && weightBytes(llama8b, 'int8') < weightBytes(llama8b, 'fp32'));
   });
 
@@ -132,5 +134,13 @@ describe('load option validation and weights auto', () => {
     assert.match(mid.reason, /^weights auto → int8: int8 weights take \d+\.\d\d GiB of 24\.00 GiB available memory; fp32 \(29\.\d\d GiB\) does not/);
     assert.equal(chooseWeights(llama8b, 12 * GiB).weights, 'int4');
     assert.match(chooseWeights(llama8b, 4 * GiB).reason, /even int4 weights .* exceed half/);
+    // The weights auto weighs are the memory plan's (one estimate: plan/memory.ts weightBytes).
+    for (const weights of ['fp32', 'int8', 'int4'] as const) {
+      const planned = planMemory({ config: llama8b, precision: weights, workload: { tokens: 256, probes: 'full', ablation: false, lensLayers: 0 }, cached: true });
+      assert.equal(planned.weightsBytes, weightBytes(llama8b, weights));
+      const pick = chooseWeights(llama8b, 2.05 * planned.weightsBytes);
+      assert.equal(pick.weights, weights, `${weights}: picked when twice its planned weights are available`);
+      assert.ok(pick.reason.includes(`${(planned.weightsBytes / GiB).toFixed(2)} GiB`), pick.reason);
+    }
   });
 });

@@ -132,3 +132,13 @@ test('tridiagonal: QL, bisection (the fallback) and Jacobi agree, including deno
     assert.deepEqual(Array.from(D), d, 'inputs untouched');
   }
 });
+
+test('tridiagonal QL at the ends of the float64 range: rotations neither overflow nor underflow', () => {
+  // [[a, b], [b, a]] has eigenvalues a ± b exactly; QL's rotation lengths here are ~|b|, outside the
+  // range where squaring is safe (2^±500), so they must be computed scaled.
+  for (const [a, b] of [[0, 1e-300], [0, 1e300], [3e-300, 1e-300], [2e300, 1e300], [1, 1e-160]] as const) {
+    const r = tridiagonalEigenvalues(Float64Array.of(a, a), Float64Array.of(b, 0));
+    assert.equal(r.method, 'ql', `a=${a} b=${b}`);
+    assertClose(desc(Array.from(r.values)), [a + b, a - b], { rtol: 1e-14, atol: 0 }, `a=${a} b=${b}`);
+  }
+});

@@ -21,8 +21,8 @@ export interface AttentionProbes {
   /** The attention map chosen by an earlier block, or the [1,1,1] placeholder. */
   prevMap: string;
   layer: number;
-  /** The sampled queries and masks of the mixing probe (blocks/mixing.ts). */
-  mixing: MixingInputs;
+  /** The sampled queries and masks of the mixing probe (blocks/mixing.ts); null leaves the probe out. */
+  mixing: MixingInputs | null;
   /** float [L, H] graph input: 1 keeps a query head's output, 0 zeroes it before o_proj. */
   headMask: string;
 }
@@ -86,7 +86,7 @@ export function makeAttention(
   const y2 = g.op('Reshape', `${prefix}/Y/Reshape`, [kept, g.i64([-1, H * hd])]); // [T, H*hd]
   const bosTH = g.op('Reshape', `${prefix}/to_bos/Reshape`, [bosCol as string, g.i64([-1, H])]); // [T, H]
   const bos = g.op('Transpose', `${prefix}/to_bos/Transpose`, [bosTH], { perm: ints([1, 0]) }); // [H, T]
-  const mixing = makeMixing(g, prefix, q, k, cfg, probes.mixing);
+  const mixing = probes.mixing ? makeMixing(g, prefix, q, k, cfg, probes.mixing) : null;
   return { out: makeLinear(g, `${prefix}/o_proj`, y2, w.o), bos, map, mixing };
 }
 

@@ -8,6 +8,11 @@
  * only for the m queries of the `mix_queries` input: [H, m, T] per block, reduced at once to [H].
  * The runner feeds every query 1..T-1 when T - 1 <= MIX_MAX_QUERIES (exact), else that many
  * evenly spaced ones (the documented sample). Never L x H x T x T, never even H x T x T.
+ *
+ * Cost: the [H, m, T] tensor is touched by as few full passes as the reduction allows (the scores
+ * GEMM, one broadcast Add of the causal mask, LogSoftmax, Exp, p·log p and its sum); p_i0 and p_ii
+ * are gathered from log p in one [H, m, 2] gather, never read through a [m, T] mask. Query heads are laid
+ * out [KV, H/KV, m, T], so grouped-query heads share their key head by broadcasting (no copy).
  */
 import type { CanonicalConfig } from '../../arch/types';
 import { DT, int, ints, type GraphBuilder } from '../builder';
@@ -16,27 +21,33 @@ import { DT, int, ints, type GraphBuilder } from '../builder';
 export interface MixingInputs {
   /** int64 [m]: the sampled query positions (all >= 1 when T >= 2). */
   queries: string;
-  /** bool [m, T]: key j is visible to query S_k (j <= S_k). */
-  causal: string;
-  /** float [m, T]: 1 at key S_k (the query itself), else 0. */
-  self: string;
-  /** float [m]: log(S_k + 1), the row entropy's maximum (floored at log 2 so T = 1 stays finite). */
-  logNorm: string;
+  /** float [m, T]: 0 where key j is visible to query S_k (j <= S_k), else -1e30 (added to the scores). */
+  causalBias: string;
+  /** int64 [KV, H/KV, m, 2]: keys 0 and S_k (BOS and the query itself) for every query head (GatherElements indices). */
+  keyIndex: string;
+  /** float [m]: -log(S_k + 1), minus the row entropy's maximum (floored at log 2 so T = 1 stays finite). */
+  negLogNorm: string;
 }
 
 /** The shared tensors: positions [T] int64, queries [m] int64. */
-export function makeMixingInputs(g: GraphBuilder, positions: string, queries: string): MixingInputs {
+export function makeMixingInputs(g: GraphBuilder, positions: string, queries: string, cfg: CanonicalConfig): MixingInputs {
   const p = '/model/probes/mixing';
+  const { numHeads: H, numKvHeads: KV } = cfg;
   const col = g.op('Unsqueeze', `${p}/queries/Unsqueeze`, [queries, g.i64([1])]); // [m, 1]
   const row = g.op('Unsqueeze', `${p}/keys/Unsqueeze`, [positions, g.i64([0])]); // [1, T]
   const causal = g.op('LessOrEqual', `${p}/causal/LessOrEqual`, [row, col]); // [m, T] bool
-  const selfB = g.op('Equal', `${p}/self/Equal`, [row, col]); // [m, T] bool
-  const self = g.op('Cast', `${p}/self/Cast`, [selfB], { to: int(DT.FLOAT) }); // [m, T] float
+  // A large finite negative instead of -inf: masked keys get p = 0 and p log p = 0 (never 0 * -inf = NaN).
+  const causalBias = g.op('Where', `${p}/causal/Where`, [causal, g.f32([0], []), g.f32([-1e30], [])]); // [m, T]
+  const q4 = g.op('Reshape', `${p}/keys/Reshape`, [queries, g.i64([1, 1, -1, 1])]); // [1, 1, m, 1]
+  const pair = g.op('Concat', `${p}/keys/Concat`, [g.op('Mul', `${p}/keys/Mul`, [q4, g.i64([0], [])]), q4], { axis: int(3) }); // [1, 1, m, 2]: (0, S_k)
+  const m = g.op('Shape', `${p}/keys/Shape`, [queries]); // [1]
+  const target = g.op('Concat', `${p}/keys/target/Concat`, [g.i64([KV, H / KV]), m, g.i64([2])], { axis: int(0) }); // [4]
+  const keyIndex = g.op('Expand', `${p}/keys/Expand`, [pair, target]); // [KV, H/KV, m, 2]
   const qf = g.op('Cast', `${p}/norm/Cast`, [queries], { to: int(DT.FLOAT) }); // [m] float
   const n = g.op('Add', `${p}/norm/Add`, [qf, g.f32([1], [])]); // [m]: i + 1
   const floor = g.op('Max', `${p}/norm/Max`, [n, g.f32([2], [])]); // [m]
-  const logNorm = g.op('Log', `${p}/norm/Log`, [floor]); // [m]
-  return { queries, causal, self, logNorm };
+  const negLogNorm = g.op('Neg', `${p}/norm/Neg`, [g.op('Log', `${p}/norm/Log`, [floor])]); // [m]
+  return { queries, causalBias, keyIndex, negLogNorm };
 }
 
 /**
@@ -45,40 +56,33 @@ export function makeMixingInputs(g: GraphBuilder, positions: string, queries: st
  */
 export function makeMixing(g: GraphBuilder, prefix: string, q: string, k: string, cfg: CanonicalConfig, mix: MixingInputs): { rowEntropy: string; otherMass: string } {
   const { numHeads: H, numKvHeads: KV, headDim: hd } = cfg;
+  const G = H / KV; // query heads per key head
   const p = `${prefix}/mixing`;
-  const qh = g.op('Reshape', `${p}/q/Reshape`, [q, g.i64([-1, H, hd])]); // [T, H, hd]
-  const qs = g.op('Gather', `${p}/q/Gather`, [qh, mix.queries], { axis: int(0) }); // [m, H, hd]
-  const qt = g.op('Transpose', `${p}/q/Transpose`, [qs], { perm: ints([1, 0, 2]) }); // [H, m, hd]
-  const kh = g.op('Reshape', `${p}/k/Reshape`, [k, g.i64([-1, KV, hd])]); // [T, KV, hd]
-  let kt = g.op('Transpose', `${p}/k/Transpose`, [kh], { perm: ints([1, 2, 0]) }); // [KV, hd, T]
-  if (KV !== H) {
-    // GQA: query head h reads KV head floor(h / (H / KV)), so repeat each KV head H/KV times in place.
-    const k4 = g.op('Unsqueeze', `${p}/k/Unsqueeze`, [kt, g.i64([1])]); // [KV, 1, hd, T]
-    const shape = g.op('Shape', `${p}/k/Shape`, [k4]); // [4]
-    const target = g.op('Mul', `${p}/k/repeat/Mul`, [shape, g.i64([1, H / KV, 1, 1])]); // [KV, H/KV, hd, T]
-    const ke = g.op('Expand', `${p}/k/Expand`, [k4, target]); // [KV, H/KV, hd, T]
-    kt = g.op('Reshape', `${p}/k/heads/Reshape`, [ke, g.i64([H, hd, -1])]); // [H, hd, T]
-  }
-  const raw = g.op('MatMul', `${p}/scores/MatMul`, [qt, kt]); // [H, m, T]
-  let scores = g.op('Mul', `${p}/scores/Mul`, [raw, g.f32([cfg.attnScale], [])]); // [H, m, T]
+  const qs = g.op('Gather', `${p}/q/Gather`, [q, mix.queries], { axis: int(1) }); // [1, m, H*hd]
+  const qr = g.op('Reshape', `${p}/q/Reshape`, [qs, g.i64([-1, KV, G, hd])]); // [m, KV, G, hd]
+  const qt = g.op('Transpose', `${p}/q/Transpose`, [qr], { perm: ints([1, 2, 0, 3]) }); // [KV, G, m, hd]
+  const kr = g.op('Reshape', `${p}/k/Reshape`, [k, g.i64([-1, KV, 1, hd])]); // [T, KV, 1, hd]
+  const kt = g.op('Transpose', `${p}/k/Transpose`, [kr], { perm: ints([1, 2, 3, 0]) }); // [KV, 1, hd, T]
+  const raw = g.op('MatMul', `${p}/scores/MatMul`, [qt, kt]); // [KV, G, m, T] (G broadcast over the key head)
+  let scores = g.op('Mul', `${p}/scores/Mul`, [raw, g.f32([cfg.attnScale], [])]); // [KV, G, m, T]
   if (cfg.attnSoftcap) {
     // Gemma 2 soft-capping, as the Attention op applies it: c * tanh(s / c), before the mask.
     const c = cfg.attnSoftcap;
     const t = g.op('Tanh', `${p}/softcap/Tanh`, [g.op('Div', `${p}/softcap/Div`, [scores, g.f32([c], [])])]);
-    scores = g.op('Mul', `${p}/softcap/Mul`, [t, g.f32([c], [])]); // [H, m, T]
+    scores = g.op('Mul', `${p}/softcap/Mul`, [t, g.f32([c], [])]); // [KV, G, m, T]
   }
-  // A large finite negative instead of -inf: masked keys get p = 0 and p log p = 0 (never 0 * -inf = NaN).
-  const masked = g.op('Where', `${p}/scores/Where`, [mix.causal, scores, g.f32([-1e30], [])]); // [H, m, T]
-  const logp = g.op('LogSoftmax', `${p}/LogSoftmax`, [masked], { axis: int(-1) }); // [H, m, T]
-  const prob = g.op('Exp', `${p}/Exp`, [logp]); // [H, m, T]
-  const plogp = g.op('Mul', `${p}/entropy/Mul`, [prob, logp]); // [H, m, T]
-  const negH = g.op('ReduceSum', `${p}/entropy/ReduceSum`, [plogp, g.i64([-1])], { keepdims: int(0) }); // [H, m]
-  const hn = g.op('Div', `${p}/entropy/Div`, [negH, mix.logNorm]); // [H, m]: -H / log(i+1)
-  const meanNeg = g.op('ReduceMean', `${p}/entropy/ReduceMean`, [hn, g.i64([1])], { keepdims: int(0) }); // [H]
-  const rowEntropy = g.op('Neg', `${p}/entropy/Neg`, [meanNeg]); // [H]
-  const p0 = g.op('Gather', `${p}/bos/Gather`, [prob, g.i64([0], [])], { axis: int(2) }); // [H, m]
-  const pself = g.op('ReduceSum', `${p}/self/ReduceSum`, [g.op('Mul', `${p}/self/Mul`, [prob, mix.self]), g.i64([-1])], { keepdims: int(0) }); // [H, m]
-  const rest = g.op('Sub', `${p}/other/Sub`, [g.op('Sub', `${p}/other/bos/Sub`, [g.f32([1], []), p0]), pself]); // [H, m]
-  const otherMass = g.op('ReduceMean', `${p}/other/ReduceMean`, [rest, g.i64([1])], { keepdims: int(0) }); // [H]
+  const masked = g.op('Add', `${p}/scores/Add`, [scores, mix.causalBias]); // [KV, G, m, T]
+  const logp = g.op('LogSoftmax', `${p}/LogSoftmax`, [masked], { axis: int(-1) }); // [KV, G, m, T]
+  const prob = g.op('Exp', `${p}/Exp`, [logp]); // [KV, G, m, T]
+  const plogp = g.op('Mul', `${p}/entropy/Mul`, [prob, logp]); // [KV, G, m, T]
+  const negH = g.op('ReduceSum', `${p}/entropy/ReduceSum`, [plogp, g.i64([-1])], { keepdims: int(0) }); // [KV, G, m]
+  const hn = g.op('Div', `${p}/entropy/Div`, [negH, mix.negLogNorm]); // [KV, G, m]: H / log(i+1)
+  const hm = g.op('Reshape', `${p}/entropy/Reshape`, [hn, g.i64([H, -1])]); // [H, m]
+  const rowEntropy = g.op('ReduceMean', `${p}/entropy/ReduceMean`, [hm, g.i64([1])], { keepdims: int(0) }); // [H]
+  const lpKeys = g.op('GatherElements', `${p}/keys/GatherElements`, [logp, mix.keyIndex], { axis: int(3) }); // [KV, G, m, 2]: log p_i0, log p_ii
+  const known = g.op('ReduceSum', `${p}/keys/ReduceSum`, [g.op('Exp', `${p}/keys/Exp`, [lpKeys]), g.i64([-1])], { keepdims: int(0) }); // [KV, G, m]: p_i0 + p_ii
+  const rest = g.op('Sub', `${p}/other/Sub`, [g.f32([1], []), known]); // [KV, G, m]
+  const rm = g.op('Reshape', `${p}/other/Reshape`, [rest, g.i64([H, -1])]); // [H, m]
+  const otherMass = g.op('ReduceMean', `${p}/other/ReduceMean`, [rm, g.i64([1])], { keepdims: int(0) }); // [H]
   return { rowEntropy, otherMass };
 }

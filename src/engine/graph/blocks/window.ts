@@ -33,5 +33,8 @@ export function windowedMixingInputs(g: GraphBuilder, positions: string, mix: Mi
   const qf = g.op('Cast', `${p}/norm/Cast`, [mix.queries], { to: int(DT.FLOAT) }); // [m] float
   const n = g.op('Min', `${p}/norm/Min`, [g.op('Add', `${p}/norm/Add`, [qf, g.f32([1], [])]), g.f32([W], [])]); // [m]: min(i + 1, W)
   const logNorm = g.op('Log', `${p}/norm/Log`, [g.op('Max', `${p}/norm/Max`, [n, g.f32([2], [])])]); // [m]
-  return { ...mix, causal, logNorm };
+  // Added to the scores: 0 where key j is visible, -1e30 elsewhere (p = 0 and p log p = 0, never NaN).
+  const causalBias = g.op('Where', `${p}/causal/Where`, [causal, g.f32([0], []), g.f32([-1e30], [])]); // [m, T]
+  const negLogNorm = g.op('Neg', `${p}/norm/Neg`, [logNorm]); // [m]
+  return { ...mix, causalBias, negLogNorm };
 }

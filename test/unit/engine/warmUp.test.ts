@@ -1,0 +1,43 @@
+/**
+ * The warm-up at load: it opens the Gram side session and runs it once on a one-token input, but
+ * fetches only the rows' Gram ([L+1, 1, 1]), never the column Gram ([L+1, d, d] whatever T: 4.1 GiB
+ * with its JS copy on an 8B shape). Afterwards a real Gram request is answered by the warmed session.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { warmUp } from '../../../src/engine/analysis';
+import { createRunner } from '../../../src/engine/graph/runner';
+import type { Runner } from '../../../src/engine/graph/types';
+import { loadModelFiles } from '../../../src/engine/model/load';
+import { DEMO_MODEL_DIR } from '../../support/fixtures';
+
+test('the warm-up opens the Gram session without asking for the [L+1, d, d] column Gram', async () => {
+  const files = await loadModelFiles(DEMO_MODEL_DIR);
+  const runner = await createRunner(files.config, files.weights, { threads: 1, probes: 'full' });
+  files.store.close();
+  const { numLayers: L, hiddenSize: d } = files.config;
+  const calls: { T: number; sides: Parameters<Runner['grams']>[2]; sizes: number[] }[] = [];
+  const spy: Runner = Object.create(runner) as Runner;
+  spy.grams = async (hidden, T, sides) => {
+    const out = await runner.grams(hidden, T, sides);
+    calls.push({ T, sides, sizes: [out.gram?.length ?? 0, out.gramRows?.length ?? 0] });
+    return out;
+  };
+  try {
+    await warmUp({ config: files.config, runner: spy, tokenizer: { tokenText: (id) => `#${id}` } });
+    assert.equal(calls.length, 1, 'one Gram run');
+    assert.deepEqual(calls[0], { T: 1, sides: { rows: true }, sizes: [0, L + 1] }, 'rows only: [L+1, 1, 1]');
+    // The warmed session still answers both sides: hidden h[l] = row of (l + 1)s at T = 2.
+    const T = 2;
+    const hidden = new Float32Array((L + 1) * T * d);
+    for (let l = 0; l <= L; l++) hidden.fill(l + 1, l * T * d, (l + 1) * T * d);
+    const g = await runner.grams(hidden, T, { cols: true, rows: true });
+    assert.equal(g.gram?.length, (L + 1) * d * d);
+    assert.equal(g.gramRows?.length, (L + 1) * T * T);
+    // Hand-computed: every entry of h[l]^T h[l] is T (l+1)^2, of h[l] h[l]^T d (l+1)^2.
+    assert.equal(g.gram?.[L * d * d + 3], T * (L + 1) ** 2);
+    assert.equal(g.gramRows?.[L * T * T + 1], d * (L + 1) ** 2);
+  } finally {
+    await runner.dispose();
+  }
+});
