@@ -1,7 +1,7 @@
 /** What a generated model looks like; every field but the shape has a per-family default. */
 import type { StorageDtype } from './safetensors';
 
-export type GenFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' | 'gpt_neox';
+export type GenFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' | 'gpt_neox' | 'gpt_oss';
 
 export interface ModelSpec {
   name: string;
@@ -37,6 +37,16 @@ export interface ModelSpec {
   addBos?: boolean;
   /** GPT-2 only: write tensor names without the `transformer.` prefix (the original openai-community/gpt2 layout). */
   gpt2NoPrefix?: boolean;
+  // gpt-oss: experts, windows, sinks
+  /** gpt_oss: num_local_experts and num_experts_per_tok. */
+  experts?: number;
+  topK?: number;
+  /** gpt_oss: sliding_window (layer_types alternate sliding / full, starting with sliding). */
+  slidingWindow?: number;
+  /** gpt_oss: store the experts as MXFP4 `*_blocks` / `*_scales` (U8) with quantization_config mxfp4. */
+  mxfp4?: boolean;
+  /** gpt_oss: mean of the random sink logits (default 2; std 1). */
+  sinkMean?: number;
 }
 
 export function addsBos(spec: ModelSpec): boolean {

@@ -85,5 +85,27 @@ export function ropeScaling(raw: RawConfig, name: string): RopeScaling | null {
       originalMaxPositions: num(rs, name, 'original_max_position_embeddings'),
     };
   }
-  throw new SinkLensError('unsupportedArch', `${name} uses rope_scaling type ${JSON.stringify(type)}, which SinkLens does not implement.`, 'Supported rope_scaling types: llama3, linear (or none).');
+  if (type === 'yarn') return yarnScaling(rs, name, factor);
+  throw new SinkLensError('unsupportedArch', `${name} uses rope_scaling type ${JSON.stringify(type)}, which SinkLens does not implement.`, 'Supported rope_scaling types: llama3, linear, yarn (or none).');
+}
+
+/**
+ * YaRN's fields (transformers' `_compute_yarn_parameters`): beta_fast / beta_slow default to 32 / 1
+ * (a 0 or null counts as absent, as there), `truncate` to true, and the attention factor to
+ * 0.1 ln(factor) + 1 (or the mscale / mscale_all_dim ratio when both are given).
+ */
+function yarnScaling(rs: RawConfig, name: string, factor: number): RopeScaling {
+  const mscale = (scale: number, m: number): number => (scale <= 1 ? 1 : 0.1 * m * Math.log(scale) + 1);
+  const m = optNum(rs, name, 'mscale');
+  const mAll = optNum(rs, name, 'mscale_all_dim');
+  const given = optNum(rs, name, 'attention_factor');
+  return {
+    type: 'yarn',
+    factor,
+    betaFast: optNum(rs, name, 'beta_fast') || 32,
+    betaSlow: optNum(rs, name, 'beta_slow') || 1,
+    originalMaxPositions: num(rs, name, 'original_max_position_embeddings'),
+    attentionFactor: given ?? (m && mAll ? mscale(factor, m) / mscale(factor, mAll) : mscale(factor, 1)),
+    truncate: optBool(rs, 'truncate', true),
+  };
 }

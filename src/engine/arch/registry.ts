@@ -7,12 +7,13 @@ import { SinkLensError } from '../../shared/errors';
 import type { ArchAdapter } from './adapter';
 import { gpt2Adapter } from './gpt2';
 import { gptNeoxAdapter } from './gpt_neox';
+import { gptOssAdapter } from './gpt_oss';
 import { llamaAdapter } from './llama';
 import { mistralAdapter } from './mistral';
 import { qwen2Adapter } from './qwen2';
 import { qwen3Adapter } from './qwen3';
 
-const BUILT_IN: readonly ArchAdapter[] = [llamaAdapter, mistralAdapter, qwen2Adapter, qwen3Adapter, gpt2Adapter, gptNeoxAdapter];
+const BUILT_IN: readonly ArchAdapter[] = [llamaAdapter, mistralAdapter, qwen2Adapter, qwen3Adapter, gpt2Adapter, gptNeoxAdapter, gptOssAdapter];
 
 const BY_MODEL_TYPE = new Map<string, ArchAdapter>();
 const BY_ID = new Map<string, ArchAdapter>();

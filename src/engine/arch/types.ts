@@ -13,7 +13,15 @@ export type ArchId = string;
 
 export type RopeScaling =
   | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number }
-  | { type: 'linear'; factor: number };
+  | { type: 'linear'; factor: number }
+  // gpt-oss / YaRN
+  /**
+   * YaRN (modeling_rope_utils `_compute_yarn_parameters`): frequencies blended between extrapolation
+   * and interpolation (inv_freq / factor) by a linear ramp over the dims whose rotation counts at
+   * `originalMaxPositions` lie between betaSlow and betaFast (the ramp ends floored/ceiled when
+   * `truncate`); cos and sin are multiplied by `attentionFactor` (0.1 ln(factor) + 1 unless given).
+   */
+  | { type: 'yarn'; factor: number; betaFast: number; betaSlow: number; originalMaxPositions: number; attentionFactor: number; truncate: boolean };
 
 /** One canonical config, whatever dialect config.json speaks (normalised by arch/<family>.ts). */
 export interface CanonicalConfig {
@@ -47,4 +55,31 @@ export interface CanonicalConfig {
   eosTokenId: number | null;
   /** Model name for display (folder name or `_name_or_path`). */
   name: string;
+  // gpt-oss: learned sinks, mixture of experts, sliding windows
+  /**
+   * Per layer: the sliding window W, or null for full causal attention. Query i sees keys j with
+   * i - W < j <= i (transformers' sliding_window_overlay), so BOS leaves the view of queries i >= W.
+   * Absent: every layer is fully causal.
+   */
+  layerWindows?: readonly (number | null)[];
+  /**
+   * Learned attention sinks (gpt-oss `self_attn.sinks`, one logit per query head): an extra softmax
+   * column with no value, dropped after the softmax, so each row's attention to real keys sums to
+   * 1 - p(sink). Absent/false: none.
+   */
+  attnSinks?: boolean;
+  /** Mixture-of-experts MLP (gpt-oss); absent/null: a dense MLP. `intermediateSize` is one expert's. */
+  moe?: MoeConfig | null;
+}
+
+/**
+ * gpt-oss MoE: router logits = x W_r^T + b_r, the top-k experts' logits softmaxed into their weights,
+ * each expert's clamped SwiGLU: gate = min(g, limit), up = clip(u, -limit, limit),
+ * out = down((up + 1) * gate * sigmoid(alpha * gate)).
+ */
+export interface MoeConfig {
+  numExperts: number;
+  topK: number;
+  swigluAlpha: number;
+  swigluLimit: number;
 }

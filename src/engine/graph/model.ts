@@ -10,8 +10,10 @@ import { makeAttention } from './blocks/attention';
 import { makeLinear } from './blocks/linear';
 import { makeMixingInputs, type MixingInputs } from './blocks/mixing';
 import { makeMlp } from './blocks/mlp';
+import { makeMoe } from './blocks/moe';
 import { makeNorm } from './blocks/norm';
 import { makeRopeTables } from './blocks/rope';
+import { makeSinkAttention } from './blocks/sinks';
 import { makeLogitLens } from './lens';
 import { INPUTS, OUTPUTS } from './probes';
 
@@ -22,6 +24,8 @@ interface Ctx {
   cfg: CanonicalConfig;
   full: boolean;
   rope: { cos: string; sin: string } | null;
+  /** [T] int64: 0..T-1. */
+  positions: string;
   /** [T, 1] float: 1 at position 0, else 0 (full only). */
   pos0: string | null;
   /** [T, KV, 1] float: the same, one per KV head (the key-0 value column; full only). */
@@ -39,6 +43,8 @@ interface BlockProbes {
   otherMass: string | null;
   /** [3]: ||attn write at BOS||, ||MLP write at BOS||, the attention's share of their sum (see bosWrites). */
   writes: string | null;
+  /** [H]: the share of attention the learned sink absorbs (models with learned sinks; full only). */
+  sinkShare: string | null;
 }
 
 /** Builds the whole forward graph; weights are referenced lazily (loaded at serialization). */
@@ -60,6 +66,7 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     cfg,
     full,
     rope: cfg.rope ? makeRopeTables(g, cfg.rope, positions) : null,
+    positions,
     pos0: null,
     pos0Kv: null,
     mixing: null,
@@ -81,7 +88,7 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     probes.push(out);
     if (out.map) map = out.map;
   }
-  const all = (k: 'bos' | 'rowEntropy' | 'otherMass' | 'writes'): string[] => probes.map((p) => p[k]).filter((x): x is string => x !== null);
+  const all = (k: 'bos' | 'rowEntropy' | 'otherMass' | 'writes' | 'sinkShare'): string[] => probes.map((p) => p[k]).filter((x): x is string => x !== null);
   g.output(makeLastLogits(g, cfg, w, h), OUTPUTS.logits, DT.FLOAT, [cfg.vocabSize]);
   if (full) {
     const stacked = stack(g, '/model/probes/hidden', hidden); // [L+1, T, d]
@@ -90,6 +97,7 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     g.output(stack(g, '/model/probes/mix_row_entropy', all('rowEntropy')), OUTPUTS.mixRowEntropy, DT.FLOAT, [L, cfg.numHeads]);
     g.output(stack(g, '/model/probes/mix_other_mass', all('otherMass')), OUTPUTS.mixOtherMass, DT.FLOAT, [L, cfg.numHeads]);
     g.output(stack(g, '/model/probes/bos_writes', all('writes')), OUTPUTS.bosWrites, DT.FLOAT, [L, 3]);
+    if (cfg.attnSinks) g.output(stack(g, '/model/probes/attn_sink_share', all('sinkShare')), OUTPUTS.attnSinkShare, DT.FLOAT, [L, cfg.numHeads]);
     g.output(map, OUTPUTS.attnMap, DT.FLOAT, null);
     makeLogitLens(g, cfg, w, stacked);
   }
@@ -147,22 +155,32 @@ function makeBlock(ctx: Ctx, l: number, x: string, w: ModelWeights, prevMap: str
   const ablateMlp = full ? INPUTS.ablateMlp : '';
   const attnIn = makeNorm(g, `${p}/attn_norm`, x, lw.attnNorm, cfg.norm, cfg.normEps);
   const probes = ctx.pos0Kv && ctx.mixing ? { pos0: ctx.pos0Kv, prevMap, layer: l, mixing: ctx.mixing } : null;
-  const attn = makeAttention(g, `${p}/attn`, attnIn, lw, cfg, ctx.rope, probes);
+  const attn = lw.sinks
+    ? makeSinkAttention(g, `${p}/attn`, attnIn, lw, cfg, ctx.rope, probes, { positions: ctx.positions, window: cfg.layerWindows?.[l] ?? null })
+    : { ...makeAttention(g, `${p}/attn`, attnIn, lw, cfg, ctx.rope, probes), sinkShare: null };
   const a = ablate(ctx, `${p}/attn/ablate`, attn.out, ablateAttn, l);
   if (cfg.parallelResidual) {
     const mlpIn = makeNorm(g, `${p}/mlp_norm`, x, lw.mlpNorm, cfg.norm, cfg.normEps);
-    const m = ablate(ctx, `${p}/mlp/ablate`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), ablateMlp, l);
+    const m = ablate(ctx, `${p}/mlp/ablate`, mlpOf(ctx, p, mlpIn, lw), ablateMlp, l);
     const r = g.op('Add', `${p}/attn/residual/Add`, [x, a]);
     return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), ...blockProbes(ctx, p, attn, a, m) };
   }
   const r = g.op('Add', `${p}/attn/residual/Add`, [x, a]); // [T, d]
   const mlpIn = makeNorm(g, `${p}/mlp_norm`, r, lw.mlpNorm, cfg.norm, cfg.normEps);
-  const m = ablate(ctx, `${p}/mlp/ablate`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), ablateMlp, l);
+  const m = ablate(ctx, `${p}/mlp/ablate`, mlpOf(ctx, p, mlpIn, lw), ablateMlp, l);
   return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), ...blockProbes(ctx, p, attn, a, m) };
 }
 
-function blockProbes(ctx: Ctx, p: string, attn: ReturnType<typeof makeAttention>, a: string, m: string): BlockProbes {
+/** The block's MLP: dense, or the experts of a mixture (MoE models). */
+function mlpOf(ctx: Ctx, p: string, x: string, lw: ModelWeights['layers'][number]): string {
+  const moe = ctx.cfg.moe;
+  if (lw.moe && moe) return makeMoe(ctx.g, `${p}/mlp`, x, lw.moe, moe);
+  return makeMlp(ctx.g, `${p}/mlp`, x, lw, ctx.cfg);
+}
+
+function blockProbes(ctx: Ctx, p: string, attn: ReturnType<typeof makeAttention> & { sinkShare: string | null }, a: string, m: string): BlockProbes {
   return {
+    sinkShare: attn.sinkShare,
     bos: attn.bos,
     map: attn.map,
     rowEntropy: attn.mixing?.rowEntropy ?? null,

@@ -105,7 +105,7 @@ function makeSelectableAttention(
 }
 
 /** [T, n*hd] -> optional per-head RMSNorm and RoPE -> [1, T, n*hd]. */
-function headed(
+export function headed(
   g: GraphBuilder,
   name: string,
   x: string,

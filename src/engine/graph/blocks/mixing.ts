@@ -43,7 +43,7 @@ export function makeMixingInputs(g: GraphBuilder, positions: string, queries: st
  * q [1, T, H*hd], k [1, T, KV*hd] (as the Attention op sees them) -> per query head
  * { rowEntropy [H], otherMass [H] }, both means over the sampled queries.
  */
-export function makeMixing(g: GraphBuilder, prefix: string, q: string, k: string, cfg: CanonicalConfig, mix: MixingInputs): { rowEntropy: string; otherMass: string } {
+export function makeMixing(g: GraphBuilder, prefix: string, q: string, k: string, cfg: CanonicalConfig, mix: MixingInputs, sinks: string | null = null): { rowEntropy: string; otherMass: string } {
   const { numHeads: H, numKvHeads: KV, headDim: hd } = cfg;
   const p = `${prefix}/mixing`;
   const qh = g.op('Reshape', `${p}/q/Reshape`, [q, g.i64([-1, H, hd])]); // [T, H, hd]
@@ -63,7 +63,7 @@ export function makeMixing(g: GraphBuilder, prefix: string, q: string, k: string
   const scores = g.op('Mul', `${p}/scores/Mul`, [raw, g.f32([cfg.attnScale], [])]); // [H, m, T]
   // A large finite negative instead of -inf: masked keys get p = 0 and p log p = 0 (never 0 * -inf = NaN).
   const masked = g.op('Where', `${p}/scores/Where`, [mix.causal, scores, g.f32([-1e30], [])]); // [H, m, T]
-  const logp = g.op('LogSoftmax', `${p}/LogSoftmax`, [masked], { axis: int(-1) }); // [H, m, T]
+  const { logp, sinkMass } = sinks ? withSinkColumn(g, p, masked, sinks) : { logp: g.op('LogSoftmax', `${p}/LogSoftmax`, [masked], { axis: int(-1) }), sinkMass: null }; // [H, m, T]
   const prob = g.op('Exp', `${p}/Exp`, [logp]); // [H, m, T]
   const plogp = g.op('Mul', `${p}/entropy/Mul`, [prob, logp]); // [H, m, T]
   const negH = g.op('ReduceSum', `${p}/entropy/ReduceSum`, [plogp, g.i64([-1])], { keepdims: int(0) }); // [H, m]
@@ -72,7 +72,24 @@ export function makeMixing(g: GraphBuilder, prefix: string, q: string, k: string
   const rowEntropy = g.op('Neg', `${p}/entropy/Neg`, [meanNeg]); // [H]
   const p0 = g.op('Gather', `${p}/bos/Gather`, [prob, g.i64([0], [])], { axis: int(2) }); // [H, m]
   const pself = g.op('ReduceSum', `${p}/self/ReduceSum`, [g.op('Mul', `${p}/self/Mul`, [prob, mix.self]), g.i64([-1])], { keepdims: int(0) }); // [H, m]
-  const rest = g.op('Sub', `${p}/other/Sub`, [g.op('Sub', `${p}/other/bos/Sub`, [g.f32([1], []), p0]), pself]); // [H, m]
+  let rest = g.op('Sub', `${p}/other/Sub`, [g.op('Sub', `${p}/other/bos/Sub`, [g.f32([1], []), p0]), pself]); // [H, m]
+  if (sinkMass) rest = g.op('Sub', `${p}/other/sink/Sub`, [rest, sinkMass]); // [H, m]: the sink is no key
   const otherMass = g.op('ReduceMean', `${p}/other/ReduceMean`, [rest, g.i64([1])], { keepdims: int(0) }); // [H]
   return { rowEntropy, otherMass };
+}
+
+/**
+ * Learned sinks (gpt-oss): the softmax runs over the keys and each head's sink logit, as the model's
+ * does, and the sink column is then dropped: log p over the real keys [H, m, T] (rows sum to
+ * 1 - p(sink)) and p(sink) [H, m].
+ */
+function withSinkColumn(g: GraphBuilder, p: string, masked: string, sinks: string): { logp: string; sinkMass: string } {
+  const rows = g.op('Slice', `${p}/sink/shape/Slice`, [g.op('Shape', `${p}/sink/Shape`, [masked]), g.i64([0]), g.i64([2])]); // [2]: H, m
+  const shape = g.op('Concat', `${p}/sink/shape/Concat`, [rows, g.i64([1])], { axis: int(0) }); // [3]
+  const col = g.op('Expand', `${p}/sink/Expand`, [g.op('Reshape', `${p}/sink/Reshape`, [sinks, g.i64([-1, 1, 1])]), shape]); // [H, m, 1]
+  const all = g.op('LogSoftmax', `${p}/LogSoftmax`, [g.op('Concat', `${p}/sink/Concat`, [masked, col], { axis: int(-1) })], { axis: int(-1) }); // [H, m, T+1]
+  const logp = g.op('Slice', `${p}/keys/Slice`, [all, g.i64([0]), g.i64([-1]), g.i64([2])]); // [H, m, T]
+  const last = g.op('Slice', `${p}/sink/Slice`, [all, g.i64([-1]), g.i64([2 ** 62]), g.i64([2])]); // [H, m, 1]
+  const sinkMass = g.op('Exp', `${p}/sink/Exp`, [g.op('Reshape', `${p}/sink/mass/Reshape`, [last, g.i64([0, 0])])]); // [H, m]
+  return { logp, sinkMass };
 }

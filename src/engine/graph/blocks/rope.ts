@@ -15,11 +15,41 @@ export function inverseFrequencies(rope: Rope): Float32Array {
   const half = rope.rotaryDim / 2;
   const inv = new Float32Array(half);
   for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(rope.theta, Math.fround((2 * i) / rope.rotaryDim));
+  if (rope.scaling?.type === 'yarn') return yarnFrequencies(inv, rope.theta, rope.rotaryDim, rope.scaling);
   return rope.scaling ? scaleFrequencies(inv, rope.scaling) : inv;
 }
 
+type Yarn = Extract<RopeScaling, { type: 'yarn' }>;
+
+/**
+ * transformers' `_compute_yarn_parameters`: a linear ramp over the frequency index between the dims
+ * whose wavelengths make beta_fast and beta_slow rotations in the original context blends
+ * extrapolation (inv, kept) into interpolation (inv / factor).
+ */
+function yarnFrequencies(inv: Float32Array, theta: number, dim: number, s: Yarn): Float32Array {
+  const correctionDim = (rotations: number): number => (dim * Math.log(s.originalMaxPositions / (rotations * 2 * Math.PI))) / (2 * Math.log(theta));
+  let low = correctionDim(s.betaFast);
+  let high = correctionDim(s.betaSlow);
+  if (s.truncate) {
+    low = Math.floor(low);
+    high = Math.ceil(high);
+  }
+  low = Math.max(low, 0);
+  high = Math.min(high, dim - 1);
+  if (low === high) high += 0.001; // transformers' guard against a zero-width ramp
+  return inv.map((f, i) => {
+    const ramp = Math.min(1, Math.max(0, (i - low) / (high - low))); // 0: extrapolate, 1: interpolate
+    return (f / s.factor) * ramp + f * (1 - ramp);
+  });
+}
+
+/** YaRN's attention factor multiplies cos and sin (so q.k scales by its square); 1 otherwise. */
+export function ropeAttentionFactor(rope: Rope): number {
+  return rope.scaling?.type === 'yarn' ? rope.scaling.attentionFactor : 1;
+}
+
 /** transformers' `_compute_llama3_parameters` and linear scaling (positions / factor). */
-function scaleFrequencies(inv: Float32Array, s: RopeScaling): Float32Array {
+function scaleFrequencies(inv: Float32Array, s: Exclude<RopeScaling, Yarn>): Float32Array {
   if (s.type === 'linear') return inv.map((f) => f / s.factor);
   const lowWavelen = s.originalMaxPositions / s.lowFreqFactor;
   const highWavelen = s.originalMaxPositions / s.highFreqFactor;
@@ -40,13 +70,14 @@ export function ropeCaches(rope: Rope, positions: number): { cos: Float32Array; 
   const inv = inverseFrequencies(rope);
   const rd = rope.rotaryDim;
   const half = rd / 2;
+  const m = ropeAttentionFactor(rope);
   const cos = new Float32Array(positions * rd);
   const sin = new Float32Array(positions * rd);
   for (let p = 0; p < positions; p++) {
     for (let i = 0; i < half; i++) {
       const angle = Math.fround(p * (inv[i] as number));
-      const c = Math.cos(angle);
-      const s = Math.sin(angle);
+      const c = Math.cos(angle) * m;
+      const s = Math.sin(angle) * m;
       cos[p * rd + i] = c;
       cos[p * rd + half + i] = c;
       sin[p * rd + i] = -s;
@@ -66,8 +97,13 @@ export function makeRopeTables(g: GraphBuilder, rope: Rope, positions: string): 
   const posF = g.op('Cast', '/model/rotary/positions/Cast', [positions], { to: int(DT.FLOAT) }); // [T]
   const posCol = g.op('Unsqueeze', '/model/rotary/positions/Unsqueeze', [posF, g.i64([1])]); // [T, 1]
   const angles = g.op('Mul', '/model/rotary/angles/Mul', [posCol, invFreq]); // [T, rd/2]
-  const c = g.op('Cos', '/model/rotary/Cos', [angles]); // [T, rd/2]
-  const s = g.op('Sin', '/model/rotary/Sin', [angles]); // [T, rd/2]
+  let c = g.op('Cos', '/model/rotary/Cos', [angles]); // [T, rd/2]
+  let s = g.op('Sin', '/model/rotary/Sin', [angles]); // [T, rd/2]
+  const m = ropeAttentionFactor(rope);
+  if (m !== 1) {
+    c = g.op('Mul', '/model/rotary/cos/scale/Mul', [c, g.f32([m], [])]); // [T, rd/2]
+    s = g.op('Mul', '/model/rotary/sin/scale/Mul', [s, g.f32([m], [])]); // [T, rd/2]
+  }
   const negS = g.op('Neg', '/model/rotary/sin/Neg', [s]); // [T, rd/2]
   const cosT = g.op('Concat', '/model/rotary/cos/Concat', [c, c], { axis: int(-1) }); // [T, rd]
   const sinT = g.op('Concat', '/model/rotary/sin/Concat', [negS, s], { axis: int(-1) }); // [T, rd]
