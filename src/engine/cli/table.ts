@@ -66,12 +66,14 @@ export function formatTable(r: AnalysisResult): string[] {
   // say which, and with an entropy variant the bounds stay beside the raw layer's own values.
   const head = ['layer', 'BOS ratio', variant ? 'H raw' : 'entropy', '≤ bound', variant ? 'p1 raw' : 'p1', '≥ bound'];
   if (variant) head.push(`H ${tag}`, `p1 ${tag}`);
-  head.push('sink rate', 'mixing', 'BOS writer', 'phase');
+  // Learned sinks (gpt-oss): the attention the sink logit absorbs, beside the BOS sink rate.
+  const learned = r.baseline.layers.some((l) => l.learnedSinkShare !== undefined && l.learnedSinkShare !== null);
+  head.push('sink rate', ...(learned ? ['learned sink'] : []), 'mixing', 'BOS writer', 'phase');
   if (abl) head.push('abl ratio', 'abl H', 'abl sink');
   const rows = r.baseline.layers.map((l: LayerMetrics, i) => {
     const cells = [`h[${l.layer}]`, f(l.bosRatio, 2), f(l.bounded.entropy), f(l.entropyUpperBound), f(l.bounded.anisotropy), f(l.anisotropyLowerBound)];
     if (variant) cells.push(f(l.entropy), f(l.anisotropy));
-    cells.push(f(l.sinkRate, 2), f(l.mixing, 2), writer(l), phaseOf(r.baseline.phases, l.layer));
+    cells.push(f(l.sinkRate, 2), ...(learned ? [f(l.learnedSinkShare ?? null, 2)] : []), f(l.mixing, 2), writer(l), phaseOf(r.baseline.phases, l.layer));
     if (abl) {
       const a = abl.run.layers[i];
       cells.push(f(a?.bosRatio, 2), f(a?.entropy), f(a?.sinkRate, 2));

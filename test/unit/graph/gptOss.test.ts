@@ -8,12 +8,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Engine } from '../../../src/engine/api';
+import { formatTable } from '../../../src/engine/cli/table';
 import { createRunner, mixQueries } from '../../../src/engine/graph/runner';
 import type { ForwardResult, RunnerOptions } from '../../../src/engine/graph/types';
 import { loadModelFiles } from '../../../src/engine/model/load';
+import { checkAnalysisResult } from '../../../src/shared/protocol/panelSchema';
 import { assertClose } from '../../support/assertClose';
 import { lastRow, argmax } from '../../support/arrays';
-import { GPT_OSS_SPECS, generateModel, randomIds } from '../../support/genModel';
+import { GPT_OSS_SPECS, generateModel, randomIds, samplePrompt } from '../../support/genModel';
 import { gptOssForward, gptOssLensLogits, loadGptOssRef, refBosWrites, refMixingGptOss, type GptOssRefModel, type GptOssRefResult } from '../../support/reference';
 
 const TOL = { rtol: 1e-4, atol: 1e-5 };
@@ -131,6 +134,38 @@ describe('gpt-oss MXFP4 experts re-quantised to int4', () => {
       assert.ok(dev.h1 > 0, 'int4 is lossy: the run is not fp32 in disguise');
     } finally {
       await runner.dispose();
+    }
+  });
+});
+
+describe('gpt-oss through the engine: the learned-sink share in the result and the CLI table', () => {
+  it('per layer, the per-head shares and their mean equal the oracle; the table has a learned-sink column', async () => {
+    const spec = GPT_OSS_SPECS[0]!;
+    const dir = join(root, `${spec.name}-engine`);
+    const gen = generateModel(dir, spec);
+    const engine = new Engine();
+    try {
+      const h = await engine.load(dir, { weights: 'fp32' });
+      const r = await engine.analyze(h, samplePrompt(gen, 18));
+      const ids = r.tokens.map((t) => t.id);
+      const ref = gptOssForward(loadGptOssRef(dir), ids);
+      for (const l of r.baseline.layers) {
+        if (l.layer === 0) {
+          assert.equal(l.learnedSinkShare ?? null, null, 'h[0] has no attention');
+          continue;
+        }
+        const want = Array.from(ref.sinkShare.subarray((l.layer - 1) * ref.H, l.layer * ref.H));
+        assertClose(l.learnedSinkHeads ?? [], want, TOL, `h[${l.layer}] learned-sink heads`);
+        assertClose(l.learnedSinkShare ?? NaN, want.reduce((a, x) => a + x, 0) / want.length, TOL, `h[${l.layer}] learned-sink share`);
+      }
+      const table = formatTable(r);
+      assert.match(table[0] ?? '', /learned sink/);
+      assert.equal(checkAnalysisResult(JSON.parse(JSON.stringify(r))), null, 'the panel schema accepts the result');
+      const bad = JSON.parse(JSON.stringify(r)) as { baseline: { layers: { learnedSinkShare: unknown }[] } };
+      bad.baseline.layers[1]!.learnedSinkShare = 'high';
+      assert.notEqual(checkAnalysisResult(bad), null, 'and refuses a learned-sink share that is not a number');
+    } finally {
+      await engine.dispose();
     }
   });
 });
