@@ -34,6 +34,9 @@ const HF_NAMES: Record<string, string> = {
   rotaryDim: 'rotary_pct / partial_rotary_factor',
   attnScale: 'the attention scale',
   factor: 'rope_scaling.factor',
+  layerWindows: 'layer_types / sliding_window',
+  moe: 'num_local_experts / num_experts_per_tok',
+  yarn: 'rope_scaling (yarn)',
 };
 
 export function checkCanonicalConfig(cfg: CanonicalConfig, file: string): CanonicalConfig {
@@ -61,8 +64,25 @@ export function checkCanonicalConfig(cfg: CanonicalConfig, file: string): Canoni
       bad('factor', 'llama3 scaling needs original_max_position_embeddings > 0 and high_freq_factor > low_freq_factor > 0');
     }
   }
+  checkGptOssFields(cfg, bad);
   for (const [k, id] of [['bos_token_id', cfg.bosTokenId], ['eos_token_id', cfg.eosTokenId]] as const) {
     if (id !== null && (!Number.isSafeInteger(id) || id < 0 || id >= cfg.vocabSize)) bad(k, `is ${id}, outside the vocabulary (0..${cfg.vocabSize - 1})`);
   }
   return cfg;
+}
+
+/** gpt-oss: windows, experts, YaRN (all optional fields). */
+function checkGptOssFields(cfg: CanonicalConfig, bad: (field: string, what: string) => never): void {
+  const w = cfg.layerWindows;
+  if (w && w.length !== cfg.numLayers) bad('layerWindows', `gives ${w.length} layer types for ${cfg.numLayers} layers`);
+  for (const v of w ?? []) if (v !== null && !(Number.isSafeInteger(v) && v >= 1)) bad('layerWindows', `must give a positive integer window (got ${v})`);
+  const m = cfg.moe;
+  if (m && !(Number.isSafeInteger(m.numExperts) && m.numExperts >= 1 && m.numExperts <= 1024 && Number.isSafeInteger(m.topK) && m.topK >= 1 && m.topK <= m.numExperts)) {
+    bad('moe', `must give 1..1024 experts and a top-k in 1..experts (got ${m.numExperts} experts, top-${m.topK})`);
+  }
+  if (m && !(Number.isFinite(m.swigluAlpha) && Number.isFinite(m.swigluLimit) && m.swigluLimit > 0)) bad('moe', `needs a finite swiglu_alpha and a positive swiglu_limit`);
+  const y = cfg.rope?.scaling;
+  if (y?.type === 'yarn' && !(y.originalMaxPositions > 0 && Number.isFinite(y.betaFast) && Number.isFinite(y.betaSlow) && Number.isFinite(y.attentionFactor) && y.attentionFactor > 0)) {
+    bad('yarn', 'needs original_max_position_embeddings > 0, finite beta_fast / beta_slow and a positive attention factor');
+  }
 }
