@@ -1,21 +1,23 @@
 /**
- * The gpt-oss mixture-of-experts MLP, evaluated densely: every expert runs on every token and the
- * routing weights (zero for the experts a token was not routed to) mix their outputs. That is
- * transformers' inference path and exact, but costs E/k times the active compute of the MLP
- * (gpt-oss-20b: 32/4 = 8x); each expert's projections take the builder's precision like any linear
- * (int4/int8 via MatMulNBits). The router stays float32 in every precision: a quantised router could
- * change which experts a token meets.
+ * The gpt-oss mixture-of-experts MLP, evaluated sparsely: each expert runs only on the tokens routed
+ * to it (NonZero of its routing column, GatherND of those rows), and its output, times the routing
+ * weight, is scatter-added back at their rows. The result is transformers' dense inference path (every
+ * expert on every token, weighted by routing weights that are zero for unrouted experts) without its
+ * E/k-fold compute (gpt-oss-20b: 32/4 = 8x): the experts cost what the active parameters cost. Each
+ * expert's projections take the builder's precision like any linear (int4/int8 via MatMulNBits). The
+ * router stays float32 in every precision: a quantised router could change which experts a token meets.
  */
 import type { MoeConfig } from '../../arch/types';
 import type { ExpertWeights, MoeWeights } from '../../weights/types';
-import { int, type GraphBuilder } from '../builder';
+import { int, str, type GraphBuilder } from '../builder';
 import { makeLinear } from './linear';
 
 /*
  *  x [T,d] ─ router Gemm ─► logits [T,E] ─TopK(k)─► values, indices [T,k] ─Softmax─► w [T,k]
  *          ─ScatterElements into zeros─► routing [T,E]
- *  x ─ expert e: (clip(up)+1) * min(gate,limit) * sigmoid(alpha * min(gate,limit)) ─ down ─► [T,d]  × routing[:, e]
- *  Σ_e ─► [T,d]
+ *  expert e: rows = NonZero(routing[:, e] > 0) [n] ─ x[rows] [n,d]
+ *            ─ (clip(up)+1) * min(gate,limit) * sigmoid(alpha * min(gate,limit)) ─ down ─► [n,d] × routing[rows, e]
+ *            ─ScatterND(add) into the running sum ─► [T,d]
  */
 export function makeMoe(g: GraphBuilder, prefix: string, x: string, w: MoeWeights, moe: MoeConfig): string {
   const r = w.router;
@@ -25,14 +27,19 @@ export function makeMoe(g: GraphBuilder, prefix: string, x: string, w: MoeWeight
   const top = g.op('Softmax', `${prefix}/router/Softmax`, [values as string], { axis: int(-1) }); // [T, k]
   const zeros = g.op('Expand', `${prefix}/router/zeros/Expand`, [g.f32([0], []), g.op('Shape', `${prefix}/router/Shape`, [logits])]); // [T, E]
   const routing = g.op('ScatterElements', `${prefix}/router/ScatterElements`, [zeros, indices as string, top], { axis: int(1) }); // [T, E]
-  let sum: string | null = null;
+  // Sparse: each expert runs only on the tokens routed to it, and its weighted output is added back at their rows.
+  let sum = g.op('Expand', `${prefix}/zeros/Expand`, [g.f32([0], []), g.op('Shape', `${prefix}/Shape`, [x])]); // [T, d]
   w.experts.forEach((ex, e) => {
-    const out = makeExpert(g, `${prefix}/experts.${e}`, x, ex, moe); // [T, d]
-    const we = g.op('Gather', `${prefix}/experts.${e}/routing/Gather`, [routing, g.i64([e], [1])], { axis: int(1) }); // [T, 1]
-    const weighted = g.op('Mul', `${prefix}/experts.${e}/routing/Mul`, [out, we]); // [T, d]
-    sum = sum === null ? weighted : g.op('Add', `${prefix}/experts.${e}/Add`, [sum, weighted]);
+    const p = `${prefix}/experts.${e}`;
+    const we = g.op('Gather', `${p}/routing/Gather`, [routing, g.i64([e], [])], { axis: int(1) }); // [T]
+    const rows = g.op('NonZero', `${p}/NonZero`, [g.op('Greater', `${p}/Greater`, [we, g.f32([0], [])])]); // [1, n] int64
+    const idx = g.op('Reshape', `${p}/rows/Reshape`, [rows, g.i64([-1, 1])]); // [n, 1]
+    const xs = g.op('GatherND', `${p}/x/GatherND`, [x, idx]); // [n, d]
+    const ws = g.op('GatherND', `${p}/routing/GatherND`, [we, idx]); // [n]
+    const out = makeExpert(g, p, xs, ex, moe); // [n, d]
+    const weighted = g.op('Mul', `${p}/routing/Mul`, [out, g.op('Unsqueeze', `${p}/routing/Unsqueeze`, [ws, g.i64([1])])]); // [n, d]
+    sum = g.op('ScatterND', `${p}/ScatterND`, [sum, idx, weighted], { reduction: str('add') }); // [T, d]
   });
-  if (sum === null) throw new Error(`${prefix}: a mixture of experts without experts`);
   return sum;
 }
 
