@@ -75,36 +75,39 @@ function gptOssConfig(raw: RawConfig, name: string): CanonicalConfig {
 }
 
 /**
- * The last two whole tensors read, per store: every expert's refs slice the same fused tensors
- * (gate_up and down), and the serializer asks for expert 0's gate, up, down, then expert 1's ...,
- * so two slots read each tensor once per layer. The slots live as long as the store object.
+ * Whole fused tensors while their experts are sliced out: every expert's refs read the same tensor
+ * (gate_up, down, their biases, or MXFP4 blocks and scales), so each is read from disk once and
+ * dropped after its expected number of reads (`uses`: one per expert ref that slices it). A later
+ * read (a serializer's second pass) reads it again; nothing stays held once the weights are written.
  */
-const recent = new WeakMap<WeightStore, Map<string, Float32Array | Uint8Array>>();
+const held = new WeakMap<WeightStore, { slots: Map<string, { v: Float32Array | Uint8Array; left: number }>; done: Set<string> }>();
 
-function cached<T extends Float32Array | Uint8Array>(store: WeightStore, key: string, read: () => T): T {
-  let m = recent.get(store);
-  if (!m) recent.set(store, (m = new Map()));
-  const hit = m.get(key);
-  if (hit) return hit as T;
-  const v = read();
-  m.set(key, v);
-  while (m.size > 2) m.delete(m.keys().next().value as string);
-  return v;
+function cached<T extends Float32Array | Uint8Array>(store: WeightStore, key: string, uses: number, read: () => T): T {
+  let h = held.get(store);
+  if (!h) held.set(store, (h = { slots: new Map(), done: new Set() }));
+  if (h.done.has(key)) return read(); // a read after all expected ones: not held again
+  let slot = h.slots.get(key);
+  if (!slot) h.slots.set(key, (slot = { v: read(), left: uses }));
+  if (--slot.left <= 0) {
+    h.slots.delete(key);
+    h.done.add(key);
+  }
+  return slot.v as T;
 }
 
-function readU8(store: WeightStore, name: string): Uint8Array {
+function readU8(store: WeightStore, name: string, uses: number): Uint8Array {
   if (!store.readBytes) throw new SinkLensError('unsupportedArch', `MXFP4 tensor "${name}" cannot be read from this weight format.`, 'Use the safetensors checkpoint of the model.');
-  return cached(store, name, () => (store.readBytes as (n: string) => Uint8Array)(name));
+  return cached(store, name, uses, () => (store.readBytes as (n: string) => Uint8Array)(name));
 }
 
 /** One expert's rows of a fused expert tensor, as a [rows, K] torch Linear weight. */
 type ExpertMatrix = (e: number) => Float32Array; // [rows, K]
 
-/** bf16/f32 layout: `name` [E, K, rows] (in, out) → expert e's [rows, K]. */
-function denseExperts(store: WeightStore, name: string, E: number, K: number, rows: number): ExpertMatrix {
+/** bf16/f32 layout: `name` [E, K, rows] (in, out) → expert e's [rows, K]; `uses` reads per layer. */
+function denseExperts(store: WeightStore, name: string, E: number, K: number, rows: number, uses: number): ExpertMatrix {
   expectStored(store, name, [E, K, rows]);
   return (e) => {
-    const all = cached(store, name, () => store.read(name));
+    const all = cached(store, name, uses, () => store.read(name));
     const out = new Float32Array(rows * K); // [rows, K]
     const base = e * K * rows;
     for (let k = 0; k < K; k++) for (let r = 0; r < rows; r++) out[r * K + k] = all[base + k * rows + r] as number;
@@ -113,11 +116,11 @@ function denseExperts(store: WeightStore, name: string, E: number, K: number, ro
 }
 
 /** MXFP4 layout: `name_blocks` [E, rows, K/32, 16], `name_scales` [E, rows, K/32] → expert e's [rows, K]. */
-function mxfp4Experts(store: WeightStore, name: string, E: number, K: number, rows: number): ExpertMatrix {
+function mxfp4Experts(store: WeightStore, name: string, E: number, K: number, rows: number, uses: number): ExpertMatrix {
   if (K % MXFP4_GROUP !== 0) throw new SinkLensError('corruptWeights', `MXFP4 tensor "${name}_blocks" packs ${K} inputs, not a multiple of ${MXFP4_GROUP}.`);
   expectStored(store, `${name}_blocks`, [E, rows, K / MXFP4_GROUP, MXFP4_GROUP / 2]);
   expectStored(store, `${name}_scales`, [E, rows, K / MXFP4_GROUP]);
-  return (e) => dequantMxfp4(readU8(store, `${name}_blocks`), readU8(store, `${name}_scales`), e, rows, K);
+  return (e) => dequantMxfp4(readU8(store, `${name}_blocks`, uses), readU8(store, `${name}_scales`, uses), e, rows, K);
 }
 
 /** Rows `start, start + step, ...` (count of them) of a [rows, K] matrix. */
@@ -129,7 +132,8 @@ function everyOther(m: Float32Array, K: number, start: number, count: number): F
 
 function expertBias(store: WeightStore, name: string, E: number, n: number, e: number, part: string, pick: (b: Float32Array) => Float32Array): WeightRef {
   expectStored(store, name, [E, n]);
-  return { key: `${name}#e${e}${part}`, dims: [part === '' ? n : n / 2], load: () => pick(cached(store, name, () => store.read(name)).subarray(e * n, (e + 1) * n)) };
+  const uses = part === '' ? E : 2 * E; // gate and up slice the same fused bias
+  return { key: `${name}#e${e}${part}`, dims: [part === '' ? n : n / 2], load: () => pick(cached(store, name, uses, () => store.read(name)).subarray(e * n, (e + 1) * n)) };
 }
 
 function experts(store: WeightStore, cfg: CanonicalConfig, p: string, E: number): ExpertWeights[] {
@@ -137,8 +141,8 @@ function experts(store: WeightStore, cfg: CanonicalConfig, p: string, E: number)
   const ff = cfg.intermediateSize;
   const packed = store.has(`${p}.gate_up_proj_blocks`);
   const src = packed ? mxfp4Experts : denseExperts;
-  const gateUp = src(store, `${p}.gate_up_proj`, E, d, 2 * ff); // expert e: [2ff, d], rows interleaved gate, up
-  const down = src(store, `${p}.down_proj`, E, ff, d); // expert e: [d, ff]
+  const gateUp = src(store, `${p}.gate_up_proj`, E, d, 2 * ff, 2 * E); // expert e: [2ff, d], rows interleaved gate, up
+  const down = src(store, `${p}.down_proj`, E, ff, d, E); // expert e: [d, ff]
   const half = (b: Float32Array, start: number) => Float32Array.from({ length: b.length / 2 }, (_, i) => b[2 * i + start] as number);
   return Array.from({ length: E }, (_, e): ExpertWeights => {
     const lin = (part: string, dims: [number, number], load: () => Float32Array, bias: WeightRef): LinearWeights => ({
