@@ -8,7 +8,7 @@ import { sampleResult } from './support/sampleResult';
 const theme = { fg: '#fff', muted: '#999', grid: '#333', font: 'sans', primary: '#00f', secondary: '#0f0', bound: '#f0f', ablated: '#fa0', bands: { mix: '#001', compress: '#002', refine: '#003' }, spike: '#f00' };
 
 const chart = (r: ReturnType<typeof sampleResult>) =>
-  datasetsFor('sink', { series: layerSeries(r.baseline), ablated: null, bands: [], spikes: [], lastLayer: r.baseline.layers.length - 1, overlayLabel: null, variant: null, chance: null, spikeLabel: null, bandNotes: () => [] }, theme);
+  datasetsFor('sink', { series: layerSeries(r.baseline), ablated: null, bands: [], spikes: [], lastLayer: r.baseline.layers.length - 1, variant: null, chance: null, spikeLabel: null, bandNotes: () => [] }, theme);
 
 describe('learned-sink share in the sink chart', () => {
   it('a model without learned sinks draws no such line', () => {
