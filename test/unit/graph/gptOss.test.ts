@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Engine } from '../../../src/engine/api';
 import { formatTable } from '../../../src/engine/cli/table';
+import { archNotes } from '../../../src/engine/notes';
 import { createRunner, mixQueries } from '../../../src/engine/graph/runner';
 import type { ForwardResult, RunnerOptions } from '../../../src/engine/graph/types';
 import { loadModelFiles } from '../../../src/engine/model/load';
@@ -158,6 +159,11 @@ describe('gpt-oss through the engine: the learned-sink share in the result and t
         assertClose(l.learnedSinkHeads ?? [], want, TOL, `h[${l.layer}] learned-sink heads`);
         assertClose(l.learnedSinkShare ?? NaN, want.reduce((a, x) => a + x, 0) / want.length, TOL, `h[${l.layer}] learned-sink share`);
       }
+      const notes = r.settings.notes.join('\n');
+      assert.match(notes, /Learned sinks: /);
+      assert.match(notes, /Sliding windows: 2 of 3 blocks \(0, 2\) see only the last 6 keys; queries i >= 6 there cannot attend BOS/);
+      assert.match(notes, /Mixture of experts: 4 experts, top-2 per token/);
+      assert.deepEqual(archNotes({}, 20), [], 'families without them get no such note');
       const table = formatTable(r);
       assert.match(table[0] ?? '', /learned sink/);
       assert.equal(checkAnalysisResult(JSON.parse(JSON.stringify(r))), null, 'the panel schema accepts the result');
