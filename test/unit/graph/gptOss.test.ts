@@ -15,6 +15,7 @@ import { createRunner, mixQueries } from '../../../src/engine/graph/runner';
 import type { ForwardResult, RunnerOptions } from '../../../src/engine/graph/types';
 import { loadModelFiles } from '../../../src/engine/model/load';
 import { checkAnalysisResult } from '../../../src/shared/protocol/panelSchema';
+import { modelSize } from '../../../tools/modelgen';
 import { assertClose } from '../../support/assertClose';
 import { lastRow, argmax } from '../../support/arrays';
 import { GPT_OSS_SPECS, generateModel, randomIds, samplePrompt } from '../../support/genModel';
@@ -170,6 +171,23 @@ describe('gpt-oss through the engine: the learned-sink share in the result and t
       const bad = JSON.parse(JSON.stringify(r)) as { baseline: { layers: { learnedSinkShare: unknown }[] } };
       bad.baseline.layers[1]!.learnedSinkShare = 'high';
       assert.notEqual(checkAnalysisResult(bad), null, 'and refuses a learned-sink share that is not a number');
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
+
+describe('gpt-oss MXFP4 model info', () => {
+  it('counts two weights per packed byte and no scale as a weight', async () => {
+    const spec = GPT_OSS_SPECS.find((s) => s.mxfp4)!;
+    const dir = join(root, `${spec.name}-info`);
+    const gen = generateModel(dir, spec);
+    const engine = new Engine();
+    try {
+      const h = await engine.load(dir, { weights: 'fp32' });
+      const r = await engine.analyze(h, samplePrompt(gen, 4));
+      assert.equal(r.model.params, modelSize(spec).params, 'the same count as the model stored unpacked');
+      assert.equal(r.model.dtype, 'F32+U8');
     } finally {
       await engine.dispose();
     }
