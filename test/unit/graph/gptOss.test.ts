@@ -88,6 +88,12 @@ for (const spec of GPT_OSS_SPECS) {
         const lens = (await runner.forward({ ids, logitLens: { layers, topK: 1 } })).lens;
         assert.ok(lens);
         for (const l of layers) for (let t = 0; t < T; t++) assert.equal(lens.ids[l * T + t], argmax(lensRef.subarray((l * T + t) * ref.vocab, (l * T + t + 1) * ref.vocab)), `lens h[${l}] t ${t}`);
+        const bare = await openRunner(dir, { probes: 'bare' });
+        try {
+          assertClose((await bare.runner.forward({ ids })).lastLogits, lastRow(ref.logits, T, ref.vocab), TOL, "the 'bare' graph's logits");
+        } finally {
+          await bare.runner.dispose();
+        }
         const one = await runner.forward({ ids: ids.slice(0, 1) });
         assertClose(one.sinkShare ?? [], gptOssForward(m, ids.slice(0, 1)).sinkShare, TOL, 'T = 1: the share of query 0');
       } finally {
