@@ -14,6 +14,7 @@ import { archNotes } from '../../../src/engine/notes';
 import { createRunner, mixQueries } from '../../../src/engine/graph/runner';
 import type { ForwardResult, RunnerOptions } from '../../../src/engine/graph/types';
 import { loadModelFiles } from '../../../src/engine/model/load';
+import { analysisCsv } from '../../../src/shared/csv';
 import { checkAnalysisResult } from '../../../src/shared/protocol/panelSchema';
 import { modelSize } from '../../../tools/modelgen';
 import { assertClose } from '../../support/assertClose';
@@ -171,6 +172,10 @@ describe('gpt-oss through the engine: the learned-sink share in the result and t
       assert.match(notes, /Sliding windows: 2 of 3 blocks \(0, 2\) see only the last 6 keys; queries i >= 6 there cannot attend BOS/);
       assert.match(notes, /Mixture of experts: 4 experts, top-2 per token/);
       assert.deepEqual(archNotes({}, 20), [], 'families without them get no such note');
+      const csv = analysisCsv(r);
+      assert.match(csv['layers.csv']!.split('\n')[0]!, /,phase,learnedSinkShare$/);
+      assert.match(csv['heads.csv']!.split('\n')[0]!, /^block,layer,head,sinkScore,learnedSinkShare$/);
+      assert.equal(Number(csv['heads.csv']!.split('\n')[1]!.split(',')[4]), r.baseline.layers[1]!.learnedSinkHeads![0]);
       const table = formatTable(r);
       assert.match(table[0] ?? '', /learned sink/);
       assert.equal(checkAnalysisResult(JSON.parse(JSON.stringify(r))), null, 'the panel schema accepts the result');
