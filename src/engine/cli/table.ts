@@ -94,6 +94,12 @@ export function formatSummary(r: AnalysisResult): string[] {
   const w = s.spikeWriter;
   const writes = w ? ` · written by the ${w.component === 'mlp' ? 'MLP' : 'attention'} of block ${w.block} (${f(w.share * 100, 0)}% of the BOS change)` : '';
   const lines = [`${spike}${writes} · ${valley} · max BOS ratio ${f(s.maxBosRatio, 2)} · max sink rate ${f(s.maxSinkRate, 2)} (chance ${f(s.chanceSinkScore, 2)}) · mean sink mass ${f(s.meanSinkMass)}`];
+  const learned = r.baseline.layers.filter((l) => l.learnedSinkShare !== undefined && l.learnedSinkShare !== null);
+  if (learned.length) {
+    const top = learned.reduce((a, l) => ((l.learnedSinkShare as number) > (a.learnedSinkShare as number) ? l : a));
+    const meanShare = learned.reduce((a, l) => a + (l.learnedSinkShare as number), 0) / learned.length;
+    lines.push(`  learned sinks: mean share ${f(meanShare, 2)} of the attention, max ${f(top.learnedSinkShare, 2)} at h[${top.layer}] (beside the BOS sink rate above)`);
+  }
   if (!s.informative) lines.push(`  not informative: ${s.tokens} tokens is too short for sink rates and phases (a uniform head scores ${f(s.chanceSinkScore, 2)})`);
   for (const sig of r.baseline.phases.signals) lines.push(`  phases: ${sig}`);
   for (const b of r.baseline.phases.bands) {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Engine } from '../../../src/engine/api';
-import { formatTable } from '../../../src/engine/cli/table';
+import { formatSummary, formatTable } from '../../../src/engine/cli/table';
 import { archNotes } from '../../../src/engine/notes';
 import { createRunner, mixQueries } from '../../../src/engine/graph/runner';
 import type { ForwardResult, RunnerOptions } from '../../../src/engine/graph/types';
@@ -176,6 +176,9 @@ describe('gpt-oss through the engine: the learned-sink share in the result and t
       assert.match(csv['layers.csv']!.split('\n')[0]!, /,phase,learnedSinkShare$/);
       assert.match(csv['heads.csv']!.split('\n')[0]!, /^block,layer,head,sinkScore,learnedSinkShare$/);
       assert.equal(Number(csv['heads.csv']!.split('\n')[1]!.split(',')[4]), r.baseline.layers[1]!.learnedSinkHeads![0]);
+      const shares = r.baseline.layers.slice(1).map((l) => l.learnedSinkShare as number);
+      const summary = formatSummary(r).join('\n');
+      assert.match(summary, new RegExp(`learned sinks: mean share ${(shares.reduce((x, y) => x + y, 0) / shares.length).toFixed(2)} of the attention, max ${Math.max(...shares).toFixed(2)} at h\\[${shares.indexOf(Math.max(...shares)) + 1}\\]`));
       const table = formatTable(r);
       assert.match(table[0] ?? '', /learned sink/);
       assert.equal(checkAnalysisResult(JSON.parse(JSON.stringify(r))), null, 'the panel schema accepts the result');
