@@ -84,6 +84,7 @@ export async function forwardAndMeasure(
     lens: out.lens,
     ...(out.mixing ? { mixing: out.mixing } : {}),
     ...(out.bosWrites ? { bosWrites: out.bosWrites } : {}),
+    ...(out.sinkShare ? { sinkShare: out.sinkShare } : {}),
     tokenText: (id: number) => model.tokenizer.tokenText(id),
     options: metricOptions(o),
   };

@@ -163,9 +163,15 @@ function writeProgress(onProgress: LoadContext['onProgress']): ((done: number, t
   };
 }
 
-function countParams(store: { names(): string[]; info(n: string): { shape: readonly number[] } | undefined }): number {
+/** Stored elements; MXFP4 (U8 `*_blocks` hold two weights a byte, `*_scales` are no weights) counted as weights. */
+function countParams(store: { names(): string[]; info(n: string): { shape: readonly number[]; dtype?: string } | undefined }): number {
   let n = 0;
-  for (const name of store.names()) n += (store.info(name)?.shape ?? []).reduce((a, b) => a * b, 1);
+  for (const name of store.names()) {
+    const t = store.info(name);
+    const numel = (t?.shape ?? []).reduce((a, b) => a * b, 1);
+    const packed = t?.dtype === 'U8' ? (name.endsWith('_blocks') ? 2 : name.endsWith('_scales') ? 0 : 1) : 1;
+    n += numel * packed;
+  }
   return n;
 }
 

@@ -7,6 +7,7 @@ import { CHANCE_FACTOR, MIN_INFORMATIVE_TOKENS } from './metrics/chance';
 import { MASSIVE_ABSOLUTE, MASSIVE_RELATIVE } from './metrics/massive';
 import { DEFAULT_PHASES } from './metrics/phases';
 import { SPIKE_FACTOR } from './metrics/spike';
+import type { CanonicalConfig } from './arch/types';
 import type { ResolvedOptions } from './options';
 
 /** Whether the entropy options differ from the theorem's matrix (BOS included, uncentred, Shannon, raw rows). */
@@ -27,7 +28,7 @@ export function variantLabel(e: EntropyOptions): string {
 export function settingsNotes(
   o: ResolvedOptions,
   enc: { bosPrepended: boolean; truncated: boolean; ids: readonly number[] },
-  model: { config: { maxPositions: number; bosTokenId: number | null } },
+  model: { config: { maxPositions: number; bosTokenId: number | null } & ArchNoteFields },
   maxTokens: number,
   run: RunMetrics,
 ): string[] {
@@ -61,5 +62,25 @@ export function settingsNotes(
   );
   notes.push(`Recurring dims: only top scalars passing a massive test (> ${MASSIVE_RELATIVE}x the layer median |h|; "absolute" when also > ${MASSIVE_ABSOLUTE}), ranked by magnitude.`);
   notes.push("Spike writer: each block's attention and MLP writes at BOS and their shares <w, a+m>/||a+m||² of the BOS change; the spike's component is the larger share.");
+  notes.push(...archNotes(model.config, T));
+  return notes;
+}
+
+/** The canonical fields the architecture notes read (gpt-oss: learned sinks, sliding windows, experts). */
+type ArchNoteFields = Partial<Pick<CanonicalConfig, 'attnSinks' | 'layerWindows' | 'moe'>>;
+
+/** What an architecture changes about the readings: learned sinks, sliding windows, a mixture of experts. */
+export function archNotes(c: ArchNoteFields, T: number): string[] {
+  const notes: string[] = [];
+  if (c.attnSinks) {
+    notes.push("Learned sinks: each head's learned sink logit takes a share of every attention row (the \"learned sink\" share: mean over queries i >= 1); sink scores stay the attention to BOS, the first real token, out of what the learned sink leaves.");
+  }
+  const windowed = (c.layerWindows ?? []).flatMap((w, b) => (w !== null ? [{ b, w }] : []));
+  if (windowed.length) {
+    const W = Math.min(...windowed.map((x) => x.w));
+    const blocks = windowed.length === c.layerWindows?.length ? 'every block' : `${windowed.length} of ${c.layerWindows?.length} blocks (${windowed.slice(0, 4).map((x) => x.b).join(', ')}${windowed.length > 4 ? ', …' : ''})`;
+    notes.push(`Sliding windows: ${blocks} see only the last ${W} keys; ${T > W ? `queries i >= ${W} there cannot attend BOS, so their sink scores fall with T by construction` : `this prompt (${T} tokens) fits inside the window`}.`);
+  }
+  if (c.moe) notes.push(`Mixture of experts: ${c.moe.numExperts} experts, top-${c.moe.topK} per token (softmax over the top-${c.moe.topK} router logits); each expert runs only on its tokens.`);
   return notes;
 }

@@ -62,17 +62,19 @@ export function studyCsv(s: StudyResult): Record<string, string> {
 export function analysisCsv(r: AnalysisResult): Record<string, string> {
   const L = r.baseline.layers;
   const phaseOf = (l: number): string | null => r.baseline.phases.bands.find((b) => l >= b.start && l <= b.end)?.phase ?? null;
+  // Learned sinks (gpt-oss): one more column at the end of layers.csv and heads.csv, only when the model has them.
+  const learned = L.some((m) => m.learnedSinkShare !== undefined && m.learnedSinkShare !== null);
   const layers = toCsv(
-    ['layer', 'bosNorm', 'medianOtherNorm', 'bosRatio', 'entropy', 'entropyRaw', 'entropyExclBos', 'anisotropy', 'anisotropyLowerBound', 'entropyUpperBound', 'sinkRate', 'mixing', 'massiveMaxAbs', 'massiveRelative', 'phase'],
-    L.map((m) => [m.layer, m.bosNorm, m.medianOtherNorm, m.bosRatio, m.entropy, m.entropyRaw, m.entropyExclBos, m.anisotropy, m.anisotropyLowerBound, m.entropyUpperBound, m.sinkRate, m.mixing, m.massive.maxAbs, m.massive.relative, phaseOf(m.layer)]),
+    ['layer', 'bosNorm', 'medianOtherNorm', 'bosRatio', 'entropy', 'entropyRaw', 'entropyExclBos', 'anisotropy', 'anisotropyLowerBound', 'entropyUpperBound', 'sinkRate', 'mixing', 'massiveMaxAbs', 'massiveRelative', 'phase', ...(learned ? ['learnedSinkShare'] : [])],
+    L.map((m) => [m.layer, m.bosNorm, m.medianOtherNorm, m.bosRatio, m.entropy, m.entropyRaw, m.entropyExclBos, m.anisotropy, m.anisotropyLowerBound, m.entropyUpperBound, m.sinkRate, m.mixing, m.massive.maxAbs, m.massive.relative, phaseOf(m.layer), ...(learned ? [m.learnedSinkShare ?? null] : [])]),
   );
   const tokens = toCsv(
     ['index', 'id', 'text', 'start', 'end', 'special', ...L.slice(1).map((m) => `sinkMass_h${m.layer}`), ...L.map((m) => `norm_h${m.layer}`)],
     r.tokens.map((t, i) => [t.index, t.id, csvText(t.text), t.start, t.end, t.special, ...L.slice(1).map((m) => m.tokenSinkMass?.[i]), ...L.map((m) => m.norms[i])]),
   );
   const heads = toCsv(
-    ['block', 'layer', 'head', 'sinkScore'],
-    L.slice(1).flatMap((m) => (m.headSinkScores ?? []).map((v, h) => [m.layer - 1, m.layer, h, v])),
+    ['block', 'layer', 'head', 'sinkScore', ...(learned ? ['learnedSinkShare'] : [])],
+    L.slice(1).flatMap((m) => (m.headSinkScores ?? []).map((v, h) => [m.layer - 1, m.layer, h, v, ...(learned ? [m.learnedSinkHeads?.[h] ?? null] : [])])),
   );
   return { 'layers.csv': layers, 'tokens.csv': tokens, 'heads.csv': heads };
 }

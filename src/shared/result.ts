@@ -274,6 +274,15 @@ export interface LayerMetrics {
   /** What the block writing this layer wrote at BOS; null for layer 0. */
   bosWrite: BosWrite | null;
   logitLens: LogitLensLayer | null;
+  // Learned sinks (gpt-oss)
+  /**
+   * Per query head of the block writing this layer: the mean over queries i >= 1 of the attention its
+   * learned sink logit absorbs (docs/METRICS.md "Learned-sink share"). Absent or null for families
+   * without learned sinks and for layer 0.
+   */
+  learnedSinkHeads?: number[] | null;
+  /** Mean of learnedSinkHeads over heads; absent or null as learnedSinkHeads. */
+  learnedSinkShare?: number | null;
 }
 
 export type PhaseName = 'mix' | 'compress' | 'refine';

@@ -5,7 +5,7 @@
  * F32/F16/BF16, optionally sharded, a real tokenizer.json) test the engine on every supported
  * architecture without network or checked-in weights.
  */
-import { mulberry32, writeRandomModel, type GeneratedModel, type ModelSpec } from '../../tools/modelgen';
+import { mulberry32, writeMxfp4Model, writeRandomModel, type GeneratedModel, type ModelSpec } from '../../tools/modelgen';
 
 export type { ModelSpec, GenFamily, GeneratedModel, VocabLayout } from '../../tools/modelgen';
 export { writeModelFolder } from '../../tools/modelgen';
@@ -132,9 +132,36 @@ export const ARCH_SPECS: readonly ModelSpec[] = [
   ...MORE_SPECS,
 ];
 
+/**
+ * gpt-oss shapes (learned sinks, MoE with E = 4 and k = 2, YaRN with every ramp region, sliding
+ * window 6 on layers 0 and 2): kept apart from ARCH_SPECS because the oracle's gpt-oss is its own
+ * forward (test/support/reference/gptOss.ts). d and ff are multiples of 32 for the MXFP4 variant.
+ */
+export const GPT_OSS_SPECS: readonly ModelSpec[] = [
+  {
+    name: 'gpt-oss-moe',
+    family: 'gpt_oss',
+    hidden: 32,
+    layers: 3,
+    heads: 4,
+    kvHeads: 2,
+    headDim: 8,
+    intermediate: 32,
+    vocab: 80,
+    experts: 4,
+    topK: 2,
+    slidingWindow: 6,
+    maxPositions: 128,
+    ropeTheta: 10000,
+    ropeScaling: { rope_type: 'yarn', factor: 8, beta_fast: 32, beta_slow: 1, truncate: false, original_max_position_embeddings: 256 },
+    seed: 21,
+  },
+  { name: 'gpt-oss-mxfp4', family: 'gpt_oss', hidden: 32, layers: 2, heads: 4, kvHeads: 1, headDim: 16, intermediate: 64, vocab: 72, experts: 4, topK: 2, slidingWindow: 5, mxfp4: true, seed: 22 },
+];
+
 /** Generates a complete random model folder for `spec` (deterministic in spec.seed). */
 export function generateModel(dir: string, spec: ModelSpec): GeneratedModel {
-  return writeRandomModel(dir, spec);
+  return spec.mxfp4 ? writeMxfp4Model(dir, spec) : writeRandomModel(dir, spec);
 }
 
 /** n token ids uniform in [0, vocab), deterministic in seed. */

@@ -162,9 +162,43 @@ function starcoder2(spec: ModelSpec, v: VocabLayout): Record<string, unknown> {
   };
 }
 
+/** GptOssConfig as save_pretrained writes it (gpt-oss-20b's keys), YaRN unless ropeScaling says otherwise. */
+function gptOss(spec: ModelSpec, v: VocabLayout): Record<string, unknown> {
+  const layerTypes = Array.from({ length: spec.layers }, (_, i) => (i % 2 === 0 ? 'sliding_attention' : 'full_attention'));
+  return {
+    architectures: ['GptOssForCausalLM'],
+    model_type: 'gpt_oss',
+    hidden_size: spec.hidden,
+    intermediate_size: spec.intermediate,
+    num_hidden_layers: spec.layers,
+    num_attention_heads: spec.heads,
+    num_key_value_heads: spec.kvHeads ?? spec.heads,
+    head_dim: headDimOf(spec),
+    num_local_experts: spec.experts ?? 4,
+    num_experts_per_tok: spec.topK ?? 2,
+    experts_per_token: spec.topK ?? 2,
+    max_position_embeddings: spec.maxPositions ?? 128,
+    rms_norm_eps: 1e-5,
+    rope_theta: spec.ropeTheta ?? 150000,
+    rope_scaling: spec.ropeScaling ?? { rope_type: 'yarn', factor: 32, beta_fast: 32, beta_slow: 1, truncate: false, original_max_position_embeddings: 16 },
+    sliding_window: spec.slidingWindow ?? 8,
+    layer_types: layerTypes,
+    attention_bias: true,
+    hidden_act: 'silu',
+    swiglu_limit: 7,
+    tie_word_embeddings: spec.tie ?? false,
+    attention_dropout: 0,
+    router_aux_loss_coef: 0.9,
+    output_router_logits: false,
+    ...(spec.mxfp4 ? { quantization_config: { quant_method: 'mxfp4', modules_to_not_convert: ['model.layers.*.self_attn', 'model.layers.*.mlp.router', 'model.embed_tokens', 'lm_head'] } } : {}),
+    ...common(spec, v),
+  };
+}
+
 export function configJson(spec: ModelSpec, v: VocabLayout): Record<string, unknown> {
   if (spec.family === 'gemma' || spec.family === 'gemma2' || spec.family === 'gemma3_text') return gemma(spec, v);
   if (spec.family === 'starcoder2') return starcoder2(spec, v);
+  if (spec.family === 'gpt_oss') return gptOss(spec, v);
   if (spec.family === 'gpt2') return gpt2(spec, v);
   if (spec.family === 'gpt_neox') return gptNeox(spec, v);
   if (isMoreFamily(spec.family)) return moreConfigJson({ ...spec, family: spec.family }, common(spec, v));

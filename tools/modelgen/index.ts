@@ -8,3 +8,4 @@ export type { ModelSpec, GenFamily } from './spec';
 export type { VocabLayout } from './tokenizerFiles';
 export { ggufBytes, writeGguf, meta, type GgufMeta, type GgufTensorOut, type GgufTensorType } from './gguf';
 export { quantize, QUANT_LAYOUT, type GgufQuant } from './ggufQuant';
+export { writeMxfp4Model, packMxfp4, e2m1Value } from './mxfp4';

@@ -1,7 +1,7 @@
 /** What a generated model looks like; every field but the shape has a per-family default. */
 import type { StorageDtype } from './safetensors';
 
-export type GenFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' | 'gpt_neox' | 'gemma' | 'gemma2' | 'gemma3_text' | 'starcoder2' | MoreFamily;
+export type GenFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' | 'gpt_neox' | 'gemma' | 'gemma2' | 'gemma3_text' | 'starcoder2' | 'gpt_oss' | MoreFamily;
 
 /** Phi-3, OLMo, OLMo2, Granite and OPT (written by moreFamilies.ts). */
 export type MoreFamily = 'phi3' | 'olmo' | 'olmo2' | 'granite' | 'opt';
@@ -73,6 +73,16 @@ export interface ModelSpec {
   wordEmbedProjDim?: number;
   /** OPT do_layer_norm_before (default true: pre-LN with a final norm). */
   preLn?: boolean;
+
+  // gpt-oss: experts, windows, sinks
+  /** gpt_oss: num_local_experts and num_experts_per_tok. */
+  experts?: number;
+  topK?: number;
+  // gpt_oss reads slidingWindow too (layer_types alternate sliding / full, starting with sliding).
+  /** gpt_oss: store the experts as MXFP4 `*_blocks` / `*_scales` (U8) with quantization_config mxfp4. */
+  mxfp4?: boolean;
+  /** gpt_oss: mean of the random sink logits (default 2; std 1). */
+  sinkMean?: number;
 }
 
 export function addsBos(spec: ModelSpec): boolean {

@@ -161,6 +161,38 @@ function starcoder2(spec: ModelSpec, emit: Emit): void {
 }
 
 /** Every tensor of the model, in save order. */
+/**
+ * gpt-oss: Llama-like attention with biases and sinks [H]; router [E, d] + bias; experts fused as
+ * gate_up_proj [E, d, 2ff] (in, out; gate/up interleaved along out), down_proj [E, ff, d], biases [E, *].
+ */
+function gptOss(spec: ModelSpec, emit: Emit): void {
+  const d = spec.hidden;
+  const hd = headDimOf(spec);
+  const kv = spec.kvHeads ?? spec.heads;
+  const E = spec.experts ?? 4;
+  const ff = spec.intermediate;
+  const outGain = 1 / Math.sqrt(2 * spec.layers);
+  emit('model.embed_tokens.weight', [spec.vocab, d], spec.tie ? 0.3 : 1); // [vocab, d]
+  for (let i = 0; i < spec.layers; i++) {
+    const p = `model.layers.${i}.`;
+    norm(emit, `${p}input_layernorm`, d, false);
+    linear(emit, `${p}self_attn.q_proj`, spec.heads * hd, d, { bias: true, gain: 2 });
+    linear(emit, `${p}self_attn.k_proj`, kv * hd, d, { bias: true, gain: 2 });
+    linear(emit, `${p}self_attn.v_proj`, kv * hd, d, { bias: true });
+    linear(emit, `${p}self_attn.o_proj`, d, spec.heads * hd, { bias: true, gain: outGain });
+    emit(`${p}self_attn.sinks`, [spec.heads], 1, spec.sinkMean ?? 2); // [H]
+    norm(emit, `${p}post_attention_layernorm`, d, false);
+    linear(emit, `${p}mlp.router`, E, d, { bias: true, gain: 2 }); // [E, d]
+    emit(`${p}mlp.experts.gate_up_proj`, [E, d, 2 * ff], 2 / Math.sqrt(d)); // [E, in, out]
+    emit(`${p}mlp.experts.gate_up_proj_bias`, [E, 2 * ff], 0.05); // [E, 2ff]
+    emit(`${p}mlp.experts.down_proj`, [E, ff, d], outGain / Math.sqrt(ff)); // [E, in, out]
+    emit(`${p}mlp.experts.down_proj_bias`, [E, d], 0.05); // [E, d]
+  }
+  norm(emit, 'model.norm', d, false);
+  if (!(spec.tie ?? false)) linear(emit, 'lm_head', spec.vocab, d, { bias: false });
+}
+
+/** Every tensor of the model, in save order. */
 export function tensorPlan(spec: ModelSpec): PlannedTensor[] {
   const out: PlannedTensor[] = [];
   const emit: Emit = (name, dims, std, mean = 0) => out.push({ name, dims, std, mean });
@@ -175,6 +207,7 @@ export function tensorPlan(spec: ModelSpec): PlannedTensor[] {
   if (spec.family === 'gpt2') gpt2(spec, emit);
   else if (spec.family === 'gpt_neox') gptNeox(spec, emit);
   else if (isMoreFamily(spec.family)) moreTensors({ ...spec, family: spec.family }, emit);
+  else if (spec.family === 'gpt_oss') gptOss(spec, emit);
   else llamaLike(spec, emit);
   return out;
 }

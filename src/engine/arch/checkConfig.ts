@@ -34,11 +34,13 @@ const HF_NAMES: Record<string, string> = {
   rotaryDim: 'rotary_pct / partial_rotary_factor',
   attnScale: 'the attention scale',
   factor: 'rope_scaling.factor',
-  layerWindows: 'sliding_window',
+  layerWindows: 'layer_types / sliding_window',
   attnSoftcap: 'attn_logit_softcapping',
   finalSoftcap: 'final_logit_softcapping',
   embedScale: 'hidden_size (embedding scale)',
   localTheta: 'rope_local_base_freq',
+  moe: 'num_local_experts / num_experts_per_tok',
+  yarn: 'rope_scaling (yarn)',
 };
 
 export function checkCanonicalConfig(cfg: CanonicalConfig, file: string): CanonicalConfig {
@@ -70,6 +72,7 @@ export function checkCanonicalConfig(cfg: CanonicalConfig, file: string): Canoni
     }
   }
   checkWindowFields(cfg, bad);
+  checkGptOssFields(cfg, bad);
   for (const [k, id] of [['bos_token_id', cfg.bosTokenId], ['eos_token_id', cfg.eosTokenId]] as const) {
     if (id !== null && (!Number.isSafeInteger(id) || id < 0 || id >= cfg.vocabSize)) bad(k, `is ${id}, outside the vocabulary (0..${cfg.vocabSize - 1})`);
   }
@@ -88,4 +91,17 @@ function checkWindowFields(cfg: CanonicalConfig, bad: (field: string, what: stri
   if (cfg.embedScale !== undefined && !(Number.isFinite(cfg.embedScale) && cfg.embedScale > 0)) bad('embedScale', `gives a scale of ${cfg.embedScale}`);
   const t = cfg.ropeLocal?.theta;
   if (t !== undefined && !(Number.isFinite(t) && t > 0)) bad('localTheta', `must be a positive number (got ${t})`);
+}
+
+/** gpt-oss: experts, YaRN (all optional fields; windows are checkWindowFields'). */
+function checkGptOssFields(cfg: CanonicalConfig, bad: (field: string, what: string) => never): void {
+  const m = cfg.moe;
+  if (m && !(Number.isSafeInteger(m.numExperts) && m.numExperts >= 1 && m.numExperts <= 1024 && Number.isSafeInteger(m.topK) && m.topK >= 1 && m.topK <= m.numExperts)) {
+    bad('moe', `must give 1..1024 experts and a top-k in 1..experts (got ${m.numExperts} experts, top-${m.topK})`);
+  }
+  if (m && !(Number.isFinite(m.swigluAlpha) && Number.isFinite(m.swigluLimit) && m.swigluLimit > 0)) bad('moe', `needs a finite swiglu_alpha and a positive swiglu_limit`);
+  const y = cfg.rope?.scaling;
+  if (y?.type === 'yarn' && !(y.originalMaxPositions > 0 && Number.isFinite(y.betaFast) && Number.isFinite(y.betaSlow) && Number.isFinite(y.attentionFactor) && y.attentionFactor > 0)) {
+    bad('yarn', 'needs original_max_position_embeddings > 0, finite beta_fast / beta_slow and a positive attention factor');
+  }
 }

@@ -78,11 +78,12 @@ export function ropeScaling(raw: RawConfig, name: string, longropeDim?: number):
   const type = rs['rope_type'] ?? rs['type'] ?? 'default';
   if (type === 'default') return null;
   if ((type === 'longrope' || type === 'su') && longropeDim !== undefined) return longrope(raw, rs, name, longropeDim);
-  if (type !== 'linear' && type !== 'llama3') {
-    throw new SinkLensError('unsupportedArch', `${name} uses rope_scaling type ${JSON.stringify(type)}, which SinkLens does not implement.`, 'Supported rope_scaling types: llama3, linear (or none), and longrope for Phi-3.');
+  if (type !== 'linear' && type !== 'llama3' && type !== 'yarn') {
+    throw new SinkLensError('unsupportedArch', `${name} uses rope_scaling type ${JSON.stringify(type)}, which SinkLens does not implement.`, 'Supported rope_scaling types: llama3, linear, yarn (or none), and longrope for Phi-3.');
   }
   const factor = num(rs, name, 'factor');
   if (type === 'linear') return { type: 'linear', factor };
+  if (type === 'yarn') return yarnScaling(rs, name, factor);
   return {
     type: 'llama3',
     factor,
@@ -118,5 +119,26 @@ function longrope(raw: RawConfig, rs: RawConfig, name: string, dim: number): Rop
     longFactor: factorList(rs, name, 'long_factor', dim / 2),
     originalMaxPositions: original,
     attentionFactor,
+  };
+}
+
+/**
+ * YaRN's fields (transformers' `_compute_yarn_parameters`): beta_fast / beta_slow default to 32 / 1
+ * (a 0 or null counts as absent, as there), `truncate` to true, and the attention factor to
+ * 0.1 ln(factor) + 1 (or the mscale / mscale_all_dim ratio when both are given).
+ */
+function yarnScaling(rs: RawConfig, name: string, factor: number): RopeScaling {
+  const mscale = (scale: number, m: number): number => (scale <= 1 ? 1 : 0.1 * m * Math.log(scale) + 1);
+  const m = optNum(rs, name, 'mscale');
+  const mAll = optNum(rs, name, 'mscale_all_dim');
+  const given = optNum(rs, name, 'attention_factor');
+  return {
+    type: 'yarn',
+    factor,
+    betaFast: optNum(rs, name, 'beta_fast') || 32,
+    betaSlow: optNum(rs, name, 'beta_slow') || 1,
+    originalMaxPositions: num(rs, name, 'original_max_position_embeddings'),
+    attentionFactor: given ?? (m && mAll ? mscale(factor, m) / mscale(factor, mAll) : mscale(factor, 1)),
+    truncate: optBool(rs, 'truncate', true),
   };
 }

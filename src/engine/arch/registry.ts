@@ -8,6 +8,7 @@ import type { ArchAdapter } from './adapter';
 import { gemmaAdapter, gemma2Adapter, gemma3Adapter } from './gemma';
 import { gpt2Adapter } from './gpt2';
 import { gptNeoxAdapter } from './gpt_neox';
+import { gptOssAdapter } from './gpt_oss';
 import { graniteAdapter } from './granite';
 import { llamaAdapter } from './llama';
 import { mistralAdapter } from './mistral';
@@ -19,10 +20,12 @@ import { qwen2Adapter } from './qwen2';
 import { qwen3Adapter } from './qwen3';
 import { starcoder2Adapter } from './starcoder2';
 
-const BUILT_IN: readonly ArchAdapter[] = [llamaAdapter, mistralAdapter, qwen2Adapter, qwen3Adapter, gpt2Adapter, gptNeoxAdapter, gemmaAdapter, gemma2Adapter, gemma3Adapter, starcoder2Adapter];
-
-/** Phi-3, OLMo, OLMo2, Granite and OPT (their own list, so other families' additions merge cleanly). */
-const BUILT_IN_MORE: readonly ArchAdapter[] = [phi3Adapter, olmoAdapter, olmo2Adapter, graniteAdapter, optAdapter];
+const BUILT_IN: readonly ArchAdapter[] = [
+  llamaAdapter, mistralAdapter, qwen2Adapter, qwen3Adapter, gpt2Adapter, gptNeoxAdapter,
+  gemmaAdapter, gemma2Adapter, gemma3Adapter, starcoder2Adapter,
+  phi3Adapter, olmoAdapter, olmo2Adapter, graniteAdapter, optAdapter,
+  gptOssAdapter,
+];
 
 const BY_MODEL_TYPE = new Map<string, ArchAdapter>();
 const BY_ID = new Map<string, ArchAdapter>();
@@ -46,7 +49,7 @@ export function registerArchitecture(adapter: ArchAdapter): () => void {
   };
 }
 
-for (const a of [...BUILT_IN, ...BUILT_IN_MORE]) registerArchitecture(a);
+for (const a of BUILT_IN) registerArchitecture(a);
 
 /** The registered architecture ids (`llama`, `gpt2`, ...). */
 export function architectureIds(): string[] {

@@ -19,7 +19,15 @@ export type RopeScaling =
    * `originalMaxPositions` tokens, `long` beyond it (chosen per forward from T, as transformers does),
    * and cos/sin scaled by `attentionFactor`. `factor` is max_position_embeddings / original.
    */
-  | { type: 'longrope'; factor: number; shortFactor: number[]; longFactor: number[]; originalMaxPositions: number; attentionFactor: number };
+  | { type: 'longrope'; factor: number; shortFactor: number[]; longFactor: number[]; originalMaxPositions: number; attentionFactor: number }
+  // gpt-oss / YaRN
+  /**
+   * YaRN (modeling_rope_utils `_compute_yarn_parameters`): frequencies blended between extrapolation
+   * and interpolation (inv_freq / factor) by a linear ramp over the dims whose rotation counts at
+   * `originalMaxPositions` lie between betaSlow and betaFast (the ramp ends floored/ceiled when
+   * `truncate`); cos and sin are multiplied by `attentionFactor` (0.1 ln(factor) + 1 unless given).
+   */
+  | { type: 'yarn'; factor: number; betaFast: number; betaSlow: number; originalMaxPositions: number; attentionFactor: number; truncate: boolean };
 
 /** One canonical config, whatever dialect config.json speaks (normalised by arch/<family>.ts). */
 export interface CanonicalConfig {
@@ -53,7 +61,7 @@ export interface CanonicalConfig {
   eosTokenId: number | null;
   /** Model name for display (folder name or `_name_or_path`). */
   name: string;
-  // Gemma / sliding window
+  // Gemma / sliding window (gpt-oss reads its layer_types into layerWindows too)
   /**
    * Per layer: the sliding window W, or null for full causal attention. Query i sees keys j with
    * i - W < j <= i (transformers' sliding_window_overlay), so BOS leaves the view of queries i >= W.
@@ -86,4 +94,24 @@ export interface CanonicalConfig {
   logitsScaling?: number;
   /** Learned positions read row position + offset of the table (OPT: 2). */
   positionOffset?: number;
+  /**
+   * Learned attention sinks (gpt-oss `self_attn.sinks`, one logit per query head): an extra softmax
+   * column with no value, dropped after the softmax, so each row's attention to real keys sums to
+   * 1 - p(sink). Absent/false: none.
+   */
+  attnSinks?: boolean;
+  /** Mixture-of-experts MLP (gpt-oss); absent/null: a dense MLP. `intermediateSize` is one expert's. */
+  moe?: MoeConfig | null;
+}
+
+/**
+ * gpt-oss MoE: router logits = x W_r^T + b_r, the top-k experts' logits softmaxed into their weights,
+ * each expert's clamped SwiGLU: gate = min(g, limit), up = clip(u, -limit, limit),
+ * out = down((up + 1) * gate * sigmoid(alpha * gate)).
+ */
+export interface MoeConfig {
+  numExperts: number;
+  topK: number;
+  swigluAlpha: number;
+  swigluLimit: number;
 }

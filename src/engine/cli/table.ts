@@ -67,12 +67,14 @@ export function formatTable(r: AnalysisResult): string[] {
   // say which, and with an entropy variant the bounds stay beside the raw layer's own values.
   const head = ['layer', 'BOS ratio', variant ? 'H raw' : 'entropy', '≤ bound', variant ? 'p1 raw' : 'p1', '≥ bound'];
   if (variant) head.push(`H ${tag}`, `p1 ${tag}`);
-  head.push('sink rate', 'mixing', 'BOS writer', 'phase');
+  // Learned sinks (gpt-oss): the attention the sink logit absorbs, beside the BOS sink rate.
+  const learned = r.baseline.layers.some((l) => l.learnedSinkShare !== undefined && l.learnedSinkShare !== null);
+  head.push('sink rate', ...(learned ? ['learned sink'] : []), 'mixing', 'BOS writer', 'phase');
   if (abl) head.push('abl ratio', 'abl H', 'abl sink');
   const rows = r.baseline.layers.map((l: LayerMetrics, i) => {
     const cells = [`h[${l.layer}]`, f(l.bosRatio, 2), f(l.bounded.entropy), f(l.entropyUpperBound), f(l.bounded.anisotropy), f(l.anisotropyLowerBound)];
     if (variant) cells.push(f(l.entropy), f(l.anisotropy));
-    cells.push(f(l.sinkRate, 2), f(l.mixing, 2), writer(l), phaseOf(r.baseline.phases, l.layer));
+    cells.push(f(l.sinkRate, 2), ...(learned ? [f(l.learnedSinkShare ?? null, 2)] : []), f(l.mixing, 2), writer(l), phaseOf(r.baseline.phases, l.layer));
     if (abl) {
       const a = abl.run.layers[i];
       cells.push(f(a?.bosRatio, 2), f(a?.entropy), f(a?.sinkRate, 2));
@@ -93,6 +95,12 @@ export function formatSummary(r: AnalysisResult): string[] {
   const w = s.spikeWriter;
   const writes = w ? ` · written by the ${w.component === 'mlp' ? 'MLP' : 'attention'} of block ${w.block} (${f(w.share * 100, 0)}% of the BOS change)` : '';
   const lines = [`${spike}${writes} · ${valley} · max BOS ratio ${f(s.maxBosRatio, 2)} · max sink rate ${f(s.maxSinkRate, 2)} (chance ${f(s.chanceSinkScore, 2)}) · mean sink mass ${f(s.meanSinkMass)}`];
+  const learned = r.baseline.layers.filter((l) => l.learnedSinkShare !== undefined && l.learnedSinkShare !== null);
+  if (learned.length) {
+    const top = learned.reduce((a, l) => ((l.learnedSinkShare as number) > (a.learnedSinkShare as number) ? l : a));
+    const meanShare = learned.reduce((a, l) => a + (l.learnedSinkShare as number), 0) / learned.length;
+    lines.push(`  learned sinks: mean share ${f(meanShare, 2)} of the attention, max ${f(top.learnedSinkShare, 2)} at h[${top.layer}] (beside the BOS sink rate above)`);
+  }
   if (!s.informative) lines.push(`  not informative: ${s.tokens} tokens is too short for sink rates and phases (a uniform head scores ${f(s.chanceSinkScore, 2)})`);
   for (const sig of r.baseline.phases.signals) lines.push(`  phases: ${sig}`);
   for (const b of r.baseline.phases.bands) {

@@ -11,10 +11,12 @@ import { makeHead } from './blocks/head';
 import { makeLinear } from './blocks/linear';
 import { makeMixingInputs, type MixingInputs } from './blocks/mixing';
 import { makeMlp } from './blocks/mlp';
+import { makeMoe } from './blocks/moe';
 import { makeNorm } from './blocks/norm';
 import { makeRopeTables } from './blocks/rope';
 import { makeWindowMask, windowedMixingInputs } from './blocks/window';
 import { interveneWrite, makeInterveneInputs, makeTokenLoss, type InterveneCtx } from './intervene';
+import { makeSinkAttention } from './blocks/sinks';
 import { makeLogitLens } from './lens';
 import { INPUTS, OUTPUTS } from './probes';
 
@@ -50,6 +52,8 @@ interface BlockProbes {
   otherMass: string | null;
   /** [3]: ||attn write at BOS||, ||MLP write at BOS||, the attention's share of their sum (see bosWrites). */
   writes: string | null;
+  /** [H]: the share of attention the learned sink absorbs (models with learned sinks; full only). */
+  sinkShare: string | null;
 }
 
 /** Measurement knobs of the graph (never set by `analyze`). */
@@ -104,7 +108,7 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     probes.push(out);
     if (out.map) map = out.map;
   }
-  const all = (k: 'bos' | 'rowEntropy' | 'otherMass' | 'writes'): string[] => probes.map((p) => p[k]).filter((x): x is string => x !== null);
+  const all = (k: 'bos' | 'rowEntropy' | 'otherMass' | 'writes' | 'sinkShare'): string[] => probes.map((p) => p[k]).filter((x): x is string => x !== null);
   g.output(makeLastLogits(g, cfg, w, h), OUTPUTS.logits, DT.FLOAT, [cfg.vocabSize]);
   if (full) {
     const stacked = stack(g, '/model/probes/hidden', hidden); // [L+1, T, d]
@@ -115,6 +119,7 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     g.output(mixOut('/model/probes/mix_row_entropy', 'rowEntropy'), OUTPUTS.mixRowEntropy, DT.FLOAT, [L, cfg.numHeads]);
     g.output(mixOut('/model/probes/mix_other_mass', 'otherMass'), OUTPUTS.mixOtherMass, DT.FLOAT, [L, cfg.numHeads]);
     g.output(stack(g, '/model/probes/bos_writes', all('writes')), OUTPUTS.bosWrites, DT.FLOAT, [L, 3]);
+    if (cfg.attnSinks) g.output(stack(g, '/model/probes/attn_sink_share', all('sinkShare')), OUTPUTS.attnSinkShare, DT.FLOAT, [L, cfg.numHeads]);
     g.output(map, OUTPUTS.attnMap, DT.FLOAT, null);
     makeLogitLens(g, cfg, w, stacked);
     makeTokenLoss(g, cfg, w, h);
@@ -193,23 +198,26 @@ function makeBlock(ctx: Ctx, l: number, x: string, w: ModelWeights, prevMap: str
   if (!lw) throw new Error(`weights: layer ${l} missing`);
   const post = cfg.postLn === true;
   const attnIn = post ? x : maybeNorm(ctx, `${p}/attn_norm`, x, lw.attnNorm);
-  const win = layerWindow(ctx, l);
+  // Learned sinks (gpt-oss) build their own windowed mask and mixing inputs (blocks/sinks.ts).
+  const win = lw.sinks ? null : layerWindow(ctx, l);
   const mixing = win ? win.mixing : ctx.mixing;
   const probes = full && ctx.pos0Kv ? { pos0: ctx.pos0Kv, prevMap, layer: l, mixing, headMask: INPUTS.headMask } : null;
   const rope = win && ctx.ropeLocal ? ctx.ropeLocal : ctx.rope;
-  const attn = makeAttention(g, `${p}/attn`, attnIn, lw, cfg, rope, probes, win?.mask ?? null);
+  const attn = lw.sinks
+    ? makeSinkAttention(g, `${p}/attn`, attnIn, lw, cfg, rope, probes, { positions: ctx.positions, window: cfg.layerWindows?.[l] ?? null })
+    : { ...makeAttention(g, `${p}/attn`, attnIn, lw, cfg, rope, probes, win?.mask ?? null), sinkShare: null };
   const a = joins(ctx, `${p}/attn`, attn.out, lw.attnPostNorm, 'attn', l);
   if (cfg.parallelResidual) {
     if (post) throw new Error('post-LN blocks with a parallel residual are not a canonical layout');
     const mlpIn = maybeNorm(ctx, `${p}/mlp_norm`, x, lw.mlpNorm);
-    const m = joins(ctx, `${p}/mlp`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), lw.mlpPostNorm, 'mlp', l);
+    const m = joins(ctx, `${p}/mlp`, mlpOf(ctx, p, mlpIn, lw), lw.mlpPostNorm, 'mlp', l);
     const r = g.op('Add', `${p}/attn/residual/Add`, [x, a]);
     return { h: g.op('Add', `${p}/mlp/residual/Add`, [r, m]), ...blockProbes(ctx, p, attn, a, m) };
   }
   const sum = g.op('Add', `${p}/attn/residual/Add`, [x, a]); // [T, d]
   const r = post ? maybeNorm(ctx, `${p}/attn_norm`, sum, lw.attnNorm) : sum; // [T, d]
   const mlpIn = post ? r : maybeNorm(ctx, `${p}/mlp_norm`, r, lw.mlpNorm);
-  const m = joins(ctx, `${p}/mlp`, makeMlp(g, `${p}/mlp`, mlpIn, lw, cfg), lw.mlpPostNorm, 'mlp', l);
+  const m = joins(ctx, `${p}/mlp`, mlpOf(ctx, p, mlpIn, lw), lw.mlpPostNorm, 'mlp', l);
   const h = g.op('Add', `${p}/mlp/residual/Add`, [r, m]); // [T, d]
   return { h: post ? maybeNorm(ctx, `${p}/mlp_norm`, h, lw.mlpNorm) : h, ...blockProbes(ctx, p, attn, a, m) };
 }
@@ -227,8 +235,16 @@ function layerWindow(ctx: Ctx, l: number): { mask: string; mixing: MixingInputs 
   return win;
 }
 
-function blockProbes(ctx: Ctx, p: string, attn: ReturnType<typeof makeAttention>, a: string, m: string): BlockProbes {
+/** The block's MLP: dense, or the experts of a mixture (MoE models). */
+function mlpOf(ctx: Ctx, p: string, x: string, lw: ModelWeights['layers'][number]): string {
+  const moe = ctx.cfg.moe;
+  if (lw.moe && moe) return makeMoe(ctx.g, `${p}/mlp`, x, lw.moe, moe);
+  return makeMlp(ctx.g, `${p}/mlp`, x, lw, ctx.cfg);
+}
+
+function blockProbes(ctx: Ctx, p: string, attn: ReturnType<typeof makeAttention> & { sinkShare: string | null }, a: string, m: string): BlockProbes {
   return {
+    sinkShare: attn.sinkShare,
     bos: attn.bos,
     map: attn.map,
     rowEntropy: attn.mixing?.rowEntropy ?? null,

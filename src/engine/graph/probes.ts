@@ -56,6 +56,11 @@ export const OUTPUTS = {
   mixOtherMass: 'mix_other_mass',
   /** float [L, 3]: per block, ||attention write at BOS||, ||MLP write at BOS||, the attention's share of the BOS change. */
   bosWrites: 'bos_writes',
+  /**
+   * float [L, H], models with learned sinks only: per block and query head, the mean over queries
+   * i >= 1 (query 0 when T = 1) of the attention the learned sink logit absorbs (blocks/sinks.ts).
+   */
+  attnSinkShare: 'attn_sink_share',
   /** float [1, T, T] for the requested (block, head); [1, 1, 1] zeros when attn_map_block is -1. */
   attnMap: 'attn_map',
   /** float / int64 [n, T, k]: top-k logits / ids of final norm + unembedding on h[lens_layers]; [1,1,1] when off. */

@@ -222,6 +222,7 @@ class OrtRunner implements CachedRunner {
     if (full) {
       result.mixing = { rowEntropy: floats(out[OUTPUTS.mixRowEntropy], OUTPUTS.mixRowEntropy), otherMass: floats(out[OUTPUTS.mixOtherMass], OUTPUTS.mixOtherMass), queries };
       result.bosWrites = floats(out[OUTPUTS.bosWrites], OUTPUTS.bosWrites);
+      if (cfg.attnSinks) result.sinkShare = floats(out[OUTPUTS.attnSinkShare], OUTPUTS.attnSinkShare);
     }
     if (req.attnMap) result.attnMap = floats(out[OUTPUTS.attnMap], OUTPUTS.attnMap);
     if (req.logitLens) result.lens = readLens(out, req.logitLens, T);

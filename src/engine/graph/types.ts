@@ -82,6 +82,8 @@ export interface ForwardResult {
   mixing?: { rowEntropy: Float32Array; otherMass: Float32Array; queries: number[] };
   /** Per block [L, 3]: ||attention write at BOS||, ||MLP write at BOS||, attention's share of the BOS change ('full'). */
   bosWrites?: Float32Array;
+  /** Models with learned sinks ('full' probes): [L, H] mean share of attention the sink absorbs (queries i >= 1). */
+  sinkShare?: Float32Array;
   /** Logits of the last position: [vocab]. */
   lastLogits: Float32Array;
   /** [T, T] when `attnMap` was asked. */

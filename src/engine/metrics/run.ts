@@ -53,6 +53,8 @@ export interface RunMetricsInput {
   mixing?: { rowEntropy: FloatArray; otherMass: FloatArray; queries: readonly number[] };
   /** In-graph BOS writes [L, 3]: ||attn||, ||MLP||, attention's share of the BOS change. */
   bosWrites?: FloatArray;
+  /** In-graph learned-sink share [L, H] (models with learned sinks). */
+  sinkShare?: FloatArray;
 }
 
 const sameEntropy = (a: EntropyOptions, b: EntropyOptions): boolean =>
@@ -164,6 +166,10 @@ function attachMeasured(input: RunMetricsInput, layers: LayerMetrics[]): void {
       m.otherMass = mean(otherMass);
     }
     if (input.bosWrites) m.bosWrite = bosWrite(input.bosWrites, b, bosNorms);
+    if (input.sinkShare) {
+      m.learnedSinkHeads = Array.from(input.sinkShare.subarray(b * H, (b + 1) * H));
+      m.learnedSinkShare = mean(m.learnedSinkHeads);
+    }
   }
 }
 

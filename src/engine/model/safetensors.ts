@@ -117,6 +117,17 @@ function indexTensors(dir: string, parsed: ParsedFile[], weightMap: Record<strin
   return byName;
 }
 
+/** The stored bytes of one tensor, in a fresh buffer (offset 0, so typed-array views over it are aligned). */
+function rawBytes(t: TensorEntry, fd: number): Uint8Array {
+  const [start, end] = t.byteRange;
+  const bytes = new Uint8Array(end - start);
+  const got = readFully(fd, bytes, start);
+  if (got !== bytes.byteLength) {
+    throw new SinkLensError('corruptWeights', `Tensor "${t.name}" in ${basename(t.file)} could not be read fully (${got} of ${bytes.byteLength} bytes).`, `File: ${t.file}. The file changed or is truncated: re-download it.`);
+  }
+  return bytes;
+}
+
 export function openWeights(dir: string): WeightStore {
   const { paths, weightMap } = weightFilePaths(dir);
   const parsed = paths.map(parseSafetensorsFile);
@@ -144,17 +155,18 @@ export function openWeights(dir: string): WeightStore {
     info,
     read(name) {
       const t = info(name);
-      const [start, end] = t.byteRange;
-      // A fresh buffer per tensor: offset 0, so typed-array views over it are aligned.
-      const bytes = new Uint8Array(end - start);
-      const got = readFully(fdFor(t.file), bytes, start);
-      if (got !== bytes.byteLength) {
-        throw new SinkLensError('corruptWeights', `Tensor "${name}" in ${basename(t.file)} could not be read fully (${got} of ${bytes.byteLength} bytes).`, `File: ${t.file}. The file changed or is truncated: re-download it.`);
-      }
+      const bytes = rawBytes(t, fdFor(t.file));
       if (!FLOAT_DTYPES.has(t.dtype)) {
         throw new SinkLensError('corruptWeights', `Tensor "${name}" in ${basename(t.file)} has dtype ${t.dtype}; model weights must be floating point (F32, F16, BF16, F64).`, `File: ${t.file}.`);
       }
       return toFloat32(bytes, t.dtype, `"${name}" in ${basename(t.file)}`);
+    },
+    readBytes(name) {
+      const t = info(name);
+      if (t.dtype !== 'U8') {
+        throw new SinkLensError('corruptWeights', `Tensor "${name}" in ${basename(t.file)} has dtype ${t.dtype}; packed (MXFP4) weights must be U8.`, `File: ${t.file}.`);
+      }
+      return rawBytes(t, fdFor(t.file));
     },
     files: () => parsed.map((f) => ({ name: basename(f.path), path: f.path, bytes: f.bytes })),
     dtypeSummary: () => [...new Set([...tensors.values()].map((t) => t.dtype))].sort().join('+'),

@@ -83,12 +83,15 @@ export function paramCounts(c: CanonicalConfig): { linear: number; embed: number
   const q = c.numHeads * c.headDim;
   const kv = c.numKvHeads * c.headDim;
   const ff = c.intermediateSize;
-  const perLayer = d * q + 2 * d * kv + q * d + (c.gatedMlp ? 3 : 2) * d * ff;
+  // A mixture of experts holds every expert's gated MLP (they all run: blocks/moe.ts); its router stays float32.
+  const experts = c.moe?.numExperts ?? 1;
+  const perLayer = d * q + 2 * d * kv + q * d + experts * (c.gatedMlp ? 3 : 2) * d * ff;
   const embed = c.vocabSize * d + (c.position === 'learned' ? c.maxPositions * d : 0);
   // Norm weights and biases, and linear biases (an upper bound: counted even when absent). RoPE has no table:
   // its cos/sin are computed in the graph from the prompt's positions (a [T, rotaryDim] activation).
-  const biases = q + 2 * kv + d + (c.gatedMlp ? 2 : 1) * ff;
-  return { linear: c.numLayers * perLayer, embed, head: c.vocabSize * d, other: c.numLayers * (4 * d + biases) + 2 * d };
+  const biases = q + 2 * kv + d + experts * ((c.gatedMlp ? 2 : 1) * ff + d);
+  const moeExtra = c.moe ? c.moe.numExperts * (d + 1) + c.numHeads : 0; // router [E, d] + bias, sinks [H]
+  return { linear: c.numLayers * perLayer, embed, head: c.vocabSize * d, other: c.numLayers * (4 * d + biases + moeExtra) + 2 * d };
 }
 
 /**
@@ -128,7 +131,9 @@ export function runBytes(c: CanonicalConfig, w: Workload): number {
   const d = c.hiddenSize;
   const L = c.numLayers;
   const hidden = (L + 1) * T * d * F32;
-  const block = T * (3 * c.intermediateSize + 6 * d + (c.numHeads + 2 * c.numKvHeads + 2) * c.headDim) * F32 + 2 * c.numHeads * T * T * F32;
+  // A mixture adds its routing [T, E] and the running sum of the weighted expert outputs [T, d] (x2).
+  const moe = c.moe ? T * (c.moe.numExperts + 2 * d) * F32 : 0;
+  const block = T * (3 * c.intermediateSize + 6 * d + (c.numHeads + 2 * c.numKvHeads + 2) * c.headDim) * F32 + 2 * c.numHeads * T * T * F32 + moe;
   if (w.probes === 'bare') return block + T * d * F32;
   const lens = w.lensLayers > 0 ? 3 * T * c.vocabSize * F32 : 0;
   const loss = w.tokenLoss ? 2 * T * c.vocabSize * F32 : 0;
@@ -149,7 +154,10 @@ export function runBytes(c: CanonicalConfig, w: Workload): number {
 function conversionBytes(c: CanonicalConfig): number {
   const largest = c.vocabSize * c.hiddenSize;
   const linear = c.hiddenSize * Math.max(c.intermediateSize, 3 * c.hiddenSize);
-  return 2 * largest * (2 + F32) + linear * F32;
+  // gpt-oss: the two fused expert tensors of a layer (gate_up and down, all experts) are held while its
+  // experts are sliced out, float32 for bf16 checkpoints (arch/gpt_oss.ts); MXFP4 holds 1/8 of that.
+  const experts = c.moe ? c.moe.numExperts * 3 * c.hiddenSize * c.intermediateSize * F32 : 0;
+  return 2 * largest * (2 + F32) + linear * F32 + experts;
 }
 
 /** The tokenizer's vocabulary and merges in the JS heap: ~1 KiB per token (measured on a 128k vocabulary). */

@@ -27,6 +27,8 @@ export interface WeightStore {
   info(name: string): TensorEntry;
   /** Reads one tensor and converts it to float32 (row-major, the stored shape). */
   read(name: string): Float32Array;
+  /** The raw bytes of a U8 tensor (MXFP4 blocks and scales); absent where the format has none. */
+  readBytes?(name: string): Uint8Array;
   files(): WeightFile[];
   /** Storage dtypes, sorted and joined with '+', e.g. `F32`, `BF16`, `F16+F32`. */
   dtypeSummary(): string;
@@ -108,6 +110,26 @@ export interface LayerWeights {
   /** [d] each: norms of the attention / MLP outputs before the residual add (Gemma 2/3; cfg.postNorms, OLMo2). */
   attnPostNorm?: NormWeights | null;
   mlpPostNorm?: NormWeights | null;
+  // gpt-oss: learned sinks and experts
+  /** [H] learned sink logit per query head; absent/null without learned sinks. */
+  sinks?: WeightRef | null;
+  /**
+   * The experts of a mixture-of-experts MLP; when present the block reads only these, and
+   * gate/up/down above are expert 0's (the shapes a dense MLP of one expert would have).
+   */
+  moe?: MoeWeights | null;
+}
+
+/** One expert: the dense gated-MLP layout (torch Linear [out, in], biases). */
+export interface ExpertWeights {
+  gate: LinearWeights; // [ff, d]
+  up: LinearWeights; // [ff, d]
+  down: LinearWeights; // [d, ff]
+}
+
+export interface MoeWeights {
+  router: LinearWeights; // [E, d]
+  experts: ExpertWeights[]; // E
 }
 
 export interface ModelWeights {

@@ -117,6 +117,8 @@ const layer = fields({
   otherMass: numOrNull,
   bosWrite: nullable(bosWrite),
   logitLens: optionalLens,
+  learnedSinkHeads: (v) => (v === undefined || v === null ? null : numbersOrNulls(v)),
+  learnedSinkShare: (v) => (v === undefined ? null : numOrNull(v)),
 });
 
 const strength = fields({ valleyDepth: numOrNull, bosRatio: numOrNull, sinkRate: numOrNull, mixing: numOrNull });

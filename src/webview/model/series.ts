@@ -17,6 +17,8 @@ export interface LayerSeries {
   /** Shares of the BOS norm change written by attention and by the MLP of the block writing each layer. */
   attnShare: (number | null)[];
   mlpShare: (number | null)[];
+  /** Learned sinks (gpt-oss): the mean share of attention the sink logits absorb; null for models without them. */
+  learnedSink: (number | null)[] | null;
 }
 
 /** A log axis cannot show values <= 0; those points become gaps instead of breaking the scale. */
@@ -40,6 +42,7 @@ export function layerSeries(run: RunMetrics): LayerSeries {
     otherMass: ls.map((l) => finite(l.otherMass)),
     attnShare: ls.map((l) => finite(l.bosWrite?.attnShare)),
     mlpShare: ls.map((l) => finite(l.bosWrite?.mlpShare)),
+    learnedSink: ls.some((l) => finite(l.learnedSinkShare) !== null) ? ls.map((l) => finite(l.learnedSinkShare)) : null,
   };
 }
 

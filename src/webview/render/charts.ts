@@ -115,6 +115,8 @@ export function datasetsFor(kind: ChartKind, d: ChartsData, t: ChartTheme): Line
   if (kind === 'sink') {
     const out = [line('baseline', s.layers, s.sinkRate, t.primary, base)];
     if (a) out.push(line(d.overlayLabel ?? 'ablated', a.layers, a.sinkRate, t.ablated, ablated));
+    // Learned sinks (gpt-oss): the attention the sink logits absorb, beside the BOS sink rate.
+    if (s.learnedSink) out.push(line('learned sink (attention share)', s.layers, s.learnedSink, t.secondary, { borderDash: [3, 3], pointStyle: 'triangle', pointRadius: 3.5, borderWidth: 2, order: 2 }));
     if (d.chance !== null) out.push(line('uniform head (sink score)', s.layers, s.layers.map((l) => (l === 0 ? null : d.chance)), t.muted, { borderDash: [2, 4], borderWidth: 1.5, pointRadius: 0, order: 5 }));
     return out;
   }
@@ -157,7 +159,7 @@ function yScale(kind: ChartKind, d: ChartsData): YScale {
   const a = d.ablated;
   const vs =
     kind === 'sink'
-      ? [...s.sinkRate, ...(a?.sinkRate ?? []), d.chance]
+      ? [...s.sinkRate, ...(a?.sinkRate ?? []), ...(s.learnedSink ?? []), d.chance]
       : kind === 'mix'
         ? [...s.mixing, ...s.otherMass, ...(a?.mixing ?? [])]
         : [...s.boundedEntropy, ...(d.variant ? s.entropy : []), ...s.entropyExclBos, ...s.entropyUpperBound, ...(a?.boundedEntropy ?? [])];

@@ -41,6 +41,7 @@ function decode(buf: Buffer, start: number, end: number, dtype: string, name: st
     }
     return out;
   }
+  if (dtype === 'U8') return Float32Array.from(buf.subarray(start, end)); // MXFP4 blocks / scales: the byte values
   throw new Error(`${name}: unsupported dtype ${dtype}`);
 }
 

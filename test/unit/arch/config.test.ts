@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SinkLensError } from '../../../src/shared/errors';
 import { getAdapter, supportedModelTypes } from '../../../src/engine/arch/registry';
+import { checkCanonicalConfig } from '../../../src/engine/arch/checkConfig';
 import type { CanonicalConfig } from '../../../src/engine/arch/types';
-import { GPT2, LLAMA32_1B, MISTRAL_7B, PYTHIA_160M, QWEN25_05B, QWEN3_06B, SMOLLM_135M, TINYLLAMA } from './configs';
+import { GPT2, GPT_OSS_20B, LLAMA32_1B, MISTRAL_7B, PYTHIA_160M, QWEN25_05B, QWEN3_06B, SMOLLM_135M, TINYLLAMA } from './configs';
 
 const norm = (raw: Record<string, unknown>, name = 'm'): CanonicalConfig => getAdapter(raw['model_type']).normalizeConfig(raw, name);
 
@@ -52,7 +53,46 @@ describe('config normalisation', () => {
   });
 
   it('rejects an unsupported rope scaling type, naming it', () => {
-    assert.throws(() => norm({ ...TINYLLAMA, rope_scaling: { type: 'yarn', factor: 4 } }), (e: unknown) => SinkLensError.is(e, 'unsupportedArch') && e.message.includes('yarn'));
+    assert.throws(() => norm({ ...TINYLLAMA, rope_scaling: { type: 'longrope', factor: 4 } }), (e: unknown) => SinkLensError.is(e, 'unsupportedArch') && e.message.includes('longrope'));
+  });
+
+  it('gpt-oss-20b: sinks, 32 experts top-4, YaRN without truncation, alternating 128-token windows, untied', () => {
+    const c = norm(GPT_OSS_20B, 'openai/gpt-oss-20b');
+    assert.deepEqual(pick(c, SHAPE), { arch: 'gpt_oss', modelType: 'gpt_oss', hiddenSize: 2880, numLayers: 24, numHeads: 64, numKvHeads: 8, headDim: 64, intermediateSize: 2880, vocabSize: 201088, maxPositions: 131072 });
+    assert.deepEqual(pick(c, BLOCK), { norm: 'rms', normEps: 1e-5, act: 'silu', gatedMlp: true, position: 'rope', parallelResidual: false, qkNorm: false, tieWordEmbeddings: false, bosTokenId: null, eosTokenId: 200002 });
+    assert.deepEqual(c.rope, {
+      theta: 150000,
+      rotaryDim: 64,
+      scaling: { type: 'yarn', factor: 32, betaFast: 32, betaSlow: 1, originalMaxPositions: 4096, attentionFactor: 0.1 * Math.log(32) + 1, truncate: false },
+    });
+    assert.equal(c.attnScale, 1 / 8);
+    assert.equal(c.attnSinks, true);
+    assert.deepEqual(c.moe, { numExperts: 32, topK: 4, swigluAlpha: 1.702, swigluLimit: 7 });
+    assert.equal(c.layerWindows?.length, 24);
+    assert.deepEqual(c.layerWindows?.slice(0, 4), [128, null, 128, null]);
+  });
+
+  it('gpt-oss defaults as GptOssConfig fills them: layer_types, sliding_window 128, theta 150000, YaRN factor 32', () => {
+    const raw: Record<string, unknown> = { ...GPT_OSS_20B, num_hidden_layers: 3 };
+    for (const k of ['layer_types', 'sliding_window', 'rope_theta', 'rope_scaling', 'swiglu_limit']) delete raw[k];
+    const c = norm(raw);
+    assert.deepEqual(c.layerWindows, [128, null, 128]);
+    assert.equal(c.rope?.theta, 150000);
+    assert.deepEqual(c.rope?.scaling, { type: 'yarn', factor: 32, betaFast: 32, betaSlow: 1, originalMaxPositions: 4096, attentionFactor: 0.1 * Math.log(32) + 1, truncate: false });
+    assert.equal(c.moe?.swigluLimit, 7);
+  });
+
+  it('gpt-oss: an unknown layer type, a sliding layer without a window and top-k above the experts are refused', () => {
+    const types = (t: string) => Array.from({ length: 24 }, (_, i) => (i === 3 ? t : 'full_attention'));
+    assert.throws(() => norm({ ...GPT_OSS_20B, layer_types: types('chunked_attention') }), (e: unknown) => SinkLensError.is(e, 'unsupportedArch') && e.message.includes('chunked_attention'));
+    assert.throws(() => norm({ ...GPT_OSS_20B, sliding_window: null }), (e: unknown) => SinkLensError.is(e, 'badConfig') && e.message.includes('sliding_window'));
+    assert.throws(() => norm({ ...GPT_OSS_20B, num_experts_per_tok: 33 }), (e: unknown) => SinkLensError.is(e, 'badConfig') && e.message.includes('num_experts_per_tok'));
+  });
+
+  it('YaRN on a Llama-like config: attention factor from mscale / mscale_all_dim, truncate by default', () => {
+    const c = norm({ ...TINYLLAMA, rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 2048, mscale: 1, mscale_all_dim: 0.5 } });
+    const m = (s: number, k: number) => 0.1 * k * Math.log(s) + 1;
+    assert.deepEqual(c.rope?.scaling, { type: 'yarn', factor: 4, betaFast: 32, betaSlow: 1, originalMaxPositions: 2048, attentionFactor: m(4, 1) / m(4, 0.5), truncate: true });
   });
 
   it('Mistral 7B', () => {
@@ -102,7 +142,7 @@ describe('config normalisation', () => {
       () => getAdapter('bert'),
       (e: unknown) => SinkLensError.is(e, 'unsupportedArch') && e.message.includes('"bert"') && supportedModelTypes().every((t) => e.message.includes(t)),
     );
-    assert.deepEqual(supportedModelTypes().sort(), ['gemma', 'gemma2', 'gemma3', 'gemma3_text', 'gpt2', 'gpt_neox', 'granite', 'llama', 'mistral', 'olmo', 'olmo2', 'opt', 'phi3', 'qwen2', 'qwen3', 'starcoder2']);
+    assert.deepEqual(supportedModelTypes().sort(), ['gemma', 'gemma2', 'gemma3', 'gemma3_text', 'gpt2', 'gpt_neox', 'gpt_oss', 'granite', 'llama', 'mistral', 'olmo', 'olmo2', 'opt', 'phi3', 'qwen2', 'qwen3', 'starcoder2']);
   });
 
   it('missing or invalid fields are badConfig naming the field', () => {
@@ -141,5 +181,20 @@ describe('sliding windows (query i sees keys j with i - W < j <= i)', () => {
     assert.deepEqual(c.layerWindows, types.map((t) => (t === 'sliding_attention' ? 512 : null)));
     assert.throws(() => norm({ ...QWEN3_06B, use_sliding_window: true, sliding_window: 512, layer_types: types.map(() => 'chunked_attention') }), isBad('unsupportedArch', 'chunked_attention'));
     assert.throws(() => norm({ ...QWEN3_06B, use_sliding_window: true, sliding_window: 512, layer_types: ['full_attention'] }), isBad('badConfig', 'layer_types'));
+  });
+});
+
+describe('range checks on the gpt-oss fields', () => {
+  const cfg = getAdapter('gpt_oss').normalizeConfig(GPT_OSS_20B, 'openai/gpt-oss-20b');
+  const refused = (c: CanonicalConfig, field: string) =>
+    assert.throws(() => checkCanonicalConfig(c, '/m/config.json'), (e: unknown) => SinkLensError.is(e, 'badConfig') && e.message.startsWith('/m/config.json') && e.message.includes(field));
+  it('the published config passes', () => assert.equal(checkCanonicalConfig(cfg, '/m/config.json'), cfg));
+  it('windows per layer, experts and YaRN fields out of range are refused, naming the field', () => {
+    refused({ ...cfg, layerWindows: [128] }, 'layer_types');
+    refused({ ...cfg, layerWindows: cfg.layerWindows?.map((w, i) => (i === 2 ? 0 : w)) }, 'sliding_window');
+    refused({ ...cfg, moe: { ...cfg.moe!, topK: 40 } }, 'num_experts_per_tok');
+    refused({ ...cfg, moe: { ...cfg.moe!, swigluLimit: -1 } }, 'num_local_experts');
+    const rope = cfg.rope!;
+    refused({ ...cfg, rope: { ...rope, scaling: { ...(rope.scaling as Extract<NonNullable<typeof rope.scaling>, { type: 'yarn' }>), originalMaxPositions: 0 } } }, 'yarn');
   });
 });

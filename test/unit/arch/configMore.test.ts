@@ -44,7 +44,7 @@ describe('config normalisation: Phi-3', () => {
 
   it('refuses factor lists of the wrong length, other scalings, and longrope outside Phi-3', () => {
     refuses({ ...PHI4_MINI, rope_scaling: { ...PHI4_MINI.rope_scaling, short_factor: [1, 2] } }, 'badConfig', 'short_factor must be 48');
-    refuses({ ...PHI3_MINI_4K, rope_scaling: { type: 'yarn', factor: 4 } }, 'unsupportedArch', 'yarn');
+    refuses({ ...PHI3_MINI_4K, rope_scaling: { type: 'dynamic', factor: 4 } }, 'unsupportedArch', 'dynamic');
     refuses({ ...TINYLLAMA, rope_scaling: { ...PHI3_VISION_128K.rope_scaling, type: 'longrope' } }, 'unsupportedArch', 'longrope');
     refuses({ ...PHI3_MINI_4K, partial_rotary_factor: 0.01 }, 'badConfig', 'partial_rotary_factor');
   });

@@ -17,7 +17,9 @@ import { loadModelFiles } from '../../../src/engine/model/load';
 import { autoPrecision, paramCounts, planMemory, prepackBytes, runBytes, weightBytes, type Workload } from '../../../src/engine/plan/memory';
 import type { LoadOptions } from '../../../src/shared/engineApi';
 import { SinkLensError } from '../../../src/shared/errors';
-import { ARCH_SPECS, generateModel, samplePrompt } from '../../support/genModel';
+import { ARCH_SPECS, GPT_OSS_SPECS, generateModel, samplePrompt } from '../../support/genModel';
+import { getAdapter } from '../../../src/engine/arch/registry';
+import { GPT_OSS_20B } from '../arch/configs';
 import type { CanonicalConfig } from '../../../src/engine/arch/types';
 
 /** A canonical llama config (the shape fields are what the plan reads). */
@@ -141,6 +143,39 @@ describe('memory plan', () => {
         files.store.close();
       }
     }
+  });
+
+  test('gpt-oss: the plan covers every initializer, fp32 and int4 (all experts held, router and sinks float32)', async () => {
+    for (const spec of GPT_OSS_SPECS) {
+      const m = generateModel(join(root, spec.name), spec);
+      const files = await loadModelFiles(m.dir);
+      try {
+        for (const precision of ['fp32', 'int4'] as const) {
+          const graph = initializerBytes(buildForwardGraph(files.config, files.weights, 'full', { weights: precision }));
+          const planned = weightBytes(files.config, precision);
+          assert.ok(planned >= graph, `${spec.name} ${precision}: planned ${planned} >= graph ${graph}`);
+          // The plan's fixed allowance for graph constants (16 KiB + 4 KiB a block) dominates a tiny int4 graph.
+          if (precision === 'fp32') assert.ok(planned < 1.35 * graph, `${spec.name} ${precision}: planned ${planned} close to graph ${graph}`);
+        }
+      } finally {
+        files.store.close();
+      }
+    }
+  });
+
+  test('gpt-oss-20b on a 24 GB machine: 20.9B parameters; int4 fits (about 12.8 GiB of weights), int8 and fp32 do not', () => {
+    const c = getAdapter('gpt_oss').normalizeConfig(GPT_OSS_20B, 'openai/gpt-oss-20b');
+    const n = paramCounts(c);
+    // 24 x (q 2880x4096 + k, v 2880x512 + o 4096x2880 + 32 experts x 3 x 2880x2880) = 19,747,307,520
+    assert.equal(n.linear, 24 * (2880 * 4096 + 2 * 2880 * 512 + 4096 * 2880 + 32 * 3 * 2880 * 2880));
+    assert.equal(n.embed, 201088 * 2880);
+    assert.equal(n.head, 201088 * 2880);
+    const w = { ...W, tokens: 1024 };
+    const int4 = planMemory({ config: c, precision: 'int4', workload: w, cached: false });
+    assert.ok(int4.weightsBytes > 12 * GiB && int4.weightsBytes < 13.5 * GiB, `int4 weights ${int4.weightsBytes / GiB} GiB`);
+    assert.ok(int4.peakBytes < 20 * GiB, `int4 peak at T = 1024: ${int4.peakBytes / GiB} GiB`);
+    assert.ok(planMemory({ config: c, precision: 'int8', workload: w, cached: true }).peakBytes > 24 * GiB);
+    assert.equal(autoPrecision(c, w, 22 * GiB), 'int4');
   });
 
   test('an oversize load is refused before any weight or tokenizer is read', async () => {

@@ -38,7 +38,7 @@ export interface AttentionOut {
 }
 
 /** y [T, H, hd] * head_mask[layer] as [H, 1]: a zero drops that head's output before o_proj. */
-function maskHeads(g: GraphBuilder, name: string, y: string, headMask: string, layer: number, H: number): string {
+export function maskHeads(g: GraphBuilder, name: string, y: string, headMask: string, layer: number, H: number): string {
   const row = g.op('Gather', `${name}/Gather`, [headMask, g.i64([layer], [])], { axis: int(0) }); // [H]
   const col = g.op('Reshape', `${name}/Reshape`, [row, g.i64([H, 1])]); // [H, 1]
   return g.op('Mul', `${name}/Mul`, [y, col]); // [T, H, hd]
@@ -138,7 +138,7 @@ function projected(g: GraphBuilder, name: string, x: string, w: LayerWeights['q'
  * [T, n*hd] -> optional RMSNorm (per head [hd], or over the whole projection [n*hd] when
  * cfg.qkNormScope is 'full', OLMo2) and RoPE -> [1, T, n*hd].
  */
-function headed(
+export function headed(
   g: GraphBuilder,
   name: string,
   x: string,

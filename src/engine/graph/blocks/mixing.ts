@@ -54,7 +54,7 @@ export function makeMixingInputs(g: GraphBuilder, positions: string, queries: st
  * q [1, T, H*hd], k [1, T, KV*hd] (as the Attention op sees them) -> per query head
  * { rowEntropy [H], otherMass [H] }, both means over the sampled queries.
  */
-export function makeMixing(g: GraphBuilder, prefix: string, q: string, k: string, cfg: CanonicalConfig, mix: MixingInputs): { rowEntropy: string; otherMass: string } {
+export function makeMixing(g: GraphBuilder, prefix: string, q: string, k: string, cfg: CanonicalConfig, mix: MixingInputs, sinks: string | null = null): { rowEntropy: string; otherMass: string } {
   const { numHeads: H, numKvHeads: KV, headDim: hd } = cfg;
   const G = H / KV; // query heads per key head
   const p = `${prefix}/mixing`;
@@ -72,7 +72,8 @@ export function makeMixing(g: GraphBuilder, prefix: string, q: string, k: string
     scores = g.op('Mul', `${p}/softcap/Mul`, [t, g.f32([c], [])]); // [KV, G, m, T]
   }
   const masked = g.op('Add', `${p}/scores/Add`, [scores, mix.causalBias]); // [KV, G, m, T]
-  const logp = g.op('LogSoftmax', `${p}/LogSoftmax`, [masked], { axis: int(-1) }); // [KV, G, m, T]
+  // Learned sinks (gpt-oss): the softmax also runs over each head's sink logit, whose column is then dropped.
+  const { logp, sinkMass } = sinks ? withSinkColumn(g, p, masked, sinks, KV, G, H) : { logp: g.op('LogSoftmax', `${p}/LogSoftmax`, [masked], { axis: int(-1) }), sinkMass: null }; // [KV, G, m, T]
   const prob = g.op('Exp', `${p}/Exp`, [logp]); // [KV, G, m, T]
   const plogp = g.op('Mul', `${p}/entropy/Mul`, [prob, logp]); // [KV, G, m, T]
   const negH = g.op('ReduceSum', `${p}/entropy/ReduceSum`, [plogp, g.i64([-1])], { keepdims: int(0) }); // [KV, G, m]
@@ -82,7 +83,25 @@ export function makeMixing(g: GraphBuilder, prefix: string, q: string, k: string
   const lpKeys = g.op('GatherElements', `${p}/keys/GatherElements`, [logp, mix.keyIndex], { axis: int(3) }); // [KV, G, m, 2]: log p_i0, log p_ii
   const known = g.op('ReduceSum', `${p}/keys/ReduceSum`, [g.op('Exp', `${p}/keys/Exp`, [lpKeys]), g.i64([-1])], { keepdims: int(0) }); // [KV, G, m]: p_i0 + p_ii
   const rest = g.op('Sub', `${p}/other/Sub`, [g.f32([1], []), known]); // [KV, G, m]
-  const rm = g.op('Reshape', `${p}/other/Reshape`, [rest, g.i64([H, -1])]); // [H, m]
+  let rm = g.op('Reshape', `${p}/other/Reshape`, [rest, g.i64([H, -1])]); // [H, m]
+  if (sinkMass) rm = g.op('Sub', `${p}/other/sink/Sub`, [rm, sinkMass]); // [H, m]: the sink is no key
   const otherMass = g.op('ReduceMean', `${p}/other/ReduceMean`, [rm, g.i64([1])], { keepdims: int(0) }); // [H]
   return { rowEntropy, otherMass };
+}
+
+/**
+ * Learned sinks (gpt-oss): the softmax runs over the keys and each head's sink logit, as the model's
+ * does, and the sink column is then dropped: log p over the real keys [KV, G, m, T] (rows sum to
+ * 1 - p(sink)) and p(sink) [H, m].
+ */
+function withSinkColumn(g: GraphBuilder, p: string, masked: string, sinks: string, KV: number, G: number, H: number): { logp: string; sinkMass: string } {
+  const rows = g.op('Slice', `${p}/sink/shape/Slice`, [g.op('Shape', `${p}/sink/Shape`, [masked]), g.i64([0]), g.i64([3])]); // [3]: KV, G, m
+  const shape = g.op('Concat', `${p}/sink/shape/Concat`, [rows, g.i64([1])], { axis: int(0) }); // [4]
+  // Query head h = kv * G + g reads the sink logit sinks[h]: [H] -> [KV, G, 1, 1].
+  const col = g.op('Expand', `${p}/sink/Expand`, [g.op('Reshape', `${p}/sink/Reshape`, [sinks, g.i64([KV, G, 1, 1])]), shape]); // [KV, G, m, 1]
+  const all = g.op('LogSoftmax', `${p}/LogSoftmax`, [g.op('Concat', `${p}/sink/Concat`, [masked, col], { axis: int(-1) })], { axis: int(-1) }); // [KV, G, m, T+1]
+  const logp = g.op('Slice', `${p}/keys/Slice`, [all, g.i64([0]), g.i64([-1]), g.i64([3])]); // [KV, G, m, T]
+  const last = g.op('Slice', `${p}/sink/Slice`, [all, g.i64([-1]), g.i64([2 ** 62]), g.i64([3])]); // [KV, G, m, 1]
+  const sinkMass = g.op('Exp', `${p}/sink/Exp`, [g.op('Reshape', `${p}/sink/mass/Reshape`, [last, g.i64([H, -1])])]); // [H, m]
+  return { logp, sinkMass };
 }

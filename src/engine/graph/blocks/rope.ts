@@ -23,16 +23,42 @@ export function inverseFrequencies(rope: Rope, long = false): Float32Array {
     // longrope: 1 / (ext[i] * theta^(2i/rd)) (transformers' _compute_longrope_parameters)
     inv[i] = s?.type === 'longrope' ? 1 / Math.fround(((long ? s.longFactor : s.shortFactor)[i] as number) * Math.fround(pow)) : 1 / pow;
   }
+  if (s?.type === 'yarn') return yarnFrequencies(inv, rope.theta, rope.rotaryDim, s);
   return s && s.type !== 'longrope' ? scaleFrequencies(inv, s) : inv;
 }
 
-/** The factor cos and sin are multiplied by (longrope's attention factor; 1 otherwise). */
+type Yarn = Extract<RopeScaling, { type: 'yarn' }>;
+
+/**
+ * transformers' `_compute_yarn_parameters`: a linear ramp over the frequency index between the dims
+ * whose wavelengths make beta_fast and beta_slow rotations in the original context blends
+ * extrapolation (inv, kept) into interpolation (inv / factor).
+ */
+function yarnFrequencies(inv: Float32Array, theta: number, dim: number, s: Yarn): Float32Array {
+  const correctionDim = (rotations: number): number => (dim * Math.log(s.originalMaxPositions / (rotations * 2 * Math.PI))) / (2 * Math.log(theta));
+  let low = correctionDim(s.betaFast);
+  let high = correctionDim(s.betaSlow);
+  if (s.truncate) {
+    low = Math.floor(low);
+    high = Math.ceil(high);
+  }
+  low = Math.max(low, 0);
+  high = Math.min(high, dim - 1);
+  if (low === high) high += 0.001; // transformers' guard against a zero-width ramp
+  return inv.map((f, i) => {
+    const ramp = Math.min(1, Math.max(0, (i - low) / (high - low))); // 0: extrapolate, 1: interpolate
+    return (f / s.factor) * ramp + f * (1 - ramp);
+  });
+}
+
+/** Longrope's and YaRN's attention factor multiplies cos and sin (so q.k scales by its square); 1 otherwise. */
 export function ropeAttentionFactor(rope: Rope): number {
-  return rope.scaling?.type === 'longrope' ? rope.scaling.attentionFactor : 1;
+  const s = rope.scaling;
+  return s?.type === 'yarn' || s?.type === 'longrope' ? s.attentionFactor : 1;
 }
 
 /** transformers' `_compute_llama3_parameters` and linear scaling (positions / factor). */
-function scaleFrequencies(inv: Float32Array, s: Exclude<RopeScaling, { type: 'longrope' }>): Float32Array {
+function scaleFrequencies(inv: Float32Array, s: Exclude<RopeScaling, { type: 'longrope' } | Yarn>): Float32Array {
   if (s.type === 'linear') return inv.map((f) => f / s.factor);
   const lowWavelen = s.originalMaxPositions / s.lowFreqFactor;
   const highWavelen = s.originalMaxPositions / s.highFreqFactor;
@@ -52,9 +78,9 @@ function scaleFrequencies(inv: Float32Array, s: Exclude<RopeScaling, { type: 'lo
 export function ropeCaches(rope: Rope, positions: number): { cos: Float32Array; sin: Float32Array } {
   const long = rope.scaling?.type === 'longrope' && positions > rope.scaling.originalMaxPositions;
   const inv = inverseFrequencies(rope, long);
-  const m = ropeAttentionFactor(rope);
   const rd = rope.rotaryDim;
   const half = rd / 2;
+  const m = ropeAttentionFactor(rope);
   const cos = new Float32Array(positions * rd);
   const sin = new Float32Array(positions * rd);
   for (let p = 0; p < positions; p++) {
