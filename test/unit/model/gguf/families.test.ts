@@ -176,7 +176,7 @@ describe('what llama.cpp derives when the GGUF file has no key', () => {
     assert.deepEqual([a2.config.attnSoftcap, a2.config.finalSoftcap, a2.config.layerWindows], [4, 2.5, [6, null, 6]]);
     assert.equal(a3.config.attnScale, 1 / Math.sqrt(24));
     assert.deepEqual(a3.config.layerWindows, [5, 5, 5], 'pattern 3 is not in the file: 3 layers < 6 are all local');
-    assert.deepEqual([a3.config.ropeLocal?.theta, a3.config.ropeLocal?.scaling, a3.config.rope.theta, a3.config.rope.scaling], [10000, null, 1000000, { type: 'linear', factor: 8 }]);
+    assert.deepEqual([a3.config.ropeLocal?.theta, a3.config.ropeLocal?.scaling, a3.config.rope?.theta, a3.config.rope?.scaling], [10000, null, 1000000, { type: 'linear', factor: 8 }]);
   });
 
   const file = (arch: string, entries: [string, GgufValue][], layers: number): GgufFile => ({
@@ -192,7 +192,7 @@ describe('what llama.cpp derives when the GGUF file has no key', () => {
   it('gemma2 27B (46 layers): query_pre_attn_scalar = hidden / heads (144), else head_dim; soft-caps and window default to 50, 30, 4096', () => {
     assert.equal(canon(file('gemma2', [], 46)).attnScale, 1 / Math.sqrt(144));
     const c = canon(file('gemma2', [], 42));
-    assert.deepEqual([c.attnScale, c.attnSoftcap, c.finalSoftcap, c.layerWindows?.slice(0, 3), c.rope.theta], [1 / Math.sqrt(128), 50, 30, [4096, null, 4096], 10000]);
+    assert.deepEqual([c.attnScale, c.attnSoftcap, c.finalSoftcap, c.layerWindows?.slice(0, 3), c.rope?.theta], [1 / Math.sqrt(128), 50, 30, [4096, null, 4096], 10000]);
   });
 
   it('gemma3: 62 layers take hidden / heads; no sliding_window key (or 0) means every layer global', () => {
@@ -214,7 +214,7 @@ describe('what llama.cpp derives when the GGUF file has no key', () => {
       tensors: [{ name: 'token_embd.weight', dims: [3072, 200064], type: 0, byteRange: [0, 0] }],
     };
     const c = canon(f);
-    assert.deepEqual([c.headDim, c.rope.rotaryDim, c.rope.scaling, c.layerWindows], [128, 96, null, undefined]);
+    assert.deepEqual([c.headDim, c.rope?.rotaryDim, c.rope?.scaling, c.layerWindows], [128, 96, null, undefined]);
   });
 });
 
