@@ -16,6 +16,7 @@ import { readGgufHeader, type GgufFile, type GgufValue } from '../../../../src/e
 import { readGgufTensor } from '../../../../src/engine/model/gguf/store';
 import { loadModelFiles } from '../../../../src/engine/model/load';
 import { getAdapter } from '../../../../src/engine/arch/registry';
+import { f16BitsToF32, f32ToF16Bits } from '../../../../tools/modelgen/float16';
 import { assertClose } from '../../../support/assertClose';
 import { ARCH_SPECS, generateModel, randomIds, type ModelSpec } from '../../../support/genModel';
 import { spmVocabMeta, writeGgufModel, type GgufOptions } from '../../../support/ggufModel';
@@ -101,6 +102,40 @@ describe('GGUF gemma / gemma2 / gemma3 / phi3 as llama.cpp writes them', () => {
       if (s.family === 'phi3') await sameForward(s, path, dir, 12, TOL);
     });
   }
+
+  // What the converter and llama.cpp do that a BF16 / F16 Gemma checkpoint's HF forward does not (docs/gguf.md).
+  it('gemma BF16: llama.cpp scales the embedding by √d in float32, HF by √d rounded to bfloat16 (attention to BOS within 3e-3)', async () => {
+    const s = { ...spec('gemma-bf16'), name: 'gguf-gemma-bf16' };
+    const { dir, path } = gguf(s, { quant: 'BF16' });
+    const [a, b] = [await loadModelFiles(dir), await loadModelFiles(path)];
+    a.store.close();
+    b.store.close();
+    assert.deepEqual([b.config.embedScale, a.config.embedScale], [Math.fround(Math.sqrt(48)), 6.9375]);
+    const ids = randomIds(24, s.vocab, 5);
+    ids[0] = 1;
+    const [got, want] = [await forward(path, ids), await forward(dir, ids)];
+    assertClose(got.attnToBos, want.attnToBos, { rtol: 0, atol: 3e-3 }, 'attnToBos (measured 1.3e-3)');
+  });
+
+  it('gemma3 F16: the converter adds 1 in float16, so norms are stored as f16(w + 1) (attention to BOS within 2e-3)', async () => {
+    const s: ModelSpec = { ...spec('gemma3-layer-types-f16'), name: 'gguf-gemma3-f16', layerTypes: false, slidingWindowPattern: 6, layers: 7, queryPreAttnScalar: 8 };
+    const { dir, path } = gguf(s, { quant: 'F16' });
+    const file = readGgufHeader(path);
+    const fd = openSync(path, 'r');
+    const a = await loadModelFiles(dir);
+    try {
+      const info = file.tensors.find((t) => t.name === 'blk.2.ffn_norm.weight')!;
+      const half = (x: number) => f16BitsToF32(f32ToF16Bits(x));
+      assert.deepEqual([...readGgufTensor(fd, path, info)], [...a.store.read('model.layers.2.pre_feedforward_layernorm.weight')].map((w) => half(w + 1)));
+    } finally {
+      closeSync(fd);
+      a.store.close();
+    }
+    const ids = randomIds(24, s.vocab, 5);
+    ids[0] = 1;
+    const [got, want] = [await forward(path, ids), await forward(dir, ids)];
+    assertClose(got.attnToBos, want.attnToBos, { rtol: 0, atol: 2e-3 }, 'attnToBos (measured 8.4e-4)');
+  });
 
   it('gemma2: every norm is stored as w + 1 (F32) and applied as 1 + w once', async () => {
     const { dir, path } = gguf(REPRESENTABLE[1] as ModelSpec);
