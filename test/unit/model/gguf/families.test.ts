@@ -9,7 +9,8 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createRunner } from '../../../../src/engine/graph/runner';
+import { buildForwardGraph } from '../../../../src/engine/graph/model';
+import { createRunner, createRunnerWith } from '../../../../src/engine/graph/runner';
 import type { ForwardResult } from '../../../../src/engine/graph/types';
 import { ggufRawConfig } from '../../../../src/engine/model/gguf/config';
 import { readGgufHeader, type GgufFile, type GgufValue } from '../../../../src/engine/model/gguf/reader';
@@ -285,6 +286,39 @@ describe('quantised gemma2 / phi3 GGUF', () => {
       ids[0] = 1;
       const [got, want] = [await forward(path, ids), await forward(dir, ids)];
       assertClose(got.attnToBos, want.attnToBos, { rtol: 0, atol: 6e-2 }, `${s.name}: attnToBos`);
+    });
+  }
+
+  // Every projection's rows are whole Q8_0 blocks here (gemma2: inputs d = 32, H·hd = 64, ff = 64; phi3: d = 64, ff = 128).
+  // Phi-3 in Q4_K (rows of 256, per-block offsets) at int4 too.
+  const phi3K: ModelSpec = { ...(QUANT[1] as ModelSpec), name: 'gguf-phi3-k', hidden: 256, intermediate: 256, partialRotary: 0.09375 };
+  const DIRECT: readonly [ModelSpec, 'Q8_0' | 'Q4_K', 'int8' | 'int4', number][] = [
+    [{ ...spec('gemma2-softcap-window-sharded'), name: 'gguf-gemma2-int8', headDim: 16, queryPreAttnScalar: 16 }, 'Q8_0', 'int8', 0], // tied: the head is the embedding
+    [QUANT[1] as ModelSpec, 'Q8_0', 'int8', 1], // untied head
+    [phi3K, 'Q4_K', 'int4', 1],
+  ];
+  for (const [s, quant, precision, head] of DIRECT) {
+    it(`${s.name} ${quant} at ${precision}: every projection runs as stored (fused phi3 rows sliced from the file's blocks), the forward equals the fp32 one`, async () => {
+      const { path } = gguf(s, { quant });
+      const f = await loadModelFiles(path);
+      const names = buildForwardGraph(f.config, f.weights, 'bare', { weights: precision }).initializers.map((i) => i.name).filter((n) => /\/weight_q\d/.test(n));
+      f.store.close();
+      assert.equal(names.length, s.layers * 7 + head, names.join(', '));
+      assert.ok(names.every((n) => n.endsWith(`_${quant}`)), `all taken as stored: ${names.join(', ')}`);
+      const run = async (weights: 'int8' | 'int4' | 'fp32') => {
+        const g = await loadModelFiles(path);
+        const r = await createRunnerWith(g.config, g.weights, { threads: 1, probes: 'full', weights }, { quant: { accuracyLevel: 0 } }).finally(() => g.store.close());
+        try {
+          return await r.forward({ ids: [1, ...randomIds(23, s.vocab, 9)] });
+        } finally {
+          await r.dispose();
+        }
+      };
+      const [got, want] = [await run(precision), await run('fp32')];
+      const tol = { rtol: 1e-4, atol: 1e-5 };
+      assertClose(got.hidden, want.hidden, tol, 'hidden');
+      assertClose(got.attnToBos, want.attnToBos, tol, 'attnToBos');
+      if (head) assertClose(got.lastLogits, want.lastLogits, tol, 'lastLogits');
     });
   }
 });
