@@ -175,7 +175,7 @@ export function tokenizerMetadata(tj: Json, tc: Json, c: Json): Record<string, G
     m['tokenizer.ggml.model'] = meta.str('gpt2');
     m['tokenizer.ggml.merges'] = meta.arr('string', merges);
     const pre = JSON.stringify(tj['pre_tokenizer']);
-    m['tokenizer.ggml.pre'] = meta.str(pre.includes('\\\\p{N}{1,3}') ? 'llama-bpe' : pre.includes('Split') ? 'qwen2' : 'gpt2');
+    m['tokenizer.ggml.pre'] = meta.str(pre.includes('\\\\p{Lu}') ? 'gpt-4o' : pre.includes('\\\\p{N}{1,3}') ? 'llama-bpe' : pre.includes('Split') ? 'qwen2' : 'gpt2');
   } else {
     // SentencePiece style: a merged piece scores by how early a merge produces it (merge rank r → −r).
     const rank = new Map<string, number>();
