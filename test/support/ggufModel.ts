@@ -1,15 +1,16 @@
 /**
- * Turns a Hugging Face model folder (the fixtures, generated llama/mistral/qwen2/qwen3 models)
+ * Turns a Hugging Face model folder (the fixtures, generated llama/mistral/qwen2/qwen3/gemma/phi3 models)
  * into a GGUF file the way llama.cpp's converter lays it out: `{arch}.*` metadata from
  * config.json, `blk.N.*` tensor names, llama's q/k rows permuted for its interleaved rope, llama3
  * rope scaling as a `rope_freqs` tensor, and the tokenizer as `tokenizer.ggml.*` (SentencePiece
  * style with scores for byte-fallback BPE tokenizers, gpt2 style with merges for byte-level ones).
- * Matrices are stored as `quant` (norms and biases F32), with llama.cpp's fallback to Q8_0 / F16
+ * Gemma and Phi-3 differences are in ggufFamilies.ts. Matrices are stored as `quant` (norms and biases F32), with llama.cpp's fallback to Q8_0 / F16
  * where a row is not a whole number of blocks.
  */
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { meta, QUANT_LAYOUT, writeGguf, type GgufMeta, type GgufTensorOut, type GgufTensorType } from '../../tools/modelgen';
+import { convertTensor, dropsTensor, FAMILY_ARCH, FAMILY_BLOCK_NAMES, familyExtraTensors, familyMetadata } from './ggufFamilies';
 import { readSafetensorsDir } from './reference/safetensors';
 
 type Json = Record<string, unknown>;
@@ -21,11 +22,11 @@ const HF_TO_GGUF_BLOCK: Readonly<Record<string, string>> = {
 };
 const HF_TO_GGUF_GLOBAL: Readonly<Record<string, string>> = { 'model.embed_tokens.weight': 'token_embd.weight', 'model.norm.weight': 'output_norm.weight', 'lm_head.weight': 'output.weight' };
 
-function ggufName(hf: string): string {
+function ggufName(hf: string, arch: string): string {
   const g = HF_TO_GGUF_GLOBAL[hf];
   if (g) return g;
   const m = /^model\.layers\.(\d+)\.(.+)\.(weight|bias)$/.exec(hf);
-  const part = m ? HF_TO_GGUF_BLOCK[m[2] as string] : undefined;
+  const part = m ? (FAMILY_BLOCK_NAMES[arch]?.[m[2] as string] ?? HF_TO_GGUF_BLOCK[m[2] as string]) : undefined;
   if (!m || !part) throw new Error(`no GGUF name for ${hf}`);
   return `blk.${m[1]}.${part}.${m[3]}`;
 }
@@ -116,8 +117,8 @@ function modelMetadata(c: Json, arch: string, name: string): Record<string, Gguf
 export function writeGgufModel(dir: string, out: string, opts: GgufOptions = {}): WrittenGguf {
   const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Json;
   const modelType = String(c['model_type']);
-  const arch = modelType === 'mistral' ? 'llama' : modelType;
-  if (!['llama', 'qwen2', 'qwen3'].includes(arch)) throw new Error(`writeGgufModel: ${modelType} is not a llama-layout family`);
+  const arch = modelType === 'mistral' ? 'llama' : (FAMILY_ARCH[modelType] ?? modelType);
+  if (!['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'phi3'].includes(arch)) throw new Error(`writeGgufModel: ${modelType} has no GGUF layout here`);
   const tok = opts.tokenizer ?? (opts.tokenizerMeta ? null : {
     json: JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as Json,
     config: JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) as Json,
@@ -125,13 +126,13 @@ export function writeGgufModel(dir: string, out: string, opts: GgufOptions = {})
   const heads = Number(c['num_attention_heads']);
   const kvHeads = Number(c['num_key_value_heads'] ?? heads);
   const headDim = Number(c['head_dim'] ?? Number(c['hidden_size']) / heads);
-  const tied = c['tie_word_embeddings'] === true || (c['tie_word_embeddings'] === undefined && arch === 'qwen2');
+  const tied = c['tie_word_embeddings'] === true || (c['tie_word_embeddings'] === undefined && (arch === 'qwen2' || arch.startsWith('gemma')));
   const tensors: GgufTensorOut[] = [];
   const types: Record<string, string> = {};
   for (const [hf, t] of readSafetensorsDir(dir)) {
-    if (tied && hf === 'lm_head.weight') continue;
-    const name = ggufName(hf);
-    let data = t.data;
+    if ((tied && hf === 'lm_head.weight') || dropsTensor(arch, hf)) continue;
+    const name = ggufName(hf, arch);
+    let data = convertTensor(arch, hf, t.data, c);
     const cols = t.dims.length === 2 ? (t.dims[1] as number) : 1;
     const qk = /self_attn\.([qk])_proj/.exec(hf);
     if (arch === 'llama' && qk) data = permute(data, qk[1] === 'q' ? heads : kvHeads, cols);
@@ -141,7 +142,9 @@ export function writeGgufModel(dir: string, out: string, opts: GgufOptions = {})
   }
   const rs = c['rope_scaling'] as Json | null | undefined;
   if (rs && (rs['rope_type'] ?? rs['type']) === 'llama3') tensors.push({ name: 'rope_freqs.weight', shape: [headDim / 2], type: 'F32', data: llama3RopeFreqs(c, headDim) });
-  const metadata = { ...modelMetadata(c, arch, String(c['_name_or_path'] ?? basename(dir))), ...(tok ? tokenizerMetadata(tok.json, tok.config, c) : opts.tokenizerMeta) };
+  tensors.push(...familyExtraTensors(arch, c));
+  const vocab = tok ? tokenizerMetadata(tok.json, tok.config, c) : opts.tokenizerMeta;
+  const metadata = familyMetadata(arch, c, { ...modelMetadata(c, arch, String(c['_name_or_path'] ?? basename(dir))), ...vocab });
   return { path: out, bytes: writeGguf(out, metadata, tensors), types };
 }
 
@@ -172,7 +175,7 @@ export function tokenizerMetadata(tj: Json, tc: Json, c: Json): Record<string, G
     m['tokenizer.ggml.model'] = meta.str('gpt2');
     m['tokenizer.ggml.merges'] = meta.arr('string', merges);
     const pre = JSON.stringify(tj['pre_tokenizer']);
-    m['tokenizer.ggml.pre'] = meta.str(pre.includes('\\\\p{N}{1,3}') ? 'llama-bpe' : pre.includes('Split') ? 'qwen2' : 'gpt2');
+    m['tokenizer.ggml.pre'] = meta.str(pre.includes('\\\\p{Lu}') ? 'gpt-4o' : pre.includes('\\\\p{N}{1,3}') ? 'llama-bpe' : pre.includes('Split') ? 'qwen2' : 'gpt2');
   } else {
     // SentencePiece style: a merged piece scores by how early a merge produces it (merge rank r → −r).
     const rank = new Map<string, number>();

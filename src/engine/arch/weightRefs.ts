@@ -6,7 +6,7 @@
  */
 import { basename } from 'node:path';
 import { SinkLensError } from '../../shared/errors';
-import type { WeightStore, LinearWeights, NormWeights, WeightRef } from '../weights/types';
+import type { LinearWeights, NBitsBlocks, NormWeights, WeightRef, WeightStore } from '../weights/types';
 
 function fileList(store: WeightStore): string {
   return store.files().map((f) => basename(f.path)).join(', ');
@@ -99,7 +99,21 @@ export function layerNorm(store: WeightStore, prefix: string, n: number): NormWe
 export function rowBlock(store: WeightStore, name: string, storedDims: readonly number[], part: string, start: number, n: number): WeightRef {
   const cols = storedDims.length > 1 ? (storedDims[1] as number) : 1;
   const dims = storedDims.length > 1 ? [n, cols] : [n];
-  return derived(store, name, storedDims, part, dims, (src) => src.slice(start * cols, (start + n) * cols));
+  const ref = derived(store, name, storedDims, part, dims, (src) => src.slice(start * cols, (start + n) * cols));
+  // A block-quantised fused matrix (a GGUF phi3 attn_qkv / ffn_up) keeps its stored form: blocks run along a row.
+  const stored = storedDims.length === 2 ? store.stored?.(name) : undefined;
+  if (!stored) return ref;
+  const rows = storedDims[0] as number;
+  return { ...ref, stored: { ...stored, read: () => sliceNBitsRows(stored.read(), rows, start, n) } };
+}
+
+/** Rows [start, start + n) of an [N, K] matrix's MatMulNBits blocks (every array is N equal row chunks). */
+export function sliceNBitsRows(b: NBitsBlocks, N: number, start: number, n: number): NBitsBlocks {
+  const rows = <T extends Uint8Array | Float32Array>(x: T): T => {
+    const per = x.length / N;
+    return x.slice(start * per, (start + n) * per) as T;
+  };
+  return { packed: rows(b.packed), scales: rows(b.scales), zeros: b.zeros && rows(b.zeros), offsets: b.offsets && rows(b.offsets) };
 }
 
 /** A norm without parameters (OLMo's LayerNorm): weight 1, no bias, one shared constant per size. */

@@ -27,10 +27,10 @@ describe('sinklens CLI with GGUF files', () => {
   });
 
   test('a GGUF of an unsupported architecture: exit 1, one line naming the supported ones', () => {
-    const p = join(tmp, 'phi3.gguf');
-    writeFileSync(p, ggufBytes({ 'general.architecture': meta.str('phi3') }, []));
+    const p = join(tmp, 'falcon.gguf');
+    writeFileSync(p, ggufBytes({ 'general.architecture': meta.str('falcon') }, []));
     const r = cli(['analyze', '--model', p, '--text', 'hello']);
     assert.equal(r.code, 1);
-    assert.match(r.err, /GGUF architecture "phi3".*Supported GGUF architectures: llama, qwen2, qwen3/);
+    assert.match(r.err, /GGUF architecture "falcon".*Supported GGUF architectures: llama, qwen2, qwen3, gemma, gemma2, gemma3, phi3\./);
   });
 });

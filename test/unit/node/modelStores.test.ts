@@ -38,7 +38,8 @@ function put(path: string, content: Uint8Array | string): string {
 const gen = generateModel(join(root, 'gen'), { name: 'store-llama', family: 'llama', hidden: 32, layers: 2, heads: 4, kvHeads: 2, intermediate: 64, vocab: 64, seed: 31 });
 const llamaGguf = join(root, 'llama.gguf');
 writeGgufModel(join(root, 'gen'), llamaGguf, { tokenizerMeta: spmVocabMeta(gen.vocab.tokens, { unk: 0, bos: gen.vocab.bosId, eos: gen.vocab.eosId }) });
-const gemmaBytes = ggufBytes({ 'general.name': meta.str('g'), 'general.architecture': meta.str('gemma2') }, []);
+const falconBytes = ggufBytes({ 'general.name': meta.str('g'), 'general.architecture': meta.str('falcon') }, []);
+const phi3Bytes = ggufBytes({ 'general.name': meta.str('p'), 'general.architecture': meta.str('phi3') }, []);
 
 const home = join(root, 'home');
 const ollama = join(root, 'ollama');
@@ -58,23 +59,25 @@ function ollamaModel(host: string, ns: string, model: string, tag: string, bytes
 }
 const llamaBytes = new Uint8Array(readFileSync(llamaGguf));
 const ollamaBlob = ollamaModel('registry.ollama.ai', 'library', 'tinyllama', 'latest', llamaBytes);
-ollamaModel('hf.co', 'someone', 'gemma-GGUF', 'Q4_K_M', gemmaBytes);
+ollamaModel('hf.co', 'someone', 'falcon-GGUF', 'Q4_K_M', falconBytes);
 put(join(ollama, 'manifests', 'registry.ollama.ai', 'library', 'broken', 'latest'), '{ not json');
 put(join(ollama, 'manifests', 'registry.ollama.ai', 'library', 'gone', 'latest'), JSON.stringify({ layers: [{ mediaType: 'application/vnd.ollama.image.model', digest: `sha256:${'2'.repeat(64)}` }] }));
 // LM Studio, current and older roots; a vision projector and a non-GGUF file are skipped.
 put(join(home, '.lmstudio', 'models', 'lmstudio-community', 'Tiny-GGUF', 'tiny-Q8_0.gguf'), llamaBytes);
 put(join(home, '.lmstudio', 'models', 'lmstudio-community', 'Tiny-GGUF', 'mmproj-tiny-f16.gguf'), llamaBytes);
 put(join(home, '.lmstudio', 'models', 'lmstudio-community', 'Tiny-GGUF', 'README.md'), 'x');
-put(join(home, '.cache', 'lm-studio', 'models', 'old', 'Repo', 'old.gguf'), gemmaBytes);
+put(join(home, '.cache', 'lm-studio', 'models', 'old', 'Repo', 'old.gguf'), falconBytes);
+put(join(home, '.cache', 'lm-studio', 'models', 'old', 'Repo', 'phi.gguf'), phi3Bytes);
 // llama.cpp: a downloaded file, and a half-written one that is not GGUF yet.
 put(join(llamaCache, 'org_repo_tiny-F32.gguf'), llamaBytes);
 put(join(llamaCache, 'partial.gguf'), 'not yet');
 
 const EXPECTED = [
-  ['hf.co/someone/gemma-GGUF:Q4_K_M', 'ollama', 'gemma2'],
+  ['hf.co/someone/falcon-GGUF:Q4_K_M', 'ollama', 'falcon'],
   ['tinyllama:latest', 'ollama', 'llama'],
   ['lmstudio-community/Tiny-GGUF/tiny-Q8_0.gguf', 'lmstudio', 'llama'],
-  ['old/Repo/old.gguf', 'lmstudio', 'gemma2'],
+  ['old/Repo/old.gguf', 'lmstudio', 'falcon'],
+  ['old/Repo/phi.gguf', 'lmstudio', 'phi3'],
   ['org_repo_tiny-F32.gguf', 'llama.cpp', 'llama'],
 ];
 
@@ -102,7 +105,7 @@ describe('model stores (Ollama, LM Studio, llama.cpp)', () => {
 
   it('sinklens models and Select Model list the same GGUF models; unsupported architectures are flagged', () => {
     const rows = discoverModels({ env, home, extraDirs: [] }).filter((m) => ['ollama', 'lmstudio', 'llama.cpp'].includes(m.source));
-    assert.deepEqual(rows.map((r) => [r.name, r.source, r.modelType, r.supported]), EXPECTED.map(([n, s, a]) => [n, s, a, a === 'llama']));
+    assert.deepEqual(rows.map((r) => [r.name, r.source, r.modelType, r.supported]), EXPECTED.map(([n, s, a]) => [n, s, a, a === 'llama' || a === 'phi3']));
     const choices = storeModelChoices(listStoreModels(env, home));
     assert.deepEqual(choices.map((c) => c.value), rows.map((r) => r.dir));
     assert.match(choices[1]?.description ?? '', /^Ollama · llama · /);

@@ -6,10 +6,19 @@
 import { basename } from 'node:path';
 import { SinkLensError } from '../../../shared/errors';
 import type { RawConfig } from '../../arch/adapter';
+import { familyConfig, type TensorReader } from './familyConfig';
 import { metaNum, metaStr, type GgufFile, type GgufValue } from './reader';
 
 /** GGUF `general.architecture` → HF `model_type`, for the layouts names.ts maps. */
-const ARCH_TO_MODEL_TYPE: Readonly<Record<string, string>> = { llama: 'llama', qwen2: 'qwen2', qwen3: 'qwen3' };
+const ARCH_TO_MODEL_TYPE: Readonly<Record<string, string>> = {
+  llama: 'llama',
+  qwen2: 'qwen2',
+  qwen3: 'qwen3',
+  gemma: 'gemma',
+  gemma2: 'gemma2',
+  gemma3: 'gemma3_text',
+  phi3: 'phi3',
+};
 
 export function ggufArchitectures(): string[] {
   return Object.keys(ARCH_TO_MODEL_TYPE);
@@ -22,7 +31,7 @@ export function ggufArch(f: GgufFile): { arch: string; modelType: string } {
     throw new SinkLensError(
       'unsupportedArch',
       `${basename(f.path)}: SinkLens does not read GGUF architecture ${JSON.stringify(arch ?? null)}. Supported GGUF architectures: ${ggufArchitectures().join(', ')}.`,
-      'Other families (gemma, phi3, …) can be analysed from their Hugging Face safetensors folder where SinkLens supports them.',
+      'Other families can be analysed from their Hugging Face safetensors folder where SinkLens supports them.',
     );
   }
   return { arch, modelType };
@@ -91,15 +100,18 @@ function vocabSize(f: GgufFile, a: string): number | undefined {
   return metaNum(f.metadata, `${a}.vocab_size`) ?? (Array.isArray(t) ? t.length : undefined);
 }
 
-/** The config.json equivalent of a GGUF file. `ropeFreqs` is the `rope_freqs` tensor when stored. */
-export function ggufRawConfig(f: GgufFile, ropeFreqs: Float32Array | null): RawConfig {
+/**
+ * The config.json equivalent of a GGUF file. `tensor` reads the small tensors that hold config
+ * (llama3's `rope_freqs`, phi3's `rope_factors_*`), null when absent.
+ */
+export function ggufRawConfig(f: GgufFile, tensor: TensorReader): RawConfig {
   const { arch: a, modelType } = ggufArch(f);
   const m = f.metadata;
   const hidden = required(f, `${a}.embedding_length`);
   const heads = required(f, `${a}.attention.head_count`);
   const headDim = metaNum(m, `${a}.attention.key_length`) ?? hidden / heads;
   const theta = metaNum(m, `${a}.rope.freq_base`) ?? 10000;
-  const rope = ropeScaling(f, a, headDim, theta, ropeFreqs);
+  const rope = ropeScaling(f, a, headDim, theta, tensor('rope_freqs.weight'));
   const raw: RawConfig = {
     model_type: modelType,
     hidden_size: hidden,
@@ -118,6 +130,8 @@ export function ggufRawConfig(f: GgufFile, ropeFreqs: Float32Array | null): RawC
   };
   if (rope) raw['rope_scaling'] = rope;
   const rotary = metaNum(m, `${a}.rope.dimension_count`);
+  const family = familyConfig(f, a, raw, rotary, tensor);
+  if (family) return { ...raw, ...family };
   if (rotary !== undefined && rotary !== headDim) {
     throw new SinkLensError('unsupportedArch', `${basename(f.path)}: partial rotary embeddings (${rotary} of ${headDim} dims) are not supported for GGUF ${a}.`);
   }

@@ -21,8 +21,9 @@ export interface GgufModel {
   store: WeightStore;
 }
 
-function ropeFreqs(f: GgufFile): Float32Array | null {
-  const info = f.tensors.find((t) => t.name === 'rope_freqs.weight');
+/** A tensor that holds config (rope_freqs, rope_factors_*), dequantised; null when the file has none. */
+function configTensor(f: GgufFile, name: string): Float32Array | null {
+  const info = f.tensors.find((t) => t.name === name);
   if (!info) return null;
   const fd = openSync(f.path, 'r');
   try {
@@ -35,11 +36,13 @@ function ropeFreqs(f: GgufFile): Float32Array | null {
 export function openGgufModel(path: string): GgufModel {
   const file = readGgufHeader(path);
   const { arch } = ggufArch(file);
-  const raw = ggufRawConfig(file, ropeFreqs(file));
+  const raw = ggufRawConfig(file, (name) => configTensor(file, name));
   const config = getAdapter(raw['model_type']).normalizeConfig(raw, ggufDisplayName(file, basename(path).replace(/\.gguf$/i, '')));
   const tok = ggufTokenizer(file);
   const tokenizerFiles: TokenizerFiles = { dir: path, json: () => tok.json, config: () => tok.config };
-  // llama.cpp permutes llama's q/k rows for its interleaved rope; qwen2/qwen3 are stored as in HF.
+  // llama.cpp permutes llama's q/k rows for its interleaved rope; the other families are stored as in HF.
   const permute = arch === 'llama' ? { heads: config.numHeads, kvHeads: config.numKvHeads } : null;
-  return { file, config, tokenizerFiles, store: openGgufStore(file, { permute }) };
+  // Its converter adds 1 to every Gemma RMSNorm weight (GemmaRMSNorm's 1 + w).
+  const normPlusOne = arch === 'gemma' || arch === 'gemma2' || arch === 'gemma3';
+  return { file, config, tokenizerFiles, store: openGgufStore(file, { permute, arch, normPlusOne }) };
 }

@@ -1,7 +1,9 @@
 /**
- * GGUF tensor names → the Hugging Face names the arch adapters read, for the llama-layout
- * families (llama, qwen2, qwen3: `blk.N.attn_q` … `model.layers.N.self_attn.q_proj`). Tensors
- * with no HF counterpart (llama3's precomputed `rope_freqs`) map to null and are not listed.
+ * GGUF tensor names → the Hugging Face names the arch adapters read (`blk.N.attn_q` …
+ * `model.layers.N.self_attn.q_proj`). The llama layout is shared by llama, qwen2, qwen3 and gemma;
+ * gemma2/gemma3 and phi3 rename a few block tensors (llama.cpp's gguf-py `constants.py` /
+ * `tensor_mapping.py`). Tensors with no HF counterpart (llama3's precomputed `rope_freqs`, phi3's
+ * `rope_factors_*`, read into the config instead) map to null and are not listed.
  */
 
 const GLOBAL: Readonly<Record<string, string>> = {
@@ -24,15 +26,29 @@ const BLOCK: Readonly<Record<string, string>> = {
   ffn_down: 'mlp.down_proj',
 };
 
-/** Names that are read elsewhere (config) or carry nothing the forward needs. */
-const IGNORED = new Set(['rope_freqs.weight']);
+/** Gemma 2/3 norm every sublayer's input and output: `ffn_norm` is FFN_PRE_NORM there. */
+const GEMMA2_BLOCK: Readonly<Record<string, string>> = {
+  ...BLOCK,
+  post_attention_norm: 'post_attention_layernorm',
+  ffn_norm: 'pre_feedforward_layernorm',
+  post_ffw_norm: 'post_feedforward_layernorm',
+};
 
-export function hfTensorName(gguf: string): string | null | undefined {
+/** Phi-3 keeps HF's fusions: `attn_qkv` (rows q | k | v) and `ffn_up` holding gate_up_proj (rows gate | up). */
+const PHI3_BLOCK: Readonly<Record<string, string>> = { ...BLOCK, attn_qkv: 'self_attn.qkv_proj', ffn_up: 'mlp.gate_up_proj' };
+
+const BLOCKS_BY_ARCH: Readonly<Record<string, Readonly<Record<string, string>>>> = { gemma2: GEMMA2_BLOCK, gemma3: GEMMA2_BLOCK, phi3: PHI3_BLOCK };
+
+/** Names that are read elsewhere (config) or carry nothing the forward needs. */
+const IGNORED = new Set(['rope_freqs.weight', 'rope_factors_long.weight', 'rope_factors_short.weight']);
+
+/** The HF name of GGUF tensor `gguf` in a file of `general.architecture` `arch`; null = not a weight; undefined = unknown. */
+export function hfTensorName(gguf: string, arch = 'llama'): string | null | undefined {
   if (IGNORED.has(gguf)) return null;
   const g = GLOBAL[gguf];
   if (g !== undefined) return g;
   const m = /^blk\.(\d+)\.([a-z_]+)\.(weight|bias)$/.exec(gguf);
-  const part = m ? BLOCK[m[2] as string] : undefined;
+  const part = m ? (BLOCKS_BY_ARCH[arch] ?? BLOCK)[m[2] as string] : undefined;
   return m && part ? `model.layers.${m[1]}.${part}.${m[3]}` : undefined;
 }
 

@@ -2,7 +2,8 @@
  * A `WeightStore` over one GGUF file, under the Hugging Face names the arch adapters expect
  * (names.ts). Tensors are read and dequantised to float32 one at a time, or, for a block-quantised
  * matrix the graph takes as is, read straight into MatMulNBits' layout (`stored`, nbits.ts); llama's
- * q/k rows are un-permuted back to the HF rotate_half layout either way. Shapes are the torch shapes
+ * q/k rows are un-permuted back to the HF rotate_half layout either way, and Gemma's norms lose the 1
+ * llama.cpp's converter added. Shapes are the torch shapes
  * (ggml dims reversed).
  */
 import { closeSync, openSync } from 'node:fs';
@@ -18,12 +19,19 @@ import type { GgufFile, GgufTensorInfo } from './reader';
 export interface GgufStoreOptions {
   /** Heads for un-permuting q and k (llama only); null = the file is not permuted. */
   permute: { heads: number; kvHeads: number } | null;
+  /** `general.architecture`, for the tensor names that differ by family (names.ts). */
+  arch: string;
+  /**
+   * Gemma: llama.cpp's converter stores every RMSNorm weight as w + 1 (the scale GemmaRMSNorm applies);
+   * the store gives back HF's w (w + 1 − 1, exact for stored values ≥ 0.5), so the Gemma adapter adds the 1 once.
+   */
+  normPlusOne: boolean;
 }
 
 export function openGgufStore(file: GgufFile, opts: GgufStoreOptions): WeightStore {
   const byName = new Map<string, { entry: TensorEntry; info: GgufTensorInfo }>();
   for (const t of file.tensors) {
-    const hf = hfTensorName(t.name);
+    const hf = hfTensorName(t.name, opts.arch);
     if (hf === null) continue;
     // Refused at open, so a file with one unreadable tensor fails before any graph is built.
     if (!READABLE_TYPES.has(t.type)) throw unknownType(t.name, t.type);
@@ -47,7 +55,8 @@ export function openGgufStore(file: GgufFile, opts: GgufStoreOptions): WeightSto
     read(name) {
       const { entry, info } = get(name);
       fd ??= openSync(file.path, 'r');
-      return unpermute(name, readGgufTensor(fd, file.path, info), entry.shape, opts.permute);
+      const x = unpermute(name, readGgufTensor(fd, file.path, info), entry.shape, opts.permute);
+      return opts.normPlusOne && name.endsWith('norm.weight') ? x.map((w) => w - 1) : x;
     },
     stored(name) {
       const { entry, info } = get(name);

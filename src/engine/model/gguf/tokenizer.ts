@@ -6,7 +6,7 @@
  *   The merges are derived from the scores as transformers' SentencePiece converter does: every
  *   split of a piece into two vocabulary pieces, ordered by the merged piece's score.
  * - `gpt2` (byte-level BPE): tokens and merges as stored; the pre-tokenizer regex is chosen by
- *   `tokenizer.ggml.pre` (gpt2, llama-bpe, qwen2; others fall back to GPT-2's).
+ *   `tokenizer.ggml.pre` (gpt2, llama-bpe, qwen2, gpt-4o; others fall back to GPT-2's).
  * Token types: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte.
  */
 import { basename } from 'node:path';
@@ -24,8 +24,11 @@ const LLAMA3_REGEX =
   "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const QWEN2_REGEX =
   "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+/** o200k (GPT-4o; Phi-4-mini's tokenizer): case-aware letter runs with the contraction as a suffix. */
+const GPT4O_REGEX =
+  "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 /** `tokenizer.ggml.pre` → the split regex before byte-level mapping (none = GPT-2's own). */
-const PRE_REGEX: Readonly<Record<string, string>> = { 'llama-bpe': LLAMA3_REGEX, llama3: LLAMA3_REGEX, 'smaug-bpe': LLAMA3_REGEX, qwen2: QWEN2_REGEX };
+const PRE_REGEX: Readonly<Record<string, string>> = { 'llama-bpe': LLAMA3_REGEX, llama3: LLAMA3_REGEX, 'smaug-bpe': LLAMA3_REGEX, qwen2: QWEN2_REGEX, 'gpt-4o': GPT4O_REGEX };
 
 export interface GgufTokenizer {
   json: TokenizerJson & Record<string, unknown>;

@@ -35,7 +35,7 @@ describe('GGUF config', () => {
       ['tokenizer.ggml.bos_token_id', 151643], ['tokenizer.ggml.eos_token_id', 151645],
     ]);
     const f: GgufFile = { path: '/x.gguf', bytes: 0, version: 3, metadata: m, tensors: [{ name: 'token_embd.weight', dims: [1024, 151936], type: 0, byteRange: [0, 0] }] };
-    const raw = ggufRawConfig(f, null);
+    const raw = ggufRawConfig(f, () => null);
     assert.deepEqual(
       [raw['model_type'], raw['head_dim'], raw['num_key_value_heads'], raw['vocab_size'], raw['tie_word_embeddings'], raw['rope_theta'], raw['bos_token_id']],
       ['qwen3', 128, 8, 151936, true, 1000000, 151643],

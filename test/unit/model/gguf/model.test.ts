@@ -169,8 +169,8 @@ describe('GGUF errors', () => {
   });
 
   it('an unsupported architecture names the supported ones', async () => {
-    const p = write('gemma.gguf', { ...base, 'general.architecture': meta.str('gemma2') }, []);
-    await assert.rejects(loadModelFiles(p), (e: unknown) => SinkLensError.is(e, 'unsupportedArch') && /"gemma2".*llama, qwen2, qwen3/.test(e.message));
+    const p = write('falcon.gguf', { ...base, 'general.architecture': meta.str('falcon') }, []);
+    await assert.rejects(loadModelFiles(p), (e: unknown) => SinkLensError.is(e, 'unsupportedArch') && /"falcon".*llama, qwen2, qwen3, gemma, gemma2, gemma3, phi3\.$/.test(e.message));
   });
 
   it('a truncated file is refused at open, naming the file', async () => {
