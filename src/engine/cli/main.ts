@@ -23,7 +23,7 @@ import { listExecutionProviders } from '../runtime/ort';
 import { plannedTokens } from '../plan/maxTokens';
 import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
 import { cacheOptions, cmdCache } from './cache';
-import { writeAnalysisCsv } from './exports';
+import { checkOutDir, packageVersion, writeAnalysisCsv, writeAnalysisSvg } from './exports';
 import { cmdStudy, rejectStudyOptions, STUDY_HELP, STUDY_USAGE, STUDY_VALUES } from './study';
 import { formatAttention, formatResult } from './table';
 
@@ -49,6 +49,9 @@ Analyze options:
   --model DIR            Hugging Face model folder or GGUF file (default: $SINKLENS_MODEL or the built-in sinklens-tiny)
   --json OUT             also write the full result as JSON ('-' = stdout, no table)
   --csv DIR              also write the per-layer, per-token and per-head tables as CSV (+ provenance.json)
+  --svg DIR              also write the per-layer charts as standalone SVG files (BOS ratio, entropy with
+                         the bound, sink rate, mixing; the provenance inside each and in provenance.json).
+                         PNG comes from the panel: rasterising in Node would need a native canvas module
   --ablate auto|3,4      re-run with a write at BOS zeroed in these blocks (auto = the spike blocks)
   --ablate-target mlp|attn|auto
                          the component zeroed (default auto: the one that writes most of the BOS change there)
@@ -248,6 +251,10 @@ async function cmdAnalyze(p: ParsedArgs): Promise<void> {
     const at = parseAttention(one(p, 'attention'));
     const load = loadOptions(p);
     const dir = modelDir(p);
+    for (const flag of ['csv', 'svg']) {
+      const out = one(p, flag);
+      if (out !== undefined) checkOutDir(flag, out); // before the analysis, not after it
+    }
     const text = readPrompt(p);
     if (text.trim() === '') throw new SinkLensError('emptyPrompt', 'The prompt is empty: give some text to analyse.');
     const quiet = p.flags.has('quiet');
@@ -265,6 +272,11 @@ async function cmdAnalyze(p: ParsedArgs): Promise<void> {
     if (csv !== undefined) {
       const n = writeAnalysisCsv(csv, r, readVersion()).length;
       if (!quiet) process.stderr.write(`wrote ${n} files to ${csv}\n`);
+    }
+    const svg = one(p, 'svg');
+    if (svg !== undefined) {
+      const n = writeAnalysisSvg(svg, r, readVersion()).length;
+      if (!quiet) process.stderr.write(`wrote ${n} files to ${svg}\n`);
     }
     if (at !== undefined) await printAttention(engine, dir, text, o, at, r.tokens.map((t) => t.text), load);
   } finally {
@@ -388,12 +400,9 @@ export function writeOut(s: string): Promise<void> {
   return new Promise((resolveWrite, reject) => process.stdout.write(s, (err) => (err ? reject(err) : resolveWrite())));
 }
 
+/** The package's version (found from dist/ and from the sources alike). */
 function readVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
+  return packageVersion();
 }
 
 if (require.main === module) {

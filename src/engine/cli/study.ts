@@ -17,25 +17,25 @@ import { evaluateFailIf, failIfHelp, parseFailIf, type FailIfOutcome } from '../
 import { readPromptSet } from '../study/prompts';
 import { runStudy, studyKey, studySettings, type StudyProgress } from '../study/run';
 import { num, one, UsageError, type ParsedArgs } from './args';
-import { packageRoot, packageVersion, writeCsvDir } from './exports';
+import { checkOutDir, packageRoot, packageVersion, writeCsvDir, writeStudySvg } from './exports';
 import { formatStudy } from './studyTable';
 
 /** Exit code when a --fail-if condition holds (1 input, 2 usage and 3 internal are taken). */
 export const EXIT_FAIL_IF = 4;
 
-export const STUDY_VALUES = ['csv', 'state', 'out', 'fail-if', 'limit'] as const;
+export const STUDY_VALUES = ['csv', 'svg', 'state', 'out', 'fail-if', 'limit'] as const;
 
-/** analyze takes --csv but none of the study's other options. */
+/** analyze takes --csv and --svg but none of the study's other options. */
 export function rejectStudyOptions(p: ParsedArgs): void {
-  const k = STUDY_VALUES.find((v) => v !== 'csv' && p.values.has(v));
+  const k = STUDY_VALUES.find((v) => v !== 'csv' && v !== 'svg' && p.values.has(v));
   if (k !== undefined) throw new UsageError(`--${k} is a study/report option; analyze does not take it.`);
 }
 
 /** analyze's options that a study does not take. */
 const NOT_FOR_STUDY = ['text', 'file', 'ablate', 'ablate-target', 'intervene', 'logit-lens', 'top-k', 'attention', 'dir', 'examples'];
 
-export const STUDY_USAGE = `  sinklens study [--model DIR ...] [PROMPTS] [--json OUT] [--csv DIR] [--state DIR] [--limit N]
-  sinklens report [--model DIR ...] [PROMPTS] --out report.html [--json OUT] [--csv DIR] [--fail-if EXPR ...]
+export const STUDY_USAGE = `  sinklens study [--model DIR ...] [PROMPTS] [--json OUT] [--csv DIR] [--svg DIR] [--state DIR] [--limit N]
+  sinklens report [--model DIR ...] [PROMPTS] --out report.html [--json OUT] [--csv DIR] [--svg DIR] [--fail-if EXPR ...]
 `;
 
 export const STUDY_HELP = `
@@ -47,6 +47,9 @@ Study and report (a prompt set on one or more models, aggregated per layer):
   --model DIR            repeat for several models (each loaded once; depths aligned on l/L)
   --json OUT             the aggregate + per-prompt summaries + provenance ('-' = stdout, no table)
   --csv DIR              CSV tables (layers, relative_depth, prompts, prompt_layers, tokens, heads) + provenance.json
+  --svg DIR              the three summary charts (entropy, sink rate, BOS norm on l/L; a line + IQR band
+                         per model) as standalone SVG files, the provenance inside each + provenance.json
+                         (PNG: from the study view; the CLI has no canvas without a native module)
   --out FILE             (report) the self-contained offline HTML report
   --state DIR            keep the resume journal in DIR (default: next to --out / --json OUT)
   --limit N              only the first N prompts
@@ -77,6 +80,10 @@ export async function cmdStudy(p: ParsedArgs, ctx: StudyContext): Promise<number
   const limit = num(p, 'limit', { integer: true });
   if (limit !== undefined && limit < 1) throw new UsageError(`--limit must be a positive integer (got ${limit}).`);
   if (p.positionals.length > 1) throw new UsageError(`One prompt set at a time (got ${p.positionals.join(', ')}).`);
+  for (const flag of ['csv', 'svg']) {
+    const dir = one(p, flag);
+    if (dir !== undefined) checkOutDir(flag, dir); // before the study, not after it
+  }
   const quiet = p.flags.has('quiet');
   const threads = num(p, 'threads', { integer: true });
 
@@ -178,6 +185,8 @@ async function writeOutputs(p: ParsedArgs, ctx: StudyContext, s: StudyResult, ch
   }
   const csv = one(p, 'csv');
   if (csv !== undefined) say(`wrote ${writeCsvDir(csv, studyCsv(s), s.provenance).length} files to ${csv}`);
+  const svg = one(p, 'svg');
+  if (svg !== undefined) say(`wrote ${writeStudySvg(svg, s).length} files to ${svg}`);
   if (out !== undefined) {
     writeFileSync(out, renderReport(s, checks));
     say(`wrote ${out}`);

@@ -10,7 +10,8 @@
  */
 import type { FailIfOutcome } from '../study/failIf';
 import type { LayerAggregate, PromptRecord, StudyModel, StudyResult } from '../../shared/study';
-import { escapeXml as esc, lineChart, PALETTE, type Series } from './svg';
+import { studySummaryCharts } from './charts';
+import { escapeXml as esc, lineChart, PALETTE } from './svg';
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'";
 
@@ -69,19 +70,7 @@ function legend(s: StudyResult): string {
 }
 
 function summaryBlock(s: StudyResult): string {
-  const grid = s.relativeDepth.grid;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((x) => ({ x, label: x.toFixed(2) }));
-  const panel = (title: string, key: 'entropy' | 'sinkRate' | 'bosNormLog10', yRange?: [number, number]): string => {
-    const series: Series[] = s.relativeDepth.models.map((m, i) => ({
-      name: m.name,
-      color: PALETTE[i % PALETTE.length] as string,
-      x: grid,
-      y: m[key].map((st) => st.mean),
-      band: { lo: m[key].map((st) => st.q1), hi: m[key].map((st) => st.q3) },
-    }));
-    return lineChart({ title, xLabel: 'relative depth l / L', series, xTicks: ticks, ...(yRange ? { yRange } : {}) });
-  };
-  const panels = `<div class="panels" id="summary-charts">${panel('Normalised entropy', 'entropy', [0, 1])}${panel('Sink rate', 'sinkRate', [0, 1])}${panel('BOS norm (log10)', 'bosNormLog10')}</div>`;
+  const panels = `<div class="panels" id="summary-charts">${studySummaryCharts(s).map((c) => lineChart(c.spec)).join('')}</div>`;
   return `<h2 id="summary">Study summary</h2>${legend(s)}${panels}${s.models.map(modelSummary).join('')}`;
 }
 

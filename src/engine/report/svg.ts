@@ -12,6 +12,8 @@ export interface Series {
   y: readonly (number | null)[];
   /** Lower and upper edge of a band around the line (e.g. q1 and q3). */
   band?: { lo: readonly (number | null)[]; hi: readonly (number | null)[] };
+  /** Stroke dash pattern (px); solid when absent. */
+  dash?: readonly number[];
 }
 
 export interface ChartSpec {
@@ -20,6 +22,8 @@ export interface ChartSpec {
   series: readonly Series[];
   /** Fixed y range; otherwise the data's range with a margin. */
   yRange?: [number, number];
+  /** Fixed x range; otherwise the range of the series and ticks. */
+  xRange?: [number, number];
   /** Tick positions and labels on x. */
   xTicks: readonly { x: number; label: string }[];
   /** Shaded x ranges [from, to] (valleys). */
@@ -36,7 +40,8 @@ export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
-function yBounds(spec: ChartSpec): [number, number] {
+/** The y range drawn: `yRange`, else the data's range (lines and bands) with an 8% margin. */
+export function yBounds(spec: ChartSpec): [number, number] {
   if (spec.yRange) return spec.yRange;
   const ys = spec.series.flatMap((s) => [...s.y, ...(s.band?.lo ?? []), ...(s.band?.hi ?? [])]).filter((v): v is number => v !== null && Number.isFinite(v));
   if (ys.length === 0) return [0, 1];
@@ -64,8 +69,7 @@ function runs(x: readonly number[], y: readonly (number | null)[]): [number, num
 export function lineChart(spec: ChartSpec): string {
   const W = spec.width ?? 340;
   const H = spec.height ?? 210;
-  const xs = spec.series.flatMap((s) => s.x).concat(spec.xTicks.map((t) => t.x));
-  const [x0, x1] = xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
+  const [x0, x1] = xBounds(spec);
   const [y0, y1] = yBounds(spec);
   const px = (x: number): number => M.left + ((x - x0) / (x1 - x0 || 1)) * (W - M.left - M.right);
   const py = (y: number): number => H - M.bottom - ((y - y0) / (y1 - y0 || 1)) * (H - M.top - M.bottom);
@@ -78,16 +82,15 @@ export function lineChart(spec: ChartSpec): string {
     parts.push(`<line x1="${f(px(t.x))}" x2="${f(px(t.x))}" y1="${H - M.bottom}" y2="${H - M.bottom + 4}" stroke="#888"/>`);
     parts.push(`<text x="${f(px(t.x))}" y="${H - M.bottom + 15}" font-size="10" text-anchor="middle">${escapeXml(t.label)}</text>`);
   }
-  for (let i = 0; i <= 4; i++) {
-    const v = y0 + ((y1 - y0) * i) / 4;
+  for (const { value: v, label } of yTicks(y0, y1)) {
     parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${f(py(v))}" y2="${f(py(v))}" stroke="#ddd"/>`);
-    parts.push(`<text x="${M.left - 4}" y="${f(py(v) + 3)}" font-size="10" text-anchor="end">${escapeXml(tick(v, y1 - y0))}</text>`);
+    parts.push(`<text x="${M.left - 4}" y="${f(py(v) + 3)}" font-size="10" text-anchor="end">${escapeXml(label)}</text>`);
   }
   for (const s of spec.series) {
     if (s.band) parts.push(...bandPaths(s, px, py));
     for (const run of runs(s.x, s.y)) {
       const pts = run.map(([x, y]) => `${f(px(x))},${f(py(y))}`).join(' ');
-      parts.push(`<polyline class="line" data-series="${escapeXml(s.name)}" points="${pts}" fill="none" stroke="${s.color}" stroke-width="1.8"/>`);
+      parts.push(`<polyline class="line" data-series="${escapeXml(s.name)}" points="${pts}" fill="none" stroke="${s.color}" stroke-width="1.8"${s.dash?.length ? ` stroke-dasharray="${s.dash.join(' ')}"` : ''}/>`);
       for (const [x, y] of run) parts.push(`<circle cx="${f(px(x))}" cy="${f(py(y))}" r="2" fill="${s.color}"/>`);
     }
   }
@@ -116,6 +119,21 @@ function bandPaths(s: Series, px: (x: number) => number, py: (y: number) => numb
   });
   flush(both.length);
   return out;
+}
+
+/** The x range drawn: `xRange`, else the range of the series' x and the ticks. */
+export function xBounds(spec: ChartSpec): [number, number] {
+  if (spec.xRange) return spec.xRange;
+  const xs = spec.series.flatMap((s) => s.x).concat(spec.xTicks.map((t) => t.x));
+  return xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
+}
+
+/** Five evenly spaced y ticks over [y0, y1], labelled with as many decimals as the span needs. */
+export function yTicks(y0: number, y1: number): { value: number; label: string }[] {
+  return [0, 1, 2, 3, 4].map((i) => {
+    const value = y0 + ((y1 - y0) * i) / 4;
+    return { value, label: tick(value, y1 - y0) };
+  });
 }
 
 function tick(v: number, span: number): string {
