@@ -17,6 +17,7 @@ import type { AnalysisResult } from '../../shared/result';
 import { Engine } from '../api';
 import type { Env } from '../../node/hfCache';
 import { discoverModels } from '../model/discover';
+import { FAMILIES, WEIGHT_MODES } from '../../shared/families';
 import { parseAblate, resolveOptions } from '../options';
 import { interventionSpec, parseIntervention } from '../../shared/interventions';
 import { listExecutionProviders } from '../runtime/ort';
@@ -319,6 +320,11 @@ async function cmdModels(p: ParsedArgs): Promise<void> {
     await writeOut(`${m.supported ? ' ' : '!'} ${m.name.padEnd(40)} ${String(m.modelType ?? '?').padEnd(10)} ${m.source.padEnd(9)} ${m.dir}\n`);
   }
   if (rows.some((m) => !m.supported)) await writeOut(`(! = architecture not supported by SinkLens)\n`);
+  await writeOut(`\nSupported families (every one in weights ${WEIGHT_MODES.join(', ')}):\n`);
+  for (const f of FAMILIES) {
+    const extra = [f.slidingWindow ? 'sliding window' : '', f.learnedSinks ? 'learned sinks' : '', f.moe ? 'experts (MoE)' : ''].filter(Boolean).join(', ');
+    await writeOut(`  ${f.name.padEnd(20)} model_type ${f.modelTypes.join(', ').padEnd(20)} ${(extra || '—').padEnd(44)} ${f.gguf.length ? `GGUF ${f.gguf.join(', ')}` : ''}\n`.replace(/ +\n$/, '\n'));
+  }
 }
 
 async function cmdProviders(): Promise<void> {

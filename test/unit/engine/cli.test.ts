@@ -168,5 +168,10 @@ describe('sinklens CLI', () => {
     const r = cli(['models', '--dir', DEMO_MODEL_DIR]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /sinklens-tiny \(built-in\)/);
+    // Then what each family supports (src/shared/families.ts), one line each.
+    assert.match(r.out, /Supported families \(every one in weights fp32, fp16, int8, int4\):/);
+    assert.match(r.out, /\n {2}gpt-oss +model_type gpt_oss +sliding window, learned sinks, experts \(MoE\)\n/);
+    assert.match(r.out, /\n {2}Gemma 2 +model_type gemma2 +sliding window +GGUF gemma2\n/);
+    assert.equal(r.out.split('\n').filter((l) => / model_type /.test(l)).length, 16);
   });
 });

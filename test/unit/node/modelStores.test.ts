@@ -108,7 +108,13 @@ describe('model stores (Ollama, LM Studio, llama.cpp)', () => {
     assert.deepEqual(rows.map((r) => [r.name, r.source, r.modelType, r.supported]), EXPECTED.map(([n, s, a]) => [n, s, a, a === 'llama' || a === 'phi3']));
     const choices = storeModelChoices(listStoreModels(env, home));
     assert.deepEqual(choices.map((c) => c.value), rows.map((r) => r.dir));
-    assert.match(choices[1]?.description ?? '', /^Ollama · llama · /);
+    // Each entry says what SinkLens does with its family (FAMILIES), or that the architecture is not supported.
+    assert.match(choices[1]?.description ?? '', /^Ollama · [\d.]+ GiB · Llama · fp32\/fp16\/int8\/int4$/);
+    choices.forEach((c, i) => {
+      const arch = EXPECTED[i]?.[2];
+      if (arch === 'phi3') assert.match(c.description, /Phi-3 \/ Phi-4-mini · fp32\/fp16\/int8\/int4 · sliding window$/);
+      else if (arch !== 'llama') assert.match(c.description, arch === undefined ? /unknown architecture$/ : new RegExp(`GGUF architecture ${arch} not supported$`));
+    });
     // The CLI's listing reads the same environment (LM Studio lives under the real home).
     const cli = modelRows(env, []).filter((r) => r.source === 'ollama' || r.source === 'llama.cpp').map((r) => r.dir);
     assert.deepEqual(cli, rows.filter((r) => r.source !== 'lmstudio').map((r) => r.dir));
