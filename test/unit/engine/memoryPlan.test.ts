@@ -14,7 +14,7 @@ import { Engine } from '../../../src/engine/api';
 import { buildForwardGraph } from '../../../src/engine/graph/model';
 import { initializerBytes } from '../../../src/engine/graph/serialize';
 import { loadModelFiles } from '../../../src/engine/model/load';
-import { autoPrecision, paramCounts, planMemory, prepackBytes, runBytes, weightBytes, type Workload } from '../../../src/engine/plan/memory';
+import { autoPrecision, lossHeadBytes, paramCounts, planMemory, prepackBytes, runBytes, weightBytes, type Workload } from '../../../src/engine/plan/memory';
 import type { LoadOptions } from '../../../src/shared/engineApi';
 import { SinkLensError } from '../../../src/shared/errors';
 import { ARCH_SPECS, GPT_OSS_SPECS, generateModel, samplePrompt } from '../../support/genModel';
@@ -100,24 +100,26 @@ describe('memory plan', () => {
     assert.ok(cold.diskBytes > 4.5 * GiB && cold.diskBytes < 5 * GiB, `fp32 cache entry ${cold.diskBytes / GiB} GiB (measured 4.6)`);
   });
 
-  test("the 1b int4 plans cover their measured peaks (the warm-up without the column Gram, MatMulNBits' prepacked copy counted)", () => {
-    // Measured with bench/scaleBench.ts on 2026-11-30 (docs/PERFORMANCE.md) after the warm-up stopped fetching the
-    // [L+1, d, d] Gram: 16 tokens, cold 3.21 GiB, cached 3.19 GiB (3.47 / 3.46 GiB before).
-    for (const [cached, measured] of [[false, 3.21], [true, 3.19]] as const) {
-      const plan = planMemory({ config: LLAMA_1B, precision: 'int4', workload: { ...W, tokens: 16 }, cached });
-      assert.ok(plan.peakBytes >= measured * GiB && plan.peakBytes < 1.3 * measured * GiB, `cached ${cached}: plan ${plan.peakBytes / GiB} GiB vs ${measured}`);
+  test("the 1b int4 plans cover their measured peaks (MatMulNBits' prepacked copy and the loss branch's head counted)", () => {
+    // Measured with bench/scaleBench.ts on 2026-11-30 on a quiet machine (docs/PERFORMANCE.md), with the token loss
+    // on (the default): cold 3.89 GiB and cached 3.92 GiB at 16 tokens, 3.92 GiB at 256, 5.15 GiB at 1024.
+    for (const [cached, tokens, measured] of [[false, 16, 3.89], [true, 16, 3.92], [true, 256, 3.92], [true, 1024, 5.15]] as const) {
+      const plan = planMemory({ config: LLAMA_1B, precision: 'int4', workload: { ...W, tokens }, cached });
+      assert.ok(plan.peakBytes >= measured * GiB && plan.peakBytes < 1.3 * measured * GiB, `cached ${cached}, T ${tokens}: plan ${plan.peakBytes / GiB} GiB vs ${measured}`);
     }
+    assert.equal(lossHeadBytes(LLAMA_1B, 'int4'), paramCounts(LLAMA_1B).head * 4, 'tied: the loss branch prepacks a float32 head');
     assert.equal(prepackBytes(LLAMA_1B, 'int4'), paramCounts(LLAMA_1B).linear * 0.640625);
     assert.equal(prepackBytes(LLAMA_1B, 'fp32'), 0, 'fp32: weightBytes alone covers the measured fp32 peaks');
   });
 
-  test('the Llama-3-8B shape: refused in fp32 on a 24 GB machine, int4 within the 12 GB target', () => {
+  test('the Llama-3-8B shape: refused in fp32 on a 24 GB machine; the int4 plan covers the measured 256-token peak', () => {
     const c = { ...LLAMA_1B, hiddenSize: 4096, numLayers: 32, intermediateSize: 14336, headDim: 128, tieWordEmbeddings: false, rope: { theta: 500000, rotaryDim: 128, scaling: null }, maxPositions: 8192 };
     const w = { ...W, tokens: 256 };
     const fp32 = planMemory({ config: c, precision: 'fp32', workload: w, cached: true });
     const int4 = planMemory({ config: c, precision: 'int4', workload: w, cached: true });
     assert.ok(fp32.peakBytes > 24 * GiB, `fp32 ${fp32.peakBytes / GiB} GiB`);
-    assert.ok(int4.peakBytes < 12 * GiB, `int4 ${int4.peakBytes / GiB} GiB`);
+    // Measured (bench/scaleBench.ts, docs/PERFORMANCE.md "The 8B shape, run"): 10.35 GiB for 256 tokens, cached.
+    assert.ok(int4.peakBytes >= 10.35 * GiB && int4.peakBytes < 1.3 * 10.35 * GiB, `int4 ${int4.peakBytes / GiB} GiB`);
     assert.equal(autoPrecision(c, w, 64 * GiB), 'fp32');
     assert.equal(autoPrecision(c, w, 24 * GiB), 'int8');
     assert.equal(autoPrecision(c, w, 9 * GiB), 'int4');
