@@ -17,9 +17,9 @@ import type { AnalysisResult } from '../../shared/result';
 import { Engine } from '../api';
 import type { Env } from '../../node/hfCache';
 import { discoverModels } from '../model/discover';
-import { FAMILIES, WEIGHT_MODES } from '../../shared/families';
 import { parseAblate, resolveOptions } from '../options';
 import { interventionSpec, parseIntervention } from '../../shared/interventions';
+import { modelListing, providerListing, type ModelRow } from './models';
 import { listExecutionProviders } from '../runtime/ort';
 import { plannedTokens } from '../plan/maxTokens';
 import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
@@ -271,12 +271,12 @@ async function cmdAnalyze(p: ParsedArgs): Promise<void> {
     }
     const csv = one(p, 'csv');
     if (csv !== undefined) {
-      const n = writeAnalysisCsv(csv, r, readVersion()).length;
+      const n = writeAnalysisCsv(csv, r, packageVersion()).length;
       if (!quiet) process.stderr.write(`wrote ${n} files to ${csv}\n`);
     }
     const svg = one(p, 'svg');
     if (svg !== undefined) {
-      const n = writeAnalysisSvg(svg, r, readVersion()).length;
+      const n = writeAnalysisSvg(svg, r, packageVersion()).length;
       if (!quiet) process.stderr.write(`wrote ${n} files to ${svg}\n`);
     }
     if (at !== undefined) await printAttention(engine, dir, text, o, at, r.tokens.map((t) => t.text), load);
@@ -309,28 +309,17 @@ async function printAttention(
 }
 
 /** The `models` listing: the built-in model, then `discoverModels` for this environment and these folders. */
-export function modelRows(env: Env, dirs: readonly string[]): { name: string; dir: string; source: string; modelType?: string; supported: boolean }[] {
+export function modelRows(env: Env, dirs: readonly string[]): ModelRow[] {
   const extraDirs = [...dirs, ...(env.SINKLENS_MODEL_DIRS ?? '').split(':').filter(Boolean)];
   return [{ name: 'sinklens-tiny (built-in)', dir: BUILTIN_MODEL, source: 'built-in', modelType: 'llama', supported: true }, ...discoverModels({ env, extraDirs })];
 }
 
 async function cmdModels(p: ParsedArgs): Promise<void> {
-  const rows = modelRows(process.env, p.values.get('dir') ?? []);
-  for (const m of rows) {
-    await writeOut(`${m.supported ? ' ' : '!'} ${m.name.padEnd(40)} ${String(m.modelType ?? '?').padEnd(10)} ${m.source.padEnd(9)} ${m.dir}\n`);
-  }
-  if (rows.some((m) => !m.supported)) await writeOut(`(! = architecture not supported by SinkLens)\n`);
-  await writeOut(`\nSupported families (every one in weights ${WEIGHT_MODES.join(', ')}):\n`);
-  for (const f of FAMILIES) {
-    const extra = [f.slidingWindow ? 'sliding window' : '', f.learnedSinks ? 'learned sinks' : '', f.moe ? 'experts (MoE)' : ''].filter(Boolean).join(', ');
-    await writeOut(`  ${f.name.padEnd(20)} model_type ${f.modelTypes.join(', ').padEnd(20)} ${(extra || '—').padEnd(44)} ${f.gguf.length ? `GGUF ${f.gguf.join(', ')}` : ''}\n`.replace(/ +\n$/, '\n'));
-  }
+  for (const line of modelListing(modelRows(process.env, p.values.get('dir') ?? []))) await writeOut(line);
 }
 
 async function cmdProviders(): Promise<void> {
-  for (const b of listExecutionProviders()) {
-    await writeOut(`${b.name.padEnd(10)} ${b.bundled ? 'bundled' : 'needs its provider library (installed by onnxruntime-node on a CUDA host)'}\n`);
-  }
+  for (const line of providerListing(listExecutionProviders())) await writeOut(line);
 }
 
 async function cmdDemo(p: ParsedArgs): Promise<void> {
@@ -356,7 +345,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     p = parseArgs(argv, SPEC);
     if (p.flags.has('version')) {
-      await writeOut(`${readVersion()}\n`);
+      await writeOut(`${packageVersion()}\n`);
       return 0;
     }
     if (p.flags.has('help') || p.command === undefined || p.command === 'help') {
@@ -404,11 +393,6 @@ function oneLine(s: string): string {
  */
 export function writeOut(s: string): Promise<void> {
   return new Promise((resolveWrite, reject) => process.stdout.write(s, (err) => (err ? reject(err) : resolveWrite())));
-}
-
-/** The package's version (found from dist/ and from the sources alike). */
-function readVersion(): string {
-  return packageVersion();
 }
 
 if (require.main === module) {
