@@ -105,12 +105,14 @@ function attentionAttrs(cfg: CanonicalConfig, windowed: boolean): Record<string,
  *    then: Attention(..., qk_matmul_output_mode=3) ─► Y, probs [1,H,T,T] ─Gather(attn_map_head)─► map [1,T,T]
  *    else: Attention(...) ─► Y;  map = prevMap
  */
-function makeSelectableAttention(
+export function makeSelectableAttention(
   g: GraphBuilder,
   prefix: string,
   qkv: string[],
   attrs: Record<string, AttrValue>,
   probes: AttentionProbes,
+  /** Leading keys that are not prompt tokens (the learned sink, blocks/sinks.ts): cut from the map. */
+  extraKeys = 0,
 ): [string, string] {
   const cond = g.op('Equal', `${prefix}/map/Equal`, [INPUTS.attnMapBlock, g.i64([probes.layer], [])]); // bool scalar
   const then = g.subgraph();
@@ -119,7 +121,8 @@ function makeSelectableAttention(
   // Present key/value (outputs 1, 2) are not wanted: an empty name omits an optional output.
   if (node) then.nodes[then.nodes.length - 1] = { ...node, outputs: [outs[0] as string, '', '', outs[3] as string] };
   then.branchOutput(outs[0] as string, DT.FLOAT);
-  then.branchOutput(then.op('Gather', `${prefix}/map/Gather`, [outs[3] as string, INPUTS.attnMapHead], { axis: int(1) }), DT.FLOAT);
+  const head = then.op('Gather', `${prefix}/map/Gather`, [outs[3] as string, INPUTS.attnMapHead], { axis: int(1) }); // [1, T, extra+T]
+  then.branchOutput(extraKeys ? then.op('Slice', `${prefix}/map/Slice`, [head, g.i64([extraKeys]), g.i64([2 ** 62]), g.i64([2])]) : head, DT.FLOAT); // [1, T, T]
   const otherwise = g.subgraph();
   otherwise.branchOutput(otherwise.op('Attention', `${prefix}/Attention`, qkv, attrs), DT.FLOAT);
   otherwise.branchOutput(otherwise.op('Identity', `${prefix}/map/Identity`, [probes.prevMap]), DT.FLOAT);

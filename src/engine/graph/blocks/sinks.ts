@@ -14,12 +14,11 @@
  */
 import type { CanonicalConfig } from '../../arch/types';
 import type { LayerWeights } from '../../weights/types';
-import { DT, float, graph, int, ints, type AttrValue, type GraphBuilder } from '../builder';
-import { INPUTS } from '../probes';
-import { headed, maskHeads, type AttentionOut, type AttentionProbes } from './attention';
+import { float, int, ints, type GraphBuilder } from '../builder';
+import { headed, makeSelectableAttention, maskHeads, type AttentionOut, type AttentionProbes } from './attention';
 import { makeLinear } from './linear';
 import { makeMixing, type MixingInputs } from './mixing';
-import { windowedMixingInputs } from './window';
+import { band, windowedMixingInputs } from './window';
 
 export interface SinkAttentionOut extends AttentionOut {
   /** [H]: mean over queries i >= 1 (query 0 when T = 1) of the attention the learned sink absorbs (with probes). */
@@ -35,17 +34,6 @@ function once(g: GraphBuilder, key: string, make: () => string): string {
   let v = m.get(key);
   if (v === undefined) m.set(key, (v = make()));
   return v;
-}
-
-/** bool [rows, T]: key j visible to query q: j <= q, and q - j < W for a window W. */
-function band(g: GraphBuilder, name: string, q: string, k: string, W: number | null): string {
-  const col = g.op('Unsqueeze', `${name}/queries/Unsqueeze`, [q, g.i64([1])]); // [rows, 1]
-  const row = g.op('Unsqueeze', `${name}/keys/Unsqueeze`, [k, g.i64([0])]); // [1, T]
-  const diff = g.op('Sub', `${name}/Sub`, [col, row]); // [rows, T]: i - j
-  const causal = g.op('GreaterOrEqual', `${name}/causal/GreaterOrEqual`, [diff, g.i64([0], [])]); // [rows, T]
-  if (W === null) return causal;
-  const inside = g.op('Less', `${name}/window/Less`, [diff, g.i64([W], [])]); // [rows, T]
-  return g.op('And', `${name}/And`, [causal, inside]); // [rows, T]
 }
 
 /** The Attention op's mask [T, T+1]: the sink column (always open), then the real keys. */
@@ -134,7 +122,7 @@ export function makeSinkAttention(
     const y2 = g.op('Reshape', `${prefix}/Y/Reshape`, [y, g.i64([-1, H * hd])]); // [T, H*hd]
     return { out: makeLinear(g, `${prefix}/o_proj`, y2, w.o), bos: null, map: null, mixing: null, sinkShare: null };
   }
-  const [yAug, map] = selectableSinkAttention(g, prefix, qkv, attrs, probes);
+  const [yAug, map] = makeSelectableAttention(g, prefix, qkv, attrs, probes, 1); // the map drops the sink column
   const yHeads = g.op('Reshape', `${prefix}/Y/heads/Reshape`, [yAug, g.i64([-1, H, hv])]); // [T, H, hd+2]
   const [y, bosCol, sinkCol] = g.node('Split', `${prefix}/Y/Split`, [yHeads, g.i64([hd, 1, 1])], { axis: int(-1) }, 3);
   const kept = maskHeads(g, `${prefix}/head_mask`, y as string, probes.headMask, probes.layer, H); // [T, H, hd]
@@ -152,25 +140,4 @@ function meanOverQueries(g: GraphBuilder, name: string, x: string): string {
   const start = g.op('Min', `${name}/start/Min`, [g.op('Sub', `${name}/start/Sub`, [T, g.i64([1])]), g.i64([1])]); // [1]: min(T - 1, 1)
   const rows = g.op('Slice', `${name}/Slice`, [x, start, g.i64([2 ** 62]), g.i64([0])]); // [T-1, H]
   return g.op('ReduceMean', `${name}/ReduceMean`, [rows, g.i64([0])], { keepdims: int(0) }); // [H]
-}
-
-/*
- *  If(attn_map_block == layer)
- *    then: Attention(..., qk_matmul_output_mode=3) ─► Y, probs [1,H,T,T+1] ─Gather(head)─Slice(keys 1..)─► map [1,T,T]
- *    else: Attention(...) ─► Y;  map = prevMap
- */
-function selectableSinkAttention(g: GraphBuilder, prefix: string, qkv: string[], attrs: Record<string, AttrValue>, probes: AttentionProbes): [string, string] {
-  const cond = g.op('Equal', `${prefix}/map/Equal`, [INPUTS.attnMapBlock, g.i64([probes.layer], [])]); // bool scalar
-  const then = g.subgraph();
-  const outs = then.node('Attention', `${prefix}/map/Attention`, qkv, { ...attrs, qk_matmul_output_mode: int(3) }, 4);
-  const node = then.nodes[then.nodes.length - 1];
-  if (node) then.nodes[then.nodes.length - 1] = { ...node, outputs: [outs[0] as string, '', '', outs[3] as string] };
-  then.branchOutput(outs[0] as string, DT.FLOAT);
-  const head = then.op('Gather', `${prefix}/map/Gather`, [outs[3] as string, INPUTS.attnMapHead], { axis: int(1) }); // [1, T, T+1]
-  then.branchOutput(then.op('Slice', `${prefix}/map/Slice`, [head, g.i64([1]), g.i64([2 ** 62]), g.i64([2])]), DT.FLOAT); // [1, T, T]
-  const otherwise = g.subgraph();
-  otherwise.branchOutput(otherwise.op('Attention', `${prefix}/Attention`, qkv, attrs), DT.FLOAT);
-  otherwise.branchOutput(otherwise.op('Identity', `${prefix}/map/Identity`, [probes.prevMap]), DT.FLOAT);
-  const [y, map] = g.node('If', `${prefix}/If`, [cond], { then_branch: graph(then), else_branch: graph(otherwise) }, 2);
-  return [y as string, map as string];
 }

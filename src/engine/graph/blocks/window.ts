@@ -7,12 +7,16 @@
 import { DT, int, type GraphBuilder } from '../builder';
 import type { MixingInputs } from './mixing';
 
-/** bool [rows, T]: 0 <= q - k < W for query positions `q` [rows] and key positions `k` [T] (both int64). */
-function band(g: GraphBuilder, name: string, q: string, k: string, W: number): string {
+/**
+ * bool [rows, T]: 0 <= q - k < W for query positions `q` [rows] and key positions `k` [T] (both int64);
+ * W = null is plain causal (0 <= q - k).
+ */
+export function band(g: GraphBuilder, name: string, q: string, k: string, W: number | null): string {
   const col = g.op('Unsqueeze', `${name}/queries/Unsqueeze`, [q, g.i64([1])]); // [rows, 1]
   const row = g.op('Unsqueeze', `${name}/keys/Unsqueeze`, [k, g.i64([0])]); // [1, T]
   const diff = g.op('Sub', `${name}/Sub`, [col, row]); // [rows, T]: i - j
   const causal = g.op('GreaterOrEqual', `${name}/causal/GreaterOrEqual`, [diff, g.i64([0], [])]); // [rows, T]
+  if (W === null) return causal;
   const inside = g.op('Less', `${name}/window/Less`, [diff, g.i64([W], [])]); // [rows, T]
   return g.op('And', `${name}/And`, [causal, inside]); // [rows, T] bool
 }
