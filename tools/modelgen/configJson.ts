@@ -1,6 +1,6 @@
 /** config.json in each family's real dialect (the keys transformers' save_pretrained writes). */
 import type { ModelSpec } from './spec';
-import { headDimOf, isMoreFamily } from './spec';
+import { headDimOf, hfDims, isMoreFamily } from './spec';
 import { moreConfigJson } from './moreFamilies';
 import type { VocabLayout } from './tokenizerFiles';
 
@@ -26,11 +26,7 @@ function llamaLike(spec: ModelSpec, v: VocabLayout): Record<string, unknown> {
   const c: Record<string, unknown> = {
     architectures: [arch],
     model_type: spec.family,
-    hidden_size: spec.hidden,
-    intermediate_size: spec.intermediate,
-    num_hidden_layers: spec.layers,
-    num_attention_heads: spec.heads,
-    num_key_value_heads: spec.kvHeads ?? spec.heads,
+    ...hfDims(spec),
     max_position_embeddings: spec.maxPositions ?? 128,
     rms_norm_eps: qwen ? 1e-6 : 1e-5,
     rope_theta: spec.ropeTheta ?? (qwen ? 1000000 : 10000),
@@ -105,11 +101,7 @@ function gemma(spec: ModelSpec, v: VocabLayout): Record<string, unknown> {
   const c: Record<string, unknown> = {
     architectures: [arch],
     model_type: spec.family,
-    hidden_size: spec.hidden,
-    intermediate_size: spec.intermediate,
-    num_hidden_layers: spec.layers,
-    num_attention_heads: spec.heads,
-    num_key_value_heads: spec.kvHeads ?? spec.heads,
+    ...hfDims(spec),
     head_dim: headDimOf(spec),
     max_position_embeddings: spec.maxPositions ?? 128,
     rms_norm_eps: 1e-6,
@@ -143,11 +135,7 @@ function starcoder2(spec: ModelSpec, v: VocabLayout): Record<string, unknown> {
   return {
     architectures: ['Starcoder2ForCausalLM'],
     model_type: 'starcoder2',
-    hidden_size: spec.hidden,
-    intermediate_size: spec.intermediate,
-    num_hidden_layers: spec.layers,
-    num_attention_heads: spec.heads,
-    num_key_value_heads: spec.kvHeads ?? spec.heads,
+    ...hfDims(spec),
     max_position_embeddings: spec.maxPositions ?? 128,
     norm_epsilon: 1e-5,
     rope_theta: spec.ropeTheta ?? 100000,
@@ -168,11 +156,7 @@ function gptOss(spec: ModelSpec, v: VocabLayout): Record<string, unknown> {
   return {
     architectures: ['GptOssForCausalLM'],
     model_type: 'gpt_oss',
-    hidden_size: spec.hidden,
-    intermediate_size: spec.intermediate,
-    num_hidden_layers: spec.layers,
-    num_attention_heads: spec.heads,
-    num_key_value_heads: spec.kvHeads ?? spec.heads,
+    ...hfDims(spec),
     head_dim: headDimOf(spec),
     num_local_experts: spec.experts ?? 4,
     num_experts_per_tok: spec.topK ?? 2,

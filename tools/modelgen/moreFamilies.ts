@@ -4,7 +4,7 @@
  * spec: fused projections, longrope, missing or moved norms, multipliers, learned positions with offset 2,
  * post-LN.
  */
-import { headDimOf, type ModelSpec, type MoreFamily } from './spec';
+import { headDimOf, hfDims, type ModelSpec, type MoreFamily } from './spec';
 
 type Emit = (name: string, dims: number[], std: number, mean?: number) => void;
 
@@ -20,11 +20,7 @@ function llamaStyle(spec: ModelSpec & { family: MoreFamily }): Record<string, un
   const c: Record<string, unknown> = {
     architectures: [ARCH[spec.family]],
     model_type: spec.family,
-    hidden_size: spec.hidden,
-    intermediate_size: spec.intermediate,
-    num_hidden_layers: spec.layers,
-    num_attention_heads: spec.heads,
-    num_key_value_heads: spec.kvHeads ?? spec.heads,
+    ...hfDims(spec),
     max_position_embeddings: spec.maxPositions ?? 128,
     rope_theta: spec.ropeTheta ?? 10000,
     rope_scaling: spec.ropeScaling ?? null,

@@ -92,3 +92,14 @@ export function addsBos(spec: ModelSpec): boolean {
 export function headDimOf(spec: ModelSpec): number {
   return spec.headDim ?? spec.hidden / spec.heads;
 }
+
+/** The dimension keys every Llama-style config.json spells alike. */
+export function hfDims(spec: ModelSpec): Record<string, number> {
+  return {
+    hidden_size: spec.hidden,
+    intermediate_size: spec.intermediate,
+    num_hidden_layers: spec.layers,
+    num_attention_heads: spec.heads,
+    num_key_value_heads: spec.kvHeads ?? spec.heads,
+  };
+}
