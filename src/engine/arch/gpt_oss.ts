@@ -13,25 +13,15 @@ import type { ExpertWeights, LayerWeights, LinearWeights, ModelWeights, WeightRe
 import { optBool, optNum, posInt, ropeScaling, ropeTheta, tokenId } from './configFields';
 import { dequantMxfp4, MXFP4_GROUP } from './mxfp4';
 import { direct, expectStored, linear, missing, rmsNorm } from './weightRefs';
+import { layerTypesWindows, windowSize } from './windows';
 
 /** GptOssConfig's rope default when config.json names none. */
 const DEFAULT_YARN = { rope_type: 'yarn', factor: 32, beta_fast: 32, beta_slow: 1, truncate: false, original_max_position_embeddings: 4096 };
 
-/** `layer_types` (default: sliding on even layers, full on odd ones) with `sliding_window` (default 128). */
+/** `layer_types` (default: sliding on even layers, full on odd ones) with `sliding_window` (default 128), read by windows.ts. */
 function gptOssWindows(raw: RawConfig, name: string, layers: number): (number | null)[] {
-  const w = 'sliding_window' in raw ? optNum(raw, name, 'sliding_window') : 128;
   const types = raw['layer_types'] ?? Array.from({ length: layers }, (_, i) => ((i + 1) % 2 ? 'sliding_attention' : 'full_attention'));
-  if (!Array.isArray(types) || types.length !== layers) {
-    throw new SinkLensError('badConfig', `config.json of ${name}: "layer_types" must list one type per layer (${layers}).`);
-  }
-  return types.map((t, i) => {
-    if (t === 'full_attention') return null;
-    if (t !== 'sliding_attention') {
-      throw new SinkLensError('unsupportedArch', `${name}: layer ${i} has attention type ${JSON.stringify(t)}, which SinkLens does not implement.`, 'Supported layer_types: full_attention, sliding_attention.');
-    }
-    if (w === null || !(Number.isInteger(w) && w >= 1)) throw new SinkLensError('badConfig', `config.json of ${name}: layer ${i} is sliding_attention but "sliding_window" is ${w}; it must be a positive integer.`);
-    return w;
-  });
+  return layerTypesWindows({ ...raw, layer_types: types }, name, layers, windowSize(raw, name, 128)) ?? [];
 }
 
 function gptOssConfig(raw: RawConfig, name: string): CanonicalConfig {

@@ -10,7 +10,8 @@ import { optBool, optNum } from './configFields';
 
 export type LayerWindows = readonly (number | null)[] | undefined;
 
-function windowSize(raw: RawConfig, name: string, dflt: number | null): number | null {
+/** `sliding_window` as a positive integer, null (none), or `dflt` when config.json omits it. */
+export function windowSize(raw: RawConfig, name: string, dflt: number | null): number | null {
   if (!('sliding_window' in raw)) return dflt;
   const w = optNum(raw, name, 'sliding_window');
   if (w !== null && !(Number.isInteger(w) && w >= 1)) {
