@@ -1,14 +1,14 @@
 /**
  * createRunner: builds the forward graph from canonical weights, opens one onnxruntime session
  * and answers forward requests. Every weight is read while the runner is created (the caller may
- * close its weight store right after); the Gram matrices use a weightless side session opened on
+ * close its weight store right after); the Gram matrices use weightless side sessions (one per side) opened on
  * first use. Calls are serialised so a runner is safe to call repeatedly and concurrently.
  */
 import { SinkLensError } from '../../shared/errors';
 import type { CanonicalConfig } from '../arch/types';
 import type { ModelWeights } from '../weights/types';
 import type { Feed, Fetched } from '../runtime/ort';
-import { buildGramGraph } from './gram';
+import { buildGramGraph, type GramSide } from './gram';
 import { buildForwardGraph, type GraphKnobs } from './model';
 import { GRAM, INPUTS, MIX_MAX_QUERIES, OUTPUTS } from './probes';
 import { openSession, type OwnedSession, type SessionPlacement } from './session';
@@ -38,7 +38,7 @@ export async function createRunnerWith(
   const placement: SessionPlacement = { threads: opts.threads, ...provider, ...sessionInternals };
   const linear = { weights: opts.weights ?? 'fp32', ...(quant ? { quant } : {}) };
   const main = await openSession(buildForwardGraph(config, weights, opts.probes, linear, graph), placement);
-  // The Gram side session has no weights: nothing to cache or report.
+  // The Gram side sessions have no weights: nothing to cache or report.
   const side: SessionPlacement = {
     threads: opts.threads,
     ...provider,
@@ -146,7 +146,7 @@ function readLens(out: Record<string, Fetched>, lens: NonNullable<ForwardRequest
 
 class OrtRunner implements CachedRunner {
   private queue: Promise<unknown> = Promise.resolve();
-  private gram: Promise<OwnedSession> | null = null;
+  private readonly gramSessions: Partial<Record<GramSide, Promise<OwnedSession>>> = {};
   private disposed = false;
   readonly placement: RunnerPlacement;
   private readonly sessionPlacement: SessionPlacement;
@@ -159,7 +159,7 @@ class OrtRunner implements CachedRunner {
   ) {
     const s = main.session;
     this.placement = { executionProvider: s.executionProvider, providerNote: s.providerNote, threads: s.threads };
-    // The side session goes straight to where the main one ended up (no second failed attempt).
+    // The side sessions go straight to where the main one ended up (no second failed attempt).
     this.sessionPlacement = { ...sessionPlacement, executionProvider: s.executionProvider };
   }
 
@@ -183,7 +183,7 @@ class OrtRunner implements CachedRunner {
     if (this.disposed) return;
     this.disposed = true;
     await this.queue;
-    const sessions = [Promise.resolve(this.main), this.gram].filter((s): s is Promise<OwnedSession> => s !== null);
+    const sessions = [Promise.resolve(this.main), ...Object.values(this.gramSessions)];
     for (const s of sessions) {
       try {
         await (await s).close();
@@ -235,19 +235,17 @@ class OrtRunner implements CachedRunner {
     if (this.disposed) throw new SinkLensError('badRequest', 'The model runner was disposed; load the model again.');
     const expected = (this.config.numLayers + 1) * T * this.config.hiddenSize;
     if (hidden.length !== expected) throw new SinkLensError('badRequest', `grams: hidden states have ${hidden.length} values, expected ${expected} ([L+1, T, d]).`);
-    const fetches = [...(sides.cols ? [GRAM.gram] : []), ...(sides.rows ? [GRAM.rows] : [])];
-    if (fetches.length === 0) return {};
-    const r = await this.runGram(T, hidden, fetches);
     return {
-      ...(sides.cols ? { gram: floats(r[GRAM.gram], GRAM.gram) } : {}),
-      ...(sides.rows ? { gramRows: floats(r[GRAM.rows], GRAM.rows) } : {}),
+      ...(sides.cols ? { gram: await this.runGram('cols', T, hidden) } : {}),
+      ...(sides.rows ? { gramRows: await this.runGram('rows', T, hidden) } : {}),
     };
   }
 
-  private async runGram(T: number, hidden: Float32Array, fetches: readonly string[]): Promise<Record<string, Fetched>> {
-    this.gram ??= openSession(buildGramGraph(this.config), this.sessionPlacement);
-    const session = (await this.gram).session;
+  private async runGram(side: GramSide, T: number, hidden: Float32Array): Promise<Float32Array> {
+    const session = (await (this.gramSessions[side] ??= openSession(buildGramGraph(this.config, side), this.sessionPlacement))).session;
     const dims = [this.config.numLayers + 1, T, this.config.hiddenSize];
-    return session.run({ [GRAM.hidden]: { type: 'float32', data: hidden, dims } }, fetches);
+    const name = side === 'cols' ? GRAM.gram : GRAM.rows;
+    const r = await session.run({ [GRAM.hidden]: { type: 'float32', data: hidden, dims } });
+    return floats(r[name], name);
   }
 }

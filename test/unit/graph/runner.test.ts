@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SinkLensError } from '../../../src/shared/errors';
+import { buildGramGraph } from '../../../src/engine/graph/gram';
 import { buildForwardGraph } from '../../../src/engine/graph/model';
 import { createRunner, createRunnerWith } from '../../../src/engine/graph/runner';
 import { EXTERNAL_MIN_BYTES, initializerBytes, serializeExternal, serializeInline } from '../../../src/engine/graph/serialize';
@@ -134,6 +135,12 @@ describe('graph runner, llama path (GQA, tied head)', () => {
     }
     assertClose(r.gramRows ?? [], want, { rtol: 1e-4, atol: 1e-4 }, 'gramRows');
     assert.equal(r.gram, undefined, 'only the side asked for');
+  });
+
+  it('each Gram side is its own graph (onnxruntime runs every node of a graph, fetched or not)', () => {
+    const matmuls = (side: 'cols' | 'rows') => buildGramGraph(cfg, side).nodes.filter((n) => n.opType === 'MatMul').map((n) => n.name);
+    assert.deepEqual(matmuls('cols'), ['/gram/MatMul']);
+    assert.deepEqual(matmuls('rows'), ['/gram/rows/MatMul']);
   });
 
   it('grams() on a forward\'s hidden states equals asking the forward for them', async () => {
