@@ -16,7 +16,7 @@ import { resolveCacheConfig } from './cache/config';
 import { GraphCache } from './cache/graphCache';
 import { MIN_INFORMATIVE_TOKENS } from './metrics/chance';
 import { openModel, type EngineInternals, type LoadContext, type LoadedModel } from './loaded';
-import { resolveOptions } from './options';
+import { comparedRun, resolveOptions } from './options';
 import { resolveLoadOptions } from './precision';
 import { compareLoss, compareRuns, compareTopK, summarize } from './metrics';
 import { interventionBlocks, interventionRequest } from './intervene';
@@ -223,7 +223,7 @@ function withMaxTokensNote(s: AnalysisSettings, setting: number | 'auto', limit:
 
 /** Whether the options may add an ablated run (the spike blocks are known only after the first). */
 function blocksWanted(o: ReturnType<typeof resolveOptions>): boolean {
-  return o.interventions.length > 0 || (o.ablate !== null && (o.ablate === 'auto' || o.ablate.length > 0));
+  return comparedRun(o);
 }
 
 /** The per-layer comparison plus what the interventions did to the loss and the last top-k. */

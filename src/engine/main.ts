@@ -6,6 +6,7 @@
  */
 import type { AnalyzeOptions, Progress } from '../shared/engineApi';
 import { toErrorData, SinkLensError } from '../shared/errors';
+import { lossWanted } from '../shared/defaults';
 import {
   EngineAnalyze,
   EngineAttention,
@@ -101,7 +102,7 @@ function study(requestId: string, p: ParamsOf<typeof EngineStudy>, signal: Abort
 function workloadOf(text: string, o: AnalyzeOptions): Partial<Workload> {
   const lens = o.logitLens ?? null;
   const ablation = (o.ablate !== null && o.ablate !== undefined) || Boolean(o.interventions?.length);
-  return { ...plannedTokens(text, o.maxTokens, o.chatTemplate), ablation, lensLayers: lens === null ? 0 : lens === 'all' ? 1 : lens.length, tokenLoss: o.tokenLoss ?? true };
+  return { ...plannedTokens(text, o.maxTokens, o.chatTemplate), ablation, lensLayers: lens === null ? 0 : lens === 'all' ? 1 : lens.length, tokenLoss: lossWanted(o.tokenLoss, ablation) };
 }
 
 process.on('message', (raw: unknown) => {

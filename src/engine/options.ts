@@ -1,7 +1,7 @@
 /**
  * Resolves user-facing AnalyzeOptions into a complete, validated settings object. Pure.
  */
-import { DEFAULT_ANALYZE_OPTIONS } from '../shared/defaults';
+import { DEFAULT_ANALYZE_OPTIONS, lossWanted } from '../shared/defaults';
 import type { AnalyzeOptions } from '../shared/engineApi';
 import { SinkLensError } from '../shared/errors';
 import { checkInterventions } from '../shared/interventions';
@@ -26,8 +26,14 @@ export interface ResolvedOptions {
   lastTopK: number;
 }
 
+/** Whether the options ask for a compared run (an ablation or interventions). */
+export function comparedRun(o: Pick<AnalyzeOptions, 'ablate' | 'interventions'>): boolean {
+  return (o.ablate !== null && o.ablate !== undefined && (o.ablate === 'auto' || o.ablate.length > 0)) || Boolean(o.interventions?.length);
+}
+
 export function resolveOptions(o: AnalyzeOptions = {}): ResolvedOptions {
   const d = DEFAULT_ANALYZE_OPTIONS;
+  if (o.tokenLoss !== undefined && o.tokenLoss !== 'auto' && typeof o.tokenLoss !== 'boolean') bad(`tokenLoss must be true, false or 'auto' (got ${String(o.tokenLoss)}).`);
   const r: ResolvedOptions = {
     prependBos: o.prependBos ?? d.prependBos,
     chatTemplate: o.chatTemplate ?? d.chatTemplate,
@@ -38,7 +44,7 @@ export function resolveOptions(o: AnalyzeOptions = {}): ResolvedOptions {
     ablate: o.ablate ?? null,
     ablateTarget: o.ablateTarget ?? d.ablateTarget,
     interventions: o.interventions ? [...o.interventions] : [],
-    tokenLoss: o.tokenLoss ?? d.tokenLoss,
+    tokenLoss: lossWanted(o.tokenLoss ?? d.tokenLoss, comparedRun(o)),
     massiveTopK: o.massiveTopK ?? d.massiveTopK,
     logitLens: o.logitLens ?? null,
     logitLensTopK: o.logitLensTopK ?? d.logitLensTopK,
@@ -63,7 +69,6 @@ function validate(r: ResolvedOptions): void {
   }
   if (!['mlp', 'attn', 'auto'].includes(r.ablateTarget)) bad(`ablateTarget must be mlp, attn or auto.`);
   if (Array.isArray(r.ablate) && r.ablate.some((b) => !Number.isInteger(b) || b < 0)) bad(`ablate must list block indices >= 0.`);
-  if (typeof r.tokenLoss !== 'boolean') bad(`tokenLoss must be true or false.`);
   if (!Array.isArray(r.interventions)) bad(`interventions must be a list.`);
   r.interventions.forEach(checkShape);
   checkInterventions(r.interventions);

@@ -46,6 +46,8 @@ export interface Settings {
   decorations: boolean;
   /** Compute the logit lens on every layer (one unembedding per layer: about L x the LM head). */
   logitLens: boolean;
+  /** Compute every token's next-token loss on every analysis (else only with an ablation or interventions). */
+  tokenLoss: boolean;
 }
 
 /** The settings when nothing is set (values from src/shared/defaults.ts). */
@@ -67,6 +69,7 @@ export const DEFAULT_SETTINGS: Settings = {
   live: D.live,
   decorations: D.decorations,
   logitLens: D.logitLens,
+  tokenLoss: D.tokenLoss,
 };
 
 /** What Restricted Mode changes, for the log and the status bar. */
@@ -111,6 +114,7 @@ export function readSettings(get: SettingGetter): ReadSettings {
     live: r.boolean('live', d.live),
     decorations: r.boolean('decorations', d.decorations),
     logitLens: r.boolean('logitLens', d.logitLens),
+    tokenLoss: r.boolean('tokenLoss', d.tokenLoss),
   };
   return { settings, problems };
 }
@@ -134,6 +138,8 @@ export function analyzeOptions(
     entropy: { ...s.entropy },
     ablate,
     ...(logitLens ? { logitLens: 'all' as const } : {}),
+    // Off leaves the engine's 'auto' (the loss only with an ablation or interventions), and the key as it was.
+    ...(s.tokenLoss ? { tokenLoss: true } : {}),
     // Added only when asked, so the cache keys of every other run stay as they were.
     ...(interventions?.length ? { interventions } : {}),
   };

@@ -28,6 +28,16 @@ export const DEFAULT_LENS_TOP_K = 1;
 /** Next-token predictions reported for the last position. */
 export const DEFAULT_LAST_TOP_K = 10;
 
+/**
+ * Whether an analysis computes the per-token next-token loss. 'auto' (the default) = only when it has a compared
+ * run (an ablation or interventions), whose loss change is its main readout: the loss is an LM-head pass over every
+ * position (~45% of a GPT-2-small forward, ~7–40% on 0.5B–8B models), which a plain analysis would otherwise wait for
+ * before its first paint.
+ */
+export function lossWanted(tokenLoss: boolean | 'auto' | undefined, comparedRun: boolean): boolean {
+  return tokenLoss === undefined || tokenLoss === 'auto' ? comparedRun : tokenLoss;
+}
+
 /** The engine's analysis options when a field is left out (`AnalyzeOptions`). */
 export const DEFAULT_ANALYZE_OPTIONS = {
   prependBos: DEFAULT_PREPEND_BOS,
@@ -37,7 +47,7 @@ export const DEFAULT_ANALYZE_OPTIONS = {
   includeFirstQuery: false,
   entropy: DEFAULT_ENTROPY,
   ablateTarget: 'auto',
-  tokenLoss: true,
+  tokenLoss: 'auto',
   massiveTopK: DEFAULT_MASSIVE_TOP_K,
   logitLensTopK: DEFAULT_LENS_TOP_K,
   lastTopK: DEFAULT_LAST_TOP_K,
@@ -84,4 +94,6 @@ export const SETTING_DEFAULTS = {
   live: false,
   decorations: true,
   logitLens: false,
+  /** Per-token next-token loss on every analysis; off = only analyses with an ablation or interventions. */
+  tokenLoss: false,
 } as const;

@@ -82,8 +82,11 @@ export interface AnalyzeOptions {
    * zero / mean over the other positions / scale at a position of chosen blocks, or one head off.
    */
   interventions?: Intervention[] | null;
-  /** Compute the next-token loss over the prompt (a [T, V] transient per run); default true. */
-  tokenLoss?: boolean;
+  /**
+   * Compute the next-token loss over the prompt (an LM head over every position, a [T, V] transient per run);
+   * default 'auto': only when the analysis has an ablation or interventions (see `lossWanted`).
+   */
+  tokenLoss?: boolean | 'auto';
   massiveTopK?: number; // default 5
   /** Logit lens over these layers (h indices); 'all', or none (default). */
   logitLens?: 'all' | number[] | null;

@@ -9,7 +9,7 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AUTO_MAX_TOKENS_CAP, DEFAULT_ENTROPY, DEFAULT_LAST_TOP_K, DEFAULT_MAX_TOKENS, DEFAULT_TAU } from '../../shared/defaults';
+import { AUTO_MAX_TOKENS_CAP, DEFAULT_ENTROPY, DEFAULT_LAST_TOP_K, DEFAULT_MAX_TOKENS, DEFAULT_TAU, lossWanted } from '../../shared/defaults';
 import { EXECUTION_PROVIDERS, WEIGHTS_MODES, type AnalyzeOptions, type ExecutionProviderChoice, type LoadOptions, type Progress } from '../../shared/engineApi';
 import type { WeightsMode } from '../../shared/result';
 import { SinkLensError, toErrorData, type ErrorCode } from '../../shared/errors';
@@ -30,7 +30,7 @@ import { formatAttention, formatResult } from './table';
 
 const SPEC = {
   values: ['model', 'text', 'file', 'json', 'ablate', 'ablate-target', 'intervene', 'max-tokens', 'tau', 'prepend-bos', 'chat-template', 'threads', 'weights', 'execution-provider', 'alpha', 'logit-lens', 'top-k', 'attention', 'dir', 'examples', 'cache-dir', 'cache-max-gb', 'key', ...STUDY_VALUES],
-  flags: ['help', 'version', 'strict-provider', 'exclude-bos', 'center', 'row-normalize', 'include-first-query', 'quiet', 'no-table', 'no-loss'],
+  flags: ['help', 'version', 'strict-provider', 'exclude-bos', 'center', 'row-normalize', 'include-first-query', 'quiet', 'no-table', 'loss', 'no-loss'],
 } as const;
 
 const ROOT = resolve(__dirname, '..');
@@ -62,7 +62,9 @@ Analyze options:
                            attn@2-4:pos=5=scale:0.5   scale the attention write at token 5 in blocks 2-4
                            mlp@1,3:pos=7=mean    replace it by its mean over the other positions
                            head@3.1=zero         head 1 of block 3 off (before o_proj, every position)
-  --no-loss              skip the next-token loss over the prompt (saves a tokens x vocab transient)
+  --loss                 also compute every token's next-token loss (one LM-head pass over the prompt;
+                         by default only runs with --ablate or --intervene compute it)
+  --no-loss              skip the next-token loss even with --ablate or --intervene
   --max-tokens N|auto    truncate the prompt to N tokens (default ${DEFAULT_MAX_TOKENS}: the model's positions,
                          the memory plan and ${AUTO_MAX_TOKENS_CAP}, whichever is smallest)
   --tau X                sink-rate threshold (default ${DEFAULT_TAU})
@@ -123,6 +125,8 @@ function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
   }
   const specs = p.values.get('intervene') ?? [];
   if (specs.length) o.interventions = asUsage(() => specs.map(parseIntervention));
+  if (p.flags.has('loss') && p.flags.has('no-loss')) throw new UsageError('--loss and --no-loss contradict each other; give one.');
+  if (p.flags.has('loss')) o.tokenLoss = true;
   if (p.flags.has('no-loss')) o.tokenLoss = false;
   const lens = one(p, 'logit-lens');
   if (lens !== undefined) o.logitLens = lens === 'all' ? 'all' : parseLayers(lens);
@@ -213,7 +217,7 @@ async function analyzeOne(
   const say = progressPrinter(quiet);
   const warn = (m: string): void => void process.stderr.write(`sinklens: ${m}\n`);
   const ablation = (o.ablate !== null && o.ablate !== undefined) || Boolean(o.interventions?.length);
-  const workload = { ...plannedTokens(text, o.maxTokens, o.chatTemplate), ablation, lensLayers: o.logitLens ? 1 : 0, tokenLoss: o.tokenLoss ?? true };
+  const workload = { ...plannedTokens(text, o.maxTokens, o.chatTemplate), ablation, lensLayers: o.logitLens ? 1 : 0, tokenLoss: lossWanted(o.tokenLoss, ablation) };
   const h = await engine.load(dir, load, { onProgress: say, onWarn: warn, workload });
   const reused = seenHandles.has(h.id);
   seenHandles.add(h.id);

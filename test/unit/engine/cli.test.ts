@@ -48,6 +48,19 @@ describe('sinklens CLI', () => {
     assert.deepEqual(res.ablation?.blocks, [1]);
   });
 
+  test('the per-token loss: off for a plain analysis, on with --loss, on with --ablate unless --no-loss', () => {
+    const loss = (extra: string[]) => {
+      const r = cli(['analyze', '--model', DEMO_MODEL_DIR, '--text', 'The dog ran to the park.', '--json', '-', '--quiet', ...extra]);
+      assert.equal(r.code, 0, r.err);
+      return (JSON.parse(r.out) as AnalysisResult).baseline.tokenLoss;
+    };
+    assert.equal(loss([]), null);
+    const on = loss(['--loss']);
+    assert.ok(on && on.perPosition.length > 1 && typeof on.mean === 'number');
+    assert.deepEqual(loss(['--ablate', '1']), on);
+    assert.equal(loss(['--ablate', '1', '--no-loss']), null);
+  });
+
   test('reads the prompt from stdin and from --file', () => {
     const f = join(tmp, 'p.txt');
     writeFileSync(f, 'The dog ran to the park.');
@@ -70,6 +83,7 @@ describe('sinklens CLI', () => {
     ['unknown command', ['analyse'], /Unknown command/],
     ['bad weights', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--weights', 'int3'], /--weights takes auto, fp32, fp16, int8, int4 \(got 'int3'\)/],
     ['bad provider', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--execution-provider', 'tpu'], /--execution-provider takes auto, cpu/],
+    ['--loss with --no-loss', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--loss', '--no-loss'], /--loss and --no-loss contradict each other/],
     ['strict unavailable provider', ['analyze', '--model', DEMO_MODEL_DIR, '--text', 'hi', '--execution-provider', 'coreml', '--strict-provider'], /Execution provider coreml is unavailable/],
   ];
   for (const [what, args, re] of bad) {

@@ -144,6 +144,18 @@ describe('intervention results vs the oracle', () => {
     assert.equal(r.baseline.tokenLoss, null);
     assert.equal(r.ablation?.loss, null);
   });
+
+  it("tokenLoss 'auto' (the default): a plain analysis has no loss, one with an intervention or true has it", async () => {
+    const plain = await engine.analyze(h, text, {});
+    assert.equal(plain.baseline.tokenLoss, null, 'a plain analysis does not wait for an LM head over every position');
+    assert.ok(!plain.settings.notes.some((n) => n.startsWith('Loss:')));
+    const asked = await engine.analyze(h, text, { tokenLoss: true });
+    assert.equal(asked.baseline.tokenLoss?.perPosition.length, asked.tokens.length - 1);
+    const cut = await engine.analyze(h, text, { interventions: [{ target: 'head', block: 0, head: 0, op: 'zero' }] });
+    assert.deepEqual(cut.baseline.tokenLoss, asked.baseline.tokenLoss, 'the default computes it when there is a compared run');
+    assert.ok(cut.ablation?.loss);
+    await assert.rejects(engine.analyze(h, text, { tokenLoss: 'yes' as unknown as boolean }), (e: unknown) => SinkLensError.is(e, 'badRequest') && /tokenLoss must be true, false or 'auto'/.test(e.message));
+  });
 });
 
 /**

@@ -119,6 +119,17 @@ describe('settings', () => {
     assert.equal(analyzeOptions(settings, 'auto').ablate, 'auto');
   });
 
+  it('sinklens.tokenLoss: off by default (no key: the engine computes the loss only with a compared run), on asks for it', () => {
+    assert.equal(DEFAULT_SETTINGS.tokenLoss, false);
+    const off = readSettings(getter({}));
+    assert.equal('tokenLoss' in analyzeOptions(off.settings), false);
+    assert.equal('tokenLoss' in analyzeOptions(off.settings, 'auto'), false);
+    const on = readSettings(getter({ tokenLoss: true }));
+    assert.deepEqual(on.problems, []);
+    assert.equal(analyzeOptions(on.settings).tokenLoss, true);
+    assert.equal(readSettings(getter({ tokenLoss: 'yes' })).settings.tokenLoss, false);
+  });
+
   it('sinklens.logitLens: off by default (no lens key, so lens-less cache keys are unchanged), on asks for every layer', () => {
     assert.equal(DEFAULT_SETTINGS.logitLens, false);
     const off = readSettings(getter({}));
