@@ -2,13 +2,14 @@
  * Eigenvalues of a real symmetric matrix (eigenvalues only, float64).
  *
  * Householder reduction to tridiagonal form (lower triangle, row-oriented so that every inner loop
- * runs over contiguous memory) after an exact power-of-two scaling, then `tridiagonal.ts` (implicit
+ * runs over contiguous memory; in WebAssembly SIMD where available, wasmKernel.ts) after an exact power-of-two scaling, then `tridiagonal.ts` (implicit
  * QL, bisection when QL does not converge). Cost: ~(2/3) n^3 multiply-adds for the reduction,
  * O(n^2) for the tridiagonal. No eigenvectors are formed: the metrics only need the spectrum.
  * `borderedSpectra` and `rankOneSpectra` get the spectra with and without the BOS row from one
  * reduction.
  */
 import { tridiagonalEigenvalues } from './tridiagonal';
+import { wasmTridiagonalize } from './wasmKernel';
 
 /** Eigenvalues of the symmetric n x n matrix `a` (row-major; only the lower triangle is read), descending. `a` is not modified. Non-finite input gives NaNs, never an exception. */
 export function symmetricEigenvalues(a: ArrayLike<number>, n: number): Float64Array {
@@ -100,7 +101,7 @@ function tridiagonalForm(w: Float64Array, n: number, fixedRows = 0): Tridiagonal
       for (let j = fixedRows; j <= i; j++) w[row + j] = (w[row + j] as number) * scale;
     }
   }
-  tridiagonalize(w, n, diag, off);
+  if (!wasmTridiagonalize(w, n, diag, off)) tridiagonalizeJs(w, n, diag, off);
   return { diag, off, scale };
 }
 
@@ -126,9 +127,10 @@ function clampPsd(ev: Float64Array): Float64Array {
  * k+1..n-1; the trailing block becomes A - v q^T - q v^T with p = A v / h, q = p - (v^T p / 2h) v.
  * Why fused: that rank-2 update of step k is applied in the same sweep over memory as the
  * matrix-vector product A v of step k+1 (column k+1 is corrected first so v of step k+1 is known),
- * which halves the memory traffic; n = 1024 is memory-bound.
+ * which halves the memory traffic; n = 1024 is memory-bound. The WebAssembly kernel (wasm/tridiagonalize.c)
+ * runs the same steps in SIMD and is used where it loads; this is the fallback.
  */
-function tridiagonalize(w: Float64Array, n: number, diag: Float64Array, off: Float64Array): void {
+function tridiagonalizeJs(w: Float64Array, n: number, diag: Float64Array, off: Float64Array): void {
   let v = new Float64Array(n); // reflector of the pending (not yet applied) update
   let q = new Float64Array(n);
   let nv = new Float64Array(n); // reflector being built

@@ -13,11 +13,64 @@ export function median(values: ArrayLike<number>): number {
   return medianInPlace(a);
 }
 
-/** Median of |values| (not modified). */
+/** Median of |values| (not modified). Float32 input (hidden states) takes the radix select below. */
 export function medianAbs(values: FloatArray): number {
+  if (values instanceof Float32Array && values.length > 0) return medianAbsF32(values);
   const a = new Float64Array(values.length);
   for (let i = 0; i < a.length; i++) a[i] = Math.abs(values[i] as number);
   return a.length === 0 ? NaN : medianInPlace(a);
+}
+
+/**
+ * Median of |x| over float32 values without copying them: a non-negative float32's bit pattern orders
+ * like its value, so |x| (sign bit cleared) is ranked by a radix select on the bits: a histogram of
+ * the top 16 bits finds the bucket of rank k, a second of the low 16 bits within it the exact value.
+ * O(n), a few passes; quickselect on a float64 copy took ~25 ms for a 1024 x 768 layer.
+ */
+export function medianAbsF32(values: Float32Array): number {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const n = bits.length;
+  if (n === 0) return NaN;
+  const top = new Uint32Array(65536); // counts by the top 16 bits of |x|
+  for (let i = 0; i < n; i++) top[((bits[i] as number) & 0x7fffffff) >>> 16]++;
+  const low = new Uint32Array(65536); // counts by the low 16 bits, within one bucket
+  const hi = n >> 1;
+  const upper = bucketOf(top, hi);
+  lowCounts(bits, upper.bucket, low);
+  const up = valueAt(upper, low);
+  if (n % 2 === 1) return up;
+  // The lower middle rank: in the same bucket unless the upper one starts a bucket.
+  const lower = bucketOf(top, hi - 1);
+  if (lower.bucket !== upper.bucket) lowCounts(bits, lower.bucket, low);
+  return (valueAt(lower, low) + up) / 2;
+}
+
+/** The top-16-bit bucket holding rank k (0-based), and the rank within it. */
+function bucketOf(top: Uint32Array, k: number): { bucket: number; rank: number } {
+  let bucket = 0;
+  let below = 0;
+  while (below + (top[bucket] as number) <= k) below += top[bucket++] as number;
+  return { bucket, rank: k - below };
+}
+
+function lowCounts(bits: Uint32Array, bucket: number, low: Uint32Array): void {
+  low.fill(0);
+  for (let i = 0; i < bits.length; i++) {
+    const b = (bits[i] as number) & 0x7fffffff;
+    if (b >>> 16 === bucket) low[b & 0xffff]++;
+  }
+}
+
+const asFloat = new Float32Array(1);
+const asBits = new Uint32Array(asFloat.buffer);
+
+/** The float32 |x| of the given rank within its bucket. */
+function valueAt(at: { bucket: number; rank: number }, low: Uint32Array): number {
+  let lo = 0;
+  let rank = at.rank;
+  while (rank >= (low[lo] as number)) rank -= low[lo++] as number;
+  asBits[0] = (at.bucket << 16) | lo;
+  return asFloat[0] as number;
 }
 
 /** Median that reorders `a`. */

@@ -124,7 +124,7 @@ export function bytesPerWeight(precision: string, table: Readonly<Record<string,
  * copy and the metrics' copy), one block's working set (MLP activations, q/k/v, two [H, T, T]
  * attention buffers), the logit lens's [T, V] logits and log-softmax, the token loss's [T, V] logits
  * and the exp of its log-sum-exp (2 x T x V floats, once per run: the runs are sequential), the Gram matrices when
- * T > d, and the eigen workspaces of the two metrics workers (float64).
+ * T > d, and the eigen workspaces of the two metrics workers (float64, with the WebAssembly kernel's copy).
  */
 export function runBytes(c: CanonicalConfig, w: Workload): number {
   const T = Math.max(1, w.tokens);
@@ -139,7 +139,9 @@ export function runBytes(c: CanonicalConfig, w: Workload): number {
   const loss = w.tokenLoss ? 2 * T * c.vocabSize * F32 : 0;
   const gram = T > d ? 2 * (L + 1) * d * d * F32 : 0;
   const m = Math.min(T, d);
-  const eigen = 2 * 3 * m * m * 8;
+  // Per metrics worker: the float64 Gram copy, the border form and its packed triangle, and the WebAssembly
+  // kernel's copy of that triangle (its memory keeps the largest size it has seen).
+  const eigen = 2 * 3.5 * m * m * 8;
   const bos = L * c.numHeads * T * F32;
   const ablation = w.ablation ? hidden + bos : 0;
   return 3 * hidden + block + lens + loss + gram + eigen + 2 * bos + ablation;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { massiveActivations, massiveTest, recurringDims, topAbs } from '../../../src/engine/metrics/massive';
 import { bosRatio, medianOtherNorm, tokenNorms } from '../../../src/engine/metrics/norms';
-import { median, medianAbs } from '../../../src/engine/metrics/stats';
+import { median, medianAbs, medianAbsF32 } from '../../../src/engine/metrics/stats';
 import { assertClose } from '../../support/assertClose';
 import { randomMatrix, rng } from './helpers';
 
@@ -95,4 +95,26 @@ test('recurringDims: only scalars passing a massive test count; ranked by magnit
   assert.equal(massiveTest(1.01, 1e-3), 'relative');
   assert.equal(massiveTest(101, 0.1), 'absolute');
   assert.equal(massiveTest(100, 0.1), null);
+});
+
+test('medianAbs of float32 (radix select on the bits) equals the float64 quickselect median, every size and kind of value', () => {
+  let seed = 12345;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const kinds: ((i: number) => number)[] = [
+    () => rand() - 0.5,
+    () => (rand() < 0.3 ? 0 : rand() < 0.5 ? -0 : Math.round(rand() * 4) - 2), // zeros, -0 and many ties
+    () => (rand() - 0.5) * 10 ** Math.floor(rand() * 60 - 30), // huge dynamic range, float32 subnormals included
+    (i) => (i === 0 ? 3e38 : (rand() - 0.5) * 1e-3), // one massive value
+  ];
+  for (const kind of kinds) {
+    for (const n of [1, 2, 3, 4, 5, 16, 17, 1000, 1001, 65537]) {
+      const x = Float32Array.from({ length: n }, (_, i) => kind(i));
+      const want = median(Array.from(x, Math.abs));
+      assert.equal(medianAbsF32(x), want, `n = ${n}`);
+      assert.equal(medianAbs(x), want);
+    }
+  }
+  // A view into a larger buffer reads only its own values.
+  const big = Float32Array.from([100, 100, 1, -2, 3, 100]);
+  assert.equal(medianAbsF32(big.subarray(2, 5)), 2);
 });
