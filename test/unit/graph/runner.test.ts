@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SinkLensError } from '../../../src/shared/errors';
+import { DT, GraphBuilder } from '../../../src/engine/graph/builder';
 import { buildGramGraph } from '../../../src/engine/graph/gram';
+import { createSession } from '../../../src/engine/runtime/ort';
 import { buildForwardGraph } from '../../../src/engine/graph/model';
 import { createRunner, createRunnerWith } from '../../../src/engine/graph/runner';
 import { EXTERNAL_MIN_BYTES, initializerBytes, serializeExternal, serializeInline } from '../../../src/engine/graph/serialize';
@@ -135,6 +137,23 @@ describe('graph runner, llama path (GQA, tied head)', () => {
     }
     assertClose(r.gramRows ?? [], want, { rtol: 1e-4, atol: 1e-4 }, 'gramRows');
     assert.equal(r.gram, undefined, 'only the side asked for');
+  });
+
+  it('onnxruntime runs every node of a graph whatever a run fetches (why optional work sits behind an If or in its own graph)', async () => {
+    // Two outputs from one input: a plain copy, and a Reshape to [3] that fails on a [2] input.
+    const g = new GraphBuilder();
+    const x = g.input('x', DT.FLOAT, ['n']);
+    g.output(g.op('Identity', '/copy/Identity', [x]), 'copy', DT.FLOAT, ['n']);
+    g.output(g.op('Reshape', '/bad/Reshape', [x, g.i64([3])]), 'bad', DT.FLOAT, [3]);
+    const session = await createSession(serializeInline(g), { threads: 1 });
+    try {
+      const feeds = { x: { type: 'float32' as const, data: Float32Array.of(1, 2), dims: [2] } };
+      await assert.rejects(session.run(feeds, ['copy']), (e: unknown) => SinkLensError.is(e) && e.code === 'runtimeError', 'the unfetched Reshape still ran');
+      const ok = await session.run({ x: { type: 'float32', data: Float32Array.of(1, 2, 3), dims: [3] } }, ['copy']);
+      assert.deepEqual(Array.from(ok['copy']?.data ?? []), [1, 2, 3]);
+    } finally {
+      await session.release();
+    }
   });
 
   it('each Gram side is its own graph (onnxruntime runs every node of a graph, fetched or not)', () => {
