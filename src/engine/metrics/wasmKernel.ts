@@ -63,7 +63,13 @@ export function wasmTridiagonalize(w: Float64Array, n: number, diag: Float64Arra
   const packed = (n * (n + 1)) / 2;
   const bytes = DATA_START + (packed + 7 * n) * 8; // w, diag, off, 5 n of scratch
   const have = kernel.memory.buffer.byteLength;
-  if (bytes > have) kernel.memory.grow(Math.ceil((bytes - have) / PAGE));
+  if (bytes > have) {
+    try {
+      kernel.memory.grow(Math.ceil((bytes - have) / PAGE));
+    } catch {
+      return false; // past WebAssembly's 4 GiB or out of memory: the JavaScript kernel works on `w` itself
+    }
+  }
   const f = new Float64Array(kernel.memory.buffer);
   const base = DATA_START / 8;
   f.set(w.subarray(0, packed), base);
