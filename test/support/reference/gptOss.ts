@@ -207,8 +207,11 @@ function rope(x: Float64Array, off: number, pos: number, c: GptOssRefConfig): vo
   }
 }
 
-/** Attention of one block; fills attn [H, T, T] (real keys) and sink [H, T] (the dropped column). */
-function attention(m: GptOssRefModel, l: number, xs: Float64Array[], attn: Float64Array, sink: Float64Array): Float64Array[] {
+/**
+ * Attention of one block; fills attn [H, T, T] (real keys) and sink [H, T] (the dropped column). Heads in
+ * `dropped` are switched off: their output is zero at every position before o_proj (the probabilities stay).
+ */
+function attention(m: GptOssRefModel, l: number, xs: Float64Array[], attn: Float64Array, sink: Float64Array, dropped: readonly number[] = []): Float64Array[] {
   const c = m.config;
   const lw = m.layers[l]!;
   const { H, KV, hd } = c;
@@ -247,6 +250,7 @@ function attention(m: GptOssRefModel, l: number, xs: Float64Array[], attn: Float
       sink[h * T + i] = (ex[ex.length - 1] as number) / z;
     }
   }
+  for (const h of dropped) for (const cv of ctx) cv.fill(0, h * hd, (h + 1) * hd);
   return ctx.map((cv) => linear(lw.o, cv));
 }
 
@@ -290,7 +294,7 @@ export interface GptOssRefResult extends RefResult {
   sinkShare: Float64Array;
 }
 
-export function gptOssForward(m: GptOssRefModel, ids: number[], opts: { ablateMlp?: number[]; ablateAttn?: number[] } = {}): GptOssRefResult {
+export function gptOssForward(m: GptOssRefModel, ids: number[], opts: { ablateMlp?: number[]; ablateAttn?: number[]; headsOff?: { block: number; head: number }[] } = {}): GptOssRefResult {
   const c = m.config;
   const { L, H, d, vocab } = c;
   const T = ids.length;
@@ -302,7 +306,8 @@ export function gptOssForward(m: GptOssRefModel, ids: number[], opts: { ablateMl
   const bosWrites = { attn: new Float64Array(L * d), mlp: new Float64Array(L * d) };
   for (let l = 0; l < L; l++) {
     const lw = m.layers[l]!;
-    const a = attention(m, l, xs.map((x) => rmsNorm(x, lw.ln1, c.eps)), attn.subarray(l * H * T * T, (l + 1) * H * T * T), sink.subarray(l * H * T, (l + 1) * H * T));
+    const dropped = (opts.headsOff ?? []).filter((o) => o.block === l).map((o) => o.head);
+    const a = attention(m, l, xs.map((x) => rmsNorm(x, lw.ln1, c.eps)), attn.subarray(l * H * T * T, (l + 1) * H * T * T), sink.subarray(l * H * T, (l + 1) * H * T), dropped);
     const cutAttn = opts.ablateAttn?.includes(l) ?? false;
     const cutMlp = opts.ablateMlp?.includes(l) ?? false;
     if (!cutAttn) bosWrites.attn.set(a[0]!, l * d);

@@ -83,6 +83,13 @@ for (const spec of GPT_OSS_SPECS) {
           assertClose(r.attnMap ?? [], ref.attn.slice(off, off + T * T), TOL, `${what} attnMap (real keys; the sink column dropped)`);
           checkAll(await runner.forward({ ids, ...ablation, mixQueries: 5 }), ref, m, mixQueries(T, 5), `${what} sampled`);
         }
+        // Per-head ablation in the learned-sink attention: the graph's head mask against the oracle's, and the
+        // oracle without it disagrees (the heads off really change the stream).
+        const headsOff = [{ block: 0, head: 1 }, { block: cfg.numLayers - 1, head: 0 }];
+        const cut = await runner.forward({ ids, headsOff });
+        checkAll(cut, gptOssForward(m, ids, { headsOff }), m, mixQueries(T), 'heads off');
+        const plainRef = gptOssForward(m, ids);
+        assert.ok(Math.max(...Array.from(cut.hidden, (v, i) => Math.abs(v - (plainRef.hidden[i] as number)))) > 1e-3, 'switching the heads off moves the hidden states');
         const ref = gptOssForward(m, ids);
         const lensRef = gptOssLensLogits(m, ref);
         const layers = Array.from({ length: cfg.numLayers + 1 }, (_, l) => l);
