@@ -48,9 +48,10 @@ export function borderedSpectra(G: ArrayLike<number>, n: number): { full: Float6
  * PSD spectra of a symmetric C [n, n] and of C + x x^T, descending, from ONE tridiagonalisation of
  * the bordered matrix [[0, u^T], [u, C]] with u = x / |x|: its first reflector maps u to e_1, so
  * the trailing tridiagonal T' = Q^T C Q has Q e_1 = u, hence Q^T (C + x x^T) Q = T' + |x|^2 e_1 e_1^T
- * (still tridiagonal). Half the work of two eigendecompositions.
+ * (still tridiagonal). Half the work of two eigendecompositions. `fromGram`: the first argument is G = C + x x^T
+ * (C is formed entry by entry while packing, G - x x^T in float64: no n x n copy).
  */
-export function rankOneSpectra(C: ArrayLike<number>, x: ArrayLike<number>, n: number): { base: Float64Array; updated: Float64Array } {
+export function rankOneSpectra(C: ArrayLike<number>, x: ArrayLike<number>, n: number, fromGram = false): { base: Float64Array; updated: Float64Array } {
   if (C.length < n * n || x.length < n) throw new Error(`rankOneSpectra: need ${n * n} + ${n} values, got ${C.length} + ${x.length}`);
   if (n === 0) return { base: new Float64Array(0), updated: new Float64Array(0) };
   let xx = 0;
@@ -60,8 +61,10 @@ export function rankOneSpectra(C: ArrayLike<number>, x: ArrayLike<number>, n: nu
   const w = new Float64Array((m * (m + 1)) / 2); // packed lower triangle [n+1, n+1]
   let o = 1; // w[0] = 0: the border's corner
   for (let i = 0; i < n; i++) {
-    w[o++] = (x[i] as number) * inv;
-    for (let j = 0; j <= i; j++) w[o++] = C[i * n + j] as number;
+    const xi = x[i] as number;
+    w[o++] = xi * inv;
+    if (fromGram) for (let j = 0; j <= i; j++) w[o++] = (C[i * n + j] as number) + -xi * (x[j] as number);
+    else for (let j = 0; j <= i; j++) w[o++] = C[i * n + j] as number;
   }
   const t = tridiagonalForm(w, m, 1);
   return { base: clampPsd(descending(t, 1, 0)), updated: clampPsd(descending(t, 1, Number.isFinite(xx) ? xx : NaN)) };

@@ -169,10 +169,9 @@ export function matrixEntropyFromGram(gram: FloatArray, h: FloatArray, T: number
  */
 export function rawAndExclBosSpectra(h: FloatArray, T: number, d: number, gram?: FloatArray, gramRows?: FloatArray): { raw: Float64Array; excl: Float64Array } {
   if (T > d) {
-    const G = gram ? Float64Array.from(gram.subarray(0, d * d)) : smallGram(prepareRows(h, T, d, DEFAULT_ENTROPY).X, T, d).G; // [d, d]
-    const x0 = h.subarray(0, d);
-    rankOneUpdate(G, d, x0, -1);
-    const { base, updated } = rankOneSpectra(G, x0, d);
+    const G = gram ? gram.subarray(0, d * d) : smallGram(prepareRows(h, T, d, DEFAULT_ENTROPY).X, T, d).G; // [d, d]
+    // C = G - x0 x0^T (the Gram without BOS) is formed while packing: no [d, d] float64 copy.
+    const { base, updated } = rankOneSpectra(G, h.subarray(0, d), d, true);
     return { raw: updated, excl: base };
   }
   const G = gramRows ? Float64Array.from(gramRows.subarray(0, T * T)) : smallGram(prepareRows(h, T, d, DEFAULT_ENTROPY).X, T, d).G; // [T, T]
