@@ -25,6 +25,8 @@ export interface RunOptions {
   interventions?: AnalyzeOptions['interventions'];
   /** Overrides the sinklens.logitLens setting for this run (the panel's lens re-run). */
   logitLens?: boolean;
+  /** true computes the per-token loss whatever sinklens.tokenLoss says (the panel's loss re-run). */
+  tokenLoss?: boolean;
   /** Overrides the configured model (API callers). */
   modelDir?: string;
   /** 'notification' for commands (cancellable), 'window' for live mode and API calls (quiet). */
@@ -74,7 +76,7 @@ export class AnalysisController implements vscode.Disposable {
   async analyze(target: AnalysisTarget, opts: RunOptions = {}): Promise<AnalysisResult> {
     const modelDir = opts.modelDir ?? this.modelDir();
     const ablate = opts.ablate ?? null;
-    const key = this.ctx.keyFor(target.text, modelDir, ablate, opts.logitLens, opts.interventions) as string;
+    const key = this.ctx.keyFor(target.text, modelDir, ablate, opts.logitLens, opts.interventions, opts.tokenLoss) as string;
     const cached = this.ctx.cache.get(key);
     if (cached) {
       // The newest request wins even when it is answered from the cache: a stale run must not overwrite it.
@@ -88,7 +90,7 @@ export class AnalysisController implements vscode.Disposable {
     this.busyEmitter.fire(true);
     try {
       const result = await this.withProgress(opts.progress ?? 'notification', flight, (report) =>
-        this.ctx.engine.analyze(modelDir, loadOptions(this.ctx.settings), target.text, this.ctx.analyzeOptions(ablate, opts.logitLens, opts.interventions), {
+        this.ctx.engine.analyze(modelDir, loadOptions(this.ctx.settings), target.text, this.ctx.analyzeOptions(ablate, opts.logitLens, opts.interventions, opts.tokenLoss), {
           signal: flight.signal,
           onProgress: report,
         }),

@@ -121,14 +121,15 @@ export function readSettings(get: SettingGetter): ReadSettings {
 
 /**
  * The engine's analysis options for these settings (ablation is per request, not a setting).
- * `logitLens` overrides the setting for one request (the panel's "compute the lens" button).
- * The lens key is present only when on, so the cache keys of lens-less runs stay what they were.
+ * `logitLens` and `tokenLoss` override their settings for one request (the panel's "compute" buttons).
+ * Their keys are present only when on, so the cache keys of other runs stay what they were.
  */
 export function analyzeOptions(
   s: Settings,
   ablate: AnalyzeOptions['ablate'] = null,
   logitLens: boolean = s.logitLens,
   interventions: AnalyzeOptions['interventions'] = null,
+  tokenLoss: boolean = s.tokenLoss,
 ): AnalyzeOptions {
   return {
     prependBos: s.prependBos,
@@ -139,7 +140,7 @@ export function analyzeOptions(
     ablate,
     ...(logitLens ? { logitLens: 'all' as const } : {}),
     // Off leaves the engine's 'auto' (the loss only with an ablation or interventions), and the key as it was.
-    ...(s.tokenLoss ? { tokenLoss: true } : {}),
+    ...(tokenLoss ? { tokenLoss: true } : {}),
     // Added only when asked, so the cache keys of every other run stay as they were.
     ...(interventions?.length ? { interventions } : {}),
   };

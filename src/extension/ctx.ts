@@ -97,17 +97,17 @@ export class Ctx implements vscode.Disposable {
   }
 
   /** `logitLens` overrides the sinklens.logitLens setting for one request (undefined = the setting). */
-  analyzeOptions(ablate: AnalyzeOptions['ablate'] = null, logitLens?: boolean, interventions?: AnalyzeOptions['interventions']): AnalyzeOptions {
-    return analyzeOptions(this.current, ablate, logitLens, interventions);
+  analyzeOptions(ablate: AnalyzeOptions['ablate'] = null, logitLens?: boolean, interventions?: AnalyzeOptions['interventions'], tokenLoss?: boolean): AnalyzeOptions {
+    return analyzeOptions(this.current, ablate, logitLens, interventions, tokenLoss);
   }
 
   /** The cache key of `text` under the current model and settings; undefined when no model resolves. */
-  keyFor(text: string, modelDir?: string, ablate: AnalyzeOptions['ablate'] = null, logitLens?: boolean, interventions?: AnalyzeOptions['interventions']): string | undefined {
+  keyFor(text: string, modelDir?: string, ablate: AnalyzeOptions['ablate'] = null, logitLens?: boolean, interventions?: AnalyzeOptions['interventions'], tokenLoss?: boolean): string | undefined {
     const dir = modelDir ?? (() => {
       const r = this.resolveModel();
       return r.ok ? r.model.dir : undefined;
     })();
-    return dir === undefined ? undefined : resultKey(text, dir, this.analyzeOptions(ablate, logitLens, interventions));
+    return dir === undefined ? undefined : resultKey(text, dir, this.analyzeOptions(ablate, logitLens, interventions, tokenLoss));
   }
 
   recordAnalysis(ev: AnalysisEvent): void {

@@ -19,6 +19,7 @@ import {
   RevealTokens,
   SetAblation,
   SetLogitLens,
+  SetTokenLoss,
   validatePanelMessage,
   WebviewLog,
   type CharRange,
@@ -42,6 +43,7 @@ export interface ChannelHandlers {
   getAttention(block: number, head: number): Promise<AttentionMap>;
   setAblation(on: boolean, interventions?: Intervention[]): Promise<{ rerun: boolean }>;
   setLogitLens(on: boolean): Promise<{ rerun: boolean }>;
+  setTokenLoss(on: boolean): Promise<{ rerun: boolean }>;
   revealTokens(ranges: CharRange[]): void;
   openPanel(): void;
   /** Save one chart's PNG (absent: the view has no charts to save). */
@@ -102,6 +104,7 @@ export class PanelChannel {
     if (GetAttention.is(m)) return this.answer(GetAttention, m, () => this.handlers.getAttention(m.params.block, m.params.head));
     if (SetAblation.is(m)) return this.answer(SetAblation, m, () => this.handlers.setAblation(m.params.on, m.params.interventions));
     if (SetLogitLens.is(m)) return this.answer(SetLogitLens, m, () => this.handlers.setLogitLens(m.params.on));
+    if (SetTokenLoss.is(m)) return this.answer(SetTokenLoss, m, () => this.handlers.setTokenLoss(m.params.on));
     if (RevealTokens.is(m)) return this.handlers.revealTokens(m.params.ranges);
     if (OpenPanel.is(m)) return this.handlers.openPanel();
     if (SaveChartImage.is(m)) return this.handlers.saveChartImage?.(m.params.name, m.params.dataUrl);

@@ -18,6 +18,8 @@ export interface HandlerDeps {
   requestAblation(on: boolean, interventions?: Intervention[]): Promise<AnalysisResult | undefined>;
   /** Re-run the current text with `logitLens: 'all'` and return the new result, or undefined if there is nothing to re-run. */
   requestLogitLens(on: boolean): Promise<AnalysisResult | undefined>;
+  /** Re-run the current text with `tokenLoss: true` and return the new result, or undefined if there is nothing to re-run. */
+  requestTokenLoss(on: boolean): Promise<AnalysisResult | undefined>;
   /** Highlight these document ranges (UTF-16 offsets into the document at `uri`) in its editor. */
   revealTokens(ranges: CharRange[], uri: string): void;
   /** Save a chart of the shown result as PNG (with its provenance beside it). */
@@ -54,6 +56,14 @@ export function panelHandlers(store: PanelStore, deps: HandlerDeps, openPanel: (
       // Like the ablation: the host only re-runs when the shown result lacks the lens data.
       if (!on || !snap || hasLogitLens(snap.result)) return { rerun: false };
       const result = await deps.requestLogitLens(true);
+      if (result) store.setResult(result, snap.source);
+      return { rerun: result !== undefined };
+    },
+    setTokenLoss: async (on) => {
+      const snap = store.current();
+      // Like the lens: a re-run only when the shown result lacks the loss (or has too few tokens for one).
+      if (!on || !snap || snap.result.baseline.tokenLoss || snap.result.tokens.length < 2) return { rerun: false };
+      const result = await deps.requestTokenLoss(true);
       if (result) store.setResult(result, snap.source);
       return { rerun: result !== undefined };
     },

@@ -42,9 +42,15 @@ export class PanelHost implements PanelPort, vscode.Disposable {
       {
         requestAttention: (block, head) => this.attention(block, head),
         requestAblation: (on, interventions) =>
-          this.rerunShown((r) => ({ ...(interventions ? { ablate: null, interventions } : { ablate: on ? 'auto' : null }), logitLens: hasLogitLens(r) || undefined })),
+          this.rerunShown((r) => ({
+            ...(interventions ? { ablate: null, interventions } : { ablate: on ? 'auto' : null }),
+            logitLens: hasLogitLens(r) || undefined,
+            tokenLoss: r.baseline.tokenLoss ? true : undefined,
+          })),
         // The lens on every layer (on) or as the setting says (off), keeping the shown ablation or interventions.
-        requestLogitLens: (on) => this.rerunShown((r) => ({ ...shownIntervention(r), logitLens: on || undefined })),
+        requestLogitLens: (on) => this.rerunShown((r) => ({ ...shownIntervention(r), logitLens: on || undefined, tokenLoss: r.baseline.tokenLoss ? true : undefined })),
+        // The per-token loss (on), keeping the shown ablation or interventions and the lens.
+        requestTokenLoss: (on) => this.rerunShown((r) => ({ ...shownIntervention(r), logitLens: hasLogitLens(r) || undefined, tokenLoss: on || undefined })),
         revealTokens: (ranges, uri) => {
           this.reveal(ranges, uri).catch((e: unknown) => ctx.log.warn(`reveal tokens failed: ${(e as Error).message}`));
         },
@@ -140,7 +146,7 @@ export class PanelHost implements PanelPort, vscode.Disposable {
 
   /** Re-analyses the text of the shown result, on its model, with the given overrides. */
   private async rerunShown(
-    overrides: (r: AnalysisResult) => { ablate: 'auto' | null; interventions?: Intervention[]; logitLens: true | undefined },
+    overrides: (r: AnalysisResult) => { ablate: 'auto' | null; interventions?: Intervention[]; logitLens: true | undefined; tokenLoss: true | undefined },
   ): Promise<AnalysisResult | undefined> {
     const snap = this.store.current();
     if (!snap) return undefined;

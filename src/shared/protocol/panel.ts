@@ -76,6 +76,8 @@ export const GetAttention = new Request<{ block: number; head: number }, Attenti
 export const SetAblation = new Request<{ on: boolean; interventions?: Intervention[] }, { rerun: boolean }>('panel/setAblation');
 /** Ask for the logit lens: on without lens data in the snapshot asks the host to re-run with `logitLens: 'all'`. */
 export const SetLogitLens = new Request<{ on: boolean }, { rerun: boolean }>('panel/setLogitLens');
+/** Ask for the per-token loss: on without it in the snapshot asks the host to re-run with `tokenLoss: true`. */
+export const SetTokenLoss = new Request<{ on: boolean }, { rerun: boolean }>('panel/setTokenLoss');
 /** Highlight these ranges of the analysed text in its editor (relative to the analysed text). */
 export const RevealTokens = new Command<{ ranges: CharRange[] }>('panel/revealTokens');
 /** From the summary view: open (or focus) the full panel. */
@@ -155,6 +157,7 @@ const SPECS: Record<string, Spec> = {
   [GetAttention.method]: { direction: 'toHost', params: fields({ block: int, head: int }), response: checkAttentionMap },
   [SetAblation.method]: { direction: 'toHost', params: fields({ on: bool, interventions: (v) => (v === undefined ? null : interventionList(v)) }), response: fields({ rerun: bool }) },
   [SetLogitLens.method]: { direction: 'toHost', params: fields({ on: bool }), response: fields({ rerun: bool }) },
+  [SetTokenLoss.method]: { direction: 'toHost', params: fields({ on: bool }), response: fields({ rerun: bool }) },
   [RevealTokens.method]: { direction: 'toHost', params: fields({ ranges }) },
   [OpenPanel.method]: { direction: 'toHost', params: fields({}) },
   [SaveChartImage.method]: { direction: 'toHost', params: fields({ name: str, dataUrl: pngDataUrl }) },

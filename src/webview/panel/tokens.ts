@@ -2,7 +2,7 @@
  * The token strip: per-token sink mass over the chosen layer range (#sl-range-from/to), selection
  * by click, shift/ctrl-click and keyboard (revealed in the editor), and the token card on hover.
  */
-import { RevealTokens } from '../../shared/protocol/panel';
+import { RevealTokens, SetTokenLoss } from '../../shared/protocol/panel';
 import type { AnalysisResult, RunMetrics } from '../../shared/result';
 import { fmtLayerRange, fmtNum, layerLabel } from '../model/format';
 import { domainMax, normalise } from '../model/heat';
@@ -11,8 +11,10 @@ import { el, replaceChildren } from '../render/dom';
 import { isDarkTheme } from '../render/theme';
 import { renderTokenCard, renderTokens, stripKeyTarget } from '../render/tokenStrip';
 import { lossStripView } from '../model/intervention';
+import { isProvisional } from '../model/provisional';
 import { renderLossStrip } from '../render/lossStrip';
 import type { PanelContext, Section } from './context';
+import { RERUN_TIMEOUT_MS } from './layers';
 
 type Modifiers = { shiftKey: boolean; ctrlKey: boolean; metaKey: boolean };
 
@@ -36,6 +38,7 @@ export class TokenSection implements Section {
     strip.addEventListener('mouseleave', () => this.hideCard());
     strip.addEventListener('focusout', () => this.hideCard());
     for (const id of ['sl-range-from', 'sl-range-to']) c.$(id).addEventListener('change', () => this.rangeChanged());
+    c.$('sl-loss-run').addEventListener('click', () => this.requestLoss());
   }
 
   /** Keeps the range, the selection and the focus inside the new result, then draws it. */
@@ -51,12 +54,27 @@ export class TokenSection implements Section {
     this.renderLoss(r);
   }
 
-  /** The baseline's next-token loss under each token (#sl-loss); hidden when the result has none. */
+  /**
+   * The baseline's next-token loss under each token (#sl-loss); without one, a hint whose button (#sl-loss-run) asks
+   * the host to re-run with it (not while the result is still being computed, nor for a one-token prompt).
+   */
   private renderLoss(r: AnalysisResult): void {
     const box = this.c.$('sl-loss');
     const v = lossStripView(r, false);
     box.hidden = v === null;
     replaceChildren(box, ...(v ? renderLossStrip(this.c.doc, v) : []));
+    this.c.$('sl-loss-empty').hidden = v !== null || isProvisional(r) || r.tokens.length < 2;
+  }
+
+  private requestLoss(): void {
+    const button = this.c.$('sl-loss-run') as HTMLButtonElement;
+    button.disabled = true;
+    this.c.ipc
+      .request(SetTokenLoss, { on: true }, RERUN_TIMEOUT_MS)
+      .catch((e: Error) => this.c.showError(e.message))
+      .finally(() => {
+        button.disabled = false;
+      });
   }
 
   private renderRangeSelects(run: RunMetrics): void {

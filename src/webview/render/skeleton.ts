@@ -60,6 +60,10 @@ export function buildPanelSkeleton(doc: Document): HTMLElement {
         el(doc, 'div', { id: 'sl-compare-list', class: 'sl-compare-list', attrs: { role: 'list', 'aria-label': 'Sink mass per token in both runs, aligned' } }),
       ]),
       el(doc, 'div', { id: 'sl-loss', class: 'sl-loss', attrs: { hidden: '' } }),
+      el(doc, 'div', { id: 'sl-loss-empty', class: 'sl-lens-empty', attrs: { hidden: '' } }, [
+        el(doc, 'span', { class: 'sl-hint', text: 'Per-token loss not computed (setting sinklens.tokenLoss; one LM head over every position).' }),
+        el(doc, 'button', { id: 'sl-loss-run', class: 'sl-button', text: 'Compute per-token loss', attrs: { type: 'button', title: "Re-run this analysis with each token's next-token loss" } }),
+      ]),
     ],
     'mean sink mass per query token',
   );

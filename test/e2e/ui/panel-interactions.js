@@ -116,6 +116,25 @@ function assertOverlay(s, shown, label) {
   assert.ok(shown ? /overlay shown/.test(s.header) : /no ablation|overlay hidden/.test(s.header), `${label}: header "${s.header}"`);
 }
 
+/** The per-token loss is off by default: its button re-runs the shown analysis with it, and the strip appears. */
+async function lossButton(frame) {
+  const empty = frame.locator('#sl-loss-empty');
+  assert.equal(await empty.isHidden(), false, 'a plain analysis offers the per-token loss');
+  assert.equal(await frame.locator('#sl-loss').isHidden(), true, 'no loss strip before it is computed');
+  const button = frame.locator('#sl-loss-run');
+  await button.scrollIntoViewIfNeeded();
+  await button.click();
+  await frame.locator('#sl-loss').waitFor({ state: 'visible', timeout: 90000 });
+  await waitReady(frame, 60000);
+  const title = ((await frame.locator('#sl-loss .sl-loss-title').textContent()) || '').trim();
+  const cells = await frame.locator('#sl-loss .sl-loss-cell').count();
+  const tokens = await frame.locator('#sl-token-strip .sl-token').count();
+  console.log(`loss strip: ${cells} cells · ${title}`);
+  assert.ok(/^Next-token loss per token/.test(title), `loss strip title "${title}"`);
+  assert.equal(cells, tokens, 'one loss cell per token');
+  assert.equal(await empty.isHidden(), true, 'the button goes once the loss is there');
+}
+
 async function ablationOverlay(page, frame, shot) {
   assertOverlay(await overlayState(frame), false, 'before the toggle');
   const toggle = frame.locator('#sl-ablation-toggle');
@@ -182,6 +201,8 @@ async function interactions(page, frame, { shot, quickOpen, mark }) {
   mark('heatmap click -> attention map');
   await keyboardGivesSameMap(frame, first);
   mark('heatmap keyboard Enter -> same map');
+  await lossButton(frame);
+  mark('per-token loss button -> loss strip');
   const abl = await ablationOverlay(page, frame, shot);
   mark('ablation overlay');
   const shown = await hideAndShow(page, quickOpen, { cell: first.cell, map: first.map, summary: abl.text, ink: abl.ink });

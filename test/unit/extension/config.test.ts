@@ -128,6 +128,9 @@ describe('settings', () => {
     assert.deepEqual(on.problems, []);
     assert.equal(analyzeOptions(on.settings).tokenLoss, true);
     assert.equal(readSettings(getter({ tokenLoss: 'yes' })).settings.tokenLoss, false);
+    // A per-request override (the panel's "Compute per-token loss") wins over the setting either way.
+    assert.equal(analyzeOptions(off.settings, null, undefined, null, true).tokenLoss, true);
+    assert.equal('tokenLoss' in analyzeOptions(on.settings, null, undefined, null, false), false);
   });
 
   it('sinklens.logitLens: off by default (no lens key, so lens-less cache keys are unchanged), on asks for every layer', () => {

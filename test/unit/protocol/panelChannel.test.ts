@@ -36,6 +36,7 @@ function handlers(over: Partial<ChannelHandlers> = {}): ChannelHandlers {
     getAttention: async (block, head) => ({ block, head, tokens: 1, data: [1] }),
     setAblation: async () => ({ rerun: false }),
     setLogitLens: async () => ({ rerun: false }),
+    setTokenLoss: async () => ({ rerun: false }),
     revealTokens: () => undefined,
     openPanel: () => undefined,
     ...over,
@@ -68,7 +69,7 @@ describe('host panel channel', () => {
   it('after markNotReady (webview destroyed), a new Ready gets the current state again', async () => {
     const w = fakeWebview();
     const store = new PanelStore();
-    const ch = new PanelChannel(w.port, panelHandlers(store, { requestAttention: async () => Promise.reject(new Error('x')), requestAblation: async () => undefined, requestLogitLens: async () => undefined, revealTokens: () => undefined }, () => undefined), silent);
+    const ch = new PanelChannel(w.port, panelHandlers(store, { requestAttention: async () => Promise.reject(new Error('x')), requestAblation: async () => undefined, requestLogitLens: async () => undefined, revealTokens: () => undefined, requestTokenLoss: async () => undefined }, () => undefined), silent);
     w.send(ready('a'));
     await tick();
     ch.markNotReady();
@@ -117,7 +118,7 @@ describe('host panel channel', () => {
     const calls: boolean[] = [];
     const h = panelHandlers(
       store,
-      { requestAttention: async () => Promise.reject(new Error('x')), requestAblation: async () => undefined, requestLogitLens: async (on) => (calls.push(on), sampleResult({ lens: true })), revealTokens: () => undefined },
+      { requestAttention: async () => Promise.reject(new Error('x')), requestAblation: async () => undefined, requestLogitLens: async (on) => (calls.push(on), sampleResult({ lens: true })), revealTokens: () => undefined, requestTokenLoss: async () => undefined },
       () => undefined,
     );
     assert.deepEqual(await h.setLogitLens(true), { rerun: false }); // nothing to re-run
@@ -128,6 +129,29 @@ describe('host panel channel', () => {
     assert.deepEqual(store.current()?.source, { uri: 'u', offset: 3 });
     assert.notEqual(store.current()?.result.baseline.layers[0]?.logitLens, null);
     assert.deepEqual(await h.setLogitLens(true), { rerun: false });
+    assert.deepEqual(calls, [true]);
+  });
+
+  it('per-token loss: the host re-runs only when the shown result has no loss and at least two tokens, keeping the source', async () => {
+    const store = new PanelStore();
+    const calls: boolean[] = [];
+    const h = panelHandlers(
+      store,
+      { requestAttention: async () => Promise.reject(new Error('x')), requestAblation: async () => undefined, requestLogitLens: async () => undefined, requestTokenLoss: async (on) => (calls.push(on), sampleResult({ loss: true })), revealTokens: () => undefined },
+      () => undefined,
+    );
+    assert.deepEqual(await h.setTokenLoss(true), { rerun: false }); // nothing shown
+    store.setResult(sampleResult(), { uri: 'u', offset: 3 });
+    assert.deepEqual(await h.setTokenLoss(false), { rerun: false });
+    assert.deepEqual(await h.setTokenLoss(true), { rerun: true });
+    assert.deepEqual(calls, [true]);
+    assert.deepEqual(store.current()?.source, { uri: 'u', offset: 3 });
+    assert.ok(store.current()?.result.baseline.tokenLoss);
+    assert.deepEqual(await h.setTokenLoss(true), { rerun: false });
+    const one = sampleResult();
+    one.tokens = one.tokens.slice(0, 1);
+    store.setResult(one, { uri: 'u', offset: 0 });
+    assert.deepEqual(await h.setTokenLoss(true), { rerun: false }, 'a one-token prompt predicts nothing');
     assert.deepEqual(calls, [true]);
   });
 
@@ -146,7 +170,7 @@ describe('host panel channel', () => {
   it('ablation: the host re-runs only when the snapshot has no ablation yet', async () => {
     const store = new PanelStore();
     let runs = 0;
-    const h = panelHandlers(store, { requestAttention: async () => Promise.reject(new Error('x')), requestAblation: async () => (runs++, sampleResult({ ablation: true })), requestLogitLens: async () => undefined, revealTokens: () => undefined }, () => undefined);
+    const h = panelHandlers(store, { requestAttention: async () => Promise.reject(new Error('x')), requestAblation: async () => (runs++, sampleResult({ ablation: true })), requestLogitLens: async () => undefined, revealTokens: () => undefined, requestTokenLoss: async () => undefined }, () => undefined);
     assert.deepEqual(await h.setAblation(true), { rerun: false }); // nothing to re-run
     store.setResult(sampleResult(), { uri: 'u', offset: 3 });
     assert.deepEqual(await h.setAblation(false), { rerun: false });
@@ -161,7 +185,7 @@ describe('host panel channel', () => {
     const store = new PanelStore();
     const asked: unknown[] = [];
     const shown = sampleResult({ ablation: true, loss: true });
-    const h = panelHandlers(store, { requestAttention: async () => Promise.reject(new Error('x')), requestAblation: async (_on, iv) => (asked.push(iv), shown), requestLogitLens: async () => undefined, revealTokens: () => undefined }, () => undefined);
+    const h = panelHandlers(store, { requestAttention: async () => Promise.reject(new Error('x')), requestAblation: async (_on, iv) => (asked.push(iv), shown), requestLogitLens: async () => undefined, revealTokens: () => undefined, requestTokenLoss: async () => undefined }, () => undefined);
     store.setResult(sampleResult({ ablation: true }), { uri: 'u', offset: 0 });
     const list = shown.ablation!.interventions!;
     assert.deepEqual(await h.setAblation(true, list), { rerun: true }, 'a plain ablation is not these interventions');

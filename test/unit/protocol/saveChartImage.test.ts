@@ -21,7 +21,7 @@ describe('panel: save chart image', () => {
     const store = new PanelStore();
     const saved: [string, string, AnalysisResult][] = [];
     let send: (m: unknown) => void = () => undefined;
-    const deps = { requestAttention: () => Promise.reject(new Error('no')), requestAblation: async () => undefined, requestLogitLens: async () => undefined, revealTokens: () => undefined, saveChartImage: (n: string, d: string, r: AnalysisResult) => void saved.push([n, d, r]) };
+    const deps = { requestAttention: () => Promise.reject(new Error('no')), requestAblation: async () => undefined, requestLogitLens: async () => undefined, revealTokens: () => undefined, requestTokenLoss: async () => undefined, saveChartImage: (n: string, d: string, r: AnalysisResult) => void saved.push([n, d, r]) };
     new PanelChannel({ postMessage: async () => true, onDidReceiveMessage: (l) => ((send = l), { dispose: () => undefined }) }, panelHandlers(store, deps, () => undefined), { info: () => undefined, warn: () => undefined, error: () => undefined });
     send({ id: '1', method: SaveChartImage.method, params: { name: 'sinklens-bos.png', dataUrl: PNG } });
     await new Promise((r) => setTimeout(r, 0));

@@ -191,6 +191,26 @@ describe('panel webview against the real host channel', () => {
     assert.equal((h.$('#sl-lens-run') as HTMLButtonElement).disabled, false);
   });
 
+  it('per-token loss: without it a button asks the host to re-run with it; with it the strip shows and the button hides', async () => {
+    const h = startPanel({ lossed: () => sampleResult({ loss: true }) });
+    await h.started;
+    h.store.setResult(sampleResult(), SOURCE);
+    await flush();
+    assert.equal(h.$('#sl-loss').hidden, true);
+    assert.equal(h.$('#sl-loss-empty').hidden, false);
+    click(h.$('#sl-loss-run'));
+    await flush();
+    assert.deepEqual(h.lossCalls, [true]);
+    assert.deepEqual(h.store.current()?.source, SOURCE);
+    assert.equal(h.$('#sl-loss').hidden, false);
+    assert.equal(h.$('#sl-loss-empty').hidden, true);
+    assert.equal(h.$$('#sl-loss .sl-loss-cell').length, h.store.current()?.result.tokens.length);
+    // Asked again on a result that has the loss: no re-run.
+    click(h.$('#sl-loss-run'));
+    await flush();
+    assert.deepEqual(h.lossCalls, [true]);
+  });
+
   it('progress and errors show in #sl-status; an error keeps the last result', async () => {
     const h = startPanel();
     await h.started;

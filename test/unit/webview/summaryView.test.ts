@@ -25,7 +25,7 @@ describe('summary view webview', () => {
     const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
     const channel = new PanelChannel(
       { postMessage: async (m) => (queueMicrotask(() => wv.ipc?.receive(clone(m))), true), onDidReceiveMessage: (l) => ((toHost = l), { dispose: () => undefined }) },
-      panelHandlers(store, { requestAttention: async () => Promise.reject(new Error('no')), requestAblation: async () => undefined, requestLogitLens: async () => undefined, revealTokens: () => undefined }, () => opened++),
+      panelHandlers(store, { requestAttention: async () => Promise.reject(new Error('no')), requestAblation: async () => undefined, requestLogitLens: async () => undefined, revealTokens: () => undefined, requestTokenLoss: async () => undefined }, () => opened++),
       silent,
     );
     store.onChange((what) => what === 'snapshot' && channel.notifyState(DidChangeSnapshot, { snapshot: store.current() }));

@@ -24,6 +24,8 @@ export interface HarnessOptions {
   savedState?: unknown;
   ablated?: (interventions?: Intervention[]) => AnalysisResult | undefined;
   lensed?: () => AnalysisResult | undefined;
+  /** The result of a re-run with the per-token loss (the loss button). */
+  lossed?: () => AnalysisResult | undefined;
   attention?: (block: number, head: number) => Promise<AttentionMap>;
 }
 
@@ -45,6 +47,7 @@ export function startPanel(o: HarnessOptions = {}) {
   const ablationCalls: boolean[] = [];
   const interventionCalls: (Intervention[] | undefined)[] = [];
   const lensCalls: boolean[] = [];
+  const lossCalls: boolean[] = [];
   let opened = 0;
   let toHost: (m: unknown) => void = () => undefined;
   // Filled in below: the host side is built first and delivers to the webview through it.
@@ -77,6 +80,10 @@ export function startPanel(o: HarnessOptions = {}) {
         requestLogitLens: async (on) => {
           lensCalls.push(on);
           return o.lensed?.();
+        },
+        requestTokenLoss: async (on) => {
+          lossCalls.push(on);
+          return o.lossed?.();
         },
         revealTokens: (ranges, uri) => reveals.push({ ranges, uri }),
       },
@@ -125,6 +132,7 @@ export function startPanel(o: HarnessOptions = {}) {
     ablationCalls,
     interventionCalls,
     lensCalls,
+    lossCalls,
     toHostMsgs,
     toWebview,
     opened: () => opened,
