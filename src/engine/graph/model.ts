@@ -111,8 +111,8 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
   const all = (k: 'bos' | 'rowEntropy' | 'otherMass' | 'writes' | 'sinkShare'): string[] => probes.map((p) => p[k]).filter((x): x is string => x !== null);
   g.output(makeLastLogits(g, cfg, w, h), OUTPUTS.logits, DT.FLOAT, [cfg.vocabSize]);
   if (full) {
-    const stacked = stack(g, '/model/probes/hidden', hidden); // [L+1, T, d]
-    g.output(stacked, OUTPUTS.hidden, DT.FLOAT, [L + 1, 'T', cfg.hiddenSize]);
+    // The Concat writes the output itself: an Identity would copy [L+1, T, d] once more.
+    const stacked = g.outputInPlace(stack(g, '/model/probes/hidden', hidden), OUTPUTS.hidden, DT.FLOAT, [L + 1, 'T', cfg.hiddenSize]); // [L+1, T, d]
     g.output(stack(g, '/model/probes/attn_to_bos', all('bos')), OUTPUTS.attnToBos, DT.FLOAT, [L, cfg.numHeads, 'T']);
     const mixOut = (name: string, k: 'rowEntropy' | 'otherMass'): string =>
       ctx.mixing ? stack(g, name, all(k)) : g.f32(new Array<number>(L * cfg.numHeads).fill(0), [L, cfg.numHeads]);
