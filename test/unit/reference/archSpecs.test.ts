@@ -3,10 +3,10 @@
  * loads with @huggingface/tokenizers, and the oracle runs with sane, causal outputs.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { assertClose } from '../../support/assertClose';
 import { ARCH_SPECS, generateModel, samplePrompt, type GeneratedModel, type ModelSpec } from '../../support/genModel';
@@ -14,6 +14,7 @@ import { forwardModel, loadRefModel, ropeInvFreq, type RefResult } from '../../s
 import { readSafetensorsDir } from '../../support/reference/safetensors';
 
 const root = mkdtempSync(join(tmpdir(), 'sinklens-gen-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 
 function loadTokenizer(dir: string): Tokenizer {
   const json = (f: string): Record<string, unknown> => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>;

@@ -4,15 +4,16 @@
  * and all three gone when block k's MLP write at position 0 is zeroed.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { generatePlantedModel, samplePrompt } from '../../support/genModel';
 import { forwardModel, loadRefModel, refMetrics, type RefResult } from '../../support/reference';
 
 const root = mkdtempSync(join(tmpdir(), 'sinklens-planted-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 
 function rowNorm(r: RefResult, layer: number, t: number, minus?: RefResult, minusLayer = layer): number {
   let s = 0;
