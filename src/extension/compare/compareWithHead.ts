@@ -5,16 +5,14 @@
  * (shared/compare.ts). The text compared is what "Analyze" takes for the file: the prompt without front matter.
  */
 import * as vscode from 'vscode';
-import { compareVerdict, verdictInput } from '../../shared/compare';
 import { SinkLensError } from '../../shared/errors';
 import type { PanelCompare } from '../../shared/protocol/panel';
-import type { AnalysisResult } from '../../shared/result';
 import type { AnalysisController } from '../analysisController';
 import { isMarkdown, isPromptDocument } from '../codelens';
 import { promptSections } from '../promptSections';
-import { loadOptions } from '../config';
 import type { Ctx } from '../ctx';
 import type { PanelHost } from '../panel/panelHost';
+import { runComparison } from './compareRuns';
 
 /** The part of the git extension's API (v1) used here. */
 interface GitRepository {
@@ -59,17 +57,12 @@ export async function compareWithHead(ctx: Ctx, controller: AnalysisController, 
   const doc = await vscode.workspace.openTextDocument(uri);
   const working = promptText(ctx, doc, doc.getText());
   const head = promptText(ctx, doc, headContent);
-  const model = ctx.resolveModel();
-  if (!model.ok) throw new SinkLensError('modelNotFound', model.message);
-  const options = ctx.analyzeOptions(null, false);
-  const before: AnalysisResult = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: 'SinkLens: analysing the HEAD version…', cancellable: true },
-    (_p, token) => ctx.engine.analyze(model.model.dir, loadOptions(ctx.settings), head, options, { token }),
-  );
-  const offset = doc.getText().indexOf(working);
-  const after = await controller.analyze({ text: working, uri, offset: Math.max(0, offset) }, { progress: 'notification', reveal: true, modelDir: model.model.dir, logitLens: false });
-  const compare: PanelCompare = { label: 'HEAD', verdict: compareVerdict(verdictInput(before), verdictInput(after)), other: before };
-  panel.showCompared(after, { uri: uri.toString(), offset: Math.max(0, offset) }, compare);
-  ctx.log.info(`compare with HEAD (${vscode.workspace.asRelativePath(uri)}): ${compare.verdict}`);
-  return compare;
+  const offset = Math.max(0, doc.getText().indexOf(working));
+  // The same flow as Compare Prompts: the HEAD text is the other run, the working tree the shown one.
+  return runComparison(ctx, controller, panel, {
+    target: { text: working, uri, offset },
+    otherText: head,
+    label: 'HEAD',
+    progressTitle: 'SinkLens: analysing the HEAD version…',
+  });
 }
