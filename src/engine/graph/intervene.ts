@@ -13,10 +13,8 @@ import { DT, graph, int, type GraphBuilder } from './builder';
 import { makeHead } from './blocks/head';
 import { INPUTS, OUTPUTS } from './probes';
 
-/** What every block's write intervention shares: the positions and the count of "other" positions. */
+/** What every block's write intervention shares: the count of "other" positions. */
 export interface InterveneCtx {
-  /** [T] int64: 0..T-1. */
-  positions: string;
   /** float scalar: max(T - 1, 1), the divisor of the mean over the other positions. */
   others: string;
 }
@@ -33,7 +31,7 @@ export function makeInterveneInputs(g: GraphBuilder, cfg: CanonicalConfig, posit
   const T = g.op('Shape', `${n}/Shape`, [positions]); // [1]
   const Tf = g.op('Cast', `${n}/Cast`, [g.op('Reshape', `${n}/Reshape`, [T, g.i64([], [0])])], { to: int(DT.FLOAT) }); // scalar
   const others = g.op('Max', `${n}/Max`, [g.op('Sub', `${n}/Sub`, [Tf, g.f32([1], [])]), g.f32([1], [])]); // scalar
-  return { positions, others };
+  return { others };
 }
 
 /*
