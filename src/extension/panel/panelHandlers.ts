@@ -39,34 +39,24 @@ export function sameInterventions(r: AnalysisResult, list: readonly Intervention
 }
 
 export function panelHandlers(store: PanelStore, deps: HandlerDeps, openPanel: () => void): ChannelHandlers {
+  /** Re-runs the shown result when asked (on) and `lacks` it, keeping its source; says whether it did. */
+  const rerunFor = async (on: boolean, lacks: (r: AnalysisResult) => boolean, run: () => Promise<AnalysisResult | undefined>): Promise<{ rerun: boolean }> => {
+    const snap = store.current();
+    if (!on || !snap || !lacks(snap.result)) return { rerun: false };
+    const result = await run();
+    if (result) store.setResult(result, snap.source);
+    return { rerun: result !== undefined };
+  };
   return {
     bootstrap: () => store.bootstrap(),
     getAttention: (block, head) => deps.requestAttention(block, head),
-    setAblation: async (on, interventions) => {
-      const snap = store.current();
-      // The overlay itself is the webview's business; the host only re-runs when the data is missing.
-      if (!on || !snap) return { rerun: false };
-      if (interventions ? sameInterventions(snap.result, interventions) : snap.result.ablation) return { rerun: false };
-      const result = await deps.requestAblation(true, interventions);
-      if (result) store.setResult(result, snap.source);
-      return { rerun: result !== undefined };
-    },
-    setLogitLens: async (on) => {
-      const snap = store.current();
-      // Like the ablation: the host only re-runs when the shown result lacks the lens data.
-      if (!on || !snap || hasLogitLens(snap.result)) return { rerun: false };
-      const result = await deps.requestLogitLens(true);
-      if (result) store.setResult(result, snap.source);
-      return { rerun: result !== undefined };
-    },
-    setTokenLoss: async (on) => {
-      const snap = store.current();
-      // Like the lens: a re-run only when the shown result lacks the loss (or has too few tokens for one).
-      if (!on || !snap || snap.result.baseline.tokenLoss || snap.result.tokens.length < 2) return { rerun: false };
-      const result = await deps.requestTokenLoss(true);
-      if (result) store.setResult(result, snap.source);
-      return { rerun: result !== undefined };
-    },
+    // The overlay itself is the webview's business; the host only re-runs when the data is missing.
+    setAblation: (on, interventions) =>
+      rerunFor(on, (r) => !(interventions ? sameInterventions(r, interventions) : r.ablation), () => deps.requestAblation(true, interventions)),
+    // Like the ablation: the host only re-runs when the shown result lacks the data.
+    setLogitLens: (on) => rerunFor(on, (r) => !hasLogitLens(r), () => deps.requestLogitLens(true)),
+    // A one-token prompt predicts nothing: no loss to compute.
+    setTokenLoss: (on) => rerunFor(on, (r) => !r.baseline.tokenLoss && r.tokens.length >= 2, () => deps.requestTokenLoss(true)),
     revealTokens: (ranges) => {
       const snap = store.current();
       if (!snap) return;

@@ -42,15 +42,11 @@ export class PanelHost implements PanelPort, vscode.Disposable {
       {
         requestAttention: (block, head) => this.attention(block, head),
         requestAblation: (on, interventions) =>
-          this.rerunShown((r) => ({
-            ...(interventions ? { ablate: null, interventions } : { ablate: on ? 'auto' : null }),
-            logitLens: hasLogitLens(r) || undefined,
-            tokenLoss: r.baseline.tokenLoss ? true : undefined,
-          })),
-        // The lens on every layer (on) or as the setting says (off), keeping the shown ablation or interventions.
-        requestLogitLens: (on) => this.rerunShown((r) => ({ ...shownIntervention(r), logitLens: on || undefined, tokenLoss: r.baseline.tokenLoss ? true : undefined })),
-        // The per-token loss (on), keeping the shown ablation or interventions and the lens.
-        requestTokenLoss: (on) => this.rerunShown((r) => ({ ...shownIntervention(r), logitLens: hasLogitLens(r) || undefined, tokenLoss: on || undefined })),
+          this.rerunShown((r) => ({ ...shownExtras(r), ...(interventions ? { ablate: null, interventions } : { ablate: on ? 'auto' : null }) })),
+        // The lens on every layer (on) or as the setting says (off), keeping the rest of what is shown.
+        requestLogitLens: (on) => this.rerunShown((r) => ({ ...shownExtras(r), ...shownIntervention(r), logitLens: on || undefined })),
+        // The per-token loss (on), keeping the rest of what is shown.
+        requestTokenLoss: (on) => this.rerunShown((r) => ({ ...shownExtras(r), ...shownIntervention(r), tokenLoss: on || undefined })),
         revealTokens: (ranges, uri) => {
           this.reveal(ranges, uri).catch((e: unknown) => ctx.log.warn(`reveal tokens failed: ${(e as Error).message}`));
         },
@@ -171,6 +167,11 @@ export class PanelHost implements PanelPort, vscode.Disposable {
 }
 
 /** The shown result's compared run as run options: `ablate: 'auto'`, or the interventions it was asked for. */
+/** The optional data a shown result carries (lens, per-token loss), asked for again by a re-run of it. */
+function shownExtras(r: AnalysisResult): { logitLens: true | undefined; tokenLoss: true | undefined } {
+  return { logitLens: hasLogitLens(r) || undefined, tokenLoss: r.baseline.tokenLoss ? true : undefined };
+}
+
 function shownIntervention(r: AnalysisResult): { ablate: 'auto' | null; interventions?: Intervention[] } {
   if (!r.ablation) return { ablate: null };
   if (r.settings.ablate !== null || !r.ablation.interventions) return { ablate: 'auto' };
