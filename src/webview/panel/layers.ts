@@ -3,6 +3,7 @@
  * the ablation overlay: its toggle (#sl-ablation-toggle) asks the host to re-run when the shown
  * result has no ablation yet, and its summary says what zeroing the BOS write changed.
  */
+import type { Request } from '../../shared/protocol/messages';
 import { SaveChartImage, SaveChartSvg, SetAblation } from '../../shared/protocol/panel';
 import { interventionSpec } from '../../shared/interventions';
 import type { AnalysisResult, Intervention } from '../../shared/result';
@@ -23,6 +24,20 @@ import type { PanelContext, Section } from './context';
 
 /** A re-run takes as long as an analysis: far longer than the default request timeout. */
 export const RERUN_TIMEOUT_MS = 10 * 60_000;
+
+/** A "compute it" button: disabled while the host re-runs the shown analysis with `on: true`; errors go to the status. */
+export function rerunButton(c: PanelContext, id: string, request: Request<{ on: boolean }, { rerun: boolean }>): void {
+  const button = c.$(id) as HTMLButtonElement;
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    c.ipc
+      .request(request, { on: true }, RERUN_TIMEOUT_MS)
+      .catch((e: Error) => c.showError(e.message))
+      .finally(() => {
+        button.disabled = false;
+      });
+  });
+}
 
 export class LayerSection implements Section {
   private readonly charts: LayerCharts;

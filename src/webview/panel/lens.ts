@@ -8,11 +8,11 @@ import { hasLens, lensGrid } from '../model/lens';
 import { replaceChildren } from '../render/dom';
 import { lensSummary, renderLensGrid } from '../render/lensGrid';
 import type { PanelContext, Section } from './context';
-import { RERUN_TIMEOUT_MS } from './layers';
+import { rerunButton } from './layers';
 
 export class LensSection implements Section {
   constructor(private readonly c: PanelContext) {
-    c.$('sl-lens-run').addEventListener('click', () => this.request());
+    rerunButton(c, 'sl-lens-run', SetLogitLens);
   }
 
   render(r: AnalysisResult): void {
@@ -23,16 +23,5 @@ export class LensSection implements Section {
     const grid = lensGrid(r.baseline, r.tokens);
     replaceChildren(this.c.$('sl-lens-grid'), renderLensGrid(this.c.doc, grid, r.tokens));
     this.c.$('sl-lens-summary').textContent = lensSummary(grid);
-  }
-
-  private request(): void {
-    const button = this.c.$('sl-lens-run') as HTMLButtonElement;
-    button.disabled = true;
-    this.c.ipc
-      .request(SetLogitLens, { on: true }, RERUN_TIMEOUT_MS)
-      .catch((e: Error) => this.c.showError(e.message))
-      .finally(() => {
-        button.disabled = false;
-      });
   }
 }

@@ -14,7 +14,7 @@ import { lossStripView } from '../model/intervention';
 import { isProvisional } from '../model/provisional';
 import { renderLossStrip } from '../render/lossStrip';
 import type { PanelContext, Section } from './context';
-import { RERUN_TIMEOUT_MS } from './layers';
+import { rerunButton } from './layers';
 
 type Modifiers = { shiftKey: boolean; ctrlKey: boolean; metaKey: boolean };
 
@@ -38,7 +38,7 @@ export class TokenSection implements Section {
     strip.addEventListener('mouseleave', () => this.hideCard());
     strip.addEventListener('focusout', () => this.hideCard());
     for (const id of ['sl-range-from', 'sl-range-to']) c.$(id).addEventListener('change', () => this.rangeChanged());
-    c.$('sl-loss-run').addEventListener('click', () => this.requestLoss());
+    rerunButton(c, 'sl-loss-run', SetTokenLoss);
   }
 
   /** Keeps the range, the selection and the focus inside the new result, then draws it. */
@@ -64,17 +64,6 @@ export class TokenSection implements Section {
     box.hidden = v === null;
     replaceChildren(box, ...(v ? renderLossStrip(this.c.doc, v) : []));
     this.c.$('sl-loss-empty').hidden = v !== null || isProvisional(r) || r.tokens.length < 2;
-  }
-
-  private requestLoss(): void {
-    const button = this.c.$('sl-loss-run') as HTMLButtonElement;
-    button.disabled = true;
-    this.c.ipc
-      .request(SetTokenLoss, { on: true }, RERUN_TIMEOUT_MS)
-      .catch((e: Error) => this.c.showError(e.message))
-      .finally(() => {
-        button.disabled = false;
-      });
   }
 
   private renderRangeSelects(run: RunMetrics): void {
