@@ -85,7 +85,7 @@ export class Engine implements EngineApi {
 
     // Refuse an intervention the model or the prompt cannot take before the first forward.
     interventionRequest(o.interventions, model.config, enc.ids.length);
-    this.checkRunPlan(model, enc.ids.length, o, blocksWanted(o));
+    this.checkRunPlan(model, enc.ids.length, o, comparedRun(o));
     onProgress({ stage: 'run', fraction: 0.15, message: `${enc.ids.length} tokens` });
     const sha256 = createHash('sha256').update(text).digest('hex');
     const L = model.config.numLayers;
@@ -175,7 +175,7 @@ export class Engine implements EngineApi {
 
   /** maxTokens as a number: 'auto' from the model's positions, the run's memory plan and the cap. */
   private maxTokensFor(model: LoadedModel, o: ReturnType<typeof resolveOptions>): ResolvedMaxTokens {
-    const workload = { probes: 'full' as const, ablation: blocksWanted(o), lensLayers: lensLayersOf(model, o), tokenLoss: o.tokenLoss };
+    const workload = { probes: 'full' as const, ablation: comparedRun(o), lensLayers: lensLayersOf(model, o), tokenLoss: o.tokenLoss };
     return resolveMaxTokens(o.maxTokens, model.config, workload, (this.internals.availableMemory ?? availableMemory)());
   }
 
@@ -219,11 +219,6 @@ function withMaxTokensNote(s: AnalysisSettings, setting: number | 'auto', limit:
   // A number capped at the positions is noted with the truncation (notes.ts); 'auto' always says what it resolved to.
   const note = setting === 'auto' ? maxTokensNote(setting, limit, positions) : null;
   return note ? { ...s, notes: [note, ...s.notes] } : s;
-}
-
-/** Whether the options may add an ablated run (the spike blocks are known only after the first). */
-function blocksWanted(o: ReturnType<typeof resolveOptions>): boolean {
-  return comparedRun(o);
 }
 
 /** The per-layer comparison plus what the interventions did to the loss and the last top-k. */
