@@ -3,6 +3,7 @@
  * huge in absolute terms (> 100) and relative to the layer (> 1000 x the median |h[l]|).
  */
 import type { MassiveActivation, MassiveSummary } from '../../shared/result';
+import { massiveRadix } from './massiveRadix';
 import { medianAbs } from './stats';
 import type { FloatArray } from './types';
 
@@ -16,8 +17,13 @@ export const MASSIVE_RELATIVE = 1000;
  * |v| <= 100; the two counts are disjoint). `relative` is max/median, 0 when the median is 0.
  */
 export function massiveActivations(h: FloatArray, T: number, d: number, topK: number): MassiveSummary {
-  const n = T * d;
-  const layer = h.subarray(0, n);
+  const layer = h.subarray(0, T * d);
+  return (layer instanceof Float32Array ? massiveRadix(layer, d, topK, MASSIVE_RELATIVE, MASSIVE_ABSOLUTE) : null) ?? massiveScan(layer, d, topK);
+}
+
+/** The same summary by plain passes (any float array; NaN/Inf; the reference `massiveRadix` must equal). */
+export function massiveScan(layer: FloatArray, d: number, topK: number): MassiveSummary {
+  const n = layer.length;
   const med = n > 0 ? medianAbs(layer) : 0;
   const cut = MASSIVE_RELATIVE * med;
   let maxAbs = 0;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { massiveActivations, massiveTest, recurringDims, topAbs } from '../../../src/engine/metrics/massive';
+import { MASSIVE_ABSOLUTE, MASSIVE_RELATIVE, massiveActivations, massiveScan, massiveTest, recurringDims, topAbs } from '../../../src/engine/metrics/massive';
+import { massiveRadix } from '../../../src/engine/metrics/massiveRadix';
 import { bosRatio, medianOtherNorm, tokenNorms } from '../../../src/engine/metrics/norms';
 import { median, medianAbs, medianAbsF32 } from '../../../src/engine/metrics/stats';
 import { assertClose } from '../../support/assertClose';
@@ -117,4 +118,44 @@ test('medianAbs of float32 (radix select on the bits) equals the float64 quickse
   // A view into a larger buffer reads only its own values.
   const big = Float32Array.from([100, 100, 1, -2, 3, 100]);
   assert.equal(medianAbsF32(big.subarray(2, 5)), 2);
+});
+
+test('massive summary: the two-pass radix form equals the plain scan on every kind of layer, and falls back only where it must', () => {
+  let seed = 777;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const gauss = (): number => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const kinds: Record<string, (i: number, n: number) => number> = {
+    gaussian: () => gauss(),
+    planted: (i) => (i % 997 === 3 ? (i % 2 ? -1 : 1) * (200 + i) : gauss() * 0.05), // massive and relative-only scalars
+    'relative only': (i) => (i === 5 ? 50 : gauss() * 1e-3), // > 1000 x median but <= 100
+    'at the cut': (i) => (i < 3 ? 125 : i < 6 ? Math.fround(125.00001) : i % 2 ? 0.125 : -0.125), // median 0.125: 125 is not above 1000 x it
+    'at 100': (i) => (i < 4 ? 100 : i < 8 ? -Math.fround(100.00001) : gauss() * 1e-3),
+    ties: () => Math.round(rand() * 4) - 2,
+    'zeros and -0': (i) => (i % 3 === 0 ? -0 : i % 3 === 1 ? 0 : gauss()),
+    'huge range': () => (rand() - 0.5) * 10 ** Math.floor(rand() * 60 - 30), // subnormals included
+  };
+  const radixTaken: string[] = [];
+  for (const [name, kind] of Object.entries(kinds)) {
+    for (const [T, d] of [[1, 1], [1, 2], [3, 5], [16, 17], [64, 96], [257, 64]] as const) {
+      const x = Float32Array.from({ length: T * d }, (_, i) => kind(i, T * d));
+      const want = massiveScan(Float64Array.from(x), d, 5); // float64 path: quickselect median, heap top-k
+      for (const k of [0, 1, 5]) {
+        const scan = massiveScan(Float64Array.from(x), d, k);
+        assert.deepEqual(massiveActivations(x, T, d, k), scan, `${name} ${T}x${d} k=${k}`);
+      }
+      if (massiveRadix(x, d, 5, MASSIVE_RELATIVE, MASSIVE_ABSOLUTE) !== null) radixTaken.push(`${name} ${T}x${d}`);
+      if (name === 'planted' && T * d > 1000) assert.ok(want.absoluteCount > 0 && want.top[0]!.value !== 0, 'the planted layer has massive scalars');
+      if (name === 'relative only' && T * d > 1000) assert.ok(want.relativeCount === 1 && want.absoluteCount === 0);
+    }
+  }
+  // The fast path is what real layers take: every kind but all-ties at the largest size.
+  for (const name of ['gaussian', 'planted', 'relative only', 'at the cut', 'at 100', 'zeros and -0', 'huge range']) assert.ok(radixTaken.includes(`${name} 257x64`), `${name} takes the radix path`);
+  // NaN and Inf have no bit order: the scan answers.
+  const bad = Float32Array.from([1, NaN, 3, Infinity, -2, 0.5]);
+  assert.equal(massiveRadix(bad, 2, 3, MASSIVE_RELATIVE, MASSIVE_ABSOLUTE), null);
+  assert.deepEqual(massiveActivations(bad, 3, 2, 3), massiveScan(bad, 2, 3));
+  // More tied candidates than it collects: the scan answers, with the same result.
+  const flat = new Float32Array(70000).fill(0.5);
+  assert.equal(massiveRadix(flat, 100, 5, MASSIVE_RELATIVE, MASSIVE_ABSOLUTE), null);
+  assert.deepEqual(massiveActivations(flat, 700, 100, 5), massiveScan(Float64Array.from(flat), 100, 5));
 });
