@@ -242,7 +242,7 @@ class OrtRunner implements CachedRunner {
   }
 
   private async runGram(side: GramSide, T: number, hidden: Float32Array): Promise<Float32Array> {
-    const session = (await (this.gramSessions[side] ??= openSession(buildGramGraph(this.config, side), this.sessionPlacement))).session;
+    const session = (await (this.gramSessions[side] ??= openSession(buildGramGraph(this.config, side), { ...this.sessionPlacement, spin: false }))).session;
     const dims = [this.config.numLayers + 1, T, this.config.hiddenSize];
     const name = side === 'cols' ? GRAM.gram : GRAM.rows;
     const r = await session.run({ [GRAM.hidden]: { type: 'float32', data: hidden, dims } });

@@ -142,5 +142,6 @@ function ortOptions(p: SessionPlacement): SessionOptions {
     threads: p.threads,
     ...(p.executionProvider !== undefined ? { executionProvider: p.executionProvider } : {}),
     ...(p.strictProvider !== undefined ? { strictProvider: p.strictProvider } : {}),
+    ...(p.spin !== undefined ? { spin: p.spin } : {}),
   };
 }

@@ -34,6 +34,12 @@ export interface SessionOptions {
   executionProvider?: string;
   /** Throw instead of falling back to the CPU when the provider cannot start. */
   strictProvider?: boolean;
+  /**
+   * false: the intra-op threads block as soon as a run ends instead of spinning for the next one.
+   * For side sessions whose runs are followed by other work (the Gram GEMM, then the metrics
+   * workers): spinning threads would take those cores. Default: onnxruntime's (spin).
+   */
+  spin?: boolean;
 }
 
 /** A feed: float32 or int64 data with its dims. */
@@ -76,6 +82,7 @@ export function ortSessionOptions(opts: SessionOptions, provider: string): OrtOp
     enableCpuMemArena: false,
     logSeverityLevel: 3,
     ...(opts.threads > 0 ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+    ...(opts.spin === false ? { extra: { session: { 'intra_op.allow_spinning': '0' } } } : {}),
   };
 }
 
