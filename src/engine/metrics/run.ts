@@ -244,9 +244,24 @@ export function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: num
   return { metrics, violations, nonFinite: !finite };
 }
 
-function allFinite(x: FloatArray): boolean {
-  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i] as number)) return false;
-  return true;
+/**
+ * No NaN or Inf in x: x * 0 is 0 for a finite x and NaN otherwise. Four independent sums keep the
+ * adds from waiting on each other (~2x a Number.isFinite loop on a 1024 x 768 layer).
+ */
+export function allFinite(x: FloatArray): boolean {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n4 = x.length & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    s0 += (x[i] as number) * 0;
+    s1 += (x[i + 1] as number) * 0;
+    s2 += (x[i + 2] as number) * 0;
+    s3 += (x[i + 3] as number) * 0;
+  }
+  for (let i = n4; i < x.length; i++) s0 += (x[i] as number) * 0;
+  return s0 + s1 + s2 + s3 === 0;
 }
 
 const maxOf = (xs: readonly (number | null)[]): number => xs.reduce<number>((m, x) => (x !== null && x > m ? x : m), 0);

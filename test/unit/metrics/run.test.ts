@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { resolveAblationTarget } from '../../../src/engine/analysis';
 import { bosRatio, tokenNorms } from '../../../src/engine/metrics/norms';
 import { matrixEntropy } from '../../../src/engine/metrics/entropy';
-import { compareRuns, computeRunMetrics, computeRunMetricsChecked, summarize, type RunMetricsInput } from '../../../src/engine/metrics/run';
+import { allFinite, compareRuns, computeRunMetrics, computeRunMetricsChecked, summarize, type RunMetricsInput } from '../../../src/engine/metrics/run';
 import { assertClose } from '../../support/assertClose';
 import { naiveGramCols, randomMatrix, rng } from './helpers';
 
@@ -182,4 +182,21 @@ test('ablateTarget auto: the component with the larger summed share over the abl
   assert.equal(resolveAblationTarget('mlp', [1], attnRun), 'mlp', 'an explicit target wins');
   assert.equal(resolveAblationTarget('auto', [1], computeRunMetrics(input)), 'mlp', 'no writes: the MLP');
   assert.deepEqual(attnRun.spikeWriter, { block: 1, component: 'attn', share: Math.fround(0.8) });
+});
+
+test('allFinite: NaN, Inf and -Inf found at every position and in both float widths; finite extremes pass', () => {
+  for (const Arr of [Float32Array, Float64Array]) {
+    for (let n = 1; n <= 9; n++) {
+      for (let at = 0; at < n; at++) {
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          const x = new Arr(n).fill(1);
+          x[at] = bad;
+          assert.equal(allFinite(x), false, `${Arr.name} n=${n} at=${at} ${bad}`);
+        }
+      }
+      const big = Arr === Float32Array ? 3.4e38 : 1.7e308;
+      assert.equal(allFinite(new Arr(Array.from({ length: n }, (_, i) => [big, -big, -0, 1e-45, 0][i % 5] as number))), true, `${Arr.name} n=${n}`);
+    }
+  }
+  assert.equal(allFinite(new Float32Array(0)), true);
 });
