@@ -4,9 +4,8 @@
  * Every request gets exactly one response; errors travel as data. Loaded models stay cached
  * between requests (keyed by folder and load options).
  */
-import type { AnalyzeOptions, Progress } from '../shared/engineApi';
+import type { Progress } from '../shared/engineApi';
 import { toErrorData, SinkLensError } from '../shared/errors';
-import { lossWanted } from '../shared/defaults';
 import {
   EngineAnalyze,
   EngineAttention,
@@ -28,8 +27,7 @@ import { isMsg, responseMethodOf, type Msg, type Notification, type ParamsOf, ty
 import { Engine } from './api';
 import { resolveCacheConfig } from './cache/config';
 import { GraphCache } from './cache/graphCache';
-import { plannedTokens } from './plan/maxTokens';
-import type { Workload } from './plan/memory';
+import { analyzeWorkload } from './plan/workload';
 
 const engine = new Engine();
 const running = new Map<string, AbortController>();
@@ -64,7 +62,7 @@ async function handle(m: Msg): Promise<unknown> {
       const p = m.params;
       const onProgress = (progress: Progress) => notify(EngineDidProgress, { requestId: m.id, progress });
       const onWarn = (message: string) => log('warn', message);
-      const h = await engine.load(p.modelDir, p.loadOptions, { onProgress, onWarn, workload: workloadOf(p.text, p.options) });
+      const h = await engine.load(p.modelDir, p.loadOptions, { onProgress, onWarn, workload: analyzeWorkload(p.text, p.options) });
       log('info', `analyze: ${h.info.name}, ${p.text.length} chars`);
       return await engine.analyze(h, p.text, p.options, onProgress, ac.signal);
     }
@@ -98,12 +96,6 @@ function study(requestId: string, p: ParamsOf<typeof EngineStudy>, signal: Abort
   });
 }
 
-/** The memory plan's view of an analyze request, before tokenizing: at most one token per UTF-8 byte (+ BOS). */
-function workloadOf(text: string, o: AnalyzeOptions): Partial<Workload> {
-  const lens = o.logitLens ?? null;
-  const ablation = (o.ablate !== null && o.ablate !== undefined) || Boolean(o.interventions?.length);
-  return { ...plannedTokens(text, o.maxTokens, o.chatTemplate), ablation, lensLayers: lens === null ? 0 : lens === 'all' ? 1 : lens.length, tokenLoss: lossWanted(o.tokenLoss, ablation) };
-}
 
 process.on('message', (raw: unknown) => {
   if (!isMsg(raw)) {

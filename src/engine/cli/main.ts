@@ -9,7 +9,7 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AUTO_MAX_TOKENS_CAP, DEFAULT_ENTROPY, DEFAULT_LAST_TOP_K, DEFAULT_MAX_TOKENS, DEFAULT_TAU, lossWanted } from '../../shared/defaults';
+import { AUTO_MAX_TOKENS_CAP, DEFAULT_ENTROPY, DEFAULT_LAST_TOP_K, DEFAULT_MAX_TOKENS, DEFAULT_TAU } from '../../shared/defaults';
 import { EXECUTION_PROVIDERS, WEIGHTS_MODES, type AnalyzeOptions, type ExecutionProviderChoice, type LoadOptions, type Progress } from '../../shared/engineApi';
 import type { WeightsMode } from '../../shared/result';
 import { SinkLensError, toErrorData, type ErrorCode } from '../../shared/errors';
@@ -21,7 +21,7 @@ import { parseAblate, resolveOptions } from '../options';
 import { interventionSpec, parseIntervention } from '../../shared/interventions';
 import { modelListing, providerListing, type ModelRow } from './models';
 import { listExecutionProviders } from '../runtime/ort';
-import { plannedTokens } from '../plan/maxTokens';
+import { analyzeWorkload } from '../plan/workload';
 import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
 import { cacheOptions, cmdCache } from './cache';
 import { checkOutDir, packageVersion, writeAnalysisCsv, writeAnalysisSvg } from './exports';
@@ -216,8 +216,7 @@ async function analyzeOne(
 ): Promise<AnalysisResult> {
   const say = progressPrinter(quiet);
   const warn = (m: string): void => void process.stderr.write(`sinklens: ${m}\n`);
-  const ablation = (o.ablate !== null && o.ablate !== undefined) || Boolean(o.interventions?.length);
-  const workload = { ...plannedTokens(text, o.maxTokens, o.chatTemplate), ablation, lensLayers: o.logitLens ? 1 : 0, tokenLoss: lossWanted(o.tokenLoss, ablation) };
+  const workload = analyzeWorkload(text, o);
   const h = await engine.load(dir, load, { onProgress: say, onWarn: warn, workload });
   const reused = seenHandles.has(h.id);
   seenHandles.add(h.id);
