@@ -6,6 +6,7 @@
 import type { CanonicalConfig } from '../arch/types';
 import type { ModelWeights, NormWeights } from '../weights/types';
 import { DT, int, GraphBuilder, type LinearPlan } from './builder';
+import { emitBlockProbeOutputs } from './blockProbes';
 import { makeAttention } from './blocks/attention';
 import { makeHead } from './blocks/head';
 import { makeLinear } from './blocks/linear';
@@ -108,21 +109,18 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     probes.push(out);
     if (out.map) map = out.map;
   }
-  const all = (k: 'bos' | 'rowEntropy' | 'otherMass' | 'writes' | 'sinkShare'): string[] => probes.map((p) => p[k]).filter((x): x is string => x !== null);
+  const all = (k: 'bos'): string[] => probes.map((p) => p[k]).filter((x): x is string => x !== null);
   g.output(makeLastLogits(g, cfg, w, h), OUTPUTS.logits, DT.FLOAT, [cfg.vocabSize]);
   if (full) {
     // The Concat writes the output itself: an Identity would copy [L+1, T, d] once more.
     const stacked = g.outputInPlace(stack(g, '/model/probes/hidden', hidden), OUTPUTS.hidden, DT.FLOAT, [L + 1, 'T', cfg.hiddenSize]); // [L+1, T, d]
     g.output(stack(g, '/model/probes/attn_to_bos', all('bos')), OUTPUTS.attnToBos, DT.FLOAT, [L, cfg.numHeads, 'T']);
-    const mixOut = (name: string, k: 'rowEntropy' | 'otherMass'): string =>
-      ctx.mixing ? stack(g, name, all(k)) : g.f32(new Array<number>(L * cfg.numHeads).fill(0), [L, cfg.numHeads]);
-    g.output(mixOut('/model/probes/mix_row_entropy', 'rowEntropy'), OUTPUTS.mixRowEntropy, DT.FLOAT, [L, cfg.numHeads]);
-    g.output(mixOut('/model/probes/mix_other_mass', 'otherMass'), OUTPUTS.mixOtherMass, DT.FLOAT, [L, cfg.numHeads]);
-    g.output(stack(g, '/model/probes/bos_writes', all('writes')), OUTPUTS.bosWrites, DT.FLOAT, [L, 3]);
-    if (cfg.attnSinks) g.output(stack(g, '/model/probes/attn_sink_share', all('sinkShare')), OUTPUTS.attnSinkShare, DT.FLOAT, [L, cfg.numHeads]);
     g.output(map, OUTPUTS.attnMap, DT.FLOAT, null);
     makeLogitLens(g, cfg, w, stacked);
     makeTokenLoss(g, cfg, w, h);
+    // Last: the chain that makes onnxruntime run each block's probes right after the block (blockProbes.ts).
+    const rows = probes.map((p) => ({ rowEntropy: ctx.mixing ? p.rowEntropy : null, otherMass: ctx.mixing ? p.otherMass : null, writes: p.writes as string, sinkShare: cfg.attnSinks ? p.sinkShare : null }));
+    emitBlockProbeOutputs(g, rows, cfg.numHeads);
   }
   return g;
 }

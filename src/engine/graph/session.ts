@@ -143,5 +143,6 @@ function ortOptions(p: SessionPlacement): SessionOptions {
     ...(p.executionProvider !== undefined ? { executionProvider: p.executionProvider } : {}),
     ...(p.strictProvider !== undefined ? { strictProvider: p.strictProvider } : {}),
     ...(p.spin !== undefined ? { spin: p.spin } : {}),
+    ...(p.profilePrefix !== undefined ? { profilePrefix: p.profilePrefix } : {}),
   };
 }

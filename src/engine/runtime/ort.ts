@@ -40,6 +40,8 @@ export interface SessionOptions {
    * workers): spinning threads would take those cores. Default: onnxruntime's (spin).
    */
   spin?: boolean;
+  /** Diagnostics: onnxruntime writes a per-node timing profile (JSON) to `<prefix>_<date>.json` when the session is released. */
+  profilePrefix?: string;
 }
 
 /** A feed: float32 or int64 data with its dims. */
@@ -83,6 +85,7 @@ export function ortSessionOptions(opts: SessionOptions, provider: string): OrtOp
     logSeverityLevel: 3,
     ...(opts.threads > 0 ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     ...(opts.spin === false ? { extra: { session: { 'intra_op.allow_spinning': '0' } } } : {}),
+    ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),
   };
 }
 

@@ -283,7 +283,7 @@ describe('graph runner, untied head with biases, external data, bare', () => {
     const bare = buildForwardGraph(cfg, weights, 'bare');
     assert.deepEqual(bare.outputs.map((o) => o.name), ['logits']);
     const full = buildForwardGraph(cfg, weights, 'full');
-    assert.deepEqual(full.outputs.map((o) => o.name), ['logits', 'hidden_states', 'attn_to_bos', 'mix_row_entropy', 'mix_other_mass', 'bos_writes', 'attn_map', 'lens_values', 'lens_ids', 'lens_nll', 'token_loss']);
+    assert.deepEqual(full.outputs.map((o) => o.name), ['logits', 'hidden_states', 'attn_to_bos', 'attn_map', 'lens_values', 'lens_ids', 'lens_nll', 'token_loss', 'mix_row_entropy', 'mix_other_mass', 'bos_writes']);
     assert.ok(full.inputs.some((i) => i.name === 'mix_queries'), 'the mixing sample is a graph input');
     for (const name of ['intervene_mlp', 'intervene_attn', 'intervene_mlp_pos', 'intervene_attn_pos', 'head_mask', 'loss_on']) {
       assert.ok(full.inputs.some((i) => i.name === name), `interventions and the loss are switched by graph input ${name}`);
