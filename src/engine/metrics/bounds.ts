@@ -51,13 +51,7 @@ export function normTerms(h: FloatArray, T: number, d: number): { M: number; R: 
   let R = 0;
   let proj = 0; // sum_t (h_t . h_0)^2 = M * sum_t ||h_t||^2 cos^2
   for (let t = 1; t < T; t++) {
-    let nn = 0;
-    let dot = 0;
-    for (let j = 0; j < d; j++) {
-      const x = h[t * d + j] as number;
-      nn += x * x;
-      dot += x * (h[j] as number);
-    }
+    const [nn, dot] = squareAndDot(h, t * d, d);
     R += nn;
     proj += dot * dot;
   }
@@ -65,6 +59,32 @@ export function normTerms(h: FloatArray, T: number, d: number): { M: number; R: 
   const c = M / R;
   const a = M > 0 ? proj / M / R : 0;
   return { M, R, c, a, p: (c + a) / (c + 1) };
+}
+
+/**
+ * ||h[o..o+d)||^2 and its dot with row 0 (h[0..d)), in float64, two partial sums each: one sum per
+ * quantity would make every add wait for the previous one.
+ */
+function squareAndDot(h: FloatArray, o: number, d: number): [number, number] {
+  let n0 = 0;
+  let n1 = 0;
+  let p0 = 0;
+  let p1 = 0;
+  const d2 = d & ~1;
+  for (let j = 0; j < d2; j += 2) {
+    const a = h[o + j] as number;
+    const b = h[o + j + 1] as number;
+    n0 += a * a;
+    n1 += b * b;
+    p0 += a * (h[j] as number);
+    p1 += b * (h[j + 1] as number);
+  }
+  if (d2 < d) {
+    const a = h[o + d2] as number;
+    n0 += a * a;
+    p0 += a * (h[d2] as number);
+  }
+  return [n0 + n1, p0 + p1];
 }
 
 /** -p log p - (1-p) log(1-p) + (1-p) log(r-1), with 0 log 0 = 0; null when p < 1/r or r = 0. */

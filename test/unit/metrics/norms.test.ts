@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MASSIVE_ABSOLUTE, MASSIVE_RELATIVE, massiveActivations, massiveScan, massiveTest, recurringDims, topAbs } from '../../../src/engine/metrics/massive';
 import { massiveRadix } from '../../../src/engine/metrics/massiveRadix';
+import { normTerms } from '../../../src/engine/metrics/bounds';
 import { bosRatio, medianOtherNorm, tokenNorms } from '../../../src/engine/metrics/norms';
 import { median, medianAbs, medianAbsF32 } from '../../../src/engine/metrics/stats';
 import { assertClose } from '../../support/assertClose';
@@ -158,4 +159,31 @@ test('massive summary: the two-pass radix form equals the plain scan on every ki
   const flat = new Float32Array(70000).fill(0.5);
   assert.equal(massiveRadix(flat, 100, 5, MASSIVE_RELATIVE, MASSIVE_ABSOLUTE), null);
   assert.deepEqual(massiveActivations(flat, 700, 100, 5), massiveScan(Float64Array.from(flat), 100, 5));
+});
+
+test('tokenNorms and the bound terms: the partial sums equal a plain float64 loop for every width', () => {
+  const r = rng(9);
+  for (let d = 1; d <= 9; d++) {
+    const T = 3;
+    const h = Float32Array.from({ length: T * d }, () => (r() - 0.5) * 10);
+    const norms = tokenNorms(h, T, d);
+    let R = 0;
+    let proj = 0;
+    for (let t = 0; t < T; t++) {
+      let nn = 0;
+      let dot = 0;
+      for (let j = 0; j < d; j++) {
+        nn += h[t * d + j]! ** 2;
+        dot += h[t * d + j]! * h[j]!;
+      }
+      assertClose(norms[t]!, Math.sqrt(nn), { rtol: 1e-15 }, `d=${d} t=${t}`);
+      if (t >= 1) {
+        R += nn;
+        proj += dot * dot;
+      }
+    }
+    const terms = normTerms(h, T, d);
+    assertClose(terms.R, R, { rtol: 1e-15 }, `R d=${d}`);
+    assertClose(terms.a, proj / terms.M / R, { rtol: 1e-14 }, `a d=${d}`);
+  }
 });
