@@ -28,14 +28,15 @@ export const metricsPool = new MetricsPool();
 
 /**
  * What the first analysis in a fresh process would otherwise pay for: the metrics workers' start-up
- * and cold eigen code, and the Gram side session (created on first use) with its first run — done
- * once, on a one-token input, while the model is loaded. The run fetches only the rows' Gram
+ * and cold metrics code (MetricsPool.warm; Engine.load starts it while the weights load), and the
+ * Gram side session (created on first use) with its first run — done once, on a one-token input,
+ * once the model is loaded. The run fetches only the rows' Gram
  * ([L+1, 1, 1]): the column Gram would be [L+1, d, d] whatever T (4.1 GiB with its JS copy on an 8B
  * shape), and creating the session, not the size of its first output, is what the warm-up is for.
  */
 export async function warmUp(model: Measurable): Promise<void> {
   const { numLayers: L, hiddenSize: d } = model.config;
-  await Promise.all([metricsPool.warm(), model.runner.grams(new Float32Array((L + 1) * d), 1, { rows: true })]); // hidden [L+1, 1, d] -> [L+1, 1, 1]
+  await Promise.all([metricsPool.warmFor(d), model.runner.grams(new Float32Array((L + 1) * d), 1, { rows: true })]); // hidden [L+1, 1, d] -> [L+1, 1, 1]
 }
 
 /** Early results of one measured forward, for a UI that paints before the spectra are done. */

@@ -38,9 +38,11 @@ export class Engine implements EngineApi {
     const cached = [...this.models.values()].find((m) => m.key === key);
     if (cached) return { id: cached.id, info: cached.info };
     const id = `m${this.nextId++}`;
-    const model = await openModel(id, key, modelDir, opts, ctx, this.internals);
+    // The metrics workers warm up while the weights load (they use no model data); the Gram
+    // session needs the model, so it warms once loaded, while the user looks at it.
+    const onPlanned = (config: { hiddenSize: number }): void => void metricsPool.warmFor(config.hiddenSize).catch(() => undefined);
+    const model = await openModel(id, key, modelDir, opts, { ...ctx, onPlanned }, this.internals);
     this.models.set(id, model);
-    // Warm the workers and the Gram session while the user looks at the loaded model, not during the first analysis.
     warmUp(model).catch(() => undefined);
     return { id, info: model.info };
   }

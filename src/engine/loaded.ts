@@ -51,6 +51,8 @@ export interface LoadContext {
   /** What the caller will run on the model (default: 512 tokens, every probe, no ablation or lens). */
   workload?: Partial<Workload>;
   onWarn?: (message: string) => void;
+  /** The config is read and the load plan accepted; the weights are read next (seconds to minutes). */
+  onPlanned?: (config: CanonicalConfig) => void;
 }
 
 export const DEFAULT_WORKLOAD: Workload = { tokens: 512, probes: 'full', ablation: false, lensLayers: 0 };
@@ -66,6 +68,7 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
   const pick = o.weights === 'auto' ? chooseWeights(config, available) : { weights: o.weights, reason: null };
   const precision = pick.weights;
   checkLoadPlan(config, precision, workload, available);
+  ctx.onPlanned?.(config);
   const graphOpts: LoadOptions = { ...opts, weights: precision };
   const cache = new GraphCache(resolveCacheConfig(opts.cache, internals.env));
   const removed = cache.sweep();

@@ -22,6 +22,8 @@ export interface LayerTask extends Omit<LayerInput, 'hidden' | 'gram' | 'gramRow
 type Reply = { id: number; ok: true; outcome: LayerOutcome } | { id: number; ok: false; message: string };
 
 const MIN_PARALLEL_SIZE = 96;
+/** Synthetic layers per side and worker in warm() (see there). */
+const WARM_ROUNDS = 6;
 
 interface WorkerScript {
   code: string;
@@ -43,6 +45,8 @@ export class MetricsPool {
   private seq = 0;
   /** Layers computed on worker threads so far (for tests and logs). */
   workerTasks = 0;
+  /** The warm-up, once started: later callers wait for the same one. */
+  private warming: Promise<void> | null = null;
   private readonly pending = new Map<number, { resolve: (o: LayerOutcome) => void; reject: (e: Error) => void }>();
 
   constructor(private readonly size = Math.min(4, Math.max(1, availableParallelism()))) {}
@@ -63,22 +67,38 @@ export class MetricsPool {
   }
 
   /**
-   * Starts the workers and runs one small synthetic layer through each side of the Gram (T > d
-   * and T <= d), so the first real analysis in a fresh process finds threads started and the
-   * eigen kernels compiled (cold, the first layers ran ~2x slower). Costs ~0.1 s CPU, once; a
-   * no-op on one core or without the worker script.
+   * Starts the workers and runs small synthetic layers through each side of the Gram (T > d and
+   * T <= d), WARM_ROUNDS times per worker, so the first real analysis in a fresh process finds
+   * threads started and the metrics code optimised. V8 optimises a function after enough calls:
+   * with one warm layer per side the first analysis still ran interpreted code for its first
+   * layers (T = 256 on GPT-2 small: 150 ms of metrics instead of 50). ~0.25 s per worker, once per
+   * process, while the model loads; a no-op on one core or without the worker script.
    */
-  async warm(): Promise<void> {
+  warm(): Promise<void> {
+    this.warming ??= this.warmNow();
+    return this.warming;
+  }
+
+  private async warmNow(): Promise<void> {
     const script = workerScript();
     if (this.size <= 1 || script === null || this.workers.length > 0) return;
     const jobs: Promise<LayerOutcome>[] = [];
-    for (let i = 0; i < this.size; i++) {
-      for (const [T, d] of [[80, 64], [64, 80]] as const) jobs.push(this.submit(warmInput(T, d), 1, script));
+    // Side by side, not worker by worker: jobs go round-robin, so each worker gets every side.
+    for (let round = 0; round < WARM_ROUNDS; round++) {
+      for (const [T, d] of [[160, 128], [128, 160]] as const) {
+        for (let i = 0; i < this.size; i++) jobs.push(this.submit(warmInput(T, d), 1, script));
+      }
     }
     await Promise.all(jobs);
   }
 
+  /** warm() for a model whose layers can reach the workers (hidden size >= MIN_PARALLEL_SIZE); else nothing to warm. */
+  warmFor(hiddenSize: number): Promise<void> {
+    return hiddenSize >= MIN_PARALLEL_SIZE ? this.warm() : Promise.resolve();
+  }
+
   async dispose(): Promise<void> {
+    this.warming = null;
     const ws = this.workers;
     this.workers = [];
     await Promise.all(ws.map((w) => w.terminate()));
@@ -138,9 +158,28 @@ export class MetricsPool {
   }
 }
 
-/** A deterministic layer with a large BOS row (the kernels' real paths): h [2, T, d], attention [1, 1, T]. */
+/**
+ * A deterministic layer shaped like a real one, so the warm-up leaves the code V8 optimised for
+ * real inputs (a path first taken on real data would deoptimise it again): a BOS row ~1000 x the
+ * others (scalars above 100 and near 1000 x the median: every branch of the massive-activation
+ * summary), and the float32 Gram of the side the engine's graph supplies (X^T X [d, d] when T > d,
+ * X X^T [T, T] otherwise). h [2, T, d], attention [1, 1, T].
+ */
 function warmInput(T: number, d: number): RunMetricsInput {
-  const hidden = Float32Array.from({ length: 2 * T * d }, (_, i) => Math.sin(i * 0.7 + (i % 13)) * (i % (T * d) < d ? 30 : 1)); // [2, T, d]
+  const hidden = Float32Array.from({ length: 2 * T * d }, (_, i) => Math.sin(i * 0.7 + (i % 13)) * (i % (T * d) < d ? 1000 : 1)); // [2, T, d]
+  const h1 = hidden.subarray(T * d); // layer 1, the one warmed
+  const cols = T > d;
+  const n = cols ? d : T;
+  const G = new Float32Array(2 * n * n); // [2, n, n]: layer 1's Gram at offset n * n
+  for (let a = 0; a < n; a++) {
+    for (let b = 0; b <= a; b++) {
+      let s = 0;
+      if (cols) for (let t = 0; t < T; t++) s += (h1[t * d + a] as number) * (h1[t * d + b] as number);
+      else for (let j = 0; j < d; j++) s += (h1[a * d + j] as number) * (h1[b * d + j] as number);
+      G[n * n + a * n + b] = s;
+      G[n * n + b * n + a] = s;
+    }
+  }
   return {
     hidden,
     attnToBos: new Float32Array(T).fill(0.5), // [1, 1, T]
@@ -149,7 +188,8 @@ function warmInput(T: number, d: number): RunMetricsInput {
     T,
     d,
     H: 1,
+    ...(cols ? { gram: G } : { gramRows: G }),
     tokenText: () => '',
-    options: { tau: 0.3, includeFirstQuery: false, entropy: { alpha: 1, excludeBos: false, center: false, rowNormalize: false }, massiveTopK: 5, lastTopK: 1 },
+    options: { tau: 0.3, includeFirstQuery: false, entropy: { alpha: 1, excludeBos: false, center: false, rowNormalize: false }, massiveTopK: 5, lastTopK: 1, boundRank: 'full' },
   };
 }

@@ -65,14 +65,30 @@ test('small runs stay on the calling thread', async () => {
 test('warm() starts the workers once with synthetic layers; results stay exact afterwards', async () => {
   const fresh = new MetricsPool(2);
   try {
+    const first = fresh.warm();
+    assert.equal(fresh.warm(), first, 'a warm-up under way is the one later callers wait for');
+    await first;
+    assert.equal(fresh.workerTasks, 24, 'six synthetic layers per side and worker');
     await fresh.warm();
-    assert.equal(fresh.workerTasks, 4, 'two synthetic layers per worker');
-    await fresh.warm();
-    assert.equal(fresh.workerTasks, 4, 'a second warm-up is a no-op');
+    assert.equal(fresh.workerTasks, 24, 'a second warm-up is a no-op');
+    await fresh.warmFor(64);
+    assert.equal(fresh.workerTasks, 24);
     const inp = input(100, 112, 2, 2, false);
     assert.deepEqual(await fresh.computeRun(inp), computeRunMetricsChecked(inp));
   } finally {
     await fresh.dispose();
+  }
+});
+
+test('warmFor: a model whose layers never reach the workers (hidden size < 96) starts none', async () => {
+  const small = new MetricsPool(2);
+  try {
+    await small.warmFor(64);
+    assert.equal(small.workerTasks, 0);
+    await small.warmFor(128);
+    assert.equal(small.workerTasks, 24);
+  } finally {
+    await small.dispose();
   }
 });
 
