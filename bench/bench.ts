@@ -21,7 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { forwardAndMeasure, warmUp } from '../src/engine/analysis';
+import { forwardAndMeasure, metricsPool, warmUp } from '../src/engine/analysis';
 import { matrixEntropy } from '../src/engine/metrics/entropy';
 import { GraphBuilder } from '../src/engine/graph/builder';
 import { createRunner } from '../src/engine/graph/runner';
@@ -142,10 +142,12 @@ async function measureFresh(dir: string, mode: Fresh['mode'], T: number): Promis
   const t0 = performance.now();
   const subject = await loadSubject(dir);
   const config = subject.config;
+  // As Engine.load does: the metrics workers warm up while the weights load, the Gram session after.
+  if (mode === 'fresh-analysis') void metricsPool.warmFor(config.hiddenSize);
   const runner = await createRunner(config, subject.weights, { threads, probes: mode === 'fresh-bare' ? 'bare' : 'full' });
   subject.close();
   const model = { config, runner, tokenizer: { tokenText: (id: number) => `#${id}` } };
-  if (mode === 'fresh-analysis') await warmUp(model); // as Engine.load does
+  if (mode === 'fresh-analysis') await warmUp(model);
   const loadMs = performance.now() - t0;
   const ids = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % config.vocabSize);
   const o = resolveOptions({});
