@@ -174,7 +174,8 @@ export function rawAndExclBosSpectra(h: FloatArray, T: number, d: number, gram?:
     const { base, updated } = rankOneSpectra(G, h.subarray(0, d), d, true);
     return { raw: updated, excl: base };
   }
-  const G = gramRows ? Float64Array.from(gramRows.subarray(0, T * T)) : smallGram(prepareRows(h, T, d, DEFAULT_ENTROPY).X, T, d).G; // [T, T]
+  // The graph's float32 Gram is packed straight into the float64 working triangle (no [T, T] float64 copy).
+  const G = gramRows ? gramRows.subarray(0, T * T) : smallGram(prepareRows(h, T, d, DEFAULT_ENTROPY).X, T, d).G; // [T, T]
   const { full, inner } = borderedSpectra(G, T);
   return { raw: full, excl: inner };
 }
