@@ -23,7 +23,7 @@ type Reply = { id: number; ok: true; outcome: LayerOutcome } | { id: number; ok:
 
 const MIN_PARALLEL_SIZE = 96;
 /** Synthetic layers per side and worker in warm() (see there). */
-const WARM_ROUNDS = 6;
+const WARM_ROUNDS = 3;
 
 interface WorkerScript {
   code: string;
@@ -71,8 +71,10 @@ export class MetricsPool {
    * T <= d), WARM_ROUNDS times per worker, so the first real analysis in a fresh process finds
    * threads started and the metrics code optimised. V8 optimises a function after enough calls:
    * with one warm layer per side the first analysis still ran interpreted code for its first
-   * layers (T = 256 on GPT-2 small: 150 ms of metrics instead of 50). ~0.25 s per worker, once per
-   * process, while the model loads; a no-op on one core or without the worker script.
+   * layers (T = 256 on GPT-2 small: 150 ms of metrics instead of 50). ~0.15 s per worker, once per
+   * process, while the model loads; a no-op on one core or without the worker script. Three rounds:
+   * one left the first analysis's metrics ~50% slow, six bought no more than three and lengthened
+   * a CLI load (the warm-up shares the cores with it) by ~0.1 s.
    */
   warm(): Promise<void> {
     this.warming ??= this.warmNow();

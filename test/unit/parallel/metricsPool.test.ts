@@ -68,11 +68,11 @@ test('warm() starts the workers once with synthetic layers; results stay exact a
     const first = fresh.warm();
     assert.equal(fresh.warm(), first, 'a warm-up under way is the one later callers wait for');
     await first;
-    assert.equal(fresh.workerTasks, 24, 'six synthetic layers per side and worker');
+    assert.equal(fresh.workerTasks, 12, 'three synthetic layers per side and worker');
     await fresh.warm();
-    assert.equal(fresh.workerTasks, 24, 'a second warm-up is a no-op');
+    assert.equal(fresh.workerTasks, 12, 'a second warm-up is a no-op');
     await fresh.warmFor(64);
-    assert.equal(fresh.workerTasks, 24);
+    assert.equal(fresh.workerTasks, 12);
     const inp = input(100, 112, 2, 2, false);
     assert.deepEqual(await fresh.computeRun(inp), computeRunMetricsChecked(inp));
   } finally {
@@ -86,7 +86,7 @@ test('warmFor: a model whose layers never reach the workers (hidden size < 96) s
     await small.warmFor(64);
     assert.equal(small.workerTasks, 0);
     await small.warmFor(128);
-    assert.equal(small.workerTasks, 24);
+    assert.equal(small.workerTasks, 12);
   } finally {
     await small.dispose();
   }
