@@ -109,12 +109,11 @@ export function buildForwardGraph(cfg: CanonicalConfig, w: ModelWeights, mode: P
     probes.push(out);
     if (out.map) map = out.map;
   }
-  const all = (k: 'bos'): string[] => probes.map((p) => p[k]).filter((x): x is string => x !== null);
   g.output(makeLastLogits(g, cfg, w, h), OUTPUTS.logits, DT.FLOAT, [cfg.vocabSize]);
   if (full) {
     // The Concat writes the output itself: an Identity would copy [L+1, T, d] once more.
     const stacked = g.outputInPlace(stack(g, '/model/probes/hidden', hidden), OUTPUTS.hidden, DT.FLOAT, [L + 1, 'T', cfg.hiddenSize]); // [L+1, T, d]
-    g.output(stack(g, '/model/probes/attn_to_bos', all('bos')), OUTPUTS.attnToBos, DT.FLOAT, [L, cfg.numHeads, 'T']);
+    g.output(stack(g, '/model/probes/attn_to_bos', probes.map((p) => p.bos).filter((x): x is string => x !== null)), OUTPUTS.attnToBos, DT.FLOAT, [L, cfg.numHeads, 'T']);
     g.output(map, OUTPUTS.attnMap, DT.FLOAT, null);
     makeLogitLens(g, cfg, w, stacked);
     makeTokenLoss(g, cfg, w, h);
