@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LayerInput, LayerOutcome, RunMetricsInput } from '../metrics';
-import { assembleRun, computeLayer } from '../metrics';
+import { assembleRun, computeLayer, DEFAULT_ENTROPY, prepareRows, smallGram } from '../metrics';
 import type { Warning, RunMetrics } from '../../shared/result';
 
 export interface LayerTask extends Omit<LayerInput, 'hidden' | 'gram' | 'gramRows'> {
@@ -169,19 +169,10 @@ export class MetricsPool {
  */
 function warmInput(T: number, d: number): RunMetricsInput {
   const hidden = Float32Array.from({ length: 2 * T * d }, (_, i) => Math.sin(i * 0.7 + (i % 13)) * (i % (T * d) < d ? 1000 : 1)); // [2, T, d]
-  const h1 = hidden.subarray(T * d); // layer 1, the one warmed
   const cols = T > d;
-  const n = cols ? d : T;
-  const G = new Float32Array(2 * n * n); // [2, n, n]: layer 1's Gram at offset n * n
-  for (let a = 0; a < n; a++) {
-    for (let b = 0; b <= a; b++) {
-      let s = 0;
-      if (cols) for (let t = 0; t < T; t++) s += (h1[t * d + a] as number) * (h1[t * d + b] as number);
-      else for (let j = 0; j < d; j++) s += (h1[a * d + j] as number) * (h1[b * d + j] as number);
-      G[n * n + a * n + b] = s;
-      G[n * n + b * n + a] = s;
-    }
-  }
+  const { G: layerGram, m } = smallGram(prepareRows(hidden.subarray(T * d), T, d, DEFAULT_ENTROPY).X, T, d); // layer 1's: [m, m]
+  const G = new Float32Array(2 * m * m); // [2, m, m]: layer 1 (the one warmed) at offset m * m
+  G.set(layerGram, m * m);
   return {
     hidden,
     attnToBos: new Float32Array(T).fill(0.5), // [1, 1, T]
