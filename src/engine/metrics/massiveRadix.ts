@@ -12,6 +12,7 @@
  * the unsettled scalars are too many to collect (ties, or most scalars near the cut).
  */
 import type { MassiveActivation, MassiveSummary } from '../../shared/result';
+import { bucketOf, valueAt } from './stats';
 
 /** Most unsettled scalars pass 2 collects before the caller falls back to the scan. */
 const MAX_CANDIDATES = 1 << 16;
@@ -36,8 +37,8 @@ export function massiveRadix(layer: Float32Array, d: number, topK: number, massi
   for (let i = 0; i < n; i++) hist[((bits[i] as number) >>> 16) & 0x7fff]++; // this form keeps the index a small int in V8
   for (let b = INF_BUCKET; b < 0x8000; b++) if (hist[b] !== 0) return null;
 
-  const upper = rankBucket(n >> 1);
-  const lower = n % 2 === 1 ? upper : rankBucket((n >> 1) - 1);
+  const upper = bucketOf(hist, n >> 1);
+  const lower = n % 2 === 1 ? upper : bucketOf(hist, (n >> 1) - 1);
   // The median lies in [lowest value of lower's bucket, highest of upper's]: the cut in 1000 x that,
   // widened by a bucket each side for float64 -> float32 rounding.
   const cutFrom = Math.max(0, bucketOfValue(massiveRelative * valueOf(lower.bucket << 16)) - 1);
@@ -65,8 +66,8 @@ export function massiveRadix(layer: Float32Array, d: number, topK: number, massi
     if (bucket === BUCKET_100 && (b & 0xffff) !== 0) above100++;
   }
 
-  const up = rankValue(upper, lowUpper);
-  const med = n % 2 === 1 ? up : (rankValue(lower, lower.bucket === upper.bucket ? lowUpper : lowLower) + up) / 2;
+  const up = valueAt(upper, lowUpper);
+  const med = n % 2 === 1 ? up : (valueAt(lower, lower.bucket === upper.bucket ? lowUpper : lowLower) + up) / 2;
   const cut = massiveRelative * med;
   const aboveCut = countAbove(cut, cutBits, cutTo);
   const aboveHundred = above100 + sum(BUCKET_100 + 1, INF_BUCKET - 1);
@@ -74,14 +75,6 @@ export function massiveRadix(layer: Float32Array, d: number, topK: number, massi
   const top = ranked(layer, bits, topIdx, Math.max(1, k), d);
   const maxAbs = Math.abs(top[0]?.value as number);
   return { top: top.slice(0, k), maxAbs, medianAbs: med, relative: med > 0 ? maxAbs / med : 0, absoluteCount, relativeCount: aboveCut - absoluteCount };
-}
-
-/** The bucket holding rank r (0-based, ascending) and the rank within it. */
-function rankBucket(r: number): { bucket: number; rank: number } {
-  let bucket = 0;
-  let below = 0;
-  while (below + (hist[bucket] as number) <= r) below += hist[bucket++] as number;
-  return { bucket, rank: r - below };
 }
 
 /** The lowest bucket whose buckets from there up hold at least k scalars. */
@@ -96,14 +89,6 @@ function sum(from: number, to: number): number {
   let s = 0;
   for (let b = from; b <= to; b++) s += hist[b] as number;
   return s;
-}
-
-/** |x| of the given rank within its bucket, from that bucket's low-bit counts. */
-function rankValue(at: { bucket: number; rank: number }, low: Int32Array): number {
-  let lo = 0;
-  let rank = at.rank;
-  while (rank >= (low[lo] as number)) rank -= low[lo++] as number;
-  return valueOf((at.bucket << 16) | lo);
 }
 
 /** Scalars with |x| > cut: every scalar above the collected buckets, plus the collected ones above it. */

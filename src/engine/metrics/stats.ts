@@ -45,8 +45,8 @@ export function medianAbsF32(values: Float32Array): number {
   return (valueAt(lower, low) + up) / 2;
 }
 
-/** The top-16-bit bucket holding rank k (0-based), and the rank within it. */
-function bucketOf(top: Uint32Array, k: number): { bucket: number; rank: number } {
+/** The top-16-bit bucket holding rank k (0-based), and the rank within it (also massiveRadix.ts). */
+export function bucketOf(top: ArrayLike<number>, k: number): { bucket: number; rank: number } {
   let bucket = 0;
   let below = 0;
   while (below + (top[bucket] as number) <= k) below += top[bucket++] as number;
@@ -64,8 +64,8 @@ function lowCounts(bits: Uint32Array, bucket: number, low: Uint32Array): void {
 const asFloat = new Float32Array(1);
 const asBits = new Uint32Array(asFloat.buffer);
 
-/** The float32 |x| of the given rank within its bucket. */
-function valueAt(at: { bucket: number; rank: number }, low: Uint32Array): number {
+/** The float32 |x| of the given rank within its bucket, from that bucket's low-16-bit counts (also massiveRadix.ts). */
+export function valueAt(at: { bucket: number; rank: number }, low: ArrayLike<number>): number {
   let lo = 0;
   let rank = at.rank;
   while (rank >= (low[lo] as number)) rank -= low[lo++] as number;
