@@ -22,6 +22,8 @@ export interface LayerTask extends Omit<LayerInput, 'hidden' | 'gram' | 'gramRow
 type Reply = { id: number; ok: true; outcome: LayerOutcome } | { id: number; ok: false; message: string };
 
 const MIN_PARALLEL_SIZE = 96;
+/** Layers sent to a worker before its first is back: the next is already there when one ends. */
+const IN_FLIGHT = 2;
 /** Synthetic layers per side and worker in warm() (see there). */
 const WARM_ROUNDS = 3;
 
@@ -41,10 +43,11 @@ function workerScript(): WorkerScript | null {
 
 export class MetricsPool {
   private workers: Worker[] = [];
-  private next = 0;
   private seq = 0;
   /** Layers computed on worker threads so far (for tests and logs). */
   workerTasks = 0;
+  /** The most layers out with the workers at once so far (for tests: each holds a copy of its layer). */
+  peakInFlight = 0;
   /** The warm-up, once started: later callers wait for the same one. */
   private warming: Promise<void> | null = null;
   private readonly pending = new Map<number, { resolve: (o: LayerOutcome) => void; reject: (e: Error) => void }>();
@@ -57,13 +60,40 @@ export class MetricsPool {
     const parallel = this.size > 1 && script !== null && Math.min(input.T, input.d) >= MIN_PARALLEL_SIZE;
     const layers = Array.from({ length: input.L + 1 }, (_, l) => l);
     const outcomes: LayerOutcome[] = parallel
-      ? await Promise.all(layers.map((l) => this.submit(input, l, script).then((o) => (onLayer(o), o))))
+      ? await this.feedWorkers(input, layers, script, onLayer)
       : layers.map((l) => {
           const o = computeLayer(input, l);
           onLayer(o);
           return o;
         });
     return assembleRun(input, outcomes);
+  }
+
+  /**
+   * The layers through the workers, IN_FLIGHT at a time per worker: a worker gets its next layer
+   * when one of its own is done. Each task carries copies of its layer's rows and Gram (made when it
+   * is sent), so at most size x IN_FLIGHT layers are copied at once instead of a second copy of the
+   * whole [L+1, T, d] states and [L+1, m, m] Grams (2 x 2.1 GiB at T = 4096 on an 8B shape); and a
+   * worker that draws cheap layers takes more of them.
+   */
+  private feedWorkers(input: RunMetricsInput, layers: readonly number[], script: WorkerScript, onLayer: (o: LayerOutcome) => void): Promise<LayerOutcome[]> {
+    return new Promise((resolve, reject) => {
+      const outcomes: LayerOutcome[] = [];
+      let next = 0;
+      let done = 0;
+      const feed = (worker: Worker): void => {
+        if (next >= layers.length) return;
+        const i = next++;
+        this.submit(input, layers[i] as number, worker).then((o) => {
+          outcomes[i] = o;
+          onLayer(o);
+          if (++done === layers.length) resolve(outcomes);
+          else feed(worker);
+        }, reject);
+      };
+      const workers = this.startWorkers(script);
+      for (let k = 0; k < IN_FLIGHT; k++) for (const w of workers) feed(w);
+    });
   }
 
   /**
@@ -88,7 +118,7 @@ export class MetricsPool {
     // Side by side, not worker by worker: jobs go round-robin, so each worker gets every side.
     for (let round = 0; round < WARM_ROUNDS; round++) {
       for (const [T, d] of [[160, 128], [128, 160]] as const) {
-        for (let i = 0; i < this.size; i++) jobs.push(this.submit(warmInput(T, d), 1, script));
+        for (const w of this.startWorkers(script)) jobs.push(this.submit(warmInput(T, d), 1, w));
       }
     }
     await Promise.all(jobs);
@@ -106,7 +136,7 @@ export class MetricsPool {
     await Promise.all(ws.map((w) => w.terminate()));
   }
 
-  private submit(input: RunMetricsInput, l: number, script: WorkerScript): Promise<LayerOutcome> {
+  private submit(input: RunMetricsInput, l: number, worker: Worker): Promise<LayerOutcome> {
     const { T, d } = input;
     const task: LayerTask = {
       id: ++this.seq,
@@ -121,9 +151,9 @@ export class MetricsPool {
       H: input.H,
       options: input.options,
     };
-    const worker = this.worker(script);
     return new Promise((resolve, reject) => {
       this.pending.set(task.id, { resolve, reject });
+      this.peakInFlight = Math.max(this.peakInFlight, this.pending.size);
       this.workerTasks++;
       worker.ref();
       const transfer = [task.h, task.gram, task.gramRows].flatMap((a) => (a ? [a.buffer as ArrayBuffer] : []));
@@ -131,17 +161,16 @@ export class MetricsPool {
     });
   }
 
-  private worker(script: WorkerScript): Worker {
-    if (this.workers.length < this.size) {
+  /** The pool's workers, started on first use (one per core, at most 4). */
+  private startWorkers(script: WorkerScript): Worker[] {
+    while (this.workers.length < this.size) {
       const w = new Worker(script.code, { eval: script.eval });
       w.on('message', (r: Reply) => this.settle(r));
       w.on('error', (e) => this.failAll(e));
       w.unref();
       this.workers.push(w);
-      return w;
     }
-    const w = this.workers[this.next++ % this.workers.length] as Worker;
-    return w;
+    return this.workers;
   }
 
   private settle(r: Reply): void {

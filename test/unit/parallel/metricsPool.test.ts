@@ -55,6 +55,21 @@ test('worker threads and the inline path agree exactly with the graph Gram (T > 
   assert.deepEqual(await pool.computeRun(inp), computeRunMetricsChecked(inp));
 });
 
+test('at most two layers per worker are out at once, so the per-layer copies never add up to a second [L+1, T, d]', async () => {
+  const own = new MetricsPool(2);
+  try {
+    const inp = input(100, 112, 9, 2, false);
+    const heard: number[] = [];
+    const got = await own.computeRun(inp, (o) => heard.push(o.metrics.layer));
+    assert.deepEqual(got, computeRunMetricsChecked(inp));
+    assert.equal(own.workerTasks, 10, 'all ten layers ran on workers');
+    assert.equal(own.peakInFlight, 4, 'two workers x two layers in flight');
+    assert.deepEqual([...heard].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  } finally {
+    await own.dispose();
+  }
+});
+
 test('small runs stay on the calling thread', async () => {
   const inp = input(20, 16, 2, 2, false);
   const before = pool.workerTasks;
