@@ -120,31 +120,56 @@ export function bytesPerWeight(precision: string, table: Readonly<Record<string,
 }
 
 /**
- * One analysis on top of the loaded model: the hidden-state probe (ORT's stacked output, the JS
- * copy and the metrics' copy), one block's working set (MLP activations, q/k/v, two [H, T, T]
- * attention buffers), the logit lens's [T, V] logits and log-softmax, the token loss's [T, V] logits
- * and the exp of its log-sum-exp (2 x T x V floats, once per run: the runs are sequential), the Gram matrices when
- * T > d, and the eigen workspaces of the two metrics workers (float64, with the WebAssembly kernel's copy).
+ * The V8 heaps of the main thread and the two metrics workers grow during an analysis (result
+ * objects, the workers' WebAssembly memory): ~32 MiB measured on a 16-token run of the 1b shape.
+ */
+export const RUN_BASE_BYTES = 96 * 1024 ** 2;
+
+/** Layers out with the metrics workers at once, each with a copy of its rows and Gram (parallel/metricsPool.ts). */
+const LAYERS_IN_FLIGHT = 4;
+
+/**
+ * One analysis on top of the loaded model, calibrated against measured run increments (peak RSS
+ * during the analysis minus RSS before it; docs/PERFORMANCE.md "The run's memory, measured", pinned
+ * in memoryPlan.test.ts):
+ * - the hidden states [L+1, T, d] twice (onnxruntime's per-block states and their stacked output;
+ *   then that output and its JS copy) and once more for the allocator, plus the layers in flight;
+ * - one block's working set: MLP activations, q/k/v, and onnxruntime's Attention kernel's
+ *   probabilities [H, T, T] with two [T, T] masks (the causal one the kernel makes; a windowed
+ *   layer's band, made in the graph);
+ * - the earlier blocks' freed activations: glibc keeps freed 4-32 MB buffers in per-thread arenas
+ *   (its mmap threshold rises to the size of what it frees): three blocks' worth covers the runs measured;
+ * - the Gram side the entropy reads (X X^T [T, T] up to T = d, X^T X [d, d] beyond) twice (onnxruntime's
+ *   output and its JS copy), once more for the allocator, plus the layers in flight;
+ * - the logit lens's [T, V] logits and log-softmax, the token loss's [T, V] logits and the exp of its
+ *   log-sum-exp (once per run: the runs are sequential), and the eigen workspaces of the two metrics
+ *   workers (float64, with the WebAssembly kernel's copy).
+ * At T = 4096 on the 1b shape it plans 2.6x the measured increment: the forward's transients and the
+ * metrics' copies do not coexist, which a sum cannot see; below T = d it is 1.1-1.3x the worst one.
  */
 export function runBytes(c: CanonicalConfig, w: Workload): number {
   const T = Math.max(1, w.tokens);
   const d = c.hiddenSize;
   const L = c.numLayers;
-  const hidden = (L + 1) * T * d * F32;
+  const layerRows = T * d * F32;
+  const hidden = (L + 1) * layerRows;
   // A mixture adds its routing [T, E] and the running sum of the weighted expert outputs [T, d] (x2).
   const moe = c.moe ? T * (c.moe.numExperts + 2 * d) * F32 : 0;
-  const block = T * (3 * c.intermediateSize + 6 * d + (c.numHeads + 2 * c.numKvHeads + 2) * c.headDim) * F32 + 2 * c.numHeads * T * T * F32 + moe;
-  if (w.probes === 'bare') return block + T * d * F32;
+  const activations = T * (3 * c.intermediateSize + 6 * d + (c.numHeads + 2 * c.numKvHeads + 2) * c.headDim) * F32 + moe;
+  const block = activations + (c.numHeads + 2) * T * T * F32;
+  if (w.probes === 'bare') return block + layerRows;
+  const retained = 3 * activations;
   const lens = w.lensLayers > 0 ? 3 * T * c.vocabSize * F32 : 0;
   const loss = w.tokenLoss ? 2 * T * c.vocabSize * F32 : 0;
-  const gram = T > d ? 2 * (L + 1) * d * d * F32 : 0;
   const m = Math.min(T, d);
+  const layerGram = T > 1 ? m * m * F32 : 0;
+  const gram = 3 * (L + 1) * layerGram + LAYERS_IN_FLIGHT * layerGram;
   // Per metrics worker: the float64 Gram copy, the border form and its packed triangle, and the WebAssembly
   // kernel's copy of that triangle (its memory keeps the largest size it has seen).
   const eigen = 2 * 3.5 * m * m * 8;
   const bos = L * c.numHeads * T * F32;
   const ablation = w.ablation ? hidden + bos : 0;
-  return 3 * hidden + block + lens + loss + gram + eigen + 2 * bos + ablation;
+  return RUN_BASE_BYTES + 3 * hidden + LAYERS_IN_FLIGHT * layerRows + block + retained + lens + loss + gram + eigen + 2 * bos + ablation;
 }
 
 /**
