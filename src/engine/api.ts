@@ -177,14 +177,14 @@ export class Engine implements EngineApi {
 
   /** maxTokens as a number: 'auto' from the model's positions, the run's memory plan and the cap. */
   private maxTokensFor(model: LoadedModel, o: ReturnType<typeof resolveOptions>): ResolvedMaxTokens {
-    const workload = { probes: 'full' as const, ablation: comparedRun(o), lensLayers: lensLayersOf(model, o), tokenLoss: o.tokenLoss };
+    const workload = { probes: 'full' as const, ablation: comparedRun(o), lensLayers: lensLayersOf(model, o), tokenLoss: o.tokenLoss, precision: model.precision };
     return resolveMaxTokens(o.maxTokens, model.config, workload, (this.internals.availableMemory ?? availableMemory)());
   }
 
   /** Refuses a run whose activations would not fit beside the loaded model. */
   private checkRunPlan(model: LoadedModel, tokens: number, o: ReturnType<typeof resolveOptions>, ablation: boolean): void {
     const lensLayers = lensLayersOf(model, o);
-    const need = runBytes(model.config, { tokens, probes: 'full', ablation, lensLayers, tokenLoss: o.tokenLoss });
+    const need = runBytes(model.config, { tokens, probes: 'full', ablation, lensLayers, tokenLoss: o.tokenLoss, precision: model.precision });
     assertFits({
       needBytes: need,
       availableBytes: (this.internals.availableMemory ?? availableMemory)(),

@@ -38,6 +38,8 @@ export const RUNTIME_BASE_BYTES = 320 * 1024 ** 2;
 export interface Workload {
   /** Tokens of the prompt (an upper bound before tokenizing). */
   tokens: number;
+  /** Weight precision of the linears ('fp32' when absent): int8/int4 add MatMulNBits' quantised inputs. */
+  precision?: string;
   probes: 'full' | 'bare';
   /** A second, ablated forward whose results are compared with the first. */
   ablation: boolean;
@@ -129,6 +131,65 @@ export const RUN_BASE_BYTES = 96 * 1024 ** 2;
 const LAYERS_IN_FLIGHT = 4;
 
 /**
+ * glibc's malloc serves requests below its mmap threshold from its arenas and keeps what is freed there;
+ * the threshold rises to the size of the mmapped buffers it frees, up to 32 MiB. Larger buffers are
+ * mapped and unmapped each time.
+ */
+const ARENA_MAX_CHUNK = 32 * 1024 ** 2;
+
+/**
+ * One block's activation buffers, bytes each: gate, up and their product [T, ff], six [T, d] (norms,
+ * residual adds, the attention output and projection), q, k, v, the value heads' indicator columns,
+ * the Attention kernel's probabilities [H, T, T], a mixture's routing [T, E] and sums [T, d], and with
+ * int8/int4 weights MatMulNBits' int8-quantised input of each linear ([T, K] bytes plus a float32
+ * scale and sum per block of QUANT_BLOCK).
+ */
+export function blockBuffers(c: CanonicalConfig, T: number, precision = 'fp32'): number[] {
+  const { hiddenSize: d, headDim: hd, intermediateSize: ff } = c;
+  const q = c.numHeads * hd;
+  const moe = c.moe ? [T * c.moe.numExperts * F32, T * d * F32, T * d * F32] : [];
+  const ffn = [T * ff * F32, T * ff * F32, T * ff * F32];
+  const rows = Array.from({ length: 6 }, () => T * d * F32);
+  const heads = [T * q * F32, T * c.numKvHeads * hd * F32, T * c.numKvHeads * hd * F32, 2 * T * hd * F32];
+  const quantised = (K: number) => T * K * (1 + (2 * F32) / QUANT_BLOCK);
+  const inputs = precision === 'int8' || precision === 'int4' ? [...[d, d, d, d, d].map(quantised), quantised(q), quantised(ff)] : [];
+  return [...ffn, ...rows, ...heads, c.numHeads * T * T * F32, ...moe, ...inputs];
+}
+
+/**
+ * What the allocator may keep of a whole forward: every block's buffers below ARENA_MAX_CHUNK, as if no
+ * block reused another's (the intra-op threads allocate from their own arenas). The 8B shape in int4
+ * kept about that much at T = 1024 and 1900 (6.45 and 8.46 GiB in all), about half at T = 256; the 1b shape up to about
+ * half; neither kept the buffers that had outgrown the arenas (the 1b shape at 4096, the 8B at 2048).
+ * A buffer that outgrows them leaves the sum, but `maxTokens: 'auto'` bisects on the plan, which must
+ * never fall as T grows: so this is the largest sum over prompts of up to T tokens (the sum just before
+ * some buffer crossed ARENA_MAX_CHUNK, or at T).
+ */
+export function arenaBytes(c: CanonicalConfig, T: number, precision?: string): number {
+  const at = (t: number) => c.numLayers * blockBuffers(c, t, precision).reduce((sum, b) => (b < ARENA_MAX_CHUNK ? sum + b : sum), 0);
+  let most = at(T);
+  const count = blockBuffers(c, 1, precision).length;
+  for (let i = 0; i < count; i++) {
+    const last = largestBelow(T, (t) => (blockBuffers(c, t, precision)[i] as number) < ARENA_MAX_CHUNK);
+    if (last > 0 && last < T) most = Math.max(most, at(last));
+  }
+  return most;
+}
+
+/** The largest t in [1, hi] with below(t) (below is true up to some t, buffers growing with t); 0 when none. */
+function largestBelow(hi: number, below: (t: number) => boolean): number {
+  if (!below(1)) return 0;
+  let lo = 1;
+  let top = hi;
+  while (lo < top) {
+    const mid = Math.ceil((lo + top) / 2);
+    if (below(mid)) lo = mid;
+    else top = mid - 1;
+  }
+  return lo;
+}
+
+/**
  * One analysis on top of the loaded model, calibrated against measured run increments (peak RSS
  * during the analysis minus RSS before it; docs/PERFORMANCE.md "The run's memory, measured", pinned
  * in memoryPlan.test.ts):
@@ -137,15 +198,15 @@ const LAYERS_IN_FLIGHT = 4;
  * - one block's working set: MLP activations, q/k/v, and onnxruntime's Attention kernel's
  *   probabilities [H, T, T] with two [T, T] masks (the causal one the kernel makes; a windowed
  *   layer's band, made in the graph);
- * - the earlier blocks' freed activations: glibc keeps freed 4-32 MB buffers in per-thread arenas
- *   (its mmap threshold rises to the size of what it frees): three blocks' worth covers the runs measured;
+ * - the earlier blocks' freed activations the allocator keeps (`arenaBytes`);
  * - the Gram side the entropy reads (X X^T [T, T] up to T = d, X^T X [d, d] beyond) twice (onnxruntime's
  *   output and its JS copy), once more for the allocator, plus the layers in flight;
  * - the logit lens's [T, V] logits and log-softmax, the token loss's [T, V] logits and the exp of its
  *   log-sum-exp (once per run: the runs are sequential), and the eigen workspaces of the two metrics
  *   workers (float64, with the WebAssembly kernel's copy).
- * At T = 4096 on the 1b shape it plans 2.6x the measured increment: the forward's transients and the
- * metrics' copies do not coexist, which a sum cannot see; below T = d it is 1.1-1.3x the worst one.
+ * An upper bound: 1.4-1.8x the worst measured run where the arenas kept most (the 8B shape at T = 1024, 1900),
+ * up to ~7x just after a block's buffers outgrew them (the 8B shape at 2048), as the sum keeps its
+ * largest value over shorter prompts and phases that never coexist are added.
  */
 export function runBytes(c: CanonicalConfig, w: Workload): number {
   const T = Math.max(1, w.tokens);
@@ -158,7 +219,7 @@ export function runBytes(c: CanonicalConfig, w: Workload): number {
   const activations = T * (3 * c.intermediateSize + 6 * d + (c.numHeads + 2 * c.numKvHeads + 2) * c.headDim) * F32 + moe;
   const block = activations + (c.numHeads + 2) * T * T * F32;
   if (w.probes === 'bare') return block + layerRows;
-  const retained = 3 * activations;
+  const retained = arenaBytes(c, T, w.precision);
   const lens = w.lensLayers > 0 ? 3 * T * c.vocabSize * F32 : 0;
   const loss = w.tokenLoss ? 2 * T * c.vocabSize * F32 : 0;
   const m = Math.min(T, d);
@@ -220,7 +281,7 @@ export function planMemory(p: PlanInput): MemoryPlan {
   const prepacked = prepackBytes(p.config, p.precision, linear) + lossHeadBytes(p.config, p.precision);
   const base = RUNTIME_BASE_BYTES + p.config.vocabSize * TOKENIZER_BYTES_PER_TOKEN + prepacked;
   const loadBytes = base + Math.max(weightsBytes * WEIGHTS_MARGIN, p.cached ? 0 : conversionBytes(p.config));
-  const run = runBytes(p.config, p.workload);
+  const run = runBytes(p.config, { precision: p.precision, ...p.workload });
   const diskBytes = weightBytes(p.config, p.precision, 'disk', linear);
   return { loadBytes, weightsBytes, runBytes: run, peakBytes: loadBytes + run, diskBytes };
 }

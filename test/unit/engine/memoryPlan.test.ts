@@ -14,7 +14,7 @@ import { Engine } from '../../../src/engine/api';
 import { buildForwardGraph } from '../../../src/engine/graph/model';
 import { initializerBytes } from '../../../src/engine/graph/serialize';
 import { loadModelFiles } from '../../../src/engine/model/load';
-import { autoPrecision, lossHeadBytes, paramCounts, planMemory, prepackBytes, runBytes, weightBytes, type Workload } from '../../../src/engine/plan/memory';
+import { arenaBytes, autoPrecision, blockBuffers, lossHeadBytes, paramCounts, planMemory, prepackBytes, runBytes, weightBytes, type Workload } from '../../../src/engine/plan/memory';
 import type { LoadOptions } from '../../../src/shared/engineApi';
 import { SinkLensError } from '../../../src/shared/errors';
 import { ARCH_SPECS, GPT_OSS_SPECS, generateModel, samplePrompt } from '../../support/genModel';
@@ -69,6 +69,9 @@ const LLAMA_1B = llamaConfig({
   rope: { theta: 500000, rotaryDim: 64, scaling: null },
 });
 const W: Workload = { tokens: 512, probes: 'full', ablation: false, lensLayers: 0 };
+const GPT2_SMALL = llamaConfig({ hiddenSize: 768, numLayers: 12, numHeads: 12, numKvHeads: 12, headDim: 64, intermediateSize: 3072, vocabSize: 50257, maxPositions: 1024, position: 'learned', gatedMlp: false });
+const INT4: Partial<Workload> = { precision: 'int4' };
+const LLAMA_8B = { ...LLAMA_1B, hiddenSize: 4096, numLayers: 32, intermediateSize: 14336, headDim: 128, tieWordEmbeddings: false, rope: { theta: 500000, rotaryDim: 128, scaling: null }, maxPositions: 8192 };
 
 describe('memory plan', () => {
   test('parameter counts of the Llama-3.2-1B shape (1,235,814,400 parameters, tied)', () => {
@@ -103,7 +106,8 @@ describe('memory plan', () => {
   test("the 1b int4 plans cover their measured peaks (MatMulNBits' prepacked copy and the loss branch's head counted)", () => {
     // Peak RSS of fresh processes (docs/PERFORMANCE.md): the cold load by bench/scaleBench.ts (3.89 GiB at 16 tokens);
     // the cached ones by "The run's memory, measured" (load, then one analysis; the worst of repeated runs).
-    const rows = [[false, 16, 3.89, 1.35], [true, 16, 4.02, 1.3], [true, 256, 4.02, 1.3], [true, 1024, 4.26, 1.5], [true, 2048, 6.32, 1.5], [true, 4096, 5.9, 2.3]] as const;
+    // The run term is an allocator upper bound (below), so the plan is up to ~2.5x the measured peak.
+    const rows = [[false, 16, 3.89, 1.35], [true, 16, 4.02, 1.3], [true, 256, 4.02, 1.5], [true, 1024, 4.26, 2.2], [true, 2048, 6.32, 2], [true, 4096, 5.9, 2.8]] as const;
     for (const [cached, tokens, measured, over] of rows) {
       const plan = planMemory({ config: LLAMA_1B, precision: 'int4', workload: { ...W, tokens }, cached });
       assert.ok(plan.peakBytes >= measured * GiB && plan.peakBytes < over * measured * GiB, `cached ${cached}, T ${tokens}: plan ${plan.peakBytes / GiB} GiB vs ${measured}`);
@@ -113,36 +117,41 @@ describe('memory plan', () => {
     assert.equal(prepackBytes(LLAMA_1B, 'fp32'), 0, 'fp32: weightBytes alone covers the measured fp32 peaks');
   });
 
-  test('the Llama-3-8B shape: refused in fp32 on a 24 GB machine; the int4 plan covers the measured 256-token peak', () => {
-    const c = { ...LLAMA_1B, hiddenSize: 4096, numLayers: 32, intermediateSize: 14336, headDim: 128, tieWordEmbeddings: false, rope: { theta: 500000, rotaryDim: 128, scaling: null }, maxPositions: 8192 };
+  test('the Llama-3-8B shape: refused in fp32 on a 24 GB machine; the int4 plan covers the measured peaks', () => {
     const w = { ...W, tokens: 256 };
-    const fp32 = planMemory({ config: c, precision: 'fp32', workload: w, cached: true });
-    const int4 = planMemory({ config: c, precision: 'int4', workload: w, cached: true });
+    const fp32 = planMemory({ config: LLAMA_8B, precision: 'fp32', workload: w, cached: true });
     assert.ok(fp32.peakBytes > 24 * GiB, `fp32 ${fp32.peakBytes / GiB} GiB`);
-    // Measured (bench/scaleBench.ts, docs/PERFORMANCE.md "The 8B shape, run"): 10.35 GiB for 256 tokens, cached.
-    assert.ok(int4.peakBytes >= 10.35 * GiB && int4.peakBytes < 1.3 * 10.35 * GiB, `int4 ${int4.peakBytes / GiB} GiB`);
-    assert.equal(autoPrecision(c, w, 64 * GiB), 'fp32');
-    assert.equal(autoPrecision(c, w, 24 * GiB), 'int8');
-    assert.equal(autoPrecision(c, w, 9 * GiB), 'int4');
-    assert.equal(autoPrecision(c, w, 1 * GiB), 'int4', 'nothing fits: the smallest, which the check then refuses');
+    // Measured ("The run's memory, measured"): cached int4 load 7.15 GiB after, 7.89 at its peak; a 256-token run
+    // +1.53 GiB (8.68 in all), a 1024-token run +6.45 (13.60). The load term counts ~4 GiB more than the load holds.
+    for (const [tokens, measured] of [[256, 8.68], [1024, 13.6]] as const) {
+      const int4 = planMemory({ config: LLAMA_8B, precision: 'int4', workload: { ...W, tokens }, cached: true });
+      assert.ok(int4.peakBytes >= measured * GiB && int4.peakBytes < 2 * measured * GiB, `int4 T ${tokens}: ${int4.peakBytes / GiB} GiB vs ${measured}`);
+    }
+    assert.equal(autoPrecision(LLAMA_8B, w, 64 * GiB), 'fp32');
+    assert.equal(autoPrecision(LLAMA_8B, w, 24 * GiB), 'int8');
+    assert.equal(autoPrecision(LLAMA_8B, w, 9 * GiB), 'int4');
+    assert.equal(autoPrecision(LLAMA_8B, w, 1 * GiB), 'int4', 'nothing fits: the smallest, which the check then refuses');
   });
 
   test('the run term covers every measured run increment (peak RSS during one analysis minus RSS before it)', () => {
     // docs/PERFORMANCE.md "The run's memory, measured": fresh processes, cached load, VmHWM reset before the
     // analysis; the worst of repeated runs (the increments vary by up to 2x between identical runs, with how
     // glibc's arenas happen to keep the forward's freed buffers). GiB; rows without tokenLoss ran with the loss off.
-    const GPT2_SMALL = llamaConfig({ hiddenSize: 768, numLayers: 12, numHeads: 12, numKvHeads: 12, headDim: 64, intermediateSize: 3072, vocabSize: 50257, maxPositions: 1024, position: 'learned', gatedMlp: false });
     const measured: [CanonicalConfig, number, Partial<Workload>, number][] = [
-      [LLAMA_1B, 16, {}, 0.033],
-      [LLAMA_1B, 256, {}, 0.332],
-      [LLAMA_1B, 1024, {}, 1.24],
-      [LLAMA_1B, 1536, {}, 1.193],
-      [LLAMA_1B, 2048, {}, 3.29],
-      [LLAMA_1B, 3072, {}, 3.059],
-      [LLAMA_1B, 4096, {}, 2.899],
-      [LLAMA_1B, 1024, { tokenLoss: true }, 1.601],
-      [LLAMA_1B, 1024, { ablation: true, tokenLoss: true }, 1.191],
-      [LLAMA_1B, 1024, { lensLayers: 17 }, 1.151],
+      [LLAMA_1B, 16, INT4, 0.033],
+      [LLAMA_1B, 256, INT4, 0.332],
+      [LLAMA_1B, 1024, INT4, 1.24],
+      [LLAMA_1B, 1536, INT4, 1.193],
+      [LLAMA_1B, 2048, INT4, 3.29],
+      [LLAMA_1B, 3072, INT4, 3.059],
+      [LLAMA_1B, 4096, INT4, 2.899],
+      [LLAMA_1B, 1024, { ...INT4, tokenLoss: true }, 1.601],
+      [LLAMA_1B, 1024, { ...INT4, ablation: true, tokenLoss: true }, 1.191],
+      [LLAMA_1B, 1024, { ...INT4, lensLayers: 17 }, 1.151],
+      [LLAMA_8B, 256, INT4, 1.527],
+      [LLAMA_8B, 1024, INT4, 6.452],
+      [LLAMA_8B, 1900, INT4, 8.46],
+      [LLAMA_8B, 2048, INT4, 2.37],
       [GPT2_SMALL, 256, {}, 0.037],
       [GPT2_SMALL, 512, {}, 0.162],
       [GPT2_SMALL, 768, {}, 0.258],
@@ -153,10 +162,27 @@ describe('memory plan', () => {
     for (const [c, tokens, extra, inc] of measured) {
       const plan = runBytes(c, { ...W, ...extra, tokens }) / GiB;
       const what = `d ${c.hiddenSize}, T ${tokens} ${JSON.stringify(extra)}: plan ${plan.toFixed(3)} GiB vs measured ${inc}`;
-      assert.ok(plan >= 1.1 * inc, what);
-      // A sum of phases that do not coexist errs high at long prompts (2.6x at T = 4096 here), never absurdly.
-      assert.ok(plan <= 3 * inc + 0.15, what);
+      assert.ok(plan >= 1.2 * inc, what);
+      // An upper bound of what the arenas may keep: far above what they kept once buffers outgrew them (the 8B
+      // shape at T = 2048: 6.7x), never unbounded.
+      assert.ok(plan <= 7 * inc + 0.5, what);
     }
+  });
+
+  test('the run term never falls as the prompt grows (maxTokens: auto bisects on it), though the arenas lose buffers past 32 MiB', () => {
+    for (const [c, precision] of [[LLAMA_1B, 'int4'], [LLAMA_8B, 'int4'], [LLAMA_8B, 'fp32'], [GPT2_SMALL, 'fp32']] as const) {
+      let prev = 0;
+      for (let T = 1; T <= 4096; T += 37) {
+        const r = runBytes(c, { ...W, tokens: T, precision });
+        assert.ok(r >= prev, `d ${c.hiddenSize} ${precision}: T ${T} plans ${r} < ${prev} at T ${T - 37}`);
+        prev = r;
+      }
+    }
+    // The 8B shape's [T, d] buffers reach 32 MiB at T = 2048 and leave the arenas: the plan keeps the sum of just before.
+    assert.equal(arenaBytes(LLAMA_8B, 2048, 'int4'), arenaBytes(LLAMA_8B, 2047, 'int4'));
+    assert.ok(arenaBytes(LLAMA_8B, 2047, 'int4') > arenaBytes(LLAMA_8B, 1024, 'int4'));
+    // int4/int8 add MatMulNBits' quantised inputs: seven per block.
+    assert.equal(blockBuffers(LLAMA_8B, 64, 'int4').length - blockBuffers(LLAMA_8B, 64, 'fp32').length, 7);
   });
 
   test("covers every initializer of the builder's graphs (untied: no prepacked head copy)", async () => {
@@ -198,7 +224,7 @@ describe('memory plan', () => {
     }
   });
 
-  test('gpt-oss-20b: 20.9B parameters; int4 holds 14.6 GiB of weights and plans at ~28 GiB with its prepacked copy (≥ 32 GB machines)', () => {
+  test('gpt-oss-20b: 20.9B parameters; int4 holds 14.6 GiB of weights and plans at ~28 GiB loaded with its prepacked copy, ~34 GiB at 1024 tokens', () => {
     const c = getAdapter('gpt_oss').normalizeConfig(GPT_OSS_20B, 'openai/gpt-oss-20b');
     const n = paramCounts(c);
     // 24 x (q 2880x4096 + k, v 2880x512 + o 4096x2880 + 32 experts x 3 x 2880x2880) = 19,747,307,520
@@ -211,7 +237,7 @@ describe('memory plan', () => {
     // float32, the untied head in 8 bits (1.125 B): 14.58 GiB.
     const expected = (n.linear * 0.640625 + n.embed * 4 + n.head * 1.125) / GiB;
     assert.ok(Math.abs(int4.weightsBytes / GiB - expected) < 0.05, `int4 weights ${int4.weightsBytes / GiB} GiB, expected ~${expected}`);
-    assert.ok(int4.peakBytes > 24 * GiB && int4.peakBytes < 32 * GiB, `int4 peak at T = 1024: ${int4.peakBytes / GiB} GiB`);
+    assert.ok(int4.peakBytes > 24 * GiB && int4.peakBytes < 36 * GiB, `int4 peak at T = 1024: ${int4.peakBytes / GiB} GiB`);
     assert.ok(planMemory({ config: c, precision: 'int8', workload: w, cached: true }).peakBytes > 32 * GiB);
     assert.equal(autoPrecision(c, w, 30 * GiB), 'int4');
   });
