@@ -250,17 +250,32 @@ function conversionBytes(c: CanonicalConfig): number {
 
 /** The tokenizer's vocabulary and merges in the JS heap: ~1 KiB per token (measured on a 128k vocabulary). */
 const TOKENIZER_BYTES_PER_TOKEN = 1024;
-/** Allocator overhead and fragmentation on top of the weights (measured 1b peaks were within 1% of the plain sum). */
-const WEIGHTS_MARGIN = 1.03;
+/**
+ * Allocator overhead and the load's transients (a tensor read beside its packed copy) on top of the
+ * resident weights: measured load peaks were 2-9% above the plain sum (1b int4/int8, 8B int4).
+ */
+const WEIGHTS_MARGIN = 1.06;
 
 /**
- * `MatMulNBits` prepacks its weights into buffers of its own when the session is created, while the
- * initializers it read (memory-mapped external data) stay resident: the quantised linears count
- * twice. Measured: GPT-2-wide int8/int4 sessions hold ~0.45 GB above their weights; the 1b shape in int4,
- * cached, peaked at 3.19 GiB for 16 tokens (docs/PERFORMANCE.md).
+ * Bytes per weight of MatMulNBits' prepacked copy on the CPU: the codes, a float32 scale and a float32
+ * block sum per block of QUANT_BLOCK (the layout of its int8-compute path).
+ */
+export function packedBytesPerWeight(bits: 4 | 8): number {
+  return bits / 8 + (2 * F32) / QUANT_BLOCK;
+}
+
+/**
+ * `MatMulNBits` prepacks its weights into buffers of its own when the session is created and releases
+ * the initializers it packed, so a quantised linear is resident at its packed size, a little above its
+ * stored one (scales and zero points become scales and block sums): this is that difference.
+ * Measured (`/proc/self/smaps` after a cached load, docs/PERFORMANCE.md "The run's memory, measured"):
+ * anonymous memory of ~0.72 bytes a weight in int4 (the 1b and 8B shapes) and ~1.3 in int8 (1b), with
+ * the cache file's pages of the packed tensors no longer resident.
  */
 export function prepackBytes(c: CanonicalConfig, precision: string, linearBytesPerWeight?: number): number {
-  return precision === 'int8' || precision === 'int4' ? paramCounts(c).linear * (linearBytesPerWeight ?? bytesPerWeight(precision)) : 0;
+  if (precision !== 'int8' && precision !== 'int4') return 0;
+  const stored = linearBytesPerWeight ?? bytesPerWeight(precision);
+  return paramCounts(c).linear * Math.max(0, packedBytesPerWeight(precision === 'int8' ? 8 : 4) - stored);
 }
 
 /**
@@ -278,7 +293,7 @@ export function lossHeadBytes(c: CanonicalConfig, precision: string): number {
 export function planMemory(p: PlanInput): MemoryPlan {
   const linear = p.linearBytesPerWeight;
   const weightsBytes = weightBytes(p.config, p.precision, 'memory', linear);
-  const prepacked = prepackBytes(p.config, p.precision, linear) + lossHeadBytes(p.config, p.precision);
+  const prepacked = (prepackBytes(p.config, p.precision, linear) + lossHeadBytes(p.config, p.precision)) * WEIGHTS_MARGIN;
   const base = RUNTIME_BASE_BYTES + p.config.vocabSize * TOKENIZER_BYTES_PER_TOKEN + prepacked;
   const loadBytes = base + Math.max(weightsBytes * WEIGHTS_MARGIN, p.cached ? 0 : conversionBytes(p.config));
   const run = runBytes(p.config, { precision: p.precision, ...p.workload });
