@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { LayerInput, LayerOutcome, RunMetricsInput } from '../metrics';
 import { assembleRun, computeLayer, DEFAULT_ENTROPY, prepareRows, smallGram } from '../metrics';
 import type { Warning, RunMetrics } from '../../shared/result';
+import { LAYERS_IN_FLIGHT_PER_WORKER, MAX_METRICS_WORKERS } from './limits';
 
 export interface LayerTask extends Omit<LayerInput, 'hidden' | 'gram' | 'gramRows'> {
   id: number;
@@ -22,8 +23,6 @@ export interface LayerTask extends Omit<LayerInput, 'hidden' | 'gram' | 'gramRow
 type Reply = { id: number; ok: true; outcome: LayerOutcome } | { id: number; ok: false; message: string };
 
 const MIN_PARALLEL_SIZE = 96;
-/** Layers sent to a worker before its first is back: the next is already there when one ends. */
-const IN_FLIGHT = 2;
 /** Synthetic layers per side and worker in warm() (see there). */
 const WARM_ROUNDS = 3;
 
@@ -52,7 +51,7 @@ export class MetricsPool {
   private warming: Promise<void> | null = null;
   private readonly pending = new Map<number, { resolve: (o: LayerOutcome) => void; reject: (e: Error) => void }>();
 
-  constructor(private readonly size = Math.min(4, Math.max(1, availableParallelism()))) {}
+  constructor(private readonly size = Math.min(MAX_METRICS_WORKERS, Math.max(1, availableParallelism()))) {}
 
   /** Every layer's metrics; `onLayer` hears each layer as soon as it is done (in completion order). */
   async computeRun(input: RunMetricsInput, onLayer: (o: LayerOutcome) => void = () => {}): Promise<{ run: RunMetrics; warnings: Warning[] }> {
@@ -70,11 +69,11 @@ export class MetricsPool {
   }
 
   /**
-   * The layers through the workers, IN_FLIGHT at a time per worker: a worker gets its next layer
-   * when one of its own is done. Each task carries copies of its layer's rows and Gram (made when it
-   * is sent), so at most size x IN_FLIGHT layers are copied at once instead of a second copy of the
-   * whole [L+1, T, d] states and [L+1, m, m] Grams (2 x 2.1 GiB at T = 4096 on an 8B shape); and a
-   * worker that draws cheap layers takes more of them.
+   * The layers through the workers, LAYERS_IN_FLIGHT_PER_WORKER at a time per worker: a worker gets
+   * its next layer when one of its own is done. Each task carries copies of its layer's rows and Gram
+   * (made when it is sent), so only those few layers are copied at once instead of a second copy of
+   * the whole [L+1, T, d] states and [L+1, m, m] Grams (2 x 2.1 GiB at T = 4096 on an 8B shape); and
+   * a worker that draws cheap layers takes more of them.
    */
   private feedWorkers(input: RunMetricsInput, layers: readonly number[], script: WorkerScript, onLayer: (o: LayerOutcome) => void): Promise<LayerOutcome[]> {
     return new Promise((resolve, reject) => {
@@ -92,7 +91,7 @@ export class MetricsPool {
         }, reject);
       };
       const workers = this.startWorkers(script);
-      for (let k = 0; k < IN_FLIGHT; k++) for (const w of workers) feed(w);
+      for (let k = 0; k < LAYERS_IN_FLIGHT_PER_WORKER; k++) for (const w of workers) feed(w);
     });
   }
 

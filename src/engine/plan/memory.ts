@@ -7,6 +7,7 @@
 import type { CanonicalConfig } from '../arch/types';
 import { DEFAULT_QUANT_SCHEME } from '../graph/blocks/linear';
 import { QUANT_BLOCK } from '../graph/quant';
+import { LAYERS_IN_FLIGHT_PER_WORKER, MAX_METRICS_WORKERS } from '../parallel/limits';
 
 const F32 = 4;
 
@@ -128,7 +129,7 @@ export function bytesPerWeight(precision: string, table: Readonly<Record<string,
 export const RUN_BASE_BYTES = 96 * 1024 ** 2;
 
 /** Layers out with the metrics workers at once, each with a copy of its rows and Gram (parallel/metricsPool.ts). */
-const LAYERS_IN_FLIGHT = 4;
+const LAYERS_IN_FLIGHT = MAX_METRICS_WORKERS * LAYERS_IN_FLIGHT_PER_WORKER;
 
 /**
  * glibc's malloc serves requests below its mmap threshold from its arenas and keeps what is freed there;
@@ -202,9 +203,9 @@ function largestBelow(hi: number, below: (t: number) => boolean): number {
  * - the Gram side the entropy reads (X X^T [T, T] up to T = d, X^T X [d, d] beyond) twice (onnxruntime's
  *   output and its JS copy), once more for the allocator, plus the layers in flight;
  * - the logit lens's [T, V] logits and log-softmax, the token loss's [T, V] logits and the exp of its
- *   log-sum-exp (once per run: the runs are sequential), and the eigen workspaces of the two metrics
- *   workers (float64, with the WebAssembly kernel's copy).
- * An upper bound: 1.4-1.8x the worst measured run where the arenas kept most (the 8B shape at T = 1024, 1900),
+ *   log-sum-exp (once per run: the runs are sequential), and the eigen workspaces of the metrics
+ *   workers (float64, with the WebAssembly kernel's copy; up to four workers, one per core).
+ * An upper bound: 1.4-1.9x the worst measured run where the arenas kept most (the 8B shape at T = 1024, 1900),
  * up to ~7x just after a block's buffers outgrew them (the 8B shape at 2048), as the sum keeps its
  * largest value over shorter prompts and phases that never coexist are added.
  */
@@ -225,9 +226,9 @@ export function runBytes(c: CanonicalConfig, w: Workload): number {
   const m = Math.min(T, d);
   const layerGram = T > 1 ? m * m * F32 : 0;
   const gram = 3 * (L + 1) * layerGram + LAYERS_IN_FLIGHT * layerGram;
-  // Per metrics worker: the float64 Gram copy, the border form and its packed triangle, and the WebAssembly
-  // kernel's copy of that triangle (its memory keeps the largest size it has seen).
-  const eigen = 2 * 3.5 * m * m * 8;
+  // Per metrics worker (as many as the pool may start): the float64 Gram copy, the border form and its packed
+  // triangle, and the WebAssembly kernel's copy of that triangle (its memory keeps the largest size it has seen).
+  const eigen = MAX_METRICS_WORKERS * 3.5 * m * m * 8;
   const bos = L * c.numHeads * T * F32;
   const ablation = w.ablation ? hidden + bos : 0;
   return RUN_BASE_BYTES + 3 * hidden + LAYERS_IN_FLIGHT * layerRows + block + retained + lens + loss + gram + eigen + 2 * bos + ablation;
