@@ -5,7 +5,9 @@
  */
 import { AUTO_MAX_TOKENS_CAP, DEFAULT_MAX_TOKENS } from '../../shared/defaults';
 import type { CanonicalConfig } from '../arch/types';
-import { runBytes, type Workload } from './memory';
+import { largestFitting, runBytes, type Workload } from './memory';
+
+export { largestFitting };
 
 export type MaxTokensSetting = number | 'auto';
 
@@ -13,19 +15,6 @@ export interface ResolvedMaxTokens {
   maxTokens: number;
   /** What limited it, for the result's notes (null when the number was taken as given). */
   limitedBy: 'positions' | 'memory' | 'cap' | null;
-}
-
-/** The largest T in [1, hi] with fits(T) (fits is monotone: true up to some T); 0 when even 1 does not fit. */
-export function largestFitting(hi: number, fits: (tokens: number) => boolean): number {
-  if (hi < 1 || !fits(1)) return 0;
-  let lo = 1;
-  let top = Math.floor(hi);
-  while (lo < top) {
-    const mid = Math.ceil((lo + top) / 2);
-    if (fits(mid)) lo = mid;
-    else top = mid - 1;
-  }
-  return lo;
 }
 
 /** The largest T whose analysis (runBytes) fits in `availableBytes` beside the loaded model, up to `hi`. */

@@ -171,20 +171,20 @@ export function arenaBytes(c: CanonicalConfig, T: number, precision?: string): n
   let most = at(T);
   const count = blockBuffers(c, 1, precision).length;
   for (let i = 0; i < count; i++) {
-    const last = largestBelow(T, (t) => (blockBuffers(c, t, precision)[i] as number) < ARENA_MAX_CHUNK);
+    const last = largestFitting(T, (t) => (blockBuffers(c, t, precision)[i] as number) < ARENA_MAX_CHUNK);
     if (last > 0 && last < T) most = Math.max(most, at(last));
   }
   return most;
 }
 
-/** The largest t in [1, hi] with below(t) (below is true up to some t, buffers growing with t); 0 when none. */
-function largestBelow(hi: number, below: (t: number) => boolean): number {
-  if (!below(1)) return 0;
+/** The largest T in [1, hi] with fits(T) (fits is monotone: true up to some T); 0 when even 1 does not fit. */
+export function largestFitting(hi: number, fits: (tokens: number) => boolean): number {
+  if (hi < 1 || !fits(1)) return 0;
   let lo = 1;
-  let top = hi;
+  let top = Math.floor(hi);
   while (lo < top) {
     const mid = Math.ceil((lo + top) / 2);
-    if (below(mid)) lo = mid;
+    if (fits(mid)) lo = mid;
     else top = mid - 1;
   }
   return lo;
