@@ -22,7 +22,7 @@ import { compareLoss, compareRuns, compareTopK, summarize } from './metrics';
 import { interventionBlocks, interventionRequest } from './intervene';
 import { assertFits, availableMemory, gb } from './plan/check';
 import { maxTokensNote, resolveMaxTokens, type ResolvedMaxTokens } from './plan/maxTokens';
-import { runBytes } from './plan/memory';
+import { runBytes, type Workload } from './plan/memory';
 
 type ProgressFn = (p: Progress) => void;
 
@@ -87,7 +87,7 @@ export class Engine implements EngineApi {
 
     // Refuse an intervention the model or the prompt cannot take before the first forward.
     interventionRequest(o.interventions, model.config, enc.ids.length);
-    this.checkRunPlan(model, enc.ids.length, o, comparedRun(o));
+    this.checkRunPlan(model, enc.ids.length, o);
     onProgress({ stage: 'run', fraction: 0.15, message: `${enc.ids.length} tokens` });
     const sha256 = createHash('sha256').update(text).digest('hex');
     const L = model.config.numLayers;
@@ -177,14 +177,14 @@ export class Engine implements EngineApi {
 
   /** maxTokens as a number: 'auto' from the model's positions, the run's memory plan and the cap. */
   private maxTokensFor(model: LoadedModel, o: ReturnType<typeof resolveOptions>): ResolvedMaxTokens {
-    const workload = { probes: 'full' as const, ablation: comparedRun(o), lensLayers: lensLayersOf(model, o), tokenLoss: o.tokenLoss, precision: model.precision };
-    return resolveMaxTokens(o.maxTokens, model.config, workload, (this.internals.availableMemory ?? availableMemory)());
+    return resolveMaxTokens(o.maxTokens, model.config, runWorkload(model, o), (this.internals.availableMemory ?? availableMemory)());
   }
 
   /** Refuses a run whose activations would not fit beside the loaded model. */
-  private checkRunPlan(model: LoadedModel, tokens: number, o: ReturnType<typeof resolveOptions>, ablation: boolean): void {
-    const lensLayers = lensLayersOf(model, o);
-    const need = runBytes(model.config, { tokens, probes: 'full', ablation, lensLayers, tokenLoss: o.tokenLoss, precision: model.precision });
+  private checkRunPlan(model: LoadedModel, tokens: number, o: ReturnType<typeof resolveOptions>): void {
+    const workload = runWorkload(model, o);
+    const { ablation, lensLayers } = workload;
+    const need = runBytes(model.config, { ...workload, tokens });
     assertFits({
       needBytes: need,
       availableBytes: (this.internals.availableMemory ?? availableMemory)(),
@@ -212,8 +212,10 @@ function cacheKey(dir: string, opts: LoadOptions): string {
   return [dir, o.threads, o.weights, o.executionProvider, o.strictProvider].join('\u0000');
 }
 
-function lensLayersOf(model: LoadedModel, o: ReturnType<typeof resolveOptions>): number {
-  return o.logitLens === null ? 0 : o.logitLens === 'all' ? model.config.numLayers + 1 : o.logitLens.length;
+/** The memory plan's view of one analysis of the loaded model (both the maxTokens resolution and the check before it). */
+function runWorkload(model: LoadedModel, o: ReturnType<typeof resolveOptions>): Omit<Workload, 'tokens'> {
+  const lensLayers = o.logitLens === null ? 0 : o.logitLens === 'all' ? model.config.numLayers + 1 : o.logitLens.length;
+  return { probes: 'full', ablation: comparedRun(o), lensLayers, tokenLoss: o.tokenLoss, precision: model.precision };
 }
 
 /** The settings echo with the note saying what 'auto' (or the positions cap) resolved maxTokens to. */
