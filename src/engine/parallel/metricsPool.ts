@@ -114,11 +114,10 @@ export class MetricsPool {
     const script = workerScript();
     if (this.size <= 1 || script === null || this.workers.length > 0) return;
     const jobs: Promise<LayerOutcome>[] = [];
-    // Side by side, not worker by worker: jobs go round-robin, so each worker gets every side.
+    // Built once (each task sends its own copy of the layer): both Gram sides, to every worker, each round.
+    const sides = [warmInput(160, 128), warmInput(128, 160)];
     for (let round = 0; round < WARM_ROUNDS; round++) {
-      for (const [T, d] of [[160, 128], [128, 160]] as const) {
-        for (const w of this.startWorkers(script)) jobs.push(this.submit(warmInput(T, d), 1, w));
-      }
+      for (const input of sides) for (const w of this.startWorkers(script)) jobs.push(this.submit(input, 1, w));
     }
     await Promise.all(jobs);
   }
