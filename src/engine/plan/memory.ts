@@ -215,10 +215,8 @@ export function runBytes(c: CanonicalConfig, w: Workload): number {
   const L = c.numLayers;
   const layerRows = T * d * F32;
   const hidden = (L + 1) * layerRows;
-  // A mixture adds its routing [T, E] and the running sum of the weighted expert outputs [T, d] (x2).
-  const moe = c.moe ? T * (c.moe.numExperts + 2 * d) * F32 : 0;
-  const activations = T * (3 * c.intermediateSize + 6 * d + (c.numHeads + 2 * c.numKvHeads + 2) * c.headDim) * F32 + moe;
-  const block = activations + (c.numHeads + 2) * T * T * F32;
+  // The live block: its float32 buffers (blockBuffers without MatMulNBits' inputs) and the two [T, T] masks.
+  const block = blockBuffers(c, T).reduce((sum, b) => sum + b, 0) + 2 * T * T * F32;
   if (w.probes === 'bare') return block + layerRows;
   const retained = arenaBytes(c, T, w.precision);
   const lens = w.lensLayers > 0 ? 3 * T * c.vocabSize * F32 : 0;
