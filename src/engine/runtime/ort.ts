@@ -35,9 +35,10 @@ export interface SessionOptions {
   /** Throw instead of falling back to the CPU when the provider cannot start. */
   strictProvider?: boolean;
   /**
-   * false: the intra-op threads block as soon as a run ends instead of spinning for the next one.
-   * For side sessions whose runs are followed by other work (the Gram GEMM, then the metrics
-   * workers): spinning threads would take those cores. Default: onnxruntime's (spin).
+   * Whether the intra-op threads spin between the nodes of a run (default true). They never spin
+   * once a run has returned (`sessionConfig`). false: they block between nodes too, for side
+   * sessions of one or two large nodes (the Gram GEMM), where waking a blocked thread costs nothing
+   * measurable.
    */
   spin?: boolean;
   /** Diagnostics: onnxruntime writes a per-node timing profile (JSON) to `<prefix>_<date>.json` when the session is released. */
@@ -84,9 +85,21 @@ export function ortSessionOptions(opts: SessionOptions, provider: string): OrtOp
     enableCpuMemArena: false,
     logSeverityLevel: 3,
     ...(opts.threads > 0 ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
-    ...(opts.spin === false ? { extra: { session: { 'intra_op.allow_spinning': '0' } } } : {}),
+    extra: { session: sessionConfig(opts) },
     ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),
   };
+}
+
+/**
+ * onnxruntime's session config entries (the `session.` prefix is added by the binding).
+ * `force_spinning_stop`: by default the intra-op threads keep spinning for the session's next run
+ * after a run returns (~35-45 ms of a core per run on this project's 2-core machine). After a forward
+ * the next work is the Gram and the metrics workers, which those spinning threads took a core from:
+ * an analysis at T = 256 on GPT-2 small took 1.38-1.40x the bare forward with them, 1.32x without
+ * (docs/PERFORMANCE.md). Spinning between the nodes of a run, which speeds the forward up, stays.
+ */
+function sessionConfig(opts: SessionOptions): Record<string, string> {
+  return opts.spin === false ? { 'intra_op.allow_spinning': '0' } : { force_spinning_stop: '1' };
 }
 
 /** GPU providers 'auto' tries, best first, among those the binding lists. */
