@@ -168,18 +168,10 @@ async function measureFresh(dir: string, mode: Fresh['mode'], T: number): Promis
 }
 
 /**
- * Idle time before each timed call of the interleaved rounds. After a run, onnxruntime's threads
- * spin for the session's next run, and the other runner's session then shares the two cores with
- * them for the first milliseconds of its call: at T = 256 that added ~5-10% to whichever call came
- * second. A user's analysis never starts right after another session's run, so each call here
- * starts from idle threads, as it does in the CLI and in VS Code.
- */
-const QUIESCE_MS = 50;
-const idle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/**
  * The ratios that matter, measured robustly: bare and instrumented runners live in one process and
- * their runs alternate, so drift on a shared machine hits both alike.
+ * their runs alternate, so drift on a shared machine hits both alike. Calls run back to back: the
+ * sessions' threads stop spinning when a run returns (runtime/ort.ts), so no call inherits the
+ * previous one's (rounds with a 50 ms idle gap before each call read alike).
  */
 async function measurePaired(dir: string, T: number, reps: number): Promise<Paired> {
   const subject = await loadSubject(dir);
@@ -207,7 +199,6 @@ async function measurePaired(dir: string, T: number, reps: number): Promise<Pair
     const entries = Object.entries(fns);
     const rotated = [...entries.slice(i % entries.length), ...entries.slice(0, i % entries.length)]; // no fixed order bias
     for (const [name, fn] of rotated) {
-      await idle(QUIESCE_MS);
       const t0 = performance.now();
       const c0 = process.cpuUsage();
       await fn();
