@@ -41,7 +41,7 @@ export async function warmUp(model: Measurable): Promise<void> {
   await Promise.all([metricsPool.warmFor(d), model.runner.grams(new Float32Array((L + 1) * d), 1, { rows: true })]); // hidden [L+1, 1, d] -> [L+1, 1, 1]
 }
 
-/** Calls of forwardRunMetrics in the warm-up: 3 left the first paint's metrics at ~2x steady, 30 at steady. */
+/** Calls of forwardRunMetrics in the warm-up: 3 left the first paint's metrics at 2-3x steady, 30 at steady. */
 const FORWARD_WARM_CALLS = 30;
 let forwardWarmed = false;
 

@@ -37,8 +37,7 @@ export interface SessionOptions {
   /**
    * Whether the intra-op threads spin between the nodes of a run (default true). They never spin
    * once a run has returned (`sessionConfig`). false: they block between nodes too, for side
-   * sessions of one or two large nodes (the Gram GEMM), where waking a blocked thread costs nothing
-   * measurable.
+   * sessions of one or two large nodes (the Gram GEMM), which have nothing to gain from spinning.
    */
   spin?: boolean;
   /** Diagnostics: onnxruntime writes a per-node timing profile (JSON) to `<prefix>_<date>.json` when the session is released. */
