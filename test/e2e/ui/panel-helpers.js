@@ -3,20 +3,25 @@
 // webview, so the panel is found by the element only it has (#sl-token-strip) rather than by position.
 'use strict';
 
-/** The frame whose document holds #sl-token-strip (polls: the webview loads asynchronously). */
-async function findPanelFrame(page, timeoutMs) {
+/** The first live frame whose document holds `selector` (polls: webviews load asynchronously). */
+async function findFrameWith(page, selector, timeoutMs, what) {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     for (const f of page.frames()) {
       try {
-        if (!f.isDetached() && (await f.$('#sl-token-strip'))) return f;
+        if (!f.isDetached() && (await f.$(selector))) return f;
       } catch {
         // frame navigated or detached while probing: try the next one
       }
     }
     await page.waitForTimeout(250);
   }
-  throw new Error(`no SinkLens panel webview with #sl-token-strip within ${timeoutMs} ms`);
+  throw new Error(`no ${what} within ${timeoutMs} ms`);
+}
+
+/** The frame whose document holds #sl-token-strip: the analysis panel. */
+function findPanelFrame(page, timeoutMs) {
+  return findFrameWith(page, '#sl-token-strip', timeoutMs, 'SinkLens panel webview with #sl-token-strip');
 }
 
 /** How many live webview documents hold #sl-token-strip (one per open SinkLens panel). */
@@ -101,4 +106,4 @@ function normalise(s) {
   return s.replace(/[\s\u2581\u00b7\u2423\u23ce\u21b5]/g, '');
 }
 
-module.exports = { findPanelFrame, countPanelFrames, waitReady, tokenTexts, canvasInk, normalise, chartInfo, assertChartAxes };
+module.exports = { findFrameWith, findPanelFrame, countPanelFrames, waitReady, tokenTexts, canvasInk, normalise, chartInfo, assertChartAxes };

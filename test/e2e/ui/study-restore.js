@@ -5,24 +5,13 @@
 // The restored view must show the same summary, rows and charts. Screenshot study-restored.png.
 'use strict';
 const assert = require('assert');
-const { canvasInk } = require('./panel-helpers');
+const { canvasInk, findFrameWith } = require('./panel-helpers');
 
 const CHARTS = ['#sl-study-chart-entropy', '#sl-study-chart-sinkRate', '#sl-study-chart-bosNormLog10'];
 
-/** The frame whose document holds the study table with at least one row (polls: webviews load asynchronously). */
-async function findStudyFrame(page, timeoutMs) {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    for (const f of page.frames()) {
-      try {
-        if (!f.isDetached() && (await f.$('#sl-study-table .sl-study-row'))) return f;
-      } catch {
-        // frame navigated or detached while probing: try the next one
-      }
-    }
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`no study view with table rows within ${timeoutMs} ms`);
+/** The study view's frame, once its table has a row. */
+function findStudyFrame(page, timeoutMs) {
+  return findFrameWith(page, '#sl-study-table .sl-study-row', timeoutMs, 'study view with table rows');
 }
 
 /** What the study view shows: its summary line, the table's prompt column and each chart's painted pixels. */
