@@ -1,10 +1,11 @@
 /**
  * The panel side of the extension, created once by activate(): it owns the PanelStore (the one
  * "last result" of the extension, shown by the panel and the summary view alike), the panel (at
- * most one, opened on demand, revived after a window reload) and the summary view. It is the
- * AnalysisController's port: results, progress and errors go straight into the store, and both
- * webviews follow the store. The panel's own requests (one head's attention map, ablation and
- * logit-lens re-runs, reveal tokens in the editor) are served here, re-runs through `analyze`.
+ * most one, opened on demand, revived after a window reload with the last shown result, kept on
+ * disk by panelKeep.ts) and the summary view. It is the AnalysisController's port: results,
+ * progress and errors go straight into the store, and both webviews follow the store. The panel's
+ * own requests (one head's attention map, ablation and logit-lens re-runs, reveal tokens in the
+ * editor) are served here, re-runs through `analyze`.
  */
 import * as vscode from 'vscode';
 import type { Progress } from '../../shared/engineApi';
@@ -18,6 +19,7 @@ import type { Ctx } from '../ctx';
 import type { ChannelHandlers } from './panelChannel';
 import { createWebviewPanel, PANEL_VIEW_TYPE, PanelController, type WebviewDeps } from './panelController';
 import { hasLogitLens, panelHandlers } from './panelHandlers';
+import { keepSnapshot, keptSnapshotPath, readKeptSnapshot } from './panelKeep';
 import { PanelStore } from './panelStore';
 import { SUMMARY_VIEW_ID, SummaryViewProvider } from './summaryView';
 import { saveChartPng, saveChartSvg } from '../study/exports';
@@ -31,6 +33,8 @@ export class PanelHost implements PanelPort, vscode.Disposable {
   private readonly deps: WebviewDeps;
   private readonly handlers: ChannelHandlers;
   private readonly disposables: vscode.Disposable[] = [];
+  /** Set while the kept result is put back into the store (it is not written again). */
+  private restoring = false;
 
   constructor(
     private readonly ctx: Ctx,
@@ -61,8 +65,15 @@ export class PanelHost implements PanelPort, vscode.Disposable {
     );
     const summary = new SummaryViewProvider(this.deps, this.store, this.handlers);
     this.disposables.push(
+      // Every shown result (analyses, the panel's re-runs, comparisons) is kept for a window reload.
+      this.store.onChange((what) => {
+        if (what === 'snapshot' && !this.restoring) this.keep();
+      }),
       vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
-        deserializeWebviewPanel: async (panel) => this.adopt(panel),
+        deserializeWebviewPanel: async (panel) => {
+          this.restoreKept();
+          this.adopt(panel);
+        },
       }),
       vscode.window.registerWebviewViewProvider(SUMMARY_VIEW_ID, summary),
       summary,
@@ -113,6 +124,40 @@ export class PanelHost implements PanelPort, vscode.Disposable {
   dispose(): void {
     this.panel?.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
+  }
+
+  /** Where the shown result is kept for a window reload: the workspace's storage, else the global one. */
+  private keptPath(): string {
+    const { storageUri, globalStorageUri } = this.ctx.context;
+    return keptSnapshotPath((storageUri ?? globalStorageUri).fsPath);
+  }
+
+  /** Keeps the shown result for a reload, after the panel has it (best effort: a failed write only costs the restore). */
+  private keep(): void {
+    const snap = this.store.current();
+    if (!snap) return;
+    setImmediate(() => {
+      if (this.store.current() !== snap) return; // a newer result is kept instead
+      try {
+        keepSnapshot(this.keptPath(), snap);
+      } catch (e) {
+        this.ctx.log.warn(`could not keep the shown analysis for a reload: ${(e as Error).message}`);
+      }
+    });
+  }
+
+  /** A panel VS Code restores after a reload shows the kept result (when this window has shown none since). */
+  private restoreKept(): void {
+    if (this.store.current()) return;
+    const snap = readKeptSnapshot(this.keptPath());
+    if (!snap) return;
+    this.restoring = true; // already on disk
+    try {
+      this.store.setResult(snap.result, snap.source, snap.compare);
+    } finally {
+      this.restoring = false;
+    }
+    this.ctx.log.info(`panel restored with the last analysis (${snap.result.model.name}, ${snap.result.tokens.length} tokens)`);
   }
 
   /** Wraps a webview panel (new, or restored by VS Code) as the one open panel. */

@@ -1,0 +1,40 @@
+/**
+ * The panel's last shown result, kept on disk so that a window reload shows it again, as the study
+ * view does (studyView.ts): `<storage>/panel/last.snapshot.json`, written when a result is shown and
+ * read when VS Code restores the panel. The host passes the workspace's storage where a folder is open
+ * (each window its own result), else the extension's global storage. No vscode import: unit-testable.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { PanelSnapshot } from '../../shared/protocol/panel';
+import { checkAnalysisResult, isObj } from '../../shared/protocol/panelSchema';
+
+export function keptSnapshotPath(storageDir: string): string {
+  return join(storageDir, 'panel', 'last.snapshot.json');
+}
+
+/** Writes the snapshot through a temporary file renamed into place: a reader never sees half of one. */
+export function keepSnapshot(file: string, snap: PanelSnapshot): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(snap));
+  renameSync(tmp, file);
+}
+
+/**
+ * The kept snapshot, or null when there is none or it is not one the panel can render (checked as
+ * the panel protocol checks a result: a file from an older version or a damaged one is never shown).
+ */
+export function readKeptSnapshot(file: string): PanelSnapshot | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+  if (!isObj(v) || !isObj(v.source) || typeof v.source.uri !== 'string' || typeof v.source.offset !== 'number') return null;
+  if (checkAnalysisResult(v.result) !== null) return null;
+  const c = v.compare;
+  if (c !== undefined && (!isObj(c) || typeof c.label !== 'string' || typeof c.verdict !== 'string' || checkAnalysisResult(c.other) !== null)) return null;
+  return v as unknown as PanelSnapshot;
+}
