@@ -11,7 +11,7 @@
 //      ablation-overlay.png);
 //   7. light, dark and high-contrast themes (panel-themes.js): chart ticks, axe-core, panel-<theme>.png;
 //   8. Explorer -> study/ -> Run Study on the demo model, then a window reload restores the study view with the same
-//      study (study-restore.js; last, as it reloads the window; study-restored.png).
+//      study and the panel with the same analysis (reload-restore.js; last, as it reloads the window).
 // Throughout: every chart has h[0] … h[L] x ticks, y ticks and axis titles (chart.js config); no token box is blank;
 // code lenses show the summary of the text they sit on (token counts agree with the panel showing that text); the
 // token strip's layer range covers the whole new model after the depth changed (5 -> 6 layers).
@@ -25,7 +25,7 @@ const { chromiumArgs } = require('../lib/sandbox');
 const { findPanelFrame, countPanelFrames, waitReady, tokenTexts, canvasInk, normalise, assertChartAxes } = require('./panel-helpers');
 const { themes } = require('./panel-themes');
 const { interactions } = require('./panel-interactions');
-const { studyRestore } = require('./study-restore');
+const { reloadRestores } = require('./reload-restore');
 
 const TOOLS = process.env.E2E_TOOLS_DIR || path.join(__dirname, '..', '.tools');
 const { chromium } = require(path.join(TOOLS, 'node_modules/playwright-core'));
@@ -290,7 +290,7 @@ async function switchToDemoModel(page) {
     const demo = await switchToDemoModel(page);
     const shown = await interactions(page, demo, { shot, quickOpen, mark });
     await themes(page, shown, { shot, wsDir: WS_DIR, mark, lastLayer: 6 });
-    await studyRestore(page, { shot, mark, runCommand });
+    await reloadRestores(page, { shot, mark, runCommand });
     ok = true;
   } catch (e) {
     console.error('UI E2E FAILURE:', (e && e.stack) || e);

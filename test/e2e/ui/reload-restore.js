@@ -1,11 +1,12 @@
-// Study step of the UI test, run by panel.e2e.js last (it reloads the window): right-click the workspace's study/
+// Reload step of the UI test, run by panel.e2e.js last (it reloads the window): right-click the workspace's study/
 // folder in the Explorer -> Run Study, accept the model pick (the current model, the built-in demo model, is
 // picked), and the study view draws its three charts and one table row per prompt. Then Developer: Reload Window:
-// VS Code restores the view through the extension's serializer, which shows the kept study again (studyView.ts).
-// The restored view must show the same summary, rows and charts. Screenshot study-restored.png.
+// VS Code restores both webviews through the extension's serializers. The study view must show the same study
+// (studyView.ts keeps it), and the analysis panel the analysis it showed before (panelKeep.ts): same model, same
+// tokens, ready. Screenshots study-restored.png, panel-restored.png.
 'use strict';
 const assert = require('assert');
-const { canvasInk, findFrameWith } = require('./panel-helpers');
+const { canvasInk, findFrameWith, findPanelFrame, tokenTexts, waitReady } = require('./panel-helpers');
 
 const CHARTS = ['#sl-study-chart-entropy', '#sl-study-chart-sinkRate', '#sl-study-chart-bosNormLog10'];
 
@@ -64,7 +65,17 @@ async function acceptPickAndFindStudy(page, timeoutMs) {
   return findStudyFrame(page, Math.max(1000, end - Date.now()));
 }
 
-async function studyRestore(page, { shot, mark, runCommand }) {
+/**
+ * What the analysis panel shows: the model named in its header, the header's ablation note (without the overlay's
+ * on/off, which is the webview's own state) and the token strip.
+ */
+async function panelShown(frame) {
+  const ablation = ((await frame.locator('#sl-header-ablation').textContent()) || '').split(' (')[0];
+  return { model: (await frame.locator('#sl-header .sl-model').textContent()) || '', ablation, tokens: await tokenTexts(frame) };
+}
+
+async function reloadRestores(page, { shot, mark, runCommand }) {
+  const panelBefore = await panelShown(await findPanelFrame(page, 10000));
   await runStudyFromExplorer(page, runCommand);
   const before = await shown(await acceptPickAndFindStudy(page, 120000));
   console.log(`study view: ${before.summary}; rows ${JSON.stringify(before.rows)}; painted ${JSON.stringify(before.ink)}`);
@@ -94,6 +105,21 @@ async function studyRestore(page, { shot, mark, runCommand }) {
   mark('window reloaded: study view restored');
   await page.waitForTimeout(800);
   await shot(page, 'study-restored.png');
+
+  await page.locator('.tabs-container .tab', { hasText: /^SinkLens$/ }).first().click();
+  const panel = await findPanelFrame(page, 30000);
+  await waitReady(panel, 30000);
+  const panelAfter = await panelShown(panel);
+  console.log(`panel after reload: ${panelAfter.model}, "${panelAfter.ablation}", ${panelAfter.tokens.length} tokens ` +
+    `(before: ${panelBefore.model}, "${panelBefore.ablation}", ${panelBefore.tokens.length})`);
+  assert.equal(panelAfter.model, panelBefore.model, 'the restored panel shows the same model');
+  // The last result before the reload came from the panel's own ablation re-run: it is the one kept.
+  assert.match(panelBefore.ablation, /^ablated/, 'the panel showed an ablated run before the reload');
+  assert.equal(panelAfter.ablation, panelBefore.ablation, 'the restored panel shows the same (last) run');
+  assert.deepEqual(panelAfter.tokens, panelBefore.tokens, 'the restored panel shows the same tokens');
+  mark('window reloaded: analysis panel restored');
+  await page.waitForTimeout(800);
+  await shot(page, 'panel-restored.png');
 }
 
-module.exports = { studyRestore };
+module.exports = { reloadRestores };
