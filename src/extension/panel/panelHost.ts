@@ -139,7 +139,7 @@ export class PanelHost implements PanelPort, vscode.Disposable {
     setImmediate(() => {
       if (this.store.current() !== snap) return; // a newer result is kept instead
       try {
-        keepSnapshot(this.keptPath(), snap);
+        if (!keepSnapshot(this.keptPath(), snap)) this.ctx.log.info('the shown analysis is too large to keep for a window reload; a reload shows an empty panel');
       } catch (e) {
         this.ctx.log.warn(`could not keep the shown analysis for a reload: ${(e as Error).message}`);
       }

@@ -4,7 +4,7 @@
  * read when VS Code restores the panel. The host passes the workspace's storage where a folder is open
  * (each window its own result), else the extension's global storage. No vscode import: unit-testable.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { PanelSnapshot } from '../../shared/protocol/panel';
 import { checkAnalysisResult, isObj } from '../../shared/protocol/panelSchema';
@@ -13,12 +13,28 @@ export function keptSnapshotPath(storageDir: string): string {
   return join(storageDir, 'panel', 'last.snapshot.json');
 }
 
-/** Writes the snapshot through a temporary file renamed into place: a reader never sees half of one. */
-export function keepSnapshot(file: string, snap: PanelSnapshot): void {
+/**
+ * The largest snapshot kept, in characters of JSON (a 4096-token result with the logit lens on every
+ * layer of a deep model reaches tens of MB): a reload is not worth writing more on every result.
+ */
+export const KEEP_MAX_CHARS = 32 * 1024 * 1024;
+
+/**
+ * Writes the snapshot through a temporary file renamed into place (a reader never sees half of one);
+ * one larger than `maxChars` is not kept, and the file of an older one goes, so a reload never shows
+ * a result older than the last one shown. Returns whether it was kept.
+ */
+export function keepSnapshot(file: string, snap: PanelSnapshot, maxChars = KEEP_MAX_CHARS): boolean {
+  const json = JSON.stringify(snap);
+  if (json.length > maxChars) {
+    rmSync(file, { force: true });
+    return false;
+  }
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(snap));
+  writeFileSync(tmp, json);
   renameSync(tmp, file);
+  return true;
 }
 
 /**

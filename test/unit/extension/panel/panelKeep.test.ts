@@ -27,6 +27,16 @@ describe('the panel result kept for a reload', () => {
     assert.deepEqual(readdirSync(dirname(file)), ['last.snapshot.json']);
   });
 
+  it('does not keep a snapshot over the size limit, and removes the older one it would replace', () => {
+    const file = keptSnapshotPath(join(dir, 'c'));
+    const small: PanelSnapshot = { result: sampleResult(), source: { uri: '', offset: 0 } };
+    const size = JSON.stringify(small).length;
+    assert.equal(keepSnapshot(file, small, size), true, 'at the limit: kept');
+    assert.deepEqual(readKeptSnapshot(file), small);
+    assert.equal(keepSnapshot(file, small, size - 1), false, 'one character over: not kept');
+    assert.equal(readKeptSnapshot(file), null, 'and the older snapshot is gone');
+  });
+
   it('gives nothing for a missing, truncated or foreign file, or a result the panel would reject', () => {
     const file = keptSnapshotPath(join(dir, 'b'));
     assert.equal(readKeptSnapshot(file), null, 'missing');
