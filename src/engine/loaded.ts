@@ -17,8 +17,7 @@ import type { Runner } from './graph/types';
 import type { PromptTokenizer } from './model/tokenizer';
 import type { CanonicalConfig } from './arch/types';
 import { assertFits, availableMemory, gb } from './plan/check';
-import { largestFitting } from './plan/maxTokens';
-import { BYTES_PER_WEIGHT, planMemory, type Workload } from './plan/memory';
+import { BYTES_PER_WEIGHT, largestFitting, planMemory, type Workload } from './plan/memory';
 import { chooseWeights, resolveLoadOptions } from './precision';
 
 export interface LoadedModel {

@@ -7,8 +7,6 @@ import { AUTO_MAX_TOKENS_CAP, DEFAULT_MAX_TOKENS } from '../../shared/defaults';
 import type { CanonicalConfig } from '../arch/types';
 import { largestFitting, runBytes, type Workload } from './memory';
 
-export { largestFitting };
-
 export type MaxTokensSetting = number | 'auto';
 
 export interface ResolvedMaxTokens {
