@@ -24,6 +24,16 @@ async function shown(frame) {
   return { summary, rows, ink };
 }
 
+/** `shown` once all three charts have ink (they draw after the rows), or as it is when `timeoutMs` runs out. */
+async function shownOnceDrawn(frame, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await shown(frame);
+    if (CHARTS.every((id) => s.ink[id] > 100) || Date.now() > end) return s;
+    await frame.page().waitForTimeout(250);
+  }
+}
+
 async function runStudyFromExplorer(page, runCommand) {
   await runCommand(page, 'View: Show Explorer');
   const folder = page.locator('.explorer-folders-view .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^study$/ }) }).first();
@@ -91,13 +101,7 @@ async function reloadRestores(page, { shot, mark, runCommand }) {
   await reloaded;
   await page.locator('.monaco-workbench').waitFor();
   const frame = await findStudyFrame(page, 90000);
-  // The charts draw after the rows: wait for ink on all three before comparing.
-  await frame.waitForFunction((ids) => ids.every((id) => {
-    const c = document.querySelector(id);
-    const ctx = c && c.width && c.height && c.getContext('2d');
-    return !!ctx && ctx.getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0);
-  }), CHARTS, { timeout: 30000 });
-  const after = await shown(frame);
+  const after = await shownOnceDrawn(frame, 30000);
   console.log(`after reload: ${after.summary}; rows ${JSON.stringify(after.rows)}; painted ${JSON.stringify(after.ink)}`);
   assert.equal(after.summary, before.summary, 'the restored view shows the same study');
   assert.deepEqual(after.rows, before.rows, 'the restored table has the same rows');
