@@ -10,8 +10,9 @@
  * evenly spaced ones (the documented sample). Never L x H x T x T, never even H x T x T.
  *
  * Cost: the [H, m, T] tensor is touched by as few full passes as the reduction allows (the scores
- * GEMM, one broadcast Add of the causal mask, LogSoftmax, Exp, p·log p and its sum); p_i0 and p_ii
- * are gathered from log p in one [H, m, 2] gather, never read through a [m, T] mask. Query heads are laid
+ * GEMM of the pre-scaled q rows, one broadcast Add of the causal mask, Softmax, p·s and its sum, two
+ * row maxima: one exponential per score, `plainRows`); p_i0 and p_ii are gathered from p in one
+ * [H, m, 2] gather, never read through a [m, T] mask. Query heads are laid
  * out [KV, H/KV, m, T], so grouped-query heads share their key head by broadcasting (no copy).
  */
 import type { CanonicalConfig } from '../../arch/types';
@@ -59,12 +60,13 @@ export function makeMixing(g: GraphBuilder, prefix: string, q: string, k: string
   const G = H / KV; // query heads per key head
   const p = `${prefix}/mixing`;
   const qs = g.op('Gather', `${p}/q/Gather`, [q, mix.queries], { axis: int(1) }); // [1, m, H*hd]
-  const qr = g.op('Reshape', `${p}/q/Reshape`, [qs, g.i64([-1, KV, G, hd])]); // [m, KV, G, hd]
+  // The score scale on the m sampled q rows ([m, H*hd]) instead of on the [H, m, T] scores: one pass less over those.
+  const qscaled = g.op('Mul', `${p}/q/Mul`, [qs, g.f32([cfg.attnScale], [])]); // [1, m, H*hd]
+  const qr = g.op('Reshape', `${p}/q/Reshape`, [qscaled, g.i64([-1, KV, G, hd])]); // [m, KV, G, hd]
   const qt = g.op('Transpose', `${p}/q/Transpose`, [qr], { perm: ints([1, 2, 0, 3]) }); // [KV, G, m, hd]
   const kr = g.op('Reshape', `${p}/k/Reshape`, [k, g.i64([-1, KV, 1, hd])]); // [T, KV, 1, hd]
   const kt = g.op('Transpose', `${p}/k/Transpose`, [kr], { perm: ints([1, 2, 3, 0]) }); // [KV, 1, hd, T]
-  const raw = g.op('MatMul', `${p}/scores/MatMul`, [qt, kt]); // [KV, G, m, T] (G broadcast over the key head)
-  let scores = g.op('Mul', `${p}/scores/Mul`, [raw, g.f32([cfg.attnScale], [])]); // [KV, G, m, T]
+  let scores = g.op('MatMul', `${p}/scores/MatMul`, [qt, kt]); // [KV, G, m, T] (G broadcast over the key head), scaled
   if (cfg.attnSoftcap) {
     // Gemma 2 soft-capping, as the Attention op applies it: c * tanh(s / c), before the mask.
     const c = cfg.attnSoftcap;
@@ -73,20 +75,53 @@ export function makeMixing(g: GraphBuilder, prefix: string, q: string, k: string
   }
   const masked = g.op('Add', `${p}/scores/Add`, [scores, mix.causalBias]); // [KV, G, m, T]
   // Learned sinks (gpt-oss): the softmax also runs over each head's sink logit, whose column is then dropped.
-  const { logp, sinkMass } = sinks ? withSinkColumn(g, p, masked, sinks, KV, G, H) : { logp: g.op('LogSoftmax', `${p}/LogSoftmax`, [masked], { axis: int(-1) }), sinkMass: null }; // [KV, G, m, T]
+  const rows = sinks ? sinkRows(g, p, masked, sinks, KV, G, H) : plainRows(g, p, masked); // [KV, G, m] each
+  const hn = g.op('Div', `${p}/entropy/Div`, [rows.negH, mix.negLogNorm]); // [KV, G, m]: H / log(i+1)
+  const hm = g.op('Reshape', `${p}/entropy/Reshape`, [hn, g.i64([H, -1])]); // [H, m]
+  const rowEntropy = g.op('ReduceMean', `${p}/entropy/ReduceMean`, [hm, g.i64([1])], { keepdims: int(0) }); // [H]
+  const keys = g.op('GatherElements', `${p}/keys/GatherElements`, [rows.prob, mix.keyIndex], { axis: int(3) }); // [KV, G, m, 2]: p_i0, p_ii
+  const known = g.op('ReduceSum', `${p}/keys/ReduceSum`, [keys, g.i64([-1])], { keepdims: int(0) }); // [KV, G, m]: p_i0 + p_ii
+  const rest = g.op('Sub', `${p}/other/Sub`, [g.f32([1], []), known]); // [KV, G, m]
+  let rm = g.op('Reshape', `${p}/other/Reshape`, [rest, g.i64([H, -1])]); // [H, m]
+  if (rows.sinkMass) rm = g.op('Sub', `${p}/other/sink/Sub`, [rm, rows.sinkMass]); // [H, m]: the sink is no key
+  const otherMass = g.op('ReduceMean', `${p}/other/ReduceMean`, [rm, g.i64([1])], { keepdims: int(0) }); // [H]
+  return { rowEntropy, otherMass };
+}
+
+/** The rows' probabilities p [KV, G, m, T], their sum of p log p (negH [KV, G, m]) and, with learned sinks, p(sink) [H, m]. */
+interface Rows {
+  prob: string;
+  negH: string;
+  sinkMass: string | null;
+}
+
+/**
+ * Softmax rows and sum_j p_j log p_j with one exponential per score: log p_j = s_j - lse, so
+ * sum_j p_j log p_j = sum_j p_j s_j - lse (the row sums to 1), and lse = s_max - log p_max, where
+ * p_max >= 1/T never underflows. Masked keys have p = 0 and p s = 0 (their scores are finite).
+ * LogSoftmax and then Exp took two exponentials per score (the mixing probe was ~6.5% of a forward at T = 256).
+ */
+function plainRows(g: GraphBuilder, p: string, masked: string): Rows {
+  const prob = g.op('Softmax', `${p}/Softmax`, [masked], { axis: int(-1) }); // [KV, G, m, T]
+  const ps = g.op('ReduceSum', `${p}/entropy/ReduceSum`, [g.op('Mul', `${p}/entropy/Mul`, [prob, masked]), g.i64([-1])], { keepdims: int(0) }); // [KV, G, m]
+  const sMax = g.op('ReduceMax', `${p}/entropy/max/ReduceMax`, [masked, g.i64([-1])], { keepdims: int(0) }); // [KV, G, m]
+  const pMax = g.op('ReduceMax', `${p}/entropy/pmax/ReduceMax`, [prob, g.i64([-1])], { keepdims: int(0) }); // [KV, G, m]
+  const lse = g.op('Sub', `${p}/entropy/lse/Sub`, [sMax, g.op('Log', `${p}/entropy/lse/Log`, [pMax])]); // [KV, G, m]
+  const negH = g.op('Sub', `${p}/entropy/Sub`, [ps, lse]); // [KV, G, m]: sum_j p_j log p_j
+  return { prob, negH, sinkMass: null };
+}
+
+/**
+ * Learned sinks (gpt-oss): the softmax runs over the keys and each head's sink logit, as the model's
+ * does, and the sink column is then dropped: p over the real keys [KV, G, m, T] (rows sum to
+ * 1 - p(sink)), their sum of p log p, and p(sink) [H, m].
+ */
+function sinkRows(g: GraphBuilder, p: string, masked: string, sinks: string, KV: number, G: number, H: number): Rows {
+  const { logp, sinkMass } = withSinkColumn(g, p, masked, sinks, KV, G, H);
   const prob = g.op('Exp', `${p}/Exp`, [logp]); // [KV, G, m, T]
   const plogp = g.op('Mul', `${p}/entropy/Mul`, [prob, logp]); // [KV, G, m, T]
   const negH = g.op('ReduceSum', `${p}/entropy/ReduceSum`, [plogp, g.i64([-1])], { keepdims: int(0) }); // [KV, G, m]
-  const hn = g.op('Div', `${p}/entropy/Div`, [negH, mix.negLogNorm]); // [KV, G, m]: H / log(i+1)
-  const hm = g.op('Reshape', `${p}/entropy/Reshape`, [hn, g.i64([H, -1])]); // [H, m]
-  const rowEntropy = g.op('ReduceMean', `${p}/entropy/ReduceMean`, [hm, g.i64([1])], { keepdims: int(0) }); // [H]
-  const lpKeys = g.op('GatherElements', `${p}/keys/GatherElements`, [logp, mix.keyIndex], { axis: int(3) }); // [KV, G, m, 2]: log p_i0, log p_ii
-  const known = g.op('ReduceSum', `${p}/keys/ReduceSum`, [g.op('Exp', `${p}/keys/Exp`, [lpKeys]), g.i64([-1])], { keepdims: int(0) }); // [KV, G, m]: p_i0 + p_ii
-  const rest = g.op('Sub', `${p}/other/Sub`, [g.f32([1], []), known]); // [KV, G, m]
-  let rm = g.op('Reshape', `${p}/other/Reshape`, [rest, g.i64([H, -1])]); // [H, m]
-  if (sinkMass) rm = g.op('Sub', `${p}/other/sink/Sub`, [rm, sinkMass]); // [H, m]: the sink is no key
-  const otherMass = g.op('ReduceMean', `${p}/other/ReduceMean`, [rm, g.i64([1])], { keepdims: int(0) }); // [H]
-  return { rowEntropy, otherMass };
+  return { prob, negH, sinkMass };
 }
 
 /**
