@@ -95,7 +95,8 @@ export async function forwardAndMeasure(
   });
   const t1 = performance.now();
   // The forward's metrics go out before the Gram GEMMs run: they are what a UI paints first.
-  if (hooks.onForward) hooks.onForward({ ...forwardRunMetrics({ hidden: out.hidden, attnToBos: out.attnToBos, L, T, d, H, options: metricOptions(o) }), runMs: t1 - t0 });
+  const forward = hooks.onForward ? forwardRunMetrics({ hidden: out.hidden, attnToBos: out.attnToBos, L, T, d, H, options: metricOptions(o) }) : null;
+  if (forward) hooks.onForward?.({ ...forward, runMs: t1 - t0 });
   Object.assign(out, await model.runner.grams(out.hidden, T, { cols: gram, rows: gramRows }));
   const input: RunMetricsInput = {
     hidden: out.hidden,
@@ -114,7 +115,8 @@ export async function forwardAndMeasure(
     tokenText: (id: number) => model.tokenizer.tokenText(id),
     options: metricOptions(o),
   };
-  const { run, warnings } = await metricsPool.computeRun(input, ({ metrics: m }) => hooks.onLayer?.(spectralPart(m)));
+  // The first paint's forward metrics are the layers' own: passed on, not computed again.
+  const { run, warnings } = await metricsPool.computeRun(input, ({ metrics: m }) => hooks.onLayer?.(spectralPart(m)), forward?.layers);
   run.tokenLoss = out.tokenLoss ? tokenLossOf(out.tokenLoss) : null;
   return { run, warnings, runMs: t1 - t0, metricsMs: performance.now() - t1 };
 }

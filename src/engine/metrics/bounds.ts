@@ -40,12 +40,22 @@ export function numericalRank(eigenvalues: ArrayLike<number>): number {
   return r;
 }
 
+/** The theorem's norm terms of one layer (normTerms). */
+export interface NormTerms {
+  M: number;
+  R: number;
+  c: number;
+  a: number;
+  p: number;
+}
+
 /**
  * M, R, c, a from h [T, d] in float64. Degenerate cases (documented, JSON-safe): R = 0 (T = 1 or all
  * other rows zero) gives c = a = 0 and p = 1 when M > 0 (X then has rank one, so p_1 = 1);
- * M = 0 gives a = 0 (no direction) and c = 0.
+ * M = 0 gives a = 0 (no direction) and c = 0. M and R sum every square of h in float64, where the
+ * square of a float32 cannot overflow: both are finite exactly when h holds no NaN or Inf.
  */
-export function normTerms(h: FloatArray, T: number, d: number): { M: number; R: number; c: number; a: number; p: number } {
+export function normTerms(h: FloatArray, T: number, d: number): NormTerms {
   let M = 0;
   for (let j = 0; j < d; j++) M += (h[j] as number) ** 2;
   let R = 0;
@@ -105,7 +115,11 @@ export type BoundRank = 'numerical' | 'full';
 
 /** The theorem's quantities for h [T, d]; `eigenvalues` is the raw layer's Gram spectrum (for r). */
 export function theoremBounds(h: FloatArray, T: number, d: number, eigenvalues: ArrayLike<number>, rank: BoundRank = 'numerical'): TheoremBounds {
-  const terms = normTerms(h, T, d);
+  return boundsFromTerms(normTerms(h, T, d), T, d, eigenvalues, rank);
+}
+
+/** theoremBounds from h's norm terms (`normTerms`), when the caller has them already. */
+export function boundsFromTerms(terms: NormTerms, T: number, d: number, eigenvalues: ArrayLike<number>, rank: BoundRank = 'numerical'): TheoremBounds {
   const r = rank === 'full' ? Math.min(T, d) : numericalRank(eigenvalues);
   const raw = entropyBoundRaw(terms.p, r);
   const k = Math.min(T, d);

@@ -6,7 +6,7 @@ export { massiveActivations, massiveTest, recurringDims, topAbs, MASSIVE_ABSOLUT
 export { symmetricEigenvalues, psdEigenvalues, borderedSpectra, rankOneSpectra } from './eigen';
 export { tridiagonalEigenvalues, bisectionEigenvalues, sturmCount, type TridiagonalMethod } from './tridiagonal';
 export { matrixEntropy, matrixEntropyFromGram, layerEntropy, renyiEntropy, spectrumEntropy, prepareRows, smallGram, rowGram, rawAndExclBosSpectra, DEFAULT_ENTROPY, type EntropyResult } from './entropy';
-export { theoremBounds, checkBounds, normTerms, entropyBoundRaw, numericalRank, RANK_RTOL_SIGMA, type TheoremBounds, type BoundViolation, type BoundRank } from './bounds';
+export { theoremBounds, boundsFromTerms, checkBounds, normTerms, entropyBoundRaw, numericalRank, RANK_RTOL_SIGMA, type TheoremBounds, type NormTerms, type BoundViolation, type BoundRank } from './bounds';
 export { headSinkScores, sinkRate, tokenSinkMass, tokenStrip, DEFAULT_TAU } from './sinks';
 export { detectPhases, dipDepth, DEFAULT_PHASES, CAUSE_LABEL, type PhaseOptions, type PhaseInput } from './phases';
 export { spikeBlocks, SPIKE_FACTOR } from './spike';

@@ -10,7 +10,7 @@
  */
 import type { AblationResult, EntropyOptions, ForwardLayerMetrics, LayerMetrics, LogitLensLayer, ResultSummary, RunMetrics, Warning } from '../../shared/result';
 import { chanceSinkScore, headsAtChance, MIN_INFORMATIVE_TOKENS } from './chance';
-import { checkBounds, theoremBounds, type BoundRank } from './bounds';
+import { boundsFromTerms, checkBounds, normTerms, type BoundRank } from './bounds';
 import { layerEntropy, rawAndExclBosSpectra, spectrumEntropy, type EntropyResult } from './entropy';
 import { lensLayers, topTokens, type LensInput } from './lens';
 import { massiveActivations, recurringDims } from './massive';
@@ -95,12 +95,13 @@ export interface LayerOutcome {
 /** The per-layer part of a run: independent across layers (the engine may spread it over worker threads). */
 export type LayerInput = Pick<RunMetricsInput, 'hidden' | 'attnToBos' | 'L' | 'T' | 'd' | 'H' | 'options' | 'gram' | 'gramRows'>;
 
-export function computeLayer(input: LayerInput, l: number): LayerOutcome {
+/** Layer l's metrics; `forward`: its forward metrics when the caller has them (the first paint computed them). */
+export function computeLayer(input: LayerInput, l: number, forward?: ForwardLayerMetrics): LayerOutcome {
   const { T, d } = input;
   const h = input.hidden.subarray(l * T * d, (l + 1) * T * d); // [T, d]
   const gram = input.gram?.subarray(l * d * d, (l + 1) * d * d); // [d, d]
   const gramRows = input.gramRows?.subarray(l * T * T, (l + 1) * T * T); // [T, T]
-  return layerMetrics(h, gram, l, input, gramRows);
+  return layerMetrics(h, gram, l, input, gramRows, forward);
 }
 
 /** RunMetrics plus the warnings found on the way (bound violations are bugs: they must surface). */
@@ -207,14 +208,28 @@ export function forwardRunMetrics(input: Pick<RunMetricsInput, 'hidden' | 'attnT
   return { layers, spikeBlocks: spikeBlocks(layers.map((m) => m.bosRatio)) };
 }
 
-export function layerMetrics(h: FloatArray, gram: FloatArray | undefined, l: number, input: Omit<LayerInput, 'hidden' | 'gram' | 'gramRows'>, gramRows?: FloatArray): LayerOutcome {
+/**
+ * One layer's metrics from its rows h [T, d] and the graph's Gram of it (either side, when supplied).
+ * `forward`: the layer's forwardLayerMetrics when the caller computed them already (the first paint
+ * does, on the main thread): the same values, not computed a second time.
+ */
+export function layerMetrics(
+  h: FloatArray,
+  gram: FloatArray | undefined,
+  l: number,
+  input: Omit<LayerInput, 'hidden' | 'gram' | 'gramRows'>,
+  gramRows?: FloatArray,
+  forward?: ForwardLayerMetrics,
+): LayerOutcome {
   const { T, d, options } = input;
-  const fwd = forwardLayerMetrics(h, l, input);
+  const fwd = forward ?? forwardLayerMetrics(h, l, input);
+  const terms = normTerms(h, T, d);
   // NaN/Inf in h (an overflowing model, a broken weight) has no spectrum: the entropies are null,
-  // the bounds are not checked, and the run reports the layer instead of failing.
-  const finite = allFinite(h) && (gram === undefined || allFinite(gram)) && (gramRows === undefined || allFinite(gramRows));
+  // the bounds are not checked, and the run reports the layer instead of failing. h is finite
+  // exactly when its norm terms are (normTerms), so it is not scanned a second time.
+  const finite = Number.isFinite(terms.M + terms.R) && (gram === undefined || allFinite(gram)) && (gramRows === undefined || allFinite(gramRows));
   const spectral = finite ? layerEntropies(h, gram, T, d, options.entropy, gramRows) : null;
-  const b = theoremBounds(h, T, d, spectral?.raw.eigenvalues ?? [], options.boundRank ?? 'numerical');
+  const b = boundsFromTerms(terms, T, d, spectral?.raw.eigenvalues ?? [], options.boundRank ?? 'numerical');
   const violations = spectral ? checkBounds({ anisotropy: spectral.raw.anisotropy, entropy: spectral.raw.entropy }, b) : [];
   const metrics: LayerMetrics = {
     layer: l,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LayerInput, LayerOutcome, RunMetricsInput } from '../metrics';
 import { assembleRun, computeLayer, DEFAULT_ENTROPY, prepareRows, smallGram } from '../metrics';
-import type { Warning, RunMetrics } from '../../shared/result';
+import type { ForwardLayerMetrics, Warning, RunMetrics } from '../../shared/result';
 import { LAYERS_IN_FLIGHT_PER_WORKER, MAX_METRICS_WORKERS } from './limits';
 
 export interface LayerTask extends Omit<LayerInput, 'hidden' | 'gram' | 'gramRows'> {
@@ -18,6 +18,8 @@ export interface LayerTask extends Omit<LayerInput, 'hidden' | 'gram' | 'gramRow
   h: Float32Array; // [T, d]
   gram: Float32Array | undefined; // [d, d]
   gramRows: Float32Array | undefined; // [T, T]
+  /** The layer's forward metrics when the caller has them (computeLayer's `forward`). */
+  forward: ForwardLayerMetrics | undefined;
 }
 
 type Reply = { id: number; ok: true; outcome: LayerOutcome } | { id: number; ok: false; message: string };
@@ -53,15 +55,23 @@ export class MetricsPool {
 
   constructor(private readonly size = Math.min(MAX_METRICS_WORKERS, Math.max(1, availableParallelism()))) {}
 
-  /** Every layer's metrics; `onLayer` hears each layer as soon as it is done (in completion order). */
-  async computeRun(input: RunMetricsInput, onLayer: (o: LayerOutcome) => void = () => {}): Promise<{ run: RunMetrics; warnings: Warning[] }> {
+  /**
+   * Every layer's metrics; `onLayer` hears each layer as soon as it is done (in completion order).
+   * `forward`: every layer's forward metrics when the caller has them (the first paint's), so that
+   * no thread computes them again.
+   */
+  async computeRun(
+    input: RunMetricsInput,
+    onLayer: (o: LayerOutcome) => void = () => {},
+    forward?: readonly ForwardLayerMetrics[],
+  ): Promise<{ run: RunMetrics; warnings: Warning[] }> {
     const script = workerScript();
     const parallel = this.size > 1 && script !== null && Math.min(input.T, input.d) >= MIN_PARALLEL_SIZE;
     const layers = Array.from({ length: input.L + 1 }, (_, l) => l);
     const outcomes: LayerOutcome[] = parallel
-      ? await this.feedWorkers(input, layers, script, onLayer)
+      ? await this.feedWorkers(input, layers, script, onLayer, forward)
       : layers.map((l) => {
-          const o = computeLayer(input, l);
+          const o = computeLayer(input, l, forward?.[l]);
           onLayer(o);
           return o;
         });
@@ -75,7 +85,13 @@ export class MetricsPool {
    * the whole [L+1, T, d] states and [L+1, m, m] Grams (2 x 2.1 GiB at T = 4096 on an 8B shape); and
    * a worker that draws cheap layers takes more of them.
    */
-  private feedWorkers(input: RunMetricsInput, layers: readonly number[], script: WorkerScript, onLayer: (o: LayerOutcome) => void): Promise<LayerOutcome[]> {
+  private feedWorkers(
+    input: RunMetricsInput,
+    layers: readonly number[],
+    script: WorkerScript,
+    onLayer: (o: LayerOutcome) => void,
+    forward: readonly ForwardLayerMetrics[] | undefined,
+  ): Promise<LayerOutcome[]> {
     return new Promise((resolve, reject) => {
       const outcomes: LayerOutcome[] = [];
       let next = 0;
@@ -83,7 +99,8 @@ export class MetricsPool {
       const feed = (worker: Worker): void => {
         if (next >= layers.length) return;
         const i = next++;
-        this.submit(input, layers[i] as number, worker).then((o) => {
+        const l = layers[i] as number;
+        this.submit(input, l, worker, forward?.[l]).then((o) => {
           outcomes[i] = o;
           onLayer(o);
           if (++done === layers.length) resolve(outcomes);
@@ -134,7 +151,7 @@ export class MetricsPool {
     await Promise.all(ws.map((w) => w.terminate()));
   }
 
-  private submit(input: RunMetricsInput, l: number, worker: Worker): Promise<LayerOutcome> {
+  private submit(input: RunMetricsInput, l: number, worker: Worker, forward?: ForwardLayerMetrics): Promise<LayerOutcome> {
     const { T, d } = input;
     const task: LayerTask = {
       id: ++this.seq,
@@ -148,6 +165,7 @@ export class MetricsPool {
       d,
       H: input.H,
       options: input.options,
+      forward,
     };
     return new Promise((resolve, reject) => {
       this.pending.set(task.id, { resolve, reject });

@@ -9,7 +9,7 @@ import type { LayerTask } from './metricsPool';
 
 parentPort?.on('message', (task: LayerTask) => {
   try {
-    const outcome = layerMetrics(task.h, task.gram, task.l, task, task.gramRows);
+    const outcome = layerMetrics(task.h, task.gram, task.l, task, task.gramRows, task.forward);
     parentPort?.postMessage({ id: task.id, ok: true, outcome });
   } catch (e) {
     parentPort?.postMessage({ id: task.id, ok: false, message: e instanceof Error ? (e.stack ?? e.message) : String(e) });

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { computeRunMetricsChecked, type RunMetricsInput } from '../../../src/engine/metrics';
+import { computeRunMetricsChecked, forwardRunMetrics, type RunMetricsInput } from '../../../src/engine/metrics';
 import { MetricsPool } from '../../../src/engine/parallel/metricsPool';
 
 const pool = new MetricsPool(2);
@@ -68,6 +68,16 @@ test('at most two layers per worker are out at once, so the per-layer copies nev
   } finally {
     await own.dispose();
   }
+});
+
+test('forward metrics passed in (the first paint\'s) are the layers\' own: the same result, and not computed again', async () => {
+  const inp = input(100, 112, 3, 2, false);
+  const forward = forwardRunMetrics(inp).layers;
+  assert.deepEqual(await pool.computeRun(inp, () => {}, forward), computeRunMetricsChecked(inp));
+  // A marked copy shows which values the layers used: the ones passed in, on the workers and here alike.
+  const marked = forward.map((f) => ({ ...f, medianOtherNorm: -1 - f.layer }));
+  const got = await pool.computeRun(inp, () => {}, marked);
+  assert.deepEqual(got.run.layers.map((m) => m.medianOtherNorm), [-1, -2, -3, -4]);
 });
 
 test('small runs stay on the calling thread', async () => {
