@@ -20,14 +20,22 @@ import { comparedRun, resolveOptions } from './options';
 import { resolveLoadOptions } from './precision';
 import { compareLoss, compareRuns, compareTopK, summarize } from './metrics';
 import { interventionBlocks, interventionRequest } from './intervene';
-import { assertFits, availableMemory, gb } from './plan/check';
+import { assertFits, availableMemory, gb, residentAnonymousBytes } from './plan/check';
 import { maxTokensNote, resolveMaxTokens, type ResolvedMaxTokens } from './plan/maxTokens';
 import { runBytes, type Workload } from './plan/memory';
 
 type ProgressFn = (p: Progress) => void;
 
+/** A loaded model's share of this process's anonymous memory: the size when it finished loading, and what its runs added since. */
+interface HeldMemory {
+  base: number;
+  grown: number;
+}
+
 export class Engine implements EngineApi {
   private readonly models = new Map<string, LoadedModel>();
+  /** Per loaded model: memory its runs left held (`creditOf`). */
+  private readonly held = new Map<string, HeldMemory>();
   private nextId = 1;
 
   constructor(private readonly internals: EngineInternals = {}) {}
@@ -43,6 +51,7 @@ export class Engine implements EngineApi {
     const onPlanned = (config: { hiddenSize: number }): void => void metricsPool.warmFor(config.hiddenSize).catch(() => undefined);
     const model = await openModel(id, key, modelDir, opts, { ...ctx, onPlanned }, this.internals);
     this.models.set(id, model);
+    this.held.set(id, { base: this.residentAnonymous() ?? 0, grown: 0 });
     warmUp(model).catch(() => undefined);
     return { id, info: model.info };
   }
@@ -88,6 +97,7 @@ export class Engine implements EngineApi {
     // Refuse an intervention the model or the prompt cannot take before the first forward.
     interventionRequest(o.interventions, model.config, enc.ids.length);
     this.checkRunPlan(model, enc.ids.length, o);
+    const anonBefore = this.residentAnonymous();
     onProgress({ stage: 'run', fraction: 0.15, message: `${enc.ids.length} tokens` });
     const sha256 = createHash('sha256').update(text).digest('hex');
     const L = model.config.numLayers;
@@ -113,6 +123,7 @@ export class Engine implements EngineApi {
       base.metricsMs += abl.metricsMs;
       warnings.push(...abl.warnings.map((w) => ({ ...w, message: `ablated run: ${w.message}` })));
     }
+    this.noteGrowth(model, anonBefore);
     warnings.push(...base.warnings);
     if (enc.ids.length < MIN_INFORMATIVE_TOKENS) {
       warnings.push({
@@ -155,7 +166,9 @@ export class Engine implements EngineApi {
     }
     const { enc } = encodePrompt(model, req.text, this.maxTokensFor(model, o).maxTokens, o);
     checkAbort(signal);
+    const anonBefore = this.residentAnonymous();
     const out = await model.runner.forward({ ids: enc.ids, attnMap: { block: req.block, head: req.head } });
+    this.noteGrowth(model, anonBefore);
     if (!out.attnMap) throw new SinkLensError('internal', 'The runner did not return the requested attention map.');
     return { block: req.block, head: req.head, tokens: out.T, data: Array.from(out.attnMap) };
   }
@@ -165,6 +178,7 @@ export class Engine implements EngineApi {
     for (const [id, m] of this.models) {
       if (modelDir === undefined || m.dir === modelDir) {
         this.models.delete(id);
+        this.held.delete(id);
         await m.runner.dispose();
       }
     }
@@ -177,7 +191,38 @@ export class Engine implements EngineApi {
 
   /** maxTokens as a number: 'auto' from the model's positions, the run's memory plan and the cap. */
   private maxTokensFor(model: LoadedModel, o: ReturnType<typeof resolveOptions>): ResolvedMaxTokens {
-    return resolveMaxTokens(o.maxTokens, model.config, runWorkload(model, o), (this.internals.availableMemory ?? availableMemory)());
+    return resolveMaxTokens(o.maxTokens, model.config, runWorkload(model, o), this.runAvailable(model));
+  }
+
+  /**
+   * Memory a run of `model` can have: what the OS has available, plus what the model's earlier runs
+   * left held in this process (onnxruntime's arena keeps its peak for the session's life, malloc keeps
+   * freed blocks, the metrics workers keep their largest eigen workspace), which its next run reuses.
+   * Without that credit a run that fitted once would be refused the second time on a full machine.
+   */
+  private runAvailable(model: LoadedModel): number {
+    return (this.internals.availableMemory ?? availableMemory)() + this.creditOf(model);
+  }
+
+  /**
+   * The anonymous memory the model's runs grew this process by, at most what the process still holds
+   * above its size when the model finished loading (memory given back to the OS is no credit).
+   */
+  private creditOf(model: LoadedModel): number {
+    const h = this.held.get(model.id);
+    const now = this.residentAnonymous();
+    return h && now !== null ? Math.max(0, Math.min(h.grown, now - h.base)) : 0;
+  }
+
+  /** Adds what a run of `model` grew the process's anonymous memory by (from `before`, read just before the run). */
+  private noteGrowth(model: LoadedModel, before: number | null): void {
+    const h = this.held.get(model.id);
+    const after = this.residentAnonymous();
+    if (h && before !== null && after !== null && after > before) h.grown += after - before;
+  }
+
+  private residentAnonymous(): number | null {
+    return (this.internals.residentAnonymous ?? residentAnonymousBytes)();
   }
 
   /** Refuses a run whose activations would not fit beside the loaded model. */
@@ -187,7 +232,7 @@ export class Engine implements EngineApi {
     const need = runBytes(model.config, { ...workload, tokens });
     assertFits({
       needBytes: need,
-      availableBytes: (this.internals.availableMemory ?? availableMemory)(),
+      availableBytes: this.runAvailable(model),
       what: `analysing ${tokens} tokens with ${model.info.name}`,
       precision: model.precision,
       tokens,

@@ -42,6 +42,8 @@ export interface EngineInternals {
   externalThresholdBytes?: number;
   /** Bytes available to this process (default: MemAvailable). */
   availableMemory?: () => number;
+  /** This process's resident anonymous bytes (default: RssAnon; null where unknown). */
+  residentAnonymous?: () => number | null;
   env?: NodeJS.ProcessEnv;
 }
 

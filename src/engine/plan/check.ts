@@ -18,6 +18,24 @@ export function availableMemory(): number {
   return freemem();
 }
 
+/**
+ * This process's resident anonymous memory (Linux `RssAnon`: heaps, onnxruntime's arena, the workers'
+ * memory; not the memory-mapped weight files, which the kernel can drop), or null where the OS does not say.
+ */
+export function residentAnonymousBytes(): number | null {
+  try {
+    return parseRssAnon(readFileSync('/proc/self/status', 'utf8'));
+  } catch {
+    return null; // Not Linux.
+  }
+}
+
+/** `RssAnon:` of a /proc/<pid>/status text, in bytes; null when absent. */
+export function parseRssAnon(status: string): number | null {
+  const m = /^RssAnon:\s+(\d+)\s+kB/m.exec(status);
+  return m ? Number(m[1]) * 1024 : null;
+}
+
 export function gb(bytes: number): string {
   return (bytes / 1024 ** 3).toFixed(1);
 }

@@ -20,6 +20,9 @@ import { AUTO_MAX_TOKENS_CAP, DEFAULT_ANALYZE_OPTIONS } from '../../../src/share
 import { SinkLensError } from '../../../src/shared/errors';
 import { ARCH_SPECS, generateModel, samplePrompt } from '../../support/genModel';
 
+/** The OS reports no anonymous memory growth: runs leave nothing credited, so the plan's numbers are exact here. */
+const NO_HELD_MEMORY = (): number => 0;
+
 const GiB = 1024 ** 3;
 const LLAMA_1B = {
   arch: 'llama', modelType: 'llama', hiddenSize: 2048, numLayers: 16, numHeads: 32, numKvHeads: 8, headDim: 64, intermediateSize: 8192,
@@ -109,7 +112,7 @@ describe('maxTokens auto', () => {
   test('the engine resolves auto against the loaded model and echoes the number and the reason', async () => {
     const m = generateModel(join(root, 'small'), ARCH_SPECS[0]!);
     let available = 64 * GiB;
-    const engine = new Engine({ availableMemory: () => available });
+    const engine = new Engine({ availableMemory: () => available, residentAnonymous: NO_HELD_MEMORY });
     try {
       const h = await engine.load(m.dir);
       const text = samplePrompt(m, 40);
@@ -141,14 +144,14 @@ describe('maxTokens auto', () => {
     const available = planMemory({ config, precision: 'fp32', workload: { ...W, tokens: 8 }, cached: false }).peakBytes;
     const bound = Math.min(AUTO_MAX_TOKENS_CAP, config.maxPositions);
     assert.ok(planMemory({ config, precision: 'fp32', workload: { ...W, tokens: bound }, cached: false }).peakBytes > available, 'the bound must not fit');
-    const refused = new Engine({ availableMemory: () => available });
+    const refused = new Engine({ availableMemory: () => available, residentAnonymous: NO_HELD_MEMORY });
     const e = await refused.load(m.dir, { weights: 'fp32' }, { workload: { tokens: bound } }).then(
       () => assert.fail('loaded'),
       (err: unknown) => err,
     );
     assert.ok(SinkLensError.is(e, 'insufficientMemory'), `got ${String(e)}`);
     await refused.dispose();
-    const engine = new Engine({ availableMemory: () => available });
+    const engine = new Engine({ availableMemory: () => available, residentAnonymous: NO_HELD_MEMORY });
     try {
       const h = await engine.load(m.dir, { weights: 'fp32' }, { workload: { tokens: bound, autoTokens: true } });
       assert.equal(h.info.layers, config.numLayers);

@@ -14,6 +14,7 @@ import { Engine } from '../../../src/engine/api';
 import { buildForwardGraph } from '../../../src/engine/graph/model';
 import { initializerBytes } from '../../../src/engine/graph/serialize';
 import { loadModelFiles } from '../../../src/engine/model/load';
+import { parseRssAnon } from '../../../src/engine/plan/check';
 import { arenaBytes, autoPrecision, blockBuffers, lossHeadBytes, paramCounts, planMemory, prepackBytes, runBytes, weightBytes, type Workload } from '../../../src/engine/plan/memory';
 import type { LoadOptions } from '../../../src/shared/engineApi';
 import { SinkLensError } from '../../../src/shared/errors';
@@ -21,6 +22,9 @@ import { ARCH_SPECS, GPT_OSS_SPECS, generateModel, samplePrompt } from '../../su
 import { getAdapter } from '../../../src/engine/arch/registry';
 import { GPT_OSS_20B } from '../arch/configs';
 import type { CanonicalConfig } from '../../../src/engine/arch/types';
+
+/** The OS reports no anonymous memory growth: runs leave nothing credited, so the plan's numbers are exact here. */
+const NO_HELD_MEMORY = (): number => 0;
 
 /** A canonical llama config (the shape fields are what the plan reads). */
 function llamaConfig(over: Partial<CanonicalConfig>): CanonicalConfig {
@@ -282,7 +286,7 @@ describe('memory plan', () => {
   test('an analysis whose activations do not fit is refused before the forward', async () => {
     const m = generateModel(join(root, 'small'), ARCH_SPECS[0]!);
     let available = 64 * GiB;
-    const engine = new Engine({ availableMemory: () => available });
+    const engine = new Engine({ availableMemory: () => available, residentAnonymous: NO_HELD_MEMORY });
     try {
       const h = await engine.load(m.dir);
       await engine.analyze(h, samplePrompt(m, 8)); // fits
@@ -297,5 +301,40 @@ describe('memory plan', () => {
     } finally {
       await engine.dispose();
     }
+  });
+
+  test('memory the model\'s earlier runs left held is credited to its next run, never more than the process still holds', async () => {
+    const m = generateModel(join(root, 'held'), ARCH_SPECS[0]!);
+    let available = 64 * GiB;
+    let anon = 10 * GiB; // the process's anonymous memory as the OS reports it (faked: the test moves it)
+    const engine = new Engine({ availableMemory: () => available, residentAnonymous: () => anon });
+    const refused = (e: unknown) => SinkLensError.is(e, 'insufficientMemory');
+    try {
+      const h = await engine.load(m.dir); // the model's base: 10 GiB
+      // The first run leaves 2 GiB held (onnxruntime's arena keeps its peak), which the OS no longer counts as available.
+      await engine.analyze(h, samplePrompt(m, 8), {}, (p) => {
+        if (p.stage === 'run') anon = 12 * GiB;
+      });
+      available = 1024;
+      await engine.analyze(h, samplePrompt(m, 8)); // fits in what the model already holds
+      anon = 10 * GiB + 1024; // the 2 GiB went back to the OS: no credit left
+      const e = await engine.analyze(h, samplePrompt(m, 8)).then(() => assert.fail('ran'), (err: unknown) => err);
+      assert.ok(refused(e), `got ${String(e)}`);
+      // Another model's held memory is not this one's: unloaded and loaded again, the model starts with none.
+      anon = 12 * GiB;
+      await engine.unload(m.dir);
+      available = 64 * GiB;
+      const again = await engine.load(m.dir);
+      available = 1024;
+      const e2 = await engine.analyze(again, samplePrompt(m, 8)).then(() => assert.fail('ran'), (err: unknown) => err);
+      assert.ok(refused(e2), `got ${String(e2)}`);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  test('RssAnon is read from /proc/<pid>/status in bytes', () => {
+    assert.equal(parseRssAnon('VmRSS:\t  204800 kB\nRssAnon:\t  150000 kB\nRssFile:\t   54800 kB\n'), 150000 * 1024);
+    assert.equal(parseRssAnon('VmRSS:\t  204800 kB\n'), null);
   });
 });
