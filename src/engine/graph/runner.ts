@@ -37,7 +37,9 @@ export async function createRunnerWith(
   };
   const placement: SessionPlacement = { threads: opts.threads, ...provider, ...sessionInternals };
   const linear = { weights: opts.weights ?? 'fp32', ...(quant ? { quant } : {}) };
-  const main = await openSession(buildForwardGraph(config, weights, opts.probes, linear, graph), placement);
+  // The forward session with onnxruntime's memory arena (SessionOptions.arena); the Gram sides without, so that
+  // their [L+1, m, m] outputs (2.2 GiB at T = 4096 on an 8B shape) are not kept between runs.
+  const main = await openSession(buildForwardGraph(config, weights, opts.probes, linear, graph), { ...placement, arena: true });
   // The Gram side sessions have no weights: nothing to cache or report.
   const side: SessionPlacement = {
     threads: opts.threads,

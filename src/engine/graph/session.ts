@@ -143,6 +143,7 @@ function ortOptions(p: SessionPlacement): SessionOptions {
     ...(p.executionProvider !== undefined ? { executionProvider: p.executionProvider } : {}),
     ...(p.strictProvider !== undefined ? { strictProvider: p.strictProvider } : {}),
     ...(p.spin !== undefined ? { spin: p.spin } : {}),
+    ...(p.arena !== undefined ? { arena: p.arena } : {}),
     ...(p.profilePrefix !== undefined ? { profilePrefix: p.profilePrefix } : {}),
   };
 }

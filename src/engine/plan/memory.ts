@@ -207,7 +207,10 @@ export function largestFitting(hi: number, fits: (tokens: number) => boolean): n
  *   workers (float64, with the WebAssembly kernel's copy; up to four workers, one per core).
  * An upper bound: 1.4-1.9x the worst measured run where the arenas kept most (the 8B shape at T = 1024, 1900),
  * up to ~7x just after a block's buffers outgrew them (the 8B shape at 2048), as the sum keeps its
- * largest value over shorter prompts and phases that never coexist are added.
+ * largest value over shorter prompts and phases that never coexist are added. Those runs were measured
+ * with malloc's arenas; since the forward session uses onnxruntime's arena (runtime/ort.ts) the measured
+ * peaks stay below the plan too (1.2B int4 at 4096 tokens 8.5 GiB in all, planned 15.0; the 8B shape
+ * lower than before), and the engine credits what a model's earlier runs left held to its next run.
  */
 export function runBytes(c: CanonicalConfig, w: Workload): number {
   const T = Math.max(1, w.tokens);

@@ -40,6 +40,14 @@ export interface SessionOptions {
    * sessions of one or two large nodes (the Gram GEMM), which have nothing to gain from spinning.
    */
   spin?: boolean;
+  /**
+   * onnxruntime's CPU memory arena (default false). The forward session takes it: its blocks then reuse
+   * each other's freed buffers instead of glibc mapping and faulting in fresh ones (10-30% of a forward,
+   * and a lower peak on the 8B shape, whose intra-op threads' malloc arenas otherwise keep what each block
+   * frees). The arena keeps its peak for the session's life; the engine credits that memory to the
+   * model's next runs (api.ts). docs/PERFORMANCE.md, "The forward session's memory arena".
+   */
+  arena?: boolean;
   /** Diagnostics: onnxruntime writes a per-node timing profile (JSON) to `<prefix>_<date>.json` when the session is released. */
   profilePrefix?: string;
 }
@@ -80,8 +88,7 @@ export function ortSessionOptions(opts: SessionOptions, provider: string): OrtOp
   return {
     executionProviders: provider === 'cpu' ? ['cpu'] : [provider, 'cpu'],
     graphOptimizationLevel: 'all',
-    // The arena keeps the peak of every run reserved; without it peak RSS at T=1024 drops ~20%.
-    enableCpuMemArena: false,
+    enableCpuMemArena: opts.arena === true,
     logSeverityLevel: 3,
     ...(opts.threads > 0 ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     extra: { session: sessionConfig(opts) },

@@ -99,6 +99,17 @@ describe('threads', () => {
     await s.release();
   });
 
+  it('arena: true turns on onnxruntime\'s CPU memory arena (the forward session\'s), off by default (the Gram sides), and such a session runs', async () => {
+    assert.equal(ortSessionOptions({ threads: 0, arena: true }, 'cpu').enableCpuMemArena, true);
+    assert.equal(ortSessionOptions({ threads: 0 }, 'cpu').enableCpuMemArena, false);
+    const s = await createSession(tinyGraph(), { threads: 1, arena: true });
+    for (let i = 0; i < 3; i++) {
+      const y = await s.run({ x: { type: 'float32', data: Float32Array.from([1, 1]), dims: [1, 2] } });
+      assert.deepEqual(Array.from(y['y']!.data as Float32Array), [4, 6]);
+    }
+    await s.release();
+  });
+
   it('the load option reaches the runner and the settings echo', async () => {
     const h = await engine.load(DEMO_MODEL_DIR, { threads: 1, weights: 'fp32' });
     const r = await engine.analyze(h, 'Hello there.');
