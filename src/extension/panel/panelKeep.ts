@@ -6,8 +6,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { PanelSnapshot } from '../../shared/protocol/panel';
-import { checkAnalysisResult, isObj } from '../../shared/protocol/panelSchema';
+import { checkSnapshot, type PanelSnapshot } from '../../shared/protocol/panel';
 
 export function keptSnapshotPath(storageDir: string): string {
   return join(storageDir, 'panel', 'last.snapshot.json');
@@ -38,8 +37,8 @@ export function keepSnapshot(file: string, snap: PanelSnapshot, maxChars = KEEP_
 }
 
 /**
- * The kept snapshot, or null when there is none or it is not one the panel can render (checked as
- * the panel protocol checks a result: a file from an older version or a damaged one is never shown).
+ * The kept snapshot, or null when there is none or it is not one the panel can render (the panel
+ * protocol's own snapshot check: a file from an older version or a damaged one is never shown).
  */
 export function readKeptSnapshot(file: string): PanelSnapshot | null {
   let v: unknown;
@@ -48,9 +47,5 @@ export function readKeptSnapshot(file: string): PanelSnapshot | null {
   } catch {
     return null;
   }
-  if (!isObj(v) || !isObj(v.source) || typeof v.source.uri !== 'string' || typeof v.source.offset !== 'number') return null;
-  if (checkAnalysisResult(v.result) !== null) return null;
-  const c = v.compare;
-  if (c !== undefined && (!isObj(c) || typeof c.label !== 'string' || typeof c.verdict !== 'string' || checkAnalysisResult(c.other) !== null)) return null;
-  return v as unknown as PanelSnapshot;
+  return v !== null && checkSnapshot(v) === null ? (v as PanelSnapshot) : null;
 }

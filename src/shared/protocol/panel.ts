@@ -138,7 +138,8 @@ const status: Check = (v) => {
   return 'unknown status kind';
 };
 
-const snapshot: Check = (v) => {
+/** Checks a PanelSnapshot (or null) as the protocol carries it: also what a kept snapshot must pass before it is shown. */
+export const checkSnapshot: Check = (v) => {
   if (v === null) return null;
   const compare: Check = (c) => (c === undefined ? null : fields({ label: str, verdict: str, other: checkAnalysisResult, depth: (d) => (d === undefined ? null : oneOf('layer', 'relative')(d)) })(c));
   return fields({ result: checkAnalysisResult, source: fields({ uri: str, offset: int }), compare })(v);
@@ -152,7 +153,7 @@ const SPECS: Record<string, Spec> = {
   [PanelReady.method]: {
     direction: 'toHost',
     params: fields({ clientId: str, view: oneOf('panel', 'summary') }),
-    response: fields({ snapshot, status }),
+    response: fields({ snapshot: checkSnapshot, status }),
   },
   [GetAttention.method]: { direction: 'toHost', params: fields({ block: int, head: int }), response: checkAttentionMap },
   [SetAblation.method]: { direction: 'toHost', params: fields({ on: bool, interventions: (v) => (v === undefined ? null : interventionList(v)) }), response: fields({ rerun: bool }) },
@@ -166,7 +167,7 @@ const SPECS: Record<string, Spec> = {
     direction: 'toHost',
     params: fields({ level: oneOf(...(WEBVIEW_LOG_LEVELS as readonly string[])), message: str }),
   },
-  [DidChangeSnapshot.method]: { direction: 'toWebview', params: fields({ snapshot }) },
+  [DidChangeSnapshot.method]: { direction: 'toWebview', params: fields({ snapshot: checkSnapshot }) },
   [DidChangeStatus.method]: { direction: 'toWebview', params: fields({ status }) },
   [DidReceivePartial.method]: {
     direction: 'toWebview',
