@@ -5,10 +5,10 @@
  */
 import { describeIntervention } from '../shared/interventions';
 import type { AnalysisSettings, ForwardLayerMetrics, Intervention, LayerMetrics, RunMetrics, SpectralLayerMetrics, Warning } from '../shared/result';
-import { DEFAULT_ENTROPY, forwardRunMetrics, tokenLossOf, type RunMetricsInput, type RunMetricsOptions } from './metrics';
+import { forwardRunMetrics, tokenLossOf, type RunMetricsInput, type RunMetricsOptions } from './metrics';
 import type { ForwardRequest } from './graph/types';
 import type { LoadedModel } from './loaded';
-import { MetricsPool } from './parallel/metricsPool';
+import { MetricsPool, WARM_OPTIONS, warmStates } from './parallel/metricsPool';
 import type { ResolvedOptions } from './options';
 import { settingsNotes } from './notes';
 
@@ -58,10 +58,9 @@ export function warmForwardMetrics(): void {
   if (forwardWarmed) return;
   forwardWarmed = true;
   const [L, T, d, H] = [2, 64, 128, 2];
-  const hidden = Float32Array.from({ length: (L + 1) * T * d }, (_, i) => Math.sin(i * 0.7 + (i % 13)) * (i % (T * d) < d ? 1000 : 1)); // [L+1, T, d]
+  const hidden = warmStates(L + 1, T, d); // [L+1, T, d]
   const attnToBos = Float32Array.from({ length: L * H * T }, (_, i) => (i % 7) / 7); // [L, H, T]
-  const options: RunMetricsOptions = { tau: 0.3, includeFirstQuery: false, entropy: DEFAULT_ENTROPY, massiveTopK: 5, lastTopK: 1 };
-  for (let k = 0; k < FORWARD_WARM_CALLS; k++) forwardRunMetrics({ hidden, attnToBos, L, T, d, H, options });
+  for (let k = 0; k < FORWARD_WARM_CALLS; k++) forwardRunMetrics({ hidden, attnToBos, L, T, d, H, options: WARM_OPTIONS });
 }
 
 /** Early results of one measured forward, for a UI that paints before the spectra are done. */

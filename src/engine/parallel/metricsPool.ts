@@ -213,7 +213,7 @@ export class MetricsPool {
  * X X^T [T, T] otherwise). h [2, T, d], attention [1, 1, T].
  */
 function warmInput(T: number, d: number): RunMetricsInput {
-  const hidden = Float32Array.from({ length: 2 * T * d }, (_, i) => Math.sin(i * 0.7 + (i % 13)) * (i % (T * d) < d ? 1000 : 1)); // [2, T, d]
+  const hidden = warmStates(2, T, d); // [2, T, d]
   const cols = T > d;
   const { G: layerGram, m } = smallGram(prepareRows(hidden.subarray(T * d), T, d, DEFAULT_ENTROPY).X, T, d); // layer 1's: [m, m]
   const G = new Float32Array(2 * m * m); // [2, m, m]: layer 1 (the one warmed) at offset m * m
@@ -228,6 +228,17 @@ function warmInput(T: number, d: number): RunMetricsInput {
     H: 1,
     ...(cols ? { gram: G } : { gramRows: G }),
     tokenText: () => '',
-    options: { tau: 0.3, includeFirstQuery: false, entropy: { alpha: 1, excludeBos: false, center: false, rowNormalize: false }, massiveTopK: 5, lastTopK: 1, boundRank: 'full' },
+    options: WARM_OPTIONS,
   };
+}
+
+/** The metric options of the synthetic warm-up layers (the defaults an analysis runs with). */
+export const WARM_OPTIONS: RunMetricsInput['options'] = { tau: 0.3, includeFirstQuery: false, entropy: DEFAULT_ENTROPY, massiveTopK: 5, lastTopK: 1, boundRank: 'full' };
+
+/**
+ * Hidden states [layers, T, d] shaped like real ones for the warm-ups (here and analysis.ts
+ * `warmForwardMetrics`): each layer's BOS row ~1000x the others, so every branch of the metrics runs.
+ */
+export function warmStates(layers: number, T: number, d: number): Float32Array {
+  return Float32Array.from({ length: layers * T * d }, (_, i) => Math.sin(i * 0.7 + (i % 13)) * (i % (T * d) < d ? 1000 : 1)); // [layers, T, d]
 }
