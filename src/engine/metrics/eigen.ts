@@ -97,7 +97,7 @@ function tridiagonalForm(w: Float64Array, n: number, fixedRows = 0): Tridiagonal
   const diag = new Float64Array(n);
   const off = new Float64Array(n); // off[i] couples i and i+1; off[n-1] = 0
   if (!finite) return { diag: diag.fill(NaN), off, scale: 1 };
-  const scale = max > 0 ? 2 ** -Math.floor(Math.log2(max)) : 1;
+  const scale = max > 0 ? 2 ** (0 - Math.floor(Math.log2(max))) : 1; // 0 - floor: never -0 (see rootFreeQL)
   if (scale !== 1) {
     for (let i = fixedRows; i < n; i++) {
       const row = (i * (i + 1)) >> 1;

@@ -63,7 +63,9 @@ function rootFreeQL(d: Float64Array, e: Float64Array, iterationsPerEigenvalue: n
   const norm = tridiagonalNorm(d, e, n);
   if (!(norm > 0)) return true; // the zero matrix
   // 2^k with |k| <= 1000: 2^1029 (a subnormal norm) would be Infinity; such a matrix scales to ~2^-30, still safe.
-  const scale = 2 ** Math.max(-1000, Math.min(1000, -Math.floor(Math.log2(norm))));
+  // 0 - floor, not -floor: a norm in [1, 2) (the usual case after tridiagonalForm's scaling) would give -0, which
+  // deoptimises V8's integer code for this function: it was then recompiled during the first real analysis.
+  const scale = 2 ** Math.max(-1000, Math.min(1000, 0 - Math.floor(Math.log2(norm))));
   const e2 = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     d[i] = (d[i] as number) * scale;
