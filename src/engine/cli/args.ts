@@ -2,6 +2,8 @@
  * A small argv parser for the `sinklens` CLI: `--name value`, `--name=value`, boolean flags and
  * positionals. Unknown options are errors (exit 2 with one clear line), so typos never pass silently.
  */
+import { SinkLensError } from '../../shared/errors';
+
 export interface ParsedArgs {
   command: string | undefined;
   positionals: string[];
@@ -56,4 +58,14 @@ export function num(p: ParsedArgs, name: string, opts: { integer?: boolean } = {
     throw new UsageError(`--${name} must be ${opts.integer ? 'an integer' : 'a number'} (got '${s}').`);
   }
   return n;
+}
+
+/** Validation errors the engine's parsers and resolver throw (badRequest) are the user's flags: usage errors (exit 2). */
+export function asUsage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (SinkLensError.is(e, 'badRequest')) throw new UsageError(e.message);
+    throw e;
+  }
 }

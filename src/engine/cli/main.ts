@@ -10,20 +10,18 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AUTO_MAX_TOKENS_CAP, DEFAULT_ENTROPY, DEFAULT_LAST_TOP_K, DEFAULT_MAX_TOKENS, DEFAULT_TAU } from '../../shared/defaults';
-import { EXECUTION_PROVIDERS, WEIGHTS_MODES, type AnalyzeOptions, type ExecutionProviderChoice, type LoadOptions, type Progress } from '../../shared/engineApi';
-import type { WeightsMode } from '../../shared/result';
+import type { AnalyzeOptions, LoadOptions, Progress } from '../../shared/engineApi';
 import { SinkLensError, toErrorData, type ErrorCode } from '../../shared/errors';
 import type { AnalysisResult } from '../../shared/result';
 import { Engine } from '../api';
 import type { Env } from '../../node/hfCache';
 import { discoverModels } from '../model/discover';
-import { parseAblate, resolveOptions } from '../options';
-import { interventionSpec, parseIntervention } from '../../shared/interventions';
 import { modelListing, providerListing, type ModelRow } from './models';
 import { listExecutionProviders } from '../runtime/ort';
 import { analyzeWorkload } from '../plan/workload';
-import { num, one, parseArgs, UsageError, type ParsedArgs } from './args';
-import { cacheOptions, cmdCache } from './cache';
+import { one, parseArgs, UsageError, type ParsedArgs } from './args';
+import { analyzeOptions, checkRanges, loadOptions } from './flags';
+import { cmdCache } from './cache';
 import { checkOutDir, packageVersion, writeAnalysisCsv, writeAnalysisSvg } from './exports';
 import { cmdStudy, rejectStudyOptions, STUDY_HELP, STUDY_USAGE, STUDY_VALUES } from './study';
 import { formatAttention, formatResult } from './table';
@@ -89,94 +87,6 @@ Analyze options:
   --cache-max-gb N       graph cache size limit, least recently used evicted first (default 20; 0 = no cache)
 ${STUDY_HELP}`;
 
-function analyzeOptions(p: ParsedArgs): AnalyzeOptions {
-  const o: AnalyzeOptions = {};
-  const pb = one(p, 'prepend-bos');
-  if (pb !== undefined) {
-    if (pb !== 'auto' && pb !== 'always' && pb !== 'never') throw new UsageError(`--prepend-bos takes auto, always or never (got '${pb}').`);
-    o.prependBos = pb;
-  }
-  const chat = one(p, 'chat-template');
-  if (chat !== undefined) {
-    if (chat !== 'none' && chat !== 'user' && chat !== 'system') throw new UsageError(`--chat-template takes none, user or system (got '${chat}').`);
-    o.chatTemplate = chat;
-  }
-  if (one(p, 'max-tokens') === 'auto') o.maxTokens = 'auto';
-  else {
-    const maxTokens = num(p, 'max-tokens', { integer: true });
-    if (maxTokens !== undefined && maxTokens < 1) throw new UsageError(`--max-tokens must be 'auto' or a positive integer (got ${maxTokens}).`);
-    if (maxTokens !== undefined) o.maxTokens = maxTokens;
-  }
-  const tau = num(p, 'tau');
-  if (tau !== undefined) o.tau = tau;
-  const alpha = num(p, 'alpha');
-  o.entropy = {
-    ...(alpha !== undefined ? { alpha } : {}),
-    excludeBos: p.flags.has('exclude-bos'),
-    center: p.flags.has('center'),
-    rowNormalize: p.flags.has('row-normalize'),
-  };
-  o.includeFirstQuery = p.flags.has('include-first-query');
-  o.ablate = asUsage(() => parseAblate(one(p, 'ablate')));
-  const target = one(p, 'ablate-target');
-  if (target !== undefined) {
-    if (target !== 'mlp' && target !== 'attn' && target !== 'auto') throw new UsageError(`--ablate-target takes mlp, attn or auto (got '${target}').`);
-    o.ablateTarget = target;
-  }
-  const specs = p.values.get('intervene') ?? [];
-  if (specs.length) o.interventions = asUsage(() => specs.map(parseIntervention));
-  if (p.flags.has('loss') && p.flags.has('no-loss')) throw new UsageError('--loss and --no-loss contradict each other; give one.');
-  if (p.flags.has('loss')) o.tokenLoss = true;
-  if (p.flags.has('no-loss')) o.tokenLoss = false;
-  const lens = one(p, 'logit-lens');
-  if (lens !== undefined) o.logitLens = lens === 'all' ? 'all' : parseLayers(lens);
-  const topK = num(p, 'top-k', { integer: true });
-  if (topK !== undefined) o.lastTopK = topK;
-  asUsage(() => resolveOptions(o)); // Fail on bad values before any work, as a usage error (exit 2).
-  return o;
-}
-
-/** Option validation errors thrown by the engine's resolver are the user's flags: report them as usage errors. */
-function asUsage<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (SinkLensError.is(e, 'badRequest')) throw new UsageError(e.message);
-    throw e;
-  }
-}
-
-function parseLayers(s: string): number[] {
-  const layers = s.split(',').map((x) => Number(x.trim()));
-  if (layers.some((l) => !Number.isInteger(l) || l < 0)) throw new UsageError(`--logit-lens takes 'all' or layer indices like 0,3 (got '${s}').`);
-  return layers;
-}
-
-function loadOptions(p: ParsedArgs): LoadOptions {
-  const o: LoadOptions = {};
-  const threads = num(p, 'threads', { integer: true });
-  if (threads !== undefined) {
-    if (threads < 0) throw new UsageError(`--threads must be 0 or more (got ${threads}).`);
-    o.threads = threads;
-  }
-  const weights = one(p, 'weights');
-  if (weights !== undefined) {
-    if (!WEIGHTS_MODES.includes(weights as WeightsMode)) throw new UsageError(`--weights takes ${WEIGHTS_MODES.join(', ')} (got '${weights}').`);
-    o.weights = weights as WeightsMode;
-  }
-  const provider = one(p, 'execution-provider');
-  if (provider !== undefined) {
-    if (!EXECUTION_PROVIDERS.includes(provider as ExecutionProviderChoice)) {
-      throw new UsageError(`--execution-provider takes ${EXECUTION_PROVIDERS.join(', ')} (got '${provider}').`);
-    }
-    o.executionProvider = provider as ExecutionProviderChoice;
-  }
-  if (p.flags.has('strict-provider')) o.strictProvider = true;
-  const cache = cacheOptions(p);
-  if (cache) o.cache = cache;
-  return o;
-}
-
 function modelDir(p: ParsedArgs): string {
   const dir = one(p, 'model') ?? process.env.SINKLENS_MODEL ?? BUILTIN_MODEL;
   return resolve(dir);
@@ -231,22 +141,6 @@ async function analyzeOne(
 }
 
 /** Block and layer indices the user typed must exist in this model (the engine only warns, for the panel's sake). */
-function checkRanges(o: AnalyzeOptions, blocks: number, heads: number): void {
-  if (Array.isArray(o.ablate)) {
-    const bad = o.ablate.filter((b) => b >= blocks);
-    if (bad.length) throw new UsageError(`--ablate ${bad.join(',')}: the model has blocks 0..${blocks - 1}.`);
-  }
-  for (const i of o.interventions ?? []) {
-    const bad = i.target === 'head' ? (i.block >= blocks ? [i.block] : []) : i.blocks.filter((b) => b >= blocks);
-    if (bad.length) throw new UsageError(`--intervene ${interventionSpec(i)}: block ${bad.join(',')} does not exist; the model has blocks 0..${blocks - 1}.`);
-    if (i.target === 'head' && i.head >= heads) throw new UsageError(`--intervene ${interventionSpec(i)}: the model has heads 0..${heads - 1}.`);
-  }
-  if (Array.isArray(o.logitLens)) {
-    const bad = o.logitLens.filter((l) => l > blocks);
-    if (bad.length) throw new UsageError(`--logit-lens ${bad.join(',')}: the model has hidden states h[0]..h[${blocks}].`);
-  }
-}
-
 async function cmdAnalyze(p: ParsedArgs): Promise<void> {
   const engine = new Engine();
   try {

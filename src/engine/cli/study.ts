@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AnalyzeOptions } from '../../shared/engineApi';
-import { SinkLensError } from '../../shared/errors';
 import type { StudyPrompt, StudyResult } from '../../shared/study';
 import { Engine } from '../api';
 import { renderReport } from '../report/html';
@@ -16,7 +15,7 @@ import { studyCsv } from '../study/csv';
 import { evaluateFailIf, failIfHelp, parseFailIf, type FailIfOutcome } from '../study/failIf';
 import { readPromptSet } from '../study/prompts';
 import { runStudy, studyKey, studySettings, type StudyProgress } from '../study/run';
-import { num, one, UsageError, type ParsedArgs } from './args';
+import { asUsage, num, one, UsageError, type ParsedArgs } from './args';
 import { checkOutDir, packageRoot, packageVersion, writeCsvDir, writeStudySvg } from './exports';
 import { formatStudy } from './studyTable';
 
@@ -76,7 +75,7 @@ export async function cmdStudy(p: ParsedArgs, ctx: StudyContext): Promise<number
   if (!report && p.values.has('out')) throw new UsageError(`--out is for 'sinklens report' (the HTML file); study writes --json / --csv.`);
   const out = one(p, 'out');
   if (report && out === undefined) throw new UsageError('sinklens report needs --out FILE.html.');
-  const conditions = (p.values.get('fail-if') ?? []).map(asUsage(parseFailIf));
+  const conditions = (p.values.get('fail-if') ?? []).map((c) => asUsage(() => parseFailIf(c)));
   const limit = num(p, 'limit', { integer: true });
   if (limit !== undefined && limit < 1) throw new UsageError(`--limit must be a positive integer (got ${limit}).`);
   if (p.positionals.length > 1) throw new UsageError(`One prompt set at a time (got ${p.positionals.join(', ')}).`);
@@ -115,17 +114,6 @@ export async function cmdStudy(p: ParsedArgs, ctx: StudyContext): Promise<number
   await writeOutputs(p, ctx, s, checks, out, quiet);
   if (journalPath !== null && s.complete) rmJournal(journalPath);
   return reportChecks(checks, quiet);
-}
-
-function asUsage<A, R>(f: (a: A) => R): (a: A) => R {
-  return (a) => {
-    try {
-      return f(a);
-    } catch (e) {
-      if (SinkLensError.is(e, 'badRequest')) throw new UsageError(e.message);
-      throw e;
-    }
-  };
 }
 
 function resolvePromptSet(arg: string | undefined): string {
