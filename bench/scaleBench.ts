@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { readModelConfig } from '../src/engine/model/load';
 import { availableMemory } from '../src/engine/plan/check';
 import { planMemory } from '../src/engine/plan/memory';
+import { vocabPrompt } from './vocabPrompt';
 
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -56,13 +57,6 @@ function analyze(cli: string, model: string, weights: string, promptFile: string
   return { ...parseTimeV(r.stderr), loadS: t.loadMs / 1000, runS: t.runMs / 1000, metricsS: t.metricsMs / 1000, tokens: res.tokens.length };
 }
 
-/** A prompt of about `tokens` tokens from the model's own vocabulary (one word ≈ one token). */
-function prompt(model: string, tokens: number): string {
-  const vocab = (JSON.parse(readFileSync(join(model, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } }).model.vocab;
-  const words = Object.keys(vocab).filter((w) => /^[a-z]{3,}$/.test(w));
-  return Array.from({ length: tokens + 16 }, (_, i) => words[(i * 7919) % words.length]).join(' ');
-}
-
 function row(label: string, weights: string, m: Measured, planGB: number): string {
   const f = (x: number, d = 1) => x.toFixed(d);
   return `| ${label} | ${weights} | ${m.tokens} | ${f(m.wallS)} s | ${f(m.cpuS)} s | ${f(m.loadS)} s | ${f(m.runS)} s | ${f(m.metricsS)} s | ${f(m.peakGB, 2)} GB | ${f(planGB, 2)} GB |`;
@@ -96,7 +90,7 @@ function main(): void {
         continue;
       }
       const promptFile = join(work, `prompt-${tokens}.txt`);
-      writeFileSync(promptFile, prompt(model, tokens));
+      writeFileSync(promptFile, vocabPrompt(model, tokens));
       const line = row(label, weights, analyze(cli, model, weights, promptFile, tokens, cacheDir, join(work, 'result.json')), plan.peakBytes / GB);
       lines.push(line);
       process.stdout.write(`${line}\n`);

@@ -132,11 +132,14 @@ export const RUN_BASE_BYTES = 96 * 1024 ** 2;
 const LAYERS_IN_FLIGHT = MAX_METRICS_WORKERS * LAYERS_IN_FLIGHT_PER_WORKER;
 
 /**
- * glibc's malloc serves requests below its mmap threshold from its arenas and keeps what is freed there;
- * the threshold rises to the size of the mmapped buffers it frees, up to 32 MiB. Larger buffers are
- * mapped and unmapped each time.
+ * onnxruntime's arena in the forward session (`SessionOptions.arena`, runtime/ort.ts) serves every buffer of a
+ * forward, its outputs included, from regions it reserves as it grows (each twice the last) and keeps for the
+ * session's life; fragmentation makes it grow over the first runs. Measured with `bench/runMemory.ts` (repeated
+ * analyses of one prompt), the runs' peaks less what lives outside the arena came to 0.9-1.1x the forward's live
+ * bytes at its peak (`runBytes`) on the 1.2B shape and GPT-2 small, and on the 8B shape at 1024 tokens to 1.3x after
+ * two runs, 1.4x after three and 1.5x after six (+3% a run by then): 2.5x leaves room for that creep.
  */
-const ARENA_MAX_CHUNK = 32 * 1024 ** 2;
+export const ARENA_GROWTH = 2.5;
 
 /**
  * One block's activation buffers, bytes each: gate, up and their product [T, ff], six [T, d] (norms,
@@ -157,26 +160,6 @@ export function blockBuffers(c: CanonicalConfig, T: number, precision = 'fp32'):
   return [...ffn, ...rows, ...heads, c.numHeads * T * T * F32, ...moe, ...inputs];
 }
 
-/**
- * What the allocator may keep of a whole forward: every block's buffers below ARENA_MAX_CHUNK, as if no
- * block reused another's (the intra-op threads allocate from their own arenas). The 8B shape in int4
- * kept about that much at T = 1024 and 1900 (6.45 and 8.46 GiB in all), about half at T = 256; the 1b shape up to about
- * half; neither kept the buffers that had outgrown the arenas (the 1b shape at 4096, the 8B at 2048).
- * A buffer that outgrows them leaves the sum, but `maxTokens: 'auto'` bisects on the plan, which must
- * never fall as T grows: so this is the largest sum over prompts of up to T tokens (the sum just before
- * some buffer crossed ARENA_MAX_CHUNK, or at T).
- */
-export function arenaBytes(c: CanonicalConfig, T: number, precision?: string): number {
-  const at = (t: number) => c.numLayers * blockBuffers(c, t, precision).reduce((sum, b) => (b < ARENA_MAX_CHUNK ? sum + b : sum), 0);
-  let most = at(T);
-  const count = blockBuffers(c, 1, precision).length;
-  for (let i = 0; i < count; i++) {
-    const last = largestFitting(T, (t) => (blockBuffers(c, t, precision)[i] as number) < ARENA_MAX_CHUNK);
-    if (last > 0 && last < T) most = Math.max(most, at(last));
-  }
-  return most;
-}
-
 /** The largest T in [1, hi] with fits(T) (fits is monotone: true up to some T); 0 when even 1 does not fit. */
 export function largestFitting(hi: number, fits: (tokens: number) => boolean): number {
   if (hi < 1 || !fits(1)) return 0;
@@ -191,26 +174,21 @@ export function largestFitting(hi: number, fits: (tokens: number) => boolean): n
 }
 
 /**
- * One analysis on top of the loaded model, calibrated against measured run increments (peak RSS
- * during the analysis minus RSS before it; docs/PERFORMANCE.md "The run's memory, measured", pinned
- * in memoryPlan.test.ts):
- * - the hidden states [L+1, T, d] twice (onnxruntime's per-block states and their stacked output;
- *   then that output and its JS copy) and once more for the allocator, plus the layers in flight;
- * - one block's working set: MLP activations, q/k/v, and onnxruntime's Attention kernel's
- *   probabilities [H, T, T] with two [T, T] masks (the causal one the kernel makes; a windowed
- *   layer's band, made in the graph);
- * - the earlier blocks' freed activations the allocator keeps (`arenaBytes`);
- * - the Gram side the entropy reads (X X^T [T, T] up to T = d, X^T X [d, d] beyond) twice (onnxruntime's
- *   output and its JS copy), once more for the allocator, plus the layers in flight;
- * - the logit lens's [T, V] logits and log-softmax, the token loss's [T, V] logits and the exp of its
- *   log-sum-exp (once per run: the runs are sequential), and the eigen workspaces of the metrics
- *   workers (float64, with the WebAssembly kernel's copy; up to four workers, one per core).
- * An upper bound: 1.4-1.9x the worst measured run where the arenas kept most (the 8B shape at T = 1024, 1900),
- * up to ~7x just after a block's buffers outgrew them (the 8B shape at 2048), as the sum keeps its
- * largest value over shorter prompts and phases that never coexist are added. Those runs were measured
- * with malloc's arenas; since the forward session uses onnxruntime's arena (runtime/ort.ts) the measured
- * peaks stay below the plan too (1.2B int4 at 4096 tokens 8.5 GiB in all, planned 15.0; the 8B shape
- * lower than before), and the engine credits what a model's earlier runs left held to its next run.
+ * One analysis on top of the loaded model, as the process's peak over its size once loaded (docs/PERFORMANCE.md
+ * "The run's memory with the arena"; pinned in memoryPlan.test.ts against the peaks `bench/runMemory.ts` measured
+ * over repeated runs, where each run starts from what the earlier ones left held: a long-lived engine credits that
+ * to the next run, `Engine.runAvailable`, so the term must cover the held memory and the run's growth together):
+ * - in onnxruntime's arena (ARENA_GROWTH x) the forward's live bytes at its peak: every block's output kept for the
+ *   stacked hidden-state probe and that stack ([L+1, T, d] each), one block's working set (`blockBuffers`: MLP
+ *   activations, q/k/v, the Attention kernel's probabilities [H, T, T] and two [T, T] masks), the token loss's
+ *   [T, V] logits (its log-sum-exp adds [T, 1]: measured +0.94 [T, V] in all at T = 1024 on the 1.2B shape), the
+ *   logit lens's [T, V] logits and log-softmax;
+ * - outside it: the probes' JS copy and the copy the Gram session reads ([L+1, T, d] each), the layers in flight
+ *   with the metrics workers, the Gram side the entropy reads (X X^T [T, T] up to T = d, X^T X [d, d] beyond) as
+ *   the Gram session returns it (no arena there) and its JS copy, the eigen workspaces of the workers (float64,
+ *   with the WebAssembly kernel's copy; up to four workers, one per core), the attention to BOS, an ablation's
+ *   second set of probes, and the V8 heaps.
+ * Every term grows with T, so `maxTokens: 'auto'` can bisect on it.
  */
 export function runBytes(c: CanonicalConfig, w: Workload): number {
   const T = Math.max(1, w.tokens);
@@ -218,21 +196,21 @@ export function runBytes(c: CanonicalConfig, w: Workload): number {
   const L = c.numLayers;
   const layerRows = T * d * F32;
   const hidden = (L + 1) * layerRows;
-  // The live block: its float32 buffers (blockBuffers without MatMulNBits' inputs) and the two [T, T] masks.
-  const block = blockBuffers(c, T).reduce((sum, b) => sum + b, 0) + 2 * T * T * F32;
-  if (w.probes === 'bare') return block + layerRows;
-  const retained = arenaBytes(c, T, w.precision);
-  const lens = w.lensLayers > 0 ? 3 * T * c.vocabSize * F32 : 0;
-  const loss = w.tokenLoss ? 2 * T * c.vocabSize * F32 : 0;
+  const masks = 2 * T * T * F32;
+  if (w.probes === 'bare') return blockBuffers(c, T).reduce((sum, b) => sum + b, 0) + masks + layerRows;
+  const block = blockBuffers(c, T, w.precision).reduce((sum, b) => sum + b, 0) + masks;
+  const lens = w.lensLayers > 0 ? 2 * T * c.vocabSize * F32 : 0;
+  const loss = w.tokenLoss ? T * c.vocabSize * F32 : 0;
+  const forward = 2 * hidden + block + lens + loss;
   const m = Math.min(T, d);
   const layerGram = T > 1 ? m * m * F32 : 0;
-  const gram = 3 * (L + 1) * layerGram + LAYERS_IN_FLIGHT * layerGram;
+  const gram = 2 * (L + 1) * layerGram + LAYERS_IN_FLIGHT * layerGram;
   // Per metrics worker (as many as the pool may start): the float64 Gram copy, the border form and its packed
   // triangle, and the WebAssembly kernel's copy of that triangle (its memory keeps the largest size it has seen).
   const eigen = MAX_METRICS_WORKERS * 3.5 * m * m * 8;
   const bos = L * c.numHeads * T * F32;
   const ablation = w.ablation ? hidden + bos : 0;
-  return RUN_BASE_BYTES + 3 * hidden + LAYERS_IN_FLIGHT * layerRows + block + retained + lens + loss + gram + eigen + 2 * bos + ablation;
+  return RUN_BASE_BYTES + ARENA_GROWTH * forward + 2 * hidden + LAYERS_IN_FLIGHT * layerRows + gram + eigen + 2 * bos + ablation;
 }
 
 /**

@@ -13,8 +13,7 @@ import { Engine } from '../../../src/engine/api';
 import { readModelConfig } from '../../../src/engine/model/load';
 import { resolveOptions } from '../../../src/engine/options';
 import { maxTokensNote, plannedTokens, resolveMaxTokens } from '../../../src/engine/plan/maxTokens';
-import { largestFitting } from '../../../src/engine/plan/memory';
-import { planMemory, runBytes } from '../../../src/engine/plan/memory';
+import { ARENA_GROWTH, largestFitting, planMemory, runBytes } from '../../../src/engine/plan/memory';
 import type { CanonicalConfig } from '../../../src/engine/arch/types';
 import { AUTO_MAX_TOKENS_CAP, DEFAULT_ANALYZE_OPTIONS } from '../../../src/shared/defaults';
 import { SinkLensError } from '../../../src/shared/errors';
@@ -75,19 +74,21 @@ describe('maxTokens auto', () => {
   test('4096 tokens on the 1.2B shape in int4 fit a 24 GB machine; the plan grows with L by far less than H·T² per layer', () => {
     const T = 4096;
     const plan = planMemory({ config: LLAMA_1B, precision: 'int4', workload: { ...W, tokens: T }, cached: true });
-    assert.ok(plan.peakBytes < 16 * GiB, `int4 at 4096 tokens: ${plan.peakBytes / GiB} GiB`);
+    // ~22 GiB of a 24 GB machine are available; measured: 3.0 GiB loaded + 5.9 for repeated 4096-token runs.
+    assert.ok(plan.peakBytes < 18 * GiB, `int4 at 4096 tokens: ${plan.peakBytes / GiB} GiB`);
     // Doubling the layers adds per-layer [T, d] states and [H, T] BOS rows, never an [H, T, T] map per layer.
     const perLayer = (runBytes({ ...LLAMA_1B, numLayers: 32 }, { ...W, tokens: T }) - runBytes(LLAMA_1B, { ...W, tokens: T })) / 16;
     const attnMap = LLAMA_1B.numHeads * T * T * 4;
     assert.ok(perLayer < attnMap / 4, `per layer ${perLayer} bytes vs one [H, T, T] map ${attnMap}`);
     // With T > d the entropy reads the [d, d] Gram side: the run at 2T costs less than 4x the run at T.
     assert.ok(runBytes(LLAMA_1B, { ...W, tokens: 2 * T }) < 4 * runBytes(LLAMA_1B, { ...W, tokens: T }));
-    // 'auto' on 20 GB available beside the loaded int4 model: the full 4096.
-    const available = 20 * GiB - plan.loadBytes;
+    // 'auto' on a 24 GB machine (~22 GiB available) beside the loaded int4 model: the full 4096.
+    const available = 22 * GiB - plan.loadBytes;
     assert.deepEqual(resolveMaxTokens('auto', LLAMA_1B, W, available), { maxTokens: 4096, limitedBy: 'cap' });
-    // The next-token loss (on by default) adds its [T, V] logits and their exp: 2 x 4096 x 128256 floats, still 4096 tokens.
+    // The next-token loss (on with an ablation or intervention) adds its [T, V] logits, 4096 x 128256 floats in the
+    // forward's arena (ARENA_GROWTH of them): still 4096 tokens.
     const loss = runBytes(LLAMA_1B, { ...W, tokenLoss: true, tokens: T }) - runBytes(LLAMA_1B, { ...W, tokens: T });
-    assert.equal(loss, 2 * T * LLAMA_1B.vocabSize * 4);
+    assert.equal(loss, ARENA_GROWTH * T * LLAMA_1B.vocabSize * 4);
     assert.deepEqual(resolveMaxTokens('auto', LLAMA_1B, { ...W, tokenLoss: true }, available), { maxTokens: 4096, limitedBy: 'cap' });
   });
 
