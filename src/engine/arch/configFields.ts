@@ -7,6 +7,12 @@ function bad(name: string, what: string): SinkLensError {
   return new SinkLensError('badConfig', `config.json of ${name}: ${what}.`, 'Check that the folder holds a complete Hugging Face config.json for this model.');
 }
 
+/** hidden / heads, for configs whose head size is implied by the hidden size (keys as the config spells them). */
+export function impliedHeadDim(name: string, d: number, dKey: string, heads: number, headsKey: string): number {
+  if (d % heads !== 0) throw bad(name, `${dKey} ${d} is not divisible by ${headsKey} ${heads}`);
+  return d / heads;
+}
+
 /** First present (non-null) key among `keys`, as a finite number; throws when none is present. */
 export function num(raw: RawConfig, name: string, ...keys: string[]): number {
   const v = optNum(raw, name, ...keys);

@@ -10,17 +10,16 @@ import { SinkLensError } from '../../shared/errors';
 import type { CanonicalConfig } from './types';
 import type { LayerWeights, LinearWeights, ModelWeights, WeightStore } from '../weights/types';
 import type { ArchAdapter, RawConfig } from './adapter';
-import { activation, optBool, optNum, posInt, tokenId } from './configFields';
+import { activation, impliedHeadDim, optBool, optNum, posInt, tokenId } from './configFields';
 import { derived, direct, layerNorm, missing, transposed } from './weightRefs';
 
 function gpt2Config(raw: RawConfig, name: string): CanonicalConfig {
   const d = posInt(raw, name, 'n_embd', 'hidden_size');
   const heads = posInt(raw, name, 'n_head', 'num_attention_heads');
-  if (d % heads !== 0) throw new SinkLensError('badConfig', `config.json of ${name}: n_embd ${d} is not divisible by n_head ${heads}.`);
+  const headDim = impliedHeadDim(name, d, 'n_embd', heads, 'n_head');
   if (optBool(raw, 'scale_attn_by_inverse_layer_idx', false)) {
     throw new SinkLensError('unsupportedArch', `${name} sets scale_attn_by_inverse_layer_idx, which SinkLens does not implement.`);
   }
-  const headDim = d / heads;
   const scaled = optBool(raw, 'scale_attn_weights', true);
   return {
     arch: 'gpt2',

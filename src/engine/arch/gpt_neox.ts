@@ -6,18 +6,16 @@
  * - LayerNorm everywhere, erf gelu, parallel residual when `use_parallel_residual`, untied
  *   `embed_out`; names under `gpt_neox.`.
  */
-import { SinkLensError } from '../../shared/errors';
 import type { CanonicalConfig } from './types';
 import type { LayerWeights, LinearWeights, ModelWeights, WeightStore } from '../weights/types';
 import type { ArchAdapter, RawConfig } from './adapter';
-import { activation, optBool, optNum, posInt, ropeScaling, ropeTheta, tokenId } from './configFields';
+import { activation, impliedHeadDim, optBool, optNum, posInt, ropeScaling, ropeTheta, tokenId } from './configFields';
 import { derived, direct, layerNorm, linear } from './weightRefs';
 
 function neoxConfig(raw: RawConfig, name: string): CanonicalConfig {
   const d = posInt(raw, name, 'hidden_size');
   const heads = posInt(raw, name, 'num_attention_heads');
-  if (d % heads !== 0) throw new SinkLensError('badConfig', `config.json of ${name}: hidden_size ${d} is not divisible by num_attention_heads ${heads}.`);
-  const headDim = d / heads;
+  const headDim = impliedHeadDim(name, d, 'hidden_size', heads, 'num_attention_heads');
   const params = (raw['rope_parameters'] ?? {}) as RawConfig;
   const pct = optNum(raw, name, 'rotary_pct', 'partial_rotary_factor') ?? optNum(params, name, 'partial_rotary_factor') ?? 0.25;
   return {

@@ -12,7 +12,7 @@ import { SinkLensError } from '../../shared/errors';
 import type { CanonicalConfig } from './types';
 import type { LayerWeights, ModelWeights, WeightStore } from '../weights/types';
 import type { ArchAdapter, RawConfig } from './adapter';
-import { activation, optBool, optNum, posInt, tokenId } from './configFields';
+import { activation, impliedHeadDim, optBool, optNum, posInt, tokenId } from './configFields';
 import { direct, layerNorm, linear, missing } from './weightRefs';
 
 function refuse(name: string, what: string): SinkLensError {
@@ -22,11 +22,10 @@ function refuse(name: string, what: string): SinkLensError {
 function optConfig(raw: RawConfig, name: string): CanonicalConfig {
   const d = posInt(raw, name, 'hidden_size');
   const heads = posInt(raw, name, 'num_attention_heads');
-  if (d % heads !== 0) throw new SinkLensError('badConfig', `config.json of ${name}: hidden_size ${d} is not divisible by num_attention_heads ${heads}.`);
+  const headDim = impliedHeadDim(name, d, 'hidden_size', heads, 'num_attention_heads');
   if (!optBool(raw, 'enable_bias', true)) throw refuse(name, 'sets enable_bias false (linear layers without biases)');
   if (!optBool(raw, 'layer_norm_elementwise_affine', true)) throw refuse(name, 'sets layer_norm_elementwise_affine false (LayerNorms without parameters)');
   if (optBool(raw, '_remove_final_layer_norm', false)) throw refuse(name, 'sets _remove_final_layer_norm (a pre-LN model without its final norm)');
-  const headDim = d / heads;
   const preLn = optBool(raw, 'do_layer_norm_before', true);
   return {
     arch: 'opt',

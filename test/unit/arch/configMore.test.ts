@@ -5,7 +5,7 @@ import { SinkLensError } from '../../../src/shared/errors';
 import { checkCanonicalConfig } from '../../../src/engine/arch/checkConfig';
 import { getAdapter } from '../../../src/engine/arch/registry';
 import type { CanonicalConfig } from '../../../src/engine/arch/types';
-import { GRANITE_3_2B, OLMO2_7B, OLMO_7B_0424, OPT_125M, OPT_350M, PHI3_MINI_4K, PHI3_VISION_128K, PHI4_MINI, TINYLLAMA } from './configs';
+import { GPT2, GRANITE_3_2B, OLMO2_7B, OLMO_7B_0424, OPT_125M, OPT_350M, PHI3_MINI_4K, PHI3_VISION_128K, PHI4_MINI, PYTHIA_160M, TINYLLAMA } from './configs';
 
 const norm = (raw: Record<string, unknown>, name = 'm'): CanonicalConfig => getAdapter(raw['model_type']).normalizeConfig(raw, name);
 const refuses = (raw: Record<string, unknown>, code: 'unsupportedArch' | 'badConfig', mention: string): void =>
@@ -85,6 +85,16 @@ describe('config normalisation: Granite', () => {
     for (const k of ['attention_multiplier', 'embedding_multiplier', 'residual_multiplier', 'logits_scaling']) delete raw[k];
     const c = norm(raw);
     assert.deepEqual([c.attnScale, c.embeddingMultiplier, c.residualMultiplier, c.logitsScaling], [1, 1, 1, 1]);
+  });
+});
+
+describe('config normalisation: a head size implied by the hidden size', () => {
+  it('GPT-2, GPT-NeoX and OPT refuse a hidden size the heads do not divide, naming both keys as the config spells them', () => {
+    refuses({ ...GPT2, n_embd: 770 }, 'badConfig', 'n_embd 770 is not divisible by n_head 12');
+    refuses({ ...PYTHIA_160M, hidden_size: 770 }, 'badConfig', 'hidden_size 770 is not divisible by num_attention_heads 12');
+    refuses({ ...OPT_125M, hidden_size: 770 }, 'badConfig', 'hidden_size 770 is not divisible by num_attention_heads 12');
+    assert.equal(norm(GPT2).headDim, 64);
+    assert.equal(norm(PYTHIA_160M).headDim, 64);
   });
 });
 
