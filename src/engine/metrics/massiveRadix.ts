@@ -12,7 +12,7 @@
  * the unsettled scalars are too many to collect (ties, or most scalars near the cut).
  */
 import type { MassiveActivation, MassiveSummary } from '../../shared/result';
-import { bucketOf, valueAt } from './stats';
+import { bitsOfFloat, bucketOf, floatOfBits, valueAt } from './stats';
 
 /** Most unsettled scalars pass 2 collects before the caller falls back to the scan. */
 const MAX_CANDIDATES = 1 << 16;
@@ -23,11 +23,8 @@ const BUCKET_100 = 0x42c8; // 100 = 0x42c80000: the bucket starts at 100 exactly
 const hist = new Int32Array(65536); // counts by the top 16 bits of |x|
 const lowUpper = new Int32Array(65536); // counts by the low 16 bits in the upper median's bucket
 const lowLower = new Int32Array(65536); // ... in the lower median's bucket when it differs
-const asFloat = new Float32Array(1);
-const asBits = new Uint32Array(asFloat.buffer);
 
-const valueOf = (bits: number): number => ((asBits[0] = bits), asFloat[0] as number);
-const bucketOfValue = (v: number): number => ((asFloat[0] = v), (asBits[0] as number) >>> 16);
+const bucketOfValue = (v: number): number => bitsOfFloat(v) >>> 16;
 
 export function massiveRadix(layer: Float32Array, d: number, topK: number, massiveRelative: number, massiveAbsolute: number): MassiveSummary | null {
   const bits = new Int32Array(layer.buffer, layer.byteOffset, layer.length); // int32 loads stay small integers in V8
@@ -41,8 +38,8 @@ export function massiveRadix(layer: Float32Array, d: number, topK: number, massi
   const lower = n % 2 === 1 ? upper : bucketOf(hist, (n >> 1) - 1);
   // The median lies in [lowest value of lower's bucket, highest of upper's]: the cut in 1000 x that,
   // widened by a bucket each side for float64 -> float32 rounding.
-  const cutFrom = Math.max(0, bucketOfValue(massiveRelative * valueOf(lower.bucket << 16)) - 1);
-  const cutTo = Math.min(INF_BUCKET - 1, bucketOfValue(massiveRelative * valueOf((upper.bucket << 16) | 0xffff)) + 1);
+  const cutFrom = Math.max(0, bucketOfValue(massiveRelative * floatOfBits(lower.bucket << 16)) - 1);
+  const cutTo = Math.min(INF_BUCKET - 1, bucketOfValue(massiveRelative * floatOfBits((upper.bucket << 16) | 0xffff)) + 1);
   const k = Math.max(0, Math.min(topK, n));
   const topFrom = topBucket(Math.max(1, k)); // at least the largest scalar: maxAbs
 
@@ -94,7 +91,7 @@ function sum(from: number, to: number): number {
 /** Scalars with |x| > cut: every scalar above the collected buckets, plus the collected ones above it. */
 function countAbove(cut: number, collected: Uint32Array, lastCollected: number): number {
   let count = sum(lastCollected + 1, INF_BUCKET - 1);
-  for (let i = 0; i < collected.length; i++) if (valueOf(collected[i] as number) > cut) count++;
+  for (let i = 0; i < collected.length; i++) if (floatOfBits(collected[i] as number) > cut) count++;
   return count;
 }
 

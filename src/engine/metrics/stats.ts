@@ -64,13 +64,17 @@ function lowCounts(bits: Uint32Array, bucket: number, low: Uint32Array): void {
 const asFloat = new Float32Array(1);
 const asBits = new Uint32Array(asFloat.buffer);
 
+/** The float32 whose bit pattern is `bits` (the radix passes here and in massiveRadix.ts order |x| by its bits). */
+export const floatOfBits = (bits: number): number => ((asBits[0] = bits), asFloat[0] as number);
+/** The bit pattern of `v` rounded to float32, as an unsigned integer. */
+export const bitsOfFloat = (v: number): number => ((asFloat[0] = v), asBits[0] as number);
+
 /** The float32 |x| of the given rank within its bucket, from that bucket's low-16-bit counts (also massiveRadix.ts). */
 export function valueAt(at: { bucket: number; rank: number }, low: ArrayLike<number>): number {
   let lo = 0;
   let rank = at.rank;
   while (rank >= (low[lo] as number)) rank -= low[lo++] as number;
-  asBits[0] = (at.bucket << 16) | lo;
-  return asFloat[0] as number;
+  return floatOfBits((at.bucket << 16) | lo);
 }
 
 /** Median that reorders `a`. */
