@@ -166,6 +166,8 @@ describe('memory plan', () => {
       [LLAMA_1B, 2048, INT4, 2.86],
       [LLAMA_1B, 4096, INT4, LLAMA_1B_4096],
       [LLAMA_1B, 1024, { ...INT4, ablation: true, tokenLoss: true }, 1.68],
+      [LLAMA_1B, 256, { precision: 'fp32' }, 0.27],
+      [LLAMA_1B, 1024, { precision: 'fp32' }, 1.2],
       [LLAMA_8B, 256, INT4, LLAMA_8B_256],
       [LLAMA_8B, 1024, INT4, LLAMA_8B_1024],
       [LLAMA_8B, 2048, INT4, 7.33],
