@@ -6,9 +6,9 @@
  * QL, bisection when QL does not converge). Cost: ~(2/3) n^3 multiply-adds for the reduction,
  * O(n^2) for the tridiagonal. No eigenvectors are formed: the metrics only need the spectrum.
  * `borderedSpectra` and `rankOneSpectra` get the spectra with and without the BOS row from one
- * reduction.
+ * reduction, and their two tridiagonal QLs interleaved (`tridiagonalEigenvaluesPair`).
  */
-import { tridiagonalEigenvalues } from './tridiagonal';
+import { tridiagonalEigenvalues, tridiagonalEigenvaluesPair } from './tridiagonal';
 import { wasmTridiagonalize } from './wasmKernel';
 
 /** Eigenvalues of the symmetric n x n matrix `a` (row-major; only the lower triangle is read), descending. `a` is not modified. Non-finite input gives NaNs, never an exception. */
@@ -41,7 +41,8 @@ export function borderedSpectra(G: ArrayLike<number>, n: number): { full: Float6
   const w = new Float64Array((n * (n + 1)) / 2); // packed lower triangle [n, n]
   for (let i = 0, o = 0; i < n; i++) for (let j = 0; j <= i; j++) w[o++] = G[i * n + j] as number;
   const t = tridiagonalForm(w, n);
-  return { full: clampPsd(descending(t, 0, 0)), inner: clampPsd(descending(t, 1, 0)) };
+  const [full, inner] = descendingPair(t, 0, 0, 1, 0);
+  return { full: clampPsd(full), inner: clampPsd(inner) };
 }
 
 /**
@@ -67,7 +68,8 @@ export function rankOneSpectra(C: ArrayLike<number>, x: ArrayLike<number>, n: nu
     else for (let j = 0; j <= i; j++) w[o++] = C[i * n + j] as number;
   }
   const t = tridiagonalForm(w, m, 1);
-  return { base: clampPsd(descending(t, 1, 0)), updated: clampPsd(descending(t, 1, Number.isFinite(xx) ? xx : NaN)) };
+  const [base, updated] = descendingPair(t, 1, 0, 1, Number.isFinite(xx) ? xx : NaN);
+  return { base: clampPsd(base), updated: clampPsd(updated) };
 }
 
 interface Tridiagonal {
@@ -110,11 +112,28 @@ function tridiagonalForm(w: Float64Array, n: number, fixedRows = 0): Tridiagonal
 
 /** Eigenvalues of the tridiagonal from row `from` on, plus `add` at its first diagonal entry (unscaled units), descending. */
 function descending(t: Tridiagonal, from: number, add: number): Float64Array {
+  const [d, e] = trailing(t, from, add);
+  return unscaled(tridiagonalEigenvalues(d, e).values, t.scale);
+}
+
+/** `descending` for two trailing parts of one tridiagonal, their QLs interleaved (tridiagonalEigenvaluesPair). */
+function descendingPair(t: Tridiagonal, fromA: number, addA: number, fromB: number, addB: number): [Float64Array, Float64Array] {
+  const [dA, eA] = trailing(t, fromA, addA);
+  const [dB, eB] = trailing(t, fromB, addB);
+  const [a, b] = tridiagonalEigenvaluesPair(dA, eA, dB, eB);
+  return [unscaled(a.values, t.scale), unscaled(b.values, t.scale)];
+}
+
+/** The tridiagonal from row `from` on, with `add` (unscaled units) at its first diagonal entry. */
+function trailing(t: Tridiagonal, from: number, add: number): [Float64Array, Float64Array] {
   const d = t.diag.slice(from);
-  const e = t.off.slice(from);
   if (d.length > 0) d[0] = (d[0] as number) + add * t.scale;
-  const { values } = tridiagonalEigenvalues(d, e);
-  for (let i = 0; i < values.length; i++) values[i] = (values[i] as number) / t.scale;
+  return [d, t.off.slice(from)];
+}
+
+/** Eigenvalues back in the matrix's units, descending. */
+function unscaled(values: Float64Array, scale: number): Float64Array {
+  for (let i = 0; i < values.length; i++) values[i] = (values[i] as number) / scale;
   return values.sort().reverse();
 }
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { borderedSpectra, psdEigenvalues, rankOneSpectra, symmetricEigenvalues } from '../../../src/engine/metrics/eigen';
 import { spectrumEntropy } from '../../../src/engine/metrics/entropy';
-import { bisectionEigenvalues, tridiagonalEigenvalues } from '../../../src/engine/metrics/tridiagonal';
+import { bisectionEigenvalues, tridiagonalEigenvalues, tridiagonalEigenvaluesPair } from '../../../src/engine/metrics/tridiagonal';
 import { assertClose } from '../../support/assertClose';
 import { jacobiEigenvalues, naiveGramCols, naiveGramRows, orthonormalRows, randomMatrix, randomSymmetric } from './helpers';
 
@@ -140,5 +140,42 @@ test('tridiagonal QL at the ends of the float64 range: rotations neither overflo
     const r = tridiagonalEigenvalues(Float64Array.of(a, a), Float64Array.of(b, 0));
     assert.equal(r.method, 'ql', `a=${a} b=${b}`);
     assertClose(desc(Array.from(r.values)), [a + b, a - b], { rtol: 1e-14, atol: 0 }, `a=${a} b=${b}`);
+  }
+});
+
+test('tridiagonal QL of two matrices interleaved gives bit for bit what two separate QLs give, fallbacks included', () => {
+  let seed = 7;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  const kinds: Record<string, (n: number) => [Float64Array, Float64Array]> = {
+    random: (n) => [Float64Array.from({ length: n }, rand), Float64Array.from({ length: n }, (_, i) => (i < n - 1 ? rand() : 0))],
+    'huge range': (n) => [Float64Array.from({ length: n }, (_, i) => 10 ** (8 - (16 * i) / n) * (1 + rand() / 4)), Float64Array.from({ length: n }, (_, i) => 10 ** (4 - (16 * i) / n) * rand())],
+    'glued blocks': (n) => [Float64Array.from({ length: n }, (_, i) => (i % 7) + 1), Float64Array.from({ length: n }, (_, i) => (i % 7 === 6 ? 1e-15 : 1))],
+    zeros: (n) => [new Float64Array(n), new Float64Array(n)],
+    'gram-like (PSD, one dominant)': (n) => [Float64Array.from({ length: n }, (_, i) => (i === 0 ? 1e6 : 1 + rand() / 2)), Float64Array.from({ length: n }, () => rand())],
+  };
+  const names = Object.keys(kinds);
+  for (const [nA, nB] of [[1, 1], [2, 5], [40, 39], [129, 128], [257, 256], [100, 3]] as const) {
+    for (const kA of names) {
+      const kB = names[(names.indexOf(kA) + nA) % names.length] as string;
+      const [dA, eA] = kinds[kA]!(nA);
+      const [dB, eB] = kinds[kB]!(nB);
+      const what = `${kA} (${nA}) with ${kB} (${nB})`;
+      const [a, b] = tridiagonalEigenvaluesPair(dA, eA, dB, eB);
+      for (const [got, want] of [[a, tridiagonalEigenvalues(dA, eA)], [b, tridiagonalEigenvalues(dB, eB)]] as const) {
+        assert.equal(got.method, want.method, what);
+        assert.deepEqual(Array.from(got.values), Array.from(want.values), what);
+      }
+    }
+  }
+  // One runs out of its QL budget (bisection), the other has NaN: each as alone.
+  const [dA, eA] = kinds['random']!(60);
+  const nan = Float64Array.from({ length: 30 }, (_, i) => (i === 3 ? NaN : i));
+  for (const budget of [0, 1]) {
+    const [a, b] = tridiagonalEigenvaluesPair(dA, eA, nan, new Float64Array(30), budget);
+    assert.deepEqual([a.method, Array.from(a.values)], [tridiagonalEigenvalues(dA, eA, budget).method, Array.from(tridiagonalEigenvalues(dA, eA, budget).values)]);
+    assert.ok(b.values.every(Number.isNaN));
+    const [c, d] = tridiagonalEigenvaluesPair(dA, eA, Float64Array.from(dA), Float64Array.from(eA), budget);
+    assert.deepEqual(Array.from(c.values), Array.from(d.values));
+    assert.equal(c.method, budget === 0 ? 'bisection' : tridiagonalEigenvalues(dA, eA, budget).method);
   }
 });
