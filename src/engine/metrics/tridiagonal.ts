@@ -39,7 +39,7 @@ export function tridiagonalEigenvalues(
 
 /**
  * tridiagonalEigenvalues of two tridiagonals, their QL sweeps interleaved (rootFreeQLPair): the same results as
- * two calls, in ~0.55x the QL time. Each falls back to bisection on its own.
+ * two calls, in ~0.6x the QL time. Each falls back to bisection on its own.
  */
 export function tridiagonalEigenvaluesPair(
   dA: Float64Array,
@@ -99,7 +99,7 @@ function rootFreeQL(d: Float64Array, e: Float64Array, iterationsPerEigenvalue: n
 /**
  * rootFreeQL on two independent tridiagonals at once, with identical results: each sweep is one chain of
  * dependent divisions and multiplications (~27 cycles a rotation here), so two sweeps run side by side in one
- * loop (`pwkSweepPair`) take ~0.55x the time of one after the other.
+ * loop (`pwkSweepPair`) take ~0.6x the time of one after the other.
  */
 function rootFreeQLPair(dA: Float64Array, eA: Float64Array, dB: Float64Array, eB: Float64Array, iterationsPerEigenvalue: number): [boolean, boolean] {
   const a = qlStart(dA, eA, iterationsPerEigenvalue);
