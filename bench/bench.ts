@@ -375,11 +375,17 @@ function printLoad(): void {
   for (const line of [...LOAD_HEADER, loadRowText(r)]) console.log(line);
 }
 
+/** "lowest-highest" of per-pair ratios: single fresh processes scatter by +-15% on a shared machine. */
+function spread(xs: readonly number[]): string {
+  return `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
+}
+
 /** Fresh processes, bare and analysis alternating; medians over `reps` pairs. */
 function printFresh(dir: string, Ts: readonly number[], reps: number): void {
   if (reps <= 0) return;
   console.log(`\nFresh process, first call (what the CLI and the first run in VS Code get; median of ${reps} process pairs, bare and analysis alternating):`);
   console.log(row(['T', 'bare ms', 'bare cpu', 'analysis ms', 'analysis cpu', 'x bare', 'paint ms', 'paint x', '2nd run x', 'load ms']));
+  const ranges: string[] = [];
   for (const T of Ts) {
     const bare: Fresh[] = [];
     const analysis: Fresh[] = [];
@@ -403,8 +409,10 @@ function printFresh(dir: string, Ts: readonly number[], reps: number): void {
         med(analysis, (x) => x.loadMs).toFixed(0),
       ]),
     );
+    ranges.push(`T=${T}: x bare ${spread(analysis.map((a, i) => a.firstMs / (bare[i] as Fresh).firstMs))}, paint x ${spread(analysis.map((a, i) => a.paintMs / (bare[i] as Fresh).firstMs))}`);
   }
   console.log('"x bare" and "paint x" divide by the bare first call of the paired process; "2nd run x" compares the second calls.');
+  console.log(`Spread over the ${reps} pairs (lowest-highest): ${ranges.join(' · ')}`);
 }
 
 main().catch((e: unknown) => {
