@@ -37,7 +37,7 @@ function withKernel<T>(wasm: boolean | WasmKernelKind, f: () => T): T {
   }
 }
 
-/** Symmetric matrices that stress the reduction: sizes around the 4-row and 2-column unrolling, zero steps, huge range. */
+/** Symmetric matrices that stress the reduction: sizes around the two-row and two-column unrolling, zero steps, huge range. */
 function cases(): { what: string; n: number; A: Float64Array }[] {
   const out: { what: string; n: number; A: Float64Array }[] = [];
   for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 33, 64, 131]) out.push({ what: `random n=${n}`, n, A: randomSymmetric(n, 900 + n) });
