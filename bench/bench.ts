@@ -29,7 +29,7 @@ import { serializeInline } from '../src/engine/graph/serialize';
 import { resolveOptions } from '../src/engine/options';
 import { loadModelFiles } from '../src/engine/model/load';
 import { createSession } from '../src/engine/runtime/ort';
-import { wasmKernelKind } from '../src/engine/metrics/wasmKernel';
+import { spectraKernelName } from '../src/engine/metrics/wasmKernel';
 import { modelSize, shapeSpec, writeRandomModel } from '../tools/modelgen';
 import { forwardFlops } from './flops';
 import { LOAD_HEADER, loadRowText, measureLoad } from './loadMeasure';
@@ -108,9 +108,6 @@ async function measureModel(dir: string, mode: Exclude<Mode, 'peak' | 'pair'>, T
   await runner.dispose();
   return { mode, T, medianMs: ms, runs: reps, peakRssMb: process.resourceUsage().maxRSS / 1024, gflops: forwardFlops(config, T) / ms / 1e6 };
 }
-
-/** How the header names the Householder kernel the metrics workers load in this runtime. */
-const KERNEL_NAMES = { relaxed: 'WebAssembly relaxed SIMD (fused multiply-adds)', simd: 'WebAssembly SIMD', js: 'JavaScript' } as const;
 
 interface Paired {
   T: number;
@@ -325,7 +322,7 @@ async function main(): Promise<void> {
 async function report(dir: string, Ts: number[], reps: number): Promise<void> {
   const c = shapeSpec(SHAPE);
   console.log(`SinkLens benchmark · GPT-2-small shape (d=${c.hidden}, L=${c.layers}, H=${c.heads}, vocab=${c.vocab}) · random weights · threads=${threads || 'ORT default'}`);
-  console.log(`node ${process.version} · ${new Date().toISOString()} · Householder kernel: ${KERNEL_NAMES[wasmKernelKind() ?? 'js']}`);
+  console.log(`node ${process.version} · ${new Date().toISOString()} · Householder kernel: ${spectraKernelName()}`);
   const peak = runChild(dir, 'peak', 1024, reps);
   console.log(`MatMul peak (2048^3, best of ${peak.runs}): ${peak.gflops.toFixed(1)} GFLOP/s (${peak.medianMs.toFixed(2)} ms)\n`);
   console.log(row(['T / mode', 'median ms', 'ms/token', 'GFLOP/s', '% of peak', 'x bare', 'peak RSS MB']));

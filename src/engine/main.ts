@@ -27,6 +27,7 @@ import { isMsg, responseMethodOf, type Msg, type Notification, type ParamsOf, ty
 import { Engine } from './api';
 import { resolveCacheConfig } from './cache/config';
 import { GraphCache } from './cache/graphCache';
+import { spectraKernelName } from './metrics/wasmKernel';
 import { analyzeWorkload } from './plan/workload';
 
 const engine = new Engine();
@@ -132,7 +133,7 @@ process.on('uncaughtException', (e) => {
   log('error', `uncaught: ${e.stack ?? e.message}`);
 });
 
-log('info', `SinkLens engine ${process.pid} ready (node ${process.version})`);
+log('info', `SinkLens engine ${process.pid} ready (node ${process.version}; spectra: ${spectraKernelName()})`);
 
 // Start-up: remove what killed engines left in the cache's staging area and the temp folder.
 setImmediate(() => {

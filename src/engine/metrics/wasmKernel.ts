@@ -79,6 +79,12 @@ export function wasmKernelKind(): WasmKernelKind | null {
   return active()?.kind ?? null;
 }
 
+/** The kernel `wasmKernelKind` names, in words (engine log, benchmark header). */
+export function spectraKernelName(): string {
+  const kind = wasmKernelKind();
+  return kind === 'relaxed' ? 'WebAssembly relaxed SIMD (fused multiply-adds)' : kind === 'simd' ? 'WebAssembly SIMD' : 'JavaScript';
+}
+
 /**
  * Tridiagonalises the packed lower triangle `w` [n(n+1)/2] into `diag` [n] and `off` [n] (off[i] couples i and
  * i+1, off[n-1] = 0) in WebAssembly; `w` is left as it was. False when the kernel is off or unavailable.
