@@ -11,9 +11,11 @@
  */
 
 import type { ModelInfo } from './modelInfo';
+import type { Phases, ValleyCause } from './phases';
 
-// The model's description (modelInfo.ts) is part of the schema: its users import it from here.
+// The model's description (modelInfo.ts) and the depth phases (phases.ts) are part of the schema: their users import them from here.
 export type { ModelInfo, PrecisionInfo, WeightFileInfo, WeightPrecision, WeightsMode } from './modelInfo';
+export type { PhaseBand, PhaseName, Phases, PhaseStrength, ValleyCause } from './phases';
 
 /** 2: bounds paired with the raw layer's measurements, chance levels, phase evidence, measured mixing, BOS writers. */
 export const RESULT_SCHEMA_VERSION = 2;
@@ -236,58 +238,6 @@ export interface LayerMetrics {
   learnedSinkHeads?: number[] | null;
   /** Mean of learnedSinkHeads over heads; absent or null as learnedSinkHeads. */
   learnedSinkShare?: number | null;
-}
-
-export type PhaseName = 'mix' | 'compress' | 'refine';
-
-/** How strongly a band is supported; null where a quantity does not apply or was not measured. */
-export interface PhaseStrength {
-  /** Compress only: min(fall before, recovery after) of the entropy minimum (normalised entropy). */
-  valleyDepth: number | null;
-  /** Largest bosRatio in the band. */
-  bosRatio: number;
-  /** Mean sink rate over the band's layers that have attention. */
-  sinkRate: number | null;
-  /** Mean measured mixing (row entropy) over the band's layers. */
-  mixing: number | null;
-}
-
-export interface PhaseBand {
-  phase: PhaseName;
-  /** Inclusive layer range [start, end] over h indices. */
-  start: number;
-  end: number;
-  /** Words for the evidence behind this band (shown on hover / under the table). */
-  evidence: string[];
-  strength: PhaseStrength;
-}
-
-/**
- * Why a valley is labelled Compress: 'bos' = a BOS spike at or just before it (the paper's
- * mechanism); 'notBos' = the BOS-excluded entropy dips as well ("valley not explained by BOS").
- */
-export type ValleyCause = 'bos' | 'notBos';
-
-export interface Phases {
-  /** False when there is no Compress band (no valley, no cause for it, or a short prompt). */
-  valley: boolean;
-  /** False below the minimum prompt length: then no bands are produced. */
-  informative: boolean;
-  /** The valley's cause when `valley`; null otherwise. */
-  cause: ValleyCause | null;
-  /** Human label of the cause ('BOS spike' / 'valley not explained by BOS'); null without a valley. */
-  causeLabel: string | null;
-  bands: PhaseBand[];
-  /** Layer of the entropy minimum. */
-  minLayer: number;
-  minEntropy: number;
-  maxEntropy: number;
-  /** Entropy threshold: min + 0.25 (max - min). */
-  threshold: number;
-  /** Layers added to Compress by the widening rule (bosRatio >= 10 and sinkRate >= 0.5). */
-  widenedBy: number[];
-  /** Human-readable reasons for each boundary. */
-  signals: string[];
 }
 
 export interface TopToken {
