@@ -18,7 +18,7 @@ import type { PromptTokenizer } from './model/tokenizer';
 import type { CanonicalConfig } from './arch/types';
 import { assertFits, availableMemory, gb } from './plan/check';
 import { BYTES_PER_WEIGHT, largestFitting, planMemory, type Workload } from './plan/memory';
-import { chooseWeights, resolveLoadOptions } from './precision';
+import { chooseWeights, prepackWeights, resolveLoadOptions } from './precision';
 
 export interface LoadedModel {
   id: string;
@@ -93,6 +93,7 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
     const cold = hashWhileWriting(weightFiles, writeProgress(ctx.onProgress));
     const runner = await createRunnerWith(files.config, files.weights, { threads, probes: 'full', weights: precision, executionProvider: o.executionProvider, strictProvider: o.strictProvider }, {
       cache: { cache, fingerprint, describe },
+      prepack: prepackWeights(files.config, precision),
       onWrite: cold.onWrite,
       ...(ctx.onWarn ? { onWarn: ctx.onWarn } : {}),
       ...(internals.externalThresholdBytes !== undefined ? { externalThresholdBytes: internals.externalThresholdBytes } : {}),

@@ -52,6 +52,22 @@ export function chooseWeights(c: CanonicalConfig, availableBytes: number): { wei
   return { weights: 'int4', reason: `weights auto → int4: even int4 weights (${gb(need)}) exceed half of the ${gb(availableBytes)} available memory; the load may fail.` };
 }
 
+/** float32 weights above which a load skips onnxruntime's prepacking (prepackWeights). */
+export const PREPACK_MAX_BYTES = 2 ** 30;
+
+/**
+ * Whether the forward session prepacks its weights (runtime/ort.ts SessionOptions.prepack). Quantised
+ * linears always do (MatMulNBits takes its compute layout from it). float32 weights do up to
+ * PREPACK_MAX_BYTES: prepacking costs ~2 s per GiB at every load (GPT-2 small 0.7 -> 0.16 s of session
+ * creation without it; the Llama-3.2-1B shape's cached load 10-11 s -> 0.8 s) and doubles the weights'
+ * resident memory for a while, for forwards that are 3-25% faster on short prompts and no faster from
+ * ~1k tokens (docs/PERFORMANCE.md). Above a GiB a user waits longer for the load than the prepacked
+ * forwards of a working session give back.
+ */
+export function prepackWeights(c: CanonicalConfig, precision: WeightPrecision): boolean {
+  return precision === 'int8' || precision === 'int4' || weightBytes(c, 'fp32') <= PREPACK_MAX_BYTES;
+}
+
 /** Memory the OS can give without swapping: /proc/meminfo MemAvailable on Linux, else os.freemem(). */
 export function availableMemory(): number {
   try {

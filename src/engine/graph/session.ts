@@ -144,6 +144,7 @@ function ortOptions(p: SessionPlacement): SessionOptions {
     ...(p.strictProvider !== undefined ? { strictProvider: p.strictProvider } : {}),
     ...(p.spin !== undefined ? { spin: p.spin } : {}),
     ...(p.arena !== undefined ? { arena: p.arena } : {}),
+    ...(p.prepack !== undefined ? { prepack: p.prepack } : {}),
     ...(p.profilePrefix !== undefined ? { profilePrefix: p.profilePrefix } : {}),
   };
 }

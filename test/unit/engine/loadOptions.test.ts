@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { Engine } from '../../../src/engine/api';
 import { DT, GraphBuilder } from '../../../src/engine/graph/builder';
 import { serializeInline } from '../../../src/engine/graph/serialize';
-import { availableMemory, chooseWeights, resolveLoadOptions } from '../../../src/engine/precision';
+import { availableMemory, chooseWeights, PREPACK_MAX_BYTES, prepackWeights, resolveLoadOptions } from '../../../src/engine/precision';
 import { paramCounts, planMemory, weightBytes } from '../../../src/engine/plan/memory';
 import { createSession, listExecutionProviders, ortSessionOptions, providerPlan } from '../../../src/engine/runtime/ort';
 import type { CanonicalConfig } from '../../../src/engine/arch/types';
@@ -99,6 +99,26 @@ describe('threads', () => {
     await s.release();
   });
 
+  it('prepack: false asks onnxruntime not to prepack the weights, and such a session gives the prepacked one\'s outputs', async () => {
+    assert.deepEqual(ortSessionOptions({ threads: 0, prepack: false }, 'cpu').extra, { session: { force_spinning_stop: '1', disable_prepacking: '1' } });
+    assert.deepEqual(ortSessionOptions({ threads: 0, spin: false, prepack: false }, 'cpu').extra, { session: { 'intra_op.allow_spinning': '0', disable_prepacking: '1' } });
+    assert.deepEqual(ortSessionOptions({ threads: 0, prepack: true }, 'cpu').extra, { session: { force_spinning_stop: '1' } });
+    // A weight large enough for MLAS's packed GEMM path: [96, 80].
+    const g = new GraphBuilder();
+    const x = g.input('x', DT.FLOAT, ['n', 96]);
+    g.output(g.op('MatMul', '/m', [x, g.f32(Array.from({ length: 96 * 80 }, (_, i) => Math.sin(i * 0.37)), [96, 80])]), 'y', DT.FLOAT, ['n', 80]);
+    const bytes = serializeInline(g);
+    const feed = { x: { type: 'float32' as const, data: Float32Array.from({ length: 33 * 96 }, (_, i) => Math.cos(i * 0.11)), dims: [33, 96] } };
+    const outs: Float32Array[] = [];
+    for (const prepack of [true, false]) {
+      const s = await createSession(bytes, { threads: 1, prepack });
+      outs.push((await s.run(feed))['y']!.data as Float32Array);
+      await s.release();
+    }
+    assert.equal(outs[1]!.length, 33 * 80);
+    for (let i = 0; i < outs[0]!.length; i++) assert.ok(Math.abs(outs[0]![i]! - outs[1]![i]!) <= 1e-5 * (1 + Math.abs(outs[0]![i]!)), `output ${i}: ${outs[0]![i]} vs ${outs[1]![i]}`);
+  });
+
   it('arena: true turns on onnxruntime\'s CPU memory arena (the forward session\'s), off by default (the Gram sides), and such a session runs', async () => {
     assert.equal(ortSessionOptions({ threads: 0, arena: true }, 'cpu').enableCpuMemArena, true);
     assert.equal(ortSessionOptions({ threads: 0 }, 'cpu').enableCpuMemArena, false);
@@ -144,6 +164,22 @@ describe('load option validation and weights auto', () => {
   it('available memory is read from the OS (MemAvailable on Linux): positive and below the total', () => {
     const avail = availableMemory();
     assert.ok(avail > 0 && avail <= totalmem(), `${avail} of ${totalmem()}`);
+  });
+
+  it('float32 weights above a GiB skip prepacking at load; smaller ones and quantised linears keep it', () => {
+    // The Llama-3-8B shape: 30 GiB of float32 weights.
+    assert.equal(prepackWeights(llama8b, 'fp32'), false);
+    assert.equal(prepackWeights(llama8b, 'fp16'), false);
+    assert.equal(prepackWeights(llama8b, 'int8'), true, 'MatMulNBits takes its compute layout from prepacking');
+    assert.equal(prepackWeights(llama8b, 'int4'), true);
+    // The boundary: the same small shape with one more layer crosses PREPACK_MAX_BYTES.
+    const shape = (numLayers: number): CanonicalConfig => ({ ...llama8b, hiddenSize: 1024, numHeads: 16, numKvHeads: 4, headDim: 64, intermediateSize: 2816, vocabSize: 32000, numLayers });
+    let layers = 1;
+    while (weightBytes(shape(layers + 1), 'fp32') <= PREPACK_MAX_BYTES) layers++;
+    assert.ok(layers > 4, `${layers} layers`);
+    assert.equal(prepackWeights(shape(layers), 'fp32'), true, `${weightBytes(shape(layers), 'fp32')} bytes`);
+    assert.equal(prepackWeights(shape(layers + 1), 'fp32'), false, `${weightBytes(shape(layers + 1), 'fp32')} bytes`);
+    assert.equal(prepackWeights(shape(layers + 1), 'int4'), true);
   });
 
   it('auto picks fp32 when it fits in half the memory, else int8, else int4, and says why', () => {
