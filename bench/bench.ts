@@ -391,7 +391,10 @@ function printFresh(dir: string, Ts: readonly number[], reps: number): void {
       analysis.push(runChild<Fresh>(dir, 'fresh-analysis', T, 1));
     }
     const med = (xs: Fresh[], f: (x: Fresh) => number): number => median(xs.map(f));
-    const ratio = (f: (x: Fresh) => number): number => median(analysis.map((a, i) => f(a) / (bare[i] as Fresh).firstMs));
+    // Per pair: the analysis process's time over its paired bare process's first call.
+    const perPair = (f: (x: Fresh) => number): number[] => analysis.map((a, i) => f(a) / (bare[i] as Fresh).firstMs);
+    const xBare = perPair((x) => x.firstMs);
+    const paintX = perPair((x) => x.paintMs);
     console.log(
       row([
         T,
@@ -399,14 +402,14 @@ function printFresh(dir: string, Ts: readonly number[], reps: number): void {
         med(bare, (x) => x.firstCpuMs).toFixed(0),
         med(analysis, (x) => x.firstMs).toFixed(0),
         med(analysis, (x) => x.firstCpuMs).toFixed(0),
-        ratio((x) => x.firstMs).toFixed(3),
+        median(xBare).toFixed(3),
         med(analysis, (x) => x.paintMs).toFixed(0),
-        ratio((x) => x.paintMs).toFixed(3),
+        median(paintX).toFixed(3),
         median(analysis.map((a, i) => a.secondMs / (bare[i] as Fresh).secondMs)).toFixed(3),
         med(analysis, (x) => x.loadMs).toFixed(0),
       ]),
     );
-    ranges.push(`T=${T}: x bare ${spread(analysis.map((a, i) => a.firstMs / (bare[i] as Fresh).firstMs))}, paint x ${spread(analysis.map((a, i) => a.paintMs / (bare[i] as Fresh).firstMs))}`);
+    ranges.push(`T=${T}: x bare ${spread(xBare)}, paint x ${spread(paintX)}`);
   }
   console.log('"x bare" and "paint x" divide by the bare first call of the paired process; "2nd run x" compares the second calls.');
   console.log(`Spread over the ${reps} pairs (lowest-highest): ${ranges.join(' · ')}`);
