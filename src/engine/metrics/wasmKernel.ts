@@ -36,8 +36,10 @@ const PAGE = 65536;
 const MODULES: Record<WasmKernelKind, string> = { relaxed: TRIDIAGONALIZE_WASM_RELAXED, simd: TRIDIAGONALIZE_WASM };
 /** Each build once per thread: its instance, or null where this runtime refuses it. */
 const kernels: Partial<Record<WasmKernelKind, Kernel | null>> = {};
+/** Every build, best first. */
+const BEST_FIRST: readonly WasmKernelKind[] = ['relaxed', 'simd'];
 /** The builds to try, best first; empty: the JavaScript kernel. */
-let order: readonly WasmKernelKind[] = ['relaxed', 'simd'];
+let order: readonly WasmKernelKind[] = BEST_FIRST;
 
 function load(kind: WasmKernelKind): Kernel | null {
   try {
@@ -66,7 +68,7 @@ function active(): { kind: WasmKernelKind; kernel: Kernel } | null {
  * the JavaScript kernel.
  */
 export function useWasmKernel(on: boolean | WasmKernelKind): void {
-  order = on === true ? ['relaxed', 'simd'] : on === false ? [] : [on];
+  order = on === true ? BEST_FIRST : on === false ? [] : [on];
 }
 
 /** Whether the next reduction in this thread runs in WebAssembly. */
