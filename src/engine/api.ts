@@ -49,7 +49,7 @@ export class Engine implements EngineApi {
     // The metrics workers warm up while the weights load (they use no model data); the Gram
     // session needs the model, so it warms once loaded, while the user looks at it.
     const onPlanned = (config: { hiddenSize: number }): void => void metricsPool.warmFor(config.hiddenSize).catch(() => undefined);
-    const model = await openModel(id, key, modelDir, opts, { ...ctx, onPlanned }, this.internals);
+    const model = await openModel(id, key, modelDir, opts, { ...ctx, onPlanned }, { ...this.internals, availableMemory: () => this.spareMemory() });
     this.models.set(id, model);
     this.held.set(id, { base: this.residentAnonymous() ?? 0, grown: 0 });
     warmUp(model).catch(() => undefined);
@@ -201,7 +201,17 @@ export class Engine implements EngineApi {
    * Without that credit a run that fitted once would be refused the second time on a full machine.
    */
   private runAvailable(model: LoadedModel): number {
-    return (this.internals.availableMemory ?? availableMemory)() + this.creditOf(model);
+    return this.spareMemory() + this.creditOf(model);
+  }
+
+  /**
+   * What the OS has available less the weights loaded models read in place from memory-mapped files: the
+   * kernel counts those pages as reclaimable cache, but every forward needs them resident, so a run or a
+   * load that took them would make each forward fault its weights back in from disk.
+   */
+  private spareMemory(): number {
+    const mapped = [...this.models.values()].reduce((sum, m) => sum + m.mappedBytes, 0);
+    return Math.max(0, (this.internals.availableMemory ?? availableMemory)() - mapped);
   }
 
   /**

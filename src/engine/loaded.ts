@@ -17,7 +17,7 @@ import type { Runner } from './graph/types';
 import type { PromptTokenizer } from './model/tokenizer';
 import type { CanonicalConfig } from './arch/types';
 import { assertFits, availableMemory, gb } from './plan/check';
-import { BYTES_PER_WEIGHT, largestFitting, planMemory, type Workload } from './plan/memory';
+import { BYTES_PER_WEIGHT, largestFitting, mappedWeightBytes, planMemory, type Workload } from './plan/memory';
 import { chooseWeights, prepackWeights, resolveLoadOptions } from './precision';
 
 export interface LoadedModel {
@@ -34,6 +34,11 @@ export interface LoadedModel {
   threads: number;
   /** The weight precision in force (auto resolved), which the memory plan assumed. */
   precision: WeightPrecision;
+  /**
+   * Bytes of weights the forward reads in place from the memory-mapped cache file (plan/memory.ts
+   * mappedWeightBytes): the OS counts them as available memory, the engine does not offer them to runs.
+   */
+  mappedBytes: number;
 }
 
 /** Knobs for tests and benchmarks (the extension and CLI use the defaults). */
@@ -44,6 +49,8 @@ export interface EngineInternals {
   availableMemory?: () => number;
   /** This process's resident anonymous bytes (default: RssAnon; null where unknown). */
   residentAnonymous?: () => number | null;
+  /** onnxruntime's weight prepacking on or off for every load (default: `prepackWeights`, plan/memory.ts). */
+  prepack?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -68,7 +75,8 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
   // 'auto' is resolved here, once: the plan, the graph and the cache key all see the precision in force.
   const pick = o.weights === 'auto' ? chooseWeights(config, available) : { weights: o.weights, reason: null };
   const precision = pick.weights;
-  checkLoadPlan(config, precision, workload, available);
+  const prepack = internals.prepack ?? prepackWeights(config, precision);
+  checkLoadPlan(config, { precision, prepack }, workload, available);
   ctx.onPlanned?.(config);
   const graphOpts: LoadOptions = { ...opts, weights: precision };
   const cache = new GraphCache(resolveCacheConfig(opts.cache, internals.env));
@@ -79,7 +87,7 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
   const stored = storedLinearBytesPerWeight(files.weights, precision, BYTES_PER_WEIGHT);
   if (stored !== null) {
     try {
-      checkLoadPlan(config, precision, workload, available, stored);
+      checkLoadPlan(config, { precision, prepack }, workload, available, stored);
     } catch (e) {
       files.store.close();
       throw e;
@@ -93,7 +101,7 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
     const cold = hashWhileWriting(weightFiles, writeProgress(ctx.onProgress));
     const runner = await createRunnerWith(files.config, files.weights, { threads, probes: 'full', weights: precision, executionProvider: o.executionProvider, strictProvider: o.strictProvider }, {
       cache: { cache, fingerprint, describe },
-      prepack: prepackWeights(files.config, precision),
+      prepack,
       onWrite: cold.onWrite,
       ...(ctx.onWarn ? { onWarn: ctx.onWarn } : {}),
       ...(internals.externalThresholdBytes !== undefined ? { externalThresholdBytes: internals.externalThresholdBytes } : {}),
@@ -104,18 +112,22 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
     const sources = describeLinearSources(files.weights, precision);
     const precisionInfo: PrecisionInfo = { weights: precision, requested: o.weights, executionProvider, reason: pick.reason, providerNote, ...(sources ? { sources } : {}) };
     const info = { ...modelInfo(dir, files.config, files.store.dtypeSummary(), weightFiles, hashes, countParams(files.store)), precision: precisionInfo };
+    // An unprepacked CPU session reads its float32 weights in place from the cached graph's memory-mapped file.
+    const inPlace = runner.graphCache !== null && executionProvider === 'cpu';
+    const mappedBytes = inPlace ? mappedWeightBytes(files.config, precision, prepack, stored ?? undefined) : 0;
     const loadMs = performance.now() - t0;
-    return { id, key, dir, config: files.config, tokenizer: files.tokenizer, runner, graphCache: runner.graphCache, info, loadMs, threads, precision };
+    return { id, key, dir, config: files.config, tokenizer: files.tokenizer, runner, graphCache: runner.graphCache, info, loadMs, threads, precision, mappedBytes };
   } finally {
     files.store.close();
   }
 }
 
 /** Refuses, before any weight is read, a load whose plan does not fit in available memory. */
-function checkLoadPlan(config: CanonicalConfig, precision: WeightPrecision, workload: Workload, availableBytes: number, linearBytesPerWeight?: number): void {
+function checkLoadPlan(config: CanonicalConfig, session: { precision: WeightPrecision; prepack: boolean }, workload: Workload, availableBytes: number, linearBytesPerWeight?: number): void {
+  const { precision, prepack } = session;
   const bound = Math.min(workload.tokens, config.maxPositions);
   const stored = linearBytesPerWeight === undefined ? {} : { linearBytesPerWeight };
-  const planFor = (tokens: number) => planMemory({ config, precision, workload: { ...workload, tokens }, cached: false, ...stored });
+  const planFor = (tokens: number) => planMemory({ config, precision, prepack, workload: { ...workload, tokens }, cached: false, ...stored });
   const tokens = workload.autoTokens ? Math.max(1, largestFitting(bound, (t) => planFor(t).peakBytes <= availableBytes)) : bound;
   const plan = planFor(tokens);
   assertFits({

@@ -2,8 +2,6 @@
  * Load options for precision and placement: validation, and what `weights: 'auto'` picks from the
  * model's weight bytes (`weightBytes`, plan/memory.ts) and the memory available (docs/PERFORMANCE.md).
  */
-import { readFileSync } from 'node:fs';
-import { freemem } from 'node:os';
 import { EXECUTION_PROVIDERS, WEIGHTS_MODES, type LoadOptions } from '../shared/engineApi';
 import { SinkLensError } from '../shared/errors';
 import type { WeightPrecision, WeightsMode } from '../shared/result';
@@ -52,29 +50,5 @@ export function chooseWeights(c: CanonicalConfig, availableBytes: number): { wei
   return { weights: 'int4', reason: `weights auto → int4: even int4 weights (${gb(need)}) exceed half of the ${gb(availableBytes)} available memory; the load may fail.` };
 }
 
-/** float32 weights above which a load skips onnxruntime's prepacking (prepackWeights). */
-export const PREPACK_MAX_BYTES = 2 ** 30;
-
-/**
- * Whether the forward session prepacks its weights (runtime/ort.ts SessionOptions.prepack). Quantised
- * linears always do (MatMulNBits takes its compute layout from it). float32 weights do up to
- * PREPACK_MAX_BYTES: prepacking costs ~2 s per GiB at every load (GPT-2 small 0.7 -> 0.16 s of session
- * creation without it; the Llama-3.2-1B shape's cached load 10-11 s -> 0.8 s) and doubles the weights'
- * resident memory for a while, for forwards that are 3-25% faster on short prompts and no faster from
- * ~1k tokens (docs/PERFORMANCE.md). Above a GiB a user waits longer for the load than the prepacked
- * forwards of a working session give back.
- */
-export function prepackWeights(c: CanonicalConfig, precision: WeightPrecision): boolean {
-  return precision === 'int8' || precision === 'int4' || weightBytes(c, 'fp32') <= PREPACK_MAX_BYTES;
-}
-
-/** Memory the OS can give without swapping: /proc/meminfo MemAvailable on Linux, else os.freemem(). */
-export function availableMemory(): number {
-  try {
-    const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
-    if (m) return Number(m[1]) * 1024;
-  } catch {
-    // Not Linux: fall through.
-  }
-  return freemem();
-}
+/** The prepacking policy lives with the weight bytes it weighs (plan/memory.ts). */
+export { PREPACK_MAX_BYTES, prepackWeights } from './plan/memory';

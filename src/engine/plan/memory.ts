@@ -64,6 +64,8 @@ export interface PlanInput {
   cached: boolean;
   /** Resident bytes per linear weight when known from the file (GGUF blocks taken as stored); default: the precision's. */
   linearBytesPerWeight?: number;
+  /** Whether the session prepacks its weights (default: `prepackWeights`). */
+  prepack?: boolean;
 }
 
 export interface MemoryPlan {
@@ -102,18 +104,52 @@ export function paramCounts(c: CanonicalConfig): { linear: number; embed: number
  * `where` = 'memory') or in the cached graph file (DISK_BYTES_PER_WEIGHT, 'disk'). The one estimate of weight
  * bytes: the memory plan and `weights: 'auto'` (precision.ts) both use it. `linearBytesPerWeight` replaces the
  * precision's rate for the layers' linears when a GGUF file's blocks are taken as stored (linearSources.ts).
+ * `prepack` (default: `prepackWeights`) is whether the session prepacks its weights: a prepacked tied head is a
+ * second, float32 copy of the embedding table in memory; unprepacked, the head's MatMul reads the table in place.
  */
-export function weightBytes(c: CanonicalConfig, precision: string, where: 'memory' | 'disk' = 'memory', linearBytesPerWeight?: number): number {
+export function weightBytes(c: CanonicalConfig, precision: string, where: 'memory' | 'disk' = 'memory', linearBytesPerWeight?: number, prepack = prepackWeights(c, precision)): number {
   const bpw = linearBytesPerWeight ?? bytesPerWeight(precision, where === 'memory' ? BYTES_PER_WEIGHT : DISK_BYTES_PER_WEIGHT);
   const n = paramCounts(c);
-  // A tied head is prepacked for its Gemm: a second, float32 copy beside the embedding table (in
-  // memory only; the file holds the table once). An untied head in int4 mode is quantised to
-  // DEFAULT_QUANT_SCHEME.headBitsInInt4 bits (blocks/linear.ts).
+  // An untied head in int4 mode is quantised to DEFAULT_QUANT_SCHEME.headBitsInInt4 bits (blocks/linear.ts).
   const untiedBpw = precision === 'int4' ? nbitsBytesPerWeight(DEFAULT_QUANT_SCHEME.headBitsInInt4) : bpw;
-  const head = c.tieWordEmbeddings ? (where === 'memory' ? n.head * F32 : 0) : n.head * untiedBpw;
+  const tiedCopy = where === 'memory' && prepack ? n.head * F32 : 0;
+  const head = c.tieWordEmbeddings ? tiedCopy : n.head * untiedBpw;
   // Shape constants, masks and indicator columns of the graph: a few hundred bytes per block.
   const constants = 16 * 1024 + 4 * 1024 * c.numLayers;
   return n.linear * bpw + n.embed * F32 + head + n.other * F32 + constants;
+}
+
+/** float32 weights above which a load skips onnxruntime's prepacking (prepackWeights). */
+export const PREPACK_MAX_BYTES = 2 ** 30;
+
+/**
+ * Whether the forward session prepacks its weights (runtime/ort.ts SessionOptions.prepack). Quantised
+ * linears always do (MatMulNBits takes its compute layout from it). float32 weights do up to
+ * PREPACK_MAX_BYTES (their size prepacked, the tied head's copy included): prepacking costs ~2 s per GiB at
+ * every load (GPT-2 small 0.7 -> 0.16 s of session creation without it; the Llama-3.2-1B shape's cached load
+ * 10-11 s -> 0.8 s) and doubles the weights' resident memory for a while, for forwards that are 3-25% faster
+ * on short prompts and no faster from ~1k tokens (docs/PERFORMANCE.md). Above a GiB a user waits longer for
+ * the load than the prepacked forwards of a working session give back.
+ */
+export function prepackWeights(c: CanonicalConfig, precision: string): boolean {
+  return precision === 'int8' || precision === 'int4' || weightBytes(c, 'fp32', 'memory', undefined, true) <= PREPACK_MAX_BYTES;
+}
+
+/**
+ * Bytes of weights the forward reads in place from the memory-mapped graph file, every forward: the float32
+ * initializers of an unprepacked session (fp32: all of them; fp16: all but the linears and an untied head, which
+ * onnxruntime casts to float32 copies of its own at session creation). The kernel counts these pages as reclaimable page cache
+ * (MemAvailable includes them, RssAnon does not), yet a run that pushed them out would fault them back in on
+ * every forward, so the engine keeps them out of the memory it offers a run or another load (api.ts).
+ * A prepacked session reads none in place (its kernels hold copies; the embedding's Gather touches only the
+ * prompt's rows).
+ */
+export function mappedWeightBytes(c: CanonicalConfig, precision: string, prepack = prepackWeights(c, precision), linearBytesPerWeight?: number): number {
+  if (prepack || (precision !== 'fp32' && precision !== 'fp16')) return 0;
+  const file = weightBytes(c, precision, 'disk', linearBytesPerWeight, prepack);
+  if (precision === 'fp32') return file;
+  const n = paramCounts(c);
+  return file - (n.linear + (c.tieWordEmbeddings ? 0 : n.head)) * bytesPerWeight('fp16', DISK_BYTES_PER_WEIGHT);
 }
 
 export function bytesPerWeight(precision: string, table: Readonly<Record<string, number>> = BYTES_PER_WEIGHT): number {
@@ -263,8 +299,10 @@ export function prepackBytes(c: CanonicalConfig, precision: string, linearBytesP
  * onnxruntime prepacks a head weight once per node that reads it: one more copy of the head, float32 when tied or
  * in fp32/fp16, else the quantised head's bytes. Measured on the 1b shape in int4 (tied, 128256 x 2048): the cached
  * 16-token peak rose from 3.19 to 3.92 GiB when the loss branch came in, above the plan until this term was added.
+ * An unprepacked session makes no copy (its MatMul reads the head in place).
  */
-export function lossHeadBytes(c: CanonicalConfig, precision: string): number {
+export function lossHeadBytes(c: CanonicalConfig, precision: string, prepack = prepackWeights(c, precision)): number {
+  if (!prepack) return 0;
   const n = paramCounts(c);
   if (c.tieWordEmbeddings || precision === 'fp32' || precision === 'fp16') return n.head * F32;
   return n.head * (precision === 'int4' ? nbitsBytesPerWeight(DEFAULT_QUANT_SCHEME.headBitsInInt4) : bytesPerWeight(precision));
@@ -272,8 +310,9 @@ export function lossHeadBytes(c: CanonicalConfig, precision: string): number {
 
 export function planMemory(p: PlanInput): MemoryPlan {
   const linear = p.linearBytesPerWeight;
-  const weightsBytes = weightBytes(p.config, p.precision, 'memory', linear);
-  const prepacked = (prepackBytes(p.config, p.precision, linear) + lossHeadBytes(p.config, p.precision)) * WEIGHTS_MARGIN;
+  const prepack = p.prepack ?? prepackWeights(p.config, p.precision);
+  const weightsBytes = weightBytes(p.config, p.precision, 'memory', linear, prepack);
+  const prepacked = (prepackBytes(p.config, p.precision, linear) + lossHeadBytes(p.config, p.precision, prepack)) * WEIGHTS_MARGIN;
   const base = RUNTIME_BASE_BYTES + p.config.vocabSize * TOKENIZER_BYTES_PER_TOKEN + prepacked;
   const loadBytes = base + Math.max(weightsBytes * WEIGHTS_MARGIN, p.cached ? 0 : conversionBytes(p.config));
   const run = runBytes(p.config, { precision: p.precision, ...p.workload });

@@ -15,7 +15,8 @@ import { buildForwardGraph } from '../../../src/engine/graph/model';
 import { initializerBytes } from '../../../src/engine/graph/serialize';
 import { loadModelFiles } from '../../../src/engine/model/load';
 import { parseRssAnon } from '../../../src/engine/plan/check';
-import { autoPrecision, blockBuffers, lossHeadBytes, paramCounts, planMemory, prepackBytes, runBytes, weightBytes, type Workload } from '../../../src/engine/plan/memory';
+import { autoPrecision, blockBuffers, lossHeadBytes, mappedWeightBytes, paramCounts, planMemory, prepackBytes, runBytes, weightBytes, type Workload } from '../../../src/engine/plan/memory';
+import { loadConfig } from '../../../src/engine/model/config';
 import type { LoadOptions } from '../../../src/shared/engineApi';
 import { SinkLensError } from '../../../src/shared/errors';
 import { ARCH_SPECS, GPT_OSS_SPECS, generateModel, samplePrompt } from '../../support/genModel';
@@ -88,12 +89,17 @@ describe('memory plan', () => {
   test('parameter counts of the Llama-3.2-1B shape (1,235,814,400 parameters, tied)', () => {
     const n = paramCounts(LLAMA_1B);
     assert.equal(n.linear + n.embed + 2 * LLAMA_1B.numLayers * 2048 + 2048, 1_235_814_400);
-    // fp32: linears 3.89 GB + embedding 1.05 GB + the tied head's prepacked copy 1.05 GB.
-    assert.ok(Math.abs(weightBytes(LLAMA_1B, 'fp32') - (n.linear * 4 + 2 * n.embed * 4)) < 0.1 * GiB);
+    // fp32 (4.6 GiB: not prepacked, prepackWeights): linears 3.89 GB + the embedding 1.05 GB, which the tied head's
+    // MatMul reads in place; prepacked, the head is a second float32 copy of the table (+1.05 GB).
+    assert.ok(Math.abs(weightBytes(LLAMA_1B, 'fp32') - (n.linear * 4 + n.embed * 4)) < 0.1 * GiB);
+    assert.equal(weightBytes(LLAMA_1B, 'fp32', 'memory', undefined, true) - weightBytes(LLAMA_1B, 'fp32'), n.head * 4);
+    // The file holds the table once, prepacked or not.
+    assert.equal(weightBytes(LLAMA_1B, 'fp32', 'disk', undefined, true), weightBytes(LLAMA_1B, 'fp32', 'disk'));
   });
 
   test('precision, tokens, ablation and the logit lens move the estimate', () => {
-    const fp32 = weightBytes(LLAMA_1B, 'fp32');
+    // Prepacked like the quantised modes (which always prepack), so that only the linears differ.
+    const fp32 = weightBytes(LLAMA_1B, 'fp32', 'memory', undefined, true);
     const int8 = weightBytes(LLAMA_1B, 'int8');
     const int4 = weightBytes(LLAMA_1B, 'int4');
     assert.ok(int4 < int8 && int8 < fp32, `${int4} < ${int8} < ${fp32}`);
@@ -102,7 +108,7 @@ describe('memory plan', () => {
     assert.ok(Math.abs(fp32 - int4 - n.linear * (4 - 0.640625)) < 1, 'only the linears change with the precision');
     // int8 (symmetric): one byte + a float32 scale per block of 32.
     assert.ok(Math.abs(fp32 - int8 - n.linear * (4 - 1.125)) < 1, 'int8 linears take 1.125 bytes per weight');
-    assert.equal(weightBytes(LLAMA_1B, 'fp16'), fp32, 'fp16 linears are computed (and held) in float32 on CPU');
+    assert.equal(weightBytes(LLAMA_1B, 'fp16'), weightBytes(LLAMA_1B, 'fp32'), 'fp16 linears are computed (and held) in float32 on CPU');
     assert.throws(() => weightBytes(LLAMA_1B, 'int3'), /unknown precision 'int3'/);
     assert.ok(runBytes(LLAMA_1B, { ...W, tokens: 4096 }) > 4 * runBytes(LLAMA_1B, W));
     assert.ok(runBytes(LLAMA_1B, { ...W, ablation: true }) > runBytes(LLAMA_1B, W));
@@ -136,6 +142,36 @@ describe('memory plan', () => {
     assert.equal(prepackBytes(LLAMA_1B, 'int8'), paramCounts(LLAMA_1B).linear * (1.25 - 1.125));
     assert.equal(prepackBytes(LLAMA_1B, 'int4', 0.8), 0, 'stored blocks larger than the packed form add nothing');
     assert.equal(prepackBytes(LLAMA_1B, 'fp32'), 0, 'fp32: weightBytes alone covers the measured fp32 peaks');
+  });
+
+  test('the 1b shape in fp32 (not prepacked): the plan covers the measured peaks, without head copies that no longer exist', () => {
+    // Peak RSS of fresh `sinklens analyze` processes without prepacking (docs/PERFORMANCE.md, bench:scale after
+    // "Large float32 models load without prepacking"): cold load 4.99 GiB, cached 4.82, 256 tokens 4.96, 1024 tokens 5.54.
+    // Prepacked, the plan counted the tied head twice more (its Gemm's copy and the loss branch's): 1.5-1.7x these.
+    const rows = [[false, 16, 4.99, 1.15], [true, 16, 4.82, 1.2], [true, 256, 4.96, 1.25], [true, 1024, 5.54, 1.4]] as const;
+    for (const [cached, tokens, measured, over] of rows) {
+      const plan = planMemory({ config: LLAMA_1B, precision: 'fp32', workload: { ...W, tokens }, cached });
+      assert.ok(plan.peakBytes >= measured * GiB && plan.peakBytes < over * measured * GiB, `cached ${cached}, T ${tokens}: plan ${plan.peakBytes / GiB} GiB vs ${measured}`);
+      const prepacked = planMemory({ config: LLAMA_1B, precision: 'fp32', prepack: true, workload: { ...W, tokens }, cached });
+      const head = paramCounts(LLAMA_1B).head * 4;
+      assert.ok(Math.abs(prepacked.peakBytes - plan.peakBytes - 2 * head * 1.06) < 1e6, 'prepacked: + the head copy and the loss branch\'s');
+    }
+    assert.equal(lossHeadBytes(LLAMA_1B, 'fp32'), 0, 'unprepacked, the loss branch reads the head in place');
+    assert.equal(lossHeadBytes(LLAMA_1B, 'fp32', true), paramCounts(LLAMA_1B).head * 4);
+  });
+
+  test('weights read in place from the mapped file: every float32 weight of an unprepacked session, none of a prepacked one', () => {
+    const n = paramCounts(LLAMA_8B);
+    // Measured on the 1b shape in fp32: RssFile 4.67 GiB after a forward, RssAnon 0.27, while MemAvailable still
+    // counted those pages (22.8 of 23.1 GiB): the 4.6 GiB of the cached file.
+    assert.equal(mappedWeightBytes(LLAMA_1B, 'fp32'), weightBytes(LLAMA_1B, 'fp32', 'disk'));
+    assert.ok(Math.abs(mappedWeightBytes(LLAMA_1B, 'fp32') / GiB - 4.6) < 0.05);
+    // fp16: onnxruntime casts the linears and the untied head to float32 copies of its own; the embedding and the norms stay mapped.
+    assert.equal(mappedWeightBytes(LLAMA_8B, 'fp16'), weightBytes(LLAMA_8B, 'fp16', 'disk') - (n.linear + n.head) * 2);
+    assert.ok(mappedWeightBytes(LLAMA_8B, 'fp16') >= n.embed * 4 && mappedWeightBytes(LLAMA_8B, 'fp16') < (n.embed + n.other) * 4 + 1e6);
+    for (const precision of ['int8', 'int4'] as const) assert.equal(mappedWeightBytes(LLAMA_8B, precision), 0, `${precision}: MatMulNBits holds packed copies`);
+    assert.equal(mappedWeightBytes(GPT2_SMALL, 'fp32'), 0, 'GPT-2 small prepacks (under a GiB)');
+    assert.equal(mappedWeightBytes(GPT2_SMALL, 'fp32', false), weightBytes(GPT2_SMALL, 'fp32', 'disk'));
   });
 
   test('the Llama-3-8B shape: refused in fp32 on a 24 GB machine; the int4 plan covers the measured peaks', () => {
@@ -330,6 +366,40 @@ describe('memory plan', () => {
       available = 1024;
       const e2 = await engine.analyze(again, samplePrompt(m, 8)).then(() => assert.fail('ran'), (err: unknown) => err);
       assert.ok(refused(e2), `got ${String(e2)}`);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  test('weights a loaded model reads in place from its mapped file are not offered to its runs or to another load', async () => {
+    const m = generateModel(join(root, 'mapped'), ARCH_SPECS[0]!);
+    const other = generateModel(join(root, 'mapped-other'), ARCH_SPECS[1]!);
+    let available = 64 * GiB;
+    // Every graph in the cache (external data, memory-mapped) and, as for a large fp32 model, not prepacked.
+    const cache = { dir: join(root, 'mapped-cache') };
+    const engine = new Engine({ availableMemory: () => available, residentAnonymous: NO_HELD_MEMORY, externalThresholdBytes: 0, prepack: false });
+    const refused = (e: unknown) => SinkLensError.is(e, 'insufficientMemory');
+    try {
+      const h = await engine.load(m.dir, { weights: 'fp32', cache });
+      const opts = { tokenLoss: false, maxTokens: 64 };
+      const tokens = (await engine.analyze(h, samplePrompt(m, 8), opts)).tokens.length;
+      const config = loadConfig(m.dir);
+      const mapped = mappedWeightBytes(config, 'fp32', false);
+      assert.ok(mapped > 0.9 * weightBytes(config, 'fp32', 'disk', undefined, false), `${mapped} bytes mapped`);
+      const need = runBytes(config, { tokens, probes: 'full', ablation: false, lensLayers: 0, tokenLoss: false, precision: 'fp32' });
+      available = need + mapped - 1;
+      const e = await engine.analyze(h, samplePrompt(m, 8), opts).then(() => assert.fail('ran'), (err: unknown) => err);
+      assert.ok(refused(e), `got ${String(e)}`);
+      available = need + mapped;
+      await engine.analyze(h, samplePrompt(m, 8), opts); // fits beside the model's own mapped weights
+      // A second load's plan is weighed against what is left beside the first model's mapped weights.
+      const otherConfig = loadConfig(other.dir);
+      const otherPlan = planMemory({ config: otherConfig, precision: 'fp32', prepack: false, workload: { tokens: Math.min(512, otherConfig.maxPositions), probes: 'full', ablation: false, lensLayers: 0 }, cached: false });
+      available = otherPlan.peakBytes + mapped - 1;
+      const e2 = await engine.load(other.dir, { weights: 'fp32', cache }).then(() => assert.fail('loaded'), (err: unknown) => err);
+      assert.ok(refused(e2), `got ${String(e2)}`);
+      available = otherPlan.peakBytes + mapped;
+      await engine.load(other.dir, { weights: 'fp32', cache });
     } finally {
       await engine.dispose();
     }
