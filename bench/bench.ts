@@ -21,17 +21,18 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { forwardAndMeasure, metricsPool, warmUp } from '../src/engine/analysis';
+import { forwardAndMeasure } from '../src/engine/analysis';
 import { matrixEntropy } from '../src/engine/metrics/entropy';
 import { GraphBuilder } from '../src/engine/graph/builder';
 import { createRunner } from '../src/engine/graph/runner';
 import { serializeInline } from '../src/engine/graph/serialize';
 import { resolveOptions } from '../src/engine/options';
-import { loadModelFiles } from '../src/engine/model/load';
 import { createSession } from '../src/engine/runtime/ort';
 import { spectraKernelName } from '../src/engine/metrics/wasmKernel';
 import { modelSize, shapeSpec, writeRandomModel } from '../tools/modelgen';
 import { forwardFlops } from './flops';
+import { measureFresh, printFresh, type Fresh } from './freshBench';
+import { loadSubject, median, row } from './subject';
 import { LOAD_HEADER, loadRowText, measureLoad } from './loadMeasure';
 import { MIXING_CHILD, measureMixing, mixingRowText, type MixingCost } from './mixingBench';
 import { PRECISION_CHILD, PRECISION_PAIR_CHILD, precisionChild, precisionPairChild, precisionSection } from './precisionBench';
@@ -53,18 +54,6 @@ const arg = (name: string, dflt: string): string => {
 const threads = Number(arg('threads', '0'));
 /** The benchmark's subject: a named shape of tools/modelgen, F32 weights, seed 1. */
 const SHAPE = 'gpt2-small';
-
-/** The generated subject through the engine's loader: config and lazy weights; close() after the runners exist. */
-async function loadSubject(dir: string) {
-  const files = await loadModelFiles(dir);
-  return { config: files.config, weights: files.weights, close: () => files.store.close() };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 async function timeIt(reps: number, fn: () => Promise<unknown>, pick: (xs: number[]) => number = median): Promise<number> {
   await fn(); // warm-up
@@ -122,50 +111,6 @@ interface Paired {
   cpu: number;
   /** Max over layers of |entropy - float64 reference| / reference (entropy and entropy without BOS). */
   entropyRelErr: number;
-}
-
-interface Fresh {
-  mode: 'fresh-bare' | 'fresh-analysis';
-  T: number;
-  /** Runner creation (weights read from the generated folder, graph built, session created). */
-  loadMs: number;
-  /** The first call in the process: wall and process CPU (all threads). */
-  firstMs: number;
-  firstCpuMs: number;
-  /** The second call, for the first-run overhead. */
-  secondMs: number;
-  /** Analysis only: the forward's metrics ready (first paint). */
-  paintMs: number;
-}
-
-/** A new process, the first call timed: what a user gets from the CLI or the first run in VS Code. */
-async function measureFresh(dir: string, mode: Fresh['mode'], T: number): Promise<Fresh> {
-  const t0 = performance.now();
-  const subject = await loadSubject(dir);
-  const config = subject.config;
-  // As Engine.load does: the metrics workers warm up while the weights load, the Gram session after.
-  if (mode === 'fresh-analysis') void metricsPool.warmFor(config.hiddenSize);
-  const runner = await createRunner(config, subject.weights, { threads, probes: mode === 'fresh-bare' ? 'bare' : 'full' });
-  subject.close();
-  const model = { config, runner, tokenizer: { tokenText: (id: number) => `#${id}` } };
-  if (mode === 'fresh-analysis') await warmUp(model);
-  const loadMs = performance.now() - t0;
-  const ids = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % config.vocabSize);
-  const o = resolveOptions({});
-  let paintMs = NaN;
-  const once = async (): Promise<number> => {
-    const t1 = performance.now();
-    if (mode === 'fresh-bare') await runner.forward({ ids });
-    else await forwardAndMeasure(model, ids, o, {}, { onForward: () => (paintMs = performance.now() - t1) });
-    return performance.now() - t1;
-  };
-  const c0 = process.cpuUsage();
-  const firstMs = await once();
-  const c = process.cpuUsage(c0);
-  const firstPaint = paintMs;
-  const secondMs = await once();
-  await runner.dispose();
-  return { mode, T, loadMs, firstMs, firstCpuMs: (c.user + c.system) / 1000, secondMs, paintMs: firstPaint };
 }
 
 /**
@@ -248,7 +193,7 @@ async function child(dir: string, mode: Mode, T: number, reps: number): Promise<
       : mode === 'pair'
         ? await measurePaired(dir, T, reps)
         : mode === 'fresh-bare' || mode === 'fresh-analysis'
-          ? await measureFresh(dir, mode, T)
+          ? await measureFresh(dir, mode, T, threads)
           : await measureModel(dir, mode, T, reps);
   process.stdout.write(`${JSON.stringify(m)}\n`);
 }
@@ -270,10 +215,6 @@ function runFlagChild<R>(dir: string, flag: string, T: number, reps: number): R 
   const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`bench ${flag} T=${T} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as R;
-}
-
-function row(cells: (string | number)[]): string {
-  return cells.map((c, i) => (i === 0 ? String(c).padEnd(9) : String(c).padStart(11))).join(' ');
 }
 
 /** Writes the benchmark's model to a fresh temp folder; the caller removes it. */
@@ -354,7 +295,7 @@ async function report(dir: string, Ts: number[], reps: number): Promise<void> {
     console.log('\nMixing probe (interleaved in one process: bare, probes, probes built without the mixing probe; median over rounds of the difference / bare):');
     console.log(mixingRowText(runFlagChild<MixingCost>(dir, MIXING_CHILD, mixT, Number(arg('mixing-rounds', '12')))));
   }
-  printFresh(dir, Ts, Number(arg('fresh', '3')));
+  printFresh(Ts, Number(arg('fresh', '3')), (mode, T) => runChild<Fresh>(dir, mode, T, 1));
   if (!process.argv.includes('--no-precision')) precisionSection(dir, 256, reps, threads);
   console.log('\nGFLOP/s counts the forward\'s GEMM work (projections, MLP, QK^T and AV over T x T, last-position LM head);');
   console.log('"x bare" is the ratio to the logits-only forward measured in the same run.');
@@ -370,49 +311,6 @@ function printLoad(): void {
   console.log('\nLoad cold vs cached (fresh `sinklens analyze` processes; bench/loadBench.ts runs the larger shapes):');
   const r = measureLoad('small', 64, tmpdir(), [process.execPath, join(__dirname, 'cli.js')], join(__dirname, '..'));
   for (const line of [...LOAD_HEADER, loadRowText(r)]) console.log(line);
-}
-
-/** "lowest-highest" of per-pair ratios: single fresh processes scatter by +-15% on a shared machine. */
-function spread(xs: readonly number[]): string {
-  return `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
-}
-
-/** Fresh processes, bare and analysis alternating; medians over `reps` pairs. */
-function printFresh(dir: string, Ts: readonly number[], reps: number): void {
-  if (reps <= 0) return;
-  console.log(`\nFresh process, first call (what the CLI and the first run in VS Code get; median of ${reps} process pairs, bare and analysis alternating):`);
-  console.log(row(['T', 'bare ms', 'bare cpu', 'analysis ms', 'analysis cpu', 'x bare', 'paint ms', 'paint x', '2nd run x', 'load ms']));
-  const ranges: string[] = [];
-  for (const T of Ts) {
-    const bare: Fresh[] = [];
-    const analysis: Fresh[] = [];
-    for (let i = 0; i < reps; i++) {
-      bare.push(runChild<Fresh>(dir, 'fresh-bare', T, 1));
-      analysis.push(runChild<Fresh>(dir, 'fresh-analysis', T, 1));
-    }
-    const med = (xs: Fresh[], f: (x: Fresh) => number): number => median(xs.map(f));
-    // Per pair: the analysis process's time over its paired bare process's first call.
-    const perPair = (f: (x: Fresh) => number): number[] => analysis.map((a, i) => f(a) / (bare[i] as Fresh).firstMs);
-    const xBare = perPair((x) => x.firstMs);
-    const paintX = perPair((x) => x.paintMs);
-    console.log(
-      row([
-        T,
-        med(bare, (x) => x.firstMs).toFixed(0),
-        med(bare, (x) => x.firstCpuMs).toFixed(0),
-        med(analysis, (x) => x.firstMs).toFixed(0),
-        med(analysis, (x) => x.firstCpuMs).toFixed(0),
-        median(xBare).toFixed(3),
-        med(analysis, (x) => x.paintMs).toFixed(0),
-        median(paintX).toFixed(3),
-        median(analysis.map((a, i) => a.secondMs / (bare[i] as Fresh).secondMs)).toFixed(3),
-        med(analysis, (x) => x.loadMs).toFixed(0),
-      ]),
-    );
-    ranges.push(`T=${T}: x bare ${spread(xBare)}, paint x ${spread(paintX)}`);
-  }
-  console.log('"x bare" and "paint x" divide by the bare first call of the paired process; "2nd run x" compares the second calls.');
-  console.log(`Spread over the ${reps} pairs (lowest-highest): ${ranges.join(' · ')}`);
 }
 
 main().catch((e: unknown) => {
