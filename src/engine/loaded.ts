@@ -31,6 +31,7 @@ export interface LoadedModel {
   graphCache: CachedRunner['graphCache'];
   info: ModelInfo;
   loadMs: number;
+  /** Intra-op threads of the forward session (0 = onnxruntime's default; runtime/cores.ts). */
   threads: number;
   /** The weight precision in force (auto resolved), which the memory plan assumed. */
   precision: WeightPrecision;
@@ -116,7 +117,7 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
     const inPlace = runner.graphCache !== null && executionProvider === 'cpu';
     const mappedBytes = inPlace ? mappedWeightBytes(files.config, precision, prepack, stored ?? undefined) : 0;
     const loadMs = performance.now() - t0;
-    return { id, key, dir, config: files.config, tokenizer: files.tokenizer, runner, graphCache: runner.graphCache, info, loadMs, threads, precision, mappedBytes };
+    return { id, key, dir, config: files.config, tokenizer: files.tokenizer, runner, graphCache: runner.graphCache, info, loadMs, threads: runner.placement.threads, precision, mappedBytes };
   } finally {
     files.store.close();
   }

@@ -27,6 +27,7 @@ import { isMsg, responseMethodOf, type Msg, type Notification, type ParamsOf, ty
 import { Engine } from './api';
 import { resolveCacheConfig } from './cache/config';
 import { GraphCache } from './cache/graphCache';
+import { intraOpThreads } from './runtime/cores';
 import { spectraKernelName } from './metrics/wasmKernel';
 import { analyzeWorkload } from './plan/workload';
 
@@ -133,7 +134,7 @@ process.on('uncaughtException', (e) => {
   log('error', `uncaught: ${e.stack ?? e.message}`);
 });
 
-log('info', `SinkLens engine ${process.pid} ready (node ${process.version}; spectra: ${spectraKernelName()})`);
+log('info', `SinkLens engine ${process.pid} ready (node ${process.version}; spectra: ${spectraKernelName()}; onnxruntime threads when 0: ${intraOpThreads(0) || "onnxruntime's default"})`);
 
 // Start-up: remove what killed engines left in the cache's staging area and the temp folder.
 setImmediate(() => {

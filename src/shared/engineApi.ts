@@ -13,7 +13,7 @@ export const EXECUTION_PROVIDERS: readonly ExecutionProviderChoice[] = ['auto', 
 export const WEIGHTS_MODES: readonly WeightsMode[] = ['auto', 'fp32', 'fp16', 'int8', 'int4'];
 
 export interface LoadOptions {
-  /** Intra-op threads for onnxruntime; 0 = onnxruntime's default. */
+  /** Intra-op threads for onnxruntime; 0 = the physical cores the engine may use (onnxruntime's default where the OS does not say). */
   threads?: number;
   /** Precision of the linear layers' weights; default 'fp32' (docs/PERFORMANCE.md has the accuracy table). */
   weights?: WeightsMode;

@@ -75,7 +75,7 @@ Analyze options:
   --logit-lens all|0,3   logit lens on these layers
   --top-k N              next-token predictions to report (default ${DEFAULT_LAST_TOP_K})
   --attention B,H        print the attention map of block B, head H
-  --threads N            onnxruntime intra-op threads (default: onnxruntime's choice)
+  --threads N            onnxruntime intra-op threads (default 0: the physical cores this process may use)
   --weights auto|fp32|fp16|int8|int4
                          precision of the linear layers (default auto: fp32 when it fits in half
                          the available memory, else int8, else int4; see docs/PERFORMANCE.md)

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SinkLensError } from '../../shared/errors';
+import { intraOpThreads } from './cores';
 
 type Ort = typeof import('onnxruntime-node');
 type OrtSession = import('onnxruntime-node').InferenceSession;
@@ -29,7 +30,8 @@ function ort(): Ort {
 }
 
 export interface SessionOptions {
-  threads: number; // 0 = onnxruntime default
+  /** Intra-op threads; 0 = the physical cores this process may use (runtime/cores.ts), onnxruntime's default where unknown. */
+  threads: number;
   /** Execution provider to ask for; default 'cpu'. 'auto' tries the GPU providers listed by the binding. */
   executionProvider?: string;
   /** Throw instead of falling back to the CPU when the provider cannot start. */
@@ -52,7 +54,7 @@ export interface SessionOptions {
    * onnxruntime's weight prepacking (default true): at session creation every float32 MatMul weight is
    * copied into MLAS's blocked layout. Forwards of short prompts gain from it (GPT-2 small at 64 tokens
    * ~20% faster, at 256 3-11%, at 1024 none), but it costs ~2 s per GiB of weights at every load and a
-   * second, anonymous copy of them. false skips it (`precision.ts` prepackWeights): the weights stay in
+   * second, anonymous copy of them. false skips it (`plan/memory.ts` prepackWeights): the weights stay in
    * the memory-mapped graph file. Quantised linears (MatMulNBits) get their compute layout from it.
    */
   prepack?: boolean;
@@ -72,7 +74,7 @@ export interface Session {
   /** The provider the session runs on (after any fallback) and why, when it is not the one asked for. */
   readonly executionProvider: string;
   readonly providerNote: string | null;
-  /** Intra-op threads the session was created with (0 = onnxruntime's default). */
+  /** Intra-op threads the session was created with (0 = onnxruntime's default: the OS did not say). */
   readonly threads: number;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
@@ -132,8 +134,10 @@ export function providerPlan(asked: string, listed: readonly string[], strict: b
  * asked provider; a provider that is not listed or fails to start falls back to the CPU with a
  * note, or throws `providerUnavailable` when the request is strict.
  */
-export async function createSession(model: Uint8Array | string, opts: SessionOptions): Promise<Session> {
+export async function createSession(model: Uint8Array | string, requested: SessionOptions): Promise<Session> {
   const { InferenceSession } = ort();
+  // threads 0: the physical cores this process may use, where the OS says (runtime/cores.ts), not onnxruntime's guess.
+  const opts = { ...requested, threads: intraOpThreads(requested.threads) };
   const asked = opts.executionProvider ?? 'cpu';
   const listed = listExecutionProviders().map((b) => b.name);
   const strict = opts.strictProvider === true;
