@@ -119,17 +119,18 @@ export function weightBytes(c: CanonicalConfig, precision: string, where: 'memor
   return n.linear * bpw + n.embed * F32 + head + n.other * F32 + constants;
 }
 
-/** float32 weights above which a load skips onnxruntime's prepacking (prepackWeights). */
-export const PREPACK_MAX_BYTES = 2 ** 30;
+/** float32 weights above which a load skips onnxruntime's prepacking (prepackWeights): 64 MiB. */
+export const PREPACK_MAX_BYTES = 64 * 2 ** 20;
 
 /**
  * Whether the forward session prepacks its weights (runtime/ort.ts SessionOptions.prepack). Quantised
  * linears always do (MatMulNBits takes its compute layout from it). float32 weights do up to
- * PREPACK_MAX_BYTES (their size prepacked, the tied head's copy included): prepacking costs ~2 s per GiB at
- * every load (GPT-2 small 0.7 -> 0.16 s of session creation without it; the Llama-3.2-1B shape's cached load
- * 10-11 s -> 0.8 s) and doubles the weights' resident memory for a while, for forwards that are 3-25% faster
- * on short prompts and no faster from ~1k tokens (docs/PERFORMANCE.md). Above a GiB a user waits longer for
- * the load than the prepacked forwards of a working session give back.
+ * PREPACK_MAX_BYTES (their size prepacked, the tied head's copy included), so the small models (the demo
+ * model, stories260k) keep it at no cost. Above, the load is what a user waits for: prepacking took 2-4 s per
+ * GiB at every load (GPT-2 small's cached load 3.0-3.5 -> 0.7-1.0 s without it, and its first analysis of 61
+ * or 241 tokens was faster too; the Llama-3.2-1B shape's 10-11 -> 0.8 s) and a second copy of the weights,
+ * for later analyses of short prompts ~40 ms faster on GPT-2 small (61 tokens) and forwards no faster from
+ * ~1k tokens: ~65 analyses per load to break even (docs/PERFORMANCE.md).
  */
 export function prepackWeights(c: CanonicalConfig, precision: string): boolean {
   return precision === 'int8' || precision === 'int4' || weightBytes(c, 'fp32', 'memory', undefined, true) <= PREPACK_MAX_BYTES;

@@ -167,14 +167,17 @@ describe('load option validation and weights auto', () => {
     assert.ok(avail > 0 && avail <= totalmem(), `${avail} of ${totalmem()}`);
   });
 
-  it('float32 weights above a GiB skip prepacking at load; smaller ones and quantised linears keep it', () => {
+  it('float32 weights above 64 MiB skip prepacking at load; smaller ones and quantised linears keep it', () => {
     // The Llama-3-8B shape: 30 GiB of float32 weights.
     assert.equal(prepackWeights(llama8b, 'fp32'), false);
     assert.equal(prepackWeights(llama8b, 'fp16'), false);
     assert.equal(prepackWeights(llama8b, 'int8'), true, 'MatMulNBits takes its compute layout from prepacking');
     assert.equal(prepackWeights(llama8b, 'int4'), true);
+    // GPT-2 small (0.6 GiB with its tied head's copy): its load waited 2-2.5 s for prepacking on this machine.
+    const gpt2: CanonicalConfig = { ...llama8b, hiddenSize: 768, numLayers: 12, numHeads: 12, numKvHeads: 12, headDim: 64, intermediateSize: 3072, vocabSize: 50257, maxPositions: 1024, position: 'learned', gatedMlp: false, tieWordEmbeddings: true };
+    assert.equal(prepackWeights(gpt2, 'fp32'), false);
     // The boundary: the same small shape with one more layer crosses PREPACK_MAX_BYTES.
-    const shape = (numLayers: number): CanonicalConfig => ({ ...llama8b, hiddenSize: 1024, numHeads: 16, numKvHeads: 4, headDim: 64, intermediateSize: 2816, vocabSize: 32000, numLayers });
+    const shape = (numLayers: number): CanonicalConfig => ({ ...llama8b, hiddenSize: 256, numHeads: 4, numKvHeads: 2, headDim: 64, intermediateSize: 704, vocabSize: 8000, numLayers });
     let layers = 1;
     while (weightBytes(shape(layers + 1), 'fp32') <= PREPACK_MAX_BYTES) layers++;
     assert.ok(layers > 4, `${layers} layers`);

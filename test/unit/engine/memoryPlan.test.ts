@@ -170,8 +170,8 @@ describe('memory plan', () => {
     assert.equal(mappedWeightBytes(LLAMA_8B, 'fp16'), weightBytes(LLAMA_8B, 'fp16', 'disk') - (n.linear + n.head) * 2);
     assert.ok(mappedWeightBytes(LLAMA_8B, 'fp16') >= n.embed * 4 && mappedWeightBytes(LLAMA_8B, 'fp16') < (n.embed + n.other) * 4 + 1e6);
     for (const precision of ['int8', 'int4'] as const) assert.equal(mappedWeightBytes(LLAMA_8B, precision), 0, `${precision}: MatMulNBits holds packed copies`);
-    assert.equal(mappedWeightBytes(GPT2_SMALL, 'fp32'), 0, 'GPT-2 small prepacks (under a GiB)');
-    assert.equal(mappedWeightBytes(GPT2_SMALL, 'fp32', false), weightBytes(GPT2_SMALL, 'fp32', 'disk'));
+    assert.equal(mappedWeightBytes(GPT2_SMALL, 'fp32', true), 0, 'prepacked: no weight read in place');
+    assert.equal(mappedWeightBytes(GPT2_SMALL, 'fp32'), weightBytes(GPT2_SMALL, 'fp32', 'disk'), 'GPT-2 small (above 64 MiB) does not prepack');
   });
 
   test('the Llama-3-8B shape: refused in fp32 on a 24 GB machine; the int4 plan covers the measured peaks', () => {
