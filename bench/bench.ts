@@ -24,15 +24,17 @@ import { join } from 'node:path';
 import { forwardAndMeasure } from '../src/engine/analysis';
 import { matrixEntropy } from '../src/engine/metrics/entropy';
 import { GraphBuilder } from '../src/engine/graph/builder';
-import { createRunner } from '../src/engine/graph/runner';
 import { serializeInline } from '../src/engine/graph/serialize';
 import { resolveOptions } from '../src/engine/options';
 import { createSession } from '../src/engine/runtime/ort';
 import { spectraKernelName } from '../src/engine/metrics/wasmKernel';
+import { loadConfig } from '../src/engine/model/config';
+import { prepackWeights } from '../src/engine/plan/memory';
+import { intraOpThreads } from '../src/engine/runtime/cores';
 import { modelSize, shapeSpec, writeRandomModel } from '../tools/modelgen';
 import { forwardFlops } from './flops';
 import { measureFresh, printFresh, type Fresh } from './freshBench';
-import { loadSubject, median, row } from './subject';
+import { loadSubject, median, row, subjectRunner } from './subject';
 import { LOAD_HEADER, loadRowText, measureLoad } from './loadMeasure';
 import { MIXING_CHILD, measureMixing, mixingRowText, type MixingCost } from './mixingBench';
 import { PRECISION_CHILD, PRECISION_PAIR_CHILD, precisionChild, precisionPairChild, precisionSection } from './precisionBench';
@@ -84,7 +86,7 @@ async function measurePeak(reps: number): Promise<Measurement> {
 async function measureModel(dir: string, mode: Exclude<Mode, 'peak' | 'pair'>, T: number, reps: number): Promise<Measurement> {
   const subject = await loadSubject(dir);
   const config = subject.config;
-  const runner = await createRunner(config, subject.weights, { threads, probes: mode === 'bare' ? 'bare' : 'full' });
+  const runner = await subjectRunner(config, subject.weights, threads, mode === 'bare' ? 'bare' : 'full');
   subject.close();
   const ids = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % config.vocabSize);
   const o = resolveOptions({});
@@ -122,8 +124,8 @@ interface Paired {
 async function measurePaired(dir: string, T: number, reps: number): Promise<Paired> {
   const subject = await loadSubject(dir);
   const config = subject.config;
-  const bare = await createRunner(config, subject.weights, { threads, probes: 'bare' });
-  const full = await createRunner(config, subject.weights, { threads, probes: 'full' });
+  const bare = await subjectRunner(config, subject.weights, threads, 'bare');
+  const full = await subjectRunner(config, subject.weights, threads, 'full');
   subject.close();
   const ids = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % config.vocabSize);
   const o = resolveOptions({});
@@ -262,8 +264,9 @@ async function main(): Promise<void> {
 
 async function report(dir: string, Ts: number[], reps: number): Promise<void> {
   const c = shapeSpec(SHAPE);
-  console.log(`SinkLens benchmark · GPT-2-small shape (d=${c.hidden}, L=${c.layers}, H=${c.heads}, vocab=${c.vocab}) · random weights · threads=${threads || 'ORT default'}`);
-  console.log(`node ${process.version} · ${new Date().toISOString()} · Householder kernel: ${spectraKernelName()}`);
+  console.log(`SinkLens benchmark · GPT-2-small shape (d=${c.hidden}, L=${c.layers}, H=${c.heads}, vocab=${c.vocab}) · random weights · threads=${threads || `0 (the physical cores: ${intraOpThreads(0) || "onnxruntime's default"})`}`);
+  const prepacked = prepackWeights(loadConfig(dir), 'fp32');
+  console.log(`node ${process.version} · ${new Date().toISOString()} · Householder kernel: ${spectraKernelName()} · weights ${prepacked ? '' : 'not '}prepacked (as a load does)`);
   const peak = runChild(dir, 'peak', 1024, reps);
   console.log(`MatMul peak (2048^3, best of ${peak.runs}): ${peak.gflops.toFixed(1)} GFLOP/s (${peak.medianMs.toFixed(2)} ms)\n`);
   console.log(row(['T / mode', 'median ms', 'ms/token', 'GFLOP/s', '% of peak', 'x bare', 'peak RSS MB']));

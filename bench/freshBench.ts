@@ -4,9 +4,8 @@
  * alternating and each analysis divided by its paired bare process.
  */
 import { forwardAndMeasure, metricsPool, warmUp } from '../src/engine/analysis';
-import { createRunner } from '../src/engine/graph/runner';
 import { resolveOptions } from '../src/engine/options';
-import { loadSubject, median, row } from './subject';
+import { loadSubject, median, row, subjectRunner } from './subject';
 
 export interface Fresh {
   mode: 'fresh-bare' | 'fresh-analysis';
@@ -29,7 +28,7 @@ export async function measureFresh(dir: string, mode: Fresh['mode'], T: number, 
   const config = subject.config;
   // As Engine.load does: the metrics workers warm up while the weights load, the Gram session after.
   if (mode === 'fresh-analysis') void metricsPool.warmFor(config.hiddenSize);
-  const runner = await createRunner(config, subject.weights, { threads, probes: mode === 'fresh-bare' ? 'bare' : 'full' });
+  const runner = await subjectRunner(config, subject.weights, threads, mode === 'fresh-bare' ? 'bare' : 'full');
   subject.close();
   const model = { config, runner, tokenizer: { tokenText: (id: number) => `#${id}` } };
   if (mode === 'fresh-analysis') await warmUp(model);

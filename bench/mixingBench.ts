@@ -7,7 +7,9 @@
  */
 import { loadModelFiles } from '../src/engine/model/load';
 import { buildForwardGraph } from '../src/engine/graph/model';
-import { createRunner, createRunnerWith } from '../src/engine/graph/runner';
+import { createRunnerWith } from '../src/engine/graph/runner';
+import { prepackWeights } from '../src/engine/plan/memory';
+import { median, subjectRunner } from './subject';
 
 export const MIXING_CHILD = 'mixing';
 
@@ -25,19 +27,13 @@ export interface MixingCost {
   nodes: number;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
 export async function measureMixing(dir: string, T: number, rounds: number, threads: number): Promise<MixingCost> {
   const files = await loadModelFiles(dir);
   const { config, weights } = files;
   const nodes = buildForwardGraph(config, weights, 'full').nodes.length - buildForwardGraph(config, weights, 'full', undefined, { mixing: false }).nodes.length;
-  const bare = await createRunner(config, weights, { threads, probes: 'bare' });
-  const probes = await createRunner(config, weights, { threads, probes: 'full' });
-  const noMix = await createRunnerWith(config, weights, { threads, probes: 'full' }, { graph: { mixing: false } });
+  const bare = await subjectRunner(config, weights, threads, 'bare');
+  const probes = await subjectRunner(config, weights, threads, 'full');
+  const noMix = await createRunnerWith(config, weights, { threads, probes: 'full' }, { graph: { mixing: false }, prepack: prepackWeights(config, 'fp32') });
   files.store.close();
   const ids = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % config.vocabSize);
   const fns: Record<string, () => Promise<unknown>> = {
