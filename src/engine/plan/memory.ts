@@ -138,12 +138,12 @@ export function prepackWeights(c: CanonicalConfig, precision: string): boolean {
 
 /**
  * Bytes of weights the forward reads in place from the memory-mapped graph file, every forward: the float32
- * initializers of an unprepacked session (fp32: all of them; fp16: all but the linears and an untied head, which
- * onnxruntime casts to float32 copies of its own at session creation). The kernel counts these pages as reclaimable page cache
- * (MemAvailable includes them, RssAnon does not), yet a run that pushed them out would fault them back in on
- * every forward, so the engine keeps them out of the memory it offers a run or another load (api.ts).
- * A prepacked session reads none in place (its kernels hold copies; the embedding's Gather touches only the
- * prompt's rows).
+ * initializers of an unprepacked session (fp32: all of them; fp16: all but the linears and an untied head,
+ * which onnxruntime casts to float32 copies of its own at session creation). The kernel counts these pages as
+ * reclaimable page cache (MemAvailable includes them, RssAnon does not), yet a run that pushed them out would
+ * fault them back in on every forward, so the engine keeps them out of the memory it offers a run or another
+ * load (api.ts). A prepacked session reads none in place (its kernels hold copies; the embedding's Gather
+ * touches only the prompt's rows).
  */
 export function mappedWeightBytes(c: CanonicalConfig, precision: string, prepack = prepackWeights(c, precision), linearBytesPerWeight?: number): number {
   if (prepack || (precision !== 'fp32' && precision !== 'fp16')) return 0;
