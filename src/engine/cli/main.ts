@@ -92,7 +92,7 @@ function modelDir(p: ParsedArgs): string {
   return resolve(dir);
 }
 
-function readPrompt(p: ParsedArgs): string {
+async function readPrompt(p: ParsedArgs): Promise<string> {
   const text = one(p, 'text');
   if (text !== undefined) return text;
   const file = one(p, 'file');
@@ -101,7 +101,17 @@ function readPrompt(p: ParsedArgs): string {
     return readFileSync(file, 'utf8');
   }
   if (process.stdin.isTTY) throw new UsageError('Give the prompt with --text, --file, or on stdin.');
-  return readFileSync(0, 'utf8');
+  return readStdin();
+}
+
+/**
+ * All of stdin as UTF-8. Read as a stream: readFileSync(0) fails with EAGAIN when stdin is a non-blocking
+ * pipe or socket, which is what a Node parent's `spawn(..., { stdio: 'pipe' })` hands its child.
+ */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function progressPrinter(quiet: boolean): (p: Progress) => void {
@@ -153,7 +163,7 @@ async function cmdAnalyze(p: ParsedArgs): Promise<void> {
       const out = one(p, flag);
       if (out !== undefined) checkOutDir(flag, out); // before the analysis, not after it
     }
-    const text = readPrompt(p);
+    const text = await readPrompt(p);
     if (text.trim() === '') throw new SinkLensError('emptyPrompt', 'The prompt is empty: give some text to analyse.');
     const quiet = p.flags.has('quiet');
     const r = await analyzeOne(engine, dir, text, o, quiet, load, at);

@@ -3,7 +3,7 @@
  * stderr, and one clear line with a non-zero exit for bad input.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +72,28 @@ describe('sinklens CLI', () => {
     const rb = JSON.parse(b.out) as AnalysisResult;
     assert.deepEqual(ra.tokens.map((t) => t.id), rb.tokens.map((t) => t.id));
     assert.equal(ra.baseline.layers[2]?.bosRatio, rb.baseline.layers[2]?.bosRatio);
+  });
+
+  test('reads stdin from a Node parent\'s pipe that is still empty when the CLI starts', async () => {
+    // spawn's 'pipe' is a non-blocking socket: a synchronous read of fd 0 failed there with EAGAIN.
+    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/engine/cli/main.ts'), 'analyze', '--model', DEMO_MODEL_DIR, '--json', '-', '--quiet'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, SINKLENS_MODEL: '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    setTimeout(() => {
+      child.stdin.write('The dog ran ');
+      setTimeout(() => child.stdin.end('to the park.'), 200);
+    }, 1500);
+    assert.equal(await exited, 0, err);
+    const r = JSON.parse(out) as AnalysisResult;
+    // The BOS token first, then the prompt as written in two pieces.
+    assert.equal(r.tokens.map((t) => t.text).join(''), '<s>The dog ran to the park.');
   });
 
   const bad: [string, string[], RegExp][] = [
