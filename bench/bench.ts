@@ -31,6 +31,7 @@ import { spectraKernelName } from '../src/engine/metrics/wasmKernel';
 import { loadConfig } from '../src/engine/model/config';
 import { prepackWeights } from '../src/engine/plan/memory';
 import { intraOpThreads } from '../src/engine/runtime/cores';
+import { relaunchWithEngineEnv } from '../src/node/engineEnv';
 import { modelSize, shapeSpec, writeRandomModel } from '../tools/modelgen';
 import { forwardFlops } from './flops';
 import { measureFresh, printFresh, type Fresh } from './freshBench';
@@ -230,6 +231,9 @@ function generateSubject(): string {
 }
 
 async function main(): Promise<void> {
+  // The engine's environment (glibc's huge-page tunable on Linux), as the CLI and the extension run it.
+  const relaunched = await relaunchWithEngineEnv(__filename, process.argv.slice(2));
+  if (relaunched !== null) process.exit(relaunched);
   if (process.argv.includes(PRECISION_CHILD)) {
     await precisionChild(arg('model', ''), arg(PRECISION_CHILD.slice(2), 'fp32'), Number(arg('t', '256')), Number(arg('reps', '3')), threads);
     return;
@@ -266,7 +270,7 @@ async function report(dir: string, Ts: number[], reps: number): Promise<void> {
   const c = shapeSpec(SHAPE);
   console.log(`SinkLens benchmark · GPT-2-small shape (d=${c.hidden}, L=${c.layers}, H=${c.heads}, vocab=${c.vocab}) · random weights · threads=${threads || `0 (the physical cores: ${intraOpThreads(0) || "onnxruntime's default"})`}`);
   const prepacked = prepackWeights(loadConfig(dir), 'fp32');
-  console.log(`node ${process.version} · ${new Date().toISOString()} · Householder kernel: ${spectraKernelName()} · weights ${prepacked ? '' : 'not '}prepacked (as a load does)`);
+  console.log(`node ${process.version} · ${new Date().toISOString()} · Householder kernel: ${spectraKernelName()} · weights ${prepacked ? '' : 'not '}prepacked (as a load does) · GLIBC_TUNABLES=${process.env['GLIBC_TUNABLES'] ?? '(unset)'}`);
   const peak = runChild(dir, 'peak', 1024, reps);
   console.log(`MatMul peak (2048^3, best of ${peak.runs}): ${peak.gflops.toFixed(1)} GFLOP/s (${peak.medianMs.toFixed(2)} ms)\n`);
   console.log(row(['T / mode', 'median ms', 'ms/token', 'GFLOP/s', '% of peak', 'x bare', 'peak RSS MB']));

@@ -7,6 +7,11 @@ if (!existsSync(cli)) {
   process.stderr.write("sinklens: dist/cli.js is missing; run 'npm run build' first.\n");
   process.exit(1);
 }
-require(cli)
-  .main(process.argv.slice(2))
+const mod = require(cli);
+const args = process.argv.slice(2);
+// On Linux the engine runs with glibc's huge-page tunable (src/node/engineEnv.ts): without it this
+// process starts itself again with it and passes its exit code on.
+mod
+  .relaunchWithEngineEnv(__filename, args)
+  .then((relaunched) => (relaunched !== null ? relaunched : mod.main(args)))
   .then((code) => process.exit(code));

@@ -227,6 +227,8 @@ async function cmdModels(p: ParsedArgs): Promise<void> {
 
 async function cmdProviders(): Promise<void> {
   for (const line of providerListing(listExecutionProviders())) await writeOut(line);
+  // The process's malloc setting (src/node/engineEnv.ts): what the engine runs with here.
+  if (process.platform === 'linux') await writeOut(`malloc     GLIBC_TUNABLES=${process.env['GLIBC_TUNABLES'] ?? '(unset)'}\n`);
 }
 
 async function cmdDemo(p: ParsedArgs): Promise<void> {
@@ -246,6 +248,9 @@ async function cmdDemo(p: ParsedArgs): Promise<void> {
     await engine.dispose();
   }
 }
+
+/** bin/sinklens.js runs this first (src/node/engineEnv.ts). */
+export { relaunchWithEngineEnv } from '../../node/engineEnv';
 
 export async function main(argv: readonly string[]): Promise<number> {
   let p: ParsedArgs;

@@ -7,6 +7,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { engineEnv } from '../../node/engineEnv';
 import { SinkLensError, type ErrorData } from '../../shared/errors';
 import type { ParamsOf, Request, ResponseOf } from '../../shared/protocol/messages';
 import type { LogLevel } from '../../shared/log';
@@ -95,7 +96,8 @@ export class EngineProcess {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Never inherit the extension host's --inspect flags: a second debugger on the same port kills the child.
       execArgv: [],
-      env: this.opts.env ?? process.env,
+      // On Linux, glibc's malloc backs large blocks with huge pages (src/node/engineEnv.ts).
+      env: engineEnv(this.opts.env ?? process.env),
     });
     this.starts++;
     const conn = new RpcConnection(

@@ -3,6 +3,7 @@
 // engine/ping -> {pid}; engine/analyze with text:
 //   'crash'  exits with code 3 mid-request,   'kill' SIGKILLs itself (like the OOM killer),
 //   'hang'   never answers (until cancelled),  'bad' sends a malformed response,
+//   'env'    answers with its GLIBC_TUNABLES,
 //   'busy:N' blocks its thread for N ms (like a long native forward: a cancel cannot be seen), then answers,
 //   anything else: two progress notifications, a log line, then a result echoing the text.
 import process from 'node:process';
@@ -29,6 +30,7 @@ process.on('message', (m) => {
   const text = m.params.text;
   if (text === 'crash') return setTimeout(() => process.exit(3), 20);
   if (text === 'kill') return setTimeout(() => process.kill(process.pid, 'SIGKILL'), 20);
+  if (text === 'env') return reply(m, { ok: true, value: { glibcTunables: process.env.GLIBC_TUNABLES ?? null } });
   if (text === 'bad') return send(`${m.method}/response`, { nope: 1 }, m.id);
   if (text.startsWith('busy:')) {
     const until = Date.now() + Number(text.slice(5));

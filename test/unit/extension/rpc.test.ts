@@ -132,6 +132,17 @@ describe('EngineProcess (real forked child)', () => {
     return { ep, logs, crashes };
   }
 
+  it('starts the engine with glibc\'s huge-page tunable on Linux, keeping tunables the user set', async (t) => {
+    const { ep } = engine();
+    t.after(() => ep.dispose());
+    const saved = process.env['GLIBC_TUNABLES'];
+    t.after(() => (saved === undefined ? delete process.env['GLIBC_TUNABLES'] : (process.env['GLIBC_TUNABLES'] = saved)));
+    process.env['GLIBC_TUNABLES'] = 'glibc.malloc.arena_max=2';
+    const r = (await ep.request(EngineAnalyze, analyzeParams('env'))) as unknown as { glibcTunables: string | null };
+    if (process.platform === 'linux') assert.equal(r.glibcTunables, 'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1');
+    else assert.equal(r.glibcTunables, 'glibc.malloc.arena_max=2');
+  });
+
   it('answers requests, routes progress and engine logs/stderr', async (t) => {
     const { ep, logs } = engine();
     t.after(() => ep.dispose());

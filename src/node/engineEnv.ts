@@ -1,0 +1,68 @@
+/**
+ * The environment of a process that runs the engine: the extension's engine child, the `sinklens` CLI and the
+ * benchmark. On Linux it asks glibc's malloc to back its large blocks with transparent huge pages
+ * (`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`; glibc >= 2.35 reads it, older glibc and musl ignore it).
+ *
+ * Why: every analysis allocates tens of MB of fresh memory. onnxruntime-node copies each output into a new
+ * ArrayBuffer (the hidden states [L+1, T, d] are 40 MB at T = 1024 on GPT-2 small, above glibc's 32 MB mmap
+ * ceiling, so every run maps and unmaps them), the Gram session's output and the metrics workers' layer
+ * slices add as much again, and onnxruntime's arena grows over the first runs. In 4 KiB pages that was
+ * ~18,000 page faults per analysis at T = 1024, ~1,600 with huge pages. On a virtual machine where a fault
+ * costs ~10 µs, the first analysis of a process at T = 1024 went from 2.3-2.7 s to 1.8-2.0 s and later
+ * analyses at T = 256 from 1.51x to 1.38x the bare forward (docs/PERFORMANCE.md, "Page faults").
+ *
+ * A tunable the user already set (any value) is left as it is.
+ */
+import { spawn } from 'node:child_process';
+
+export const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb';
+
+/** The names set in a GLIBC_TUNABLES value (`name=value:name=value`). */
+function tunableNames(value: string | undefined): string[] {
+  return (value ?? '').split(':').flatMap((kv) => {
+    const name = kv.split('=')[0]?.trim();
+    return name ? [name] : [];
+  });
+}
+
+/** True when `env` already gives the engine what engineEnv adds (always true off Linux). */
+export function hasEngineEnv(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): boolean {
+  return platform !== 'linux' || tunableNames(env['GLIBC_TUNABLES']).includes(HUGE_PAGES_TUNABLE);
+}
+
+/** `env` with the engine's malloc tunable added on Linux; a copy, never the object passed in. */
+export function engineEnv(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): NodeJS.ProcessEnv {
+  if (hasEngineEnv(env, platform)) return { ...env };
+  const current = env['GLIBC_TUNABLES'];
+  const tunables = current ? `${current}:${HUGE_PAGES_TUNABLE}=1` : `${HUGE_PAGES_TUNABLE}=1`;
+  return { ...env, GLIBC_TUNABLES: tunables };
+}
+
+/**
+ * Entry points started by a user (the CLI, the benchmark) call this first: when this process lacks the
+ * engine's environment it runs itself again with it (same node, flags and arguments, stdio inherited),
+ * passes SIGINT/SIGTERM/SIGHUP on, and resolves with the child's exit code (a child killed by a signal
+ * kills this process with the same signal). Resolves null when nothing was relaunched: go on here.
+ * glibc reads its tunables only at process start, hence a new process rather than a setting.
+ */
+export function relaunchWithEngineEnv(script: string, args: readonly string[]): Promise<number | null> {
+  if (hasEngineEnv(process.env)) return Promise.resolve(null);
+  const child = spawn(process.execPath, [...process.execArgv, script, ...args], { stdio: 'inherit', env: engineEnv(process.env) });
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const forward = (s: NodeJS.Signals): void => {
+    child.kill(s);
+  };
+  for (const s of signals) process.on(s, forward);
+  return new Promise((resolve) => {
+    // A child that cannot start (no process slots, say): run here, without the tunable.
+    child.on('error', () => {
+      for (const s of signals) process.off(s, forward);
+      resolve(null);
+    });
+    child.on('exit', (code, signal) => {
+      for (const s of signals) process.off(s, forward);
+      if (signal) process.kill(process.pid, signal);
+      resolve(code ?? 1);
+    });
+  });
+}

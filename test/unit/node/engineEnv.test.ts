@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { engineEnv, hasEngineEnv } from '../../../src/node/engineEnv';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+describe('engine environment (glibc huge pages)', () => {
+  it('adds glibc.malloc.hugetlb=1 on Linux, after the tunables already set', () => {
+    assert.equal(engineEnv({}, 'linux')['GLIBC_TUNABLES'], 'glibc.malloc.hugetlb=1');
+    assert.equal(engineEnv({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, 'linux')['GLIBC_TUNABLES'], 'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1');
+    assert.equal(engineEnv({ PATH: '/bin' }, 'linux')['PATH'], '/bin');
+  });
+
+  it('leaves a hugetlb value the user chose, and every other platform, alone', () => {
+    const off = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0:glibc.malloc.arena_max=2' };
+    assert.equal(engineEnv(off, 'linux')['GLIBC_TUNABLES'], off.GLIBC_TUNABLES);
+    assert.equal(hasEngineEnv(off, 'linux'), true);
+    assert.equal(hasEngineEnv({ GLIBC_TUNABLES: 'glibc.malloc.hugetlbx=1' }, 'linux'), false);
+    for (const platform of ['darwin', 'win32'] as const) {
+      assert.equal(engineEnv({}, platform)['GLIBC_TUNABLES'], undefined);
+      assert.equal(hasEngineEnv({}, platform), true);
+    }
+  });
+
+  it('returns a copy, never the environment passed in', () => {
+    const env = { A: '1' };
+    const out = engineEnv(env, 'linux');
+    assert.notEqual(out, env);
+    assert.deepEqual(env, { A: '1' });
+  });
+
+  it('the CLI runs itself again with the tunable on Linux and passes the exit code on', { skip: process.platform !== 'linux' && 'Linux only' }, () => {
+    const env = { ...process.env };
+    delete env['GLIBC_TUNABLES'];
+    const cli = join(ROOT, 'bin', 'sinklens.js');
+    // `providers` prints the malloc setting of the process that ran the command.
+    const providers = spawnSync(process.execPath, [cli, 'providers'], { env, encoding: 'utf8' });
+    assert.equal(providers.status, 0, providers.stderr);
+    assert.match(providers.stdout, /^malloc\s+GLIBC_TUNABLES=glibc\.malloc\.hugetlb=1$/m);
+    // A tunable the user set stays as it is (no relaunch).
+    const own = spawnSync(process.execPath, [cli, 'providers'], { env: { ...env, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }, encoding: 'utf8' });
+    assert.match(own.stdout, /^malloc\s+GLIBC_TUNABLES=glibc\.malloc\.hugetlb=0$/m);
+    // `sinklens` with no command prints its help and exits 2: the relaunched process's code comes back.
+    const bare = spawnSync(process.execPath, [cli], { env, encoding: 'utf8' });
+    assert.equal(bare.status, 2);
+  });
+
+  it('a CLI killed by a signal ends with that signal, not a normal exit', { skip: process.platform !== 'linux' && 'Linux only' }, async () => {
+    const env = { ...process.env };
+    delete env['GLIBC_TUNABLES'];
+    const { spawn } = await import('node:child_process');
+    // `analyze` with text on stdin waits for input: long enough to be stopped.
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'sinklens.js'), 'analyze', '--model', join(ROOT, 'models', 'sinklens-tiny')], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('exit', (c, s) => r([c, s])));
+    const early = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 1500))]);
+    assert.equal(early, null, `the CLI should still wait for its prompt on stdin: ${stderr}`);
+    child.kill('SIGTERM');
+    const [code, signal] = await exited;
+    assert.equal(code, null, stderr);
+    assert.equal(signal, 'SIGTERM');
+  });
+});
