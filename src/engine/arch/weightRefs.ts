@@ -44,12 +44,26 @@ export function direct(store: WeightStore, name: string, dims: readonly number[]
   return { key: name, dims, load: () => store.read(name), ...(stored ? { stored } : {}) };
 }
 
-/** Transposes a stored [rows, cols] matrix to [cols, rows]. */
+/** Tile edge of transpose2d: a 16 x 16 float tile reads and writes 16 cache lines each. */
+const TILE = 16;
+
+/**
+ * Transposes a stored [rows, cols] matrix to [cols, rows], tile by tile: the row-by-row loop wrote every
+ * element to a different cache line (a stride of `rows` floats) and took 1.5-2x as long on GPT-2 small's
+ * Conv1D weights (600-850 ms against 300-550 for all 48 of them, alternating runs; 8- and 16-wide tiles
+ * were equal, 32 and 64 slower).
+ */
 export function transpose2d(src: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols); // [cols, rows]
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = src[base + c] as number;
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const r1 = Math.min(r0 + TILE, rows);
+    for (let c0 = 0; c0 < cols; c0 += TILE) {
+      const c1 = Math.min(c0 + TILE, cols);
+      for (let r = r0; r < r1; r++) {
+        const base = r * cols;
+        for (let c = c0; c < c1; c++) out[c * rows + r] = src[base + c] as number;
+      }
+    }
   }
   return out;
 }

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { SinkLensError } from '../../../src/shared/errors';
 import { getAdapter } from '../../../src/engine/arch/registry';
+import { transpose2d } from '../../../src/engine/arch/weightRefs';
 import { loadConfig } from '../../../src/engine/model/config';
 import { openWeights } from '../../../src/engine/model/safetensors';
 import type { ModelWeights, WeightRef } from '../../../src/engine/weights/types';
@@ -208,5 +209,16 @@ describe('gemma3 image-text checkpoints: the language model only', () => {
   it('a missing post-norm is named', () => {
     const m = tinyGemma3Multimodal('model.language_model.');
     throwsCode(() => map(m, ['model.language_model.layers.0.post_feedforward_layernorm.weight']), 'missingWeights', 'post_feedforward_layernorm');
+  });
+});
+
+describe('transpose2d', () => {
+  it('gives out[c][r] = src[r][c] for shapes on and off its 16-wide tiles', () => {
+    for (const [rows, cols] of [[1, 1], [1, 37], [37, 1], [16, 16], [17, 33], [48, 5], [5, 48], [64, 130]] as const) {
+      const src = Float32Array.from({ length: rows * cols }, (_, i) => i * 1.5 - 7);
+      const out = transpose2d(src, rows, cols);
+      assert.equal(out.length, rows * cols);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) assert.equal(out[c * rows + r], src[r * cols + c], `${rows}x${cols} at (${r}, ${c})`);
+    }
   });
 });
