@@ -16,6 +16,8 @@
 import { spawn } from 'node:child_process';
 
 export const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb';
+/** Set in a relaunched process: it never relaunches again. */
+const RELAUNCHED = 'SINKLENS_RELAUNCHED';
 
 /** The names set in a GLIBC_TUNABLES value (`name=value:name=value`). */
 function tunableNames(value: string | undefined): string[] {
@@ -46,8 +48,10 @@ export function engineEnv(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = pr
  * glibc reads its tunables only at process start, hence a new process rather than a setting.
  */
 export function relaunchWithEngineEnv(script: string, args: readonly string[]): Promise<number | null> {
-  if (hasEngineEnv(process.env)) return Promise.resolve(null);
-  const child = spawn(process.execPath, [...process.execArgv, script, ...args], { stdio: 'inherit', env: engineEnv(process.env) });
+  // RELAUNCHED guards against a loop should something strip the variable on the way (a wrapper, a secure-execution mode).
+  if (hasEngineEnv(process.env) || process.env[RELAUNCHED] === '1') return Promise.resolve(null);
+  const env = { ...engineEnv(process.env), [RELAUNCHED]: '1' };
+  const child = spawn(process.execPath, [...process.execArgv, script, ...args], { stdio: 'inherit', env });
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   const forward = (s: NodeJS.Signals): void => {
     child.kill(s);

@@ -42,6 +42,9 @@ describe('engine environment (glibc huge pages)', () => {
     // A tunable the user set stays as it is (no relaunch).
     const own = spawnSync(process.execPath, [cli, 'providers'], { env: { ...env, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }, encoding: 'utf8' });
     assert.match(own.stdout, /^malloc\s+GLIBC_TUNABLES=glibc\.malloc\.hugetlb=0$/m);
+    // A relaunched process never relaunches again, whatever its environment says.
+    const guarded = spawnSync(process.execPath, [cli, 'providers'], { env: { ...env, SINKLENS_RELAUNCHED: '1' }, encoding: 'utf8' });
+    assert.match(guarded.stdout, /^malloc\s+GLIBC_TUNABLES=\(unset\)$/m);
     // `sinklens` with no command prints its help and exits 2: the relaunched process's code comes back.
     const bare = spawnSync(process.execPath, [cli], { env, encoding: 'utf8' });
     assert.equal(bare.status, 2);
