@@ -21,6 +21,18 @@ export function largestRunTokens(config: CanonicalConfig, workload: Omit<Workloa
 }
 
 /**
+ * A memory-limited token count rounded down to one of eight steps per power of two (1000 -> 960,
+ * 4000 -> 3840; at most 12.5% less; below 16 as is). Free memory moves between runs by tens of MB,
+ * and the exact fit moved with it: the same prompt was cut at 3,347 tokens in one run and 3,329 in the
+ * next. Rounded, runs agree unless free memory crosses a step.
+ */
+export function roundTokensDown(t: number): number {
+  if (t < 16) return t;
+  const step = 2 ** (Math.floor(Math.log2(t)) - 3);
+  return Math.floor(t / step) * step;
+}
+
+/**
  * `availableBytes` is what the analysis may still use (the model already loaded). When even a
  * one-token analysis does not fit, 'auto' resolves to 1 and the run's own plan check refuses it
  * with the usual message.
@@ -36,7 +48,7 @@ export function resolveMaxTokens(
   if (setting !== 'auto') return setting > positions ? { maxTokens: positions, limitedBy: 'positions' } : { maxTokens: setting, limitedBy: null };
   const hi = Math.min(positions, cap);
   const fit = largestRunTokens(config, workload, availableBytes, hi);
-  if (fit < hi) return { maxTokens: Math.max(1, fit), limitedBy: 'memory' };
+  if (fit < hi) return { maxTokens: Math.max(1, roundTokensDown(fit)), limitedBy: 'memory' };
   return { maxTokens: hi, limitedBy: positions <= cap ? 'positions' : 'cap' };
 }
 
@@ -44,7 +56,7 @@ export function resolveMaxTokens(
 export function maxTokensNote(setting: MaxTokensSetting, r: ResolvedMaxTokens, positions: number): string | null {
   if (r.limitedBy === null) return null;
   if (setting !== 'auto') return `maxTokens capped at the model's ${positions} positions.`;
-  const why = r.limitedBy === 'memory' ? 'the largest prompt the memory plan admits' : r.limitedBy === 'positions' ? `the model's ${positions} positions` : `the default cap of ${AUTO_MAX_TOKENS_CAP}`;
+  const why = r.limitedBy === 'memory' ? 'the largest prompt the memory plan admits, rounded down' : r.limitedBy === 'positions' ? `the model's ${positions} positions` : `the default cap of ${AUTO_MAX_TOKENS_CAP}`;
   return `maxTokens auto = ${r.maxTokens} (${why}).`;
 }
 

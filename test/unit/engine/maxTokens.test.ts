@@ -12,7 +12,7 @@ import { after, describe, test } from 'node:test';
 import { Engine } from '../../../src/engine/api';
 import { readModelConfig } from '../../../src/engine/model/load';
 import { resolveOptions } from '../../../src/engine/options';
-import { maxTokensNote, plannedTokens, resolveMaxTokens } from '../../../src/engine/plan/maxTokens';
+import { maxTokensNote, plannedTokens, resolveMaxTokens, roundTokensDown } from '../../../src/engine/plan/maxTokens';
 import { ARENA_GROWTH, largestFitting, planMemory, runBytes } from '../../../src/engine/plan/memory';
 import type { CanonicalConfig } from '../../../src/engine/arch/types';
 import { AUTO_MAX_TOKENS_CAP, DEFAULT_ANALYZE_OPTIONS } from '../../../src/shared/defaults';
@@ -52,10 +52,14 @@ describe('maxTokens auto', () => {
     // Room for exactly 1000 tokens of activations (runBytes grows with T).
     const room = runBytes(LLAMA_1B, { ...W, tokens: 1000 });
     assert.ok(runBytes(LLAMA_1B, { ...W, tokens: 1001 }) > room);
-    assert.deepEqual(resolveMaxTokens('auto', LLAMA_1B, W, room), { maxTokens: 1000, limitedBy: 'memory' });
+    // 1000 rounded down to a multiple of 64 (eight steps per power of two).
+    assert.deepEqual(resolveMaxTokens('auto', LLAMA_1B, W, room), { maxTokens: 960, limitedBy: 'memory' });
+    // A little more or less free memory does not move it.
+    assert.equal(resolveMaxTokens('auto', LLAMA_1B, W, runBytes(LLAMA_1B, { ...W, tokens: 970 })).maxTokens, 960);
+    assert.equal(resolveMaxTokens('auto', LLAMA_1B, W, runBytes(LLAMA_1B, { ...W, tokens: 1020 })).maxTokens, 960);
     // The ablated run and the lens need more: fewer tokens fit in the same room.
-    assert.ok(resolveMaxTokens('auto', LLAMA_1B, { ...W, ablation: true }, room).maxTokens < 1000);
-    assert.ok(resolveMaxTokens('auto', LLAMA_1B, { ...W, lensLayers: 17 }, room).maxTokens < 1000);
+    assert.ok(resolveMaxTokens('auto', LLAMA_1B, { ...W, ablation: true }, room).maxTokens < 960);
+    assert.ok(resolveMaxTokens('auto', LLAMA_1B, { ...W, lensLayers: 17 }, room).maxTokens < 960);
     // Nothing fits: 1, which the run's own plan check then refuses.
     assert.deepEqual(resolveMaxTokens('auto', LLAMA_1B, W, 1024), { maxTokens: 1, limitedBy: 'memory' });
     // A number is taken as given, capped only at the positions.
@@ -63,9 +67,17 @@ describe('maxTokens auto', () => {
     assert.deepEqual(resolveMaxTokens(200_000, LLAMA_1B, W, plenty), { maxTokens: 131072, limitedBy: 'positions' });
   });
 
+  test('a memory-limited count is rounded down to eight steps per power of two, never up, at most 12.5%', () => {
+    assert.deepEqual([1, 15, 16, 17, 100, 1000, 1024, 1279, 4000, 4095].map(roundTokensDown), [1, 15, 16, 16, 96, 960, 1024, 1152, 3840, 3840]);
+    for (let t = 1; t <= 20000; t += 7) {
+      const r = roundTokensDown(t);
+      assert.ok(r <= t && r > t * 0.875 - 1e-9, `${t} -> ${r}`);
+    }
+  });
+
   test('the note says what auto resolved to and why', () => {
     assert.equal(maxTokensNote('auto', { maxTokens: 4096, limitedBy: 'cap' }, 131072), 'maxTokens auto = 4096 (the default cap of 4096).');
-    assert.equal(maxTokensNote('auto', { maxTokens: 1000, limitedBy: 'memory' }, 131072), 'maxTokens auto = 1000 (the largest prompt the memory plan admits).');
+    assert.equal(maxTokensNote('auto', { maxTokens: 1000, limitedBy: 'memory' }, 131072), 'maxTokens auto = 1000 (the largest prompt the memory plan admits, rounded down).');
     assert.equal(maxTokensNote('auto', { maxTokens: 1024, limitedBy: 'positions' }, 1024), "maxTokens auto = 1024 (the model's 1024 positions).");
     assert.equal(maxTokensNote(9000, { maxTokens: 1024, limitedBy: 'positions' }, 1024), "maxTokens capped at the model's 1024 positions.");
     assert.equal(maxTokensNote(100, { maxTokens: 100, limitedBy: null }, 1024), null);
@@ -127,7 +139,7 @@ describe('maxTokens auto', () => {
       assert.equal(cut.settings.maxTokens, 5);
       assert.equal(cut.tokens.length, 5);
       assert.equal(cut.settings.truncated, true);
-      assert.ok(cut.settings.notes.includes('maxTokens auto = 5 (the largest prompt the memory plan admits).'), cut.settings.notes.join(' | '));
+      assert.ok(cut.settings.notes.includes('maxTokens auto = 5 (the largest prompt the memory plan admits, rounded down).'), cut.settings.notes.join(' | '));
       // A number is not lowered by the plan: the same room refuses 8 tokens.
       const e = await engine.analyze(h, text, { maxTokens: 8 }).then(
         () => assert.fail('ran'),
