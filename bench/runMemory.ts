@@ -20,7 +20,7 @@ import { metricsPool } from '../src/engine/analysis';
 import { Engine } from '../src/engine/api';
 import { loadConfig } from '../src/engine/model/config';
 import { runBytes } from '../src/engine/plan/memory';
-import { engineEnv } from '../src/node/engineEnv';
+import { engineEnv, engineExecArgv } from '../src/node/engineEnv';
 import { vocabPrompt } from './vocabPrompt';
 
 const GiB = 1024 ** 3;
@@ -84,8 +84,8 @@ function main(): void {
   console.log(`| T | RSS loaded | first run's peak | later runs' peak (${arg('runs') ?? 2} runs) | held after them | plan run term |`);
   console.log('|---|---|---|---|---|---|');
   for (const T of tokens) {
-    // Each child runs as the engine does (glibc's huge-page tunable on Linux: src/node/engineEnv.ts).
-    const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2), '--child', String(T)], { encoding: 'utf8', maxBuffer: 1 << 26, env: engineEnv(process.env) });
+    // Each child runs as the engine does (glibc's huge-page tunable on Linux, relaxed SIMD on Node 20: src/node/engineEnv.ts).
+    const r = spawnSync(process.execPath, [...engineExecArgv(process.execArgv), __filename, ...process.argv.slice(2), '--child', String(T)], { encoding: 'utf8', maxBuffer: 1 << 26, env: engineEnv(process.env) });
     const line = r.stdout.trim().split('\n').pop() ?? '';
     if (r.status !== 0 || !line.startsWith('{')) {
       console.log(`| ${T} | failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')} |`);

@@ -18,6 +18,7 @@ import type { Env } from '../../node/hfCache';
 import { discoverModels } from '../model/discover';
 import { modelListing, providerListing, type ModelRow } from './models';
 import { listExecutionProviders } from '../runtime/ort';
+import { spectraKernelName } from '../metrics/wasmKernel';
 import { analyzeWorkload } from '../plan/workload';
 import { one, parseArgs, UsageError, type ParsedArgs } from './args';
 import { analyzeOptions, checkRanges, loadOptions } from './flags';
@@ -229,6 +230,7 @@ async function cmdProviders(): Promise<void> {
   for (const line of providerListing(listExecutionProviders())) await writeOut(line);
   // The process's malloc setting (src/node/engineEnv.ts): what the engine runs with here.
   if (process.platform === 'linux') await writeOut(`malloc     GLIBC_TUNABLES=${process.env['GLIBC_TUNABLES'] ?? '(unset)'}\n`);
+  await writeOut(`spectra    ${spectraKernelName()}\n`);
 }
 
 async function cmdDemo(p: ParsedArgs): Promise<void> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { engineEnv, hasEngineEnv } from '../../../src/node/engineEnv';
+import { engineEnv, engineExecArgv, hasEngineEnv, RELAXED_SIMD_FLAG } from '../../../src/node/engineEnv';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -24,6 +24,13 @@ describe('engine environment (glibc huge pages)', () => {
     }
   });
 
+  it('adds the relaxed-SIMD flag on V8 11 (Node 20) only, once', () => {
+    assert.deepEqual(engineExecArgv(['--expose-gc'], '11.3.244.8-node.38'), ['--expose-gc', RELAXED_SIMD_FLAG]);
+    assert.deepEqual(engineExecArgv([RELAXED_SIMD_FLAG], '11.3.244.8-node.38'), [RELAXED_SIMD_FLAG]);
+    assert.deepEqual(engineExecArgv(['--expose-gc'], '12.4.254.21-node.33'), ['--expose-gc']);
+    assert.deepEqual(engineExecArgv([], '10.2.154.26-node.36'), []);
+  });
+
   it('returns a copy, never the environment passed in', () => {
     const env = { A: '1' };
     const out = engineEnv(env, 'linux');
@@ -39,7 +46,9 @@ describe('engine environment (glibc huge pages)', () => {
     const providers = spawnSync(process.execPath, [cli, 'providers'], { env, encoding: 'utf8' });
     assert.equal(providers.status, 0, providers.stderr);
     assert.match(providers.stdout, /^malloc\s+GLIBC_TUNABLES=glibc\.malloc\.hugetlb=1$/m);
-    // A tunable the user set stays as it is (no relaunch).
+    // Node 20 gets relaxed SIMD through the relaunch's flag, later runtimes have it: the fused build runs.
+    assert.match(providers.stdout, /^spectra\s+WebAssembly relaxed SIMD \(fused multiply-adds\)$/m);
+    // A tunable the user set stays as it is.
     const own = spawnSync(process.execPath, [cli, 'providers'], { env: { ...env, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }, encoding: 'utf8' });
     assert.match(own.stdout, /^malloc\s+GLIBC_TUNABLES=glibc\.malloc\.hugetlb=0$/m);
     // A relaunched process never relaunches again, whatever its environment says.
