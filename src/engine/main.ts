@@ -134,7 +134,7 @@ process.on('uncaughtException', (e) => {
   log('error', `uncaught: ${e.stack ?? e.message}`);
 });
 
-log('info', `SinkLens engine ${process.pid} ready (node ${process.version}; spectra: ${spectraKernelName()}; onnxruntime threads when 0: ${intraOpThreads(0) || "onnxruntime's default"})`);
+log('info', `SinkLens engine ${process.pid} ready (node ${process.version}; spectra: ${spectraKernelName()}; onnxruntime threads when 0: ${intraOpThreads(0) || "onnxruntime's default"}${process.platform === 'linux' ? `; GLIBC_TUNABLES=${process.env['GLIBC_TUNABLES'] ?? '(unset)'}` : ''})`);
 
 // Start-up: remove what killed engines left in the cache's staging area and the temp folder.
 setImmediate(() => {

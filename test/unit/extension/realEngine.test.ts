@@ -58,7 +58,8 @@ describe('engine client x real engine process', () => {
     const tom = expected.prompts.story_tom;
     assert.ok(tom);
     const crashes: number[] = [];
-    const ep = new EngineProcess({ script: ENGINE, onLog: () => undefined, onCrash: (x) => crashes.push(x.rejected) });
+    const logs: string[] = [];
+    const ep = new EngineProcess({ script: ENGINE, onLog: (_, m) => logs.push(m), onCrash: (x) => crashes.push(x.rejected) });
     t.after(() => ep.dispose());
     const params = { modelDir: DEMO_MODEL_DIR, loadOptions: {}, text: tom.text, options: {} };
 
@@ -66,6 +67,10 @@ describe('engine client x real engine process', () => {
     const first = await ep.request(EngineAnalyze, params, { onProgress: (p) => stages.push(p.stage) });
     checkAgainstReference(first, tom);
     assert.ok(stages.includes('run'), `progress stages: ${stages.join(',')}`);
+    // The real engine process runs with the engine's environment (src/node/engineEnv.ts): its ready line says so.
+    const ready = logs.find((m) => m.includes(' ready (node '));
+    assert.ok(ready, logs.join('\n'));
+    if (process.platform === 'linux') assert.match(ready, /GLIBC_TUNABLES=[^;)]*glibc\.malloc\.hugetlb=1/);
     const pid1 = ep.pid as number;
 
     // Kill the engine while it works on a request (a long prompt keeps it busy long enough to be mid-run).
