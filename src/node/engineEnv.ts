@@ -65,11 +65,15 @@ export function engineExecArgv(execArgv: readonly string[], v8Version: string = 
  */
 export function relaunchWithEngineEnv(script: string, args: readonly string[]): Promise<number | null> {
   // RELAUNCHED guards against a loop should something strip the variable on the way (a wrapper, a secure-execution mode).
+  if (process.env[RELAUNCHED] === '1') {
+    followParent();
+    return Promise.resolve(null);
+  }
   const execArgv = engineExecArgv(process.execArgv);
-  const complete = hasEngineEnv(process.env) && execArgv.length === process.execArgv.length;
-  if (complete || process.env[RELAUNCHED] === '1') return Promise.resolve(null);
+  if (hasEngineEnv(process.env) && execArgv.length === process.execArgv.length) return Promise.resolve(null);
   const env = { ...engineEnv(process.env), [RELAUNCHED]: '1' };
-  const child = spawn(process.execPath, [...execArgv, script, ...args], { stdio: 'inherit', env });
+  // The IPC channel only tells the child when this process is gone (followParent); nothing is sent on it.
+  const child = spawn(process.execPath, [...execArgv, script, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env });
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   const forward = (s: NodeJS.Signals): void => {
     child.kill(s);
@@ -87,4 +91,16 @@ export function relaunchWithEngineEnv(script: string, args: readonly string[]): 
       resolve(code ?? 1);
     });
   });
+}
+
+/**
+ * In a relaunched process: exit when the process that started it is gone. A SIGKILL (a harness's timeout, the
+ * OOM killer) cannot be passed on, and the analysis would otherwise run on, holding the model's memory, with
+ * nobody to read its output. The channel is unref'd, so it never keeps the process alive by itself.
+ */
+function followParent(): void {
+  const channel = process.channel;
+  if (!channel) return;
+  channel.unref();
+  process.once('disconnect', () => process.exit(1));
 }

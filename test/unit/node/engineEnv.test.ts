@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { engineEnv, engineExecArgv, hasEngineEnv, RELAXED_SIMD_FLAG } from '../../../src/node/engineEnv';
@@ -74,5 +76,52 @@ describe('engine environment (glibc huge pages)', () => {
     const [code, signal] = await exited;
     assert.equal(code, null, stderr);
     assert.equal(signal, 'SIGTERM');
+  });
+
+  it('a relaunched CLI ends when its parent is SIGKILLed (which it cannot pass on)', { skip: process.platform !== 'linux' && 'Linux only (reads /proc)' }, async () => {
+    const env = { ...process.env };
+    delete env['GLIBC_TUNABLES'];
+    const { spawn } = await import('node:child_process');
+    // stdin is a FIFO this test holds open for writing: the prompt never ends, whoever else closes what.
+    const dir = mkdtempSync(join(tmpdir(), 'sinklens-fifo-'));
+    const fifo = join(dir, 'stdin');
+    execFileSync('mkfifo', [fifo]);
+    const fd = openSync(fifo, 'r+');
+    const parent = spawn(process.execPath, [join(ROOT, 'bin', 'sinklens.js'), 'analyze', '--model', join(ROOT, 'models', 'sinklens-tiny')], { env, stdio: [fd, 'ignore', 'ignore'] });
+    const parentPid = parent.pid as number;
+    // The relaunched child waits for its prompt on stdin; find it by its parent pid.
+    const childOf = (ppid: number): number | null => {
+      for (const name of readdirSync('/proc')) {
+        if (!/^\d+$/.test(name)) continue;
+        try {
+          const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+          if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) return Number(name);
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return null;
+    };
+    let child: number | null = null;
+    for (let i = 0; i < 50 && child === null; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      child = childOf(parentPid);
+    }
+    assert.ok(child, 'the CLI started a relaunched child');
+    parent.kill('SIGKILL');
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 50 && alive(child); i++) await new Promise((r) => setTimeout(r, 100));
+    const stillThere = alive(child);
+    if (stillThere) process.kill(child, 'SIGKILL');
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(stillThere, false, 'the relaunched child outlived its SIGKILLed parent');
   });
 });
