@@ -11,7 +11,9 @@
  * costs ~10 µs, the first analysis of a process at T = 1024 went from 2.3-2.7 s to 1.8-2.0 s and later
  * analyses at T = 256 from 1.51x to 1.38x the bare forward (docs/PERFORMANCE.md, "Page faults").
  *
- * Only glibc's malloc reads it: a runtime that routes malloc to an allocator of its own ignores it (measured
+ * On V8 11 (Node 20) the entry points a user starts also add V8's relaxed-SIMD flag (engineExecArgv below).
+ *
+ * Only glibc's malloc reads the tunable: a runtime that routes malloc to an allocator of its own ignores it (measured
  * under Node here, not under VS Code's Electron). A tunable the user already set (any value) is left as it is.
  */
 import { spawn } from 'node:child_process';
@@ -58,10 +60,9 @@ export function engineExecArgv(execArgv: readonly string[], v8Version: string = 
 /**
  * Entry points started by a user (the CLI, the benchmark) call this first: when this process lacks the
  * engine's environment (or, on Node 20, the relaxed-SIMD flag) it runs itself again with them (same node,
- * flags and arguments, stdio inherited),
- * passes SIGINT/SIGTERM/SIGHUP on, and resolves with the child's exit code (a child killed by a signal
- * kills this process with the same signal). Resolves null when nothing was relaunched: go on here.
- * glibc reads its tunables only at process start, hence a new process rather than a setting.
+ * flags and arguments, stdio inherited), passes SIGINT/SIGTERM/SIGHUP on, and resolves with the child's exit
+ * code (a child killed by a signal kills this process with the same signal). Resolves null when nothing was
+ * relaunched: go on here. glibc reads its tunables, and V8 its flags, at process start: hence a new process.
  */
 export function relaunchWithEngineEnv(script: string, args: readonly string[]): Promise<number | null> {
   // RELAUNCHED guards against a loop should something strip the variable on the way (a wrapper, a secure-execution mode).
