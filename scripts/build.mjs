@@ -2,6 +2,7 @@
 //   dist/extension.js  VS Code extension host (cjs, node, `vscode` external)
 //   dist/engine.js     engine child process (cjs, node, onnxruntime-node external: native, shipped unbundled)
 //   dist/cli.js        the `sinklens` CLI (same engine, in-process)
+//   dist/relaunch.js   what bin/sinklens.js runs before loading cli.js: the engine's environment (src/node/engineEnv.ts)
 //   dist/metricsWorker.js  worker thread for per-layer metrics (used by engine.js, cli.js, bench.js)
 //   dist/templateWorker.js worker thread that renders untrusted chat templates with a deadline (engine.js, cli.js)
 //   dist/webview.js    panel UI (iife, browser)
@@ -18,6 +19,7 @@ const builds = [
   { ...node, entryPoints: { extension: 'src/extension/main.ts' } },
   { ...node, entryPoints: { engine: 'src/engine/main.ts' } },
   { ...node, entryPoints: { cli: 'src/engine/cli/main.ts' } },
+  { ...node, entryPoints: { relaunch: 'src/node/engineEnv.ts' } },
   { ...node, entryPoints: { metricsWorker: 'src/engine/parallel/metricsWorker.ts' } },
   { ...node, entryPoints: { templateWorker: 'src/engine/model/templateWorker.ts' } },
   { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { webview: 'src/webview/main.ts' }, loader: { '.css': 'text' } },

@@ -22,7 +22,8 @@ import { isRelativeLink, readmeImages, verifyVsix } from './verify-vsix.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const ORT_PACKAGES = ['onnxruntime-node', 'onnxruntime-common'];
-const DEV_BUNDLES = new Set(['bench.js']);
+// Dev-only bundles: the benchmark, and the CLI launcher's relaunch step (bin/ is not packaged).
+const DEV_BUNDLES = new Set(['bench.js', 'relaunch.js']);
 const DOCS = ['README.md', 'CHANGELOG.md', 'LICENSE', 'LICENSE.md', 'LICENSE.txt'];
 
 function parseArgs(argv) {

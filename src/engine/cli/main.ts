@@ -251,9 +251,6 @@ async function cmdDemo(p: ParsedArgs): Promise<void> {
   }
 }
 
-/** bin/sinklens.js runs this first (src/node/engineEnv.ts). */
-export { relaunchWithEngineEnv } from '../../node/engineEnv';
-
 export async function main(argv: readonly string[]): Promise<number> {
   let p: ParsedArgs;
   try {
