@@ -31,7 +31,7 @@ import { spectraKernelName } from '../src/engine/metrics/wasmKernel';
 import { loadConfig } from '../src/engine/model/config';
 import { prepackWeights } from '../src/engine/plan/memory';
 import { intraOpThreads } from '../src/engine/runtime/cores';
-import { relaunchWithEngineEnv } from '../src/node/engineEnv';
+import { mallocSetting, relaunchWithEngineEnv } from '../src/node/engineEnv';
 import { modelSize, shapeSpec, writeRandomModel } from '../tools/modelgen';
 import { forwardFlops } from './flops';
 import { measureFresh, printFresh, type Fresh } from './freshBench';
@@ -270,7 +270,8 @@ async function report(dir: string, Ts: number[], reps: number): Promise<void> {
   const c = shapeSpec(SHAPE);
   console.log(`SinkLens benchmark · GPT-2-small shape (d=${c.hidden}, L=${c.layers}, H=${c.heads}, vocab=${c.vocab}) · random weights · threads=${threads || `0 (the physical cores: ${intraOpThreads(0) || "onnxruntime's default"})`}`);
   const prepacked = prepackWeights(loadConfig(dir), 'fp32');
-  console.log(`node ${process.version} · ${new Date().toISOString()} · Householder kernel: ${spectraKernelName()} · weights ${prepacked ? '' : 'not '}prepacked (as a load does) · GLIBC_TUNABLES=${process.env['GLIBC_TUNABLES'] ?? '(unset)'}`);
+  const malloc = mallocSetting();
+  console.log(`node ${process.version} · ${new Date().toISOString()} · Householder kernel: ${spectraKernelName()} · weights ${prepacked ? '' : 'not '}prepacked (as a load does)${malloc ? ` · ${malloc}` : ''}`);
   const peak = runChild(dir, 'peak', 1024, reps);
   console.log(`MatMul peak (2048^3, best of ${peak.runs}): ${peak.gflops.toFixed(1)} GFLOP/s (${peak.medianMs.toFixed(2)} ms)\n`);
   console.log(row(['T / mode', 'median ms', 'ms/token', 'GFLOP/s', '% of peak', 'x bare', 'peak RSS MB']));

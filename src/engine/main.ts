@@ -29,6 +29,7 @@ import { resolveCacheConfig } from './cache/config';
 import { GraphCache } from './cache/graphCache';
 import { intraOpThreads } from './runtime/cores';
 import { spectraKernelName } from './metrics/wasmKernel';
+import { mallocSetting } from '../node/engineEnv';
 import { analyzeWorkload } from './plan/workload';
 
 const engine = new Engine();
@@ -134,7 +135,8 @@ process.on('uncaughtException', (e) => {
   log('error', `uncaught: ${e.stack ?? e.message}`);
 });
 
-log('info', `SinkLens engine ${process.pid} ready (node ${process.version}; spectra: ${spectraKernelName()}; onnxruntime threads when 0: ${intraOpThreads(0) || "onnxruntime's default"}${process.platform === 'linux' ? `; GLIBC_TUNABLES=${process.env['GLIBC_TUNABLES'] ?? '(unset)'}` : ''})`);
+const malloc = mallocSetting();
+log('info', `SinkLens engine ${process.pid} ready (node ${process.version}; spectra: ${spectraKernelName()}; onnxruntime threads when 0: ${intraOpThreads(0) || "onnxruntime's default"}${malloc ? `; ${malloc}` : ''})`);
 
 // Start-up: remove what killed engines left in the cache's staging area and the temp folder.
 setImmediate(() => {

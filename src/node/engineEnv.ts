@@ -35,6 +35,11 @@ export function hasEngineEnv(env: NodeJS.ProcessEnv, platform: NodeJS.Platform =
   return platform !== 'linux' || tunableNames(env['GLIBC_TUNABLES']).includes(HUGE_PAGES_TUNABLE);
 }
 
+/** The malloc setting in force, `GLIBC_TUNABLES=...` (or `=(unset)`), for logs and reports; null off Linux. */
+export function mallocSetting(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string | null {
+  return platform === 'linux' ? `GLIBC_TUNABLES=${env['GLIBC_TUNABLES'] ?? '(unset)'}` : null;
+}
+
 /** `env` with the engine's malloc tunable added on Linux; a copy, never the object passed in. */
 export function engineEnv(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): NodeJS.ProcessEnv {
   if (hasEngineEnv(env, platform)) return { ...env };
@@ -80,14 +85,17 @@ export function relaunchWithEngineEnv(script: string, args: readonly string[]): 
     child.kill(s);
   };
   for (const s of signals) process.on(s, forward);
+  const stopForwarding = (): void => {
+    for (const s of signals) process.off(s, forward);
+  };
   return new Promise((resolve) => {
     // A child that cannot start (no process slots, say): run here, without the tunable.
     child.on('error', () => {
-      for (const s of signals) process.off(s, forward);
+      stopForwarding();
       resolve(null);
     });
     child.on('exit', (code, signal) => {
-      for (const s of signals) process.off(s, forward);
+      stopForwarding();
       if (signal) process.kill(process.pid, signal);
       resolve(code ?? 1);
     });

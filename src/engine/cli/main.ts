@@ -19,6 +19,7 @@ import { discoverModels } from '../model/discover';
 import { modelListing, providerListing, type ModelRow } from './models';
 import { listExecutionProviders } from '../runtime/ort';
 import { spectraKernelName } from '../metrics/wasmKernel';
+import { mallocSetting } from '../../node/engineEnv';
 import { analyzeWorkload } from '../plan/workload';
 import { one, parseArgs, UsageError, type ParsedArgs } from './args';
 import { analyzeOptions, checkRanges, loadOptions } from './flags';
@@ -229,7 +230,8 @@ async function cmdModels(p: ParsedArgs): Promise<void> {
 async function cmdProviders(): Promise<void> {
   for (const line of providerListing(listExecutionProviders())) await writeOut(line);
   // The process's malloc setting (src/node/engineEnv.ts): what the engine runs with here.
-  if (process.platform === 'linux') await writeOut(`malloc     GLIBC_TUNABLES=${process.env['GLIBC_TUNABLES'] ?? '(unset)'}\n`);
+  const malloc = mallocSetting();
+  if (malloc) await writeOut(`malloc     ${malloc}\n`);
   await writeOut(`spectra    ${spectraKernelName()}\n`);
 }
 

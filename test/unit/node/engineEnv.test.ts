@@ -4,7 +4,7 @@ import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { engineEnv, engineExecArgv, hasEngineEnv, RELAXED_SIMD_FLAG } from '../../../src/node/engineEnv';
+import { engineEnv, engineExecArgv, hasEngineEnv, mallocSetting, RELAXED_SIMD_FLAG } from '../../../src/node/engineEnv';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -20,7 +20,10 @@ describe('engine environment (glibc huge pages)', () => {
     assert.equal(engineEnv(off, 'linux')['GLIBC_TUNABLES'], off.GLIBC_TUNABLES);
     assert.equal(hasEngineEnv(off, 'linux'), true);
     assert.equal(hasEngineEnv({ GLIBC_TUNABLES: 'glibc.malloc.hugetlbx=1' }, 'linux'), false);
+    assert.equal(mallocSetting({}, 'linux'), 'GLIBC_TUNABLES=(unset)');
+    assert.equal(mallocSetting(off, 'linux'), `GLIBC_TUNABLES=${off.GLIBC_TUNABLES}`);
     for (const platform of ['darwin', 'win32'] as const) {
+      assert.equal(mallocSetting(off, platform), null);
       assert.equal(engineEnv({}, platform)['GLIBC_TUNABLES'], undefined);
       assert.equal(hasEngineEnv({}, platform), true);
     }
