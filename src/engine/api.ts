@@ -34,6 +34,12 @@ interface HeldMemory {
 
 export class Engine implements EngineApi {
   private readonly models = new Map<string, LoadedModel>();
+  /**
+   * Loads under way, by cache key: a second request for the same model and options while the first is
+   * loading (an analysis replaced by a newer one, an attention map asked for meanwhile) waits for that
+   * load instead of converting and opening the model a second time (twice the memory of a multi-GB model).
+   */
+  private readonly loading = new Map<string, Promise<LoadedModel>>();
   /** Per loaded model: memory its runs left held (`creditOf`). */
   private readonly held = new Map<string, HeldMemory>();
   private nextId = 1;
@@ -45,6 +51,22 @@ export class Engine implements EngineApi {
     const key = cacheKey(modelDir, opts);
     const cached = [...this.models.values()].find((m) => m.key === key);
     if (cached) return { id: cached.id, info: cached.info };
+    let loading = this.loading.get(key);
+    if (!loading) {
+      loading = this.loadNew(key, modelDir, opts, ctx);
+      this.loading.set(key, loading);
+      void loading.then(
+        () => this.loading.delete(key),
+        () => this.loading.delete(key),
+      );
+    } else {
+      ctx.onProgress?.({ stage: 'load', fraction: 0.02, message: 'waiting for the load under way' });
+    }
+    const model = await loading;
+    return { id: model.id, info: model.info };
+  }
+
+  private async loadNew(key: string, modelDir: string, opts: LoadOptions, ctx: LoadContext): Promise<LoadedModel> {
     const id = `m${this.nextId++}`;
     // The metrics workers warm up while the weights load (they use no model data); the Gram
     // session needs the model, so it warms once loaded, while the user looks at it.
@@ -53,7 +75,7 @@ export class Engine implements EngineApi {
     this.models.set(id, model);
     this.held.set(id, { base: this.residentAnonymous() ?? 0, grown: 0 });
     warmUp(model).catch(() => undefined);
-    return { id, info: model.info };
+    return model;
   }
 
   /** Whether the last load of `handle` opened its graph from the cache (null: not cached, e.g. a small model). */

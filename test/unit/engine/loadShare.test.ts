@@ -1,0 +1,39 @@
+/**
+ * Concurrent requests for one model share its load: an analysis that replaces another, or an
+ * attention map asked for while the model is still loading, must not convert and open the model a
+ * second time (twice the memory of a multi-GB model). Different load options are different models.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { Engine } from '../../../src/engine/api';
+import type { Progress } from '../../../src/shared/engineApi';
+import { SinkLensError } from '../../../src/shared/errors';
+import { DEMO_MODEL_DIR } from '../../support/fixtures';
+
+describe('Engine.load shares a load under way', () => {
+  const engine = new Engine();
+  after(() => engine.dispose());
+
+  it('two loads of the same model at once give one model; a later one finds it loaded', async () => {
+    const second: Progress[] = [];
+    const [a, b] = await Promise.all([engine.load(DEMO_MODEL_DIR, { threads: 1 }), engine.load(DEMO_MODEL_DIR, { threads: 1 }, { onProgress: (p) => second.push(p) })]);
+    assert.equal(a.id, b.id, 'one load, one handle');
+    assert.ok(second.some((p) => p.message === 'waiting for the load under way'), JSON.stringify(second));
+    const c = await engine.load(DEMO_MODEL_DIR, { threads: 1 });
+    assert.equal(c.id, a.id);
+    const r = await engine.analyze(b, 'The quick brown fox jumps over the lazy dog.');
+    assert.ok(r.tokens.length > 5);
+  });
+
+  it('other load options are another model', async () => {
+    const [a, b] = await Promise.all([engine.load(DEMO_MODEL_DIR, { threads: 1 }), engine.load(DEMO_MODEL_DIR, { threads: 2 })]);
+    assert.notEqual(a.id, b.id);
+  });
+
+  it('a failing load fails every waiter with its error, and is not remembered', async () => {
+    const missing = '/nonexistent/sinklens-model';
+    const results = await Promise.allSettled([engine.load(missing), engine.load(missing)]);
+    for (const r of results) assert.ok(r.status === 'rejected' && SinkLensError.is(r.reason, 'modelNotFound'), String(r.status === 'rejected' ? r.reason : 'loaded'));
+    await assert.rejects(engine.load(missing), (e: unknown) => SinkLensError.is(e, 'modelNotFound'));
+  });
+});
