@@ -18,6 +18,7 @@ import {
   EnginePing,
   EngineStudy,
   EngineUnload,
+  EngineLoad,
 } from '../shared/protocol/engine';
 import type { StudyResult } from '../shared/study';
 import { readPromptSet } from './study/prompts';
@@ -56,6 +57,12 @@ function respond(req: Msg, payload: ResponsePayload<unknown>): void {
 async function handle(m: Msg): Promise<unknown> {
   if (EnginePing.is(m)) return { pid: process.pid, versions: { node: process.versions.node, engine: '1' } };
   if (EngineUnload.is(m)) return engine.unload(m.params.modelDir);
+  if (EngineLoad.is(m)) {
+    const t0 = performance.now();
+    const h = await engine.load(m.params.modelDir, m.params.loadOptions, { onWarn: (message) => log('warn', message) });
+    log('info', `loaded ${h.info.name} ahead of its first request (${Math.round(performance.now() - t0)} ms)`);
+    return h.info;
+  }
   if (EngineCacheList.is(m)) return engine.cacheList(m.params.cache);
   if (EngineCacheClear.is(m)) return engine.cacheClear(m.params.cache, m.params.key);
   const ac = new AbortController();

@@ -7,8 +7,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalyzeOptions, AttentionRequest, CacheListing, CacheOptions, LoadOptions, Progress } from '../shared/engineApi';
-import type { AnalysisResult, AttentionMap } from '../shared/result';
-import { EngineAnalyze, EngineAttention, EngineCacheClear, EngineCacheList, EngineStudy, EngineUnload } from '../shared/protocol/engine';
+import type { AnalysisResult, AttentionMap, ModelInfo } from '../shared/result';
+import { EngineAnalyze, EngineAttention, EngineCacheClear, EngineCacheList, EngineLoad, EngineStudy, EngineUnload } from '../shared/protocol/engine';
 import type { StudyProgress, StudyResult } from '../shared/study';
 import { withCacheSettings } from './modelCache';
 import { EngineProcess, type EngineExit } from './rpc/engineProcess';
@@ -45,6 +45,11 @@ export class EngineClient implements vscode.Disposable {
     return withSignal(call, (signal) =>
       this.proc.request(EngineAnalyze, { modelDir, loadOptions: withCacheSettings(loadOptions), text, options }, { signal, ...(call.onProgress ? { onProgress: call.onProgress } : {}) }),
     );
+  }
+
+  /** Loads a model ahead of its first analysis (starting the engine if needed); an analysis meanwhile waits for this load. */
+  load(modelDir: string, loadOptions: LoadOptions): Promise<ModelInfo> {
+    return this.proc.request(EngineLoad, { modelDir, loadOptions: withCacheSettings(loadOptions) }, {});
   }
 
   attention(modelDir: string, loadOptions: LoadOptions, request: AttentionRequest, call: CallOptions = {}): Promise<AttentionMap> {

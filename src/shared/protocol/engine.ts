@@ -2,12 +2,13 @@
  * Extension <-> engine child process (forked `dist/engine.js`, Node IPC channel).
  * Requests carry ids; the engine answers with `<method>/response` and `completionId`, payload
  * `ResponsePayload<R>`. Progress and logs are notifications. Cancelling is a command naming the
- * request id. A response is always sent, with error code `cancelled` for a cancelled run. There is
- * no separate load request: analyze and attention load (and cache) the model they name.
+ * request id. A response is always sent, with error code `cancelled` for a cancelled run. Analyze and
+ * attention load (and cache) the model they name; `engine/load` only loads it ahead of them (the
+ * extension's preload), and a request arriving during that load waits for it.
  */
 import type { AnalyzeOptions, AttentionRequest, CacheListing, CacheOptions, LoadOptions, Progress } from '../engineApi';
 import type { LogLevel } from '../log';
-import type { AnalysisResult, AttentionMap } from '../result';
+import type { AnalysisResult, AttentionMap, ModelInfo } from '../result';
 import type { StudyProgress, StudyResult } from '../study';
 import { Command, Notification, Request } from './messages';
 
@@ -28,6 +29,8 @@ export const EngineStudy = new Request<
   { models: string[]; loadOptions: LoadOptions; promptSetPath: string; limit?: number; options: AnalyzeOptions; journalPath: string | null; version: string },
   StudyResult
 >('engine/study');
+/** Loads (and caches) a model ahead of the requests that will use it; answers with its info once loaded. */
+export const EngineLoad = new Request<{ modelDir: string; loadOptions: LoadOptions }, ModelInfo>('engine/load');
 export const EngineUnload = new Request<{ modelDir?: string }, void>('engine/unload');
 /** The graph cache: list its entries, or remove them (all, or the entry whose key starts with `key`). */
 export const EngineCacheList = new Request<{ cache?: CacheOptions }, CacheListing>('engine/cacheList');

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { EngineAnalyze, EngineAttention, EngineDidProgress, EnginePing } from '../../../src/shared/protocol/engine';
+import { EngineAnalyze, EngineAttention, EngineDidLog, EngineDidProgress, EngineLoad, EnginePing } from '../../../src/shared/protocol/engine';
 import type { Msg, ResponsePayload } from '../../../src/shared/protocol/messages';
-import type { AnalysisResult, AttentionMap } from '../../../src/shared/result';
+import type { AnalysisResult, AttentionMap, ModelInfo } from '../../../src/shared/result';
 import { DEMO_MODEL_DIR, PROJECT_ROOT } from '../../support/fixtures';
 
 let child: ChildProcess;
@@ -55,6 +55,23 @@ describe('engine process over IPC', () => {
     assert.ok(r2.ok);
     assert.equal(r2.value.timings.loadMs, r1.value.timings.loadMs, 'same cached model (load time not re-measured)');
     assert.deepEqual(r2.value.baseline.layers.map((l) => l.bosRatio), r1.value.baseline.layers.map((l) => l.bosRatio));
+  });
+
+  test('engine/load loads a model ahead of its requests, which then use it (loadShare.test.ts: one load when they overlap)', async () => {
+    const loadOptions = { threads: 1 }; // not the options above: a model this process has not loaded yet
+    const text = 'Once upon a time there was a cat.';
+    const [loaded, analysed] = await Promise.all([
+      request<ModelInfo>(EngineLoad.method, { modelDir: DEMO_MODEL_DIR, loadOptions }),
+      request<AnalysisResult>(EngineAnalyze.method, { modelDir: DEMO_MODEL_DIR, loadOptions, text, options: {} }),
+    ]);
+    assert.ok(loaded.ok && analysed.ok, JSON.stringify([loaded, analysed]).slice(0, 400));
+    assert.equal(loaded.value.name, analysed.value.model.name);
+    const logs = inbox.filter((m) => m.method === EngineDidLog.method).map((m) => (m.params as { message: string }).message);
+    assert.ok(logs.some((l) => /^loaded .+ ahead of its first request \(\d+ ms\)$/.test(l)), logs.join('\n'));
+    const again = await request<ModelInfo>(EngineLoad.method, { modelDir: DEMO_MODEL_DIR, loadOptions });
+    assert.ok(again.ok && again.value.name === loaded.value.name);
+    const missing = await request(EngineLoad.method, { modelDir: '/nonexistent', loadOptions: {} });
+    assert.ok(!missing.ok && missing.error.code === 'modelNotFound', JSON.stringify(missing));
   });
 
   test('attention map of one head: rows are causal distributions', async () => {
