@@ -6,6 +6,7 @@ import type { AnalysisResult } from '../shared/result';
 import type { AnalysisController } from './analysisController';
 import type { Ctx } from './ctx';
 import type { PanelHost } from './panel/panelHost';
+import type { PreloadState } from './preload';
 import type { StudyView, StudyViewState } from './study/studyView';
 
 export interface PanelState {
@@ -29,6 +30,8 @@ export interface SinkLensApi {
   decorationCount(uri: string): number;
   /** For tests (read-only): whether the study view is open and what its three panels and table drew. */
   studyViewState(): StudyViewState;
+  /** For tests (read-only): what the model preload (`sinklens.preloadModel`) did last. */
+  preloadState(): PreloadState;
 }
 
 export function makeApi(
@@ -37,6 +40,7 @@ export function makeApi(
   panel: PanelHost,
   decorationCount: (uri: string) => number,
   study: StudyView,
+  preloadState: () => PreloadState,
 ): SinkLensApi {
   return {
     analyzeText: (text, opts) =>
@@ -50,5 +54,6 @@ export function makeApi(
     panelState: () => panel.state(),
     decorationCount,
     studyViewState: () => study.state(),
+    preloadState,
   };
 }

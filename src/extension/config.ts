@@ -43,6 +43,8 @@ export interface Settings {
   hubAllowInsecureHttp: boolean;
   codeLensEnabled: boolean;
   live: boolean;
+  /** Load the selected model in the background once a prompt file is shown (preload.ts). */
+  preloadModel: boolean;
   decorations: boolean;
   /** Compute the logit lens on every layer (one unembedding per layer: about L x the LM head). */
   logitLens: boolean;
@@ -67,6 +69,7 @@ export const DEFAULT_SETTINGS: Settings = {
   hubAllowInsecureHttp: D['hub.allowInsecureHttp'],
   codeLensEnabled: D['codeLens.enabled'],
   live: D.live,
+  preloadModel: D.preloadModel,
   decorations: D.decorations,
   logitLens: D.logitLens,
   tokenLoss: D.tokenLoss,
@@ -112,6 +115,7 @@ export function readSettings(get: SettingGetter): ReadSettings {
     hubAllowInsecureHttp: r.boolean('hub.allowInsecureHttp', d.hubAllowInsecureHttp),
     codeLensEnabled: r.boolean('codeLens.enabled', d.codeLensEnabled),
     live: r.boolean('live', d.live),
+    preloadModel: r.boolean('preloadModel', d.preloadModel),
     decorations: r.boolean('decorations', d.decorations),
     logitLens: r.boolean('logitLens', d.logitLens),
     tokenLoss: r.boolean('tokenLoss', d.tokenLoss),

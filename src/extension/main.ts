@@ -1,7 +1,8 @@
 /**
  * Extension entry point. activate() builds the Ctx, the analysis controller, the providers and the
- * command table, and returns the SinkLensApi. Nothing here loads the engine: it is forked on the
- * first analysis, so a broken native runtime can never block activation. Activation failures are
+ * command table, and returns the SinkLensApi. Nothing here waits for the engine: it is forked by the
+ * first analysis or, once a prompt file is shown, by the model's preload (preload.ts) in the
+ * background, so a broken native runtime can never block activation. Activation failures are
  * caught and shown with a next step.
  */
 import * as vscode from 'vscode';
@@ -15,6 +16,7 @@ import { LiveMode } from './live';
 import { PanelHost } from './panel/panelHost';
 import { registerModelCacheCommand } from './modelCache';
 import { ModelStatusBar } from './statusBar';
+import { Preloader } from './preload';
 import { StudyView } from './study/studyView';
 import { PromptCompare } from './compare/comparePrompts';
 
@@ -75,8 +77,12 @@ function build(context: vscode.ExtensionContext): SinkLensApi {
   for (const [id, handler] of Object.entries(table)) c.push(vscode.commands.registerCommand(id, handler));
   c.push(registerModelCacheCommand(c));
 
+  // Last: its first check may start the engine, which nothing above needs.
+  const preloader = new Preloader(c);
+  c.push(preloader);
+
   c.log.info('SinkLens activated');
-  return makeApi(c, controller, panel, (uri) => decorations.count(uri), study);
+  return makeApi(c, controller, panel, (uri) => decorations.count(uri), study, () => preloader.state);
 }
 
 export function deactivate(): void {

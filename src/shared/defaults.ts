@@ -92,6 +92,8 @@ export const SETTING_DEFAULTS = {
   'hub.allowInsecureHttp': false,
   'codeLens.enabled': true,
   live: false,
+  /** Load the selected model in the background once a prompt file is shown. */
+  preloadModel: true,
   decorations: true,
   logitLens: false,
   /** Per-token next-token loss on every analysis; off = only analyses with an ablation or interventions. */

@@ -21,6 +21,8 @@ export interface SinkLensApi {
   decorationCount(uri: string): number;
   /** Test hook: whether the study view is open and what its three panels and table drew. */
   studyViewState(): { open: boolean; rendered: { axis: string; panels: { metric: string; series: number; points: number }[]; rows: number } | null };
+  /** Test hook: what the model preload (sinklens.preloadModel) did last. */
+  preloadState(): { state: 'idle' } | { state: 'loading' | 'loaded' | 'failed'; modelDir: string; ms: number };
 }
 
 export function extension(): vscode.Extension<SinkLensApi> {

@@ -34,6 +34,8 @@ describe('settings', () => {
     assert.equal(settings.hubEndpoint, 'http://127.0.0.1:8080');
     assert.equal(settings.defaultModel, 'tiny');
     assert.deepEqual([settings.live, settings.decorations, settings.codeLensEnabled], [true, false, false]);
+    assert.equal(readSettings(getter({})).settings.preloadModel, true, 'preload is on by default');
+    assert.equal(readSettings(getter({ preloadModel: false })).settings.preloadModel, false);
     assert.deepEqual(settings.promptFiles, ['**/*.txt']);
   });
 
