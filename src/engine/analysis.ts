@@ -9,7 +9,8 @@ import { forwardRunMetrics, tokenLossOf, type RunMetricsInput, type RunMetricsOp
 import type { ForwardRequest } from './graph/types';
 import type { LoadedModel } from './loaded';
 import { MetricsPool, WARM_OPTIONS, warmStates } from './parallel/metricsPool';
-import type { ResolvedOptions } from './options';
+import { resolveOptions, type ResolvedOptions } from './options';
+import { paramCounts } from './plan/memory';
 import { settingsNotes } from './notes';
 
 export interface Measured {
@@ -39,6 +40,37 @@ export async function warmUp(model: Measurable): Promise<void> {
   warmForwardMetrics();
   const { numLayers: L, hiddenSize: d } = model.config;
   await Promise.all([metricsPool.warmFor(d), model.runner.grams(new Float32Array((L + 1) * d), 1, { rows: true })]); // hidden [L+1, 1, d] -> [L+1, 1, 1]
+}
+
+/** The preload's synthetic analysis runs at this many tokens (>= the metrics workers' minimum size) when it is cheap. */
+export const PRELOAD_WARM_TOKENS = 128;
+/** "Cheap": the synthetic analysis's linear layers cost at most this many FLOPs (~0.2-0.4 s on a laptop core pair). */
+const PRELOAD_WARM_FLOPS = 40e9;
+
+/**
+ * Tokens of the preload's synthetic analysis (`preloadWarmUp`): PRELOAD_WARM_TOKENS on models small enough for
+ * it to take well under a second (GPT-2 small: ~22 GFLOP), else 1 (a forward that still reads every weight).
+ */
+export function preloadWarmTokens(config: Measurable['config']): number {
+  const T = Math.min(PRELOAD_WARM_TOKENS, config.maxPositions);
+  return 2 * paramCounts(config).linear * T <= PRELOAD_WARM_FLOPS ? T : 1;
+}
+
+/**
+ * The warm-up of a model loaded ahead of its first analysis (the extension's preload: nobody waits for it):
+ * `warmUp`, then one whole analysis of a synthetic prompt. It leaves what a first real analysis would pay
+ * for done: onnxruntime's arena grown and its kernels' first runs, the metrics code compiled at a real
+ * layer size on the workers and the cross-layer summary on this thread (GPT-2 small, T = 256: the part
+ * after the forward 45-53 ms instead of 75-93 in a fresh process), and, on large float32 models whose
+ * weights stay in the memory-mapped cache file, every weight page faulted in (~1.8 s of the first
+ * 256-token analysis of the 1.2B shape). Not run by a plain load: the CLI analyses right after loading,
+ * where the same work would only move.
+ */
+export async function preloadWarmUp(model: Measurable): Promise<void> {
+  await warmUp(model);
+  const T = preloadWarmTokens(model.config);
+  const ids = Array.from({ length: T }, (_, i) => (i * 104729 + 5) % model.config.vocabSize); // a synthetic prompt [T]
+  await forwardAndMeasure(model, ids, resolveOptions({}), {}, { onForward: () => {} });
 }
 
 /** Calls of forwardRunMetrics in the warm-up: 3 left the first paint's metrics at 2-3x steady, 30 at steady. */

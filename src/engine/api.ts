@@ -11,7 +11,7 @@ import type { AnalyzeOptions, AttentionRequest, CacheListing, CacheOptions, Engi
 import { SinkLensError } from '../shared/errors';
 import { describeIntervention } from '../shared/interventions';
 import { RESULT_SCHEMA_VERSION, type AblationResult, type AnalysisResult, type AnalysisSettings, type AttentionMap, type Intervention, type PartialResult, type RunMetrics, type Warning } from '../shared/result';
-import { buildSettings, forwardAndMeasure, metricsPool, resolveAblationBlocks, resolveAblationTarget, warmUp } from './analysis';
+import { buildSettings, forwardAndMeasure, metricsPool, preloadWarmUp, resolveAblationBlocks, resolveAblationTarget, warmUp } from './analysis';
 import { resolveCacheConfig } from './cache/config';
 import { GraphCache } from './cache/graphCache';
 import { MIN_INFORMATIVE_TOKENS } from './metrics/chance';
@@ -76,6 +76,15 @@ export class Engine implements EngineApi {
     this.held.set(id, { base: this.residentAnonymous() ?? 0, grown: 0 });
     warmUp(model).catch(() => undefined);
     return model;
+  }
+
+  /**
+   * Warms a model loaded ahead of its first analysis (the extension's preload) with one synthetic analysis
+   * (analysis.ts `preloadWarmUp`), so that analysis runs as later ones do. An analysis asked for meanwhile
+   * waits at most for the warm-up's forward (the runner runs one at a time).
+   */
+  async warmForFirstAnalysis(handle: ModelHandle): Promise<void> {
+    await preloadWarmUp(this.get(handle));
   }
 
   /** Whether the last load of `handle` opened its graph from the cache (null: not cached, e.g. a small model). */

@@ -67,7 +67,7 @@ describe('engine process over IPC', () => {
     assert.ok(loaded.ok && analysed.ok, JSON.stringify([loaded, analysed]).slice(0, 400));
     assert.equal(loaded.value.name, analysed.value.model.name);
     const logs = inbox.filter((m) => m.method === EngineDidLog.method).map((m) => (m.params as { message: string }).message);
-    assert.ok(logs.some((l) => /^loaded .+ ahead of its first request \(\d+ ms\)$/.test(l)), logs.join('\n'));
+    assert.ok(logs.some((l) => /^loaded .+ ahead of its first request \(\d+ ms, warm-up \d+ ms\)$/.test(l)), logs.join('\n'));
     const again = await request<ModelInfo>(EngineLoad.method, { modelDir: DEMO_MODEL_DIR, loadOptions });
     assert.ok(again.ok && again.value.name === loaded.value.name);
     const missing = await request(EngineLoad.method, { modelDir: '/nonexistent', loadOptions: {} });

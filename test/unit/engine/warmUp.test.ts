@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { warmUp } from '../../../src/engine/analysis';
+import { PRELOAD_WARM_TOKENS, preloadWarmTokens, preloadWarmUp, warmUp } from '../../../src/engine/analysis';
 import { createRunner } from '../../../src/engine/graph/runner';
 import type { Runner } from '../../../src/engine/graph/types';
 import { loadModelFiles } from '../../../src/engine/model/load';
@@ -37,6 +37,32 @@ test('the warm-up opens the Gram session without asking for the [L+1, d, d] colu
     // Hand-computed: every entry of h[l]^T h[l] is T (l+1)^2, of h[l] h[l]^T d (l+1)^2.
     assert.equal(g.gram?.[L * d * d + 3], T * (L + 1) ** 2);
     assert.equal(g.gramRows?.[L * T * T + 1], d * (L + 1) ** 2);
+  } finally {
+    await runner.dispose();
+  }
+});
+
+test("the preload's warm-up analyses a synthetic prompt: 128 tokens on small models, one on large ones", async () => {
+  const files = await loadModelFiles(DEMO_MODEL_DIR);
+  const runner = await createRunner(files.config, files.weights, { threads: 1, probes: 'full' });
+  files.store.close();
+  const c = files.config;
+  const T = Math.min(PRELOAD_WARM_TOKENS, c.maxPositions);
+  assert.equal(preloadWarmTokens(c), T, 'the demo model is small');
+  // GPT-2 small's linears (85M weights): 22 GFLOP at 128 tokens, warmed at 128; Llama-3.2-1B's (~1B): one token.
+  const gpt2 = { ...c, hiddenSize: 768, numHeads: 12, numKvHeads: 12, headDim: 64, intermediateSize: 3072, numLayers: 12, gatedMlp: false, maxPositions: 1024 };
+  assert.equal(preloadWarmTokens(gpt2), 128);
+  const llama1b = { ...c, hiddenSize: 2048, numHeads: 32, numKvHeads: 8, headDim: 64, intermediateSize: 8192, numLayers: 16, gatedMlp: true, maxPositions: 131072 };
+  assert.equal(preloadWarmTokens(llama1b), 1);
+  const forwards: number[] = [];
+  const spy: Runner = Object.create(runner) as Runner;
+  spy.forward = async (req) => {
+    forwards.push(req.ids.length);
+    return runner.forward(req);
+  };
+  try {
+    await preloadWarmUp({ config: c, runner: spy, tokenizer: { tokenText: (id) => `#${id}` } });
+    assert.deepEqual(forwards, [T], 'one forward of the synthetic prompt');
   } finally {
     await runner.dispose();
   }
