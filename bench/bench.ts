@@ -9,7 +9,9 @@
  *   analysis  full forward + every metric (what `analyze` does per run)
  *   peak      a [2048 x 2048] x [2048 x 2048] MatMul, best of several: the machine's achievable GEMM rate here
  * Prints ms, ms/token, GFLOP/s vs the measured MatMul peak, the ratios to bare, and peak RSS.
- * Then the ratios again, interleaved in one process, and the fresh-process figures: a new process
+ * Then the ratios in steady state, in separate processes (bench/steadyBench.ts, `--steady N` pairs; the
+ * headline: what an engine settles to), again interleaved in one process (drift-robust, but a second
+ * session in the process slows the bare forward, so these read lower), and the fresh-process figures: a new process
  * per run whose FIRST forward (bare) or analysis is timed (what the CLI and the first run in VS
  * Code get), bare and analysis processes alternating, with process CPU time beside wall time (on a
  * shared machine wall time measures the neighbours too). "first paint" = the forward's metrics
@@ -35,12 +37,13 @@ import { mallocSetting, relaunchWithEngineEnv } from '../src/node/engineEnv';
 import { modelSize, shapeSpec, writeRandomModel } from '../tools/modelgen';
 import { forwardFlops } from './flops';
 import { measureFresh, printFresh, type Fresh } from './freshBench';
+import { measureSteady, printSteady, type Steady } from './steadyBench';
 import { loadSubject, median, row, subjectRunner } from './subject';
 import { LOAD_HEADER, loadRowText, measureLoad } from './loadMeasure';
 import { MIXING_CHILD, measureMixing, mixingRowText, type MixingCost } from './mixingBench';
 import { PRECISION_CHILD, PRECISION_PAIR_CHILD, precisionChild, precisionPairChild, precisionSection } from './precisionBench';
 
-type Mode = 'bare' | 'probes' | 'full' | 'analysis' | 'peak' | 'pair' | 'fresh-bare' | 'fresh-analysis';
+type Mode = 'bare' | 'probes' | 'full' | 'analysis' | 'peak' | 'pair' | 'fresh-bare' | 'fresh-analysis' | 'fresh-preloaded' | 'steady-bare' | 'steady-analysis';
 interface Measurement {
   mode: Mode;
   T: number;
@@ -195,9 +198,11 @@ async function child(dir: string, mode: Mode, T: number, reps: number): Promise<
       ? await measurePeak(reps)
       : mode === 'pair'
         ? await measurePaired(dir, T, reps)
-        : mode === 'fresh-bare' || mode === 'fresh-analysis'
+        : mode === 'fresh-bare' || mode === 'fresh-analysis' || mode === 'fresh-preloaded'
           ? await measureFresh(dir, mode, T, threads)
-          : await measureModel(dir, mode, T, reps);
+          : mode === 'steady-bare' || mode === 'steady-analysis'
+            ? await measureSteady(dir, mode, T, threads)
+            : await measureModel(dir, mode, T, reps);
   process.stdout.write(`${JSON.stringify(m)}\n`);
 }
 
@@ -293,7 +298,8 @@ async function report(dir: string, Ts: number[], reps: number): Promise<void> {
       );
     }
   }
-  console.log('\nInterleaved in one process (median over rounds of time / bare time of the same round):');
+  printSteady(Ts, Number(arg('steady', '4')), (mode, T) => runChild<Steady>(dir, mode, T, 1));
+  console.log('\nInterleaved in one process (median over rounds of time / bare time of the same round; reads lower than the steady rows above: a second session in the process slows the bare forward more):');
   for (const T of Ts) {
     const p = runChild<Paired>(dir, 'pair', T, T >= 1024 ? 8 : 12);
     console.log(`  T=${T}: probes ${p.probes.toFixed(3)}x · probes+Gram ${p.full.toFixed(3)}x · full analysis ${p.analysis.toFixed(3)}x · first paint ${p.firstPaint.toFixed(3)}x · analysis CPU ${p.cpu.toFixed(3)}x bare CPU (${p.pairs} rounds; entropy vs float64: max rel. dev. ${p.entropyRelErr.toExponential(1)})`);
