@@ -36,10 +36,11 @@ export class Engine implements EngineApi {
   private readonly models = new Map<string, LoadedModel>();
   /**
    * Loads under way, by cache key: a second request for the same model and options while the first is
-   * loading (an analysis replaced by a newer one, an attention map asked for meanwhile) waits for that
-   * load instead of converting and opening the model a second time (twice the memory of a multi-GB model).
+   * loading (an analysis replaced by a newer one, an attention map asked for meanwhile, an analysis during
+   * the extension's preload) waits for that load instead of converting and opening the model a second time
+   * (twice the memory of a multi-GB model), and hears its progress (a cold conversion's bytes) from then on.
    */
-  private readonly loading = new Map<string, Promise<LoadedModel>>();
+  private readonly loading = new Map<string, { model: Promise<LoadedModel>; listeners: Set<(p: Progress) => void> }>();
   /** Per loaded model: memory its runs left held (`creditOf`). */
   private readonly held = new Map<string, HeldMemory>();
   private nextId = 1;
@@ -51,19 +52,27 @@ export class Engine implements EngineApi {
     const key = cacheKey(modelDir, opts);
     const cached = [...this.models.values()].find((m) => m.key === key);
     if (cached) return { id: cached.id, info: cached.info };
+    const { onProgress } = ctx;
     let loading = this.loading.get(key);
     if (!loading) {
-      loading = this.loadNew(key, modelDir, opts, ctx);
+      const listeners = new Set<(p: Progress) => void>(onProgress ? [onProgress] : []);
+      const multicast = (p: Progress): void => listeners.forEach((l) => l(p));
+      loading = { model: this.loadNew(key, modelDir, opts, { ...ctx, onProgress: multicast }), listeners };
       this.loading.set(key, loading);
-      void loading.then(
+      void loading.model.then(
         () => this.loading.delete(key),
         () => this.loading.delete(key),
       );
-    } else {
-      ctx.onProgress?.({ stage: 'load', fraction: 0.02, message: 'waiting for the load under way' });
+    } else if (onProgress) {
+      onProgress({ stage: 'load', fraction: 0.02, message: 'waiting for the load under way' });
+      loading.listeners.add(onProgress);
     }
-    const model = await loading;
-    return { id: model.id, info: model.info };
+    try {
+      const model = await loading.model;
+      return { id: model.id, info: model.info };
+    } finally {
+      if (onProgress) loading.listeners.delete(onProgress);
+    }
   }
 
   private async loadNew(key: string, modelDir: string, opts: LoadOptions, ctx: LoadContext): Promise<LoadedModel> {

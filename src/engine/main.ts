@@ -59,7 +59,8 @@ async function handle(m: Msg): Promise<unknown> {
   if (EngineUnload.is(m)) return engine.unload(m.params.modelDir);
   if (EngineLoad.is(m)) {
     const t0 = performance.now();
-    const h = await engine.load(m.params.modelDir, m.params.loadOptions, { onWarn: (message) => log('warn', message) });
+    const onProgress = (progress: Progress) => notify(EngineDidProgress, { requestId: m.id, progress });
+    const h = await engine.load(m.params.modelDir, m.params.loadOptions, { onProgress, onWarn: (message) => log('warn', message) });
     const t1 = performance.now();
     // Nobody waits for this model yet: warm it with a synthetic analysis so the first real one runs as later ones do.
     await engine.warmForFirstAnalysis(h).catch((e: unknown) => log('warn', `warm-up of ${h.info.name} failed: ${toErrorData(e).message}`));

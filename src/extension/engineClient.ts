@@ -47,9 +47,12 @@ export class EngineClient implements vscode.Disposable {
     );
   }
 
-  /** Loads a model ahead of its first analysis (starting the engine if needed); an analysis meanwhile waits for this load. */
-  load(modelDir: string, loadOptions: LoadOptions): Promise<ModelInfo> {
-    return this.proc.request(EngineLoad, { modelDir, loadOptions: withCacheSettings(loadOptions) }, {});
+  /**
+   * Loads a model ahead of its first analysis (starting the engine if needed); an analysis meanwhile waits for
+   * this load and hears its progress. Answers once the model is loaded and warmed.
+   */
+  load(modelDir: string, loadOptions: LoadOptions, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
+    return this.proc.request(EngineLoad, { modelDir, loadOptions: withCacheSettings(loadOptions) }, onProgress ? { onProgress } : {});
   }
 
   attention(modelDir: string, loadOptions: LoadOptions, request: AttentionRequest, call: CallOptions = {}): Promise<AttentionMap> {

@@ -64,7 +64,10 @@ export class Preloader implements vscode.Disposable {
     const t0 = Date.now();
     this.last = { state: 'loading', modelDir, ms: 0 };
     try {
-      const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `SinkLens: loading ${label}` }, () => this.ctx.engine.load(modelDir, opts));
+      const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `SinkLens: loading ${label}` }, (progress) =>
+        // A first load converts the weights (minutes for 8B): its byte progress shows beside the title.
+        this.ctx.engine.load(modelDir, opts, (p) => progress.report(p.message ? { message: p.message } : {})),
+      );
       if (this.target !== key) return; // another model or other options were asked for meanwhile
       this.last = { state: 'loaded', modelDir, ms: Date.now() - t0 };
       this.ctx.log.info(`preloaded ${info.name} (${opts.weights} weights) in ${Date.now() - t0} ms`);

@@ -4,6 +4,9 @@
  * second time (twice the memory of a multi-GB model). Different load options are different models.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Engine } from '../../../src/engine/api';
 import type { Progress } from '../../../src/shared/engineApi';
@@ -23,6 +26,24 @@ describe('Engine.load shares a load under way', () => {
     assert.equal(c.id, a.id);
     const r = await engine.analyze(b, 'The quick brown fox jumps over the lazy dog.');
     assert.ok(r.tokens.length > 5);
+  });
+
+  it("a request that joins a cold load hears the conversion's progress", async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'sinklens-loadshare-'));
+    const caching = new Engine({ externalThresholdBytes: 0 }); // the demo model's graph goes to the cache: a conversion with progress
+    try {
+      const first: Progress[] = [];
+      const second: Progress[] = [];
+      const opts = { threads: 1, cache: { dir: cacheDir } };
+      const [a, b] = await Promise.all([caching.load(DEMO_MODEL_DIR, opts, { onProgress: (p) => first.push(p) }), caching.load(DEMO_MODEL_DIR, opts, { onProgress: (p) => second.push(p) })]);
+      assert.equal(a.id, b.id);
+      const converting = (ps: Progress[]): string[] => ps.map((p) => p.message ?? '').filter((m) => m.startsWith('Converting weights'));
+      assert.ok(converting(first).length > 0, JSON.stringify(first));
+      assert.deepEqual(converting(second), converting(first), 'the joiner hears the same conversion progress');
+    } finally {
+      await caching.dispose();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
   });
 
   it('other load options are another model', async () => {
