@@ -41,6 +41,10 @@ export class Engine implements EngineApi {
    * (twice the memory of a multi-GB model), and hears its progress (a cold conversion's bytes) from then on.
    */
   private readonly loading = new Map<string, { model: Promise<LoadedModel>; listeners: Set<(p: Progress) => void> }>();
+  /** Requests using each model right now (analyses, attention maps), by model id: never unloaded to make room. */
+  private readonly inUse = new Map<string, number>();
+  /** Models a caller holds between its requests until it unloads them (a study's current model): never unloaded to make room. */
+  private readonly pinned = new Set<string>();
   /** Per loaded model: memory its runs left held (`creditOf`). */
   private readonly held = new Map<string, HeldMemory>();
   private nextId = 1;
@@ -51,7 +55,10 @@ export class Engine implements EngineApi {
   async load(modelDir: string, opts: LoadOptions = {}, ctx: LoadContext = {}): Promise<ModelHandle> {
     const key = cacheKey(modelDir, opts);
     const cached = [...this.models.values()].find((m) => m.key === key);
-    if (cached) return { id: cached.id, info: cached.info };
+    if (cached) {
+      if (ctx.hold) this.pinned.add(cached.id);
+      return { id: cached.id, info: cached.info };
+    }
     const { onProgress } = ctx;
     let loading = this.loading.get(key);
     if (!loading) {
@@ -69,6 +76,7 @@ export class Engine implements EngineApi {
     }
     try {
       const model = await loading.model;
+      if (ctx.hold) this.pinned.add(model.id);
       return { id: model.id, info: model.info };
     } finally {
       if (onProgress) loading.listeners.delete(onProgress);
@@ -80,7 +88,8 @@ export class Engine implements EngineApi {
     // The metrics workers warm up while the weights load (they use no model data); the Gram
     // session needs the model, so it warms once loaded, while the user looks at it.
     const onPlanned = (config: { hiddenSize: number }): void => void metricsPool.warmFor(config.hiddenSize).catch(() => undefined);
-    const model = await openModel(id, key, modelDir, opts, { ...ctx, onPlanned }, { ...this.internals, availableMemory: () => this.spareMemory() });
+    const open = (): Promise<LoadedModel> => openModel(id, key, modelDir, opts, { ...ctx, onPlanned }, { ...this.internals, availableMemory: () => this.spareMemory() });
+    const model = await this.withRoom(open, null, `load ${modelDir}`, ctx.onWarn);
     this.models.set(id, model);
     this.held.set(id, { base: this.residentAnonymous() ?? 0, grown: 0 });
     warmUp(model).catch(() => undefined);
@@ -94,6 +103,11 @@ export class Engine implements EngineApi {
    */
   async warmForFirstAnalysis(handle: ModelHandle): Promise<void> {
     await preloadWarmUp(this.get(handle));
+  }
+
+  /** The loaded models' folders, in load order (for logs and tests). */
+  loadedModels(): string[] {
+    return [...this.models.values()].map((m) => m.dir);
   }
 
   /** Whether the last load of `handle` opened its graph from the cache (null: not cached, e.g. a small model). */
@@ -111,13 +125,11 @@ export class Engine implements EngineApi {
     return new GraphCache(resolveCacheConfig(opts, this.internals.env)).clear(key);
   }
 
-  async analyze(
-    handle: ModelHandle,
-    text: string,
-    opts: AnalyzeOptions = {},
-    onProgress: ProgressFn = () => {},
-    signal?: AbortSignal,
-  ): Promise<AnalysisResult> {
+  async analyze(handle: ModelHandle, text: string, opts: AnalyzeOptions = {}, onProgress: ProgressFn = () => {}, signal?: AbortSignal): Promise<AnalysisResult> {
+    return this.using(handle, () => this.analyzeNow(handle, text, opts, onProgress, signal));
+  }
+
+  private async analyzeNow(handle: ModelHandle, text: string, opts: AnalyzeOptions, onProgress: ProgressFn, signal?: AbortSignal): Promise<AnalysisResult> {
     const t0 = performance.now();
     const model = this.get(handle);
     const o = resolveOptions(opts);
@@ -136,7 +148,7 @@ export class Engine implements EngineApi {
 
     // Refuse an intervention the model or the prompt cannot take before the first forward.
     interventionRequest(o.interventions, model.config, enc.ids.length);
-    this.checkRunPlan(model, enc.ids.length, o);
+    await this.withRoom(async () => this.checkRunPlan(model, enc.ids.length, o), model.id, `analyse ${enc.ids.length} tokens`, (m) => onProgress({ stage: 'run', fraction: 0.1, message: m }));
     const anonBefore = this.residentAnonymous();
     onProgress({ stage: 'run', fraction: 0.15, message: `${enc.ids.length} tokens` });
     const sha256 = createHash('sha256').update(text).digest('hex');
@@ -195,6 +207,10 @@ export class Engine implements EngineApi {
   }
 
   async attention(handle: ModelHandle, req: AttentionRequest, signal?: AbortSignal): Promise<AttentionMap> {
+    return this.using(handle, () => this.attentionNow(handle, req, signal));
+  }
+
+  private async attentionNow(handle: ModelHandle, req: AttentionRequest, signal?: AbortSignal): Promise<AttentionMap> {
     const model = this.get(handle);
     const o = resolveOptions(req.options);
     const { numLayers, numHeads } = model.config;
@@ -215,18 +231,50 @@ export class Engine implements EngineApi {
 
   /** Releases one model (or all). */
   async unload(modelDir?: string): Promise<void> {
-    for (const [id, m] of this.models) {
-      if (modelDir === undefined || m.dir === modelDir) {
-        this.models.delete(id);
-        this.held.delete(id);
-        await m.runner.dispose();
-      }
-    }
+    for (const m of [...this.models.values()]) if (modelDir === undefined || m.dir === modelDir) await this.unloadModel(m);
   }
 
   async dispose(): Promise<void> {
     await this.unload();
     await metricsPool.dispose(); // Restarted lazily if another Engine in this process analyses again.
+  }
+
+  /** Runs `f` with the model marked in use (never unloaded to make room meanwhile). */
+  private async using<T>(handle: ModelHandle, f: () => Promise<T>): Promise<T> {
+    const id = this.get(handle).id;
+    this.inUse.set(id, (this.inUse.get(id) ?? 0) + 1);
+    try {
+      return await f();
+    } finally {
+      const n = (this.inUse.get(id) ?? 1) - 1;
+      if (n > 0) this.inUse.set(id, n);
+      else this.inUse.delete(id);
+    }
+  }
+
+  /**
+   * Runs `f`; if it is refused for memory (`insufficientMemory`: a load's or a run's plan) while models that no
+   * request is using and no caller holds are loaded (a model selected before, a preload's), unloads those and
+   * runs `f` once more, saying which were unloaded. `keep`: the model the request itself uses.
+   */
+  private async withRoom<T>(f: () => Promise<T>, keep: string | null, what: string, say?: (message: string) => void): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      if (!SinkLensError.is(e, 'insufficientMemory')) throw e;
+      const idle = [...this.models.values()].filter((m) => m.id !== keep && !this.inUse.has(m.id) && !this.pinned.has(m.id));
+      if (idle.length === 0) throw e;
+      for (const m of idle) await this.unloadModel(m);
+      say?.(`Unloaded ${idle.map((m) => m.info.name).join(', ')} (loaded, not in use) to make room to ${what}.`);
+      return f();
+    }
+  }
+
+  private async unloadModel(m: LoadedModel): Promise<void> {
+    this.models.delete(m.id);
+    this.held.delete(m.id);
+    this.pinned.delete(m.id);
+    await m.runner.dispose();
   }
 
   /** maxTokens as a number: 'auto' from the model's positions, the run's memory plan and the cap. */

@@ -60,6 +60,8 @@ export interface LoadContext {
   /** What the caller will run on the model (default: 512 tokens, every probe, no ablation or lens). */
   workload?: Partial<Workload>;
   onWarn?: (message: string) => void;
+  /** The caller keeps using the model between its requests until it unloads it (a study): never unloaded to make room for another. */
+  hold?: boolean;
   /** The config is read and the load plan accepted; the weights are read next (seconds to minutes). */
   onPlanned?: (config: CanonicalConfig) => void;
 }

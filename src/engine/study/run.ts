@@ -18,7 +18,8 @@ import { toPromptRecord } from './record';
 
 /** The engine surface a study needs (the in-process Engine provides it). */
 export interface StudyEngine {
-  load(modelDir: string, opts?: LoadOptions): Promise<ModelHandle>;
+  /** `ctx.hold`: the study keeps the model between its prompts until it unloads it (the engine never unloads it to make room). */
+  load(modelDir: string, opts?: LoadOptions, ctx?: { hold?: boolean }): Promise<ModelHandle>;
   /** `signal`: the study's cancel, checked by the engine between the analysis' stages (it stops mid-prompt). */
   analyze(handle: ModelHandle, text: string, opts?: AnalyzeOptions, onProgress?: (p: Progress) => void, signal?: AbortSignal): Promise<AnalysisResult>;
   unload?(modelDir?: string): Promise<void>;
@@ -112,7 +113,7 @@ interface ModelJob {
 /** Every prompt on one model: journaled ones reused, the others analysed and journaled; the model released after. */
 async function runModel(engine: StudyEngine, o: StudyRunOptions, job: ModelJob): Promise<ModelRun> {
   const { dir, clock } = job;
-  const handle = await engine.load(dir, o.load ?? {});
+  const handle = await engine.load(dir, o.load ?? {}, { hold: true });
   const weights = handle.info.files.map((f) => f.sha256).join(',');
   const done = new Map<number, PromptRecord>();
   for (const e of job.entries) if (e.model === dir && e.weights === weights) done.set(e.record.index, e.record);

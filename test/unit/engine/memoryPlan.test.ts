@@ -380,7 +380,8 @@ describe('memory plan', () => {
     const engine = new Engine({ availableMemory: () => available, residentAnonymous: NO_HELD_MEMORY, externalThresholdBytes: 0, prepack: false });
     const refused = (e: unknown) => SinkLensError.is(e, 'insufficientMemory');
     try {
-      const h = await engine.load(m.dir, { weights: 'fp32', cache });
+      // Held (as a study holds its model), so the second load below is weighed beside it instead of unloading it.
+      const h = await engine.load(m.dir, { weights: 'fp32', cache }, { hold: true });
       const opts = { tokenLoss: false, maxTokens: 64 };
       const tokens = (await engine.analyze(h, samplePrompt(m, 8), opts)).tokens.length;
       const config = loadConfig(m.dir);
