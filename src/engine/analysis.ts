@@ -60,8 +60,8 @@ export function preloadWarmTokens(config: Measurable['config']): number {
  * The warm-up of a model loaded ahead of its first analysis (the extension's preload: nobody waits for it):
  * `warmUp`, then one whole analysis of a synthetic prompt. It leaves what a first real analysis would pay
  * for done: onnxruntime's arena grown and its kernels' first runs, the metrics code compiled at a real
- * layer size on the workers and the cross-layer summary on this thread (GPT-2 small, T = 256: the part
- * after the forward 45-53 ms instead of 75-93 in a fresh process), and, on large float32 models whose
+ * layer size on the workers and the cross-layer summary on this thread (GPT-2 small, T = 256: the first
+ * analysis 1.39x the bare forward's first call instead of 1.66x, `npm run bench`), and, on large float32 models whose
  * weights stay in the memory-mapped cache file, every weight page faulted in (~1.8 s of the first
  * 256-token analysis of the 1.2B shape). Not run by a plain load: the CLI analyses right after loading,
  * where the same work would only move.
