@@ -140,8 +140,13 @@ export class Engine implements EngineApi {
     for (const message of [p?.reason, p?.providerNote]) if (message) onProgress({ stage: 'load', fraction: 0.02, message });
     onProgress({ stage: 'tokenize', fraction: 0.05 });
     const tTok = performance.now();
-    const limit = this.maxTokensFor(model, o);
-    const { enc, maxTokens } = encodePrompt(model, text, limit.maxTokens, o);
+    let limit = this.maxTokensFor(model, o);
+    let { enc, maxTokens } = encodePrompt(model, text, limit.maxTokens, o);
+    // 'auto' cut the prompt for memory that idle models hold: unload them and take the prompt again.
+    if (enc.truncated && limit.limitedBy === 'memory' && (await this.unloadIdle(model.id, 'analyse more of the prompt', (m) => onProgress({ stage: 'tokenize', fraction: 0.05, message: m })))) {
+      limit = this.maxTokensFor(model, o);
+      ({ enc, maxTokens } = encodePrompt(model, text, limit.maxTokens, o));
+    }
     const tokenizeMs = performance.now() - tTok;
     const warnings: Warning[] = [...enc.warnings];
     checkAbort(signal);
@@ -261,13 +266,17 @@ export class Engine implements EngineApi {
     try {
       return await f();
     } catch (e) {
-      if (!SinkLensError.is(e, 'insufficientMemory')) throw e;
-      const idle = [...this.models.values()].filter((m) => m.id !== keep && !this.inUse.has(m.id) && !this.pinned.has(m.id));
-      if (idle.length === 0) throw e;
-      for (const m of idle) await this.unloadModel(m);
-      say?.(`Unloaded ${idle.map((m) => m.info.name).join(', ')} (loaded, not in use) to make room to ${what}.`);
+      if (!SinkLensError.is(e, 'insufficientMemory') || !(await this.unloadIdle(keep, what, say))) throw e;
       return f();
     }
+  }
+
+  /** Unloads the models no request is using and no caller holds (but `keep`), saying which; false when there were none. */
+  private async unloadIdle(keep: string | null, what: string, say?: (message: string) => void): Promise<boolean> {
+    const idle = [...this.models.values()].filter((m) => m.id !== keep && !this.inUse.has(m.id) && !this.pinned.has(m.id));
+    for (const m of idle) await this.unloadModel(m);
+    if (idle.length) say?.(`Unloaded ${idle.map((m) => m.info.name).join(', ')} (loaded, not in use) to make room to ${what}.`);
+    return idle.length > 0;
   }
 
   private async unloadModel(m: LoadedModel): Promise<void> {

@@ -75,4 +75,22 @@ describe('making room for a load or a run', () => {
       await engine.dispose();
     }
   });
+
+  it("maxTokens 'auto' cut short by an idle model's memory unloads it and takes the whole prompt", async () => {
+    const engine = tightEngine(() => 2); // beside a second model, a run has 1 byte: 'auto' resolves to 1 token
+    try {
+      await engine.load(DEMO_MODEL_DIR, A);
+      const b = await engine.load(DEMO_MODEL_DIR, B);
+      const progress: Progress[] = [];
+      const r = await engine.analyze(b, TEXT, { maxTokens: 'auto' }, (p) => progress.push(p));
+      const alone = await engine.analyze(b, TEXT, { maxTokens: 'auto' });
+      assert.equal(engine.loadedModels().length, 1);
+      assert.ok(r.tokens.length > 5);
+      assert.deepEqual(r.tokens.map((t) => t.text), alone.tokens.map((t) => t.text), 'the same tokens as with the model alone');
+      assert.ok(!r.warnings.some((w) => w.code === 'truncated'), JSON.stringify(r.warnings));
+      assert.ok(progress.some((p) => /^Unloaded sinklens-tiny \(loaded, not in use\) to make room to analyse more of the prompt\.$/.test(p.message ?? '')), JSON.stringify(progress.map((p) => p.message)));
+    } finally {
+      await engine.dispose();
+    }
+  });
 });
