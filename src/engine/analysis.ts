@@ -68,9 +68,24 @@ export function preloadWarmTokens(config: Measurable['config']): number {
  */
 export async function preloadWarmUp(model: Measurable): Promise<void> {
   await warmUp(model);
+  const { numLayers: L, hiddenSize: d } = model.config;
+  if (warmsColumnGram(model.config)) await model.runner.grams(new Float32Array((L + 1) * d), 1, { cols: true }); // hidden [L+1, 1, d] -> [L+1, d, d]
   const T = preloadWarmTokens(model.config);
   const ids = Array.from({ length: T }, (_, i) => (i * 104729 + 5) % model.config.vocabSize); // a synthetic prompt [T]
   await forwardAndMeasure(model, ids, resolveOptions({}), {}, { onForward: () => {} });
+}
+
+/** The largest [L+1, d, d] Gram output the preload makes to warm that side (GPT-2 small: 29 MiB). */
+const COLS_WARM_MAX_BYTES = 64 * 1024 ** 2;
+
+/**
+ * Whether the preload also opens and first runs the d x d Gram side, which prompts longer than d use: on GPT-2
+ * small at T = 1024 the first analysis's Gram then took 70-140 ms instead of 160-170 (the session's creation,
+ * ~55 ms, and its first run). Its [L+1, d, d] output is transient but whatever T is, so only where it is small;
+ * on larger models the forward dwarfs the gain (a 1B model's: ~10 s at T = 1024).
+ */
+export function warmsColumnGram(config: Pick<Measurable['config'], 'numLayers' | 'hiddenSize'>): boolean {
+  return (config.numLayers + 1) * config.hiddenSize ** 2 * 4 <= COLS_WARM_MAX_BYTES;
 }
 
 /** Calls of forwardRunMetrics in the warm-up: 3 left the first paint's metrics at 2-3x steady, 30 at steady. */

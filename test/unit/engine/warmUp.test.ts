@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PRELOAD_WARM_TOKENS, preloadWarmTokens, preloadWarmUp, warmUp } from '../../../src/engine/analysis';
+import { PRELOAD_WARM_TOKENS, preloadWarmTokens, preloadWarmUp, warmsColumnGram, warmUp } from '../../../src/engine/analysis';
 import { createRunner } from '../../../src/engine/graph/runner';
 import type { Runner } from '../../../src/engine/graph/types';
 import { loadModelFiles } from '../../../src/engine/model/load';
@@ -54,15 +54,27 @@ test("the preload's warm-up analyses a synthetic prompt: 128 tokens on small mod
   assert.equal(preloadWarmTokens(gpt2), 128);
   const llama1b = { ...c, hiddenSize: 2048, numHeads: 32, numKvHeads: 8, headDim: 64, intermediateSize: 8192, numLayers: 16, gatedMlp: true, maxPositions: 131072 };
   assert.equal(preloadWarmTokens(llama1b), 1);
+  // The column Gram side is warmed where its [L+1, d, d] output is small: GPT-2 small 29 MiB, the 1B shape 272 MiB.
+  assert.equal(warmsColumnGram(c), true);
+  assert.equal(warmsColumnGram(gpt2), true);
+  assert.equal(warmsColumnGram(llama1b), false);
   const forwards: number[] = [];
+  const grams: { T: number; sides: Parameters<Runner['grams']>[2]; size: number }[] = [];
   const spy: Runner = Object.create(runner) as Runner;
   spy.forward = async (req) => {
     forwards.push(req.ids.length);
     return runner.forward(req);
   };
+  spy.grams = async (hidden, T, sides) => {
+    const out = await runner.grams(hidden, T, sides);
+    grams.push({ T, sides, size: out.gram?.length ?? 0 });
+    return out;
+  };
   try {
     await preloadWarmUp({ config: c, runner: spy, tokenizer: { tokenText: (id) => `#${id}` } });
     assert.deepEqual(forwards, [T], 'one forward of the synthetic prompt');
+    const { numLayers: L, hiddenSize: d } = c;
+    assert.deepEqual(grams.filter((g) => g.sides.cols), [{ T: 1, sides: { cols: true }, size: (L + 1) * d * d }], 'the column side warmed once, at one token');
   } finally {
     await runner.dispose();
   }
