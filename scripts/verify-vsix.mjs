@@ -148,7 +148,8 @@ export function smokeRun(buf, entries) {
     const probe = `const ort = require(${JSON.stringify(join(ext, 'node_modules', 'onnxruntime-node'))});
       const t = new ort.Tensor('float32', new Float32Array([1, 2, 3]), [3]);
       if (!ort.listSupportedBackends().some((b) => b.name === 'cpu') || t.dims[0] !== 3) process.exit(3);`;
-    const r = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
+    // onnxruntime's telemetry off, as the engine has it (src/engine/runtime/ort.ts).
+    const r = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' } });
     if (r.status !== 0) return `onnxruntime-node from the VSIX does not load here: ${firstLine(r.stderr)}`;
     if (!entries.some((e) => e.name === 'extension/dist/cli.js')) return undefined;
     const run = `require(${JSON.stringify(join(ext, 'dist', 'cli.js'))})

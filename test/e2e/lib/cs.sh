@@ -6,7 +6,7 @@ now_ms() { date +%s%3N; }
 
 # Makes $RUN with udd/exts/home and quiet user settings, a short TMPDIR (VS Code's unix sockets must stay < 108
 # chars) and isolates HOME/XDG/TMPDIR for everything started afterwards (code-server writes ~/.config/code-server,
-# onnxruntime ~/.cache/Microsoft and $TMPDIR/mat-debug-*.log, chromium ~/.config/chromium).
+# chromium ~/.config/chromium; the engine keeps onnxruntime's telemetry files away, src/engine/runtime/ort.ts).
 cs_prepare_run() {
   mkdir -p "$E2E_RUNS"
   RUN=$(mktemp -d "$E2E_RUNS/${1:-run}-XXXXXX")
