@@ -1,9 +1,9 @@
 /** The one safetensors writer (tools/modelgen) against the oracle's reader and the format spec. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { assertClose } from '../../support/assertClose';
 import { requireFixture } from '../../support/fixtures';
 import { readSafetensorsDir, readSafetensorsFile } from '../../support/reference/safetensors';
@@ -86,8 +86,12 @@ function expectedAfterStorage(t: TensorToWrite): Float32Array {
   return t.data.map((v) => (t.dtype === 'F16' ? f16BitsToF32(f32ToF16Bits(v)) : bf16BitsToF32(f32ToBf16Bits(v))));
 }
 
+/** The tests' folders under one temp folder, removed when the file's tests end. */
+const root = mkdtempSync(join(tmpdir(), 'sinklens-st-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
 test('single file round trip: header layout, dims, exact F32, rounded F16/BF16', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'st-'));
+  const dir = mkdtempSync(join(root, 'st-'));
   const ts = tensors();
   writeSafetensors(join(dir, 'model.safetensors'), ts, { format: 'pt' });
   const buf = readFileSync(join(dir, 'model.safetensors'));
@@ -111,7 +115,7 @@ test('single file round trip: header layout, dims, exact F32, rounded F16/BF16',
 });
 
 test('sharded round trip: N files named like save_pretrained, an index that covers every tensor', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'st-'));
+  const dir = mkdtempSync(join(root, 'st-'));
   const ts = tensors();
   writeSafetensorsShards(dir, ts, 3);
   const files = readdirSync(dir).sort();
