@@ -38,8 +38,13 @@ export const metricsPool = new MetricsPool();
  */
 export async function warmUp(model: Measurable): Promise<void> {
   warmForwardMetrics();
+  await Promise.all([metricsPool.warmFor(model.config.hiddenSize), warmGramSide(model, 'rows')]);
+}
+
+/** Opens a Gram side's session and runs it once on one-token states: hidden [L+1, 1, d] -> [L+1, 1, 1] (rows) or [L+1, d, d] (cols). */
+function warmGramSide(model: Measurable, side: 'rows' | 'cols'): Promise<unknown> {
   const { numLayers: L, hiddenSize: d } = model.config;
-  await Promise.all([metricsPool.warmFor(d), model.runner.grams(new Float32Array((L + 1) * d), 1, { rows: true })]); // hidden [L+1, 1, d] -> [L+1, 1, 1]
+  return model.runner.grams(new Float32Array((L + 1) * d), 1, { [side]: true });
 }
 
 /** The preload's synthetic analysis runs at this many tokens (>= the metrics workers' minimum size) when it is cheap. */
@@ -68,8 +73,7 @@ export function preloadWarmTokens(config: Measurable['config']): number {
  */
 export async function preloadWarmUp(model: Measurable): Promise<void> {
   await warmUp(model);
-  const { numLayers: L, hiddenSize: d } = model.config;
-  if (warmsColumnGram(model.config)) await model.runner.grams(new Float32Array((L + 1) * d), 1, { cols: true }); // hidden [L+1, 1, d] -> [L+1, d, d]
+  if (warmsColumnGram(model.config)) await warmGramSide(model, 'cols');
   const T = preloadWarmTokens(model.config);
   const ids = Array.from({ length: T }, (_, i) => (i * 104729 + 5) % model.config.vocabSize); // a synthetic prompt [T]
   await forwardAndMeasure(model, ids, resolveOptions({}), {}, { onForward: () => {} });

@@ -14,16 +14,16 @@ type OrtSession = import('onnxruntime-node').InferenceSession;
 let ortModule: Ort | null = null;
 
 /**
- * onnxruntime's Linux builds (1.29 and later; the macOS ones share the code) start a telemetry uploader when the binding
- * initialises: it queues session events for Microsoft's collector, keeps a device id and an event
- * database under ~/.cache/Microsoft/DeveloperTools/.onnxruntime and leaves an empty
+ * onnxruntime's Linux builds (1.29 and later; the macOS ones share the code) start a telemetry uploader
+ * when the binding initialises: it queues session events for Microsoft's collector, keeps a device id and
+ * an event database under ~/.cache/Microsoft/DeveloperTools/.onnxruntime and leaves an empty
  * `$TMPDIR/mat-debug-<pid>.log` behind every process. SinkLens analyses on the user's machine and sends
  * nothing anywhere, so its only importer of onnxruntime turns that off (onnxruntime reads the switch once,
  * when its environment is created: it must be set before the binding loads). Windows builds report
  * through ETW instead, which records only when a trace session or the OS's diagnostic-data setting asks
  * and which no environment variable controls.
  */
-export const ORT_TELEMETRY_SWITCH = 'ORT_DISABLE_TELEMETRY';
+const ORT_TELEMETRY_SWITCH = 'ORT_DISABLE_TELEMETRY';
 
 /** Loads the native binding lazily, so a broken install fails one request, not module import. */
 function ort(): Ort {
