@@ -5,6 +5,7 @@
 //   dist/relaunch.js   what bin/sinklens.js runs before loading cli.js: the engine's environment (src/node/engineEnv.ts)
 //   dist/metricsWorker.js  worker thread for per-layer metrics (used by engine.js, cli.js, bench.js)
 //   dist/templateWorker.js worker thread that renders untrusted chat templates with a deadline (engine.js, cli.js)
+//   dist/quantWorker.js    worker thread that quantises half of a weight's rows on a cold int8/int4 load (engine.js, cli.js)
 //   dist/webview.js    panel UI (iife, browser)
 //   dist/bench.js      benchmark (cjs, node)
 import * as esbuild from 'esbuild';
@@ -22,6 +23,7 @@ const builds = [
   { ...node, entryPoints: { relaunch: 'src/node/engineEnv.ts' } },
   { ...node, entryPoints: { metricsWorker: 'src/engine/parallel/metricsWorker.ts' } },
   { ...node, entryPoints: { templateWorker: 'src/engine/model/templateWorker.ts' } },
+  { ...node, entryPoints: { quantWorker: 'src/engine/parallel/quantWorker.ts' } },
   { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { webview: 'src/webview/main.ts' }, loader: { '.css': 'text' } },
   { ...node, entryPoints: { bench: 'bench/bench.ts' } },
 ].filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));

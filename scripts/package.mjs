@@ -66,7 +66,7 @@ function copyFiltered(src, dest, keep) {
 
 function stage(root, target, dir, { allowMissingDocs }) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  for (const f of ['dist/extension.js', 'dist/engine.js', 'dist/metricsWorker.js', 'dist/templateWorker.js', 'dist/cli.js', 'dist/webview.js']) {
+  for (const f of ['dist/extension.js', 'dist/engine.js', 'dist/metricsWorker.js', 'dist/templateWorker.js', 'dist/quantWorker.js', 'dist/cli.js', 'dist/webview.js']) {
     if (!existsSync(join(root, f))) throw new Error(`${f} is missing: run \`npm run build\` first`);
   }
   writeFileSync(join(dir, 'package.json'), JSON.stringify(stagedManifest(pkg), null, 2));

@@ -85,7 +85,7 @@ export function vsixProblems(entries, target, { manifest = '', zipBytes = 0, all
     if (!has(re)) problems.push(`missing ${what}`);
   };
   need(/^extension\/package\.json$/, 'extension/package.json');
-  for (const b of ['extension', 'engine', 'metricsWorker', 'templateWorker', 'cli', 'webview']) need(new RegExp(`^extension/dist/${b}\\.js$`), `dist/${b}.js`);
+  for (const b of ['extension', 'engine', 'metricsWorker', 'templateWorker', 'quantWorker', 'cli', 'webview']) need(new RegExp(`^extension/dist/${b}\\.js$`), `dist/${b}.js`);
   for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) need(new RegExp(`^extension/models/sinklens-tiny/${f.replace('.', '\\.')}$`), `demo model file models/sinklens-tiny/${f}`);
   need(/^extension\/examples\/prompts\/builtin\.jsonl$/, 'the built-in prompt set examples/prompts/builtin.jsonl');
   if (!allowMissingDocs) {

@@ -15,6 +15,22 @@
 
 export type QuantBits = 4 | 8;
 
+/** The quantisation scheme; the defaults are the measured choice (docs/PERFORMANCE.md). */
+export interface QuantScheme {
+  /** Per-block zero points (asymmetric ranges); false = symmetric, no zero-point input. */
+  zeroPoints: Record<QuantBits, boolean>;
+  /** MatMulNBits accuracy_level: 4 = quantise the activations to int8 per block and use int8 dot products. */
+  accuracyLevel: number;
+  /** Bits of an untied LM head in int4 mode (the logits and the logit lens read it). */
+  headBitsInInt4: QuantBits;
+}
+
+/**
+ * Measured (docs/PERFORMANCE.md): int4 zero points avoid a sink-rate flip symmetric int4 showed on a
+ * real fixture (they cost ~35% of the int4 kernel's speed); int8 gains nothing from them.
+ */
+export const DEFAULT_QUANT_SCHEME: QuantScheme = { zeroPoints: { 4: true, 8: false }, accuracyLevel: 4, headBitsInInt4: 8 };
+
 /** MatMulNBits block size used everywhere: 32 (finest block the CPU kernels support for both bit widths). */
 export const QUANT_BLOCK = 32;
 
@@ -60,20 +76,54 @@ export function quantizedBytes(l: NBitsLayout, symmetric: boolean): { packed: nu
  */
 export function quantizeBlockwise(w: Float32Array, N: number, K: number, bits: QuantBits, symmetric: boolean, block = QUANT_BLOCK): Quantized {
   if (w.length !== N * K) throw new Error(`quant: ${w.length} values for [${N}, ${K}]`);
-  const l = nbitsLayout(N, K, bits, block);
+  const out = allocQuantized(nbitsLayout(N, K, bits, block), symmetric, (n) => new ArrayBuffer(n));
+  quantizeRows(w, 0, N, out);
+  return out;
+}
+
+/** Zero-filled outputs for a layout, in buffers from `alloc` (ArrayBuffer, or SharedArrayBuffer for worker threads). */
+export function allocQuantized(l: NBitsLayout, symmetric: boolean, alloc: (bytes: number) => ArrayBufferLike): Quantized {
   const sizes = quantizedBytes(l, symmetric);
-  const packed = new Uint8Array(sizes.packed);
-  const scales = new Float32Array(N * l.kBlocks);
-  const zeros = symmetric ? null : new Uint8Array(sizes.zeros);
-  const qmax = (1 << bits) - 1;
-  const half = 1 << (bits - 1);
+  return {
+    layout: l,
+    packed: new Uint8Array(alloc(sizes.packed)),
+    scales: new Float32Array(alloc(sizes.scales)),
+    zeros: symmetric ? null : new Uint8Array(alloc(sizes.zeros)),
+  };
+}
+
+/**
+ * Rows n0..n1 of `out` (zero-filled where they are written) from `w`, which holds rows n0..n1 of W from
+ * its start. Rows are independent (each has its own blocks, scales and zero-point bytes), so threads can
+ * split a weight by rows and the result is the same bytes.
+ */
+export function quantizeRows(w: Float32Array, n0: number, n1: number, out: Quantized): void {
+  const l = out.layout;
+  const { K, block, kBlocks, blob, zpRowBytes } = l;
+  if (w.length < (n1 - n0) * K) throw new Error(`quant: ${w.length} values for rows ${n0}..${n1} of [${l.N}, ${K}]`);
+  const { packed, scales, zeros } = out;
+  const qmax = (1 << l.bits) - 1;
+  const half = 1 << (l.bits - 1);
   const q = new Uint8Array(block); // one block's codes
-  for (let n = 0; n < N; n++) {
-    const row = n * K;
-    for (let b = 0; b < l.kBlocks; b++) {
+  for (let n = n0; n < n1; n++) {
+    const row = (n - n0) * K;
+    for (let b = 0; b < kBlocks; b++) {
       const k0 = row + b * block;
       const k1 = Math.min(row + K, k0 + block);
-      const [scale, zp] = symmetric ? symmetricParams(w, k0, k1, half) : asymmetricParams(w, k0, k1, qmax, half);
+      let scale: number;
+      let zp = half;
+      if (zeros) {
+        // The range [min(0, lo), max(0, hi)] onto 0..qmax, with the zero point that keeps 0 exact.
+        let lo = 0;
+        let hi = 0;
+        for (let k = k0; k < k1; k++) {
+          const x = w[k] as number;
+          if (x < lo) lo = x;
+          else if (x > hi) hi = x;
+        }
+        scale = Math.fround((hi - lo) / qmax);
+        if (scale !== 0) zp = clamp(Math.round(-lo / scale), 0, qmax);
+      } else scale = symmetricScale(w, k0, k1, half);
       const inv = scale === 0 ? 0 : 1 / scale;
       q.fill(zp);
       // floor(x + 0.5) = Math.round; the clamp keeps rounding at the range ends in the code range.
@@ -81,21 +131,21 @@ export function quantizeBlockwise(w: Float32Array, N: number, K: number, bits: Q
         const c = Math.floor((w[k] as number) * inv + zp + 0.5);
         q[k - k0] = c < 0 ? 0 : c > qmax ? qmax : c;
       }
-      scales[n * l.kBlocks + b] = scale;
-      const base = (n * l.kBlocks + b) * l.blob;
-      if (bits === 8) packed.set(q, base);
-      else for (let i = 0; i < l.blob; i++) packed[base + i] = (q[2 * i] as number) | ((q[2 * i + 1] as number) << 4);
+      const at = n * kBlocks + b;
+      scales[at] = scale;
+      const base = at * blob;
+      if (blob === block) packed.set(q, base);
+      else for (let i = 0; i < blob; i++) packed[base + i] = (q[2 * i] as number) | ((q[2 * i + 1] as number) << 4);
       if (zeros) {
-        if (bits === 8) zeros[n * l.zpRowBytes + b] = zp;
-        else zeros[n * l.zpRowBytes + (b >> 1)] |= zp << ((b & 1) * 4);
+        if (blob === block) zeros[n * zpRowBytes + b] = zp;
+        else zeros[n * zpRowBytes + (b >> 1)] |= zp << ((b & 1) * 4);
       }
     }
   }
-  return { layout: l, packed, scales, zeros };
 }
 
-/** scale = v / -half for the largest-magnitude v of w[k0..k1) (float32), zero point half. */
-function symmetricParams(w: Float32Array, k0: number, k1: number, half: number): [number, number] {
+/** scale = v / -half for the largest-magnitude v of w[k0..k1) (float32); the zero point is half. */
+function symmetricScale(w: Float32Array, k0: number, k1: number, half: number): number {
   let v = 0;
   let m = 0;
   for (let k = k0; k < k1; k++) {
@@ -106,20 +156,7 @@ function symmetricParams(w: Float32Array, k0: number, k1: number, half: number):
       v = x;
     }
   }
-  return [Math.fround(v / -half), half];
-}
-
-/** The range [min(0, lo), max(0, hi)] onto 0..qmax: scale (float32) and the zero point. */
-function asymmetricParams(w: Float32Array, k0: number, k1: number, qmax: number, half: number): [number, number] {
-  let lo = 0;
-  let hi = 0;
-  for (let k = k0; k < k1; k++) {
-    const x = w[k] as number;
-    if (x < lo) lo = x;
-    else if (x > hi) hi = x;
-  }
-  const scale = Math.fround((hi - lo) / qmax);
-  return [scale, scale === 0 ? half : clamp(Math.round(-lo / scale), 0, qmax)];
+  return Math.fround(v / -half);
 }
 
 function clamp(v: number, lo: number, hi: number): number {

@@ -5,9 +5,8 @@
  * Validated against measured peak RSS in docs/PERFORMANCE.md.
  */
 import type { CanonicalConfig } from '../arch/types';
-import { DEFAULT_QUANT_SCHEME } from '../graph/blocks/linear';
-import { QUANT_BLOCK } from '../graph/quant';
-import { LAYERS_IN_FLIGHT_PER_WORKER, MAX_METRICS_WORKERS } from '../parallel/limits';
+import { DEFAULT_QUANT_SCHEME, QUANT_BLOCK } from '../graph/quant';
+import { LAYERS_IN_FLIGHT_PER_WORKER, MAX_METRICS_WORKERS, QUANT_PARALLEL_MIN_VALUES } from '../parallel/limits';
 
 const F32 = 4;
 
@@ -254,15 +253,19 @@ export function runBytes(c: CanonicalConfig, w: Workload): number {
  * The conversion's working set on a cold load: two tensors in flight (the one being written and the
  * next one being converted), each its source bytes (2 for BF16/F16; an F32 source is used in place,
  * 4) plus float32, sized by the largest tensor (the embedding), plus one transposed linear (GPT-2's
- * Conv1D layout). Measured on the 1b shape: 1.8 GiB while converting, 3.1 GiB planned.
+ * Conv1D layout). Measured on the 1b shape: 1.8 GiB while converting, 3.1 GiB planned. int8/int4: the
+ * buffers shared with the quantising worker (parallel/quantPool.ts), kept for the largest linear where it has
+ * a worker: half its rows in float32 and its codes, scales and zero points at 8 bits (~1.16 bytes a weight at most).
  */
-function conversionBytes(c: CanonicalConfig): number {
+function conversionBytes(c: CanonicalConfig, precision: string): number {
   const largest = c.vocabSize * c.hiddenSize;
   const linear = c.hiddenSize * Math.max(c.intermediateSize, 3 * c.hiddenSize);
   // gpt-oss: the two fused expert tensors of a layer (gate_up and down, all experts) are held while its
   // experts are sliced out, float32 for bf16 checkpoints (arch/gpt_oss.ts); MXFP4 holds 1/8 of that.
   const experts = c.moe ? c.moe.numExperts * 3 * c.hiddenSize * c.intermediateSize * F32 : 0;
-  return 2 * largest * (2 + F32) + linear * F32 + experts;
+  const quantised = (precision === 'int8' || precision === 'int4') && linear >= QUANT_PARALLEL_MIN_VALUES;
+  const quantWorker = quantised ? linear * (F32 / 2 + 1.16) : 0;
+  return 2 * largest * (2 + F32) + linear * F32 + experts + quantWorker;
 }
 
 /** The tokenizer's vocabulary and merges in the JS heap: ~1 KiB per token (measured on a 128k vocabulary). */
@@ -315,7 +318,7 @@ export function planMemory(p: PlanInput): MemoryPlan {
   const weightsBytes = weightBytes(p.config, p.precision, 'memory', linear, prepack);
   const prepacked = (prepackBytes(p.config, p.precision, linear) + lossHeadBytes(p.config, p.precision, prepack)) * WEIGHTS_MARGIN;
   const base = RUNTIME_BASE_BYTES + p.config.vocabSize * TOKENIZER_BYTES_PER_TOKEN + prepacked;
-  const loadBytes = base + Math.max(weightsBytes * WEIGHTS_MARGIN, p.cached ? 0 : conversionBytes(p.config));
+  const loadBytes = base + Math.max(weightsBytes * WEIGHTS_MARGIN, p.cached ? 0 : conversionBytes(p.config, p.precision));
   const run = runBytes(p.config, { precision: p.precision, ...p.workload });
   const diskBytes = weightBytes(p.config, p.precision, 'disk', linear);
   return { loadBytes, weightsBytes, runBytes: run, peakBytes: loadBytes + run, diskBytes };

@@ -135,6 +135,7 @@ describe('verify-vsix rules', () => {
       'extension/dist/engine.js',
       'extension/dist/metricsWorker.js',
       'extension/dist/templateWorker.js',
+      'extension/dist/quantWorker.js',
       'extension/dist/cli.js',
       'extension/dist/webview.js',
       'extension/media/icon.png',

@@ -12,23 +12,10 @@
  */
 import type { LinearWeights, StoredNBits, WeightRef } from '../../weights/types';
 import { DT, int, type GraphBuilder } from '../builder';
-import { nbitsLayout, QUANT_BLOCK, quantizeBlockwise, quantizedBytes, toFloat16, type QuantBits } from '../quant';
+import { quantizeOnCores } from '../../parallel/quantPool';
+import { DEFAULT_QUANT_SCHEME, nbitsLayout, QUANT_BLOCK, quantizedBytes, toFloat16, type QuantBits, type QuantScheme } from '../quant';
 
-/** The quantisation scheme; the defaults are the measured choice (docs/PERFORMANCE.md). */
-export interface QuantScheme {
-  /** Per-block zero points (asymmetric ranges); false = symmetric, no zero-point input. */
-  zeroPoints: Record<QuantBits, boolean>;
-  /** MatMulNBits accuracy_level: 4 = quantise the activations to int8 per block and use int8 dot products. */
-  accuracyLevel: number;
-  /** Bits of an untied LM head in int4 mode (the logits and the logit lens read it). */
-  headBitsInInt4: QuantBits;
-}
-
-/**
- * Measured (docs/PERFORMANCE.md): int4 zero points avoid a sink-rate flip symmetric int4 showed on a
- * real fixture (they cost ~35% of the int4 kernel's speed); int8 gains nothing from them.
- */
-export const DEFAULT_QUANT_SCHEME: QuantScheme = { zeroPoints: { 4: true, 8: false }, accuracyLevel: 4, headBitsInInt4: 8 };
+export { DEFAULT_QUANT_SCHEME, type QuantScheme } from '../quant';
 
 /** Which linear this is: a block's projection, or the LM head (shared with the logit lens). */
 export type LinearRole = 'layer' | 'head';
@@ -131,7 +118,7 @@ function quantizedInitializers(g: GraphBuilder, ref: WeightRef, name: string, bi
   const sizes = quantizedBytes(l, symmetric);
   const key = `q${bits}${symmetric ? 's' : 'a'}:${ref.key}`;
   const take = heldParts(g, key, symmetric ? 2 : 3, () => {
-    const q = quantizeBlockwise(ref.load(), N, K, bits, symmetric);
+    const q = quantizeOnCores(ref.load(), N, K, bits, symmetric); // rows split with a worker thread on a cold load
     return { packed: q.packed, scales: q.scales, zeros: q.zeros };
   });
   const tag = `${bits}bit`;
