@@ -39,6 +39,8 @@ export interface SessionPlacement extends SessionOptions {
   onWrite?: WriteProgress;
   /** A cache entry was damaged and is being rebuilt. */
   onWarn?: (message: string) => void;
+  /** onnxruntime is about to open the external-data graph: from the cache, or just converted (seconds for large int8/int4 models). */
+  onOpening?: (source: 'cached' | 'converted') => void;
 }
 
 export interface OwnedSession {
@@ -67,6 +69,7 @@ async function openCached(g: GraphBuilder, p: SessionPlacement, use: GraphCacheU
   const hit = use.cache.lookup(key, (why) => p.onWarn?.(`The cached graph ${key.slice(0, 12)} was damaged (${why}); rebuilding it.`));
   if (hit) {
     try {
+      p.onOpening?.('cached');
       const session = await createSession(hit.modelPath, ortOptions(p));
       return { session, dir: hit.dir, cached: { key, hit: true }, close: () => session.release() };
     } catch (e) {
@@ -84,6 +87,7 @@ async function openCached(g: GraphBuilder, p: SessionPlacement, use: GraphCacheU
     throw e;
   }
   try {
+    p.onOpening?.('converted');
     const session = await createSession(entry.modelPath, ortOptions(p));
     return { session, dir: entry.dir, cached: { key, hit: false }, close: () => session.release() };
   } catch (e) {
@@ -97,6 +101,7 @@ async function openScratch(g: GraphBuilder, p: SessionPlacement, cache: GraphCac
   const dir = cache.stage();
   try {
     await writeGraph(g, dir, p.onWrite);
+    p.onOpening?.('converted');
     const session = await createSession(join(dir, MODEL_FILE), ortOptions(p));
     // The tensors are now mapped or copied: on POSIX the names can go at once, so a killed engine
     // leaves no multi-GB file behind (Windows cannot unlink a mapped file; close does it).
