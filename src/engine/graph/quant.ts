@@ -110,20 +110,7 @@ export function quantizeRows(w: Float32Array, n0: number, n1: number, out: Quant
     for (let b = 0; b < kBlocks; b++) {
       const k0 = row + b * block;
       const k1 = Math.min(row + K, k0 + block);
-      let scale: number;
-      let zp = half;
-      if (zeros) {
-        // The range [min(0, lo), max(0, hi)] onto 0..qmax, with the zero point that keeps 0 exact.
-        let lo = 0;
-        let hi = 0;
-        for (let k = k0; k < k1; k++) {
-          const x = w[k] as number;
-          if (x < lo) lo = x;
-          else if (x > hi) hi = x;
-        }
-        scale = Math.fround((hi - lo) / qmax);
-        if (scale !== 0) zp = clamp(Math.round(-lo / scale), 0, qmax);
-      } else scale = symmetricScale(w, k0, k1, half);
+      const [scale, zp] = zeros ? asymmetricParams(w, k0, k1, qmax, half) : symmetricParams(w, k0, k1, half);
       const inv = scale === 0 ? 0 : 1 / scale;
       q.fill(zp);
       // floor(x + 0.5) = Math.round; the clamp keeps rounding at the range ends in the code range.
@@ -144,8 +131,8 @@ export function quantizeRows(w: Float32Array, n0: number, n1: number, out: Quant
   }
 }
 
-/** scale = v / -half for the largest-magnitude v of w[k0..k1) (float32); the zero point is half. */
-function symmetricScale(w: Float32Array, k0: number, k1: number, half: number): number {
+/** scale = v / -half for the largest-magnitude v of w[k0..k1) (float32), zero point half. */
+function symmetricParams(w: Float32Array, k0: number, k1: number, half: number): [number, number] {
   let v = 0;
   let m = 0;
   for (let k = k0; k < k1; k++) {
@@ -156,7 +143,20 @@ function symmetricScale(w: Float32Array, k0: number, k1: number, half: number): 
       v = x;
     }
   }
-  return Math.fround(v / -half);
+  return [Math.fround(v / -half), half];
+}
+
+/** The range [min(0, lo), max(0, hi)] onto 0..qmax: scale (float32) and the zero point. */
+function asymmetricParams(w: Float32Array, k0: number, k1: number, qmax: number, half: number): [number, number] {
+  let lo = 0;
+  let hi = 0;
+  for (let k = k0; k < k1; k++) {
+    const x = w[k] as number;
+    if (x < lo) lo = x;
+    else if (x > hi) hi = x;
+  }
+  const scale = Math.fround((hi - lo) / qmax);
+  return [scale, scale === 0 ? half : clamp(Math.round(-lo / scale), 0, qmax)];
 }
 
 function clamp(v: number, lo: number, hi: number): number {
