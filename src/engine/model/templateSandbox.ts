@@ -5,10 +5,10 @@
  * heap or renders more than the cap is stopped (the worker is terminated and a fresh one started next time)
  * and reported as one line; the engine itself is never blocked for longer than the deadline.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SinkLensError } from '../../shared/errors';
+import { workerScript, type WorkerScript } from '../parallel/workerScript';
 
 export interface SandboxLimits {
   /** Wall-clock deadline for one render call (all contexts), ms. */
@@ -25,12 +25,10 @@ const HEADER = 8;
 
 let worker: Worker | null = null;
 
-function workerSource(): { code: string; eval: boolean } {
-  const bundled = join(__dirname, 'templateWorker.js');
-  if (existsSync(bundled)) return { code: bundled, eval: false };
-  const source = join(__dirname, 'templateWorker.ts');
-  if (existsSync(source)) return { code: `require('tsx/cjs'); require(${JSON.stringify(source)});`, eval: true };
-  throw new SinkLensError('internal', `The chat-template worker is missing (${bundled}); reinstall SinkLens.`);
+function workerSource(): WorkerScript {
+  const src = workerScript(__dirname, 'templateWorker');
+  if (src) return src;
+  throw new SinkLensError('internal', `The chat-template worker is missing (${join(__dirname, 'templateWorker.js')}); reinstall SinkLens.`);
 }
 
 function getWorker(): Worker {

@@ -9,5 +9,5 @@ export const MAX_METRICS_WORKERS = 4;
 /** Layers sent to a worker before its first is back: the next is already there when one ends. */
 export const LAYERS_IN_FLIGHT_PER_WORKER = 2;
 
-/** Linear weights with at least this many values are quantised on two threads on a cold int8/int4 load (quantPool.ts). */
+/** Linear weights with at least this many values (~12 ms of quantisation) are quantised on two threads on a cold int8/int4 load (quantPool.ts). */
 export const QUANT_PARALLEL_MIN_VALUES = 1 << 20;

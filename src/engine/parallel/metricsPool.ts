@@ -3,10 +3,9 @@
  * runs stay on the calling thread: below ~min(T, d) = 96 a worker round trip costs more than the
  * work. Results are identical either way (the same pure functions run on the same data).
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { workerScript, type WorkerScript } from './workerScript';
 import type { LayerInput, LayerOutcome, RunMetricsInput } from '../metrics';
 import { assembleRun, computeLayer, DEFAULT_ENTROPY, prepareRows, smallGram } from '../metrics';
 import type { ForwardLayerMetrics, Warning, RunMetrics } from '../../shared/result';
@@ -27,20 +26,6 @@ type Reply = { id: number; ok: true; outcome: LayerOutcome } | { id: number; ok:
 const MIN_PARALLEL_SIZE = 96;
 /** Synthetic layers per side and worker in warm() (see there). */
 const WARM_ROUNDS = 3;
-
-interface WorkerScript {
-  code: string;
-  eval: boolean;
-}
-
-/** The worker script: the bundled one beside this bundle, or (tests, under tsx) the TypeScript source. */
-function workerScript(): WorkerScript | null {
-  const bundled = join(__dirname, 'metricsWorker.js');
-  if (existsSync(bundled)) return { code: bundled, eval: false };
-  const source = join(__dirname, 'metricsWorker.ts');
-  if (existsSync(source)) return { code: `require('tsx/cjs'); require(${JSON.stringify(source)});`, eval: true };
-  return null;
-}
 
 export class MetricsPool {
   private workers: Worker[] = [];
@@ -65,7 +50,7 @@ export class MetricsPool {
     onLayer: (o: LayerOutcome) => void = () => {},
     forward?: readonly ForwardLayerMetrics[],
   ): Promise<{ run: RunMetrics; warnings: Warning[] }> {
-    const script = workerScript();
+    const script = workerScript(__dirname, 'metricsWorker');
     const parallel = this.size > 1 && script !== null && Math.min(input.T, input.d) >= MIN_PARALLEL_SIZE;
     const layers = Array.from({ length: input.L + 1 }, (_, l) => l);
     const outcomes: LayerOutcome[] = parallel
@@ -128,7 +113,7 @@ export class MetricsPool {
   }
 
   private async warmNow(): Promise<void> {
-    const script = workerScript();
+    const script = workerScript(__dirname, 'metricsWorker');
     if (this.size <= 1 || script === null || this.workers.length > 0) return;
     const jobs: Promise<LayerOutcome>[] = [];
     // Built once (each task sends its own copy of the layer): both Gram sides, to every worker, each round.

@@ -6,16 +6,13 @@
  * bytes and writes them): the caller waits on a SharedArrayBuffer, as templateSandbox.ts does. A worker
  * that fails or is missing costs nothing but the time: the weight is then quantised here.
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { allocQuantized, nbitsLayout, quantizeBlockwise, quantizedBytes, quantizeRows, type QuantBits, type Quantized } from '../graph/quant';
 import { QUANT_PARALLEL_MIN_VALUES } from './limits';
 import type { QuantJob } from './quantWorker';
+import { workerScript } from './workerScript';
 
-/** Weights with fewer values (~12 ms of quantisation) are quantised on the calling thread alone. */
-export const PARALLEL_MIN_VALUES = QUANT_PARALLEL_MIN_VALUES;
 /**
  * How long the caller waits for the worker's rows before quantising the weight itself: 30 s plus 1 µs a value
  * (the worker does 50-90 million a second here), for a worker that died mid-weight (the engine thread, blocked
@@ -30,21 +27,12 @@ let idle: NodeJS.Timeout | null = null;
 /** Weights split with the worker so far (tests). */
 export let workerSplits = 0;
 
-/** The worker script: the bundled one beside this bundle, or (tests, under tsx) the TypeScript source. */
-function workerSource(): { code: string; eval: boolean } | null {
-  const bundled = join(__dirname, 'quantWorker.js');
-  if (existsSync(bundled)) return { code: bundled, eval: false };
-  const source = join(__dirname, 'quantWorker.ts');
-  if (existsSync(source)) return { code: `require('tsx/cjs'); require(${JSON.stringify(source)});`, eval: true };
-  return null;
-}
-
 function getWorker(): Worker | null {
   if (idle) clearTimeout(idle);
   idle = setTimeout(stopQuantWorker, IDLE_MS);
   idle.unref();
   if (worker) return worker;
-  const src = workerSource();
+  const src = workerScript(__dirname, 'quantWorker');
   if (!src) return null;
   let w: Worker;
   try {
@@ -97,7 +85,7 @@ function sharedFor(rowBytes: number, sizes: { packed: number; scales: number; ze
 
 /** quantizeBlockwise's result, the rows split between this thread and a worker where that pays. */
 export function quantizeOnCores(w: Float32Array, N: number, K: number, bits: QuantBits, symmetric: boolean, cores = availableParallelism()): Quantized {
-  if (cores < 2 || N < 2 || N * K < PARALLEL_MIN_VALUES || w.length !== N * K) return quantizeBlockwise(w, N, K, bits, symmetric);
+  if (cores < 2 || N < 2 || N * K < QUANT_PARALLEL_MIN_VALUES || w.length !== N * K) return quantizeBlockwise(w, N, K, bits, symmetric);
   const thread = getWorker();
   if (!thread) return quantizeBlockwise(w, N, K, bits, symmetric);
   const l = nbitsLayout(N, K, bits);

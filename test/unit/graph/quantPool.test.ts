@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { quantizeBlockwise, type QuantBits } from '../../../src/engine/graph/quant';
+import { QUANT_PARALLEL_MIN_VALUES } from '../../../src/engine/parallel/limits';
 import * as pool from '../../../src/engine/parallel/quantPool';
 import { mulberry32 } from '../../../tools/modelgen/prng';
 import { dequantize } from './nbitsRef';
@@ -32,8 +33,8 @@ describe('parallel/quantPool: a weight quantised on two threads', () => {
   ];
   for (const { bits, symmetric } of cases) {
     it(`${bits}-bit ${symmetric ? 'symmetric' : 'with zero points'}: the same bytes as one thread, the worker's rows within a step (N odd, K padded)`, () => {
-      const [N, K] = [1027, 1041]; // > PARALLEL_MIN_VALUES; the split at row 513; 33 blocks, the last partial
-      assert.ok(N * K >= pool.PARALLEL_MIN_VALUES);
+      const [N, K] = [1027, 1041]; // > QUANT_PARALLEL_MIN_VALUES; the split at row 513; 33 blocks, the last partial
+      assert.ok(N * K >= QUANT_PARALLEL_MIN_VALUES);
       const w = randomMatrix(N, K, 11 + bits);
       const before = pool.workerSplits;
       const split = pool.quantizeOnCores(w, N, K, bits, symmetric, 2);
