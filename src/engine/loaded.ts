@@ -17,7 +17,7 @@ import type { Runner } from './graph/types';
 import type { PromptTokenizer } from './model/tokenizer';
 import type { CanonicalConfig } from './arch/types';
 import { assertFits, availableMemory, gb } from './plan/check';
-import { BYTES_PER_WEIGHT, largestFitting, mappedWeightBytes, planMemory, type Workload } from './plan/memory';
+import { BYTES_PER_WEIGHT, largestFitting, mappedWeightBytes, planMemory, quantisedWeights, type Workload } from './plan/memory';
 import { chooseWeights, prepackWeights, resolveLoadOptions } from './precision';
 
 export interface LoadedModel {
@@ -179,7 +179,7 @@ function hashWhileWriting(files: { path: string }[], report: ((done: number, tot
 function openingProgress(onProgress: NonNullable<LoadContext['onProgress']>, precision: string, prepack: boolean): (source: 'cached' | 'converted') => void {
   return (source) => {
     const what = `Opening the ${source} graph`;
-    const quantised = prepack && (precision === 'int8' || precision === 'int4');
+    const quantised = prepack && quantisedWeights(precision);
     onProgress({ stage: 'load', fraction: 0.05, message: quantised ? `${what}: onnxruntime lays out the ${precision} weights for its kernels (a few seconds per billion weights)` : what });
   };
 }

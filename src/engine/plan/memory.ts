@@ -118,6 +118,11 @@ export function weightBytes(c: CanonicalConfig, precision: string, where: 'memor
   return n.linear * bpw + n.embed * F32 + head + n.other * F32 + constants;
 }
 
+/** int8 and int4: the linears are MatMulNBits blocks (quantised at conversion, prepacked by onnxruntime). */
+export function quantisedWeights(precision: string): boolean {
+  return precision === 'int8' || precision === 'int4';
+}
+
 /** float32 weights above which a load skips onnxruntime's prepacking (prepackWeights): 64 MiB. */
 export const PREPACK_MAX_BYTES = 64 * 2 ** 20;
 
@@ -132,7 +137,7 @@ export const PREPACK_MAX_BYTES = 64 * 2 ** 20;
  * ~1k tokens: ~65 analyses per load to break even (docs/PERFORMANCE.md).
  */
 export function prepackWeights(c: CanonicalConfig, precision: string): boolean {
-  return precision === 'int8' || precision === 'int4' || weightBytes(c, 'fp32', 'memory', undefined, true) <= PREPACK_MAX_BYTES;
+  return quantisedWeights(precision) || weightBytes(c, 'fp32', 'memory', undefined, true) <= PREPACK_MAX_BYTES;
 }
 
 /**
@@ -192,7 +197,7 @@ export function blockBuffers(c: CanonicalConfig, T: number, precision = 'fp32'):
   const rows = Array.from({ length: 6 }, () => T * d * F32);
   const heads = [T * q * F32, T * c.numKvHeads * hd * F32, T * c.numKvHeads * hd * F32, 2 * T * hd * F32];
   const quantised = (K: number) => T * K * (1 + (2 * F32) / QUANT_BLOCK);
-  const inputs = precision === 'int8' || precision === 'int4' ? [...[d, d, d, d, d].map(quantised), quantised(q), quantised(ff)] : [];
+  const inputs = quantisedWeights(precision) ? [...[d, d, d, d, d].map(quantised), quantised(q), quantised(ff)] : [];
   return [...ffn, ...rows, ...heads, c.numHeads * T * T * F32, ...moe, ...inputs];
 }
 
@@ -263,8 +268,7 @@ function conversionBytes(c: CanonicalConfig, precision: string): number {
   // gpt-oss: the two fused expert tensors of a layer (gate_up and down, all experts) are held while its
   // experts are sliced out, float32 for bf16 checkpoints (arch/gpt_oss.ts); MXFP4 holds 1/8 of that.
   const experts = c.moe ? c.moe.numExperts * 3 * c.hiddenSize * c.intermediateSize * F32 : 0;
-  const quantised = (precision === 'int8' || precision === 'int4') && linear >= QUANT_PARALLEL_MIN_VALUES;
-  const quantWorker = quantised ? linear * (F32 / 2 + 1.16) : 0;
+  const quantWorker = quantisedWeights(precision) && linear >= QUANT_PARALLEL_MIN_VALUES ? linear * (F32 / 2 + 1.16) : 0;
   return 2 * largest * (2 + F32) + linear * F32 + experts + quantWorker;
 }
 
