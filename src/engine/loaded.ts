@@ -13,6 +13,7 @@ import { describeLinearSources, storedLinearBytesPerWeight } from './graph/linea
 import { createRunnerWith, type CachedRunner } from './graph/runner';
 import { loadModelFiles, modelWeightPaths, readModelConfig } from './model/load';
 import { sha256Files } from './model/safetensors';
+import { sha256OnWorker } from './parallel/quantPool';
 import type { Runner } from './graph/types';
 import type { PromptTokenizer } from './model/tokenizer';
 import type { CanonicalConfig } from './arch/types';
@@ -154,16 +155,16 @@ async function sourceHashes(cache: GraphCache, cached: CachedRunner['graphCache'
 }
 
 /**
- * A cold conversion is under way once bytes are written: hash the weight files meanwhile (the
- * hashing runs while each tensor's write is awaited), so the second core is not idle. A cache hit
- * writes nothing and so reads no weight.
+ * A cold conversion is under way once bytes are written: hash the weight files meanwhile, on the load's
+ * second thread between its quantisation jobs (on this thread while each tensor's write is awaited where
+ * there is none), so that neither core is idle. A cache hit writes nothing and so reads no weight.
  */
 function hashWhileWriting(files: { path: string }[], report: ((done: number, total: number) => void) | undefined) {
   let hashing: Promise<string[]> | null = null;
   return {
     onWrite(done: number, total: number): void {
       if (!hashing) {
-        hashing = sha256Files(files);
+        hashing = sha256Files(files, sha256OnWorker);
         hashing.catch(() => undefined); // awaited later; a failed load must not leave an unhandled rejection
       }
       report?.(done, total);

@@ -41,7 +41,8 @@ export function expectStored(store: WeightStore, name: string, dims: readonly nu
 export function direct(store: WeightStore, name: string, dims: readonly number[]): WeightRef {
   expectStored(store, name, dims);
   const stored = store.stored?.(name);
-  return { key: name, dims, load: () => store.read(name), ...(stored ? { stored } : {}) };
+  const rows = stored ? undefined : store.rowsOf?.(name);
+  return { key: name, dims, load: () => store.read(name), ...(stored ? { stored } : {}), ...(rows ? { rows } : {}) };
 }
 
 /** Tile edge of transpose2d: a 16 x 16 float tile reads and writes 16 cache lines each. */

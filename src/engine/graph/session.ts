@@ -64,6 +64,15 @@ export async function openSession(g: GraphBuilder, p: SessionPlacement): Promise
   return openScratch(g, p, use?.cache ?? new GraphCache(resolveCacheConfig(undefined)));
 }
 
+/**
+ * A full collection before onnxruntime opens a converted graph, where the process has `gc()` (the engine's
+ * processes run with `--expose-gc`, src/node/engineEnv.ts): the conversion's buffers (a 1.2B model's embedding read
+ * and widened, 1.5 GB) are dead by then but may be uncollected, and onnxruntime's weight layout comes on top of them.
+ */
+function collectConversionGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 async function openCached(g: GraphBuilder, p: SessionPlacement, use: GraphCacheUse): Promise<OwnedSession> {
   const key = sha256Hex(use.fingerprint, '\n', graphSignature(g));
   const hit = use.cache.lookup(key, (why) => p.onWarn?.(`The cached graph ${key.slice(0, 12)} was damaged (${why}); rebuilding it.`));
@@ -88,6 +97,7 @@ async function openCached(g: GraphBuilder, p: SessionPlacement, use: GraphCacheU
   }
   try {
     p.onOpening?.('converted');
+    collectConversionGarbage();
     const session = await createSession(entry.modelPath, ortOptions(p));
     return { session, dir: entry.dir, cached: { key, hit: false }, close: () => session.release() };
   } catch (e) {
@@ -102,6 +112,7 @@ async function openScratch(g: GraphBuilder, p: SessionPlacement, cache: GraphCac
   try {
     await writeGraph(g, dir, p.onWrite);
     p.onOpening?.('converted');
+    collectConversionGarbage();
     const session = await createSession(join(dir, MODEL_FILE), ortOptions(p));
     // The tensors are now mapped or copied: on POSIX the names can go at once, so a killed engine
     // leaves no multi-GB file behind (Windows cannot unlink a mapped file; close does it).

@@ -14,15 +14,28 @@ function hashFile(path: string): Promise<string> {
   });
 }
 
-/** Hex sha256 of each file, in the order given. */
-export async function sha256Files(files: readonly { path: string }[]): Promise<string[]> {
+/** The file's hash from `offThread` (another thread) where it gives one, else hashed on this thread. */
+async function hashOne(path: string, offThread: ((path: string) => Promise<string> | null) | undefined): Promise<string> {
+  const elsewhere = offThread?.(path);
+  if (elsewhere) {
+    try {
+      return await elsewhere;
+    } catch {
+      // That thread stopped or could not read the file: hash it here (a file that cannot be read fails here too).
+    }
+  }
+  return hashFile(path);
+}
+
+/** Hex sha256 of each file, in the order given; `offThread` hashes a file on another thread where it can. */
+export async function sha256Files(files: readonly { path: string }[], offThread?: (path: string) => Promise<string> | null): Promise<string[]> {
   const out: string[] = [];
   for (const f of files) {
     const st = statSync(f.path);
     const key = `${f.path}\0${st.size}\0${st.mtimeMs}`;
     let sha = cache.get(key);
     if (sha === undefined) {
-      sha = await hashFile(f.path);
+      sha = await hashOne(f.path, offThread);
       cache.set(key, sha);
     }
     out.push(sha);

@@ -8,7 +8,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, realpathSyn
 import { basename, dirname, isAbsolute, join, sep, win32 } from 'node:path';
 import { SinkLensError } from '../../shared/errors';
 import { toFloat32 } from './dtypes';
-import type { TensorEntry, WeightStore } from '../weights/types';
+import type { StoredRows, TensorEntry, WeightStore } from '../weights/types';
 import { parseSafetensorsFile, readFully, type ParsedFile } from './safetensorsHeader';
 
 export { sha256Files } from './hash';
@@ -167,6 +167,12 @@ export function openWeights(dir: string): WeightStore {
         throw new SinkLensError('corruptWeights', `Tensor "${name}" in ${basename(t.file)} has dtype ${t.dtype}; packed (MXFP4) weights must be U8.`, `File: ${t.file}.`);
       }
       return rawBytes(t, fdFor(t.file));
+    },
+    rowsOf(name): StoredRows | undefined {
+      const t = info(name);
+      if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') return undefined;
+      const [start, end] = t.byteRange;
+      return { path: t.file, offset: start, byteLength: end - start, dtype: t.dtype, what: `"${name}" in ${basename(t.file)}` };
     },
     files: () => parsed.map((f) => ({ name: basename(f.path), path: f.path, bytes: f.bytes })),
     dtypeSummary: () => [...new Set([...tensors.values()].map((t) => t.dtype))].sort().join('+'),

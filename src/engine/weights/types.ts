@@ -36,7 +36,23 @@ export interface WeightStore {
   numElements(): number;
   /** The tensor's block-quantised form when it maps exactly onto MatMulNBits (GGUF Q4_0, Q8_0, K-quants). */
   stored?(name: string): StoredNBits | undefined;
+  /** Where a float tensor's row-major values lie in its file, when they can be read there row by row (safetensors). */
+  rowsOf?(name: string): StoredRows | undefined;
   close(): void;
+}
+
+/**
+ * A float tensor's values as they lie in a file: row-major from `offset`, `byteLength` bytes in all. A
+ * quantising load reads such a weight a few rows at a time on two threads (model/rowReader.ts), never as a
+ * whole float32 copy.
+ */
+export interface StoredRows {
+  path: string;
+  offset: number;
+  byteLength: number;
+  dtype: 'F32' | 'F16' | 'BF16';
+  /** Names the tensor in errors, e.g. `"model.layers.0.mlp.up_proj.weight" in model.safetensors`. */
+  what: string;
 }
 
 /**
@@ -79,6 +95,8 @@ export interface WeightRef {
   key: string;
   dims: readonly number[];
   load(): Float32Array;
+  /** Set when the values are the stored tensor's, untransformed, in a file that can be read row by row. */
+  rows?: StoredRows;
   /** Set when the stored tensor is block-quantised in a form MatMulNBits reads as is (graph/blocks/linear.ts). */
   stored?: StoredNBits;
 }

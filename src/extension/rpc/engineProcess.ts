@@ -7,7 +7,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { engineEnv } from '../../node/engineEnv';
+import { engineEnv, engineExecArgv } from '../../node/engineEnv';
 import { SinkLensError, type ErrorData } from '../../shared/errors';
 import type { ParamsOf, Request, ResponseOf } from '../../shared/protocol/messages';
 import type { LogLevel } from '../../shared/log';
@@ -95,7 +95,8 @@ export class EngineProcess {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Never inherit the extension host's --inspect flags: a second debugger on the same port kills the child.
-      execArgv: [],
+      // The engine's own flags: gc() for the load, relaxed SIMD where the runtime's V8 needs a flag for it.
+      execArgv: engineExecArgv([]),
       // On Linux, glibc's malloc backs large blocks with huge pages (src/node/engineEnv.ts).
       env: engineEnv(this.opts.env ?? process.env),
     });

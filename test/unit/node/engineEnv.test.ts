@@ -4,7 +4,7 @@ import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { engineEnv, engineExecArgv, hasEngineEnv, mallocSetting, RELAXED_SIMD_FLAG } from '../../../src/node/engineEnv';
+import { engineEnv, engineExecArgv, EXPOSE_GC_FLAG, hasEngineEnv, mallocSetting, RELAXED_SIMD_FLAG } from '../../../src/node/engineEnv';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -29,11 +29,12 @@ describe('engine environment (glibc huge pages)', () => {
     }
   });
 
-  it('adds the relaxed-SIMD flag on V8 11 (Node 20) only, once', () => {
+  it('adds --expose-gc always and the relaxed-SIMD flag on V8 11 (Node 20) only, each once', () => {
     assert.deepEqual(engineExecArgv(['--expose-gc'], '11.3.244.8-node.38'), ['--expose-gc', RELAXED_SIMD_FLAG]);
-    assert.deepEqual(engineExecArgv([RELAXED_SIMD_FLAG], '11.3.244.8-node.38'), [RELAXED_SIMD_FLAG]);
-    assert.deepEqual(engineExecArgv(['--expose-gc'], '12.4.254.21-node.33'), ['--expose-gc']);
-    assert.deepEqual(engineExecArgv([], '10.2.154.26-node.36'), []);
+    assert.deepEqual(engineExecArgv([RELAXED_SIMD_FLAG], '11.3.244.8-node.38'), [RELAXED_SIMD_FLAG, EXPOSE_GC_FLAG]);
+    assert.deepEqual(engineExecArgv(['--expose_gc'], '12.4.254.21-node.33'), ['--expose_gc']);
+    assert.deepEqual(engineExecArgv([], '12.4.254.21-node.33'), [EXPOSE_GC_FLAG]);
+    assert.deepEqual(engineExecArgv([], '10.2.154.26-node.36'), [EXPOSE_GC_FLAG]);
   });
 
   it('returns a copy, never the environment passed in', () => {

@@ -12,7 +12,7 @@
  */
 import type { LinearWeights, StoredNBits, WeightRef } from '../../weights/types';
 import { DT, int, type GraphBuilder } from '../builder';
-import { quantizeOnCores } from '../../parallel/quantPool';
+import { quantizeOnCores, quantizeStoredOnCores } from '../../parallel/quantPool';
 import { DEFAULT_QUANT_SCHEME, nbitsLayout, QUANT_BLOCK, quantizedBytes, toFloat16, type QuantBits, type QuantScheme } from '../quant';
 
 export { DEFAULT_QUANT_SCHEME, type QuantScheme } from '../quant';
@@ -118,7 +118,8 @@ function quantizedInitializers(g: GraphBuilder, ref: WeightRef, name: string, bi
   const sizes = quantizedBytes(l, symmetric);
   const key = `q${bits}${symmetric ? 's' : 'a'}:${ref.key}`;
   const take = heldParts(g, key, symmetric ? 2 : 3, () => {
-    const q = quantizeOnCores(ref.load(), N, K, bits, symmetric); // rows split with a worker thread on a cold load
+    // Rows split with a worker thread on a cold load; a weight stored as is is read from its file a chunk at a time.
+    const q = ref.rows ? quantizeStoredOnCores(ref.rows, N, K, bits, symmetric) : quantizeOnCores(ref.load(), N, K, bits, symmetric);
     return { packed: q.packed, scales: q.scales, zeros: q.zeros };
   });
   const tag = `${bits}bit`;
