@@ -6,6 +6,7 @@
  * its content.
  */
 import type { WeightPrecision } from '../../shared/result';
+import { floatPieces } from '../model/rowReader';
 import type { WeightRef } from '../weights/types';
 import type { QuantScheme } from './blocks/linear';
 
@@ -50,6 +51,11 @@ export interface Initializer {
   dataType: DataType;
   byteLength: number;
   bytes(): Uint8Array;
+  /**
+   * The same bytes in consecutive pieces, made as they are asked for, where that avoids a whole copy (a weight read
+   * from its file a few rows at a time). A piece stays valid until the one after the next is asked for.
+   */
+  pieces?(): Iterable<Uint8Array>;
 }
 
 /** Dims of a graph input/output: numbers are fixed, strings are symbolic (e.g. 'T'). */
@@ -91,13 +97,14 @@ export class GraphBuilder {
 
   /**
    * An initializer computed from model weights when it is written (a quantised or fp16 form);
-   * deduplicated by `key`. `bytes` must return exactly `byteLength` bytes.
+   * deduplicated by `key`. `bytes` must return exactly `byteLength` bytes; `pieces`, where given, the same bytes
+   * in pieces (Initializer.pieces).
    */
-  derived(key: string, name: string, dims: readonly number[], dataType: DataType, byteLength: number, bytes: () => Uint8Array): string {
+  derived(key: string, name: string, dims: readonly number[], dataType: DataType, byteLength: number, bytes: () => Uint8Array, pieces?: () => Iterable<Uint8Array>): string {
     const existing = this.byKey.get(`d:${key}`);
     if (existing !== undefined) return existing;
     this.byKey.set(`d:${key}`, name);
-    this.initializers.push({ name, dims, dataType, byteLength, bytes });
+    this.initializers.push({ name, dims, dataType, byteLength, bytes, ...(pieces ? { pieces } : {}) });
     return name;
   }
 
@@ -132,6 +139,7 @@ export class GraphBuilder {
     const existing = this.byKey.get(`w:${ref.key}`);
     if (existing !== undefined) return existing;
     const numel = ref.dims.reduce((a, b) => a * b, 1);
+    const rows = ref.rows;
     this.byKey.set(`w:${ref.key}`, name);
     this.initializers.push({
       name,
@@ -143,6 +151,7 @@ export class GraphBuilder {
         if (data.length !== numel) throw new Error(`weight ${ref.key}: ${data.length} values, expected ${numel} for [${ref.dims.join(', ')}]`);
         return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       },
+      ...(rows ? { pieces: () => floatPieces(rows, numel, ref.dims[ref.dims.length - 1] ?? 1) } : {}),
     });
     return name;
   }

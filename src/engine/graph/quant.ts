@@ -166,13 +166,18 @@ function clamp(v: number, lo: number, hi: number): number {
 /** float32 -> IEEE binary16 bits, round to nearest even; overflow -> ±Inf, NaN stays NaN. */
 export function toFloat16(x: Float32Array): Uint16Array {
   const out = new Uint16Array(x.length);
+  toFloat16Into(x, out);
+  return out;
+}
+
+/** toFloat16 into `out` (at least x.length long). */
+export function toFloat16Into(x: Float32Array, out: Uint16Array): void {
   const f = new Float32Array(1);
   const u = new Uint32Array(f.buffer);
   for (let i = 0; i < x.length; i++) {
     f[0] = x[i] as number;
     out[i] = halfBits(u[0] as number);
   }
-  return out;
 }
 
 function halfBits(bits: number): number {

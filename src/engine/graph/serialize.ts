@@ -162,8 +162,11 @@ export function serializeExternal(g: GraphBuilder, target: ExternalTarget): Uint
     for (const init of g.initializers) {
       const off = offsets.get(init.name);
       if (off === undefined) continue;
-      const bytes = producedBytes(init);
-      writeSync(fd, bytes, 0, bytes.length, off);
+      let at = off;
+      for (const bytes of producedPieces(init)) {
+        writeSync(fd, bytes, 0, bytes.length, at);
+        at += bytes.length;
+      }
     }
   } finally {
     closeSync(fd);
@@ -181,7 +184,8 @@ const closeAsync = promisify(close);
 /**
  * serializeExternal, pipelined over two cores: while one tensor is written (libuv's thread pool),
  * the next is read and converted on this thread. At most two converted tensors are alive at once,
- * so memory stays bounded by the two largest tensors whatever the model size.
+ * so memory stays bounded by the two largest tensors whatever the model size; a tensor written in
+ * pieces (`Initializer.pieces`) holds two pieces at a time.
  */
 export async function serializeExternalAsync(g: GraphBuilder, target: ExternalTarget, onProgress?: WriteProgress): Promise<Uint8Array> {
   const offsets = externalOffsets(g);
@@ -193,12 +197,16 @@ export async function serializeExternalAsync(g: GraphBuilder, target: ExternalTa
     for (const init of g.initializers) {
       const off = offsets.get(init.name);
       if (off === undefined) continue;
-      const bytes = producedBytes(init); // converted while the previous tensor is being written
-      await pending;
-      pending = writeAll(fd, bytes, off).then(() => {
-        done += bytes.length;
-        onProgress?.(done, total);
-      });
+      let at = off;
+      for (const bytes of producedPieces(init)) {
+        // converted while the previous tensor (or piece) is being written
+        await pending;
+        pending = writeAll(fd, bytes, at).then(() => {
+          done += bytes.length;
+          onProgress?.(done, total);
+        });
+        at += bytes.length;
+      }
     }
     await pending;
   } finally {
@@ -216,10 +224,21 @@ async function writeAll(fd: number, bytes: Uint8Array, position: number): Promis
   }
 }
 
-function producedBytes(init: Initializer): Uint8Array {
-  const bytes = init.bytes();
-  if (bytes.length !== init.byteLength) throw new Error(`serialize: ${init.name} has ${bytes.length} bytes, planned ${init.byteLength}`);
-  return bytes;
+/** An initializer's bytes, in its pieces where it has them, checked against its planned length. */
+function* producedPieces(init: Initializer): Generator<Uint8Array> {
+  if (!init.pieces) {
+    const bytes = init.bytes();
+    if (bytes.length !== init.byteLength) throw new Error(`serialize: ${init.name} has ${bytes.length} bytes, planned ${init.byteLength}`);
+    yield bytes;
+    return;
+  }
+  let n = 0;
+  for (const piece of init.pieces()) {
+    n += piece.length;
+    if (n > init.byteLength) break;
+    yield piece;
+  }
+  if (n !== init.byteLength) throw new Error(`serialize: ${init.name} has ${n > init.byteLength ? 'more than ' : ''}${n} bytes in pieces, planned ${init.byteLength}`);
 }
 
 /** Page-aligned offsets of the initializers that go to external data. */

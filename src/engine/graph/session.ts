@@ -11,6 +11,7 @@ import { SinkLensError } from '../../shared/errors';
 import { resolveCacheConfig } from '../cache/config';
 import { DATA_FILE, GraphCache, MODEL_FILE, type EntryDescription } from '../cache/graphCache';
 import { sha256Hex } from '../cache/key';
+import { releaseRowBuffers } from '../model/rowReader';
 import { createSession, type Session, type SessionOptions } from '../runtime/ort';
 import type { GraphBuilder } from './builder';
 import { graphSignature, initializerBytes, serializeExternalAsync, serializeInline, type WriteProgress } from './serialize';
@@ -70,6 +71,7 @@ export async function openSession(g: GraphBuilder, p: SessionPlacement): Promise
  * and widened, 1.5 GB) are dead by then but may be uncollected, and onnxruntime's weight layout comes on top of them.
  */
 function collectConversionGarbage(): void {
+  releaseRowBuffers();
   (globalThis as { gc?: () => void }).gc?.();
 }
 

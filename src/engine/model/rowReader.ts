@@ -21,6 +21,8 @@ const ELEMENT_BYTES: Readonly<Record<StoredRows['dtype'], number>> = { F32: 4, F
 export interface RowScratch {
   raw: Uint8Array | null;
   f32: Float32Array | null;
+  /** The chunk narrowed to 16 bits (floatPieces with `narrow`). */
+  half?: Uint16Array | null;
 }
 
 export const emptyScratch = (): RowScratch => ({ raw: null, f32: null });
@@ -38,14 +40,14 @@ function widen16(raw: Uint8Array, dtype: 'F16' | 'BF16', out: Float32Array): voi
 }
 
 /**
- * Calls `each(rows, r0, r1)` for consecutive ranges covering rows [n0, n1) of `src` read as an [N, K] matrix;
- * `rows` holds rows r0..r1 in float32 (a view of the scratch, overwritten by the next chunk). A short read (the
- * file truncated or changed since its header was read) is a `corruptWeights` error naming the tensor.
+ * Rows [n0, n1) of `src` read as an [N, K] matrix, in consecutive chunks of whole rows: `rows` holds rows r0..r1 in
+ * float32, a view of the scratch that the next chunk overwrites. A short read (the file truncated or changed since
+ * its header was read) is a `corruptWeights` error naming the tensor. The file is open while the chunks are taken.
  */
-export function eachRowChunk(src: StoredRows, K: number, n0: number, n1: number, scratch: RowScratch, each: (rows: Float32Array, r0: number, r1: number) => void, chunkValues = ROW_CHUNK_VALUES): void {
+export function* rowChunks(src: StoredRows, K: number, n0: number, n1: number, scratch: RowScratch, chunkValues = ROW_CHUNK_VALUES): Generator<{ rows: Float32Array; r0: number; r1: number }> {
   if (n1 <= n0) return;
   const esize = ELEMENT_BYTES[src.dtype];
-  if (n1 * K * esize > src.byteLength) throw new RangeError(`eachRowChunk: rows ${n0}..${n1} of ${K} values are past the ${src.byteLength} bytes of ${src.what}`);
+  if (n1 * K * esize > src.byteLength) throw new RangeError(`rowChunks: rows ${n0}..${n1} of ${K} values are past the ${src.byteLength} bytes of ${src.what}`);
   const per = Math.max(1, Math.floor(chunkValues / K)); // rows per chunk
   const cap = Math.min(per, n1 - n0) * K;
   if (!scratch.f32 || scratch.f32.length < cap) scratch.f32 = new Float32Array(cap);
@@ -61,9 +63,54 @@ export function eachRowChunk(src: StoredRows, K: number, n0: number, n1: number,
         throw new SinkLensError('corruptWeights', `Tensor ${src.what} could not be read fully (rows ${r0}-${r1 - 1}: ${got} of ${into.byteLength} bytes).`, `File: ${src.path}. The file changed or is truncated: re-download it.`);
       }
       if (esize === 2) widen16(into, src.dtype as 'F16' | 'BF16', f32);
-      each(f32, r0, r1);
+      yield { rows: f32, r0, r1 };
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Calls `each(rows, r0, r1)` for each of rowChunks' chunks. */
+export function eachRowChunk(src: StoredRows, K: number, n0: number, n1: number, scratch: RowScratch, each: (rows: Float32Array, r0: number, r1: number) => void, chunkValues = ROW_CHUNK_VALUES): void {
+  for (const c of rowChunks(src, K, n0, n1, scratch, chunkValues)) each(c.rows, c.r0, c.r1);
+}
+
+/**
+ * The buffers of the serializer's pieces: two, taken in turn, so a piece's bytes stay as they are while the next one is
+ * made (the serializer writes a piece while it asks for the next, and waits for that write before asking again).
+ */
+let ring: [RowScratch, RowScratch] | null = null;
+let turn = 0;
+
+/** Drops the pieces' buffers (once a graph is written). */
+export function releaseRowBuffers(): void {
+  ring = null;
+}
+
+/**
+ * The float32 bytes of a float tensor of `numel` values stored in a file, in pieces of whole rows of its last
+ * dimension `K`, converted as they are asked for: what graph/serialize.ts writes for a weight without its whole
+ * float32 copy. With `narrow`, each piece is the float32 chunk narrowed to 16-bit values by it (fp16 weights). A
+ * piece stays valid until the one after the next is asked for.
+ */
+export function* floatPieces(src: StoredRows, numel: number, K: number, narrow?: (f32: Float32Array, out: Uint16Array) => void, chunkValues = ROW_CHUNK_VALUES): Generator<Uint8Array> {
+  ring ??= [emptyScratch(), emptyScratch()];
+  const N = numel / K;
+  // One rowChunks call per chunk, each into the scratch whose turn it is.
+  for (let r0 = 0; r0 < N; ) {
+    const scratch = ring[turn] as RowScratch;
+    turn ^= 1;
+    const r1 = Math.min(N, r0 + Math.max(1, Math.floor(chunkValues / K)));
+    for (const { rows } of rowChunks(src, K, r0, r1, scratch, chunkValues)) {
+      if (!narrow) {
+        yield new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength);
+        continue;
+      }
+      if (!scratch.half || scratch.half.length < rows.length) scratch.half = new Uint16Array(scratch.f32?.length ?? rows.length);
+      const half = scratch.half.subarray(0, rows.length);
+      narrow(rows, half);
+      yield new Uint8Array(half.buffer, half.byteOffset, half.byteLength);
+    }
+    r0 = r1;
   }
 }

@@ -9,8 +9,11 @@ import { mkdirSync, mkdtempSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { quantizeBlockwise, type Quantized } from '../../../src/engine/graph/quant';
-import { eachRowChunk, emptyScratch } from '../../../src/engine/model/rowReader';
+import { readFileSync } from 'node:fs';
+import { DT, GraphBuilder } from '../../../src/engine/graph/builder';
+import { quantizeBlockwise, toFloat16, toFloat16Into, type Quantized } from '../../../src/engine/graph/quant';
+import { serializeExternal, serializeExternalAsync } from '../../../src/engine/graph/serialize';
+import { eachRowChunk, emptyScratch, floatPieces, releaseRowBuffers } from '../../../src/engine/model/rowReader';
 import { openWeights } from '../../../src/engine/model/safetensors';
 import { QUANT_PARALLEL_MIN_VALUES } from '../../../src/engine/parallel/limits';
 import * as pool from '../../../src/engine/parallel/quantPool';
@@ -121,4 +124,58 @@ describe('model/rowReader + quantPool.quantizeStoredOnCores: weights quantised f
       assert.equal(pool.workerSplits, before + 1, 'a fresh worker took half of it');
     });
   }
+
+  it('floatPieces: the float32 (or narrowed float16) bytes in pieces, each valid until the one after the next is taken', () => {
+    const { folder, path } = modelFile('pieces');
+    const [n, k] = [53, 96];
+    writeSafetensors(path, [
+      { name: 'b', dtype: 'BF16', dims: [n, k], data: values(n * k, 21) },
+      { name: 'h', dtype: 'F16', dims: [n, k], data: values(n * k, 22) },
+    ]);
+    const store = openWeights(folder);
+    try {
+      for (const name of ['b', 'h']) {
+        const rows = store.rowsOf?.(name);
+        assert.ok(rows);
+        const whole = store.read(name);
+        for (const narrow of [undefined, toFloat16Into]) {
+          const want = narrow ? Buffer.from(toFloat16(whole).buffer) : Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength);
+          const got: Buffer[] = [];
+          let previous: { view: Uint8Array; copy: Buffer } | null = null;
+          for (const piece of floatPieces(rows, n * k, k, narrow, 1000)) { // 10 rows a piece: 6 pieces, the last of 3 rows
+            if (previous) assert.ok(Buffer.from(previous.view).equals(previous.copy), 'the previous piece is intact while the next is made');
+            previous = { view: piece, copy: Buffer.from(piece) };
+            got.push(Buffer.from(piece));
+          }
+          assert.equal(got.length, 6);
+          assert.ok(Buffer.concat(got).equals(want), `${name}${narrow ? ' as float16' : ''}: the same bytes as the whole read`);
+        }
+      }
+    } finally {
+      store.close();
+      releaseRowBuffers();
+    }
+  });
+
+  it('the serializer writes an initializer from its pieces, and refuses pieces that do not add up to its length', async () => {
+    const target = { path: join(dir, 'pieces.onnx.data'), location: 'pieces.onnx.data' };
+    const data = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7) % 251);
+    const build = (cut: number): GraphBuilder => {
+      const g = new GraphBuilder();
+      const bytes = (): Uint8Array => data;
+      g.derived('w', 'w', [750], DT.FLOAT, data.length, bytes, () => [data.subarray(0, 1200), data.subarray(1200, cut)]);
+      return g;
+    };
+    serializeExternal(build(3000), target);
+    assert.ok(readFileSync(target.path).subarray(0, 3000).equals(data), 'sync: the pieces in order');
+    await serializeExternalAsync(build(3000), target);
+    assert.ok(readFileSync(target.path).subarray(0, 3000).equals(data), 'async: the pieces in order');
+    for (const cut of [2999, 3000 + 1]) {
+      const g = new GraphBuilder();
+      g.derived('w', 'w', [750], DT.FLOAT, data.length, () => data, () => [data.subarray(0, 1200), new Uint8Array(cut - 1200)]);
+      await assert.rejects(serializeExternalAsync(g, target), /serialize: w has (more than )?\d+ bytes in pieces, planned 3000/);
+      assert.throws(() => serializeExternal(g, target), /serialize: w has (more than )?\d+ bytes in pieces, planned 3000/);
+    }
+  });
 });
+

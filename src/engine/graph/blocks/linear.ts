@@ -13,7 +13,8 @@
 import type { LinearWeights, StoredNBits, WeightRef } from '../../weights/types';
 import { DT, int, type GraphBuilder } from '../builder';
 import { quantizeOnCores, quantizeStoredOnCores } from '../../parallel/quantPool';
-import { DEFAULT_QUANT_SCHEME, nbitsLayout, QUANT_BLOCK, quantizedBytes, toFloat16, type QuantBits, type QuantScheme } from '../quant';
+import { floatPieces } from '../../model/rowReader';
+import { DEFAULT_QUANT_SCHEME, nbitsLayout, QUANT_BLOCK, quantizedBytes, toFloat16, toFloat16Into, type QuantBits, type QuantScheme } from '../quant';
 
 export { DEFAULT_QUANT_SCHEME, type QuantScheme } from '../quant';
 
@@ -153,8 +154,10 @@ function storedInitializers(g: GraphBuilder, ref: WeightRef, s: StoredNBits, nam
 
 function fp16Weight(g: GraphBuilder, ref: WeightRef, name: string): string {
   const numel = ref.dims.reduce((a, b) => a * b, 1);
+  const rows = ref.rows;
+  const pieces = rows ? () => floatPieces(rows, numel, ref.dims[ref.dims.length - 1] ?? 1, toFloat16Into) : undefined;
   return g.derived(`f16:${ref.key}`, name, ref.dims, DT.FLOAT16, numel * 2, () => {
     const h = toFloat16(ref.load());
     return new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
-  });
+  }, pieces);
 }
