@@ -14,12 +14,15 @@ import { DT, GraphBuilder } from '../../../src/engine/graph/builder';
 import { quantizeBlockwise, toFloat16, toFloat16Into, type Quantized } from '../../../src/engine/graph/quant';
 import { serializeExternal, serializeExternalAsync } from '../../../src/engine/graph/serialize';
 import { eachRowChunk, emptyScratch, floatPieces, releaseRowBuffers } from '../../../src/engine/model/rowReader';
+import { loadModelFiles } from '../../../src/engine/model/load';
 import { openWeights } from '../../../src/engine/model/safetensors';
 import { QUANT_PARALLEL_MIN_VALUES } from '../../../src/engine/parallel/limits';
 import * as pool from '../../../src/engine/parallel/quantPool';
 import { SinkLensError } from '../../../src/shared/errors';
 import { mulberry32 } from '../../../tools/modelgen/prng';
 import { writeSafetensors, type StorageDtype } from '../../../tools/modelgen/safetensors';
+import { ARCH_SPECS, generateModel } from '../../support/genModel';
+import { writeGgufModel } from '../../support/ggufModel';
 
 const dir = mkdtempSync(join(tmpdir(), 'sinklens-rowreader-'));
 /** A model folder of its own for one weight file: `<dir>/<name>/model.safetensors`. */
@@ -175,6 +178,31 @@ describe('model/rowReader + quantPool.quantizeStoredOnCores: weights quantised f
       g.derived('w', 'w', [750], DT.FLOAT, data.length, () => data, () => [data.subarray(0, 1200), new Uint8Array(cut - 1200)]);
       await assert.rejects(serializeExternalAsync(g, target), /serialize: w has (more than )?\d+ bytes in pieces, planned 3000/);
       assert.throws(() => serializeExternal(g, target), /serialize: w has (more than )?\d+ bytes in pieces, planned 3000/);
+    }
+  });
+
+  it('a GGUF file\'s float tensors are read by rows where read() gives them as stored (not llama.cpp\'s permuted q/k)', async () => {
+    const spec = ARCH_SPECS.find((x) => x.name === 'llama-gqa-tied');
+    assert.ok(spec);
+    const model = join(dir, 'gguf-src');
+    generateModel(model, spec);
+    const path = writeGgufModel(model, join(dir, 'm.gguf'), { quant: 'F16' }).path;
+    const files = await loadModelFiles(path);
+    try {
+      const layer = files.weights.layers[0];
+      assert.ok(layer);
+      for (const ref of [layer.up.weight, layer.down.weight, layer.v.weight]) {
+        assert.ok(ref.rows, `${ref.key} has rows`);
+        assert.equal(ref.rows.dtype, 'F16');
+        const K = ref.dims[1] as number;
+        const pieces = Buffer.concat(Array.from(floatPieces(ref.rows, ref.dims.reduce((a, b) => a * b, 1), K, undefined, 3 * K), (p) => Buffer.from(p))); // copied as each is made
+        const whole = ref.load();
+        assert.ok(pieces.equals(Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength)), `${ref.key}: the pieces are read()'s values`);
+      }
+      for (const ref of [layer.q.weight, layer.k.weight]) assert.equal(ref.rows, undefined, `${ref.key}: permuted in the file, so never read by rows`);
+    } finally {
+      files.store.close();
+      releaseRowBuffers();
     }
   });
 });

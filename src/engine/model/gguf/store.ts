@@ -9,7 +9,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { basename } from 'node:path';
 import { SinkLensError } from '../../../shared/errors';
-import type { TensorEntry, WeightStore } from '../../weights/types';
+import type { StoredRows, TensorEntry, WeightStore } from '../../weights/types';
 import { readFully } from '../safetensorsHeader';
 import { hfTensorName, unpermuteRows } from './names';
 import { nbitsForm, toNBits, unpermuteNBits } from './nbits';
@@ -72,6 +72,15 @@ export function openGgufStore(file: GgufFile, opts: GgufStoreOptions): WeightSto
           return heads === null ? blocks : unpermuteNBits(blocks, heads, N);
         },
       };
+    },
+    rowsOf(name): StoredRows | undefined {
+      const { entry, info } = get(name);
+      const dtype = entry.dtype;
+      if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') return undefined;
+      // read() changes these on the way (llama.cpp's permuted q/k rows, Gemma's norms stored as w + 1): not as stored.
+      if (permutedHeads(name, opts.permute) !== null || (opts.normPlusOne && name.endsWith('norm.weight'))) return undefined;
+      const [start, end] = info.byteRange;
+      return { path: file.path, offset: start, byteLength: end - start, dtype, what: `"${info.name}" in ${basename(file.path)}` };
     },
     files: () => [{ name: basename(file.path), path: file.path, bytes: file.bytes }],
     dtypeSummary: () => [...new Set([...byName.values()].map((t) => t.entry.dtype))].sort().join('+'),
