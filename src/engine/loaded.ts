@@ -9,7 +9,7 @@ import type { ModelInfo, PrecisionInfo, WeightPrecision } from '../shared/result
 import { resolveCacheConfig } from './cache/config';
 import { GraphCache } from './cache/graphCache';
 import { fingerprintFile, graphOptionsJson, modelFingerprint } from './cache/key';
-import { describeLinearSources, storedLinearBytesPerWeight } from './graph/linearSources';
+import { describeLinearSources, readByRows, storedLinearBytesPerWeight } from './graph/linearSources';
 import { createRunnerWith, type CachedRunner } from './graph/runner';
 import { loadModelFiles, modelWeightPaths, readModelConfig } from './model/load';
 import { sha256Files } from './model/safetensors';
@@ -80,22 +80,22 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
   const pick = o.weights === 'auto' ? chooseWeights(config, available) : { weights: o.weights, reason: null };
   const precision = pick.weights;
   const prepack = internals.prepack ?? prepackWeights(config, precision);
-  checkLoadPlan(config, { precision, prepack }, workload, available);
+  // The least a load can need (weights read by rows); checked again below with what the files hold (no weight read yet).
+  checkLoadPlan(config, { precision, prepack, streamed: true }, workload, available);
   ctx.onPlanned?.(config);
   const graphOpts: LoadOptions = { ...opts, weights: precision };
   const cache = new GraphCache(resolveCacheConfig(opts.cache, internals.env));
   const removed = cache.sweep();
   if (removed.length) ctx.onWarn?.(`removed ${removed.length} folder(s) left by killed runs: ${removed.join(', ')}`);
   const files = await loadModelFiles(dir);
-  // GGUF blocks taken as stored have their own size (docs/gguf.md): checked again now that the store is open (no weight read yet).
+  // Checked again now that the store is open (no weight read yet): GGUF blocks taken as stored have their own size
+  // (docs/gguf.md), and weights that cannot be read by rows (transposed, sliced, quantised) are converted whole.
   const stored = storedLinearBytesPerWeight(files.weights, precision, BYTES_PER_WEIGHT);
-  if (stored !== null) {
-    try {
-      checkLoadPlan(config, { precision, prepack }, workload, available, stored);
-    } catch (e) {
-      files.store.close();
-      throw e;
-    }
+  try {
+    checkLoadPlan(config, { precision, prepack, streamed: readByRows(files.weights) }, workload, available, stored ?? undefined);
+  } catch (e) {
+    files.store.close();
+    throw e;
   }
   const threads = o.threads;
   try {
@@ -128,11 +128,11 @@ export async function openModel(id: string, key: string, modelDir: string, opts:
 }
 
 /** Refuses, before any weight is read, a load whose plan does not fit in available memory. */
-function checkLoadPlan(config: CanonicalConfig, session: { precision: WeightPrecision; prepack: boolean }, workload: Workload, availableBytes: number, linearBytesPerWeight?: number): void {
-  const { precision, prepack } = session;
+function checkLoadPlan(config: CanonicalConfig, session: { precision: WeightPrecision; prepack: boolean; streamed: boolean }, workload: Workload, availableBytes: number, linearBytesPerWeight?: number): void {
+  const { precision, prepack, streamed } = session;
   const bound = Math.min(workload.tokens, config.maxPositions);
   const stored = linearBytesPerWeight === undefined ? {} : { linearBytesPerWeight };
-  const planFor = (tokens: number) => planMemory({ config, precision, prepack, workload: { ...workload, tokens }, cached: false, ...stored });
+  const planFor = (tokens: number) => planMemory({ config, precision, prepack, streamed, workload: { ...workload, tokens }, cached: false, ...stored });
   const tokens = workload.autoTokens ? Math.max(1, largestFitting(bound, (t) => planFor(t).peakBytes <= availableBytes)) : bound;
   const plan = planFor(tokens);
   assertFits({

@@ -20,6 +20,14 @@ function bitsOf(precision: 'int8' | 'int4', head: boolean, scheme: QuantScheme):
 }
 
 /**
+ * Whether a cold load reads every linear weight and the embedding (and an untied head) a few rows at a time from
+ * the files (`WeightRef.rows`), holding no whole float32 tensor: the memory plan's `streamed`.
+ */
+export function readByRows(w: ModelWeights): boolean {
+  return linearRefs(w).every((r) => r.ref.rows !== undefined) && w.embed.rows !== undefined;
+}
+
+/**
  * Resident bytes per linear weight when some are taken as stored (their codes, float32 scales,
  * packed zero points and float32 offsets), the rest at `quantisedBytes` of their bits; null when
  * nothing is stored block-quantised or the precision is a float one (the memory plan's default holds).

@@ -9,11 +9,9 @@
 import { closeSync, openSync } from 'node:fs';
 import { SinkLensError } from '../../shared/errors';
 import type { StoredRows } from '../weights/types';
+import { ROW_CHUNK_VALUES } from '../parallel/limits';
 import { halfToFloat } from './dtypes';
 import { readFully } from './safetensorsHeader';
-
-/** Values per chunk: 4 Mi (16 MiB of float32 and 8 MiB of 16-bit values per thread). */
-export const ROW_CHUNK_VALUES = 1 << 22;
 
 const ELEMENT_BYTES: Readonly<Record<StoredRows['dtype'], number>> = { F32: 4, F16: 2, BF16: 2 };
 

@@ -6,7 +6,7 @@
  */
 import type { CanonicalConfig } from '../arch/types';
 import { DEFAULT_QUANT_SCHEME, QUANT_BLOCK } from '../graph/quant';
-import { LAYERS_IN_FLIGHT_PER_WORKER, MAX_METRICS_WORKERS, QUANT_PARALLEL_MIN_VALUES } from '../parallel/limits';
+import { LAYERS_IN_FLIGHT_PER_WORKER, MAX_METRICS_WORKERS, QUANT_PARALLEL_MIN_VALUES, ROW_CHUNK_VALUES } from '../parallel/limits';
 
 const F32 = 4;
 
@@ -65,6 +65,11 @@ export interface PlanInput {
   linearBytesPerWeight?: number;
   /** Whether the session prepacks its weights (default: `prepackWeights`). */
   prepack?: boolean;
+  /**
+   * A cold load reads every linear weight and the embedding a few rows at a time (`WeightRef.rows`: untransformed
+   * float tensors, graph/linearSources.ts `readByRows`), so its conversion holds no whole float32 tensor.
+   */
+  streamed?: boolean;
 }
 
 export interface MemoryPlan {
@@ -261,15 +266,31 @@ export function runBytes(c: CanonicalConfig, w: Workload): number {
  * Conv1D layout). Measured on the 1b shape: 1.8 GiB while converting, 3.1 GiB planned. int8/int4: the
  * buffers shared with the quantising worker (parallel/quantPool.ts), kept for the largest linear where it has
  * a worker: half its rows in float32 and its codes, scales and zero points at 8 bits (~1.16 bytes a weight at most).
+ * Weights read by rows (`streamed`) need far less (streamedConversionBytes); the smaller of the two is planned.
  */
-function conversionBytes(c: CanonicalConfig, precision: string): number {
+function conversionBytes(c: CanonicalConfig, precision: string, streamed: boolean): number {
   const largest = c.vocabSize * c.hiddenSize;
   const linear = c.hiddenSize * Math.max(c.intermediateSize, 3 * c.hiddenSize);
+  const byRows = streamed ? streamedConversionBytes(c, precision, largest, linear) : Infinity;
   // gpt-oss: the two fused expert tensors of a layer (gate_up and down, all experts) are held while its
   // experts are sliced out, float32 for bf16 checkpoints (arch/gpt_oss.ts); MXFP4 holds 1/8 of that.
   const experts = c.moe ? c.moe.numExperts * 3 * c.hiddenSize * c.intermediateSize * F32 : 0;
   const quantWorker = quantisedWeights(precision) && linear >= QUANT_PARALLEL_MIN_VALUES ? linear * (F32 / 2 + 1.16) : 0;
-  return 2 * largest * (2 + F32) + linear * F32 + experts + quantWorker;
+  return Math.min(byRows, 2 * largest * (2 + F32) + linear * F32 + experts + quantWorker);
+}
+
+/**
+ * The conversion's working set when every weight is read by rows: the serializer's two piece buffers (float32, the
+ * stored 16 bits and the float16 narrowing of a chunk each) and, for int8/int4, each thread's chunk buffers and
+ * three quantised copies of the largest quantised linear (its codes, the worker's shared buffers, the one before it
+ * still being written) at ~1.16 bytes a weight (8 bits). Measured on the 1.2B shape: cold peaks 4.21 GB in int4
+ * (cached 4.13) and 4.99 GB in fp32, i.e. the resident weights dominate.
+ */
+function streamedConversionBytes(c: CanonicalConfig, precision: string, largest: number, linear: number): number {
+  const pieces = 2 * Math.min(ROW_CHUNK_VALUES, largest) * (F32 + 2 + 2);
+  if (!quantisedWeights(precision)) return pieces;
+  const quantisedLargest = c.tieWordEmbeddings ? linear : Math.max(linear, largest);
+  return pieces + 2 * Math.min(ROW_CHUNK_VALUES, linear) * (F32 + 2) + 3 * quantisedLargest * 1.16;
 }
 
 /** The tokenizer's vocabulary and merges in the JS heap: ~1 KiB per token (measured on a 128k vocabulary). */
@@ -322,7 +343,7 @@ export function planMemory(p: PlanInput): MemoryPlan {
   const weightsBytes = weightBytes(p.config, p.precision, 'memory', linear, prepack);
   const prepacked = (prepackBytes(p.config, p.precision, linear) + lossHeadBytes(p.config, p.precision, prepack)) * WEIGHTS_MARGIN;
   const base = RUNTIME_BASE_BYTES + p.config.vocabSize * TOKENIZER_BYTES_PER_TOKEN + prepacked;
-  const loadBytes = base + Math.max(weightsBytes * WEIGHTS_MARGIN, p.cached ? 0 : conversionBytes(p.config, p.precision));
+  const loadBytes = base + Math.max(weightsBytes * WEIGHTS_MARGIN, p.cached ? 0 : conversionBytes(p.config, p.precision, p.streamed ?? false));
   const run = runBytes(p.config, { precision: p.precision, ...p.workload });
   const diskBytes = weightBytes(p.config, p.precision, 'disk', linear);
   return { loadBytes, weightsBytes, runBytes: run, peakBytes: loadBytes + run, diskBytes };
