@@ -49,6 +49,17 @@ export function halfToFloat(h: number): number {
   return f32Scratch[0] as number;
 }
 
+/** 16-bit floats -> float32 into `out` (src.length values), exactly; bfloat16 is the top half of a float32. */
+export function widen16Into(src: Uint16Array, dtype: 'F16' | 'BF16', out: Float32Array): void {
+  const n = src.length;
+  if (dtype === 'BF16') {
+    const bits = new Uint32Array(out.buffer, out.byteOffset, n);
+    for (let i = 0; i < n; i++) bits[i] = (src[i] as number) << 16;
+  } else {
+    for (let i = 0; i < n; i++) out[i] = halfToFloat(src[i] as number);
+  }
+}
+
 /**
  * Converts `bytes` (a fresh buffer holding exactly one tensor, offset 0, so typed views are
  * aligned) into float32. F32 is returned as a zero-copy view of the same buffer.
@@ -60,18 +71,11 @@ export function toFloat32(bytes: Uint8Array, dtype: string, what: string): Float
   switch (dtype) {
     case 'F32':
       return new Float32Array(buf, off, bytes.byteLength / 4);
-    case 'F16': {
-      const src = new Uint16Array(buf, off, bytes.byteLength / 2);
-      const out = new Float32Array(src.length);
-      for (let i = 0; i < src.length; i++) out[i] = halfToFloat(src[i] as number);
-      return out;
-    }
+    case 'F16':
     case 'BF16': {
-      // bfloat16 is the top half of a float32: shift the bits into place.
       const src = new Uint16Array(buf, off, bytes.byteLength / 2);
       const out = new Float32Array(src.length);
-      const bits = new Uint32Array(out.buffer);
-      for (let i = 0; i < src.length; i++) bits[i] = (src[i] as number) << 16;
+      widen16Into(src, dtype, out);
       return out;
     }
     case 'F64':

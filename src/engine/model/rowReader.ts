@@ -4,13 +4,14 @@
  * chunk as it arrives, so no whole float32 copy of a weight is made: on the Llama-3.2-1B shape a cold int4
  * load had spent ~5 s of its 30 on fresh pages for those copies (the stored bytes and the float32 ones)
  * and on collecting them, on a VM where the kernel's page zeroing is slow; a chunk stays in the caches
- * from its widening to its quantisation.
+ * from its widening to its quantisation. A float32 or float16 load writes each chunk as it is made
+ * (`floatPieces`, graph/serialize.ts).
  */
 import { closeSync, openSync } from 'node:fs';
 import { SinkLensError } from '../../shared/errors';
 import type { StoredRows } from '../weights/types';
 import { ROW_CHUNK_VALUES } from '../parallel/limits';
-import { halfToFloat } from './dtypes';
+import { widen16Into } from './dtypes';
 import { readFully } from './safetensorsHeader';
 
 const ELEMENT_BYTES: Readonly<Record<StoredRows['dtype'], number>> = { F32: 4, F16: 2, BF16: 2 };
@@ -24,18 +25,6 @@ export interface RowScratch {
 }
 
 export const emptyScratch = (): RowScratch => ({ raw: null, f32: null });
-
-/** 16-bit values -> float32, exactly (bfloat16 is the top half of a float32). */
-function widen16(raw: Uint8Array, dtype: 'F16' | 'BF16', out: Float32Array): void {
-  const n = out.length;
-  const src = new Uint16Array(raw.buffer, raw.byteOffset, n);
-  if (dtype === 'BF16') {
-    const bits = new Uint32Array(out.buffer, out.byteOffset, n);
-    for (let i = 0; i < n; i++) bits[i] = (src[i] as number) << 16;
-  } else {
-    for (let i = 0; i < n; i++) out[i] = halfToFloat(src[i] as number);
-  }
-}
 
 /**
  * Rows [n0, n1) of `src` read as an [N, K] matrix, in consecutive chunks of whole rows: `rows` holds rows r0..r1 in
@@ -60,7 +49,7 @@ export function* rowChunks(src: StoredRows, K: number, n0: number, n1: number, s
       if (got !== into.byteLength) {
         throw new SinkLensError('corruptWeights', `Tensor ${src.what} could not be read fully (rows ${r0}-${r1 - 1}: ${got} of ${into.byteLength} bytes).`, `File: ${src.path}. The file changed or is truncated: re-download it.`);
       }
-      if (esize === 2) widen16(into, src.dtype as 'F16' | 'BF16', f32);
+      if (esize === 2) widen16Into(new Uint16Array(into.buffer, into.byteOffset, f32.length), src.dtype as 'F16' | 'BF16', f32);
       yield { rows: f32, r0, r1 };
     }
   } finally {
