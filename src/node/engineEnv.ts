@@ -59,9 +59,11 @@ export const RELAXED_SIMD_FLAG = '--experimental-wasm-relaxed-simd';
 
 /**
  * Makes `gc()` available to the engine: a cold load frees the conversion's dead buffers before onnxruntime opens the
- * converted graph (graph/session.ts). They are dead but uncollected then, as the conversion reuses its row buffers
- * and allocates little after the embedding: on the Llama-3.2-1B shape in int4 the load's peak RSS was 5.75 GB
- * without the collection and 4.21 GB with it (~25 ms).
+ * converted graph (graph/session.ts, ~25 ms). They may be dead but uncollected then, as the conversion reuses its row
+ * buffers and allocates little: before float weights were written in pieces, the Llama-3.2-1B shape's int4 load
+ * peaked at 5.75 GB without the collection and 4.21 GB with it (its embedding's stored and float32 copies); now 4.26
+ * and 4.20 GB. What a collection still frees are whole tensors of weights not read by rows (a GGUF file's quantised
+ * embedding, dequantised: 2 GB on an 8B model) and the written weights' quantised codes.
  */
 export const EXPOSE_GC_FLAG = '--expose-gc';
 

@@ -67,8 +67,9 @@ export async function openSession(g: GraphBuilder, p: SessionPlacement): Promise
 
 /**
  * A full collection before onnxruntime opens a converted graph, where the process has `gc()` (the engine's
- * processes run with `--expose-gc`, src/node/engineEnv.ts): the conversion's buffers (a 1.2B model's embedding read
- * and widened, 1.5 GB) are dead by then but may be uncollected, and onnxruntime's weight layout comes on top of them.
+ * processes run with `--expose-gc`, src/node/engineEnv.ts): the conversion's buffers (whole tensors of weights not
+ * read by rows, the written weights' quantised codes) are dead by then but may be uncollected, and onnxruntime's
+ * weight layout comes on top of them.
  */
 function collectConversionGarbage(): void {
   releaseRowBuffers();
