@@ -151,7 +151,7 @@ export class GraphBuilder {
         if (data.length !== numel) throw new Error(`weight ${ref.key}: ${data.length} values, expected ${numel} for [${ref.dims.join(', ')}]`);
         return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       },
-      ...(rows ? { pieces: () => floatPieces(rows, numel, ref.dims[ref.dims.length - 1] ?? 1) } : {}),
+      ...(rows ? { pieces: () => floatPieces(rows, ref.dims) } : {}),
     });
     return name;
   }

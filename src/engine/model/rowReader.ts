@@ -11,10 +11,8 @@ import { closeSync, openSync } from 'node:fs';
 import { SinkLensError } from '../../shared/errors';
 import type { StoredRows } from '../weights/types';
 import { ROW_CHUNK_VALUES } from '../parallel/limits';
-import { widen16Into } from './dtypes';
+import { DTYPE_BYTES, widen16Into } from './dtypes';
 import { readFully } from './safetensorsHeader';
-
-const ELEMENT_BYTES: Readonly<Record<StoredRows['dtype'], number>> = { F32: 4, F16: 2, BF16: 2 };
 
 /** One thread's buffers: the stored bytes and their float32 values, grown to the largest chunk. */
 export interface RowScratch {
@@ -26,30 +24,37 @@ export interface RowScratch {
 
 export const emptyScratch = (): RowScratch => ({ raw: null, f32: null });
 
+/** `s` with buffers for `values` values of a chunk (and their stored bytes where they are not float32). */
+function sized(s: RowScratch, values: number, esize: number): { f32: Float32Array; raw: Uint8Array | null } {
+  if (!s.f32 || s.f32.length < values) s.f32 = new Float32Array(values);
+  if (esize !== 4 && (!s.raw || s.raw.byteLength < values * esize)) s.raw = new Uint8Array(values * esize);
+  return { f32: s.f32, raw: esize === 4 ? null : s.raw };
+}
+
 /**
  * Rows [n0, n1) of `src` read as an [N, K] matrix, in consecutive chunks of whole rows: `rows` holds rows r0..r1 in
- * float32, a view of the scratch that the next chunk overwrites. A short read (the file truncated or changed since
- * its header was read) is a `corruptWeights` error naming the tensor. The file is open while the chunks are taken.
+ * float32, a view of the scratch that a later chunk overwrites (`scratch` as a function: asked for each chunk's
+ * buffers). A short read (the file truncated or changed since its header was read) is a `corruptWeights` error naming
+ * the tensor. The file is open while the chunks are taken.
  */
-export function* rowChunks(src: StoredRows, K: number, n0: number, n1: number, scratch: RowScratch, chunkValues = ROW_CHUNK_VALUES): Generator<{ rows: Float32Array; r0: number; r1: number }> {
+export function* rowChunks(src: StoredRows, K: number, n0: number, n1: number, scratch: RowScratch | (() => RowScratch), chunkValues = ROW_CHUNK_VALUES): Generator<{ rows: Float32Array; r0: number; r1: number }> {
   if (n1 <= n0) return;
-  const esize = ELEMENT_BYTES[src.dtype];
+  const esize = DTYPE_BYTES[src.dtype] as number;
   if (n1 * K * esize > src.byteLength) throw new RangeError(`rowChunks: rows ${n0}..${n1} of ${K} values are past the ${src.byteLength} bytes of ${src.what}`);
   const per = Math.max(1, Math.floor(chunkValues / K)); // rows per chunk
   const cap = Math.min(per, n1 - n0) * K;
-  if (!scratch.f32 || scratch.f32.length < cap) scratch.f32 = new Float32Array(cap);
-  if (esize === 2 && (!scratch.raw || scratch.raw.byteLength < cap * 2)) scratch.raw = new Uint8Array(cap * 2);
   const fd = openSync(src.path, 'r');
   try {
     for (let r0 = n0; r0 < n1; r0 += per) {
       const r1 = Math.min(n1, r0 + per);
-      const f32 = scratch.f32.subarray(0, (r1 - r0) * K); // [r1 - r0, K]
-      const into = esize === 4 ? new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength) : (scratch.raw as Uint8Array).subarray(0, f32.length * 2);
+      const buffers = sized(typeof scratch === 'function' ? scratch() : scratch, cap, esize);
+      const f32 = buffers.f32.subarray(0, (r1 - r0) * K); // [r1 - r0, K]
+      const into = buffers.raw ? buffers.raw.subarray(0, f32.length * esize) : new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength);
       const got = readFully(fd, into, src.offset + r0 * K * esize);
       if (got !== into.byteLength) {
         throw new SinkLensError('corruptWeights', `Tensor ${src.what} could not be read fully (rows ${r0}-${r1 - 1}: ${got} of ${into.byteLength} bytes).`, `File: ${src.path}. The file changed or is truncated: re-download it.`);
       }
-      if (esize === 2) widen16Into(new Uint16Array(into.buffer, into.byteOffset, f32.length), src.dtype as 'F16' | 'BF16', f32);
+      if (buffers.raw) widen16Into(new Uint16Array(into.buffer, into.byteOffset, f32.length), src.dtype as 'F16' | 'BF16', f32);
       yield { rows: f32, r0, r1 };
     }
   } finally {
@@ -75,29 +80,29 @@ export function releaseRowBuffers(): void {
 }
 
 /**
- * The float32 bytes of a float tensor of `numel` values stored in a file, in pieces of whole rows of its last
- * dimension `K`, converted as they are asked for: what graph/serialize.ts writes for a weight without its whole
- * float32 copy. With `narrow`, each piece is the float32 chunk narrowed to 16-bit values by it (fp16 weights). A
- * piece stays valid until the one after the next is asked for.
+ * The float32 bytes of a float tensor of shape `dims` stored in a file, in pieces of whole rows of its last dimension,
+ * converted as they are asked for: what graph/serialize.ts writes for a weight without its whole float32 copy. With
+ * `narrow`, each piece is the float32 chunk narrowed to 16-bit values by it (fp16 weights). A piece stays valid until
+ * the one after the next is asked for.
  */
-export function* floatPieces(src: StoredRows, numel: number, K: number, narrow?: (f32: Float32Array, out: Uint16Array) => void, chunkValues = ROW_CHUNK_VALUES): Generator<Uint8Array> {
-  ring ??= [emptyScratch(), emptyScratch()];
-  const N = numel / K;
-  // One rowChunks call per chunk, each into the scratch whose turn it is.
-  for (let r0 = 0; r0 < N; ) {
-    const scratch = ring[turn] as RowScratch;
+export function* floatPieces(src: StoredRows, dims: readonly number[], narrow?: (f32: Float32Array, out: Uint16Array) => void, chunkValues = ROW_CHUNK_VALUES): Generator<Uint8Array> {
+  const K = dims[dims.length - 1] ?? 1;
+  const N = dims.reduce((a, b) => a * b, 1) / K;
+  let current = emptyScratch();
+  const next = (): RowScratch => {
+    ring ??= [emptyScratch(), emptyScratch()];
+    current = ring[turn] as RowScratch;
     turn ^= 1;
-    const r1 = Math.min(N, r0 + Math.max(1, Math.floor(chunkValues / K)));
-    for (const { rows } of rowChunks(src, K, r0, r1, scratch, chunkValues)) {
-      if (!narrow) {
-        yield new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength);
-        continue;
-      }
-      if (!scratch.half || scratch.half.length < rows.length) scratch.half = new Uint16Array(scratch.f32?.length ?? rows.length);
-      const half = scratch.half.subarray(0, rows.length);
-      narrow(rows, half);
-      yield new Uint8Array(half.buffer, half.byteOffset, half.byteLength);
+    return current;
+  };
+  for (const { rows } of rowChunks(src, K, 0, N, next, chunkValues)) {
+    if (!narrow) {
+      yield new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength);
+      continue;
     }
-    r0 = r1;
+    if (!current.half || current.half.length < rows.length) current.half = new Uint16Array(current.f32?.length ?? rows.length);
+    const half = current.half.subarray(0, rows.length);
+    narrow(rows, half);
+    yield new Uint8Array(half.buffer, half.byteOffset, half.byteLength);
   }
 }

@@ -145,7 +145,7 @@ describe('model/rowReader + quantPool.quantizeStoredOnCores: weights quantised f
           const want = narrow ? Buffer.from(toFloat16(whole).buffer) : Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength);
           const got: Buffer[] = [];
           let previous: { view: Uint8Array; copy: Buffer } | null = null;
-          for (const piece of floatPieces(rows, n * k, k, narrow, 1000)) { // 10 rows a piece: 6 pieces, the last of 3 rows
+          for (const piece of floatPieces(rows, [n, k], narrow, 1000)) { // 10 rows a piece: 6 pieces, the last of 3 rows
             if (previous) assert.ok(Buffer.from(previous.view).equals(previous.copy), 'the previous piece is intact while the next is made');
             previous = { view: piece, copy: Buffer.from(piece) };
             got.push(Buffer.from(piece));
@@ -195,7 +195,7 @@ describe('model/rowReader + quantPool.quantizeStoredOnCores: weights quantised f
         assert.ok(ref.rows, `${ref.key} has rows`);
         assert.equal(ref.rows.dtype, 'F16');
         const K = ref.dims[1] as number;
-        const pieces = Buffer.concat(Array.from(floatPieces(ref.rows, ref.dims.reduce((a, b) => a * b, 1), K, undefined, 3 * K), (p) => Buffer.from(p))); // copied as each is made
+        const pieces = Buffer.concat(Array.from(floatPieces(ref.rows, ref.dims, undefined, 3 * K), (p) => Buffer.from(p))); // copied as each is made
         const whole = ref.load();
         assert.ok(pieces.equals(Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength)), `${ref.key}: the pieces are read()'s values`);
       }

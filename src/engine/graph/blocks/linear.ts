@@ -155,7 +155,7 @@ function storedInitializers(g: GraphBuilder, ref: WeightRef, s: StoredNBits, nam
 function fp16Weight(g: GraphBuilder, ref: WeightRef, name: string): string {
   const numel = ref.dims.reduce((a, b) => a * b, 1);
   const rows = ref.rows;
-  const pieces = rows ? () => floatPieces(rows, numel, ref.dims[ref.dims.length - 1] ?? 1, toFloat16Into) : undefined;
+  const pieces = rows ? () => floatPieces(rows, ref.dims, toFloat16Into) : undefined;
   return g.derived(`f16:${ref.key}`, name, ref.dims, DT.FLOAT16, numel * 2, () => {
     const h = toFloat16(ref.load());
     return new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
