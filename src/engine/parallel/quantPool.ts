@@ -35,9 +35,12 @@ export let workerSplits = 0;
 const hashing = new Map<number, { on: Worker; resolve: (sha: string) => void; reject: (e: Error) => void }>();
 let nextHashId = 1;
 
+/** Whether `w` still owes an answer to a hash request. */
+const owesHash = (w: Worker | null): boolean => [...hashing.values()].some((h) => h.on === w);
+
 /** Stops an idle worker unless it still owes a hash. */
 function stopWhenIdle(): void {
-  if ([...hashing.values()].some((h) => h.on === worker)) armIdle();
+  if (owesHash(worker)) armIdle();
   else stopQuantWorker();
 }
 
@@ -55,7 +58,7 @@ function settleHashes(w: Worker, answer: { id: number; sha?: string; error?: str
     if (answer?.sha) h.resolve(answer.sha);
     else h.reject(new Error(answer?.error ?? 'the hashing thread stopped'));
   }
-  if (![...hashing.values()].some((h) => h.on === w)) w.unref(); // nothing owed: it keeps no process alive
+  if (!owesHash(w)) w.unref(); // nothing owed: it keeps no process alive
 }
 
 function getWorker(): Worker | null {
